@@ -1,0 +1,72 @@
+// Destination integrations.
+//
+// The engine drives a Destination from one writer thread (calls never overlap
+// for one instance). Messages mirror CloudQuery protocol v3's Write stream:
+// migrate table, insert batches, delete stale, delete record. Write modes are
+// applied by the engine: in `append` the schemas arrive with primary keys and
+// unique flags stripped, so a destination upserts when a table has a primary
+// key and inserts otherwise.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ferry/batch.h"
+#include "ferry/message.h"
+#include "ferry/options.h"
+#include "ferry/schema.h"
+#include "ferry/status.h"
+
+namespace ferry {
+
+enum class WriteMode { kAppend, kOverwrite, kOverwriteDeleteStale };
+const char* WriteModeName(WriteMode m);
+enum class MigrateMode { kSafe, kForced };
+enum class PkMode { kDefault, kCqIdOnly };
+
+struct DestinationCapabilities {
+  std::set<WriteMode> write_modes;
+  bool forced_migration = false;
+  bool delete_record = false;
+};
+
+struct DestinationInit {
+  std::string name;
+  std::string invocation_id;
+};
+
+struct MigrateOptions {
+  MigrateMode mode = MigrateMode::kSafe;
+};
+
+// One or more batches of the same table, written atomically (one transaction
+// where the destination has them).
+struct WriteRequest {
+  TableSchemaPtr table;
+  std::vector<BatchPtr> batches;
+};
+
+struct DeleteStaleRequest {
+  TableSchemaPtr table;
+  std::string source_name;
+  int64_t sync_time_us;   // rows of this source with an older _cq_sync_time go
+};
+
+class Destination {
+ public:
+  virtual ~Destination() = default;
+  virtual DestinationCapabilities Capabilities() const = 0;
+  virtual Status Init(const Options& options, const DestinationInit& init) = 0;
+  // Creates or migrates every table. In safe mode an unsafe change fails the
+  // whole call, before any table is touched, with every change listed.
+  virtual Status Migrate(const std::vector<TableSchemaPtr>& tables,
+                         const MigrateOptions& options) = 0;
+  virtual Status Write(const WriteRequest& request) = 0;
+  virtual Status DeleteStale(const DeleteStaleRequest& request) = 0;
+  virtual Status DeleteRecord(const ferry::DeleteRecord& request) = 0;
+  virtual Status Close() = 0;
+};
+
+}  // namespace ferry

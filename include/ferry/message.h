@@ -1,0 +1,54 @@
+// Messages a source emits, mirroring CloudQuery protocol v3's Sync.Response,
+// plus the in-band control messages that make Ferry's guarantees possible
+// (design-notes section 1): TableDone after the last row of a (table, client).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ferry/batch.h"
+#include "ferry/schema.h"
+#include "ferry/status.h"
+#include "ferry/value.h"
+
+namespace ferry {
+
+// Predicate of a delete_record message: column == value, grouped by AND / OR.
+struct DeletePredicate {
+  std::string column;
+  Value value;
+};
+struct DeletePredicateGroup {
+  enum class Grouping { kAnd, kOr } grouping = Grouping::kAnd;
+  std::vector<DeletePredicate> predicates;
+};
+struct DeleteRecord {
+  std::string table_name;
+  std::vector<DeletePredicateGroup> where;   // groups are ORed together
+};
+
+// Where a source sends what it produces. Implemented by the engine.
+// Thread-safe: resolvers on many threads call it concurrently. Insert may
+// block (back-pressure) and returns Cancelled when the sync is aborting; a
+// source must stop producing then.
+class SyncSink {
+ public:
+  virtual ~SyncSink() = default;
+  virtual Status Insert(BatchPtr batch) = 0;
+  virtual Status DeleteRecord(ferry::DeleteRecord msg) = 0;
+  // The last rows of (table, client) have been inserted; `status` says
+  // whether the table resolved completely for that client.
+  virtual void TableDone(const std::string& table, const std::string& client_id,
+                         const Status& status, int64_t rows) = 0;
+  // A non-fatal problem (unreadable entry, skipped row); counted in the summary.
+  virtual void Warning(const std::string& table, const std::string& message) = 0;
+  virtual bool Cancelled() const = 0;
+};
+
+using SyncClock = std::chrono::system_clock;
+// Microseconds since the epoch, UTC (the _cq_sync_time value).
+int64_t ToMicros(SyncClock::time_point t);
+
+}  // namespace ferry

@@ -1,0 +1,89 @@
+// Plugin options declared as a table.
+//
+// Every integration declares its nested `spec:` keys as an OptionTable: name,
+// type, default, description. One table drives validation (unknown keys are
+// rejected with the nearest valid key suggested), defaults, `--help` text,
+// the JSON schema and the generated docs. Values arrive as JSON, as they do
+// over CloudQuery's protocol (Init.spec).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ferry/status.h"
+
+namespace ferry {
+
+enum class OptionType {
+  kString,
+  kInt,         // JSON integer
+  kBool,
+  kDuration,    // "30s", "5m", "1h30m", "250ms" or an integer number of seconds
+  kByteSize,    // integer bytes, or "10MiB", "4MB", "512KiB"
+  kStringList,
+  kIntList,
+  kObject,      // free-form object, validated by the plugin
+  kEnum,        // a string from `choices`
+};
+
+const char* OptionTypeName(OptionType t);
+
+struct OptionSpec {
+  std::string name;
+  OptionType type;
+  nlohmann::json default_value;   // null when there is no default
+  std::string description;
+  bool required = false;
+  bool secret = false;             // never printed (connection strings, passwords)
+  std::vector<std::string> choices;  // kEnum
+  int64_t min = INT64_MIN;         // kInt / kDuration(ms) / kByteSize lower bound
+};
+using OptionTable = std::vector<OptionSpec>;
+
+// Maps a JSON pointer inside the spec ("/num_rows") to "file:line:col" for
+// error messages; supplied by the config loader. May be empty.
+using LocationFn = std::function<std::string(const std::string& json_pointer)>;
+
+// Validated options with defaults filled in. Durations are stored as
+// milliseconds and byte sizes as bytes (integers).
+class Options {
+ public:
+  Options() = default;
+  explicit Options(nlohmann::json values) : values_(std::move(values)) {}
+
+  const nlohmann::json& json() const { return values_; }
+  bool Has(const std::string& name) const;
+  std::string GetString(const std::string& name) const;
+  int64_t GetInt(const std::string& name) const;
+  bool GetBool(const std::string& name) const;
+  int64_t GetDurationMs(const std::string& name) const;
+  int64_t GetBytes(const std::string& name) const;
+  std::vector<std::string> GetStringList(const std::string& name) const;
+  std::vector<int64_t> GetIntList(const std::string& name) const;
+
+ private:
+  nlohmann::json values_;
+};
+
+// Validates `spec` (an object, or null for "no spec") against `table`.
+// `what` names the spec in messages, e.g. `source "aws"`. Errors name the
+// location, the key, what was expected, and the fix.
+Result<Options> ValidateOptions(const OptionTable& table, const nlohmann::json& spec,
+                                const std::string& what, const LocationFn& where);
+
+// JSON Schema (draft 2020-12) for the table, as GetSpecSchema returns it.
+nlohmann::json OptionsJsonSchema(const OptionTable& table);
+// Markdown table of the options, for docs and --help.
+std::string OptionsMarkdown(const OptionTable& table);
+
+// Parsers shared with the config loader.
+Result<int64_t> ParseDurationMs(const std::string& text);
+Result<int64_t> ParseByteSize(const std::string& text);
+// Closest candidate by edit distance, or "" when nothing is close.
+std::string NearestName(const std::string& name, const std::vector<std::string>& candidates);
+
+}  // namespace ferry

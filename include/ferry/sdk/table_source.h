@@ -1,0 +1,95 @@
+// TableSource: the base for built-in sources that declare tables with
+// resolvers, the way CloudQuery's SDK does.
+//
+// A source declares TableDefs (schema of its own columns, a resolver, an
+// optional multiplexer that fans a table out over clients, child relations).
+// TableSource adds _cq_id / _cq_parent_id, runs every selected (table, client)
+// as a task on a pool of `concurrency` threads, resolves relations per parent
+// row (depth-first, at most kMaxDepth levels), builds batches that flush by
+// rows and bytes, and reports TableDone per (table, client). A failing task
+// records its error and the rest of the sync goes on.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/builder.h"
+#include "ferry/source.h"
+
+namespace ferry::sdk {
+
+inline constexpr int kMaxDepth = 4;
+
+// A client: one account/region/file/... a table is multiplexed over.
+struct Client {
+  std::string id;
+  std::shared_ptr<const void> data;  // source-specific, may be null
+};
+
+struct ResolveContext {
+  const Client& client;
+  // Parent row (own columns of the parent table, in order) for relations.
+  const Row* parent = nullptr;
+  const TableSchema* parent_schema = nullptr;   // parent's own-column schema
+  SyncSink& sink;
+  std::atomic<bool>& cancelled;
+
+  // Value of a parent column by name; null Value when absent.
+  const Value& ParentValue(const std::string& column) const;
+  void Warning(const std::string& table, const std::string& message) const {
+    sink.Warning(table, message);
+  }
+};
+
+// Receives the rows of one (table, client) task.
+class RowWriter {
+ public:
+  virtual ~RowWriter() = default;
+  // Appends a row of the table's own columns; resolves child relations for it.
+  virtual Status Write(Row row) = 0;
+  // Fast path for tables without relations: append to own column i, then EndRow().
+  virtual ArrayBuilder& Column(size_t own_index) = 0;
+  virtual Status EndRow() = 0;
+};
+
+using Resolver = std::function<Status(const ResolveContext&, RowWriter&)>;
+using Multiplexer = std::function<std::vector<Client>()>;
+
+struct TableDef {
+  TableSchema schema;                 // own columns only; name, description, flags
+  Resolver resolve;
+  Multiplexer multiplex;              // null: one client with id ""/the source name
+  std::vector<TableDef> relations;
+};
+
+struct TableSourceOptions {
+  int concurrency = 8;                // worker threads for (table, client) tasks
+  int64_t batch_rows = 10000;         // source-side batch flush thresholds
+  int64_t batch_bytes = 4 << 20;
+};
+
+class TableSource : public Source {
+ public:
+  std::vector<TableSchemaPtr> Tables() const final;
+  Status Sync(const SyncRequest& request, SyncSink& sink) final;
+
+ protected:
+  // Derived classes set their tables in Init (or the constructor).
+  void SetTables(std::vector<TableDef> tables);
+  void SetSchedulerOptions(TableSourceOptions o) { sched_ = o; }
+  const std::string& source_name() const { return source_name_; }
+  void set_source_name(std::string n) { source_name_ = std::move(n); }
+
+ private:
+  struct Node;
+  std::vector<std::shared_ptr<Node>> roots_;
+  std::vector<std::shared_ptr<Node>> flat_;
+  TableSourceOptions sched_;
+  std::string source_name_;
+  friend class TaskRunner;
+};
+
+}  // namespace ferry::sdk

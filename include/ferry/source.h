@@ -1,0 +1,48 @@
+// Source integrations.
+//
+// A Source is created by its registry factory, initialised once with its
+// validated options, then asked for its tables and to sync a selection of
+// them into a SyncSink. The interface mirrors CloudQuery protocol v3 (Init,
+// GetTables, Sync) so that an out-of-process plugin can stand behind it.
+//
+// Built-in sources usually derive from sdk::TableSource (sdk/table_source.h),
+// which resolves declared tables concurrently and builds the batches.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/message.h"
+#include "ferry/options.h"
+#include "ferry/schema.h"
+#include "ferry/status.h"
+
+namespace ferry {
+
+struct SourceInit {
+  std::string name;           // the spec's `name` (becomes _cq_source_name)
+  std::string invocation_id;
+  bool no_connection = false;  // only tables are needed (docs, migrate)
+};
+
+struct SyncRequest {
+  std::vector<std::string> tables;   // selected, flattened, parents first
+  bool deterministic_cq_id = false;
+  SyncClock::time_point sync_time;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual Status Init(const Options& options, const SourceInit& init) = 0;
+  // All tables this source can sync, flattened, parents before children.
+  // Schemas include _cq_id and _cq_parent_id.
+  virtual std::vector<TableSchemaPtr> Tables() const = 0;
+  // Emits inserts for the requested tables and a TableDone for every
+  // (table, client). Returns non-OK only for failures of the whole source;
+  // per-table failures go to TableDone.
+  virtual Status Sync(const SyncRequest& request, SyncSink& sink) = 0;
+};
+
+}  // namespace ferry
