@@ -81,6 +81,8 @@ class ArrayBuilder {
   // Type-directed append with range and shape checks; the error names the
   // problem (the caller adds the column name).
   Status Append(const Value& v);
+  // Append a value already checked with CheckValue against this type.
+  void AppendChecked(const Value& v);
 
   // List and struct children, for building nested values by hand.
   ArrayBuilder* child(size_t i) { return children_[i].get(); }
@@ -127,6 +129,9 @@ class BatchBuilder {
   std::vector<std::unique_ptr<ArrayBuilder>> columns_;
   int64_t num_rows_ = 0;
 };
+
+// Checks that `v` can be stored in a column of `type` (kind, range, width).
+Status CheckValue(const DataType& type, const Value& v);
 
 // Reads cell (row) of an array back as a Value (inverse of Append).
 Value GetValue(const ArrayData& array, int64_t row);

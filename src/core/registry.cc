@@ -1,0 +1,41 @@
+#include "ferry/registry.h"
+
+namespace ferry {
+
+void Registry::AddSource(SourcePlugin plugin) {
+  std::string name = plugin.name;
+  sources_[name] = std::move(plugin);
+}
+void Registry::AddDestination(DestinationPlugin plugin) {
+  std::string name = plugin.name;
+  destinations_[name] = std::move(plugin);
+}
+const SourcePlugin* Registry::FindSource(const std::string& name) const {
+  auto it = sources_.find(name);
+  return it == sources_.end() ? nullptr : &it->second;
+}
+const DestinationPlugin* Registry::FindDestination(const std::string& name) const {
+  auto it = destinations_.find(name);
+  return it == destinations_.end() ? nullptr : &it->second;
+}
+std::vector<std::string> Registry::SourceNames() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : sources_) out.push_back(k);
+  return out;
+}
+std::vector<std::string> Registry::DestinationNames() const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : destinations_) out.push_back(k);
+  return out;
+}
+
+const char* WriteModeName(WriteMode m) {
+  switch (m) {
+    case WriteMode::kAppend: return "append";
+    case WriteMode::kOverwrite: return "overwrite";
+    case WriteMode::kOverwriteDeleteStale: return "overwrite-delete-stale";
+  }
+  return "?";
+}
+
+}  // namespace ferry

@@ -1,0 +1,34 @@
+#include "ferry/schema.h"
+
+namespace ferry {
+
+int TableSchema::FindColumn(const std::string& column_name) const {
+  for (size_t i = 0; i < columns.size(); ++i)
+    if (columns[i].name == column_name) return static_cast<int>(i);
+  return -1;
+}
+
+std::vector<std::string> TableSchema::PrimaryKeys() const {
+  std::vector<std::string> out;
+  for (const auto& c : columns)
+    if (c.primary_key) out.push_back(c.name);
+  return out;
+}
+
+std::vector<std::string> TableSchema::IncrementalKeys() const {
+  std::vector<std::string> out;
+  for (const auto& c : columns)
+    if (c.incremental_key) out.push_back(c.name);
+  return out;
+}
+
+bool IsValidIdentifier(const std::string& name) {
+  if (name.empty()) return false;
+  char c0 = name[0];
+  if (!((c0 >= 'a' && c0 <= 'z') || c0 == '_')) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
+
+}  // namespace ferry
