@@ -53,6 +53,7 @@ class BitmapBuilder {
   int64_t length() const { return length_; }
   int64_t false_count() const { return false_count_; }
   int64_t byte_size() const { return bytes_.size(); }
+  const uint8_t* data() { return bytes_.mutable_data(); }
   BufferPtr Finish();
 
  private:
@@ -92,6 +93,10 @@ class ArrayBuilder {
   void CloseStruct();
 
   ArrayPtr Finish();
+
+  // The value appended last (scalar layouts; nested types give Null). Used to
+  // derive ids from rows appended through the typed fast paths.
+  Value PeekLast() const;
 
  private:
   DataTypePtr type_;

@@ -280,6 +280,42 @@ ArrayPtr ArrayBuilder::Finish() {
   return a;
 }
 
+Value ArrayBuilder::PeekLast() const {
+  if (length_ == 0) return Value::Null();
+  const int64_t i = length_ - 1;
+  // The validity bitmap is kept for every row while building.
+  const uint8_t* vbits = const_cast<BitmapBuilder&>(validity_).data();
+  if (!GetBit(vbits, i)) return Value::Null();
+  const uint8_t* vals = const_cast<BufferBuilder&>(values_).mutable_data();
+  switch (layout_) {
+    case Layout::kBitmap: return Value::Bool(GetBit(const_cast<BitmapBuilder&>(bools_).data(), i));
+    case Layout::kFixedWidth: {
+      const uint8_t* p = vals + i * width_;
+      switch (type_->id) {
+        case TypeId::kInt8: return Value::Int(*reinterpret_cast<const int8_t*>(p));
+        case TypeId::kInt16: return Value::Int(*reinterpret_cast<const int16_t*>(p));
+        case TypeId::kInt32: case TypeId::kDate32: return Value::Int(*reinterpret_cast<const int32_t*>(p));
+        case TypeId::kInt64: case TypeId::kTimestamp: return Value::Int(*reinterpret_cast<const int64_t*>(p));
+        case TypeId::kUInt8: return Value::UInt(*p);
+        case TypeId::kUInt16: return Value::UInt(*reinterpret_cast<const uint16_t*>(p));
+        case TypeId::kUInt32: return Value::UInt(*reinterpret_cast<const uint32_t*>(p));
+        case TypeId::kUInt64: return Value::UInt(*reinterpret_cast<const uint64_t*>(p));
+        case TypeId::kFloat32: return Value::Double(*reinterpret_cast<const float*>(p));
+        case TypeId::kFloat64: return Value::Double(*reinterpret_cast<const double*>(p));
+        default: return Value::Null();
+      }
+    }
+    case Layout::kFixedBinary:
+      return Value::String(std::string(reinterpret_cast<const char*>(vals + i * width_), width_));
+    case Layout::kVarBinary: {
+      const int32_t* offs = reinterpret_cast<const int32_t*>(vals);
+      const char* d = reinterpret_cast<const char*>(const_cast<BufferBuilder&>(data_).mutable_data());
+      return Value::String(std::string(d + offs[i], offs[i + 1] - offs[i]));
+    }
+    default: return Value::Null();
+  }
+}
+
 // ---- BatchBuilder ----
 
 BatchBuilder::BatchBuilder(TableSchemaPtr schema) : schema_(std::move(schema)) {

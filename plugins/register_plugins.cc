@@ -1,0 +1,13 @@
+// The one list of built-in integrations. Add a new integration here.
+#include "ferry/registry.h"
+#include "plugins/destination/sqlite/sqlite_destination.h"
+#include "plugins/source/test/test_source.h"
+
+namespace ferry {
+
+void RegisterBuiltins(Registry& registry) {
+  registry.AddSource(plugins::test::TestSourcePlugin());
+  registry.AddDestination(plugins::sqlite::SqlitePlugin());
+}
+
+}  // namespace ferry

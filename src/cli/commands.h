@@ -1,0 +1,39 @@
+// The CLI's commands. Each returns the process exit code:
+// 0 success, 1 the sync ran but something failed, 2 bad usage or bad spec.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ferry/registry.h"
+
+namespace ferry::cli {
+
+inline constexpr const char* kVersion = "0.1.0";
+
+struct SyncFlags {
+  std::vector<std::string> paths;
+  bool no_migrate = false;
+  std::string summary_location;
+  std::string memory_budget = "256MiB";
+  std::string invocation_id;
+  bool no_progress = false;
+};
+int RunSync(const Registry& registry, const SyncFlags& flags);
+
+int RunMigrate(const Registry& registry, const std::vector<std::string>& paths);
+
+struct TablesFlags {
+  std::vector<std::string> paths;   // empty: every built-in source
+  std::string format = "json";      // json | markdown
+  std::string output_dir = "cq-docs";
+  std::string filter = "all";       // all | spec
+};
+int RunTables(const Registry& registry, const TablesFlags& flags);
+
+int RunValidateConfig(const Registry& registry, const std::vector<std::string>& paths);
+
+// Prints a failed Status for the user (redacted) and returns 2.
+int ReportFatal(const std::string& what, const Status& st);
+
+}  // namespace ferry::cli

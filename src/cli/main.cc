@@ -1,0 +1,64 @@
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "engine/log.h"
+
+int main(int argc, char** argv) {
+  using namespace ferry;
+  Registry registry;
+  RegisterBuiltins(registry);
+
+  CLI::App app{"Ferry: sync cloud and infrastructure inventory into databases (CloudQuery-compatible specs)"};
+  app.set_version_flag("--version", std::string(cli::kVersion));
+  app.require_subcommand(1);
+  std::string log_level = "info", log_format = "text";
+  app.add_option("--log-level", log_level, "trace, debug, info, warn or error")->capture_default_str();
+  app.add_option("--log-format", log_format, "text or json")->capture_default_str();
+
+  cli::SyncFlags sync;
+  auto* sync_cmd = app.add_subcommand("sync", "Sync sources into destinations as the spec files say");
+  sync_cmd->add_option("paths", sync.paths, "Spec files or directories (*.yml, *.yaml)")->required();
+  sync_cmd->add_flag("--no-migrate", sync.no_migrate, "Do not create or migrate destination tables");
+  sync_cmd->add_option("--summary-location", sync.summary_location,
+                       "Append one JSON summary line per destination to this file");
+  sync_cmd->add_option("--memory-budget", sync.memory_budget,
+                       "Bytes of row data in flight at once (back-pressure above it)")
+      ->capture_default_str();
+  sync_cmd->add_option("--invocation-id", sync.invocation_id, "Sync id (default: random UUID)");
+  sync_cmd->add_flag("--no-progress", sync.no_progress, "Never print the live progress line");
+
+  std::vector<std::string> migrate_paths;
+  auto* migrate_cmd = app.add_subcommand("migrate", "Create or migrate destination tables without syncing");
+  migrate_cmd->add_option("paths", migrate_paths, "Spec files or directories")->required();
+
+  cli::TablesFlags tables;
+  auto* tables_cmd = app.add_subcommand("tables", "Write docs of every table (JSON or Markdown)");
+  tables_cmd->add_option("paths", tables.paths, "Spec files or directories (none: every built-in source)");
+  tables_cmd->add_option("--format", tables.format, "json or markdown")
+      ->check(CLI::IsMember({"json", "markdown"}))->capture_default_str();
+  tables_cmd->add_option("--output-dir", tables.output_dir, "Where to write the docs")->capture_default_str();
+  tables_cmd->add_option("--filter", tables.filter, "all: every table; spec: the tables the spec selects")
+      ->check(CLI::IsMember({"all", "spec"}))->capture_default_str();
+
+  std::vector<std::string> validate_paths;
+  auto* validate_cmd = app.add_subcommand("validate-config", "Check spec files without connecting anywhere");
+  validate_cmd->add_option("paths", validate_paths, "Spec files or directories")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  Status st = log::Setup(log_level, log_format);
+  if (!st.ok()) {
+    std::cerr << "Error: " << st.message() << "\n";
+    return 2;
+  }
+  if (*sync_cmd) return cli::RunSync(registry, sync);
+  if (*migrate_cmd) return cli::RunMigrate(registry, migrate_paths);
+  if (*tables_cmd) return cli::RunTables(registry, tables);
+  if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
+  return 2;
+}

@@ -1,0 +1,115 @@
+// DestinationWriter: one thread per destination that turns the ordered
+// message stream of a sync into destination calls.
+//
+// Inserts are buffered per table and flushed as one Write (one transaction)
+// when `batch_size` rows or `batch_size_bytes` are reached, when the oldest
+// buffered batch is `batch_timeout` old, when the memory budget is under
+// pressure, before a delete-record of the table, and at the end. Retryable
+// write errors are retried with backoff (a Write is atomic, so a retry cannot
+// duplicate rows); other errors fail the table for this destination and are
+// recorded. At the end, in overwrite-delete-stale mode, stale rows are deleted
+// only for tables whose every client finished without error and whose writes
+// all succeeded. Push() is thread-safe; everything else runs on the writer thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/destination_schema.h"
+#include "engine/memory_budget.h"
+#include "ferry/destination.h"
+
+namespace ferry::engine {
+
+struct WriterOptions {
+  std::string name;                 // destination name, for messages
+  int64_t batch_size = 10000;
+  int64_t batch_size_bytes = 10 << 20;
+  int64_t batch_timeout_ms = 20000;
+  DestinationSettings settings;
+  std::string source_name;
+  int64_t sync_time_us = 0;
+  int max_retries = 3;
+  bool has_state_backend = false;   // incremental tables are then never delete-staled
+};
+
+// What one destination did with one table.
+struct TableWriteStats {
+  int64_t rows_written = 0;
+  int64_t rows_failed = 0;
+  bool deleted_stale = false;
+  std::vector<std::string> errors;
+  std::vector<std::string> notes;   // not errors: e.g. why stale rows were kept
+};
+
+struct WriterMessage {
+  enum class Kind { kInsert, kTableDone, kDeleteRecord } kind;
+  BatchPtr batch;                 // kInsert (already in destination schema)
+  std::string table;
+  Status status;                  // kTableDone
+  ferry::DeleteRecord del;        // kDeleteRecord
+};
+
+class DestinationWriter {
+ public:
+  // `tables` are the destination schemas of every table of this sync.
+  DestinationWriter(Destination* dest, WriterOptions opts, MemoryBudget* budget,
+                    std::map<std::string, TableSchemaPtr> tables);
+  ~DestinationWriter();
+
+  void Start();
+  void Push(WriterMessage msg);
+  // Ends the stream: flushes, runs delete-stale, and joins the thread.
+  void Finish();
+
+  const std::map<std::string, TableWriteStats>& stats() const { return stats_; }
+  const std::vector<std::string>& errors() const { return errors_; }
+  const std::string& name() const { return opts_.name; }
+
+ private:
+  struct Pending {
+    std::vector<BatchPtr> batches;
+    int64_t rows = 0;
+    int64_t bytes = 0;
+    std::chrono::steady_clock::time_point first;
+  };
+  struct TableState {
+    int clients_done = 0;
+    bool source_failed = false;
+  };
+
+  void Loop();
+  void Handle(WriterMessage& msg);
+  void FlushTable(const std::string& table);
+  void FlushAll();
+  void FlushDue();
+  Status WriteWithRetry(const WriteRequest& req);
+  void RecordError(const std::string& table, const std::string& msg);
+  void DeleteStale();
+
+  Destination* dest_;
+  WriterOptions opts_;
+  MemoryBudget* budget_;
+  std::map<std::string, TableSchemaPtr> tables_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<WriterMessage> queue_;   // guarded by mu_
+  bool done_ = false;                 // guarded by mu_
+  std::thread thread_;
+
+  // Writer-thread state.
+  std::map<std::string, Pending> pending_;
+  std::map<std::string, TableState> table_state_;
+  std::map<std::string, TableWriteStats> stats_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace ferry::engine

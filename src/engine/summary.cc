@@ -1,0 +1,93 @@
+#include "engine/summary.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+#include "ferry/redact.h"
+
+namespace ferry::engine {
+
+int64_t SyncSummary::TotalRows() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : tables) n += t.rows;
+  return n;
+}
+
+static std::string Rfc3339(std::chrono::system_clock::time_point tp) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
+  time_t secs = static_cast<time_t>(us / 1000000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[96];
+  std::snprintf(out, sizeof(out), "%s.%06lldZ", buf, static_cast<long long>(us % 1000000));
+  return out;
+}
+
+std::vector<nlohmann::json> SyncSummary::ToJsonLines(const std::string& cli_version) const {
+  std::vector<nlohmann::json> lines;
+  nlohmann::json per_rows = nlohmann::json::object(), per_errors = nlohmann::json::object(),
+                 per_dur = nlohmann::json::object();
+  std::vector<std::string> table_names;
+  int64_t source_errors = 0, source_warnings = 0;
+  for (const auto& [name, t] : tables) {
+    per_rows[name] = t.rows;
+    per_errors[name] = t.errors;
+    per_dur[name] = t.duration_ms;
+    table_names.push_back(name);
+    source_errors += t.errors;
+    source_warnings += t.warnings;
+  }
+  for (const auto& d : destinations) {
+    nlohmann::json j;
+    j["cli_version"] = cli_version;
+    j["sync_id"] = sync_id;
+    j["sync_time"] = Rfc3339(sync_time);
+    j["sync_duration_ms"] = duration_ms;
+    j["resources"] = TotalRows();
+    j["source_name"] = source_name;
+    j["source_path"] = source_path;
+    j["source_version"] = source_version;
+    j["source_errors"] = source_errors;
+    j["source_warnings"] = source_warnings;
+    j["source_tables"] = table_names;
+    j["destination_name"] = d.name;
+    j["destination_path"] = d.path;
+    j["destination_version"] = d.version;
+    j["destination_errors"] = d.errors;
+    j["destination_warnings"] = d.warnings;
+    if (!sync_group_id.empty()) j["sync_group_id"] = sync_group_id;
+    j["resources_per_table"] = per_rows;
+    j["errors_per_table"] = per_errors;
+    j["durations_per_table_ms"] = per_dur;
+    // Ferry additions.
+    j["errors"] = errors;
+    j["peak_memory_bytes"] = peak_memory_bytes;
+    lines.push_back(std::move(j));
+  }
+  return lines;
+}
+
+std::string SyncSummary::ToText() const {
+  std::string out;
+  size_t w = 5;
+  for (const auto& [name, t] : tables) w = std::max(w, name.size());
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-*s %12s %8s %10s\n", static_cast<int>(w), "TABLE", "ROWS", "ERRORS",
+                "DURATION");
+  out += line;
+  for (const auto& [name, t] : tables) {
+    std::snprintf(line, sizeof(line), "%-*s %12lld %8lld %9.2fs\n", static_cast<int>(w), name.c_str(),
+                  static_cast<long long>(t.rows), static_cast<long long>(t.errors), t.duration_ms / 1000.0);
+    out += line;
+  }
+  std::snprintf(line, sizeof(line), "%-*s %12lld %8zu %9.2fs\n", static_cast<int>(w), "TOTAL",
+                static_cast<long long>(TotalRows()), errors.size(), duration_ms / 1000.0);
+  out += line;
+  for (const auto& e : errors) out += "error: " + e + "\n";
+  return Redact(out);
+}
+
+}  // namespace ferry::engine

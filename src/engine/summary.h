@@ -1,0 +1,54 @@
+// SyncSummary: everything a sync did, per table and in total. Every error of
+// the sync (source, destination, migration, delete-stale) ends up here, and
+// the CLI's exit code is derived from it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::engine {
+
+struct TableSummary {
+  int64_t rows = 0;               // resolved by the source
+  int64_t errors = 0;
+  int64_t warnings = 0;
+  int clients_done = 0;
+  int clients_failed = 0;
+  int64_t duration_ms = 0;        // from sync start to the last client's TableDone
+  std::map<std::string, int64_t> rows_written;   // per destination
+  std::vector<std::string> messages;             // errors and notes, in order
+};
+
+struct DestinationSummary {
+  std::string name, path, version, write_mode;
+  int64_t errors = 0;
+  int64_t warnings = 0;
+};
+
+struct SyncSummary {
+  std::string sync_id;
+  std::string source_name, source_path, source_version;
+  std::vector<DestinationSummary> destinations;
+  std::chrono::system_clock::time_point sync_time;
+  int64_t duration_ms = 0;
+  std::string sync_group_id;
+  std::map<std::string, TableSummary> tables;
+  std::vector<std::string> errors;     // every error, with its table / destination named
+  std::vector<std::string> warnings;
+  int64_t peak_memory_bytes = 0;       // peak of the sync's byte budget in use
+
+  int64_t TotalRows() const;
+  bool ok() const { return errors.empty(); }
+
+  // One JSON object per destination, with CloudQuery's --summary-location fields.
+  std::vector<nlohmann::json> ToJsonLines(const std::string& cli_version) const;
+  // Human-readable table for the terminal.
+  std::string ToText() const;
+};
+
+}  // namespace ferry::engine

@@ -1,0 +1,321 @@
+#include "engine/sync.h"
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include "engine/destination_schema.h"
+#include "engine/destination_writer.h"
+#include "engine/log.h"
+#include "engine/memory_budget.h"
+#include "engine/plugin_ref.h"
+#include "engine/table_selection.h"
+#include "ferry/uuid.h"
+
+namespace ferry::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct SourceSetup {
+  const SourcePlugin* plugin = nullptr;
+  std::unique_ptr<Source> source;
+  std::vector<TableSchemaPtr> selected;
+};
+
+struct DestinationSetup {
+  const config::DestinationSpec* spec = nullptr;
+  const DestinationPlugin* plugin = nullptr;
+  Options options;
+  std::unique_ptr<Destination> dest;
+  DestinationSettings settings;
+  std::map<std::string, TableSchemaPtr> schemas;   // table name -> destination schema
+  std::vector<TableSchemaPtr> schema_list;         // same, in selection order
+};
+
+Result<WriteMode> ParseWriteMode(const std::string& s) {
+  if (s == "append") return WriteMode::kAppend;
+  if (s == "overwrite") return WriteMode::kOverwrite;
+  if (s == "overwrite-delete-stale" || s.empty()) return WriteMode::kOverwriteDeleteStale;
+  return Status::Invalid("unknown write_mode \"" + s + "\"");
+}
+
+std::string RenderGroupId(std::string tmpl, const std::string& sync_id, std::chrono::system_clock::time_point t) {
+  time_t secs = std::chrono::system_clock::to_time_t(t);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  auto sub = [&](const std::string& key, const std::string& val) {
+    for (size_t p; (p = tmpl.find(key)) != std::string::npos;) tmpl.replace(p, key.size(), val);
+  };
+  char buf[16];
+  sub("{{SYNC_ID}}", sync_id);
+  std::snprintf(buf, sizeof(buf), "%04d", tm.tm_year + 1900);
+  sub("{{YEAR}}", buf);
+  std::snprintf(buf, sizeof(buf), "%02d", tm.tm_mon + 1);
+  sub("{{MONTH}}", buf);
+  std::snprintf(buf, sizeof(buf), "%02d", tm.tm_mday);
+  sub("{{DAY}}", buf);
+  std::snprintf(buf, sizeof(buf), "%02d", tm.tm_hour);
+  sub("{{HOUR}}", buf);
+  std::snprintf(buf, sizeof(buf), "%02d", tm.tm_min);
+  sub("{{MINUTE}}", buf);
+  return tmpl;
+}
+
+Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSpec& spec, const std::string& invocation_id,
+                                bool no_connection) {
+  SourceSetup s;
+  FERRY_ASSIGN_OR_RETURN(std::string name,
+                         BuiltinName("source", spec.name, spec.registry, spec.path, registry.SourceNames()));
+  s.plugin = registry.FindSource(name);
+  FERRY_ASSIGN_OR_RETURN(Options opts, ValidateOptions(s.plugin->options, spec.spec,
+                                                       "source \"" + spec.name + "\"", spec.spec_location));
+  s.source = s.plugin->create();
+  FERRY_RETURN_NOT_OK(s.source->Init(opts, SourceInit{spec.name, invocation_id, no_connection})
+                          .WithContext("source \"" + spec.name + "\": init"));
+  FERRY_ASSIGN_OR_RETURN(s.selected, SelectTables(s.source->Tables(), spec.tables, spec.skip_tables,
+                                                  spec.skip_dependent_tables, spec.name));
+  return s;
+}
+
+Result<DestinationSetup> SetUpDestination(const Registry& registry, const config::Config& config,
+                                          const config::SourceSpec& source, const std::string& dest_name,
+                                          const std::vector<TableSchemaPtr>& tables, const std::string& sync_id,
+                                          std::chrono::system_clock::time_point sync_time, bool connect = true) {
+  DestinationSetup d;
+  d.spec = config.FindDestination(dest_name);
+  if (!d.spec)
+    return Status::Invalid("source \"" + source.name + "\" names destination \"" + dest_name + "\", which is not defined");
+  const auto& spec = *d.spec;
+  const std::string who = "destination \"" + spec.name + "\"";
+  FERRY_ASSIGN_OR_RETURN(std::string name,
+                         BuiltinName("destination", spec.name, spec.registry, spec.path, registry.DestinationNames()));
+  d.plugin = registry.FindDestination(name);
+  FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location));
+  FERRY_ASSIGN_OR_RETURN(d.settings.write_mode, ParseWriteMode(spec.write_mode));
+  d.settings.migrate_mode = spec.migrate_mode == "forced" ? MigrateMode::kForced : MigrateMode::kSafe;
+  d.settings.pk_mode = spec.pk_mode == "cq-id-only" ? PkMode::kCqIdOnly : PkMode::kDefault;
+  if (!spec.sync_group_id.empty()) d.settings.sync_group_id = RenderGroupId(spec.sync_group_id, sync_id, sync_time);
+
+  const DestinationCapabilities& caps = d.plugin->capabilities;
+  if (!caps.write_modes.count(d.settings.write_mode)) {
+    std::string supported;
+    for (WriteMode m : caps.write_modes) supported += (supported.empty() ? "" : ", ") + std::string(WriteModeName(m));
+    return Status::Unsupported(who + " (" + name + ") does not support write_mode \"" +
+                               WriteModeName(d.settings.write_mode) + "\"; it supports: " + supported +
+                               ". Set write_mode in " + spec.where.ToString() + ".");
+  }
+  if (d.settings.migrate_mode == MigrateMode::kForced && !caps.forced_migration)
+    return Status::Unsupported(who + " (" + name + ") does not support migrate_mode \"forced\"");
+
+  for (const auto& t : tables) {
+    auto ds = DestinationSchema(*t, d.settings);
+    d.schemas[t->name] = ds;
+    d.schema_list.push_back(ds);
+  }
+  if (!connect) return d;
+  d.dest = d.plugin->create();
+  FERRY_RETURN_NOT_OK(d.dest->Init(d.options, DestinationInit{spec.name, sync_id}).WithContext(who + ": init"));
+  return d;
+}
+
+void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
+  for (const auto& o : d.plugin->options) {
+    if (o.name == "batch_size") w.batch_size = d.options.GetInt("batch_size");
+    if (o.name == "batch_size_bytes") w.batch_size_bytes = d.options.GetBytes("batch_size_bytes");
+    if (o.name == "batch_timeout") w.batch_timeout_ms = d.options.GetDurationMs("batch_timeout");
+  }
+}
+
+// The SyncSink the source writes into: budget, meta columns, fan-out.
+class FanoutSink : public SyncSink {
+ public:
+  FanoutSink(std::vector<DestinationSetup>& dests, std::vector<std::unique_ptr<DestinationWriter>>& writers,
+             MemoryBudget& budget, MetaColumns& meta, SyncSummary& summary, const SyncOptions& opts,
+             Clock::time_point start)
+      : dests_(dests), writers_(writers), budget_(budget), meta_(meta), summary_(summary), opts_(opts), start_(start) {}
+
+  Status Insert(BatchPtr batch) override {
+    if (Cancelled()) return Status::Cancelled("sync cancelled");
+    const std::string& table = batch->schema()->name;
+    FERRY_ASSIGN_OR_RETURN(int64_t held, budget_.Acquire(batch->ByteSize()));
+    auto lease = MakeLease(&budget_, held);
+    for (size_t i = 0; i < writers_.size(); ++i) {
+      auto it = dests_[i].schemas.find(table);
+      if (it == dests_[i].schemas.end()) continue;
+      BatchPtr out = Attach(meta_.Apply(batch, it->second), lease);
+      writers_[i]->Push(WriterMessage{WriterMessage::Kind::kInsert, std::move(out), table, Status::OK(), {}});
+    }
+    if (opts_.progress) opts_.progress->rows += batch->num_rows();
+    return Status::OK();
+  }
+
+  Status DeleteRecord(ferry::DeleteRecord msg) override {
+    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kDeleteRecord, nullptr, msg.table_name, Status::OK(), msg});
+    return Status::OK();
+  }
+
+  void TableDone(const std::string& table, const std::string& client_id, const Status& status, int64_t rows) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      TableSummary& t = summary_.tables[table];
+      t.rows += rows;
+      ++t.clients_done;
+      t.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+      if (!status.ok()) {
+        ++t.clients_failed;
+        ++t.errors;
+        std::string msg = "table " + table + (client_id.empty() ? "" : " (client " + client_id + ")") + ": " +
+                          status.message();
+        t.messages.push_back(msg);
+        summary_.errors.push_back("source \"" + summary_.source_name + "\", " + msg);
+        log::Error("source \"" + summary_.source_name + "\", " + msg);
+      }
+    }
+    if (opts_.progress) ++opts_.progress->table_clients_done;
+    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kTableDone, nullptr, table, status, {}});
+  }
+
+  void Warning(const std::string& table, const std::string& message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++summary_.tables[table].warnings;
+    summary_.warnings.push_back("table " + table + ": " + message);
+    log::Warn("source \"" + summary_.source_name + "\", table " + table + ": " + message);
+  }
+
+  bool Cancelled() const override { return opts_.cancel && opts_.cancel->load(); }
+
+ private:
+  std::vector<DestinationSetup>& dests_;
+  std::vector<std::unique_ptr<DestinationWriter>>& writers_;
+  MemoryBudget& budget_;
+  MetaColumns& meta_;
+  SyncSummary& summary_;
+  const SyncOptions& opts_;
+  Clock::time_point start_;
+  std::mutex mu_;   // guards summary_ while the source runs
+};
+
+}  // namespace
+
+Result<std::vector<TableSchemaPtr>> SourceTables(const Registry& registry, const config::SourceSpec& source, bool all) {
+  FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, "", true));
+  if (all) return s.source->Tables();
+  return s.selected;
+}
+
+Status ValidateSource(const Registry& registry, const config::Config& config, const config::SourceSpec& source) {
+  FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, "", true));
+  for (const auto& name : source.destinations) {
+    FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, s.selected, "",
+                                                                std::chrono::system_clock::now(), false));
+    (void)d;
+  }
+  return Status::OK();
+}
+
+Status MigrateSource(const Registry& registry, const config::Config& config, const config::SourceSpec& source,
+                     const SyncOptions& options) {
+  FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, options.invocation_id, true));
+  auto now = std::chrono::system_clock::now();
+  for (const auto& name : source.destinations) {
+    FERRY_ASSIGN_OR_RETURN(DestinationSetup d,
+                           SetUpDestination(registry, config, source, name, s.selected, options.invocation_id, now));
+    Status st = d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+    Status closed = d.dest->Close();
+    FERRY_RETURN_NOT_OK(st.WithContext("destination \"" + name + "\": migrate"));
+    FERRY_RETURN_NOT_OK(closed.WithContext("destination \"" + name + "\": close"));
+  }
+  return Status::OK();
+}
+
+Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& config,
+                               const config::SourceSpec& source, const SyncOptions& options) {
+  const auto start = Clock::now();
+  // _cq_sync_time: the same for every row and destination, microsecond precision.
+  const auto sync_time = std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  SyncSummary summary;
+  summary.sync_id = options.invocation_id.empty() ? uuid::ToString(uuid::NewV4()) : options.invocation_id;
+  summary.source_name = source.name;
+  summary.source_path = source.path;
+  summary.source_version = source.version;
+  summary.sync_time = sync_time;
+
+  FERRY_ASSIGN_OR_RETURN(SourceSetup src, SetUpSource(registry, source, summary.sync_id, false));
+  std::vector<DestinationSetup> dests;
+  for (const auto& name : source.destinations) {
+    FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, src.selected,
+                                                                summary.sync_id, sync_time));
+    summary.destinations.push_back(DestinationSummary{d.spec->name, d.spec->path, d.spec->version,
+                                                      WriteModeName(d.settings.write_mode)});
+    if (!d.settings.sync_group_id.empty()) summary.sync_group_id = d.settings.sync_group_id;
+    dests.push_back(std::move(d));
+  }
+  for (const auto& t : src.selected) summary.tables[t->name];  // every selected table appears
+  if (options.progress) options.progress->tables_total = static_cast<int64_t>(src.selected.size());
+
+  if (!options.no_migrate) {
+    for (auto& d : dests) {
+      Status st = d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+      if (!st.ok()) {
+        for (auto& other : dests) other.dest->Close().IgnoreError();  // nothing was written
+        return st.WithContext("destination \"" + d.spec->name + "\": migrate");
+      }
+    }
+  }
+
+  MemoryBudget budget(options.memory_budget_bytes);
+  MetaColumns meta(ToMicros(sync_time), source.name, summary.sync_group_id);
+  std::vector<std::unique_ptr<DestinationWriter>> writers;
+  for (auto& d : dests) {
+    WriterOptions w;
+    w.name = d.spec->name;
+    w.settings = d.settings;
+    w.source_name = source.name;
+    w.sync_time_us = ToMicros(sync_time);
+    w.has_state_backend = source.backend_options.has_value();
+    ApplyBatchOptions(d, w);
+    writers.push_back(std::make_unique<DestinationWriter>(d.dest.get(), w, &budget, d.schemas));
+    writers.back()->Start();
+  }
+
+  FanoutSink sink(dests, writers, budget, meta, summary, options, start);
+  SyncRequest req;
+  for (const auto& t : src.selected) req.tables.push_back(t->name);
+  req.deterministic_cq_id = source.deterministic_cq_id;
+  req.sync_time = sync_time;
+  Status sync_st = src.source->Sync(req, sink);
+  if (!sync_st.ok()) summary.errors.push_back("source \"" + source.name + "\": " + sync_st.message());
+  if (options.cancel && options.cancel->load())
+    summary.errors.push_back("sync cancelled: rows already fetched were written; stale rows were not deleted");
+
+  for (size_t i = 0; i < writers.size(); ++i) {
+    writers[i]->Finish();
+    DestinationSummary& ds = summary.destinations[i];
+    for (const auto& [table, st] : writers[i]->stats()) {
+      TableSummary& t = summary.tables[table];
+      t.rows_written[ds.name] = st.rows_written;
+      for (const auto& e : st.errors) t.messages.push_back(e);
+      for (const auto& n : st.notes) t.messages.push_back(n);
+      t.errors += static_cast<int64_t>(st.errors.size());
+    }
+    for (const auto& e : writers[i]->errors()) {
+      summary.errors.push_back(e);
+      log::Error(e);
+    }
+    ds.errors = static_cast<int64_t>(writers[i]->errors().size());
+    Status closed = dests[i].dest->Close();
+    if (!closed.ok()) {
+      summary.errors.push_back("destination \"" + ds.name + "\": close: " + closed.message());
+      ++ds.errors;
+    }
+  }
+  summary.peak_memory_bytes = budget.peak();
+  summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace ferry::engine

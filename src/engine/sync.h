@@ -1,0 +1,59 @@
+// The life of a sync (docs/architecture.md tells it in prose).
+//
+// SyncSource runs one source spec into its destinations:
+//   1. resolve and initialise the source and every destination (options
+//      validated against their declared tables; an unsupported write mode is
+//      refused here, before any data moves);
+//   2. select tables (globs, skips, relations);
+//   3. migrate every table on every destination (unless --no-migrate); an
+//      unsafe change stops the sync here;
+//   4. stream: the source's resolvers fill batches, each batch acquires its
+//      bytes from the sync's MemoryBudget, gets the meta columns (zero-copy)
+//      and is fanned out, shared, to one DestinationWriter per destination;
+//   5. finish: writers flush, delete stale rows of complete tables, close;
+//      everything that happened lands in the SyncSummary.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "config/spec.h"
+#include "engine/summary.h"
+#include "ferry/registry.h"
+
+namespace ferry::engine {
+
+struct SyncProgress {
+  std::atomic<int64_t> rows{0};
+  std::atomic<int64_t> table_clients_done{0};
+  std::atomic<int64_t> tables_total{0};
+};
+
+struct SyncOptions {
+  bool no_migrate = false;
+  std::string invocation_id;
+  int64_t memory_budget_bytes = 256ll << 20;
+  const std::atomic<bool>* cancel = nullptr;   // set by Ctrl-C
+  SyncProgress* progress = nullptr;
+};
+
+// Runs one source. A returned error means nothing was synced (setup or
+// migration failed); errors during the sync are in the summary instead.
+Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& config,
+                               const config::SourceSpec& source, const SyncOptions& options);
+
+// Checks a source spec and its destinations' specs without connecting:
+// plugins exist, options are valid, table patterns match, write modes are supported.
+Status ValidateSource(const Registry& registry, const config::Config& config, const config::SourceSpec& source);
+
+// Creates or migrates the source's selected tables in its destinations.
+Status MigrateSource(const Registry& registry, const config::Config& config,
+                     const config::SourceSpec& source, const SyncOptions& options);
+
+// Initialises the source with no_connection and returns its selected tables
+// (all tables when `all` is true).
+Result<std::vector<TableSchemaPtr>> SourceTables(const Registry& registry, const config::SourceSpec& source,
+                                                 bool all);
+
+}  // namespace ferry::engine

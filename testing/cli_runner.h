@@ -1,0 +1,43 @@
+// Helpers for end-to-end tests: run the real `ferry` binary on spec files in
+// a fresh temporary directory and read back what landed in SQLite.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ferry::testing {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// A temporary directory removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `content` to `name` inside the directory and returns the full path.
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+// Runs `ferry <args>` (FERRY_BINARY) with `cwd` as working directory and
+// `env` ("K=V" entries) added to the environment.
+CommandResult RunFerry(const std::vector<std::string>& args, const std::string& cwd,
+                       const std::vector<std::string>& env = {});
+
+// Reads from an SQLite file with the sqlite3 C API.
+int64_t SqliteCount(const std::string& db, const std::string& table, const std::string& where = "");
+std::vector<std::string> SqliteTables(const std::string& db);
+std::vector<std::string> SqliteColumns(const std::string& db, const std::string& table);
+// First column of every row of `sql`, as text ("NULL" for null).
+std::vector<std::string> SqliteQuery(const std::string& db, const std::string& sql);
+
+}  // namespace ferry::testing
