@@ -17,6 +17,7 @@
 #include "ferry/message.h"
 #include "ferry/options.h"
 #include "ferry/schema.h"
+#include "ferry/state.h"
 #include "ferry/status.h"
 
 namespace ferry {
@@ -30,6 +31,9 @@ struct DestinationCapabilities {
   std::set<WriteMode> write_modes;
   bool forced_migration = false;
   bool delete_record = false;
+  // Can store cursors (ReadState, and WriteRequest::state in the same
+  // transaction as the rows).
+  bool state_backend = false;
 };
 
 struct DestinationInit {
@@ -43,9 +47,15 @@ struct MigrateOptions {
 
 // One or more batches of the same table, written atomically (one transaction
 // where the destination has them).
+//
+// `state`, when not empty, is upserted into `state_table` (StateTableSchema)
+// in the same transaction as the batches: the cursor commits with the rows it
+// covers, or not at all. A request may carry state and no batches.
 struct WriteRequest {
   TableSchemaPtr table;
   std::vector<BatchPtr> batches;
+  TableSchemaPtr state_table;
+  std::vector<StateEntry> state;
 };
 
 struct DeleteStaleRequest {
@@ -67,6 +77,12 @@ class Destination {
   virtual Status DeleteStale(const DeleteStaleRequest& request) = 0;
   virtual Status DeleteRecord(const ferry::DeleteRecord& request) = 0;
   virtual Status Close() = 0;
+
+  // Reads every cursor of `state_table` (created by Migrate beforehand). For
+  // destinations with Capabilities().state_backend.
+  virtual Result<std::vector<StateEntry>> ReadState(const TableSchemaPtr& state_table) {
+    return Status::Unsupported("this destination cannot be a state backend");
+  }
 };
 
 }  // namespace ferry

@@ -10,6 +10,7 @@
 
 #include "ferry/batch.h"
 #include "ferry/schema.h"
+#include "ferry/state.h"
 #include "ferry/status.h"
 #include "ferry/value.h"
 
@@ -42,6 +43,12 @@ class SyncSink {
   // whether the table resolved completely for that client.
   virtual void TableDone(const std::string& table, const std::string& client_id,
                          const Status& status, int64_t rows) = 0;
+  // The rows of (table, client) inserted before this call are covered by the
+  // cursor `entry` (design-notes section 1): the engine commits it to the
+  // state backend only once those rows are durably written.
+  virtual Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) {
+    return Status::Unsupported("this sink does not take checkpoints");
+  }
   // A non-fatal problem (unreadable entry, skipped row); counted in the summary.
   virtual void Warning(const std::string& table, const std::string& message) = 0;
   virtual bool Cancelled() const = 0;

@@ -71,7 +71,11 @@ class Options {
 
 // Validates `spec` (an object, or null for "no spec") against `table`.
 // `what` names the spec in messages, e.g. `source "aws"`. Errors name the
-// location, the key, what was expected, and the fix.
+// location, the key, what was expected, and the fix; they never contain the
+// value of a `secret` option, and other values pass through Redact().
+// A key given as null counts as absent. Integers, durations and byte sizes
+// also accept strings ("42", "30s", "10MiB") and booleans accept "true" /
+// "false", because values expanded from ${ENV} are strings.
 Result<Options> ValidateOptions(const OptionTable& table, const nlohmann::json& spec,
                                 const std::string& what, const LocationFn& where);
 
@@ -81,9 +85,16 @@ nlohmann::json OptionsJsonSchema(const OptionTable& table);
 std::string OptionsMarkdown(const OptionTable& table);
 
 // Parsers shared with the config loader.
+// Go-style duration ("1h30m", "1.5s", "250ms", "-5m"; units ns us ms s m h)
+// or a bare integer number of seconds ("30"); result in milliseconds,
+// truncated toward zero.
 Result<int64_t> ParseDurationMs(const std::string& text);
+// Integer bytes ("1024"), or a number and a unit, case-insensitive, optional
+// space: B, KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024).
 Result<int64_t> ParseByteSize(const std::string& text);
-// Closest candidate by edit distance, or "" when nothing is close.
+// Closest candidate by case-insensitive Levenshtein distance, or "" when
+// nothing is within max(2, name.size() / 3) edits; failing that, the shortest
+// candidate that `name` (4+ characters) is a prefix of ("table" -> "table_name").
 std::string NearestName(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace ferry

@@ -30,6 +30,10 @@ struct SyncRequest {
   std::vector<std::string> tables;   // selected, flattened, parents first
   bool deterministic_cq_id = false;
   SyncClock::time_point sync_time;
+  // Cursors read from the state backend; empty without one (then incremental
+  // tables sync in full).
+  StateSnapshot state;
+  bool has_state_backend = false;
 };
 
 class Source {

@@ -32,3 +32,22 @@ bool IsValidIdentifier(const std::string& name) {
 }
 
 }  // namespace ferry
+
+#include "ferry/state.h"
+
+namespace ferry {
+
+TableSchemaPtr StateTableSchema(const std::string& table_name) {
+  auto s = std::make_shared<TableSchema>();
+  s->name = table_name;
+  s->description = "Cursors of incremental tables (Ferry/CloudQuery state backend)";
+  Column key{.name = "key", .type = types::Utf8(), .description = "Cursor key: <table> or <table>:<client>"};
+  key.primary_key = true;
+  key.not_null = true;
+  s->columns = {key,
+                {.name = "value", .type = types::Utf8(), .description = "Cursor value"},
+                {.name = "version", .type = types::UInt64(), .description = "Bumped on every change"}};
+  return s;
+}
+
+}  // namespace ferry

@@ -58,6 +58,16 @@ const Value& ResolveContext::ParentValue(const std::string& column) const {
   return i < 0 ? kNullValue : (*parent)[i];
 }
 
+std::string ResolveContext::CursorKey(const std::string& table, const std::string& client_id) {
+  return client_id.empty() ? table : table + ":" + client_id;
+}
+
+std::string ResolveContext::Cursor(const std::string& table) const {
+  if (!state) return "";
+  auto it = state->find(CursorKey(table, client.id));
+  return it == state->end() ? "" : it->second;
+}
+
 void TableSource::SetTables(std::vector<TableDef> tables) {
   roots_.clear();
   flat_.clear();
@@ -88,8 +98,9 @@ class TaskRunner {
   using Node = TableSource::Node;
 
   TaskRunner(const TableSourceOptions& opts, const std::set<std::string>& selected, bool deterministic,
-             SyncSink& sink, std::atomic<bool>& cancelled)
-      : opts_(opts), selected_(selected), deterministic_(deterministic), sink_(sink), cancelled_(cancelled) {}
+             SyncSink& sink, std::atomic<bool>& cancelled, const StateSnapshot* state)
+      : opts_(opts), selected_(selected), deterministic_(deterministic), sink_(sink), cancelled_(cancelled),
+        state_(state) {}
 
   void Run(Node& root, const Client& client) {
     Resolve(root, client, nullptr, nullptr, "");
@@ -164,6 +175,20 @@ class TaskRunner {
       return RowDone();
     }
 
+    Status Checkpoint(const std::string& value) override {
+      // Flush this table and its relations so the rows precede the checkpoint.
+      std::function<Status(Node&)> flush = [&](Node& n) -> Status {
+        if (!r_.selected_.count(n.def.schema.name)) return Status::OK();
+        FERRY_RETURN_NOT_OK(r_.Flush(r_.StateFor(n)));
+        for (auto& c : n.children) FERRY_RETURN_NOT_OK(flush(*c));
+        return Status::OK();
+      };
+      FERRY_RETURN_NOT_OK(flush(n_));
+      const std::string& table = n_.def.schema.name;
+      return r_.sink_.Checkpoint(table, client_.id,
+                                 StateEntry{ResolveContext::CursorKey(table, client_.id), value, 0});
+    }
+
    private:
     template <typename Get>
     std::string ComputeId(Get get) {
@@ -221,7 +246,7 @@ class TaskRunner {
       if (st.status.ok()) st.status = Status::Internal("table " + n.def.schema.name + " has no resolver");
       return;
     }
-    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_};
+    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_, state_};
     Writer w(*this, n, st, client, parent_id);
     Status s;
     try {
@@ -237,6 +262,7 @@ class TaskRunner {
   bool deterministic_;
   SyncSink& sink_;
   std::atomic<bool>& cancelled_;
+  const StateSnapshot* state_;
   std::map<Node*, State> states_;
 };
 
@@ -269,7 +295,8 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
         tasks.pop_front();
       }
       if (sink.Cancelled()) cancelled = true;
-      TaskRunner runner(sched_, selected, request.deterministic_cq_id, sink, cancelled);
+      TaskRunner runner(sched_, selected, request.deterministic_cq_id, sink, cancelled,
+                        request.has_state_backend ? &request.state : nullptr);
       runner.Run(*t.node, t.client);
     }
   };

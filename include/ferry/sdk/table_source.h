@@ -36,12 +36,17 @@ struct ResolveContext {
   const TableSchema* parent_schema = nullptr;   // parent's own-column schema
   SyncSink& sink;
   std::atomic<bool>& cancelled;
+  const StateSnapshot* state = nullptr;
 
   // Value of a parent column by name; null Value when absent.
   const Value& ParentValue(const std::string& column) const;
   void Warning(const std::string& table, const std::string& message) const {
     sink.Warning(table, message);
   }
+  // The committed cursor of (table, this client), or "" when there is none.
+  std::string Cursor(const std::string& table) const;
+  // The state key of (table, client): "<table>" or "<table>:<client id>".
+  static std::string CursorKey(const std::string& table, const std::string& client_id);
 };
 
 // Receives the rows of one (table, client) task.
@@ -53,6 +58,10 @@ class RowWriter {
   // Fast path for tables without relations: append to own column i, then EndRow().
   virtual ArrayBuilder& Column(size_t own_index) = 0;
   virtual Status EndRow() = 0;
+  // Declares that every row written so far (this table and its relations) is
+  // covered by cursor `value`: flushes them into the pipeline, then emits the
+  // checkpoint, which the engine commits only after those rows are written.
+  virtual Status Checkpoint(const std::string& value) = 0;
 };
 
 using Resolver = std::function<Status(const ResolveContext&, RowWriter&)>;

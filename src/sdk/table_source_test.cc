@@ -1,0 +1,169 @@
+#include "ferry/sdk/table_source.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "ferry/uuid.h"
+#include "sdk/cq_id.h"
+
+namespace ferry::sdk {
+namespace {
+
+// Collects what a source emits.
+class CollectingSink : public SyncSink {
+ public:
+  Status Insert(BatchPtr batch) override {
+    std::lock_guard<std::mutex> l(mu);
+    std::string why;
+    EXPECT_TRUE(batch->Validate(&why)) << why;
+    batches[batch->schema()->name].push_back(batch);
+    return Status::OK();
+  }
+  Status DeleteRecord(ferry::DeleteRecord) override { return Status::OK(); }
+  void TableDone(const std::string& table, const std::string& client, const Status& st, int64_t rows) override {
+    std::lock_guard<std::mutex> l(mu);
+    done[table + "/" + client] = st;
+    done_rows[table] += rows;
+  }
+  void Warning(const std::string&, const std::string&) override {}
+  bool Cancelled() const override { return false; }
+
+  int64_t Rows(const std::string& t) {
+    int64_t n = 0;
+    for (auto& b : batches[t]) n += b->num_rows();
+    return n;
+  }
+  std::mutex mu;
+  std::map<std::string, std::vector<BatchPtr>> batches;
+  std::map<std::string, Status> done;
+  std::map<std::string, int64_t> done_rows;
+};
+
+class TreeSource : public TableSource {
+ public:
+  explicit TreeSource(int clients, bool fail_child_of_2 = false) {
+    TableDef parent;
+    parent.schema.name = "parent";
+    parent.schema.columns = {{.name = "id", .type = types::Int64(), .primary_key = true},
+                             {.name = "name", .type = types::Utf8()}};
+    parent.multiplex = [clients] {
+      std::vector<Client> cs;
+      for (int i = 0; i < clients; ++i) cs.push_back(Client{"c" + std::to_string(i), nullptr});
+      return cs;
+    };
+    parent.resolve = [](const ResolveContext& ctx, RowWriter& w) -> Status {
+      for (int i = 0; i < 5; ++i)
+        FERRY_RETURN_NOT_OK(w.Write({Value::Int(i), Value::String(ctx.client.id + "-" + std::to_string(i))}));
+      return Status::OK();
+    };
+    TableDef child;
+    child.schema.name = "child";
+    child.schema.columns = {{.name = "parent_id", .type = types::Int64()}, {.name = "n", .type = types::Int32()}};
+    child.resolve = [fail_child_of_2](const ResolveContext& ctx, RowWriter& w) -> Status {
+      int64_t pid = ctx.ParentValue("id").as_int();
+      if (fail_child_of_2 && pid == 2) return Status::IOError("api said no");
+      for (int i = 0; i < 3; ++i) {
+        w.Column(0).AppendInt(pid);
+        w.Column(1).AppendInt(i);
+        FERRY_RETURN_NOT_OK(w.EndRow());
+      }
+      return Status::OK();
+    };
+    parent.relations.push_back(std::move(child));
+    std::vector<TableDef> defs;
+    defs.push_back(std::move(parent));
+    SetTables(std::move(defs));
+    SetSchedulerOptions({.concurrency = 3, .batch_rows = 4, .batch_bytes = 1 << 20});
+  }
+  Status Init(const Options&, const SourceInit&) override { return Status::OK(); }
+};
+
+TEST(TableSourceTest, SchemasGetIdColumnsAndParents) {
+  TreeSource s(1);
+  auto tables = s.Tables();
+  ASSERT_EQ(tables.size(), 2u);
+  EXPECT_EQ(tables[0]->columns[0].name, "_cq_id");
+  EXPECT_FALSE(tables[0]->columns[0].primary_key);  // the table has its own PK
+  EXPECT_TRUE(tables[1]->columns[0].primary_key);   // child has none: _cq_id is the PK
+  EXPECT_EQ(tables[1]->parent, "parent");
+}
+
+TEST(TableSourceTest, ResolvesClientsAndRelationsWithParentIds) {
+  TreeSource s(4);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+  EXPECT_EQ(sink.Rows("parent"), 20);
+  EXPECT_EQ(sink.Rows("child"), 60);
+  EXPECT_EQ(sink.done_rows["child"], 60);
+  EXPECT_EQ(sink.done.size(), 8u);
+  for (auto& [k, st] : sink.done) EXPECT_TRUE(st.ok()) << k;
+  // Every child's _cq_parent_id is some parent's _cq_id.
+  std::set<std::string> parent_ids;
+  for (auto& b : sink.batches["parent"])
+    for (int64_t i = 0; i < b->num_rows(); ++i) parent_ids.insert(std::string(b->column(0)->FixedValue(i)));
+  EXPECT_EQ(parent_ids.size(), 20u);
+  for (auto& b : sink.batches["child"])
+    for (int64_t i = 0; i < b->num_rows(); ++i) {
+      ASSERT_FALSE(b->column(1)->IsNull(i));
+      EXPECT_TRUE(parent_ids.count(std::string(b->column(1)->FixedValue(i))));
+    }
+  // batch_rows = 4 bounds every batch.
+  for (auto& [t, bs] : sink.batches)
+    for (auto& b : bs) EXPECT_LE(b->num_rows(), 4);
+}
+
+TEST(TableSourceTest, UnselectedChildIsNotResolved) {
+  TreeSource s(2);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent"}, false, {}}, sink).ok());
+  EXPECT_EQ(sink.Rows("parent"), 10);
+  EXPECT_EQ(sink.Rows("child"), 0);
+  EXPECT_EQ(sink.done.count("child/c0"), 0u);
+}
+
+TEST(TableSourceTest, ChildErrorIsRecordedAndOtherRowsContinue) {
+  TreeSource s(1, /*fail_child_of_2=*/true);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+  EXPECT_EQ(sink.Rows("parent"), 5);
+  EXPECT_EQ(sink.Rows("child"), 12);  // 4 parents x 3
+  EXPECT_TRUE(sink.done["parent/c0"].ok());
+  EXPECT_FALSE(sink.done["child/c0"].ok());
+  EXPECT_NE(sink.done["child/c0"].message().find("api said no"), std::string::npos);
+}
+
+TEST(TableSourceTest, DeterministicIdsAreStableAcrossRuns) {
+  auto ids = [] {
+    TreeSource s(1);
+    CollectingSink sink;
+    EXPECT_TRUE(s.Sync(SyncRequest{{"parent"}, true, {}}, sink).ok());
+    std::set<std::string> out;
+    for (auto& b : sink.batches["parent"])
+      for (int64_t i = 0; i < b->num_rows(); ++i) out.insert(uuid::ToString(b->column(0)->FixedValue(i)));
+    return out;
+  };
+  auto a = ids(), b = ids();
+  EXPECT_EQ(a.size(), 5u);
+  EXPECT_EQ(a, b);
+}
+
+TEST(CqIdTest, MatchesTheSdkFormula) {
+  // UUIDv5(zero namespace, SHA-256("id" || "1")), as CloudQuery computes it.
+  TableSchema own;
+  own.columns = {{.name = "id", .type = types::Int64(), .primary_key = true}};
+  CqIdPlan plan(own, true);
+  std::string id = plan.Compute(own, {Value::Int(1)});
+  // Expected value computed independently (Python hashlib + uuid).
+  EXPECT_EQ(uuid::ToString(id), "e3643b27-3816-5ecc-bb02-e8bf5d616b62");
+  EXPECT_EQ(plan.Compute(own, {Value::Int(1)}), id);
+  EXPECT_NE(plan.Compute(own, {Value::Int(2)}), id);
+  EXPECT_EQ(ScalarString(*types::Float64(), Value::Double(1.5)), "1.5");
+  EXPECT_EQ(ScalarString(*types::Float64(), Value::Double(100)), "100");
+  EXPECT_EQ(ScalarString(*types::Timestamp(), Value::Int(1700000000123456)), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(ScalarString(*types::Int64(), Value::Null()), "(null)");
+}
+
+}  // namespace
+}  // namespace ferry::sdk
