@@ -47,14 +47,26 @@ void DestinationWriter::Loop() {
       done = done_;
     }
     for (auto& m : batch) Handle(m);
-    if (budget_ && budget_->UnderPressure()) FlushAll();
+    if (budget_ && budget_->UnderPressure()) FlushAll(true);
     else FlushDue();
     if (done) {
       std::lock_guard<std::mutex> lock(mu_);
       if (queue_.empty()) break;
     }
   }
-  FlushAll();
+  FlushAll(true);
+  // The final flushes may have completed checkpoints whose commits were queued
+  // here (when this destination is also the state backend).
+  for (;;) {
+    std::deque<WriterMessage> rest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      rest.swap(queue_);
+    }
+    if (rest.empty()) break;
+    for (auto& m : rest) Handle(m);
+    FlushAll(true);
+  }
   if (opts_.settings.write_mode == WriteMode::kOverwriteDeleteStale) DeleteStale();
 }
 
@@ -66,7 +78,7 @@ void DestinationWriter::Handle(WriterMessage& m) {
       p.rows += m.batch->num_rows();
       p.bytes += m.batch->ByteSize();
       p.batches.push_back(std::move(m.batch));
-      if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushTable(m.table);
+      if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushTable(m.table, false);
       break;
     }
     case WriterMessage::Kind::kTableDone: {
@@ -75,8 +87,14 @@ void DestinationWriter::Handle(WriterMessage& m) {
       if (!m.status.ok()) ts.source_failed = true;
       break;
     }
+    case WriterMessage::Kind::kCheckpoint:
+      HandleCheckpoint(m);
+      break;
+    case WriterMessage::Kind::kCommitState:
+      WriteState({std::move(m.entry)}, "commit cursor");
+      break;
     case WriterMessage::Kind::kDeleteRecord: {
-      FlushTable(m.del.table_name);
+      FlushTable(m.del.table_name, true);
       Status st = dest_->DeleteRecord(m.del);
       if (!st.ok()) RecordError(m.del.table_name, "delete record: " + st.message());
       break;
@@ -90,39 +108,76 @@ void DestinationWriter::FlushDue() {
   for (auto& [table, p] : pending_)
     if (!p.batches.empty() && now - p.first >= std::chrono::milliseconds(opts_.batch_timeout_ms))
       due.push_back(table);
-  for (const auto& t : due) FlushTable(t);
+  for (const auto& t : due) FlushTable(t, false);
 }
 
-void DestinationWriter::FlushAll() {
+void DestinationWriter::FlushAll(bool force) {
   std::vector<std::string> names;
   for (auto& [table, p] : pending_)
-    if (!p.batches.empty()) names.push_back(table);
-  for (const auto& t : names) FlushTable(t);
+    if (!p.batches.empty() || !p.checkpoints.empty()) names.push_back(table);
+  for (const auto& t : names) FlushTable(t, force);
 }
 
-void DestinationWriter::FlushTable(const std::string& table) {
+void DestinationWriter::FlushTable(const std::string& table, bool force) {
   auto it = pending_.find(table);
-  if (it == pending_.end() || it->second.batches.empty()) return;
-  std::vector<BatchPtr> batches = std::move(it->second.batches);
-  it->second = Pending{};
+  if (it == pending_.end() || (it->second.batches.empty() && it->second.checkpoints.empty())) return;
   auto schema_it = tables_.find(table);
   if (schema_it == tables_.end()) {
+    it->second = Pending{};
     RecordError(table, "received rows for a table that was not migrated");
     return;
   }
-  // Write in chunks of at most batch_size rows, each one transaction.
-  WriteRequest req{schema_it->second, {}};
+  Pending& p = it->second;
+  // Exactly-once: an incremental table whose cursors commit in the same
+  // transaction writes only rows that a cursor covers; the rows after the last
+  // cursor wait for the next one. Only memory pressure and the end of the
+  // stream (`force`) write uncovered rows.
+  size_t cut = p.batches.size();
+  if (!force && opts_.state_mode == WriterOptions::StateMode::kInTransaction && schema_it->second->is_incremental)
+    cut = p.checkpoints.empty() ? 0 : p.checkpoints.back().batch_pos;
+  if (cut == 0 && p.checkpoints.empty()) return;
+  std::vector<BatchPtr> batches(p.batches.begin(), p.batches.begin() + cut);
+  std::vector<Checkpoint> cps = std::move(p.checkpoints);
+  Pending rest;
+  for (size_t i = cut; i < p.batches.size(); ++i) {
+    if (rest.batches.empty()) rest.first = Clock::now();
+    rest.rows += p.batches[i]->num_rows();
+    rest.bytes += p.batches[i]->ByteSize();
+    rest.batches.push_back(p.batches[i]);
+  }
+  p = std::move(rest);
+  // The rows of child tables emitted before a cursor must be durable before
+  // the cursor is: flush them first.
+  if (!cps.empty())
+    for (const auto& child : Descendants(table)) FlushTable(child, true);
+  // Write in chunks of at most batch_size rows, each one transaction. In
+  // in-transaction state mode the cursors ride with the last chunk.
+  WriteRequest req{schema_it->second, {}, nullptr, {}};
   int64_t rows = 0;
+  bool all_ok = !write_failed_.count(table);
+  size_t remaining = 0;
+  for (auto& b : batches) remaining += b->num_rows();
   auto write = [&]() {
     if (req.batches.empty()) return;
+    remaining -= rows;
+    const bool last = remaining == 0;
+    if (last && all_ok && !cps.empty() && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
+      std::map<std::string, StateEntry> latest;
+      for (const auto& c : cps) latest[c.entry.key] = c.entry;
+      req.state_table = opts_.state_table;
+      for (auto& [k, e] : latest) req.state.push_back(e);
+    }
     Status st = WriteWithRetry(req);
     TableWriteStats& s = stats_[table];
     if (st.ok()) s.rows_written += rows;
     else {
       s.rows_failed += rows;
+      all_ok = false;
+      write_failed_.insert(table);
       RecordError(table, "writing " + std::to_string(rows) + " rows failed: " + st.message());
     }
     req.batches.clear();
+    req.state.clear();
     rows = 0;
   };
   for (auto& b : batches) {
@@ -137,6 +192,60 @@ void DestinationWriter::FlushTable(const std::string& table) {
     }
   }
   write();
+  if (!cps.empty()) {
+    if (batches.empty() && all_ok && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
+      std::vector<StateEntry> entries;
+      for (auto& c : cps) entries.push_back(c.entry);
+      WriteState(std::move(entries), "cursor for table " + table);
+      all_ok = !write_failed_.count(table);
+    }
+    SettleCheckpoints(table, cps, all_ok);
+  }
+}
+
+void DestinationWriter::HandleCheckpoint(WriterMessage& m) {
+  if (opts_.state_mode == WriterOptions::StateMode::kNone) return;
+  Pending& p = pending_[m.table];
+  p.checkpoints.push_back(Checkpoint{m.seq, std::move(m.entry), p.batches.size()});
+  // With nothing buffered the cursor is covered now: settle it at once.
+  if (p.batches.empty()) FlushTable(m.table, false);
+}
+
+void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok) {
+  if (!ok) {
+    stats_[table].notes.push_back("destination \"" + opts_.name + "\", table " + table +
+                                  ": cursor not advanced because rows it covers were not written");
+  }
+  if (opts_.state_mode != WriterOptions::StateMode::kCoordinated || !opts_.coordinator) return;
+  for (const auto& c : cps) {
+    if (ok) opts_.coordinator->Covered(c.seq);
+    else opts_.coordinator->Abandon(c.seq);
+  }
+}
+
+void DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::string& what) {
+  WriteRequest req{opts_.state_table, {}, opts_.state_table, std::move(entries)};
+  Status st = WriteWithRetry(req);
+  if (!st.ok()) {
+    std::string table = opts_.state_table ? opts_.state_table->name : "(state)";
+    write_failed_.insert(table);
+    RecordError(table, what + ": " + st.message());
+  }
+}
+
+std::vector<std::string> DestinationWriter::Descendants(const std::string& table) const {
+  std::vector<std::string> out;
+  std::vector<std::string> frontier{table};
+  while (!frontier.empty()) {
+    std::string t = frontier.back();
+    frontier.pop_back();
+    for (const auto& [name, schema] : tables_)
+      if (schema->parent == t) {
+        out.push_back(name);
+        frontier.push_back(name);
+      }
+  }
+  return out;
 }
 
 Status DestinationWriter::WriteWithRetry(const WriteRequest& req) {

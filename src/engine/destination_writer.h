@@ -18,12 +18,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "engine/destination_schema.h"
 #include "engine/memory_budget.h"
+#include "engine/state_coordinator.h"
 #include "ferry/destination.h"
 
 namespace ferry::engine {
@@ -38,6 +40,11 @@ struct WriterOptions {
   int64_t sync_time_us = 0;
   int max_retries = 3;
   bool has_state_backend = false;   // incremental tables are then never delete-staled
+  // Cursor handling (see state_coordinator.h): kInTransaction writes cursors
+  // with the rows they cover; kCoordinated reports coverage to `coordinator`.
+  enum class StateMode { kNone, kInTransaction, kCoordinated } state_mode = StateMode::kNone;
+  StateCoordinator* coordinator = nullptr;
+  TableSchemaPtr state_table;       // where cursors go (backend writers)
 };
 
 // What one destination did with one table.
@@ -50,11 +57,15 @@ struct TableWriteStats {
 };
 
 struct WriterMessage {
-  enum class Kind { kInsert, kTableDone, kDeleteRecord } kind;
+  // kCheckpoint: a cursor covering the table's rows before it.
+  // kCommitState: write `entry` to the state table (backend writer only).
+  enum class Kind { kInsert, kTableDone, kDeleteRecord, kCheckpoint, kCommitState } kind;
   BatchPtr batch;                 // kInsert (already in destination schema)
   std::string table;
   Status status;                  // kTableDone
   ferry::DeleteRecord del;        // kDeleteRecord
+  StateEntry entry;               // kCheckpoint, kCommitState
+  uint64_t seq = 0;               // kCheckpoint
 };
 
 class DestinationWriter {
@@ -74,7 +85,13 @@ class DestinationWriter {
   const std::string& name() const { return opts_.name; }
 
  private:
+  struct Checkpoint {
+    uint64_t seq;
+    StateEntry entry;
+    size_t batch_pos;   // batches buffered before it: the rows it covers
+  };
   struct Pending {
+    std::vector<Checkpoint> checkpoints;   // covered once these batches are written
     std::vector<BatchPtr> batches;
     int64_t rows = 0;
     int64_t bytes = 0;
@@ -87,12 +104,18 @@ class DestinationWriter {
 
   void Loop();
   void Handle(WriterMessage& msg);
-  void FlushTable(const std::string& table);
-  void FlushAll();
+  // `force` also writes rows no cursor covers yet (pressure, end of stream).
+  void FlushTable(const std::string& table, bool force);
+  void FlushAll(bool force);
   void FlushDue();
   Status WriteWithRetry(const WriteRequest& req);
   void RecordError(const std::string& table, const std::string& msg);
   void DeleteStale();
+  void HandleCheckpoint(WriterMessage& m);
+  // The checkpoints were written (ok) or not: commit, report or abandon them.
+  void SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok);
+  void WriteState(std::vector<StateEntry> entries, const std::string& what);
+  std::vector<std::string> Descendants(const std::string& table) const;
 
   Destination* dest_;
   WriterOptions opts_;
@@ -110,6 +133,7 @@ class DestinationWriter {
   std::map<std::string, TableState> table_state_;
   std::map<std::string, TableWriteStats> stats_;
   std::vector<std::string> errors_;
+  std::set<std::string> write_failed_;   // tables with a failed write: cursors frozen
 };
 
 }  // namespace ferry::engine

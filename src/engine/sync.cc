@@ -11,6 +11,7 @@
 #include "engine/log.h"
 #include "engine/memory_budget.h"
 #include "engine/plugin_ref.h"
+#include "engine/state_coordinator.h"
 #include "engine/table_selection.h"
 #include "ferry/uuid.h"
 
@@ -135,8 +136,22 @@ class FanoutSink : public SyncSink {
  public:
   FanoutSink(std::vector<DestinationSetup>& dests, std::vector<std::unique_ptr<DestinationWriter>>& writers,
              MemoryBudget& budget, MetaColumns& meta, SyncSummary& summary, const SyncOptions& opts,
-             Clock::time_point start)
-      : dests_(dests), writers_(writers), budget_(budget), meta_(meta), summary_(summary), opts_(opts), start_(start) {}
+             Clock::time_point start, StateCoordinator* coordinator)
+      : dests_(dests), writers_(writers), budget_(budget), meta_(meta), summary_(summary), opts_(opts), start_(start),
+        coordinator_(coordinator) {}
+
+  Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) override {
+    if (!coordinator_) return Status::OK();  // no state backend: every sync is a full one
+    uint64_t seq = coordinator_->Register(entry);
+    for (size_t i = 0; i < dests_.size(); ++i) {
+      if (!dests_[i].schemas.count(table)) continue;
+      WriterMessage m{WriterMessage::Kind::kCheckpoint, nullptr, table, Status::OK(), {}};
+      m.entry = entry;
+      m.seq = seq;
+      writers_[i]->Push(std::move(m));
+    }
+    return Status::OK();
+  }
 
   Status Insert(BatchPtr batch) override {
     if (Cancelled()) return Status::Cancelled("sync cancelled");
@@ -196,8 +211,56 @@ class FanoutSink : public SyncSink {
   SyncSummary& summary_;
   const SyncOptions& opts_;
   Clock::time_point start_;
+  StateCoordinator* coordinator_;
   std::mutex mu_;   // guards summary_ while the source runs
 };
+
+// The destination named by backend_options.connection: "<name>" or
+// CloudQuery's "@@plugins.<name>.connection".
+Result<std::string> BackendDestinationName(const config::SourceSpec& source) {
+  std::string c = source.backend_options->connection;
+  const std::string pre = "@@plugins.", post = ".connection";
+  if (c.rfind(pre, 0) == 0 && c.size() > pre.size() + post.size() &&
+      c.compare(c.size() - post.size(), post.size(), post) == 0)
+    c = c.substr(pre.size(), c.size() - pre.size() - post.size());
+  if (c.empty())
+    return Status::Invalid("source \"" + source.name + "\": backend_options.connection is empty; name a destination, "
+                           "e.g. \"@@plugins.sqlite.connection\"");
+  return c;
+}
+
+// Everything about the state backend of one sync.
+struct StateSetup {
+  std::unique_ptr<DestinationSetup> state_only;   // backend that receives no data
+  DestinationSetup* backend = nullptr;
+  int backend_index = -1;                         // index in the data destinations, or -1
+  TableSchemaPtr table;
+};
+
+Result<StateSetup> SetUpState(const Registry& registry, const config::Config& config, const config::SourceSpec& source,
+                              std::vector<DestinationSetup>& dests, const std::string& sync_id,
+                              std::chrono::system_clock::time_point sync_time) {
+  StateSetup st;
+  if (!source.backend_options) return st;
+  FERRY_ASSIGN_OR_RETURN(std::string name, BackendDestinationName(source));
+  for (size_t i = 0; i < dests.size(); ++i)
+    if (dests[i].spec->name == name) st.backend_index = static_cast<int>(i);
+  if (st.backend_index >= 0) {
+    st.backend = &dests[st.backend_index];
+  } else {
+    if (!config.FindDestination(name))
+      return Status::Invalid("source \"" + source.name + "\": backend_options.connection names destination \"" + name +
+                             "\", which is not defined in the spec files");
+    FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, {}, sync_id, sync_time));
+    st.state_only = std::make_unique<DestinationSetup>(std::move(d));
+    st.backend = st.state_only.get();
+  }
+  if (!st.backend->plugin->capabilities.state_backend)
+    return Status::Unsupported("source \"" + source.name + "\": destination \"" + name +
+                               "\" cannot be a state backend; use sqlite or postgresql");
+  st.table = StateTableSchema(source.backend_options->table_name);
+  return st;
+}
 
 }  // namespace
 
@@ -254,6 +317,11 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     if (!d.settings.sync_group_id.empty()) summary.sync_group_id = d.settings.sync_group_id;
     dests.push_back(std::move(d));
   }
+  FERRY_ASSIGN_OR_RETURN(StateSetup state, SetUpState(registry, config, source, dests, summary.sync_id, sync_time));
+  auto close_all = [&]() {
+    for (auto& d : dests) d.dest->Close().IgnoreError();
+    if (state.state_only) state.state_only->dest->Close().IgnoreError();
+  };
   for (const auto& t : src.selected) summary.tables[t->name];  // every selected table appears
   if (options.progress) options.progress->tables_total = static_cast<int64_t>(src.selected.size());
 
@@ -261,29 +329,72 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     for (auto& d : dests) {
       Status st = d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
       if (!st.ok()) {
-        for (auto& other : dests) other.dest->Close().IgnoreError();  // nothing was written
+        close_all();  // nothing was written
         return st.WithContext("destination \"" + d.spec->name + "\": migrate");
       }
     }
   }
 
+  // Cursors: the state table always exists (as CloudQuery's state client
+  // migrates it), and is read once before the source starts.
+  SyncRequest req;
+  std::vector<StateEntry> initial_state;
+  if (state.backend) {
+    Status st = state.backend->dest->Migrate({state.table}, MigrateOptions{MigrateMode::kSafe});
+    auto read = st.ok() ? state.backend->dest->ReadState(state.table) : Result<std::vector<StateEntry>>(st);
+    if (!read.ok()) {
+      close_all();
+      return read.status().WithContext("state backend \"" + state.backend->spec->name + "\"");
+    }
+    initial_state = std::move(*read);
+    req.has_state_backend = true;
+  }
+
   MemoryBudget budget(options.memory_budget_bytes);
   MetaColumns meta(ToMicros(sync_time), source.name, summary.sync_group_id);
   std::vector<std::unique_ptr<DestinationWriter>> writers;
-  for (auto& d : dests) {
+  std::unique_ptr<DestinationWriter> state_writer;   // for a backend that gets no data
+  DestinationWriter* backend_writer = nullptr;
+  std::unique_ptr<StateCoordinator> coordinator;
+  const bool in_transaction = state.backend_index >= 0 && dests.size() == 1;
+  if (state.backend) {
+    coordinator = std::make_unique<StateCoordinator>(initial_state, static_cast<int>(dests.size()), [&](StateEntry e) {
+      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, Status::OK(), {}};
+      m.entry = std::move(e);
+      backend_writer->Push(std::move(m));
+    });
+    req.state = coordinator->Snapshot();
+  }
+  for (size_t i = 0; i < dests.size(); ++i) {
+    DestinationSetup& d = dests[i];
     WriterOptions w;
     w.name = d.spec->name;
     w.settings = d.settings;
     w.source_name = source.name;
     w.sync_time_us = ToMicros(sync_time);
-    w.has_state_backend = source.backend_options.has_value();
+    w.has_state_backend = state.backend != nullptr;
+    if (state.backend) {
+      w.state_mode = in_transaction ? WriterOptions::StateMode::kInTransaction : WriterOptions::StateMode::kCoordinated;
+      w.coordinator = coordinator.get();
+      if (static_cast<int>(i) == state.backend_index) w.state_table = state.table;
+    }
     ApplyBatchOptions(d, w);
     writers.push_back(std::make_unique<DestinationWriter>(d.dest.get(), w, &budget, d.schemas));
-    writers.back()->Start();
+    if (static_cast<int>(i) == state.backend_index) backend_writer = writers.back().get();
   }
+  if (state.state_only) {
+    WriterOptions w;
+    w.name = state.state_only->spec->name;
+    w.settings.write_mode = WriteMode::kAppend;  // never delete-stale: it holds no data tables
+    w.state_table = state.table;
+    state_writer = std::make_unique<DestinationWriter>(state.state_only->dest.get(), w, &budget,
+                                                       std::map<std::string, TableSchemaPtr>{});
+    backend_writer = state_writer.get();
+    state_writer->Start();
+  }
+  for (auto& w : writers) w->Start();
 
-  FanoutSink sink(dests, writers, budget, meta, summary, options, start);
-  SyncRequest req;
+  FanoutSink sink(dests, writers, budget, meta, summary, options, start, coordinator.get());
   for (const auto& t : src.selected) req.tables.push_back(t->name);
   req.deterministic_cq_id = source.deterministic_cq_id;
   req.sync_time = sync_time;
@@ -292,8 +403,16 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   if (options.cancel && options.cancel->load())
     summary.errors.push_back("sync cancelled: rows already fetched were written; stale rows were not deleted");
 
+  // Data writers first; the backend's writer last, since the others' final
+  // flushes may still queue cursor commits on it.
+  std::vector<size_t> order;
+  for (size_t i = 0; i < writers.size(); ++i)
+    if (static_cast<int>(i) != state.backend_index) order.push_back(i);
+  if (state.backend_index >= 0) order.push_back(static_cast<size_t>(state.backend_index));
+  for (size_t i : order) writers[i]->Finish();
+  if (state_writer) state_writer->Finish();
+
   for (size_t i = 0; i < writers.size(); ++i) {
-    writers[i]->Finish();
     DestinationSummary& ds = summary.destinations[i];
     for (const auto& [table, st] : writers[i]->stats()) {
       TableSummary& t = summary.tables[table];
@@ -312,6 +431,14 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       summary.errors.push_back("destination \"" + ds.name + "\": close: " + closed.message());
       ++ds.errors;
     }
+  }
+  if (state_writer) {
+    for (const auto& e : state_writer->errors()) {
+      summary.errors.push_back(e);
+      log::Error(e);
+    }
+    Status closed = state.state_only->dest->Close();
+    if (!closed.ok()) summary.errors.push_back("state backend \"" + state.state_only->spec->name + "\": close: " + closed.message());
   }
   summary.peak_memory_bytes = budget.peak();
   summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
