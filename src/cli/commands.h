@@ -31,6 +31,14 @@ struct TablesFlags {
 };
 int RunTables(const Registry& registry, const TablesFlags& flags);
 
+struct StateFlags {
+  std::string action;               // list | reset
+  std::vector<std::string> paths;
+  std::string source;               // "" = every source with backend_options
+  std::vector<std::string> tables;  // reset: table globs ("" = all)
+};
+int RunState(const Registry& registry, const StateFlags& flags);
+
 int RunValidateConfig(const Registry& registry, const std::vector<std::string>& paths);
 
 // Prints a failed Status for the user (redacted) and returns 2.

@@ -46,6 +46,17 @@ int main(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand("validate-config", "Check spec files without connecting anywhere");
   validate_cmd->add_option("paths", validate_paths, "Spec files or directories")->required();
 
+  cli::StateFlags state;
+  auto* state_cmd = app.add_subcommand("state", "List or reset the cursors of incremental tables");
+  state_cmd->require_subcommand(1);
+  auto* state_list = state_cmd->add_subcommand("list", "List cursors per source, table and client");
+  state_list->add_option("paths", state.paths, "Spec files or directories")->required();
+  state_list->add_option("--source", state.source, "Only this source");
+  auto* state_reset = state_cmd->add_subcommand("reset", "Reset cursors so the next sync of those tables is a full one");
+  state_reset->add_option("paths", state.paths, "Spec files or directories")->required();
+  state_reset->add_option("--source", state.source, "Only this source");
+  state_reset->add_option("--table", state.tables, "Only cursors of tables matching this glob (repeatable)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,6 +70,10 @@ int main(int argc, char** argv) {
   if (*sync_cmd) return cli::RunSync(registry, sync);
   if (*migrate_cmd) return cli::RunMigrate(registry, migrate_paths);
   if (*tables_cmd) return cli::RunTables(registry, tables);
+  if (*state_cmd) {
+    state.action = *state_list ? "list" : "reset";
+    return cli::RunState(registry, state);
+  }
   if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
   return 2;
 }

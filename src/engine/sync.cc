@@ -280,6 +280,70 @@ Status ValidateSource(const Registry& registry, const config::Config& config, co
   return Status::OK();
 }
 
+namespace {
+// Opens the source's state backend on its own (no data destinations).
+Result<StateSetup> OpenStateBackend(const Registry& registry, const config::Config& config,
+                                    const config::SourceSpec& source) {
+  if (!source.backend_options)
+    return Status::Invalid("source \"" + source.name + "\" has no backend_options, so it keeps no cursors");
+  std::vector<DestinationSetup> none;
+  FERRY_ASSIGN_OR_RETURN(StateSetup st, SetUpState(registry, config, source, none, "", std::chrono::system_clock::now()));
+  FERRY_RETURN_NOT_OK(st.backend->dest->Migrate({st.table}, MigrateOptions{MigrateMode::kSafe}));
+  return st;
+}
+
+// Latest entry per key (append-only backends may hold several versions).
+std::vector<StateEntry> Latest(const std::vector<StateEntry>& entries) {
+  std::map<std::string, StateEntry> by_key;
+  for (const auto& e : entries) {
+    auto it = by_key.find(e.key);
+    if (it == by_key.end() || e.version >= it->second.version) by_key[e.key] = e;
+  }
+  std::vector<StateEntry> out;
+  for (auto& [k, e] : by_key) out.push_back(e);
+  return out;
+}
+}  // namespace
+
+Result<std::vector<StateEntry>> ReadSourceState(const Registry& registry, const config::Config& config,
+                                                const config::SourceSpec& source) {
+  FERRY_ASSIGN_OR_RETURN(StateSetup st, OpenStateBackend(registry, config, source));
+  auto read = st.backend->dest->ReadState(st.table);
+  Status closed = st.backend->dest->Close();
+  if (!read.ok()) return read.status();
+  FERRY_RETURN_NOT_OK(closed);
+  return Latest(*read);
+}
+
+Result<std::vector<std::string>> ResetSourceState(const Registry& registry, const config::Config& config,
+                                                  const config::SourceSpec& source,
+                                                  const std::vector<std::string>& table_patterns) {
+  FERRY_ASSIGN_OR_RETURN(StateSetup st, OpenStateBackend(registry, config, source));
+  auto read = st.backend->dest->ReadState(st.table);
+  if (!read.ok()) {
+    st.backend->dest->Close().IgnoreError();
+    return read.status();
+  }
+  std::vector<StateEntry> reset;
+  std::vector<std::string> keys;
+  for (StateEntry e : Latest(*read)) {
+    std::string table = e.key.substr(0, e.key.find(':'));
+    bool match = table_patterns.empty();
+    for (const auto& p : table_patterns) match = match || GlobMatch(p, table);
+    if (!match || e.value.empty()) continue;
+    e.value.clear();
+    ++e.version;
+    keys.push_back(e.key);
+    reset.push_back(std::move(e));
+  }
+  Status st2 = reset.empty() ? Status::OK()
+                             : st.backend->dest->Write(WriteRequest{st.table, {}, st.table, std::move(reset)});
+  Status closed = st.backend->dest->Close();
+  FERRY_RETURN_NOT_OK(st2);
+  FERRY_RETURN_NOT_OK(closed);
+  return keys;
+}
+
 Status MigrateSource(const Registry& registry, const config::Config& config, const config::SourceSpec& source,
                      const SyncOptions& options) {
   FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, options.invocation_id, true));

@@ -21,6 +21,7 @@
 #include "config/spec.h"
 #include "engine/summary.h"
 #include "ferry/registry.h"
+#include "ferry/state.h"
 
 namespace ferry::engine {
 
@@ -50,6 +51,16 @@ Status ValidateSource(const Registry& registry, const config::Config& config, co
 // Creates or migrates the source's selected tables in its destinations.
 Status MigrateSource(const Registry& registry, const config::Config& config,
                      const config::SourceSpec& source, const SyncOptions& options);
+
+// The cursors of a source's state backend (backend_options), read directly.
+Result<std::vector<StateEntry>> ReadSourceState(const Registry& registry, const config::Config& config,
+                                                const config::SourceSpec& source);
+// Resets cursors so the next sync of those tables is a full one: every cursor
+// whose table matches one of `table_patterns` (all when empty) gets an empty
+// value (and a new version). Returns the keys reset.
+Result<std::vector<std::string>> ResetSourceState(const Registry& registry, const config::Config& config,
+                                                  const config::SourceSpec& source,
+                                                  const std::vector<std::string>& table_patterns);
 
 // Initialises the source with no_connection and returns its selected tables
 // (all tables when `all` is true).
