@@ -1,5 +1,6 @@
 // The one list of built-in integrations. Add a new integration here.
 #include "ferry/registry.h"
+#include "plugins/destination/null/null_destination.h"
 #include "plugins/destination/sqlite/sqlite_destination.h"
 #include "plugins/source/test/test_source.h"
 
@@ -8,6 +9,7 @@ namespace ferry {
 void RegisterBuiltins(Registry& registry) {
   registry.AddSource(plugins::test::TestSourcePlugin());
   registry.AddDestination(plugins::sqlite::SqlitePlugin());
+  registry.AddDestination(plugins::null_dest::NullPlugin());
 }
 
 }  // namespace ferry

@@ -37,7 +37,8 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
   if (!cfg.ok()) return ReportFatal("", cfg.status());
   std::cout << "Loading spec(s) from " << JoinFiles(cfg->files) << std::endl;
   for (const auto& w : cfg->warnings) log::Warn(w);
-  if (cfg->sources.empty()) return ReportFatal("", Status::Invalid("no source spec found in " + JoinFiles(cfg->files)));
+  Status valid = config::ValidateForSync(*cfg);
+  if (!valid.ok()) return ReportFatal("", valid);
 
   std::signal(SIGINT, OnSigint);
   std::signal(SIGTERM, OnSigint);

@@ -1,0 +1,49 @@
+#include "plugins/destination/null/null_destination.h"
+
+namespace ferry::plugins::null_dest {
+
+namespace {
+
+class Destination : public ferry::Destination {
+ public:
+  DestinationCapabilities Capabilities() const override { return NullPlugin().capabilities; }
+  Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
+  Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override { return Status::OK(); }
+  Status Write(const WriteRequest& req) override {
+    for (const auto& b : req.batches) {
+      rows_ += b->num_rows();
+      bytes_ += b->ByteSize();
+    }
+    return Status::OK();
+  }
+  Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
+  Status DeleteRecord(const ferry::DeleteRecord&) override { return Status::OK(); }
+  Status Close() override { return Status::OK(); }
+
+ private:
+  int64_t rows_ = 0;
+  int64_t bytes_ = 0;
+};
+
+}  // namespace
+
+DestinationPlugin NullPlugin() {
+  DestinationPlugin p;
+  p.name = "null";
+  p.description = "Discards every row (engine benchmarks, dry runs)";
+  p.options = {
+      {.name = "batch_size", .type = OptionType::kInt, .default_value = 10000,
+       .description = "Rows per write call", .min = 1},
+      {.name = "batch_size_bytes", .type = OptionType::kByteSize, .default_value = 10485760,
+       .description = "Bytes per write call", .min = 1},
+      {.name = "batch_timeout", .type = OptionType::kDuration, .default_value = "20s",
+       .description = "Longest time rows wait before a write call"},
+  };
+  p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
+  p.capabilities.forced_migration = true;
+  p.capabilities.delete_record = true;
+  p.create = [] { return std::make_unique<Destination>(); };
+  return p;
+}
+
+}  // namespace ferry::plugins::null_dest

@@ -1,0 +1,320 @@
+#include "config/yaml_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+
+#include <yaml-cpp/yaml.h>
+
+#include "ferry/redact.h"
+
+namespace ferry::config {
+
+void SourceMap::Add(const std::string& pointer, int line, int column) {
+  marks_.emplace(pointer, std::make_pair(line, column));
+}
+
+Location SourceMap::Find(const std::string& pointer) const {
+  std::string p = pointer;
+  while (true) {
+    auto it = marks_.find(p);
+    if (it != marks_.end()) return Location{file_, it->second.first, it->second.second};
+    if (p.empty()) return Location{file_, 0, 0};
+    p.erase(p.rfind('/') == std::string::npos ? 0 : p.rfind('/'));
+  }
+}
+
+std::string AppendPointer(const std::string& pointer, const std::string& token) {
+  std::string out = pointer + "/";
+  for (char c : token) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+std::string LastToken(const std::string& pointer) {
+  size_t slash = pointer.rfind('/');
+  if (slash == std::string::npos) return "";
+  std::string raw = pointer.substr(slash + 1), out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '~' && i + 1 < raw.size()) {
+      out += raw[i + 1] == '1' ? '/' : '~';
+      ++i;
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+using nlohmann::json;
+
+// Types a plain scalar (YAML 1.2 core schema, with the exceptions listed in
+// the header).
+json InferPlain(const std::string& s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  std::string_view body = s;
+  bool negative = false;
+  if (body.front() == '-' || body.front() == '+') {
+    negative = body.front() == '-';
+    body.remove_prefix(1);
+  }
+  auto all_of = [](std::string_view v, const char* set) {
+    return !v.empty() && v.find_first_not_of(set) == std::string_view::npos;
+  };
+  if (all_of(body, "0123456789")) {
+    if (body.size() > 1 && body.front() == '0') return s;  // "0123": keep the digits as written
+    int64_t i = 0;
+    const char* first = negative ? s.data() : body.data();
+    auto [p, ec] = std::from_chars(first, s.data() + s.size(), i);
+    if (ec == std::errc() && p == s.data() + s.size()) return i;
+    uint64_t u = 0;
+    if (!negative) {
+      auto [pu, ecu] = std::from_chars(body.data(), body.data() + body.size(), u);
+      if (ecu == std::errc() && pu == body.data() + body.size()) return u;
+    }
+    return s;  // too large for 64 bits: keep every digit
+  }
+  if (!negative && s.front() != '+' && s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'o')) {
+    std::string_view digits = std::string_view(s).substr(2);
+    int base = s[1] == 'x' ? 16 : 8;
+    if (all_of(digits, base == 16 ? "0123456789abcdefABCDEF" : "01234567")) {
+      int64_t i = 0;
+      auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i, base);
+      if (ec == std::errc() && p == digits.data() + digits.size()) return i;
+    }
+    return s;
+  }
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (std::regex_match(s, kFloat)) {
+    double d = std::strtod(s.c_str(), nullptr);
+    if (std::isfinite(d)) return d;
+  }
+  return s;
+}
+
+// Hides each ${...} from the YAML parser, as CloudQuery does with numeric
+// placeholders: inside flow collections `{`, `}` and `,` are syntax, so
+// `spec: {dsn: ${PG}}` would not parse. Each occurrence becomes a token of the
+// same length ("$" open base62-index close) so that columns stay exact; the
+// open/close characters are chosen among ones absent from the text, so a
+// token cannot be confused with anything the user wrote.
+class Shield {
+ public:
+  explicit Shield(const std::string& text) : text_(text) {
+    static const char kCandidates[] = "^~()<>=+;!%";
+    for (const char* c = kCandidates; *c && !close_; ++c) {
+      if (text.find(*c) != std::string::npos) continue;
+      if (!open_) open_ = *c;
+      else close_ = *c;
+    }
+    if (!close_) return;  // every candidate is in use: leave the text alone
+    size_t pos = 0;
+    while ((pos = text_.find("${", pos)) != std::string::npos) {
+      size_t end = text_.find('}', pos + 2);
+      if (end == std::string::npos) break;
+      size_t len = end - pos - 2;
+      std::string body = Encode(originals_.size(), len);
+      if (len == 0 || text_.find('\n', pos) < end || body.empty()) {
+        pos = end + 1;
+        continue;
+      }
+      originals_.push_back(text_.substr(pos, end - pos + 1));
+      text_.replace(pos, end - pos + 1, std::string("$") + open_ + body + close_);
+      pos = end + 1;
+    }
+  }
+
+  const std::string& text() const { return text_; }
+
+  std::string Restore(const std::string& s) const {
+    if (originals_.empty()) return s;
+    std::string out;
+    size_t pos = 0;
+    const std::string start = std::string("$") + open_;
+    while (true) {
+      size_t at = s.find(start, pos);
+      size_t end = at == std::string::npos ? at : s.find(close_, at + 2);
+      if (end == std::string::npos) break;
+      out.append(s, pos, at - pos);
+      size_t index = Decode(s.substr(at + 2, end - at - 2));
+      out += index < originals_.size() ? originals_[index] : s.substr(at, end - at + 1);
+      pos = end + 1;
+    }
+    out.append(s, pos, std::string::npos);
+    return out;
+  }
+
+ private:
+  static constexpr const char* kDigits = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+  // `n` in base 62, left-padded to `width`; "" when it does not fit.
+  static std::string Encode(size_t n, size_t width) {
+    std::string out;
+    do {
+      out.insert(out.begin(), kDigits[n % 62]);
+      n /= 62;
+    } while (n > 0);
+    if (out.size() > width) return "";
+    return std::string(width - out.size(), '0') + out;
+  }
+
+  static size_t Decode(const std::string& body) {
+    size_t n = 0;
+    for (char c : body) {
+      const char* p = std::strchr(kDigits, c);
+      if (p == nullptr || c == '\0') return SIZE_MAX;
+      n = n * 62 + static_cast<size_t>(p - kDigits);
+    }
+    return n;
+  }
+
+  std::string text_;
+  char open_ = 0, close_ = 0;
+  std::vector<std::string> originals_;
+};
+
+class Converter {
+ public:
+  Converter(SourceMap* map, int first_line, const ExpandOptions& expand, const Shield& shield)
+      : map_(map), first_line_(first_line), expand_(expand), shield_(shield) {}
+
+  Result<json> Convert(const YAML::Node& node, const std::string& pointer, const std::string& key) {
+    switch (node.Type()) {
+      case YAML::NodeType::Undefined:
+      case YAML::NodeType::Null:
+        return json(nullptr);
+      case YAML::NodeType::Scalar:
+        return Scalar(node, pointer, key);
+      case YAML::NodeType::Sequence: {
+        json arr = json::array();
+        for (size_t i = 0; i < node.size(); ++i) {
+          std::string p = AppendPointer(pointer, std::to_string(i));
+          Record(p, node[i].Mark());
+          FERRY_ASSIGN_OR_RETURN(json item, Convert(node[i], p, key));
+          arr.push_back(std::move(item));
+        }
+        return arr;
+      }
+      case YAML::NodeType::Map: {
+        json obj = json::object();
+        FERRY_RETURN_NOT_OK(Map(node, pointer, &obj, 0));
+        return obj;
+      }
+    }
+    return json(nullptr);
+  }
+
+ private:
+  Location At(const YAML::Mark& m) const {
+    if (m.is_null()) return Location{map_->file(), 0, 0};
+    return Location{map_->file(), m.line + first_line_, m.column + 1};
+  }
+
+  void Record(const std::string& pointer, const YAML::Mark& m) {
+    Location l = At(m);
+    if (l.line > 0) map_->Add(pointer, l.line, l.column);
+  }
+
+  Result<json> Scalar(const YAML::Node& node, const std::string& pointer, const std::string& key) {
+    const std::string text = shield_.Restore(node.Scalar());
+    if (HasVariables(text)) {
+      auto expanded = ExpandVariables(text, At(node.Mark()).ToString(), key, expand_);
+      if (!expanded.ok()) return expanded.status();
+      map_->MarkExpanded(pointer);
+      return json(std::move(expanded).value());
+    }
+    if (node.Tag() == "?") return InferPlain(text);
+    return json(text);  // quoted, block, or explicitly tagged: a string as written
+  }
+
+  // Explicit keys first, then the keys of `<<` merges that are not already set.
+  Status Map(const YAML::Node& node, const std::string& pointer, json* obj, int depth) {
+    if (depth > 32) return Status::Invalid(At(node.Mark()).ToString() + ": merge keys nested too deeply");
+    std::vector<YAML::Node> merges;
+    std::unordered_map<std::string, int> first_line;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      // Copies: the iterator's pair is a temporary (yaml-cpp nodes are handles).
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
+      if (!k.IsScalar()) {
+        return Status::Invalid(At(k.Mark()).ToString() + ": mapping keys must be plain text, not lists or mappings");
+      }
+      const std::string name = shield_.Restore(k.Scalar());
+      if (name == "<<" && k.Tag() == "?") {
+        merges.push_back(v);
+        continue;
+      }
+      if (depth == 0) {
+        auto [pos, fresh] = first_line.emplace(name, At(k.Mark()).line);
+        if (!fresh) {
+          return Status::Invalid(At(k.Mark()).ToString() + ": key \"" + name + "\" is repeated (first at line " +
+                                 std::to_string(pos->second) + ")");
+        }
+      }
+      if (obj->contains(name)) continue;  // set by the including mapping
+      std::string p = AppendPointer(pointer, name);
+      Record(p, k.Mark());
+      FERRY_ASSIGN_OR_RETURN(json value, Convert(v, p, name));
+      (*obj)[name] = std::move(value);
+    }
+    for (const YAML::Node& m : merges) {
+      if (m.IsMap()) {
+        FERRY_RETURN_NOT_OK(Map(m, pointer, obj, depth + 1));
+      } else if (m.IsSequence()) {
+        for (auto item = m.begin(); item != m.end(); ++item) {
+          const YAML::Node each = *item;
+          if (!each.IsMap()) return Status::Invalid(At(each.Mark()).ToString() + ": a merge key (<<) takes mappings");
+          FERRY_RETURN_NOT_OK(Map(each, pointer, obj, depth + 1));
+        }
+      } else {
+        return Status::Invalid(At(m.Mark()).ToString() + ": a merge key (<<) takes a mapping or a list of mappings");
+      }
+    }
+    return Status::OK();
+  }
+
+  SourceMap* map_;
+  int first_line_;
+  const ExpandOptions& expand_;
+  const Shield& shield_;
+};
+
+}  // namespace
+
+Result<std::vector<YamlDocument>> ParseYamlSection(const std::string& text, const std::string& file, int first_line,
+                                                   const ExpandOptions& expand) {
+  std::vector<YAML::Node> nodes;
+  const Shield shield(text);
+  try {
+    nodes = YAML::LoadAll(shield.text());
+  } catch (const YAML::Exception& e) {
+    Location l{file, e.mark.is_null() ? 0 : e.mark.line + first_line, e.mark.is_null() ? 0 : e.mark.column + 1};
+    return Status::Invalid(l.ToString() + ": invalid YAML: " + Redact(e.msg));
+  }
+  std::vector<YamlDocument> docs;
+  for (const YAML::Node& node : nodes) {
+    auto map = std::make_shared<SourceMap>(file);
+    Converter conv(map.get(), first_line, expand, shield);
+    Result<json> value = json(nullptr);
+    try {
+      if (!node.Mark().is_null()) map->Add("", node.Mark().line + first_line, node.Mark().column + 1);
+      value = conv.Convert(node, "", "");
+    } catch (const YAML::Exception& e) {
+      return Status::Invalid(file + ": cannot read YAML: " + Redact(e.msg));
+    }
+    if (!value.ok()) return value.status();
+    docs.push_back(YamlDocument{std::move(value).value(), std::move(map)});
+  }
+  return docs;
+}
+
+}  // namespace ferry::config

@@ -1,0 +1,74 @@
+#include "ferry/redact.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace ferry {
+namespace {
+
+// The registry is process-wide, so every test uses values no other test uses.
+
+TEST(RedactTest, ReplacesEveryOccurrence) {
+  RegisterSecret("hunter2-redact-a");
+  EXPECT_EQ(Redact("pw=hunter2-redact-a and again hunter2-redact-a."), "pw=*** and again ***.");
+}
+
+TEST(RedactTest, LeavesOtherTextAlone) {
+  RegisterSecret("s3cr3t-redact-b");
+  EXPECT_EQ(Redact("nothing to see here"), "nothing to see here");
+  EXPECT_EQ(Redact(""), "");
+}
+
+TEST(RedactTest, IgnoresShortValues) {
+  std::size_t before = RegisteredSecretCount();
+  RegisterSecret("abc");
+  RegisterSecret("");
+  EXPECT_EQ(RegisteredSecretCount(), before);
+  EXPECT_EQ(Redact("abc"), "abc");
+  RegisterSecret("wxyz");  // exactly the minimum length
+  EXPECT_EQ(Redact("<wxyz>"), "<***>");
+}
+
+TEST(RedactTest, DuplicatesAreRegisteredOnce) {
+  RegisterSecret("dup-secret-redact-c");
+  std::size_t n = RegisteredSecretCount();
+  RegisterSecret("dup-secret-redact-c");
+  EXPECT_EQ(RegisteredSecretCount(), n);
+}
+
+TEST(RedactTest, LongerSecretWinsOverContainedOne) {
+  RegisterSecret("inner-redact-d");
+  RegisterSecret("outer-inner-redact-d-tail");
+  // Replacing the inner one first would leave "outer-***-tail" visible.
+  EXPECT_EQ(Redact("[outer-inner-redact-d-tail]"), "[***]");
+  EXPECT_EQ(Redact("[inner-redact-d]"), "[***]");
+}
+
+TEST(RedactTest, RedactStatusKeepsCode) {
+  RegisterSecret("status-secret-redact-e");
+  Status st = Status::IOError("connect to postgres://u:status-secret-redact-e@h failed");
+  Status r = RedactStatus(st);
+  EXPECT_EQ(r.code(), StatusCode::kIOError);
+  EXPECT_EQ(r.message(), "connect to postgres://u:***@h failed");
+  EXPECT_TRUE(RedactStatus(Status::OK()).ok());
+}
+
+TEST(RedactTest, ConcurrentRegisterAndRedact) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < 200; ++i) {
+        std::string s = "conc-redact-f-" + std::to_string(t) + "-" + std::to_string(i);
+        RegisterSecret(s);
+        EXPECT_EQ(Redact("x " + s + " y"), "x *** y");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+}
+
+}  // namespace
+}  // namespace ferry
