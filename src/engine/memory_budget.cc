@@ -44,10 +44,16 @@ int64_t MemoryBudget::peak() const {
 }
 
 namespace {
-struct Lease {
-  MemoryBudget* budget;
-  int64_t bytes;
-  ~Lease() { budget->Release(bytes); }
+class Lease {
+ public:
+  Lease(MemoryBudget* budget, int64_t bytes) : budget_(budget), bytes_(bytes) {}
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  ~Lease() { budget_->Release(bytes_); }
+
+ private:
+  MemoryBudget* budget_;
+  int64_t bytes_;
 };
 struct Holder {
   BatchPtr batch;
@@ -56,7 +62,7 @@ struct Holder {
 }  // namespace
 
 std::shared_ptr<const void> MakeLease(MemoryBudget* budget, int64_t bytes) {
-  return std::make_shared<Lease>(Lease{budget, bytes});
+  return std::make_shared<Lease>(budget, bytes);
 }
 
 BatchPtr Attach(BatchPtr batch, std::shared_ptr<const void> owner) {

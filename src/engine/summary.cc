@@ -87,6 +87,7 @@ std::string SyncSummary::ToText() const {
                 static_cast<long long>(TotalRows()), errors.size(), duration_ms / 1000.0);
   out += line;
   for (const auto& e : errors) out += "error: " + e + "\n";
+  for (const auto& n : notes) out += "note: " + n + "\n";
   return Redact(out);
 }
 

@@ -40,6 +40,7 @@ struct SyncSummary {
   std::map<std::string, TableSummary> tables;
   std::vector<std::string> errors;     // every error, with its table / destination named
   std::vector<std::string> warnings;
+  std::vector<std::string> notes;      // not errors: e.g. stale rows kept for a failed table
   int64_t peak_memory_bytes = 0;       // peak of the sync's byte budget in use
 
   int64_t TotalRows() const;

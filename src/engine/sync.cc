@@ -482,7 +482,10 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       TableSummary& t = summary.tables[table];
       t.rows_written[ds.name] = st.rows_written;
       for (const auto& e : st.errors) t.messages.push_back(e);
-      for (const auto& n : st.notes) t.messages.push_back(n);
+      for (const auto& n : st.notes) {
+        t.messages.push_back(n);
+        summary.notes.push_back(n);
+      }
       t.errors += static_cast<int64_t>(st.errors.size());
     }
     for (const auto& e : writers[i]->errors()) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <memory>
 
 #include "ferry/uuid.h"
 
@@ -55,7 +56,9 @@ CqIdPlan::CqIdPlan(const TableSchema& own, bool deterministic) {
 
 std::string CqIdPlan::Compute(const TableSchema& own, const std::vector<Value>& values) const {
   if (columns_.empty()) return uuid::NewV4();
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  // One hashing context per thread, reused row after row.
+  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> holder(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_MD_CTX* ctx = holder.get();
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
   for (size_t k = 0; k < columns_.size(); ++k) {
     const Column& c = own.columns[columns_[k]];
@@ -66,7 +69,6 @@ std::string CqIdPlan::Compute(const TableSchema& own, const std::vector<Value>& 
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
   static const std::string kZeroNs(16, '\0');
   return uuid::V5(kZeroNs, std::string_view(reinterpret_cast<const char*>(digest), len));
 }

@@ -1,0 +1,65 @@
+// Migration: makes the database's tables match the schemas a sync declares.
+//
+// For each table: create it when missing; otherwise read its columns
+// (pragma_table_info) and diff.
+//   safe, applied:   a new column that is neither NOT NULL nor part of the
+//                    primary key -> ALTER TABLE ADD COLUMN.
+//   safe, ignored:   a column the schema no longer has (it stays; inserts
+//                    name their columns, so it gets NULL), unless it is
+//                    NOT NULL (then new rows could not be inserted: unsafe).
+//   unsafe:          a changed declared type, a new NOT NULL column, NOT NULL
+//                    added or removed, a changed primary-key column set.
+// Unsafe changes in MigrateMode::kSafe fail the whole call with
+// Status::SchemaChange listing every change of every table, before anything is
+// altered; in kForced those tables are dropped and recreated (data lost).
+// Everything runs in one transaction: all tables migrate or none.
+//
+// DDL quotes every identifier (QuoteIdent). Declared types come from
+// type_map.h and are compared case-insensitively. Primary-key columns are
+// declared NOT NULL. Not thread-safe (uses the connection).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/destination.h"
+#include "ferry/schema.h"
+#include "ferry/status.h"
+#include "plugins/destination/sqlite/connection.h"
+
+namespace ferry::plugins::sqlite {
+
+// A column as the database has it.
+struct ExistingColumn {
+  std::string name;
+  std::string type;     // declared type, as written at CREATE
+  bool not_null = false;
+  int pk = 0;           // 1-based position in the primary key, 0 when not in it
+};
+
+// What Migrate will do to one table.
+struct TablePlan {
+  enum class Action { kNone, kCreate, kAddColumns, kRecreate };
+  TableSchemaPtr table;
+  Action action = Action::kNone;
+  std::vector<Column> add;             // kAddColumns
+  std::vector<std::string> unsafe;     // e.g. "column c: type changed from INTEGER to TEXT"
+};
+
+// The table's columns, or nullopt when it does not exist.
+Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn, const std::string& table);
+
+// Diffs the wanted schema against the existing columns (nullopt: no table).
+// Unsafe changes make the action kRecreate.
+TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have);
+
+std::string CreateTableSql(const TableSchema& table);
+std::string AddColumnSql(const std::string& table, const Column& column);
+
+// Migrates every table as described above. `destination_name` names the
+// destination in the fix of a SchemaChange error.
+Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
+                     const std::string& destination_name);
+
+}  // namespace ferry::plugins::sqlite

@@ -1,0 +1,57 @@
+// The `spec:` of the `test` source: CloudQuery's test-plugin options plus
+// Ferry's own knobs for benchmarks and error-path tests.
+//
+// SpecOptions() is the declared option table (validation, --help, JSON schema
+// and docs come from it). ParseSpec() turns validated Options into a Spec and
+// checks what the table cannot express (required_env shape, known table names).
+// A Spec is a plain value; once built it is shared read-only by all resolvers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ferry/options.h"
+#include "ferry/status.h"
+
+namespace ferry::plugins::test {
+
+// Table names, shared by the tables, the spec checks and the tests.
+inline constexpr const char* kSomeTable = "test_some_table";
+inline constexpr const char* kSubTable = "test_sub_table";
+inline constexpr const char* kTestdataTable = "test_testdata_table";
+inline constexpr const char* kPaidTable = "test_paid_table";
+inline constexpr const char* kSyntheticTable = "test_synthetic_table";
+
+struct Spec {
+  // CloudQuery's options (reference section 8.1).
+  int64_t num_clients = 1;
+  int64_t num_rows = 1;
+  int64_t num_sub_rows = 10;
+  int64_t num_sub_cols = 1;
+  std::vector<std::string> required_env;   // "KEY=value"; "KEY=" means unset or empty
+  bool fail_immediately = false;
+  bool exit_immediately = false;
+  std::vector<int64_t> delete_records;     // resource_id values of test_some_table
+  // Ferry's options.
+  int64_t concurrency = 8;
+  int64_t synthetic_rows = 0;              // rows of test_synthetic_table per client
+  std::vector<std::string> fail_tables;    // resolvers of these tables return an error
+  int64_t resolve_delay_ms = 0;            // pause before every resolver call
+  int64_t seed = 0;                        // varies extra_column_* and synthetic values
+};
+
+// The declared options of the `test` source.
+const OptionTable& SpecOptions();
+
+// Reads a Spec from options validated against SpecOptions() (absent keys take
+// the table's defaults, so raw Options work too). Fails on values the table
+// cannot check: bounds, a malformed required_env entry, an unknown table in
+// fail_tables.
+Result<Spec> ParseSpec(const Options& options);
+
+// Checks every required_env entry against the process environment. The
+// error names the variable, the wanted and the actual value.
+Status CheckRequiredEnv(const Spec& spec);
+
+}  // namespace ferry::plugins::test

@@ -1,0 +1,101 @@
+// The destination conformance suite: one set of gtest cases every
+// destination runs, so that all of them migrate, write, upsert, delete and
+// round-trip types the same way.
+//
+// A destination instantiates it in its own _test.cc with a target: how to
+// open a fresh destination and how to read a table back.
+//
+//   ferry::testing::ConformanceTarget SqliteTarget() { ... }
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, DestinationConformance,
+//                            ::testing::Values(SqliteTarget()),
+//                            ferry::testing::ConformanceTargetName);
+//
+// Each case works in its own namespace (a new database file, schema or
+// directory; the target decides) so cases never see each other's tables.
+// Cases that need a capability the destination does not declare (a write
+// mode, forced migration, delete_record, state_backend) are skipped with
+// GTEST_SKIP and say why. Comparisons are exact: the rows read back must
+// equal, as Values, the rows written (builder.h's Value forms).
+//
+// Cases: migrate creates tables / is idempotent (also from a second
+// instance) / adds nullable columns safely / refuses unsafe changes in safe
+// mode listing them, applies them in forced mode; append keeps duplicates;
+// overwrite upserts on the primary key (also composite, also a key repeated
+// in one batch); delete-stale removes only this source's older rows;
+// delete-record with AND / OR groups and typed values (uuid, timestamp);
+// every type round-trips (nulls, empties, unicode, limits, NaN/inf,
+// microseconds, nested lists and structs); a 100k-row batch; sliced batches
+// with offsets; a failing write leaves nothing behind; state entries commit
+// with the rows; writes after Close fail cleanly.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "ferry/destination.h"
+#include "ferry/schema.h"
+#include "ferry/status.h"
+#include "ferry/value.h"
+
+namespace ferry::testing {
+
+struct ConformanceTarget {
+  // Names the instantiation in test names: letters, digits and '_' only.
+  std::string name;
+
+  // A new, initialised destination whose data lives in namespace `ns`.
+  // Distinct namespaces never share tables; opening the same `ns` again
+  // (while an earlier instance is open or after it closed) reaches the same
+  // data, as a second sync would.
+  std::function<Result<std::unique_ptr<Destination>>(const std::string& ns)> open;
+
+  // Every row of `table` in namespace `ns`, columns in schema order, values
+  // in builder.h's forms (what GetValue returns for the column type). The
+  // order of rows does not matter.
+  std::function<Result<std::vector<Row>>(const std::string& ns, const TableSchema& table)> read;
+
+  // How the destination stores a float NaN: kRoundTrip (reads back NaN) or
+  // kNull (reads back null; only at top level, NaN inside lists must survive).
+  enum class NanPolicy { kRoundTrip, kNull } nan = NanPolicy::kRoundTrip;
+
+  // Rows of the large-batch case.
+  int64_t large_batch_rows = 100000;
+};
+
+// gtest parameter name: the target's name.
+std::string ConformanceTargetName(const ::testing::TestParamInfo<ConformanceTarget>& info);
+// Keeps gtest from dumping the std::function bytes.
+void PrintTo(const ConformanceTarget& target, std::ostream* os);
+
+class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  const ConformanceTarget& target() const { return GetParam(); }
+  // This case's namespace; Namespace(k) gives further distinct ones.
+  const std::string& ns() const { return ns_; }
+
+  // Opens a destination in ns(); the fixture closes it in TearDown. Fails
+  // the test (returns null) on error.
+  Destination* Open();
+  // The capabilities of an instance opened in ns().
+  DestinationCapabilities Caps();
+
+  Status Migrate(Destination* d, const std::vector<TableSchemaPtr>& tables,
+                 MigrateMode mode = MigrateMode::kSafe);
+  Status Write(Destination* d, const TableSchemaPtr& table, const std::vector<std::vector<Row>>& batches);
+  Status WriteBatches(Destination* d, const TableSchemaPtr& table, std::vector<BatchPtr> batches);
+  Result<std::vector<Row>> Read(const TableSchema& table);
+
+ private:
+  std::string ns_;
+  std::vector<std::unique_ptr<Destination>> open_;
+};
+
+}  // namespace ferry::testing
