@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -43,6 +44,7 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::string& 
                        const std::vector<std::string>& env) {
   TempDir io;
   std::string out = io.File("stdout"), err = io.File("stderr");
+  std::fflush(nullptr);  // or the child's freopen would flush the parent's buffered output
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(cwd.c_str()) != 0) _exit(127);
@@ -64,6 +66,30 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::string& 
   r.out = ReadAll(out);
   r.err = ReadAll(err);
   return r;
+}
+
+int StartFerry(const std::vector<std::string>& args, const std::string& cwd) {
+  std::fflush(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
+    std::vector<char*> argv;
+    std::string bin = FERRY_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int WaitFerry(int pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 namespace {

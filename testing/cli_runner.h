@@ -33,6 +33,12 @@ class TempDir {
 CommandResult RunFerry(const std::vector<std::string>& args, const std::string& cwd,
                        const std::vector<std::string>& env = {});
 
+// Starts `ferry <args>` in the background (output discarded); returns its pid.
+int StartFerry(const std::vector<std::string>& args, const std::string& cwd);
+// Waits for a process started with StartFerry; returns its exit code, or
+// 128 + signal.
+int WaitFerry(int pid);
+
 // Reads from an SQLite file with the sqlite3 C API.
 int64_t SqliteCount(const std::string& db, const std::string& table, const std::string& where = "");
 std::vector<std::string> SqliteTables(const std::string& db);

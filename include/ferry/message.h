@@ -38,6 +38,9 @@ class SyncSink {
  public:
   virtual ~SyncSink() = default;
   virtual Status Insert(BatchPtr batch) = 0;
+  // Insert of rows that belong to one client (a multiplexed table). The engine
+  // uses the client to match rows with that client's cursors.
+  virtual Status InsertFor(const std::string& client_id, BatchPtr batch) { return Insert(std::move(batch)); }
   virtual Status DeleteRecord(ferry::DeleteRecord msg) = 0;
   // The last rows of (table, client) have been inserted; `status` says
   // whether the table resolved completely for that client.

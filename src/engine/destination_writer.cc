@@ -73,12 +73,13 @@ void DestinationWriter::Loop() {
 void DestinationWriter::Handle(WriterMessage& m) {
   switch (m.kind) {
     case WriterMessage::Kind::kInsert: {
-      Pending& p = pending_[m.table];
+      const StreamKey key{m.table, m.client};
+      Pending& p = pending_[key];
       if (p.batches.empty()) p.first = Clock::now();
       p.rows += m.batch->num_rows();
       p.bytes += m.batch->ByteSize();
       p.batches.push_back(std::move(m.batch));
-      if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushTable(m.table, false);
+      if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushStream(key, false);
       break;
     }
     case WriterMessage::Kind::kTableDone: {
@@ -94,7 +95,7 @@ void DestinationWriter::Handle(WriterMessage& m) {
       WriteState({std::move(m.entry)}, "commit cursor");
       break;
     case WriterMessage::Kind::kDeleteRecord: {
-      FlushTable(m.del.table_name, true);
+      FlushTable(m.del.table_name);
       Status st = dest_->DeleteRecord(m.del);
       if (!st.ok()) RecordError(m.del.table_name, "delete record: " + st.message());
       break;
@@ -104,22 +105,30 @@ void DestinationWriter::Handle(WriterMessage& m) {
 
 void DestinationWriter::FlushDue() {
   auto now = Clock::now();
-  std::vector<std::string> due;
-  for (auto& [table, p] : pending_)
+  std::vector<StreamKey> due;
+  for (auto& [key, p] : pending_)
     if (!p.batches.empty() && now - p.first >= std::chrono::milliseconds(opts_.batch_timeout_ms))
-      due.push_back(table);
-  for (const auto& t : due) FlushTable(t, false);
+      due.push_back(key);
+  for (const auto& k : due) FlushStream(k, false);
 }
 
 void DestinationWriter::FlushAll(bool force) {
-  std::vector<std::string> names;
-  for (auto& [table, p] : pending_)
-    if (!p.batches.empty() || !p.checkpoints.empty()) names.push_back(table);
-  for (const auto& t : names) FlushTable(t, force);
+  std::vector<StreamKey> keys;
+  for (auto& [key, p] : pending_)
+    if (!p.batches.empty() || !p.checkpoints.empty()) keys.push_back(key);
+  for (const auto& k : keys) FlushStream(k, force);
 }
 
-void DestinationWriter::FlushTable(const std::string& table, bool force) {
-  auto it = pending_.find(table);
+void DestinationWriter::FlushTable(const std::string& table) {
+  std::vector<StreamKey> keys;
+  for (auto& [key, p] : pending_)
+    if (key.first == table && (!p.batches.empty() || !p.checkpoints.empty())) keys.push_back(key);
+  for (const auto& k : keys) FlushStream(k, true);
+}
+
+void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
+  const std::string& table = stream.first;
+  auto it = pending_.find(stream);
   if (it == pending_.end() || (it->second.batches.empty() && it->second.checkpoints.empty())) return;
   auto schema_it = tables_.find(table);
   if (schema_it == tables_.end()) {
@@ -149,7 +158,7 @@ void DestinationWriter::FlushTable(const std::string& table, bool force) {
   // The rows of child tables emitted before a cursor must be durable before
   // the cursor is: flush them first.
   if (!cps.empty())
-    for (const auto& child : Descendants(table)) FlushTable(child, true);
+    for (const auto& child : Descendants(table)) FlushTable(child);
   // Write in chunks of at most batch_size rows, each one transaction. In
   // in-transaction state mode the cursors ride with the last chunk.
   WriteRequest req{schema_it->second, {}, nullptr, {}};
@@ -180,15 +189,20 @@ void DestinationWriter::FlushTable(const std::string& table, bool force) {
     req.state.clear();
     rows = 0;
   };
+  // Rows covered by a cursor commit in one transaction with it: split them
+  // and a crash between the parts would leave rows without their cursor.
+  const int64_t chunk = (!cps.empty() && opts_.state_mode == WriterOptions::StateMode::kInTransaction)
+                            ? INT64_MAX
+                            : opts_.batch_size;
   for (auto& b : batches) {
     int64_t off = 0;
     while (off < b->num_rows()) {
-      int64_t take = std::min(b->num_rows() - off, opts_.batch_size - rows);
+      int64_t take = std::min(b->num_rows() - off, chunk - rows);
       BatchPtr part = (off == 0 && take == b->num_rows()) ? b : Attach(b->Slice(off, take), b);
       req.batches.push_back(std::move(part));
       rows += take;
       off += take;
-      if (rows >= opts_.batch_size) write();
+      if (rows >= chunk) write();
     }
   }
   write();
@@ -205,10 +219,11 @@ void DestinationWriter::FlushTable(const std::string& table, bool force) {
 
 void DestinationWriter::HandleCheckpoint(WriterMessage& m) {
   if (opts_.state_mode == WriterOptions::StateMode::kNone) return;
-  Pending& p = pending_[m.table];
+  const StreamKey key{m.table, m.client};
+  Pending& p = pending_[key];
   p.checkpoints.push_back(Checkpoint{m.seq, std::move(m.entry), p.batches.size()});
   // With nothing buffered the cursor is covered now: settle it at once.
-  if (p.batches.empty()) FlushTable(m.table, false);
+  if (p.batches.empty()) FlushStream(key, false);
 }
 
 void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok) {

@@ -62,6 +62,7 @@ struct WriterMessage {
   enum class Kind { kInsert, kTableDone, kDeleteRecord, kCheckpoint, kCommitState } kind;
   BatchPtr batch;                 // kInsert (already in destination schema)
   std::string table;
+  std::string client;             // kInsert, kCheckpoint: the client whose rows these are
   Status status;                  // kTableDone
   ferry::DeleteRecord del;        // kDeleteRecord
   StateEntry entry;               // kCheckpoint, kCommitState
@@ -104,8 +105,12 @@ class DestinationWriter {
 
   void Loop();
   void Handle(WriterMessage& msg);
-  // `force` also writes rows no cursor covers yet (pressure, end of stream).
-  void FlushTable(const std::string& table, bool force);
+  // Rows are buffered per (table, client) stream, so that a client's cursor
+  // covers exactly the rows of that client. `force` also writes rows no
+  // cursor covers yet (memory pressure, end of stream).
+  using StreamKey = std::pair<std::string, std::string>;
+  void FlushStream(const StreamKey& stream, bool force);
+  void FlushTable(const std::string& table);   // every stream of the table, forced
   void FlushAll(bool force);
   void FlushDue();
   Status WriteWithRetry(const WriteRequest& req);
@@ -129,7 +134,7 @@ class DestinationWriter {
   std::thread thread_;
 
   // Writer-thread state.
-  std::map<std::string, Pending> pending_;
+  std::map<StreamKey, Pending> pending_;
   std::map<std::string, TableState> table_state_;
   std::map<std::string, TableWriteStats> stats_;
   std::vector<std::string> errors_;

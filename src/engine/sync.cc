@@ -145,7 +145,7 @@ class FanoutSink : public SyncSink {
     uint64_t seq = coordinator_->Register(entry);
     for (size_t i = 0; i < dests_.size(); ++i) {
       if (!dests_[i].schemas.count(table)) continue;
-      WriterMessage m{WriterMessage::Kind::kCheckpoint, nullptr, table, Status::OK(), {}};
+      WriterMessage m{WriterMessage::Kind::kCheckpoint, nullptr, table, client_id, Status::OK(), {}};
       m.entry = entry;
       m.seq = seq;
       writers_[i]->Push(std::move(m));
@@ -153,7 +153,9 @@ class FanoutSink : public SyncSink {
     return Status::OK();
   }
 
-  Status Insert(BatchPtr batch) override {
+  Status Insert(BatchPtr batch) override { return InsertFor("", std::move(batch)); }
+
+  Status InsertFor(const std::string& client_id, BatchPtr batch) override {
     if (Cancelled()) return Status::Cancelled("sync cancelled");
     const std::string& table = batch->schema()->name;
     FERRY_ASSIGN_OR_RETURN(int64_t held, budget_.Acquire(batch->ByteSize()));
@@ -162,14 +164,14 @@ class FanoutSink : public SyncSink {
       auto it = dests_[i].schemas.find(table);
       if (it == dests_[i].schemas.end()) continue;
       BatchPtr out = Attach(meta_.Apply(batch, it->second), lease);
-      writers_[i]->Push(WriterMessage{WriterMessage::Kind::kInsert, std::move(out), table, Status::OK(), {}});
+      writers_[i]->Push(WriterMessage{WriterMessage::Kind::kInsert, std::move(out), table, client_id, Status::OK(), {}});
     }
     if (opts_.progress) opts_.progress->rows += batch->num_rows();
     return Status::OK();
   }
 
   Status DeleteRecord(ferry::DeleteRecord msg) override {
-    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kDeleteRecord, nullptr, msg.table_name, Status::OK(), msg});
+    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kDeleteRecord, nullptr, msg.table_name, "", Status::OK(), msg});
     return Status::OK();
   }
 
@@ -191,7 +193,7 @@ class FanoutSink : public SyncSink {
       }
     }
     if (opts_.progress) ++opts_.progress->table_clients_done;
-    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kTableDone, nullptr, table, status, {}});
+    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kTableDone, nullptr, table, client_id, status, {}});
   }
 
   void Warning(const std::string& table, const std::string& message) override {
@@ -423,7 +425,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   const bool in_transaction = state.backend_index >= 0 && dests.size() == 1;
   if (state.backend) {
     coordinator = std::make_unique<StateCoordinator>(initial_state, static_cast<int>(dests.size()), [&](StateEntry e) {
-      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, Status::OK(), {}};
+      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, "", Status::OK(), {}};
       m.entry = std::move(e);
       backend_writer->Push(std::move(m));
     });

@@ -103,6 +103,7 @@ class TaskRunner {
         state_(state) {}
 
   void Run(Node& root, const Client& client) {
+    client_id_ = &client.id;
     Resolve(root, client, nullptr, nullptr, "");
     // Flush and report every table of the subtree that was selected.
     std::function<void(Node&)> finish = [&](Node& n) {
@@ -231,7 +232,7 @@ class TaskRunner {
 
   Status Flush(State& st) {
     if (!st.builder || st.builder->num_rows() == 0) return Status::OK();
-    return sink_.Insert(st.builder->Finish());
+    return sink_.InsertFor(*client_id_, st.builder->Finish());
   }
 
   void Resolve(Node& n, const Client& client, const Row* parent, const TableSchema* parent_schema,
@@ -263,6 +264,7 @@ class TaskRunner {
   SyncSink& sink_;
   std::atomic<bool>& cancelled_;
   const StateSnapshot* state_;
+  const std::string* client_id_ = nullptr;
   std::map<Node*, State> states_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "plugins/source/test/tables/common.h"
+#include "plugins/source/test/tables/incremental_table.h"
 #include "plugins/source/test/tables/some_table.h"
 #include "plugins/source/test/tables/synthetic_table.h"
 #include "plugins/source/test/tables/testdata_table.h"
@@ -31,6 +32,7 @@ void Source::Declare() {
   tables.push_back(TestdataTable(spec_));
   tables.push_back(PaidTable(spec_));
   tables.push_back(SyntheticTable(spec_));
+  tables.push_back(IncrementalTable(spec_));
   SetTables(std::move(tables));
 }
 

@@ -29,7 +29,8 @@ TEST(TestSource, DeclaresCloudQueryTablesFlattenedParentsFirst) {
   ASSERT_TRUE(src);
   std::vector<std::string> names;
   for (const auto& t : src->Tables()) names.push_back(t->name);
-  EXPECT_EQ(names, (std::vector<std::string>{kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable}));
+  EXPECT_EQ(names, (std::vector<std::string>{kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable,
+                                                 kIncrementalTable}));
 
   auto tables = src->Tables();
   const TableSchema& some = *tables[0];

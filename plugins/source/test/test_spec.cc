@@ -54,6 +54,12 @@ const OptionTable& SpecOptions() {
       Opt("resolve_delay", OptionType::kDuration, 0,
           "Ferry: pause before every resolver call (per client; per parent row for relations), e.g. `2s`; "
           "the pause ends early when the sync is cancelled."),
+      Opt("incremental_rows", OptionType::kInt, 0,
+          "Ferry: rows that exist in the incremental table test_incremental_table per client (ids 1..N). "
+          "With a state backend a sync fetches only the ids above the cursor, so raising N between "
+          "syncs makes the table grow.", 0),
+      Opt("checkpoint_every", OptionType::kInt, 1000,
+          "Ferry: test_incremental_table checkpoints its cursor after every N rows (and at the end).", 1),
       Opt("seed", OptionType::kInt, 0,
           "Ferry: seed of the extra_column_N values and of test_synthetic_table; equal seeds give equal data."),
   };
@@ -75,6 +81,8 @@ Result<Spec> ParseSpec(const Options& o) {
   s.fail_tables = o.GetStringList("fail_tables");
   s.resolve_delay_ms = o.GetDurationMs("resolve_delay");
   s.seed = IntOr(o, "seed", s.seed);
+  s.incremental_rows = IntOr(o, "incremental_rows", s.incremental_rows);
+  s.checkpoint_every = IntOr(o, "checkpoint_every", s.checkpoint_every);
 
   FERRY_RETURN_NOT_OK(CheckMin("num_clients", s.num_clients, 1));
   FERRY_RETURN_NOT_OK(CheckMin("num_rows", s.num_rows, 0));
@@ -83,12 +91,15 @@ Result<Spec> ParseSpec(const Options& o) {
   FERRY_RETURN_NOT_OK(CheckMin("concurrency", s.concurrency, 1));
   FERRY_RETURN_NOT_OK(CheckMin("synthetic_rows", s.synthetic_rows, 0));
   FERRY_RETURN_NOT_OK(CheckMin("resolve_delay", s.resolve_delay_ms, 0));
+  FERRY_RETURN_NOT_OK(CheckMin("incremental_rows", s.incremental_rows, 0));
+  FERRY_RETURN_NOT_OK(CheckMin("checkpoint_every", s.checkpoint_every, 1));
 
   for (const auto& e : s.required_env) {
     if (std::count(e.begin(), e.end(), '=') != 1 || e.front() == '=')
       return Status::Invalid("test source: required_env entry \"" + e + "\" must be in the format `KEY=value`");
   }
-  const std::vector<std::string> known = {kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable};
+  const std::vector<std::string> known = {kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable,
+                                          kIncrementalTable};
   for (const auto& t : s.fail_tables) {
     if (std::find(known.begin(), known.end(), t) != known.end()) continue;
     std::string msg = "test source: fail_tables names unknown table \"" + t + "\"";

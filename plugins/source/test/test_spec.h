@@ -22,6 +22,7 @@ inline constexpr const char* kSubTable = "test_sub_table";
 inline constexpr const char* kTestdataTable = "test_testdata_table";
 inline constexpr const char* kPaidTable = "test_paid_table";
 inline constexpr const char* kSyntheticTable = "test_synthetic_table";
+inline constexpr const char* kIncrementalTable = "test_incremental_table";
 
 struct Spec {
   // CloudQuery's options (reference section 8.1).
@@ -39,6 +40,8 @@ struct Spec {
   std::vector<std::string> fail_tables;    // resolvers of these tables return an error
   int64_t resolve_delay_ms = 0;            // pause before every resolver call
   int64_t seed = 0;                        // varies extra_column_* and synthetic values
+  int64_t incremental_rows = 0;            // rows of test_incremental_table that exist per client
+  int64_t checkpoint_every = 1000;         // its cursor is checkpointed every N rows
 };
 
 // The declared options of the `test` source.
