@@ -62,6 +62,9 @@ struct ConformanceTarget {
   // How the destination stores a float NaN: kRoundTrip (reads back NaN) or
   // kNull (reads back null; only at top level, NaN inside lists must survive).
   enum class NanPolicy { kRoundTrip, kNull } nan = NanPolicy::kRoundTrip;
+  // False when a top-level float -0.0 reads back as 0.0 (SQLite's REAL
+  // storage drops the sign); inside lists and structs the sign must survive.
+  bool keeps_negative_zero = true;
 
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;

@@ -5,11 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/summary.h"
 #include "ferry/registry.h"
 
 namespace ferry::cli {
 
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = engine::kFerryVersion;
 
 struct SyncFlags {
   std::vector<std::string> paths;

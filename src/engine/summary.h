@@ -13,6 +13,8 @@
 
 namespace ferry::engine {
 
+inline constexpr const char* kFerryVersion = "0.1.0";
+
 struct TableSummary {
   int64_t rows = 0;               // resolved by the source
   int64_t errors = 0;

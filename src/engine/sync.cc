@@ -12,6 +12,7 @@
 #include "engine/memory_budget.h"
 #include "engine/plugin_ref.h"
 #include "engine/state_coordinator.h"
+#include "engine/sync_summary_table.h"
 #include "engine/table_selection.h"
 #include "ferry/uuid.h"
 
@@ -495,6 +496,18 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       log::Error(e);
     }
     ds.errors = static_cast<int64_t>(writers[i]->errors().size());
+    if (dests[i].spec->send_sync_summary) {
+      auto schema = SyncSummarySchema(!summary.sync_group_id.empty());
+      Status st = options.no_migrate ? Status::OK() : dests[i].dest->Migrate({schema}, MigrateOptions{});
+      if (st.ok()) {
+        summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+        st = dests[i].dest->Write(WriteRequest{schema, {SyncSummaryBatch(summary, i, schema, kFerryVersion)}, nullptr, {}});
+      }
+      if (!st.ok()) {
+        summary.errors.push_back("destination \"" + ds.name + "\": writing the sync summary: " + st.message());
+        ++ds.errors;
+      }
+    }
     Status closed = dests[i].dest->Close();
     if (!closed.ok()) {
       summary.errors.push_back("destination \"" + ds.name + "\": close: " + closed.message());

@@ -50,6 +50,7 @@ template <typename F>
 void AppendFloat(F v, std::string* out) {
   if (std::isnan(v)) out->append("\"NaN\"");
   else if (std::isinf(v)) out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  else if (v == 0 && std::signbit(v)) out->append("-0.0");  // "-0" would parse as the integer 0
   else AppendNumber(v, out);  // shortest text that parses back to v
 }
 

@@ -1,0 +1,76 @@
+// Write throughput of the sqlite destination, as the engine drives it: one
+// Write (one transaction) per 10000-row batch, 5 data columns plus the meta
+// columns. Disabled by default; run with
+//   ferry_tests --gtest_also_run_disabled_tests --gtest_filter='SqliteBench.*'
+// FERRY_BENCH_ROWS sets the row count (default 1000000).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include "ferry/builder.h"
+#include "ferry/options.h"
+#include "plugins/destination/sqlite/sqlite_destination.h"
+#include "testing/batch_gen.h"
+#include "testing/cli_runner.h"
+#include "testing/conformance_util.h"
+
+namespace ferry::plugins::sqlite {
+namespace {
+
+using ferry::testing::Col;
+
+// `n` rows: id, name, amount, created_at, active.
+BatchPtr BenchBatch(const TableSchemaPtr& schema, int64_t first, int64_t n, int64_t sync_time) {
+  BatchBuilder b(schema);
+  char name[32];
+  const std::string id16 = ferry::testing::UuidBytes(static_cast<uint64_t>(first));
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t id = first + i;
+    b.column(0).AppendInt(sync_time);
+    b.column(1).AppendBytes("bench");
+    std::string uuid = id16;
+    std::memcpy(uuid.data(), &id, sizeof(id));
+    b.column(2).AppendBytes(uuid);
+    b.column(3).AppendNull();
+    b.column(4).AppendInt(id);
+    int len = std::snprintf(name, sizeof(name), "user_%lld", static_cast<long long>(id));
+    b.column(5).AppendBytes(std::string_view(name, static_cast<size_t>(len)));
+    b.column(6).AppendDouble(static_cast<double>(id % 100000) / 100.0);
+    b.column(7).AppendInt(sync_time - id * 1000);
+    b.column(8).AppendBool(id % 3 == 0);
+    b.EndRow();
+  }
+  return b.Finish();
+}
+
+void Run(bool with_pk) {
+  const char* env = std::getenv("FERRY_BENCH_ROWS");
+  const int64_t rows = env ? std::atoll(env) : 1000000;
+  const int64_t per_batch = 10000;
+  ferry::testing::TempDir dir;
+  auto schema = ferry::testing::TableWithMeta(
+      "bench", {Col("id", types::Int64(), with_pk), Col("name", types::Utf8()), Col("amount", types::Float64()),
+                Col("created_at", types::Timestamp()), Col("active", types::Bool())});
+  auto opts = ValidateOptions(SpecOptions(), {{"connection_string", dir.File("bench.db")}}, "bench", nullptr);
+  ASSERT_TRUE(opts.ok());
+  Destination d;
+  FERRY_ASSERT_OK(d.Init(*opts, DestinationInit{"bench", "bench"}));
+  FERRY_ASSERT_OK(d.Migrate({schema}, MigrateOptions{}));
+  std::vector<BatchPtr> batches;
+  for (int64_t first = 0; first < rows; first += per_batch)
+    batches.push_back(BenchBatch(schema, first, std::min(per_batch, rows - first), ferry::testing::conformance::kT1));
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& b : batches) FERRY_ASSERT_OK(d.Write(WriteRequest{schema, {b}, nullptr, {}}));
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  FERRY_ASSERT_OK(d.Close());
+  std::printf("sqlite %s: %lld rows in %.3f s = %.0f rows/s\n", with_pk ? "upsert (id primary key)" : "append",
+              static_cast<long long>(rows), secs, static_cast<double>(rows) / secs);
+}
+
+TEST(SqliteBench, DISABLED_AppendThroughput) { Run(false); }
+TEST(SqliteBench, DISABLED_UpsertThroughput) { Run(true); }
+
+}  // namespace
+}  // namespace ferry::plugins::sqlite
