@@ -68,6 +68,12 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::string& 
   return r;
 }
 
+int64_t SummaryRows(const std::string& out, const std::string& table) {
+  size_t p = out.find("\n" + table + " ");
+  if (p == std::string::npos) return -1;
+  return std::stoll(out.substr(p + table.size() + 2));
+}
+
 int StartFerry(const std::vector<std::string>& args, const std::string& cwd) {
   std::fflush(nullptr);
   pid_t pid = fork();

@@ -39,6 +39,9 @@ int StartFerry(const std::vector<std::string>& args, const std::string& cwd);
 // 128 + signal.
 int WaitFerry(int pid);
 
+// Rows the sync summary printed for `table` (its ROWS column), or -1.
+int64_t SummaryRows(const std::string& out, const std::string& table);
+
 // Reads from an SQLite file with the sqlite3 C API.
 int64_t SqliteCount(const std::string& db, const std::string& table, const std::string& where = "");
 std::vector<std::string> SqliteTables(const std::string& db);

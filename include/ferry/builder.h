@@ -35,6 +35,7 @@ class BufferBuilder {
   void AppendValue(T v) { Append(&v, sizeof(T)); }
   void AppendZeros(int64_t n);
   uint8_t* mutable_data() { return data_; }
+  const uint8_t* data() const { return data_; }
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
   BufferPtr Finish();  // hands the memory to an immutable Buffer; resets
@@ -45,21 +46,39 @@ class BufferBuilder {
   int64_t capacity_ = 0;
 };
 
-// Bit-packed builder for validity and bool values.
+// Bit-packed builder for validity and bool values. Bits are not stored
+// while every bit is 1 (the common all-valid column costs no bitmap work);
+// the first 0 materialises them.
 class BitmapBuilder {
  public:
-  void Append(bool bit);
+  void Append(bool bit) {
+    if (!materialized_) {
+      if (bit) {
+        ++length_;
+        return;
+      }
+      Materialize();
+    }
+    if ((length_ & 7) == 0) bytes_.AppendValue<uint8_t>(0);
+    if (bit) bytes_.mutable_data()[length_ >> 3] |= static_cast<uint8_t>(1u << (length_ & 7));
+    else ++false_count_;
+    ++length_;
+  }
   void AppendN(int64_t n, bool bit);
   int64_t length() const { return length_; }
   int64_t false_count() const { return false_count_; }
-  int64_t byte_size() const { return bytes_.size(); }
-  const uint8_t* data() { return bytes_.mutable_data(); }
+  int64_t byte_size() const { return materialized_ ? bytes_.size() : (length_ + 7) / 8; }
+  bool Get(int64_t i) const { return !materialized_ || GetBit(bytes_.data(), i); }
   BufferPtr Finish();
+  // Resets without producing a buffer (an all-valid validity bitmap is omitted).
+  void Discard();
 
  private:
+  void Materialize();
   BufferBuilder bytes_;
   int64_t length_ = 0;
   int64_t false_count_ = 0;
+  bool materialized_ = false;
 };
 
 class ArrayBuilder {

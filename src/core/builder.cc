@@ -43,11 +43,21 @@ BufferPtr BufferBuilder::Finish() {
 
 // ---- BitmapBuilder ----
 
-void BitmapBuilder::Append(bool bit) {
-  if ((length_ & 7) == 0) bytes_.AppendValue<uint8_t>(0);
-  if (bit) bytes_.mutable_data()[length_ >> 3] |= static_cast<uint8_t>(1u << (length_ & 7));
-  else ++false_count_;
-  ++length_;
+void BitmapBuilder::Materialize() {
+  const int64_t nbytes = (length_ + 7) / 8;
+  bytes_.AppendZeros(nbytes);
+  if (nbytes > 0) {
+    std::memset(bytes_.mutable_data(), 0xff, nbytes);
+    if (length_ & 7) bytes_.mutable_data()[nbytes - 1] = static_cast<uint8_t>((1u << (length_ & 7)) - 1);
+  }
+  materialized_ = true;
+}
+
+void BitmapBuilder::Discard() {
+  bytes_.Finish();
+  length_ = 0;
+  false_count_ = 0;
+  materialized_ = false;
 }
 
 void BitmapBuilder::AppendN(int64_t n, bool bit) {
@@ -55,8 +65,10 @@ void BitmapBuilder::AppendN(int64_t n, bool bit) {
 }
 
 BufferPtr BitmapBuilder::Finish() {
+  if (!materialized_) Materialize();
   length_ = 0;
   false_count_ = 0;
+  materialized_ = false;
   return bytes_.Finish();
 }
 
@@ -256,8 +268,12 @@ ArrayPtr ArrayBuilder::Finish() {
   a->type = type_;
   a->length = length_;
   a->null_count = validity_.false_count();
-  BufferPtr validity = validity_.Finish();
-  a->buffers.push_back(a->null_count > 0 ? validity : nullptr);
+  if (a->null_count > 0) {
+    a->buffers.push_back(validity_.Finish());
+  } else {
+    validity_.Discard();
+    a->buffers.push_back(nullptr);
+  }
   switch (layout_) {
     case Layout::kBitmap: a->buffers.push_back(bools_.Finish()); break;
     case Layout::kFixedWidth:
@@ -283,12 +299,10 @@ ArrayPtr ArrayBuilder::Finish() {
 Value ArrayBuilder::PeekLast() const {
   if (length_ == 0) return Value::Null();
   const int64_t i = length_ - 1;
-  // The validity bitmap is kept for every row while building.
-  const uint8_t* vbits = const_cast<BitmapBuilder&>(validity_).data();
-  if (!GetBit(vbits, i)) return Value::Null();
+  if (!validity_.Get(i)) return Value::Null();
   const uint8_t* vals = const_cast<BufferBuilder&>(values_).mutable_data();
   switch (layout_) {
-    case Layout::kBitmap: return Value::Bool(GetBit(const_cast<BitmapBuilder&>(bools_).data(), i));
+    case Layout::kBitmap: return Value::Bool(bools_.Get(i));
     case Layout::kFixedWidth: {
       const uint8_t* p = vals + i * width_;
       switch (type_->id) {

@@ -7,9 +7,34 @@
 
 namespace ferry::uuid {
 
+namespace {
+// xoshiro256** seeded per thread from the OS: fast, and 122 random bits per
+// UUID make collisions as unlikely as with a cryptographic source. (_cq_id is
+// an identifier, not a secret.)
+struct Xoshiro {
+  uint64_t s[4];
+  Xoshiro() {
+    std::random_device rd;
+    for (auto& w : s) w = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t Next() {
+    const uint64_t result = Rotl(s[1] * 5, 7) * 9;
+    const uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = Rotl(s[3], 45);
+    return result;
+  }
+};
+}  // namespace
+
 std::string NewV4() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t a = rng(), b = rng();
+  thread_local Xoshiro rng;
+  uint64_t a = rng.Next(), b = rng.Next();
   std::string out(16, '\0');
   std::memcpy(out.data(), &a, 8);
   std::memcpy(out.data() + 8, &b, 8);

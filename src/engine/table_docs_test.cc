@@ -41,8 +41,8 @@ TEST(TablesJson, TestSourceTablesNestedAndSortedWithMetaColumns) {
   ASSERT_TRUE(j.is_array());
   std::vector<std::string> top;
   for (const auto& t : j) top.push_back(t["name"]);
-  EXPECT_EQ(top, (std::vector<std::string>{"test_paid_table", "test_some_table", "test_synthetic_table",
-                                           "test_testdata_table"}));
+  EXPECT_EQ(top, (std::vector<std::string>{"test_incremental_table", "test_paid_table", "test_some_table",
+                                           "test_synthetic_table", "test_testdata_table"}));
 
   const json* some = Find(j, "test_some_table");
   ASSERT_TRUE(some);
@@ -118,14 +118,19 @@ TEST(TablesJson, InvalidUtf8DoesNotThrow) {
 
 TEST(TablesMarkdown, TestSourceReadmeAndTableFiles) {
   auto files = TablesMarkdown("test", TestSourceTables());
-  ASSERT_EQ(files.size(), 6u);
+  ASSERT_EQ(files.size(), 7u);
   EXPECT_EQ(files["README.md"],
             "# Source Plugin: test\n\n## Tables\n\n"
+            "- [test_incremental_table](test_incremental_table.md) (Incremental)\n"
             "- [test_paid_table](test_paid_table.md)\n"
             "- [test_some_table](test_some_table.md)\n"
             "  - [test_sub_table](test_sub_table.md)\n"
             "- [test_synthetic_table](test_synthetic_table.md)\n"
             "- [test_testdata_table](test_testdata_table.md)\n");
+
+  const std::string& inc = files["test_incremental_table.md"];
+  EXPECT_NE(inc.find("incremental"), std::string::npos) << inc;
+  EXPECT_NE(inc.find("id"), std::string::npos) << inc;
 
   const std::string& sub = files["test_sub_table.md"];
   EXPECT_EQ(sub.rfind("# Table: test_sub_table\n\nSub table of test_some_table\n\n", 0), 0u) << sub;

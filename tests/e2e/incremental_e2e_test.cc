@@ -80,13 +80,6 @@ Contents Read(const std::string& db) {
   return c;
 }
 
-// Rows the summary printed for `table` (the ROWS column), or -1.
-int64_t SummaryRows(const std::string& out, const std::string& table) {
-  size_t p = out.find("\n" + table + " ");
-  if (p == std::string::npos) return -1;
-  return std::stoll(out.substr(p + table.size() + 2));
-}
-
 TEST(IncrementalE2E, SecondSyncFetchesOnlyNewRowsAndStateCanBeReset) {
   TempDir dir;
   IncSpec s;

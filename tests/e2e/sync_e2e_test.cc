@@ -67,7 +67,7 @@ TEST(SyncE2E, CloudQueryStyleSpecGivesCloudQueryTablesColumnsAndCounts) {
   EXPECT_EQ(times.size(), 1u);
   // _cq_id is unique.
   EXPECT_EQ(SqliteQuery(db, "SELECT count(DISTINCT _cq_id) FROM test_sub_table")[0], "30");
-  EXPECT_NE(r.out.find("test_sub_table                 60"), std::string::npos) << r.out;
+  EXPECT_EQ(SummaryRows(r.out, "test_sub_table"), 60) << r.out;
 }
 
 TEST(SyncE2E, OverwriteDeleteStaleSecondSyncUpsertsAndDeletesStale) {
