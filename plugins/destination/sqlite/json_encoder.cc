@@ -176,7 +176,7 @@ void AppendJson(const ArrayData& a, int64_t i, std::string* out) {
         out->push_back(':');
         // Struct children are sliced with their parent (batch.cc): row i of
         // the struct is row i of each child.
-        AppendJson(*a.children[k], a.offset + i, out);
+        AppendJson(*a.children[k], i, out);
       }
       out->push_back('}');
       return;

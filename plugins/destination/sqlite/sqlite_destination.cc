@@ -137,7 +137,7 @@ Status Destination::DeleteStale(const DeleteStaleRequest& request) {
   FERRY_ASSIGN_OR_RETURN(Statement stmt,
                          conn_->Prepare("DELETE FROM " + QuoteIdent(table) + " WHERE " +
                                             QuoteIdent(meta::kSourceName) + " = ?1 AND " +
-                                            QuoteIdent(meta::kSyncTime) + " <= ?2",
+                                            QuoteIdent(meta::kSyncTime) + " < ?2",
                                         context));
   const std::string time = TimestampText(request.sync_time_us);
   sqlite3_bind_text(stmt.get(), 1, request.source_name.data(), static_cast<int>(request.source_name.size()),

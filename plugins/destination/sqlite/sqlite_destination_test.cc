@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "ferry/options.h"
+#include "ferry/state.h"
 #include "plugins/destination/sqlite/table_reader.h"
 #include "testing/batch_gen.h"
 #include "testing/cli_runner.h"
@@ -289,6 +292,50 @@ TEST_F(SqliteDestinationTest, BatchNotMatchingTheSchemaIsAnError) {
   Status st = dest_->Write(WriteRequest{t, {b}, nullptr, {}});
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("column id"), std::string::npos) << st.message();
+}
+
+TEST_F(SqliteDestinationTest, ErrorNamesTheRowAtFault) {
+  auto t = TableWithMeta("t", {Col("id", types::Int64()), Col("must", types::Utf8(), false, true)});
+  FERRY_ASSERT_OK(Migrate({t}));
+  std::vector<Row> rows;
+  for (int64_t i = 0; i < 200; ++i)
+    rows.push_back(MetaRow(kT1, "s", static_cast<uint64_t>(i), {Value::Int(i), i == 70 ? Value::Null() : Value::String("x")}));
+  FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b, MakeBatch(t, rows));
+  // Two batches: the first starts the request-wide row count at 200.
+  Status st = dest_->Write(WriteRequest{t, {b, b}, nullptr, {}});
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("table t: insert row 70: NOT NULL constraint failed: t.must"), std::string::npos)
+      << st.message();
+  EXPECT_EQ(Query("SELECT count(*) FROM t"), std::vector<std::string>{"0"});
+}
+
+TEST_F(SqliteDestinationTest, BigUint64KeysAndPredicates) {
+  auto t = TableWithMeta("t", {Col("k", types::UInt64(), true), Col("v", types::Utf8())});
+  FERRY_ASSERT_OK(Migrate({t}));
+  const uint64_t big = std::numeric_limits<uint64_t>::max() - 1;
+  auto row = [&](uint64_t k, const char* v) { return MetaRow(kT1, "s", k, {Value::UInt(k), Value::String(v)}); };
+  // A uint64 key above INT64_MAX cannot live in an INTEGER PRIMARY KEY (rowid) ...
+  EXPECT_EQ(Write(t, {row(big, "a")}).code(), StatusCode::kInvalidArgument);
+  // ... but can in an ordinary column, where it upserts and matches predicates.
+  auto u = TableWithMeta("u", {Col("k", types::UInt64(), true), Col("k2", types::Utf8(), true), Col("v", types::Utf8())});
+  FERRY_ASSERT_OK(Migrate({u}));
+  auto urow = [&](uint64_t k, const char* v) {
+    return MetaRow(kT1, "s", k, {Value::UInt(k), Value::String("x"), Value::String(v)});
+  };
+  FERRY_ASSERT_OK(Write(u, {urow(big, "a"), urow(5, "b")}));
+  FERRY_ASSERT_OK(Write(u, {urow(big, "a2")}));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto got, Read(*u));
+  EXPECT_TRUE(SameRows({urow(big, "a2"), urow(5, "b")}, got));
+  FERRY_ASSERT_OK(dest_->DeleteRecord({u->name, {{DeletePredicateGroup::Grouping::kAnd, {{"k", Value::UInt(big)}}}}}));
+  EXPECT_EQ(Query("SELECT v FROM u"), std::vector<std::string>{"b"});
+}
+
+TEST_F(SqliteDestinationTest, StateWithoutItsTableFails) {
+  WriteRequest req;
+  req.state_table = StateTableSchema("never_migrated_state");
+  req.state = {{"k", "v", 1}};
+  EXPECT_FALSE(dest_->Write(req).ok());
+  EXPECT_FALSE(dest_->ReadState(req.state_table).ok());
 }
 
 TEST(SqliteOptions, PluginEntry) {
