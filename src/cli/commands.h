@@ -40,6 +40,9 @@ struct StateFlags {
 };
 int RunState(const Registry& registry, const StateFlags& flags);
 
+// Every built-in integration with its options (Markdown or JSON schema).
+int RunPlugins(const Registry& registry, const std::string& format);
+
 int RunValidateConfig(const Registry& registry, const std::vector<std::string>& paths);
 
 // Prints a failed Status for the user (redacted) and returns 2.

@@ -46,6 +46,11 @@ int main(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand("validate-config", "Check spec files without connecting anywhere");
   validate_cmd->add_option("paths", validate_paths, "Spec files or directories")->required();
 
+  std::string plugins_format = "markdown";
+  auto* plugins_cmd = app.add_subcommand("plugins", "List the built-in integrations and their spec options");
+  plugins_cmd->add_option("--format", plugins_format, "markdown or json (JSON schema of each spec)")
+      ->check(CLI::IsMember({"markdown", "json"}))->capture_default_str();
+
   cli::StateFlags state;
   auto* state_cmd = app.add_subcommand("state", "List or reset the cursors of incremental tables");
   state_cmd->require_subcommand(1);
@@ -70,6 +75,7 @@ int main(int argc, char** argv) {
   if (*sync_cmd) return cli::RunSync(registry, sync);
   if (*migrate_cmd) return cli::RunMigrate(registry, migrate_paths);
   if (*tables_cmd) return cli::RunTables(registry, tables);
+  if (*plugins_cmd) return cli::RunPlugins(registry, plugins_format);
   if (*state_cmd) {
     state.action = *state_list ? "list" : "reset";
     return cli::RunState(registry, state);

@@ -233,5 +233,25 @@ TEST(SyncE2E, ValidateConfigAndTablesDocs) {
   EXPECT_GE(j.size(), 3u);
 }
 
+TEST(SyncE2E, PluginsCommandListsOptionsFromTheDeclaredTables) {
+  TempDir dir;
+  CommandResult r = RunFerry({"plugins", "--format", "json"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  bool saw_sqlite = false;
+  for (const auto& p : j) {
+    if (p["name"] == "sqlite") {
+      saw_sqlite = true;
+      EXPECT_EQ(p["kind"], "destination");
+      EXPECT_TRUE(p["spec_schema"]["properties"].contains("connection_string")) << p.dump();
+      EXPECT_TRUE(p["state_backend"].get<bool>());
+    }
+  }
+  EXPECT_TRUE(saw_sqlite);
+  r = RunFerry({"plugins"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("| `num_rows` | integer | `1` |"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ferry::testing

@@ -155,8 +155,8 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
     return Status::SchemaChange(
         "cannot migrate " + std::to_string(unsafe_tables) + (unsafe_tables == 1 ? " table" : " tables") +
         " without losing data:" + unsafe_text + "\nset migrate_mode: forced in destination \"" +
-        destination_name + "\" to drop and recreate " + (unsafe_tables == 1 ? "this table" : "these tables") +
-        " (their data is lost)");
+        destination_name + "\" to drop and recreate " +
+        (unsafe_tables == 1 ? "this table (its data is lost)" : "these tables (their data is lost)"));
   }
   for (const auto& plan : plans) {
     const std::string& name = plan.table->name;

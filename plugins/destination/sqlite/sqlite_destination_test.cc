@@ -198,7 +198,7 @@ TEST_F(SqliteDestinationTest, SafeRefusalChangesNoTable) {
   EXPECT_EQ(st.message(),
             "cannot migrate 1 table without losing data:\n"
             "  table unsafe_table: column c: type changed from INTEGER to TEXT\n"
-            "set migrate_mode: forced in destination \"my_sqlite\" to drop and recreate this table (their data is lost)");
+            "set migrate_mode: forced in destination \"my_sqlite\" to drop and recreate this table (its data is lost)");
   EXPECT_EQ(Query("SELECT count(*) FROM pragma_table_info('safe_table') WHERE name = 'added'"),
             std::vector<std::string>{"0"});
 }
