@@ -115,8 +115,8 @@ PROFILE=""
 if [ "$SMOKE" = 0 ] && command -v perf >/dev/null; then
   echo "== profile of the engine run (perf, cpu-clock)"
   if perf record -e cpu-clock -F 999 -g -o "$W/perf.data" taskset -c 0 "$FERRY" sync "$W/engine.yml" --no-progress >/dev/null 2>&1; then
-    PROFILE=$(perf report -i "$W/perf.data" --stdio --no-children --sort symbol 2>/dev/null \
-      | grep -E '^ +[0-9]+\.[0-9]+%' | head -15 | sed -E 's/ +- +- *$//; s/ +$//; s/\[\.\] //')
+    perf report -i "$W/perf.data" --stdio --no-children --sort symbol > "$W/perf.txt" 2>/dev/null || true
+    PROFILE=$(grep -E '^ +[0-9]+\.[0-9]+%' "$W/perf.txt" | sed -n '1,15p' | sed -E 's/ +- +- *$//; s/ +$//; s/\[\.\] //')
   fi
 fi
 

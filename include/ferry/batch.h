@@ -96,7 +96,7 @@ struct ArrayData {
 
   // Zero-copy view of [start, start + len).
   ArrayPtr Slice(int64_t start, int64_t len) const;
-  // Bytes referenced by this array's view (proportional for slices).
+  // Bytes allocated for this array's buffers (proportional for slices).
   int64_t ByteSize() const;
 };
 

@@ -50,9 +50,10 @@ ArrayPtr ArrayData::Slice(int64_t start, int64_t len) const {
 }
 
 int64_t ArrayData::ByteSize() const {
+  // Capacity, not size: the memory budget must count what is allocated.
   int64_t total = 0;
   for (const auto& b : buffers)
-    if (b) total += b->size();
+    if (b) total += b->capacity();
   for (const auto& c : children) total += c->ByteSize();
   if (type->id == TypeId::kStruct) return total;  // children already sliced
   // A slice accounts for its share of the buffers.

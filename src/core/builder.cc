@@ -54,7 +54,7 @@ void BitmapBuilder::Materialize() {
 }
 
 void BitmapBuilder::Discard() {
-  bytes_.Finish();
+  if (bytes_.capacity() > 0) bytes_.Finish();  // frees the bytes (the Buffer dies at once)
   length_ = 0;
   false_count_ = 0;
   materialized_ = false;
