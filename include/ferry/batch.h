@@ -92,7 +92,8 @@ struct ArrayData {
     const int32_t* offs = buffers[1]->as<int32_t>() + offset;
     return {offs[i], offs[i + 1]};
   }
-  // kStruct: child values are at children[k] index (offset + i).
+  // kStruct: children are sliced with their parent (Slice), so row i of the
+  // struct is row i of every children[k].
 
   // Zero-copy view of [start, start + len).
   ArrayPtr Slice(int64_t start, int64_t len) const;

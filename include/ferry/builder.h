@@ -27,6 +27,7 @@ class BufferBuilder {
 
   void Reserve(int64_t additional);
   void Append(const void* p, int64_t n) {
+    if (n == 0) return;
     Reserve(n);
     std::memcpy(data_ + size_, p, n);
     size_ += n;

@@ -1,0 +1,90 @@
+// SyncSource with a registry of real built-ins plus a recording destination,
+// for engine rules that no built-in destination exercises.
+#include "engine/sync.h"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+#include "plugins/source/test/test_source.h"
+
+namespace ferry::engine {
+namespace {
+
+struct Calls {
+  int migrate = 0;
+  int write = 0;
+};
+
+// A destination that supports only `append` and records what it is asked.
+DestinationPlugin AppendOnly(Calls* calls) {
+  class Dest : public Destination {
+   public:
+    explicit Dest(Calls* c) : c_(c) {}
+    DestinationCapabilities Capabilities() const override { return {}; }
+    Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
+    Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override {
+      ++c_->migrate;
+      return Status::OK();
+    }
+    Status Write(const WriteRequest&) override {
+      ++c_->write;
+      return Status::OK();
+    }
+    Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
+    Status DeleteRecord(const DeleteRecord&) override { return Status::OK(); }
+    Status Close() override { return Status::OK(); }
+
+   private:
+    Calls* c_;
+  };
+  DestinationPlugin p;
+  p.name = "appendonly";
+  p.description = "test double";
+  p.capabilities.write_modes = {WriteMode::kAppend};
+  p.create = [calls] { return std::make_unique<Dest>(calls); };
+  return p;
+}
+
+const char* kSpec = R"(kind: source
+spec:
+  name: t
+  path: cloudquery/test
+  version: v1.0.0
+  tables: ["test_some_table"]
+  destinations: [d]
+---
+kind: destination
+spec:
+  name: d
+  path: appendonly
+  version: v1.0.0
+)";
+
+TEST(SyncTest, UnsupportedWriteModeIsRefusedBeforeAnyDataMoves) {
+  Calls calls;
+  Registry reg;
+  reg.AddSource(plugins::test::TestSourcePlugin());
+  reg.AddDestination(AppendOnly(&calls));
+  auto cfg = config::LoadConfigFromString(kSpec, "spec.yml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("does not support write_mode \"overwrite-delete-stale\""), std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find("it supports: append"), std::string::npos);
+  EXPECT_EQ(calls.migrate, 0);
+  EXPECT_EQ(calls.write, 0);
+
+  std::string append = std::string(kSpec) + "  write_mode: append\n";
+  auto cfg2 = config::LoadConfigFromString(append, "spec.yml");
+  ASSERT_TRUE(cfg2.ok()) << cfg2.status().ToString();
+  auto r2 = SyncSource(reg, *cfg2, cfg2->sources[0], SyncOptions{});
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_TRUE(r2->ok());
+  EXPECT_EQ(calls.migrate, 1);
+  EXPECT_GE(calls.write, 1);
+}
+
+}  // namespace
+}  // namespace ferry::engine
