@@ -31,7 +31,7 @@ DestinationPlugin AppendOnly(Calls* calls) {
       return Status::OK();
     }
     Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
-    Status DeleteRecord(const DeleteRecord&) override { return Status::OK(); }
+    Status DeleteRecord(const ferry::DeleteRecord&) override { return Status::OK(); }
     Status Close() override { return Status::OK(); }
 
    private:
