@@ -33,6 +33,7 @@ else
 fi
 FERRY="$ROOT/$BUILD/ferry"
 [ -x "$FERRY" ] || { echo "bench: $FERRY not built" >&2; exit 1; }
+mkdir -p "$IMG_DIR"
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 RESULTS="$W/results.tsv"   # scenario  rows  seconds  user  sys  rss_kb  bytes
