@@ -11,7 +11,7 @@ namespace ferry::plugins::host {
 
 int ReadFile(const std::string& path, std::string* out, int64_t max_bytes) {
   out->clear();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return errno;
   char buf[16384];
   int err = 0;
