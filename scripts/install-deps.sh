@@ -6,8 +6,10 @@ set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build ccache pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev sqlite3 libssl-dev libzstd-dev liblz4-dev libsimdjson-dev
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libzstd-dev liblz4-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev zlib1g-dev
+  libflatbuffers-dev flatbuffers-compiler
 )
 
 missing=()

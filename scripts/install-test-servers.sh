@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the database servers the integration tests start (scripts/test-servers.sh):
-# PostgreSQL 15 server and client from Debian 12. Idempotent: does nothing when
-# they are present.
+# PostgreSQL 15 server and client, ClickHouse server and client (18.16) from
+# Debian 12. Idempotent: does nothing when they are present.
 set -euo pipefail
 
-PKGS=(postgresql-15 postgresql-client-15)
+PKGS=(postgresql-15 postgresql-client-15 clickhouse-server clickhouse-client)
 
 missing=()
 for p in "${PKGS[@]}"; do

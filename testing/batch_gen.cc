@@ -1,6 +1,7 @@
 #include "testing/batch_gen.h"
 
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 
@@ -149,7 +150,7 @@ std::vector<Row> AllTypesRows(int64_t t, const std::string& src) {
   // 1: zeros and empties.
   rows.push_back(MetaRow(t, src, 1,
       {I(1), Value::Bool(false), I(0), I(0), I(0), I(0), U(0), U(0), U(0), U(0), D(0.0), D(0.0),
-       S(""), S(""), I(0), I(0), S(std::string(4, '\0')), S(zero16), S("{}"), S("0.0.0.0/0"), S(""),
+       S(""), S(""), I(0), I(0), S(std::string(4, '\0')), S(zero16), S("{}"), S("0.0.0.0/0"), S(std::string(6, '\0')),
        L({}), L({}), L({}), L({}), L({}), L({}), L({}), L({N(), N(), N(), N(), N()})}));
   // 2: maxima, unicode, every byte value.
   rows.push_back(MetaRow(t, src, 2,
@@ -175,7 +176,7 @@ std::vector<Row> AllTypesRows(int64_t t, const std::string& src) {
        D(static_cast<double>(std::numeric_limits<float>::denorm_min())), D(-0.0),
        S("nul\0inside"s), S(std::string("\0", 1)), I(Micros(1, 1, 1)), I(Days(1, 1, 1)),
        S("\x00\x01\x02\x03"s), S(UuidBytes(3)), S("\"just a string\""), S("192.168.0.1/24"),
-       S("\x00\x00\x00\x00\x00\x00\x00\x01"s),
+       S("\x00\x00\x00\x00\x00\x01"s),
        L({S("日本")}), L({I(-1)}), L({U(1)}), L({S("\x00"s)}),
        L({I(Micros(1, 1, 1))}), L({L({})}), L({L({I(0), Value::Bool(false)})}),
        L({N(), S(""), L({}), N(), I(std::numeric_limits<int64_t>::min())})}));
@@ -212,9 +213,21 @@ Value RandomValue(const DataType& type, std::mt19937_64& rng, double null_rate, 
     case TypeId::kUInt64: return U(rng());
     case TypeId::kFloat32: return D(static_cast<float>(std::ldexp(unit(rng) - 0.5, static_cast<int>(rng() % 60) - 30)));
     case TypeId::kFloat64: return D(std::ldexp(unit(rng) - 0.5, static_cast<int>(rng() % 200) - 100));
-    case TypeId::kUtf8: case TypeId::kInet: return S(word() + std::to_string(rng() % 100000));
+    case TypeId::kUtf8: return S(word() + std::to_string(rng() % 100000));
+    case TypeId::kInet: {  // CIDR text in canonical form, as types.h defines inet
+      if (rng() & 1) {
+        const uint32_t a = static_cast<uint32_t>(rng());
+        return S(std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." +
+                 std::to_string((a >> 8) & 255) + "." + std::to_string(a & 255) + "/" + std::to_string(rng() % 33));
+      }
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "2001:db8:%x::%x/%d", static_cast<unsigned>(rng() % 0xffff) + 1,
+                    static_cast<unsigned>(rng() % 0xffff) + 1, static_cast<int>(rng() % 129));
+      return S(buf);
+    }
     case TypeId::kJson: return S("{\"k\":" + std::to_string(rng() % 1000) + "}");
-    case TypeId::kBinary: case TypeId::kMac: return S(bytes(rng() % 12));
+    case TypeId::kBinary: return S(bytes(rng() % 12));
+    case TypeId::kMac: return S(bytes(6));  // an EUI-48 hardware address
     case TypeId::kTimestamp:
       return I(Micros(1900, 1, 1) + static_cast<int64_t>(rng() % (200ULL * 365 * 86400 * 1000000)));
     case TypeId::kDate32: return I(static_cast<int64_t>(rng() % 100000) - 30000);

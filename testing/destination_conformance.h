@@ -65,6 +65,13 @@ struct ConformanceTarget {
   // False when a top-level float -0.0 reads back as 0.0 (SQLite's REAL
   // storage drops the sign); inside lists and structs the sign must survive.
   bool keeps_negative_zero = true;
+  // How the destination stores U+0000 in utf8 and json values (at any
+  // depth): kRoundTrip, or kStripped (removed: PostgreSQL's text and jsonb
+  // cannot hold it, and CloudQuery's destination removes it too).
+  enum class NulPolicy { kRoundTrip, kStripped } nul = NulPolicy::kRoundTrip;
+  // True when json values come back re-formatted (jsonb: whitespace, key
+  // order, duplicate keys); json cells then compare as parsed JSON documents.
+  bool json_normalized = false;
 
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;

@@ -1,0 +1,186 @@
+#include "plugins/destination/postgresql/migrate.h"
+
+#include <algorithm>
+#include <set>
+
+#include "plugins/destination/postgresql/type_map.h"
+
+namespace ferry::plugins::postgresql {
+
+namespace {
+
+std::string KeyList(const std::vector<std::string>& names) {
+  if (names.empty()) return "(none)";
+  std::string out = "(";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + ")";
+}
+
+const ExistingColumn* FindExisting(const std::vector<ExistingColumn>& have, const std::string& name) {
+  const std::string pg = PgName(name);
+  for (const auto& c : have)
+    if (c.name == pg) return &c;
+  return nullptr;
+}
+
+bool HasColumn(const TableSchema& t, const std::string& pg_name) {
+  for (const auto& c : t.columns)
+    if (PgName(c.name) == pg_name) return true;
+  return false;
+}
+
+std::string PerformanceIndexSql(const TableSchema& t) {
+  return "CREATE INDEX IF NOT EXISTS " + QuoteIdent(DerivedName(PgName(t.name), "_cqpi")) + " ON " +
+         QuoteIdent(PgName(t.name)) + " (" + QuoteIdent(meta::kSourceName) + ", " + QuoteIdent(meta::kSyncTime) + ")";
+}
+
+}  // namespace
+
+Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn, const std::string& table) {
+  static const std::string kSql =
+      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+      // int2vector subscripts start at 0: count the position from the lower bound.
+      "CASE WHEN a.attnum = ANY(i.indkey) THEN array_position(i.indkey::int2[], a.attnum) "
+      "- array_lower(i.indkey::int2[], 1) + 1 ELSE 0 END "
+      "FROM pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary "
+      "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum";
+  Param p{.oid = oid::kText, .value = QuoteIdent(PgName(table))};
+  FERRY_ASSIGN_OR_RETURN(PgResult r, conn.QueryParams(kSql, {p}, false, "table " + table + ": read columns"));
+  if (PQntuples(r.get()) == 0) return std::optional<std::vector<ExistingColumn>>();
+  std::vector<ExistingColumn> cols;
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    cols.push_back(ExistingColumn{.name = PQgetvalue(r.get(), i, 0),
+                                  .type = PQgetvalue(r.get(), i, 1),
+                                  .not_null = PQgetvalue(r.get(), i, 2)[0] == 't',
+                                  .pk = std::atoi(PQgetvalue(r.get(), i, 3))});
+  }
+  return std::optional<std::vector<ExistingColumn>>(std::move(cols));
+}
+
+TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {
+  TablePlan plan;
+  plan.table = want;
+  if (!have) {
+    plan.action = TablePlan::Action::kCreate;
+    return plan;
+  }
+  // Primary keys compare as sets: the order of key columns does not change
+  // which rows conflict.
+  std::vector<std::pair<int, std::string>> old_pk_pos;
+  for (const auto& c : *have)
+    if (c.pk > 0) old_pk_pos.emplace_back(c.pk, c.name);
+  std::sort(old_pk_pos.begin(), old_pk_pos.end());
+  std::vector<std::string> old_pk, new_pk;
+  for (auto& [pos, name] : old_pk_pos) old_pk.push_back(name);
+  for (const auto& k : want->PrimaryKeys()) new_pk.push_back(PgName(k));
+  if (std::set<std::string>(old_pk.begin(), old_pk.end()) != std::set<std::string>(new_pk.begin(), new_pk.end()))
+    plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
+
+  for (const auto& col : want->columns) {
+    const ExistingColumn* old = FindExisting(*have, col.name);
+    if (!old) {
+      if (col.not_null) plan.unsafe.push_back("column " + col.name + ": new NOT NULL column");
+      else if (!col.primary_key) plan.add.push_back(col);
+      continue;  // a new key column is reported by the key change above
+    }
+    const std::string want_type = ColumnType(*col.type);
+    if (old->type != want_type)
+      plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
+    if ((old->pk > 0) == col.primary_key) {  // otherwise the key change explains it
+      const bool want_not_null = col.not_null || col.primary_key;
+      if (want_not_null && !old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL added");
+      if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
+    }
+  }
+  for (const auto& old : *have)
+    if (!HasColumn(*want, old.name) && old.not_null && old.pk == 0)
+      plan.unsafe.push_back("column " + old.name + ": removed, but it is NOT NULL, so new rows could not be inserted");
+  if (!plan.unsafe.empty()) plan.action = TablePlan::Action::kRecreate;
+  else if (!plan.add.empty()) plan.action = TablePlan::Action::kAddColumns;
+  return plan;
+}
+
+std::string CreateTableSql(const TableSchema& table) {
+  const std::string name = PgName(table.name);
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdent(name) + " (";
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    const Column& c = table.columns[i];
+    sql += (i ? ", " : "") + QuoteIdent(PgName(c.name)) + " " + ColumnType(*c.type);
+    if (c.not_null || c.primary_key) sql += " NOT NULL";
+  }
+  const std::vector<std::string> pk = table.PrimaryKeys();
+  if (!pk.empty()) {
+    sql += ", CONSTRAINT " + QuoteIdent(DerivedName(name, "_cqpk")) + " PRIMARY KEY (";
+    for (size_t i = 0; i < pk.size(); ++i) sql += (i ? ", " : "") + QuoteIdent(PgName(pk[i]));
+    sql += ")";
+  }
+  return sql + ")";
+}
+
+Status CheckNames(const TableSchema& table) {
+  if (table.columns.empty()) return Status::Invalid("table " + table.name + ": a table needs at least one column");
+  std::set<std::string> seen;
+  for (const auto& c : table.columns)
+    if (!seen.insert(PgName(c.name)).second)
+      return Status::Invalid("table " + table.name + ": column " + c.name + " is \"" + PgName(c.name) +
+                             "\" in PostgreSQL (names are cut to 63 bytes), the same as another column");
+  return Status::OK();
+}
+
+Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
+                     bool performance_indexes, const std::string& destination_name) {
+  std::set<std::string> names;
+  for (const auto& t : tables) {
+    if (!t) return Status::Invalid("migrate: null table");
+    FERRY_RETURN_NOT_OK(CheckNames(*t));
+    if (!names.insert(PgName(t->name)).second)
+      return Status::Invalid("table " + t->name + " is \"" + PgName(t->name) +
+                             "\" in PostgreSQL (names are cut to 63 bytes), the same as another table");
+  }
+  // One migration at a time per database (key: "ferry" in ASCII).
+  FERRY_RETURN_NOT_OK(conn.Exec("BEGIN; SELECT pg_advisory_xact_lock(1718773113)", "migrate: begin"));
+  Status st = [&]() -> Status {
+    std::vector<TablePlan> plans;
+    std::string unsafe_text;
+    size_t unsafe_tables = 0;
+    for (const auto& t : tables) {
+      FERRY_ASSIGN_OR_RETURN(auto have, ReadColumns(conn, t->name));
+      plans.push_back(PlanTable(t, have));
+      if (plans.back().unsafe.empty()) continue;
+      ++unsafe_tables;
+      for (const auto& change : plans.back().unsafe) unsafe_text += "\n  table " + t->name + ": " + change;
+    }
+    if (unsafe_tables > 0 && mode == MigrateMode::kSafe) {
+      return Status::SchemaChange(
+          "cannot migrate " + std::to_string(unsafe_tables) + (unsafe_tables == 1 ? " table" : " tables") +
+          " without losing data:" + unsafe_text + "\nset migrate_mode: forced in destination \"" + destination_name +
+          "\" to drop and recreate " + (unsafe_tables == 1 ? "this table" : "these tables") + " (their data is lost)");
+    }
+    for (const auto& plan : plans) {
+      const TableSchema& t = *plan.table;
+      const std::string q = QuoteIdent(PgName(t.name));
+      switch (plan.action) {
+        case TablePlan::Action::kNone: break;
+        case TablePlan::Action::kRecreate:
+          FERRY_RETURN_NOT_OK(conn.Exec("DROP TABLE " + q, "table " + t.name + ": drop"));
+          [[fallthrough]];
+        case TablePlan::Action::kCreate:
+          FERRY_RETURN_NOT_OK(conn.Exec(CreateTableSql(t), "table " + t.name + ": create"));
+          break;
+        case TablePlan::Action::kAddColumns:
+          for (const auto& c : plan.add)
+            FERRY_RETURN_NOT_OK(conn.Exec("ALTER TABLE " + q + " ADD COLUMN IF NOT EXISTS " +
+                                              QuoteIdent(PgName(c.name)) + " " + ColumnType(*c.type),
+                                          "table " + t.name + ": add column " + c.name));
+          break;
+      }
+      if (performance_indexes && t.FindColumn(meta::kSourceName) >= 0 && t.FindColumn(meta::kSyncTime) >= 0)
+        FERRY_RETURN_NOT_OK(conn.Exec(PerformanceIndexSql(t), "table " + t.name + ": create performance index"));
+    }
+    return conn.Exec("COMMIT", "migrate: commit");
+  }();
+  if (!st.ok() && conn.ok()) conn.Exec("ROLLBACK", "migrate: rollback").IgnoreError();  // the error above is what counts
+  return st;
+}
+
+}  // namespace ferry::plugins::postgresql

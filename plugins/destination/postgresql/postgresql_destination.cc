@@ -1,0 +1,317 @@
+#include "plugins/destination/postgresql/postgresql_destination.h"
+
+#include <chrono>
+#include <thread>
+
+#include "ferry/builder.h"
+#include "ferry/redact.h"
+#include "plugins/destination/postgresql/migrate.h"
+#include "plugins/destination/postgresql/table_reader.h"
+#include "plugins/destination/postgresql/type_map.h"
+
+namespace ferry::plugins::postgresql {
+
+namespace {
+
+constexpr int kAttempts = 4;
+
+void RegisterConnectionSecrets(const std::string& conninfo) {
+  RegisterSecret(conninfo);
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (err) PQfreemem(err);
+  if (!opts) return;
+  for (PQconninfoOption* o = opts; o->keyword; ++o)
+    if (o->val && std::string_view(o->keyword) == "password") RegisterSecret(o->val);
+  PQconninfoFree(opts);
+}
+
+}  // namespace
+
+Destination::~Destination() { Close().IgnoreError(); }  // Close cannot fail
+
+DestinationCapabilities Destination::Capabilities() const { return PostgresqlPlugin().capabilities; }
+
+Status Destination::CheckOpen() const {
+  if (!open_) return Status::Internal("postgresql destination \"" + name_ + "\" is not initialised (or already closed)");
+  return Status::OK();
+}
+
+Status Destination::EnsureConnected() {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  if (conn_ && conn_->ok()) return Status::OK();
+  conn_.reset();
+  staging_ready_.clear();
+  auto c = Connection::Open(spec_.connection_string, spec_.connect_timeout_s);
+  if (!c.ok()) return c.status().WithContext("destination \"" + name_ + "\"");
+  conn_ = c.MoveValue();
+  ++connects_;
+  return Status::OK();
+}
+
+Status Destination::WithRetry(const std::function<Status()>& fn) {
+  Status st;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << (attempt - 1)));
+    st = EnsureConnected();
+    if (st.ok()) st = fn();
+    if (st.ok() || !st.IsRetryable()) return st;
+    if (conn_ && conn_->ok()) conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // e.g. after a deadlock
+  }
+  return st;
+}
+
+Status Destination::Init(const Options& options, const DestinationInit& init) {
+  if (!init.name.empty()) name_ = init.name;
+  FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
+  RegisterConnectionSecrets(spec_.connection_string);
+  FERRY_RETURN_NOT_OK(Close());
+  open_ = true;
+  Status st = WithRetry([] { return Status::OK(); });
+  if (!st.ok()) open_ = false;
+  return st;
+}
+
+Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
+  writers_.clear();  // cached writers may describe dropped or changed tables
+  FERRY_RETURN_NOT_OK(WithRetry(
+      [&] { return MigrateTables(*conn_, tables, options.mode, spec_.create_performance_indexes, name_); }));
+  for (const auto& t : tables) schemas_[t->name] = t;
+  return Status::OK();
+}
+
+Result<TableWriter*> Destination::WriterFor(const TableSchemaPtr& schema) {
+  auto it = writers_.find(schema->name);
+  if (it != writers_.end() && it->second->Compatible(*schema)) return it->second.get();
+  FERRY_RETURN_NOT_OK(CheckNames(*schema));
+  auto writer = std::make_unique<TableWriter>(schema);
+  TableWriter* w = writer.get();
+  writers_[schema->name] = std::move(writer);
+  schemas_[schema->name] = schema;
+  return w;
+}
+
+Status Destination::EnsureStaging(TableWriter* w) {
+  if (!w || !w->upsert() || staging_ready_.count(w->staging_name())) return Status::OK();
+  FERRY_RETURN_NOT_OK(conn_->Exec(w->StagingSql(), "table " + w->schema()->name + ": create staging table"));
+  staging_ready_.insert(w->staging_name());
+  return Status::OK();
+}
+
+Result<BatchPtr> Destination::StateBatch(const WriteRequest& request) const {
+  if (!request.state_table) return Status::Invalid("write request carries state entries but no state_table");
+  const TableSchema& st = *request.state_table;
+  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
+  if (key < 0 || value < 0 || version < 0)
+    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
+  BatchBuilder builder(request.state_table);
+  for (const auto& e : request.state) {
+    Row row(st.columns.size());
+    row[key] = Value::String(e.key);
+    row[value] = Value::String(e.value);
+    row[version] = Value::UInt(e.version);
+    FERRY_RETURN_NOT_OK(builder.AppendRow(row).WithContext("state table " + st.name));
+  }
+  return builder.Finish();
+}
+
+void Destination::Hook(std::string_view point) {
+  if (fault_hook_ && conn_) fault_hook_(point, conn_->get());
+}
+
+Status Destination::Write(const WriteRequest& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  const bool has_rows = request.table && !request.batches.empty();
+  if (!has_rows && request.state.empty()) return Status::OK();
+  Fingerprint fp;
+  if (request.table) fp.table = request.table->name;
+  for (const auto& b : request.batches) fp.batches.emplace_back(b.get(), b ? b->num_rows() : 0);
+  for (const auto& e : request.state) fp.state.emplace_back(e.key, e.value, e.version);
+
+  FERRY_RETURN_NOT_OK(EnsureConnected());
+  if (pending_) {
+    FERRY_ASSIGN_OR_RETURN(bool already_committed, ResolvePending(fp));
+    if (already_committed) return Status::OK();
+  }
+  TableWriter* rows = nullptr;
+  TableWriter* state = nullptr;
+  BatchPtr state_batch;
+  if (has_rows) {
+    FERRY_ASSIGN_OR_RETURN(rows, WriterFor(request.table));
+  }
+  if (!request.state.empty()) {
+    FERRY_ASSIGN_OR_RETURN(state_batch, StateBatch(request));
+    FERRY_ASSIGN_OR_RETURN(state, WriterFor(request.state_table));
+  }
+  Status st;
+  std::string xid;
+  // A connection that died while idle is only noticed here; nothing was sent
+  // yet, so reconnect once at once instead of failing the attempt.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    st = EnsureConnected();
+    if (st.ok()) st = EnsureStaging(rows);
+    if (st.ok()) st = EnsureStaging(state);
+    if (st.ok()) {
+      auto begin = conn_->Query("BEGIN; SELECT pg_current_xact_id()::text", "table " + fp.table + ": begin");
+      st = begin.status();
+      if (st.ok()) xid = PQgetvalue(begin->get(), 0, 0);
+    }
+    if (st.ok() || !conn_ || conn_->ok()) break;
+  }
+  if (st.ok()) st = WriteTransaction(request, rows, state, state_batch, fp, xid);
+  if (!st.ok() && conn_ && conn_->ok()) conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // st is the error
+  return st;
+}
+
+Status Destination::WriteTransaction(const WriteRequest& request, TableWriter* rows, TableWriter* state,
+                                     const BatchPtr& state_batch, const Fingerprint& fp, const std::string& xid) {
+  const std::string context = request.table ? "table " + request.table->name : "state";
+  if (rows) FERRY_RETURN_NOT_OK(rows->Write(*conn_, request.batches, [this] { Hook("copy"); }));
+  if (state) FERRY_RETURN_NOT_OK(state->Write(*conn_, {state_batch}, nullptr));
+  Hook("before_commit");
+  FERRY_RETURN_NOT_OK(conn_->Send("COMMIT", context + ": commit"));
+  Hook("commit_sent");
+  Status st = conn_->Collect(context + ": commit");
+  if (!st.ok() && !conn_->ok()) {
+    // The server may have committed before the connection dropped.
+    pending_ = PendingCommit{xid, fp};
+    return Status::Transient(st.message() + "; whether it committed is checked before the retry");
+  }
+  return st;
+}
+
+Result<bool> Destination::ResolvePending(const Fingerprint& fp) {
+  const std::string sql = "SELECT pg_xact_status(" + QuoteLiteral(pending_->xid) + "::xid8)";
+  for (int i = 0; i < 100; ++i) {
+    FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->Query(sql, "check an interrupted commit"));
+    const std::string status = PQgetisnull(r.get(), 0, 0) ? "" : PQgetvalue(r.get(), 0, 0);
+    if (status == "in progress") {  // the old session has not noticed the lost connection yet
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    const bool same = pending_->request == fp;
+    pending_.reset();
+    return status == "committed" && same;
+  }
+  return Status::Transient("an interrupted commit is still in progress on the server");
+}
+
+Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& state_table) {
+  const TableSchema& st = *state_table;
+  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
+  if (key < 0 || value < 0 || version < 0)
+    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
+  std::vector<Row> rows;
+  FERRY_RETURN_NOT_OK(WithRetry([&]() -> Status {
+    FERRY_ASSIGN_OR_RETURN(rows, ReadTable(*conn_, st));
+    return Status::OK();
+  }));
+  std::vector<StateEntry> out;
+  for (const Row& r : rows) {
+    if (r[key].is_null()) continue;  // cannot happen: key is the primary key
+    StateEntry e;
+    e.key = r[key].as_string();
+    if (!r[value].is_null()) e.value = r[value].as_string();
+    if (r[version].kind() == Value::Kind::kUInt) e.version = r[version].as_uint();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Status Destination::DeleteStale(const DeleteStaleRequest& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  const std::string sql = "DELETE FROM " + QuoteIdent(PgName(request.table->name)) + " WHERE " +
+                          QuoteIdent(meta::kSourceName) + " = $1 AND " + QuoteIdent(meta::kSyncTime) + " < $2";
+  ArrayBuilder time(types::Timestamp());
+  time.AppendInt(request.sync_time_us);
+  CopyBuffer buf;
+  std::string why;
+  EncodeValue(*time.Finish(), 0, &buf, &why);  // cannot fail for a timestamp
+  const std::vector<Param> params = {{.oid = oid::kText, .value = request.source_name},
+                                     {.oid = oid::kTimestamp, .value = std::string(buf.data(), buf.size())}};
+  return WithRetry([&]() -> Status {
+    FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->QueryParams(sql, params, false,
+                                                          "table " + request.table->name + ": delete stale rows"));
+    return Status::OK();
+  });
+}
+
+Result<TableSchemaPtr> Destination::SchemaOf(const std::string& table) {
+  auto it = schemas_.find(table);
+  if (it != schemas_.end()) return it->second;
+  std::optional<std::vector<ExistingColumn>> cols;
+  FERRY_RETURN_NOT_OK(WithRetry([&]() -> Status {
+    FERRY_ASSIGN_OR_RETURN(cols, ReadColumns(*conn_, table));
+    return Status::OK();
+  }));
+  if (!cols) return Status::NotFound("table " + table + " does not exist");
+  auto schema = std::make_shared<TableSchema>();
+  schema->name = table;
+  for (const auto& c : *cols) schema->columns.push_back(Column{.name = c.name, .type = TypeOfColumnType(c.type)});
+  return TableSchemaPtr(schema);
+}
+
+Status Destination::DeleteRecord(const ferry::DeleteRecord& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  const std::string context = "table " + request.table_name + ": delete record";
+  FERRY_ASSIGN_OR_RETURN(TableSchemaPtr schema, SchemaOf(request.table_name));
+  // Each value is encoded as a cell of its column's type, so it compares
+  // with what Write stored exactly; a value of the wrong kind is an error.
+  std::vector<Param> params;
+  std::string where;
+  for (const auto& group : request.where) {
+    std::string cond;
+    const char* op = group.grouping == DeletePredicateGroup::Grouping::kAnd ? " AND " : " OR ";
+    for (const auto& p : group.predicates) {
+      const int idx = schema->FindColumn(p.column);
+      if (idx < 0) return Status::Invalid(context + ": no column " + p.column);
+      if (!cond.empty()) cond += op;
+      const std::string col = QuoteIdent(PgName(p.column));
+      if (p.value.is_null()) {
+        cond += col + " IS NULL";
+        continue;
+      }
+      const DataType& type = *schema->columns[idx].type;
+      ArrayBuilder b(schema->columns[idx].type);
+      FERRY_RETURN_NOT_OK(b.Append(p.value).WithContext(context + ": column " + p.column));
+      CopyBuffer buf;
+      std::string why;
+      if (!EncodeValue(*b.Finish(), 0, &buf, &why)) return Status::Invalid(context + ": column " + p.column + ": " + why);
+      params.push_back({.oid = TypeOid(type), .value = std::string(buf.data(), buf.size())});
+      cond += col + " = $" + std::to_string(params.size());
+    }
+    if (cond.empty()) cond = group.grouping == DeletePredicateGroup::Grouping::kAnd ? "TRUE" : "FALSE";
+    where += (where.empty() ? "(" : " OR (") + cond + ")";
+  }
+  // No groups: every row goes, as in CloudQuery's destinations.
+  std::string sql = "DELETE FROM " + QuoteIdent(PgName(request.table_name));
+  if (!where.empty()) sql += " WHERE " + where;
+  return WithRetry([&]() -> Status {
+    FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->QueryParams(sql, params, false, context));
+    return Status::OK();
+  });
+}
+
+Status Destination::Close() {
+  writers_.clear();
+  staging_ready_.clear();
+  conn_.reset();
+  pending_.reset();
+  open_ = false;
+  return Status::OK();
+}
+
+DestinationPlugin PostgresqlPlugin() {
+  DestinationPlugin p;
+  p.name = "postgresql";
+  p.description = "Writes to PostgreSQL by binary COPY (CloudQuery's postgresql destination, same tables and types)";
+  p.options = SpecOptions();
+  p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
+  p.capabilities.forced_migration = true;
+  p.capabilities.delete_record = true;
+  p.capabilities.state_backend = true;
+  p.create = [] { return std::make_unique<Destination>(); };
+  return p;
+}
+
+}  // namespace ferry::plugins::postgresql

@@ -1,0 +1,40 @@
+// The `spec:` of the `postgresql` destination.
+//
+// SpecOptions() is the declared option table (validation, defaults, --help,
+// JSON schema and docs come from it); it accepts every key of CloudQuery's
+// postgresql spec so existing specs load unchanged. ParseSpec() turns Options
+// validated against it into a Spec (keys absent from `options` take the table
+// defaults) and refuses the CloudQuery keys Ferry does not implement
+// (pgvector_config, lakebase, aws_iam_auth) with a message saying so.
+//
+// batch_size, batch_size_bytes and batch_timeout are only declared here: the
+// engine's DestinationWriter reads them and does the batching. A Spec is a
+// plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ferry/options.h"
+#include "ferry/status.h"
+
+namespace ferry::plugins::postgresql {
+
+struct Spec {
+  // libpq connection string: a URL (postgres://user:pass@host:5432/db?sslmode=require)
+  // or key=value pairs (host=... dbname=... sslmode=verify-full sslrootcert=...).
+  // Every libpq parameter, TLS ones included, is passed through unchanged.
+  std::string connection_string;
+  int64_t batch_size = 10000;
+  int64_t batch_size_bytes = 100000000;
+  int64_t batch_timeout_ms = 60000;
+  bool create_performance_indexes = false;
+  int64_t connect_timeout_s = 10;
+};
+
+const OptionTable& SpecOptions();
+
+// Fails when connection_string is empty or an unsupported CloudQuery key is set.
+Result<Spec> ParseSpec(const Options& options);
+
+}  // namespace ferry::plugins::postgresql

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the test peers: independent implementations Ferry's tests cross-check
+# against (tests/peers/package.json: Apache Arrow JS for the Arrow IPC tests).
+# Installs node and npm from Debian when they are missing. Idempotent.
+# Test-only: nothing here is a dependency of Ferry itself.
+set -euo pipefail
+cd "$(dirname "$0")/../tests/peers"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-test-peers: installing nodejs npm (Debian packages)"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+if cmp -s package-lock.json node_modules/.ferry-installed-lock 2>/dev/null; then
+  echo "install-test-peers: up to date"
+  exit 0
+fi
+npm ci --no-audit --no-fund --loglevel=error
+cp package-lock.json node_modules/.ferry-installed-lock
+echo "install-test-peers: installed $(node -p "require('./node_modules/apache-arrow/package.json').version" 2>/dev/null || echo '?') apache-arrow"
