@@ -1,0 +1,261 @@
+#include "plugins/destination/clickhouse/client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "ferry/uuid.h"
+#include "plugins/destination/clickhouse/sql.h"
+
+namespace ferry::plugins::clickhouse {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  size_t b = 0;
+  while (b < s.size() && (s[b] == ' ' || s[b] == '\n')) ++b;
+  return s.substr(b);
+}
+
+void Strip(std::string& s, const std::string& prefix) {
+  if (s.rfind(prefix, 0) == 0) s = s.substr(prefix.size());
+}
+
+}  // namespace
+
+ServerError ParseServerError(long http_status, const std::string& body) {
+  ServerError e;
+  e.http_status = http_status;
+  std::string msg = Trim(body);
+  const size_t at = msg.find("Code: ");
+  if (at != std::string::npos) {
+    size_t i = at + 6;
+    while (i < msg.size() && std::isdigit(static_cast<unsigned char>(msg[i]))) e.code = e.code * 10 + (msg[i++] - '0');
+    // 18.x: "Code: 60, e.displayText() = DB::Exception: ..., e.what() = DB::Exception"
+    const size_t disp = msg.find("e.displayText() = ");
+    if (disp != std::string::npos) {
+      msg = msg.substr(disp + 18);
+      const size_t what = msg.rfind(", e.what() = ");
+      if (what != std::string::npos) msg = msg.substr(0, what);
+    } else {  // current: "Code: 60. DB::Exception: ... (UNKNOWN_TABLE) (version 24.8.1.1)"
+      msg = msg.substr(i);
+      Strip(msg, ". ");
+      Strip(msg, ", ");
+      const size_t ver = msg.rfind(" (version ");
+      if (ver != std::string::npos) msg = msg.substr(0, ver);
+    }
+    Strip(msg, "DB::Exception: ");
+  }
+  if (msg.size() > 2000) msg = msg.substr(0, 2000) + "...";
+  if (msg.empty()) msg = "HTTP " + std::to_string(http_status) + " with an empty body";
+  e.message = Trim(msg);
+  return e;
+}
+
+bool IsRetryableCode(int code) {
+  switch (code) {
+    case 3:    // UNEXPECTED_END_OF_FILE: the body was cut short on the way
+    case 32:   // ATTEMPT_TO_READ_AFTER_EOF
+    case 159:  // TIMEOUT_EXCEEDED
+    case 202:  // TOO_MANY_SIMULTANEOUS_QUERIES
+    case 203:  // NO_FREE_CONNECTION
+    case 209:  // SOCKET_TIMEOUT
+    case 210:  // NETWORK_ERROR
+    case 236:  // ABORTED
+    case 241:  // MEMORY_LIMIT_EXCEEDED
+    case 242:  // TABLE_IS_READ_ONLY (replica lost ZooKeeper)
+    case 252:  // TOO_MANY_PARTS
+    case 285:  // TOO_FEW_LIVE_REPLICAS
+    case 394:  // QUERY_WAS_CANCELLED
+    case 425:  // SYSTEM_ERROR
+    case 999:  // KEEPER_EXCEPTION
+      return true;
+    default:
+      return false;
+  }
+}
+
+Client::Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options)
+    : transport_(std::move(transport)), endpoint_(std::move(endpoint)), options_(options) {
+  session_prefix_ = "ferry-" + uuid::ToString(uuid::NewV4()).substr(0, 13);
+}
+
+std::string Client::QueryString(const std::vector<std::pair<std::string, std::string>>& extra) const {
+  std::string q = "database=" + PercentEncode(endpoint_.database);
+  for (const auto& [k, v] : endpoint_.settings) q += "&" + PercentEncode(k) + "=" + PercentEncode(v);
+  for (const auto& [k, v] : extra) q += "&" + PercentEncode(k) + "=" + PercentEncode(v);
+  return q;
+}
+
+void Client::Backoff(int attempt) const {
+  const int64_t ms = std::min<int64_t>(options_.retry_base_ms << std::min(attempt, 10), 5000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+Status Client::Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const {
+  *retry = false;
+  *unknown = false;
+  if (!r.ok()) {
+    const Status& st = r.status();
+    if (st.code() == StatusCode::kTransient) {
+      *retry = true;
+      return Status::Transient(context + ": " + st.message());
+    }
+    if (st.code() == StatusCode::kIOError) {
+      *unknown = true;
+      return Status::IOError(context + ": " + st.message());
+    }
+    return Status(st.code(), context + ": " + st.message());  // configuration, or the body's own error
+  }
+  if (r->status == 200) return Status::OK();
+  const ServerError e = ParseServerError(r->status, r->body);
+  const std::string msg = context + ": " + e.message + " (" +
+                          (e.code ? "code " + std::to_string(e.code) + ", " : std::string()) + "HTTP " +
+                          std::to_string(r->status) + ")";
+  if (e.code == 319 || (e.code == 0 && (r->status == 502 || r->status == 504))) {  // UNKNOWN_STATUS_OF_INSERT, proxies
+    *unknown = true;
+    return Status::IOError(msg);
+  }
+  if (IsRetryableCode(e.code) || (e.code == 0 && r->status == 503)) {
+    *retry = true;
+    return Status::Transient(msg);
+  }
+  if (e.code == 60 || e.code == 81) return Status::NotFound(msg);
+  if (e.code == 192 || e.code == 193 || e.code == 194 || e.code == 516 || r->status == 401 || r->status == 403)
+    return Status::Invalid(msg + "; check the user and password in connection_string");
+  if (e.code == 497 || e.code == 164) return Status::Invalid(msg + "; the user lacks a privilege Ferry needs");
+  if (r->status == 400 || e.code == 27 || e.code == 53 || e.code == 70 || e.code == 16 || e.code == 47)
+    return Status::Invalid(msg);
+  return Status::IOError(msg);
+}
+
+Result<std::string> Client::Query(const std::string& sql, const std::string& context, bool idempotent) {
+  Status last;
+  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    if (attempt) Backoff(attempt - 1);
+    auto r = transport_->Post(QueryString({}), HttpBody{sql, nullptr}, {});
+    bool retry = false, unknown = false;
+    Status st = Classify(r, context, &retry, &unknown);
+    if (st.ok()) return std::move(r->body);
+    if (!retry && !(unknown && idempotent)) return st;
+    last = st;
+  }
+  if (!idempotent) return Status::IOError(last.message() + " (gave up; the statement may have run)");
+  return Status::Transient(last.message() + " (gave up after " + std::to_string(options_.max_retries + 1) +
+                           " attempts)");
+}
+
+Status Client::Insert(const std::string& into, BodySource& body, int64_t rows, bool gzip, bool dedup_token,
+                      const std::string& context) {
+  const std::string token = session_prefix_ + "-" + std::to_string(next_query_++);
+  const std::string sql = "INSERT INTO " + into + " FORMAT Native";
+  std::vector<std::string> headers;
+  if (gzip) headers.push_back("Content-Encoding: gzip");
+  Status last;
+  bool unresolved = false;  // an attempt of unknown fate that only the dedup token protects
+  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    last_attempts_ = attempt + 1;
+    if (attempt) Backoff(attempt - 1);
+    const std::string qid = token + "-" + std::to_string(attempt);
+    // One part, written after the whole body arrived (see the header).
+    std::vector<std::pair<std::string, std::string>> extra = {{"query", sql},
+                                                              {"query_id", qid},
+                                                              {"min_insert_block_size_rows", std::to_string(rows + 1)},
+                                                              {"min_insert_block_size_bytes", "0"}};
+    if (dedup_token) {
+      extra.push_back({"insert_deduplicate", "1"});
+      extra.push_back({"insert_deduplication_token", token});
+    } else {
+      extra.push_back({"log_queries", "1"});
+    }
+    auto r = transport_->Post(QueryString(extra), HttpBody{{}, &body}, headers);
+    bool retry = false, unknown = false;
+    Status st = Classify(r, context, &retry, &unknown);
+    if (st.ok()) return st;
+    last = st;
+    if (retry) continue;
+    if (!unknown) return st;
+    if (dedup_token) {
+      unresolved = true;
+      continue;
+    }
+    std::string why;
+    const Fate fate = ResolveInsert(qid, &why);
+    if (fate == Fate::kWritten) return Status::OK();
+    if (fate == Fate::kNotWritten) continue;
+    return Status::IOError(context + ": the INSERT's outcome is unknown (" + st.message() + "): " + why +
+                           "; it is not retried so that no row is written twice, and the rows of this batch may "
+                           "or may not be in the table");
+  }
+  const std::string tries = " (gave up after " + std::to_string(options_.max_retries + 1) + " attempts)";
+  if (unresolved)
+    return Status::IOError(last.message() + tries + "; the rows of this batch may or may not be in the table");
+  return Status::Transient(last.message() + tries);
+}
+
+Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.resolve_timeout_ms);
+  const std::string id = QuoteString(qid);
+  for (;;) {  // 1. the query must have stopped running
+    auto r = Query("SELECT count() FROM system.processes WHERE query_id = " + id + " FORMAT TSV", "check insert");
+    if (r.ok() && Trim(*r) == "0") break;
+    if (Clock::now() > deadline) {
+      *why = r.ok() ? "it is still running" : "the server does not answer (" + r.status().message() + ")";
+      return Fate::kUnknown;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // 2. its entries must be in system.query_log
+  const bool flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+  for (;;) {
+    auto r = Query("SELECT toUInt8(type) FROM system.query_log WHERE event_date >= yesterday() AND query_id = " + id +
+                       " FORMAT TSV",
+                   "read query log");
+    if (!r.ok()) {
+      *why = "system.query_log cannot tell (" + r.status().message() + "); enable query_log on the server";
+      return Fate::kUnknown;
+    }
+    const std::string& t = *r;
+    if (t.find('2') != std::string::npos) return Fate::kWritten;               // QueryFinish
+    if (t.find('3') != std::string::npos || t.find('4') != std::string::npos)  // exceptions
+      return Fate::kNotWritten;
+    if (flushed) {
+      if (t.find('1') == std::string::npos) return Fate::kNotWritten;  // it never started
+      *why = "the query log shows that it started but not how it ended";
+      return Fate::kUnknown;
+    }
+    if (Clock::now() > deadline) {
+      *why = "its entry did not reach system.query_log (SYSTEM FLUSH LOGS is not allowed)";
+      return Fate::kUnknown;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}
+
+Status Client::WaitForMutations(const std::string& db, const std::string& table, bool read_fail_reason,
+                                const std::string& context) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(options_.mutation_timeout_ms);
+  const std::string sql = std::string("SELECT count()") + (read_fail_reason ? ", max(latest_fail_reason)" : "") +
+                          " FROM system.mutations WHERE database = " + QuoteString(db) +
+                          " AND table = " + QuoteString(table) + " AND is_done = 0 FORMAT TSV";
+  int64_t sleep_ms = 5;
+  for (;;) {
+    FERRY_ASSIGN_OR_RETURN(std::string out, Query(sql, context + ": wait for the mutation"));
+    out = Trim(out);
+    const size_t tab = out.find('\t');
+    if (out.substr(0, tab) == "0") return Status::OK();
+    if (tab != std::string::npos && tab + 1 < out.size())
+      return Status::IOError(context + ": the mutation fails: " + out.substr(tab + 1));
+    if (Clock::now() > deadline)
+      return Status::IOError(context +
+                             ": the mutation did not finish within mutation_timeout; it goes on in the "
+                             "server (system.mutations)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    sleep_ms = std::min<int64_t>(sleep_ms * 2, 500);
+  }
+}
+
+}  // namespace ferry::plugins::clickhouse

@@ -1,0 +1,103 @@
+// A ClickHouse client over an HttpTransport: statements, inserts, mutations,
+// with retries that never duplicate rows.
+//
+// Errors carry the server's message ("Code: 60 ... Table x doesn't exist")
+// and are classified: server codes that mean "try later" (too many parts,
+// memory limit, timeouts, network, ZooKeeper) and connections that never
+// delivered the request are retried here, with backoff, up to max_retries
+// times, and then returned as Status::Transient; everything else is
+// permanent (NotFound for unknown tables and databases, InvalidArgument for
+// bad SQL, data or credentials, IOError otherwise).
+//
+// Insert never duplicates rows. One Insert is one INSERT request carrying
+// one Native block (NativeBody), which the server writes as one part only
+// after the whole block parsed: the request applies whole or not at all (a
+// body cut short fails to parse). It also runs with
+// min_insert_block_size_rows above its row count, so a body of several
+// blocks is gathered into one part as well. So a failure reported by the
+// server, or a request that did not leave whole, is simply sent again (the
+// body source starts over). When the outcome is
+// unknown (the body went out, then the connection broke or timed out):
+//   - with `dedup_token` (ClickHouse >= 22.2 and a table that deduplicates
+//     inserts), the block is resent with the same insert_deduplication_token
+//     and the server drops it if the first one landed;
+//   - otherwise every attempt runs with its own query_id and log_queries=1;
+//     Ferry waits until that query no longer runs, flushes the query log and
+//     reads its fate from system.query_log: QueryFinish = written (done),
+//     an exception or no trace = not written (resent). When the log cannot
+//     tell (no query_log on the server), the insert fails permanently with
+//     a message saying the rows may or may not be there: never a silent
+//     duplicate.
+//
+// Thread-safety: one instance per thread (it owns the transport).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/status.h"
+#include "plugins/destination/clickhouse/connection_string.h"
+#include "plugins/destination/clickhouse/http_transport.h"
+
+namespace ferry::plugins::clickhouse {
+
+struct ClientOptions {
+  int64_t max_retries = 3;
+  int64_t retry_base_ms = 100;  // backoff: base * 2^attempt, at most 5 s
+  int64_t request_timeout_ms = 600000;
+  int64_t mutation_timeout_ms = 1800000;
+  int64_t resolve_timeout_ms = 60000;  // longest wait for an unknown insert's verdict
+};
+
+// What the server said about a failed request.
+struct ServerError {
+  int code = 0;  // ClickHouse error code, 0 when none
+  long http_status = 0;
+  std::string message;  // the server's message, trimmed
+};
+// Parses ClickHouse's error body (both the 18.x and the current format).
+ServerError ParseServerError(long http_status, const std::string& body);
+// Whether a server error means "nothing was done, try again later".
+bool IsRetryableCode(int code);
+
+class Client {
+ public:
+  Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options);
+
+  // Runs `sql` (SELECT, DDL, ALTER) and returns the response body. When
+  // `idempotent`, transient failures (unknown outcomes too) are retried.
+  // `context` prefixes error messages ("table t: create").
+  Result<std::string> Query(const std::string& sql, const std::string& context, bool idempotent = true);
+
+  // INSERT INTO `into` FORMAT Native of `rows` rows from `body`; see the
+  // header comment. `gzip`: the body is gzip-compressed. `dedup_token`: the
+  // table deduplicates inserts by insert_deduplication_token.
+  Status Insert(const std::string& into, BodySource& body, int64_t rows, bool gzip, bool dedup_token,
+                const std::string& context);
+
+  // Waits until every mutation of `db`.`table` is done (or mutation_timeout).
+  Status WaitForMutations(const std::string& db, const std::string& table, bool read_fail_reason,
+                          const std::string& context);
+
+  // Attempts made by the last Insert (for tests).
+  int last_insert_attempts() const { return last_attempts_; }
+
+ private:
+  enum class Fate { kWritten, kNotWritten, kUnknown };
+  Fate ResolveInsert(const std::string& query_id, std::string* why);
+  std::string QueryString(const std::vector<std::pair<std::string, std::string>>& extra) const;
+  Status Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const;
+  void Backoff(int attempt) const;
+
+  std::unique_ptr<HttpTransport> transport_;
+  Endpoint endpoint_;
+  ClientOptions options_;
+  std::string session_prefix_;  // random, names this client's query ids
+  uint64_t next_query_ = 0;
+  int last_attempts_ = 0;
+};
+
+}  // namespace ferry::plugins::clickhouse
