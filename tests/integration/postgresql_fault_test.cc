@@ -150,11 +150,11 @@ TEST(PostgresFaultState, CursorCommitsOnceWithItsRowsAcrossACommitLoss) {
 TEST(PostgresFaultRestart, ServerRestartMidCopy) {
   ferry::testing::TempDir dir;
   std::string ignored;
-  testing::RunCommand("chmod 755 '" + dir.path() + "'", &ignored);  // the server runs as user postgres
+  ferry::testing::RunShell("chmod 755 '" + dir.path() + "'", &ignored);  // the server runs as user postgres
   const std::string env = "FERRY_TEST_SERVERS_DIR=" + dir.path() + " ";
-  const std::string script = "bash " + testing::ScriptPath();
+  const std::string script = "bash " + ferry::testing::TestServersScript();
   std::string out;
-  ASSERT_EQ(testing::RunCommand(env + script + " start postgres 2>&1", &out), 0) << out;
+  ASSERT_EQ(ferry::testing::RunShell(env + script + " start postgres 2>&1", &out), 0) << out;
   const size_t p = out.find("FERRY_PG_PORT=");
   ASSERT_NE(p, std::string::npos) << out;
   const std::string port = out.substr(p + 14, out.find('\n', p) - p - 14);
@@ -168,7 +168,7 @@ TEST(PostgresFaultRestart, ServerRestartMidCopy) {
       if (point != "copy" || fired) return;
       fired = true;
       std::string o;
-      EXPECT_EQ(testing::RunCommand(env + script + " restart postgres 2>&1", &o), 0) << o;
+      EXPECT_EQ(ferry::testing::RunShell(env + script + " restart postgres 2>&1", &o), 0) << o;
     });
     FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b, ferry::testing::MakeBatch(t, ItemRows(0, 30000)));
     int transient = 0;
@@ -179,7 +179,7 @@ TEST(PostgresFaultRestart, ServerRestartMidCopy) {
     FERRY_ASSERT_OK_AND_ASSIGN(auto got, ReadTable(*conn, *t));
     EXPECT_EQ(got.size(), 30000u);
   }
-  testing::RunCommand(env + script + " stop postgres", &out);
+  ferry::testing::RunShell(env + script + " stop postgres", &out);
 }
 
 // `ferry sync` of 2 x 100k synthetic rows in append mode while another

@@ -1,28 +1,13 @@
-// Test-only: the PostgreSQL server the integration tests write to.
-//
-// TestServer() starts one with scripts/test-servers.sh (path from the
-// FERRY_SOURCE_DIR compile definition) on first use in a process, or reuses
-// the one already running (ctest runs every case in its own process; the
-// script shares one server between them). A process that used the server
-// holds a shared flock on <state dir>/postgres.users for its lifetime; at the
-// end of the test program it stops the server when no other process holds
-// that lock, unless FERRY_TEST_SERVERS_KEEP is set (scripts/test.sh sets it and
-// stops the server itself at the end). When PostgreSQL is not installed the
-// error says how to install it, and tests FAIL (they never skip).
+// Test-only: the PostgreSQL server the integration tests write to, started
+// and shared as testing/test_servers.h describes.
 //
 // FreshDatabase(ns) creates database ferry_test_<hash of ns> (dropping a
 // leftover of an earlier run) once per process and returns a libpq
 // connection string for it.
 #pragma once
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <functional>
-#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -31,26 +16,9 @@
 #include <libpq-fe.h>
 
 #include "ferry/status.h"
+#include "testing/test_servers.h"
 
 namespace ferry::plugins::postgresql::testing {
-
-inline std::string ServersDir() {
-  const char* d = std::getenv("FERRY_TEST_SERVERS_DIR");
-  return d && *d ? d : "/tmp/ferry-test-servers";
-}
-
-inline std::string ScriptPath() { return std::string(FERRY_SOURCE_DIR) + "/scripts/test-servers.sh"; }
-
-// Runs a shell command; returns its exit code and stdout.
-inline int RunCommand(const std::string& cmd, std::string* out) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return -1;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out->append(buf, n);
-  const int rc = pclose(p);
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
 
 struct PgServer {
   std::string host;
@@ -64,62 +32,15 @@ struct PgServer {
   }
 };
 
-// Releases the shared "users" lock at the end of the test program and stops
-// the server when this was the last process using it.
-class PgServerEnvironment : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (users_fd_ < 0) return;
-    flock(users_fd_, LOCK_UN);
-    const char* keep = std::getenv("FERRY_TEST_SERVERS_KEEP");
-    if (!(keep && *keep) && flock(users_fd_, LOCK_EX | LOCK_NB) == 0) {
-      std::string out;
-      RunCommand("bash " + ScriptPath() + " stop postgres 2>&1", &out);
-    }
-    close(users_fd_);
-    users_fd_ = -1;
-  }
-  int users_fd_ = -1;
-};
-
-inline PgServerEnvironment* Environment() {
-  static PgServerEnvironment* env =
-      static_cast<PgServerEnvironment*>(::testing::AddGlobalTestEnvironment(new PgServerEnvironment));
-  return env;
-}
-
 inline const PgServer& TestServer() {
   static const PgServer server = [] {
+    const ferry::testing::TestServerInfo& info = ferry::testing::SharedTestServer("postgres");
     PgServer s;
-    const std::string dir = ServersDir();
-    std::string ignored;
-    RunCommand("mkdir -p '" + dir + "'", &ignored);
-    const int fd = open((dir + "/postgres.users").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd >= 0) flock(fd, LOCK_SH);  // held until the environment's TearDown
-    Environment()->users_fd_ = fd;
-    std::string out;
-    const int rc = RunCommand("bash " + ScriptPath() + " start postgres 2>/tmp/ferry-pg-start.$$.log; rc=$?; "
-                              "cat /tmp/ferry-pg-start.$$.log >&2; rm -f /tmp/ferry-pg-start.$$.log; exit $rc",
-                              &out);
-    if (rc != 0) {
-      s.error = "scripts/test-servers.sh start postgres failed (exit " + std::to_string(rc) + ")" +
-                (rc == 3 ? ": PostgreSQL is not installed; run scripts/install-test-servers.sh" : "");
-      return s;
-    }
-    size_t pos = 0;
-    while (pos < out.size()) {
-      size_t end = out.find('\n', pos);
-      if (end == std::string::npos) end = out.size();
-      const std::string line = out.substr(pos, end - pos);
-      pos = end + 1;
-      const size_t eq = line.find('=');
-      if (eq == std::string::npos) continue;
-      const std::string k = line.substr(0, eq), v = line.substr(eq + 1);
-      if (k == "FERRY_PG_HOST") s.host = v;
-      else if (k == "FERRY_PG_PORT") s.port = std::atoi(v.c_str());
-      else if (k == "FERRY_PG_USER") s.user = v;
-    }
-    if (s.port == 0) s.error = "scripts/test-servers.sh start postgres printed no port: " + out;
+    s.error = info.error;
+    s.host = info.Get("FERRY_PG_HOST");
+    s.port = info.Port("FERRY_PG_PORT");
+    s.user = info.Get("FERRY_PG_USER");
+    if (s.error.empty() && s.port == 0) s.error = "scripts/test-servers.sh start postgres printed no FERRY_PG_PORT";
     return s;
   }();
   return server;
@@ -162,13 +83,7 @@ inline Result<std::string> AdminQuery(const std::string& db, const std::string& 
   return out;
 }
 
-inline std::string DatabaseName(const std::string& ns) {
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : ns) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "ferry_test_%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+inline std::string DatabaseName(const std::string& ns) { return ferry::testing::NamespaceDatabase(ns); }
 
 // A connection string for the database of namespace `ns`, created on first use.
 inline Result<std::string> FreshDatabase(const std::string& ns) {

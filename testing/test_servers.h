@@ -1,0 +1,43 @@
+// Test-only: the real database servers the integration tests use.
+//
+// SharedTestServer(kind) starts one with `scripts/test-servers.sh start <kind>`
+// (kind: "postgres" or "clickhouse") on first use in a process, or reuses the
+// one already running: ctest runs every case in its own process and the
+// script shares one server between them (it holds an flock while starting).
+// A process that used a server holds a shared flock on
+// <state dir>/<kind>.users for its lifetime; at the end of the test program
+// it stops the server when no other process holds that lock, unless
+// FERRY_TEST_SERVERS_KEEP is set (scripts/test.sh sets it and stops the
+// servers itself at the end). When the server is not installed the error
+// says how to install it, and the tests FAIL (they never skip).
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace ferry::testing {
+
+// What `test-servers.sh start <kind>` printed (KEY=VALUE lines), or why it failed.
+struct TestServerInfo {
+  std::map<std::string, std::string> env;
+  std::string error;  // set when the server could not be started
+
+  std::string Get(const std::string& key) const;
+  int Port(const std::string& key) const;  // 0 when absent
+};
+
+const TestServerInfo& SharedTestServer(const std::string& kind);
+
+// $FERRY_TEST_SERVERS_DIR or /tmp/ferry-test-servers.
+std::string TestServersDir();
+// scripts/test-servers.sh of this source tree.
+std::string TestServersScript();
+
+// Runs a shell command; returns its exit code and appends its stdout to *out.
+int RunShell(const std::string& cmd, std::string* out);
+
+// ferry_test_<hash of ns>: one database per test namespace, so test cases
+// running in parallel processes never share tables.
+std::string NamespaceDatabase(const std::string& ns);
+
+}  // namespace ferry::testing
