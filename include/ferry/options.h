@@ -84,6 +84,18 @@ nlohmann::json OptionsJsonSchema(const OptionTable& table);
 // Markdown table of the options, for docs and --help.
 std::string OptionsMarkdown(const OptionTable& table);
 
+// The batching options every destination declares: batch_size (rows),
+// batch_size_bytes and batch_timeout. Destinations only declare them, with
+// their own defaults; the engine's DestinationWriter reads them and batches.
+// `unit` completes the descriptions ("written in one transaction").
+struct BatchingDefaults {
+  int64_t rows;
+  int64_t bytes;
+  std::string timeout;  // a duration such as "20s"
+  std::string unit;
+};
+void AddBatchingOptions(OptionTable* table, const BatchingDefaults& defaults);
+
 // Parsers shared with the config loader.
 // Go-style duration ("1h30m", "1.5s", "250ms", "-5m"; units ns us ms s m h)
 // or a bare integer number of seconds ("30"); result in milliseconds,

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ferry/options.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::config {
 namespace {
@@ -18,39 +19,14 @@ struct Instant {
   int32_t offset = 0;  // seconds east of UTC
 };
 
-struct Civil {
-  int64_t year;
-  int month;  // 1..12
-  int day;    // 1..31
-};
+using Civil = CivilDate;
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-// Days since 1970-01-01 of a proleptic Gregorian date (month and day may
-// overflow; the result is normalised the way Go's time.Date does it).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+// Days since 1970-01-01 of a date whose month and day may overflow; the
+// result is normalised the way Go's time.Date does it.
+int64_t NormalizedDays(int64_t y, int64_t m, int64_t d) {
   y += FloorDiv(m - 1, 12);
   m = m - 1 - FloorDiv(m - 1, 12) * 12 + 1;
-  // Count from 0000-03-01 so the leap day is the last day of the year.
-  if (m <= 2) y -= 1;
-  int64_t era = FloorDiv(y, 400);
-  int64_t yoe = y - era * 400;
-  int64_t mp = (m + 9) % 12;  // March = 0
-  int64_t doy = (153 * mp + 2) / 5;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468 + (d - 1);
-}
-
-Civil CivilFromDays(int64_t z) {
-  z += 719468;
-  int64_t era = FloorDiv(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  return Civil{yoe + era * 400 + (month <= 2 ? 1 : 0), month, day};
+  return ::ferry::DaysFromCivil(y, static_cast<int>(m), 1) + (d - 1);
 }
 
 bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
@@ -65,7 +41,7 @@ Instant AddDate(Instant t, int64_t years, int64_t months, int64_t days) {
   int64_t day = FloorDiv(local, 86400);
   int64_t sod = local - day * 86400;
   Civil c = CivilFromDays(day);
-  int64_t nd = DaysFromCivil(c.year + years, c.month + months, 1) + (c.day - 1) + days;
+  int64_t nd = NormalizedDays(c.year + years, c.month + months, 1) + (c.day - 1) + days;
   t.sec = nd * 86400 + sod - t.offset;
   return t;
 }
@@ -126,7 +102,7 @@ bool ParseAbsolute(const std::string& s, Instant* out) {
     }
     if (i != s.size()) return false;
   }
-  out->sec = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  out->sec = NormalizedDays(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
   out->nsec = static_cast<int32_t>(ns);
   out->offset = static_cast<int32_t>(offset);
   return true;
@@ -216,7 +192,7 @@ std::string Format(const Instant& t, const std::string& layout) {
   Civil c = CivilFromDays(day);
   int64_t hour = sod / 3600, minute = sod / 60 % 60, second = sod % 60;
   int weekday = static_cast<int>(((day + 4) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
-  int64_t yday = day - DaysFromCivil(c.year, 1, 1) + 1;
+  int64_t yday = day - NormalizedDays(c.year, 1, 1) + 1;
   auto starts = [&](size_t i, const char* tok) { return layout.compare(i, std::char_traits<char>::length(tok), tok) == 0; };
   auto lower_next = [&](size_t i) { return i < layout.size() && std::islower(static_cast<unsigned char>(layout[i])); };
   std::string out;

@@ -372,6 +372,24 @@ json OptionsJsonSchema(const OptionTable& table) {
   return schema;
 }
 
+void AddBatchingOptions(OptionTable* table, const BatchingDefaults& d) {
+  table->push_back({.name = "batch_size",
+                    .type = OptionType::kInt,
+                    .default_value = d.rows,
+                    .description = "Rows buffered per table before they are " + d.unit,
+                    .min = 1});
+  table->push_back({.name = "batch_size_bytes",
+                    .type = OptionType::kByteSize,
+                    .default_value = d.bytes,
+                    .description = "Bytes buffered per table before they are " + d.unit,
+                    .min = 1});
+  table->push_back({.name = "batch_timeout",
+                    .type = OptionType::kDuration,
+                    .default_value = d.timeout,
+                    .description = "Longest time rows wait in the buffer before they are " + d.unit,
+                    .min = 1});
+}
+
 std::string OptionsMarkdown(const OptionTable& table) {
   auto cell = [](std::string s) {
     std::string out;

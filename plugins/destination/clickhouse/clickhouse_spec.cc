@@ -150,21 +150,7 @@ const OptionTable& SpecOptions() {
                  .type = OptionType::kObject,
                  .default_value = nullptr,
                  .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"});
-    t.push_back({.name = "batch_size",
-                 .type = OptionType::kInt,
-                 .default_value = 1000000,
-                 .description = "Rows buffered per table before they are sent as one INSERT (one part)",
-                 .min = 1});
-    t.push_back({.name = "batch_size_bytes",
-                 .type = OptionType::kByteSize,
-                 .default_value = 128 << 20,
-                 .description = "Bytes buffered per table before they are sent as one INSERT",
-                 .min = 1});
-    t.push_back({.name = "batch_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "20s",
-                 .description = "Longest time rows wait in the buffer before they are sent",
-                 .min = 1});
+    AddBatchingOptions(&t, {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"});
     t.push_back({.name = "compression",
                  .type = OptionType::kEnum,
                  .default_value = "none",

@@ -5,31 +5,11 @@
 #include <cstdio>
 
 #include "ferry/builder.h"
+#include "ferry/text_codec.h"
 #include "ferry/uuid.h"
 #include "plugins/destination/clickhouse/type_map.h"
 
 namespace ferry::plugins::clickhouse {
-
-namespace {
-
-// Days since 1970-01-01 -> civil date (proleptic Gregorian), Howard Hinnant's
-// well-known algorithm written from its description.
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t year = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = year + (*m <= 2);
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
-
-}  // namespace
 
 std::string QuoteIdent(std::string_view name) {
   std::string out = "`";
@@ -71,11 +51,9 @@ bool IsPlainIdentifier(std::string_view name) {
 }
 
 std::string DateText(int64_t days) {
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
+  const CivilDate c = CivilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02d", static_cast<long long>(c.year), c.month, c.day);
   return buf;
 }
 

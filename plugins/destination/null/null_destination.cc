@@ -31,14 +31,7 @@ DestinationPlugin NullPlugin() {
   DestinationPlugin p;
   p.name = "null";
   p.description = "Discards every row (engine benchmarks, dry runs)";
-  p.options = {
-      {.name = "batch_size", .type = OptionType::kInt, .default_value = 10000,
-       .description = "Rows per write call", .min = 1},
-      {.name = "batch_size_bytes", .type = OptionType::kByteSize, .default_value = 10485760,
-       .description = "Bytes per write call", .min = 1},
-      {.name = "batch_timeout", .type = OptionType::kDuration, .default_value = "20s",
-       .description = "Longest time rows wait before a write call"},
-  };
+  AddBatchingOptions(&p.options, {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "passed on and discarded"});
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

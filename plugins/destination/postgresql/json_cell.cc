@@ -6,86 +6,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/text_codec.h"
+
 namespace ferry::plugins::postgresql {
 
 namespace {
 
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr int64_t kMicrosPerDay = 86400000000LL;
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+void AppendString(std::string_view s, std::string* out) { AppendJsonString(s, out, JsonNul::kDrop); }
 
-// Days since 1970-01-01 <-> proleptic Gregorian date (400-year eras).
-int64_t DaysFromCivil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = FloorDiv(y, 400), yoe = y - era * 400;
-  const int64_t doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-  return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-void CivilFromDays(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  const int64_t era = FloorDiv(z, 146097), doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-void AppendString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
+// A base64 JSON string.
+void AppendBase64String(std::string_view bytes, std::string* out) {
   out->push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == 0) continue;  // jsonb cannot hold U+0000
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(ch);
-    } else if (c < 0x20) {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
-    } else {
-      out->push_back(ch);
-    }
-  }
+  AppendBase64(bytes, out);
   out->push_back('"');
-}
-
-void AppendBase64(std::string_view in, std::string* out) {
-  const auto* b = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  out->push_back('"');
-  for (; i + 3 <= in.size(); i += 3) {
-    const uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    for (int s = 18; s >= 0; s -= 6) out->push_back(kB64[(v >> s) & 63]);
-  }
-  if (const size_t rest = in.size() - i; rest > 0) {
-    const uint32_t v = (b[i] << 16) | (rest == 2 ? b[i + 1] << 8 : 0);
-    out->push_back(kB64[v >> 18]);
-    out->push_back(kB64[(v >> 12) & 63]);
-    out->push_back(rest == 2 ? kB64[(v >> 6) & 63] : '=');
-    out->push_back('=');
-  }
-  out->push_back('"');
-}
-
-Result<std::string> DecodeBase64(std::string_view s) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : s) {
-    if (c == '=') break;
-    const char* p = std::char_traits<char>::find(kB64, 64, c);
-    if (!p) return Status::Invalid("bad base64 in jsonb value");
-    acc = (acc << 6) | static_cast<uint32_t>(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
 }
 
 void AppendDouble(double v, std::string* out) {
@@ -193,23 +128,20 @@ Result<Value> FromJson(const DataType& type, const nlohmann::json& j) {
 std::string TimestampText(int64_t micros) {
   const int64_t days = FloorDiv(micros, kMicrosPerDay);
   const int64_t rem = micros - days * kMicrosPerDay;
-  int64_t y;
-  int m, d;
-  CivilFromDays(days, &y, &m, &d);
+  const CivilDate c = CivilFromDays(days);
   const int64_t secs = rem / 1000000;
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(y), m, d,
+  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%06lldZ", static_cast<long long>(c.year),
+                c.month, c.day,
                 static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
                 static_cast<long long>(secs % 60), static_cast<long long>(rem % 1000000));
   return buf;
 }
 
 std::string DateText(int64_t days) {
-  int64_t y;
-  int m, d;
-  CivilFromDays(days, &y, &m, &d);
+  const CivilDate c = CivilFromDays(days);
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d", static_cast<long long>(y), m, d);
+  std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02d", static_cast<long long>(c.year), c.month, c.day);
   return buf;
 }
 
@@ -268,8 +200,8 @@ void AppendJsonCell(const ArrayData& a, int64_t row, std::string* out) {
     case TypeId::kFloat32: AppendDouble(static_cast<double>(a.Value<float>(row)), out); return;
     case TypeId::kFloat64: AppendDouble(a.Value<double>(row), out); return;
     case TypeId::kUtf8: case TypeId::kInet: AppendString(a.StringValue(row), out); return;
-    case TypeId::kBinary: case TypeId::kMac: AppendBase64(a.StringValue(row), out); return;
-    case TypeId::kFixedSizeBinary: AppendBase64(a.FixedValue(row), out); return;
+    case TypeId::kBinary: case TypeId::kMac: AppendBase64String(a.StringValue(row), out); return;
+    case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(row), out); return;
     case TypeId::kTimestamp: AppendString(TimestampText(a.Value<int64_t>(row)), out); return;
     case TypeId::kDate32: AppendString(DateText(a.Value<int32_t>(row)), out); return;
     case TypeId::kUuid: AppendString(UuidText(a.FixedValue(row)), out); return;

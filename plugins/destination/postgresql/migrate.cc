@@ -9,26 +9,6 @@ namespace ferry::plugins::postgresql {
 
 namespace {
 
-std::string KeyList(const std::vector<std::string>& names) {
-  if (names.empty()) return "(none)";
-  std::string out = "(";
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out + ")";
-}
-
-const ExistingColumn* FindExisting(const std::vector<ExistingColumn>& have, const std::string& name) {
-  const std::string pg = PgName(name);
-  for (const auto& c : have)
-    if (c.name == pg) return &c;
-  return nullptr;
-}
-
-bool HasColumn(const TableSchema& t, const std::string& pg_name) {
-  for (const auto& c : t.columns)
-    if (PgName(c.name) == pg_name) return true;
-  return false;
-}
-
 std::string PerformanceIndexSql(const TableSchema& t) {
   return "CREATE INDEX IF NOT EXISTS " + QuoteIdent(DerivedName(PgName(t.name), "_cqpi")) + " ON " +
          QuoteIdent(PgName(t.name)) + " (" + QuoteIdent(meta::kSourceName) + ", " + QuoteIdent(meta::kSyncTime) + ")";
@@ -58,46 +38,7 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 }
 
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {
-  TablePlan plan;
-  plan.table = want;
-  if (!have) {
-    plan.action = TablePlan::Action::kCreate;
-    return plan;
-  }
-  // Primary keys compare as sets: the order of key columns does not change
-  // which rows conflict.
-  std::vector<std::pair<int, std::string>> old_pk_pos;
-  for (const auto& c : *have)
-    if (c.pk > 0) old_pk_pos.emplace_back(c.pk, c.name);
-  std::sort(old_pk_pos.begin(), old_pk_pos.end());
-  std::vector<std::string> old_pk, new_pk;
-  for (auto& [pos, name] : old_pk_pos) old_pk.push_back(name);
-  for (const auto& k : want->PrimaryKeys()) new_pk.push_back(PgName(k));
-  if (std::set<std::string>(old_pk.begin(), old_pk.end()) != std::set<std::string>(new_pk.begin(), new_pk.end()))
-    plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
-
-  for (const auto& col : want->columns) {
-    const ExistingColumn* old = FindExisting(*have, col.name);
-    if (!old) {
-      if (col.not_null) plan.unsafe.push_back("column " + col.name + ": new NOT NULL column");
-      else if (!col.primary_key) plan.add.push_back(col);
-      continue;  // a new key column is reported by the key change above
-    }
-    const std::string want_type = ColumnType(*col.type);
-    if (old->type != want_type)
-      plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
-    if ((old->pk > 0) == col.primary_key) {  // otherwise the key change explains it
-      const bool want_not_null = col.not_null || col.primary_key;
-      if (want_not_null && !old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL added");
-      if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
-    }
-  }
-  for (const auto& old : *have)
-    if (!HasColumn(*want, old.name) && old.not_null && old.pk == 0)
-      plan.unsafe.push_back("column " + old.name + ": removed, but it is NOT NULL, so new rows could not be inserted");
-  if (!plan.unsafe.empty()) plan.action = TablePlan::Action::kRecreate;
-  else if (!plan.add.empty()) plan.action = TablePlan::Action::kAddColumns;
-  return plan;
+  return ::ferry::plugins::PlanTable(want, have, {.column_type = [](const DataType& t) { return ColumnType(t); }, .stored_name = [](const std::string& n) { return PgName(n); }});
 }
 
 std::string CreateTableSql(const TableSchema& table) {

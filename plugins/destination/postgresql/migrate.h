@@ -29,25 +29,14 @@
 #include "ferry/destination.h"
 #include "ferry/schema.h"
 #include "ferry/status.h"
+#include "plugins/common/schema_diff.h"
 #include "plugins/destination/postgresql/connection.h"
 
 namespace ferry::plugins::postgresql {
 
-// A column as the catalog has it.
-struct ExistingColumn {
-  std::string name;
-  std::string type;     // format_type(): "bigint", "text[]", ...
-  bool not_null = false;
-  int pk = 0;           // 1-based position in the primary key, 0 when not in it
-};
-
-struct TablePlan {
-  enum class Action { kNone, kCreate, kAddColumns, kRecreate };
-  TableSchemaPtr table;
-  Action action = Action::kNone;
-  std::vector<Column> add;
-  std::vector<std::string> unsafe;   // e.g. "column c: type changed from bigint to text"
-};
+// ExistingColumn.type is format_type(): "bigint", "text[]", ...
+using ::ferry::plugins::ExistingColumn;
+using ::ferry::plugins::TablePlan;
 
 // The table's columns (resolved through search_path), or nullopt when absent.
 Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn, const std::string& table);

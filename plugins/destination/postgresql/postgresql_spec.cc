@@ -17,21 +17,7 @@ const OptionTable& SpecOptions() {
                                 "(`options=-csearch_path=myschema`)",
                  .required = true,
                  .secret = true});
-    t.push_back({.name = "batch_size",
-                 .type = OptionType::kInt,
-                 .default_value = 10000,
-                 .description = "Rows buffered per table before they are written in one transaction",
-                 .min = 1});
-    t.push_back({.name = "batch_size_bytes",
-                 .type = OptionType::kByteSize,
-                 .default_value = 100000000,
-                 .description = "Bytes buffered per table before they are written in one transaction",
-                 .min = 1});
-    t.push_back({.name = "batch_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "60s",
-                 .description = "Longest time rows wait in the buffer before they are written",
-                 .min = 1});
+    AddBatchingOptions(&t, {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"});
     t.push_back({.name = "create_performance_indexes",
                  .type = OptionType::kBool,
                  .default_value = false,

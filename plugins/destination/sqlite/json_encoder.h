@@ -22,13 +22,14 @@
 
 #include "ferry/batch.h"
 #include "ferry/status.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::plugins::sqlite {
 
 // Appends the JSON of cell `row` of `array` (any type) to `out`.
 void AppendJson(const ArrayData& array, int64_t row, std::string* out);
 
-void AppendBase64(std::string_view bytes, std::string* out);
-Result<std::string> DecodeBase64(std::string_view text);
+using ::ferry::AppendBase64;
+using ::ferry::DecodeBase64;
 
 }  // namespace ferry::plugins::sqlite

@@ -50,26 +50,5 @@ TEST(JsonEncoder, Nested) {
             "[null,{\"x\":null,\"tags\":null}]");
 }
 
-TEST(JsonEncoder, Base64) {
-  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-  const char* coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
-  for (int i = 0; i < 7; ++i) {
-    std::string out;
-    AppendBase64(plain[i], &out);
-    EXPECT_EQ(out, coded[i]);
-    auto back = DecodeBase64(coded[i]);
-    ASSERT_TRUE(back.ok());
-    EXPECT_EQ(*back, plain[i]);
-  }
-  std::string all;
-  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
-  std::string enc;
-  AppendBase64(all, &enc);
-  EXPECT_EQ(*DecodeBase64(enc), all);
-  EXPECT_FALSE(DecodeBase64("Zm9").ok());
-  EXPECT_FALSE(DecodeBase64("Z=9v").ok());
-  EXPECT_FALSE(DecodeBase64("Zm9*").ok());
-}
-
 }  // namespace
 }  // namespace ferry::plugins::sqlite

@@ -8,38 +8,6 @@
 
 namespace ferry::plugins::sqlite {
 
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// SQLite identifiers are case-insensitive (for ASCII).
-bool SameName(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
-
-std::string KeyList(const std::vector<std::string>& names) {
-  if (names.empty()) return "(none)";
-  std::string out = "(";
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out + ")";
-}
-
-std::set<std::string> LowerSet(const std::vector<std::string>& names) {
-  std::set<std::string> out;
-  for (const auto& n : names) out.insert(Lower(n));
-  return out;
-}
-
-const ExistingColumn* FindExisting(const std::vector<ExistingColumn>& have, const std::string& name) {
-  for (const auto& c : have)
-    if (SameName(c.name, name)) return &c;
-  return nullptr;
-}
-
-}  // namespace
-
 Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn, const std::string& table) {
   const std::string context = "table " + table + ": read columns";
   FERRY_ASSIGN_OR_RETURN(Statement stmt,
@@ -62,53 +30,7 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 }
 
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {
-  TablePlan plan;
-  plan.table = want;
-  if (!have) {
-    plan.action = TablePlan::Action::kCreate;
-    return plan;
-  }
-  // Primary keys, compared as sets: the key's column order does not change
-  // which rows conflict.
-  std::vector<std::pair<int, std::string>> old_pk_pos;
-  for (const auto& c : *have)
-    if (c.pk > 0) old_pk_pos.emplace_back(c.pk, c.name);
-  std::sort(old_pk_pos.begin(), old_pk_pos.end());
-  std::vector<std::string> old_pk;
-  for (auto& [pos, name] : old_pk_pos) old_pk.push_back(name);
-  const std::vector<std::string> new_pk = want->PrimaryKeys();
-  const std::set<std::string> old_pk_set = LowerSet(old_pk), new_pk_set = LowerSet(new_pk);
-  if (old_pk_set != new_pk_set)
-    plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
-
-  for (const auto& col : want->columns) {
-    const ExistingColumn* old = FindExisting(*have, col.name);
-    if (!old) {
-      if (col.not_null) plan.unsafe.push_back("column " + col.name + ": new NOT NULL column");
-      else if (!col.primary_key) plan.add.push_back(col);
-      // A new primary-key column is reported by the key change above.
-      continue;
-    }
-    const std::string want_type = DeclaredType(*col.type);
-    if (Lower(old->type) != Lower(want_type))
-      plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
-    const bool was_pk = old->pk > 0, is_pk = col.primary_key;
-    if (was_pk == is_pk) {  // otherwise the key change explains the NOT NULL change
-      const bool want_not_null = col.not_null || col.primary_key;
-      if (want_not_null && !old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL added");
-      if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
-    }
-  }
-  for (const auto& old : *have) {
-    if (want->FindColumn(old.name) >= 0) continue;
-    bool found = false;
-    for (const auto& c : want->columns) found = found || SameName(c.name, old.name);
-    if (!found && old.not_null && old.pk == 0)
-      plan.unsafe.push_back("column " + old.name + ": removed, but it is NOT NULL, so new rows could not be inserted");
-  }
-  if (!plan.unsafe.empty()) plan.action = TablePlan::Action::kRecreate;
-  else if (!plan.add.empty()) plan.action = TablePlan::Action::kAddColumns;
-  return plan;
+  return ::ferry::plugins::PlanTable(want, have, {.column_type = [](const DataType& t) { return DeclaredType(t); }, .case_insensitive = true});
 }
 
 std::string CreateTableSql(const TableSchema& table) {

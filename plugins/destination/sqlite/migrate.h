@@ -26,26 +26,13 @@
 #include "ferry/destination.h"
 #include "ferry/schema.h"
 #include "ferry/status.h"
+#include "plugins/common/schema_diff.h"
 #include "plugins/destination/sqlite/connection.h"
 
 namespace ferry::plugins::sqlite {
 
-// A column as the database has it.
-struct ExistingColumn {
-  std::string name;
-  std::string type;     // declared type, as written at CREATE
-  bool not_null = false;
-  int pk = 0;           // 1-based position in the primary key, 0 when not in it
-};
-
-// What Migrate will do to one table.
-struct TablePlan {
-  enum class Action { kNone, kCreate, kAddColumns, kRecreate };
-  TableSchemaPtr table;
-  Action action = Action::kNone;
-  std::vector<Column> add;             // kAddColumns
-  std::vector<std::string> unsafe;     // e.g. "column c: type changed from INTEGER to TEXT"
-};
+using ::ferry::plugins::ExistingColumn;
+using ::ferry::plugins::TablePlan;
 
 // The table's columns, or nullopt when it does not exist.
 Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn, const std::string& table);

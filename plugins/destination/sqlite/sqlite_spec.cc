@@ -12,21 +12,7 @@ const OptionTable& SpecOptions() {
                                    "`file:` URI such as `file:data.db?mode=rwc`",
                     .required = true};
     t.push_back(conn);
-    t.push_back({.name = "batch_size",
-                 .type = OptionType::kInt,
-                 .default_value = 10000,
-                 .description = "Rows buffered per table before they are written in one transaction",
-                 .min = 1});
-    t.push_back({.name = "batch_size_bytes",
-                 .type = OptionType::kByteSize,
-                 .default_value = 10485760,
-                 .description = "Bytes buffered per table before they are written in one transaction",
-                 .min = 1});
-    t.push_back({.name = "batch_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "20s",
-                 .description = "Longest time rows wait in the buffer before they are written",
-                 .min = 1});
+    AddBatchingOptions(&t, {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"});
     t.push_back({.name = "journal_mode",
                  .type = OptionType::kEnum,
                  .default_value = "wal",

@@ -2,17 +2,13 @@
 
 #include <cstring>
 
+#include "ferry/text_codec.h"
+
 namespace ferry::plugins::sqlite {
 
 namespace {
 
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
 
 char* Put2(char* p, int v) {
   p[0] = static_cast<char>('0' + v / 10);
@@ -40,14 +36,12 @@ char* PutYear(char* p, int64_t y) {
 }
 
 char* PutDate(char* p, int64_t days) {
-  int64_t y;
-  int m, d;
-  CivilFromDays(days, &y, &m, &d);
-  p = PutYear(p, y);
+  const CivilDate c = CivilFromDays(days);
+  p = PutYear(p, c.year);
   *p++ = '-';
-  p = Put2(p, m);
+  p = Put2(p, c.month);
   *p++ = '-';
-  return Put2(p, d);
+  return Put2(p, c.day);
 }
 
 // Reads exactly `n` digits at `s[*pos]`.
@@ -86,10 +80,8 @@ bool ParseDatePart(std::string_view s, size_t* pos, int64_t* days) {
     return false;
   if (month < 1 || month > 12 || day < 1 || day > 31) return false;
   *days = DaysFromCivil(year, static_cast<int>(month), static_cast<int>(day));
-  int64_t y2;
-  int m2, d2;
-  CivilFromDays(*days, &y2, &m2, &d2);
-  return y2 == year && m2 == month && d2 == day;  // rejects 2023-02-30
+  const CivilDate back = CivilFromDays(*days);
+  return back.year == year && back.month == month && back.day == day;  // rejects 2023-02-30
 }
 
 Status BadText(const char* what, std::string_view text) {
@@ -113,30 +105,6 @@ const char* DeclaredType(const DataType& type) {
       return "TEXT";
   }
   return "TEXT";
-}
-
-int64_t DaysFromCivil(int64_t year, int month, int day) {
-  // Count from 0000-03-01 so that the leap day ends each year; 400-year eras
-  // of 146097 days make the leap rules periodic.
-  const int64_t y = year - (month <= 2 ? 1 : 0);
-  const int64_t era = FloorDiv(y, 400);
-  const int64_t yoe = y - era * 400;
-  const int64_t mp = (month + 9) % 12;
-  const int64_t doy = (153 * mp + 2) / 5 + day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t days, int64_t* year, int* month, int* day) {
-  const int64_t z = days + 719468;
-  const int64_t era = FloorDiv(z, 146097);
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *year = yoe + era * 400 + (*month <= 2 ? 1 : 0);
 }
 
 size_t FormatTimestamp(int64_t micros, char* out) {

@@ -57,8 +57,5 @@ Result<int64_t> ParseDate(std::string_view text);
 // 16 raw bytes -> 36 lowercase characters written to `out`.
 void FormatUuid(std::string_view bytes16, char* out);
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back.
-int64_t DaysFromCivil(int64_t year, int month, int day);
-void CivilFromDays(int64_t days, int64_t* year, int* month, int* day);
 
 }  // namespace ferry::plugins::sqlite

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ferry/text_codec.h"
+
 namespace ferry::plugins::sqlite {
 namespace {
 
@@ -54,9 +56,9 @@ TEST(TypeMap, TimestampRoundTrip) {
 
 TEST(TypeMap, CivilDaysAgreeWithTimegm) {
   for (int64_t days = -800000; days <= 2932896; days += 17) {
-    int64_t y;
-    int m, d;
-    CivilFromDays(days, &y, &m, &d);
+    const CivilDate c = CivilFromDays(days);
+    const int64_t y = c.year;
+    const int m = c.month, d = c.day;
     ASSERT_EQ(DaysFromCivil(y, m, d), days);
     if (y < 1) continue;
     std::tm tm{};

@@ -1,0 +1,102 @@
+#include "plugins/common/schema_diff.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace ferry::plugins {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string KeyList(const std::vector<std::string>& names) {
+  if (names.empty()) return "(none)";
+  std::string out = "(";
+  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out + ")";
+}
+
+class Names {
+ public:
+  explicit Names(const DiffRules& rules) : rules_(rules) {}
+  // The name as the database stores it (shown in messages).
+  std::string Stored(const std::string& name) const { return rules_.stored_name ? rules_.stored_name(name) : name; }
+  // The name as the database compares it.
+  std::string Key(const std::string& name) const {
+    return rules_.case_insensitive ? Lower(Stored(name)) : Stored(name);
+  }
+  bool SameType(const std::string& a, const std::string& b) const {
+    return rules_.case_insensitive ? Lower(a) == Lower(b) : a == b;
+  }
+
+ private:
+  const DiffRules& rules_;
+};
+
+}  // namespace
+
+TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have,
+                    const DiffRules& rules) {
+  TablePlan plan;
+  plan.table = want;
+  if (!have) {
+    plan.action = TablePlan::Action::kCreate;
+    return plan;
+  }
+  const Names names(rules);
+  auto find_existing = [&](const std::string& name) -> const ExistingColumn* {
+    const std::string key = names.Key(name);
+    for (const auto& c : *have)
+      if (names.Key(c.name) == key) return &c;
+    return nullptr;
+  };
+  auto wanted = [&](const std::string& existing) {
+    const std::string key = names.Key(existing);
+    return std::any_of(want->columns.begin(), want->columns.end(),
+                       [&](const Column& c) { return names.Key(c.name) == key; });
+  };
+
+  std::vector<std::pair<int, std::string>> old_pk_pos;
+  for (const auto& c : *have)
+    if (c.pk > 0) old_pk_pos.emplace_back(c.pk, c.name);
+  std::sort(old_pk_pos.begin(), old_pk_pos.end());
+  std::vector<std::string> old_pk, new_pk;
+  std::set<std::string> old_keys, new_keys;
+  for (auto& [pos, name] : old_pk_pos) {
+    old_pk.push_back(name);
+    old_keys.insert(names.Key(name));
+  }
+  for (const auto& k : want->PrimaryKeys()) {
+    new_pk.push_back(names.Stored(k));
+    new_keys.insert(names.Key(k));
+  }
+  if (old_keys != new_keys) plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
+
+  for (const auto& col : want->columns) {
+    const ExistingColumn* old = find_existing(col.name);
+    if (!old) {
+      if (col.not_null) plan.unsafe.push_back("column " + col.name + ": new NOT NULL column");
+      else if (!col.primary_key) plan.add.push_back(col);
+      continue;  // a new key column is reported by the key change above
+    }
+    const std::string want_type = rules.column_type(*col.type);
+    if (!names.SameType(old->type, want_type))
+      plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
+    if ((old->pk > 0) == col.primary_key) {  // otherwise the key change explains it
+      const bool want_not_null = col.not_null || col.primary_key;
+      if (want_not_null && !old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL added");
+      if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
+    }
+  }
+  for (const auto& old : *have)
+    if (!wanted(old.name) && old.not_null && old.pk == 0)
+      plan.unsafe.push_back("column " + old.name + ": removed, but it is NOT NULL, so new rows could not be inserted");
+  if (!plan.unsafe.empty()) plan.action = TablePlan::Action::kRecreate;
+  else if (!plan.add.empty()) plan.action = TablePlan::Action::kAddColumns;
+  return plan;
+}
+
+}  // namespace ferry::plugins

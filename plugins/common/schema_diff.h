@@ -1,0 +1,58 @@
+// Schema diff shared by the SQL destinations: what a migration must do to
+// make an existing table match the schema a sync declares.
+//
+// Rules (docs/semantics.md, "Migrations"):
+//   safe, applied:  a new column that is neither NOT NULL nor part of the
+//                   primary key -> add it.
+//   safe, ignored:  a column the schema no longer has, unless it is NOT NULL
+//                   (new rows could not be inserted: unsafe).
+//   unsafe:         a changed declared type, a new NOT NULL column, NOT NULL
+//                   added or removed, a changed primary-key column set
+//                   (compared as a set: key order does not change which rows
+//                   conflict).
+// Each destination supplies its declared type names and how its database
+// stores names; the SQL that applies a plan stays in the destination.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/schema.h"
+
+namespace ferry::plugins {
+
+// A column as the database has it.
+struct ExistingColumn {
+  std::string name;
+  std::string type;     // declared type, as the database reports it
+  bool not_null = false;
+  int pk = 0;           // 1-based position in the primary key, 0 when not in it
+};
+
+// What a migration will do to one table.
+struct TablePlan {
+  enum class Action { kNone, kCreate, kAddColumns, kRecreate };
+  TableSchemaPtr table;
+  Action action = Action::kNone;
+  std::vector<Column> add;             // kAddColumns
+  std::vector<std::string> unsafe;     // e.g. "column c: type changed from INTEGER to TEXT"
+};
+
+struct DiffRules {
+  // The declared type the destination creates for a Ferry type.
+  std::function<std::string(const DataType&)> column_type;
+  // The name the database stores for a schema name (e.g. cut to 63 bytes);
+  // identity when empty.
+  std::function<std::string(const std::string&)> stored_name;
+  // Names and declared types compare case-insensitively (SQLite).
+  bool case_insensitive = false;
+};
+
+// Diffs the wanted schema against the existing columns (nullopt: no table).
+// Unsafe changes make the action kRecreate.
+TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have,
+                    const DiffRules& rules);
+
+}  // namespace ferry::plugins

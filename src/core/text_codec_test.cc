@@ -1,0 +1,62 @@
+#include "ferry/text_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <random>
+
+namespace ferry {
+namespace {
+
+TEST(TextCodec, CivilDatesAgreeWithTheCLibrary) {
+  // timegm is an independent implementation for the dates it covers.
+  std::mt19937_64 rng(1);
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t days = static_cast<int64_t>(rng() % 2000000) - 1000000;  // about 1 BC .. 4700 AD
+    const CivilDate c = CivilFromDays(days);
+    ASSERT_EQ(DaysFromCivil(c.year, c.month, c.day), days);
+    std::tm tm{};
+    tm.tm_year = static_cast<int>(c.year - 1900);
+    tm.tm_mon = c.month - 1;
+    tm.tm_mday = c.day;
+    ASSERT_EQ(static_cast<int64_t>(timegm(&tm)), days * 86400) << c.year << "-" << c.month << "-" << c.day;
+  }
+  EXPECT_EQ(CivilFromDays(0), (CivilDate{1970, 1, 1}));
+  EXPECT_EQ(CivilFromDays(-1), (CivilDate{1969, 12, 31}));
+  EXPECT_EQ(DaysFromCivil(2000, 2, 29), 11016);
+  EXPECT_EQ(CivilFromDays(DaysFromCivil(-4712, 1, 1)), (CivilDate{-4712, 1, 1}));
+}
+
+TEST(TextCodec, Base64KnownAnswersAndStrictDecoding) {
+  // RFC 4648 section 10 test vectors.
+  const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char* coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; ++i) {
+    std::string out;
+    AppendBase64(plain[i], &out);
+    EXPECT_EQ(out, coded[i]);
+    auto back = DecodeBase64(coded[i]);
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, plain[i]);
+  }
+  std::string all, enc;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  AppendBase64(all, &enc);
+  EXPECT_EQ(*DecodeBase64(enc), all);
+  EXPECT_FALSE(DecodeBase64("Zg=").ok());
+  EXPECT_FALSE(DecodeBase64("Z===").ok());
+  EXPECT_FALSE(DecodeBase64("Zg=A").ok());
+  EXPECT_FALSE(DecodeBase64("Zm9v!A==").ok());
+}
+
+TEST(TextCodec, JsonStringEscapesAndNulPolicy) {
+  std::string out;
+  AppendJsonString(std::string_view("a\"b\\c\n\t\x01\0z\xc3\xa9", 12), &out);
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u0000z\xc3\xa9\"");
+  out.clear();
+  AppendJsonString(std::string_view("a\0b", 3), &out, JsonNul::kDrop);
+  EXPECT_EQ(out, "\"ab\"");
+}
+
+}  // namespace
+}  // namespace ferry
