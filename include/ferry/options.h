@@ -27,6 +27,7 @@ enum class OptionType {
   kStringList,
   kIntList,
   kObject,      // free-form object, validated by the plugin
+  kObjectList,  // list of free-form objects (a single object counts as a list of one)
   kEnum,        // a string from `choices`
 };
 

@@ -169,6 +169,15 @@ Normalized Normalize(const OptionSpec& opt, const json& v) {
     case OptionType::kObject:
       if (v.is_object()) return Normalized{v, "", ""};
       return Fail("must be a mapping, got " + shown(v));
+    case OptionType::kObjectList: {
+      if (v.is_object()) return Normalized{json::array({v}), "", ""};
+      if (!v.is_array()) return Fail("must be a list of mappings, got " + shown(v));
+      for (size_t i = 0; i < v.size(); ++i)
+        if (!v[i].is_object())
+          return Fail("must be a list of mappings, but item " + std::to_string(i) + " is " + shown(v[i]),
+                      "/" + std::to_string(i));
+      return Normalized{v, "", ""};
+    }
     case OptionType::kEnum: {
       std::string choices;
       for (const auto& c : opt.choices) choices += (choices.empty() ? "" : ", ") + Quote(c);
@@ -214,6 +223,7 @@ const char* OptionTypeName(OptionType t) {
     case OptionType::kStringList: return "list of strings";
     case OptionType::kIntList: return "list of integers";
     case OptionType::kObject: return "object";
+    case OptionType::kObjectList: return "list of objects";
     case OptionType::kEnum: return "enum";
   }
   return "unknown";
@@ -353,6 +363,7 @@ json OptionsJsonSchema(const OptionTable& table) {
       case OptionType::kStringList: p = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
       case OptionType::kIntList: p = {{"type", "array"}, {"items", {{"type", "integer"}}}}; break;
       case OptionType::kObject: p = {{"type", "object"}}; break;
+      case OptionType::kObjectList: p = {{"type", "array"}, {"items", {{"type", "object"}}}}; break;
       case OptionType::kEnum: p = {{"type", "string"}, {"enum", o.choices}}; break;
     }
     if (!o.description.empty()) p["description"] = o.description;

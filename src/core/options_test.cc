@@ -51,6 +51,7 @@ OptionTable TestTable() {
       Opt("tables", OptionType::kStringList, json::array(), "Tables"),
       Opt("ports", OptionType::kIntList, nullptr, "Ports"),
       Opt("extra", OptionType::kObject, nullptr, "Anything"),
+      Opt("rules", OptionType::kObjectList, nullptr, "Rules"),
       Choices(Opt("mode", OptionType::kEnum, "fast", "Speed"), {"fast", "safe", "careful"}),
       Secret(Opt("password", OptionType::kString, "default-pw-xyz", "Password")),
   };
@@ -86,6 +87,20 @@ TEST(ValidateOptionsTest, NullAndEmptySpecGiveDefaults) {
   }
 }
 
+TEST(ValidateOptionsTest, ObjectListTakesAListOrOneMapping) {
+  auto list = Validate({{"rules", json::array({{{"tables", {"a"}}}, {{"tables", {"b"}}}})}});
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_EQ(list->json()["rules"].size(), 2u);
+  auto one = Validate({{"rules", {{"tables", {"a"}}}}});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  ASSERT_TRUE(one->json()["rules"].is_array());
+  EXPECT_EQ(one->json()["rules"][0]["tables"][0], "a");
+  EXPECT_THAT(Error({{"rules", json::array({{{"tables", {"a"}}}, "b"})}}),
+              HasSubstr("config.yml:12/rules/1: key \"rules\""));
+  EXPECT_THAT(Error({{"rules", json::array({{{"tables", {"a"}}}, "b"})}}), HasSubstr("item 1 is a string (\"b\")"));
+  EXPECT_THAT(Error({{"rules", 3}}), HasSubstr("must be a list of mappings"));
+}
+
 TEST(ValidateOptionsTest, NullValueMeansDefault) {
   auto r = Validate({{"num_rows", nullptr}});
   ASSERT_TRUE(r.ok());
@@ -95,7 +110,7 @@ TEST(ValidateOptionsTest, NullValueMeansDefault) {
 TEST(ValidateOptionsTest, UnknownKeySuggestsNearest) {
   EXPECT_EQ(Error({{"num_rowz", 5}}),
             "config.yml:12/num_rowz: unknown key \"num_rowz\" in the spec of source \"test\"; did you mean "
-            "\"num_rows\"? Valid keys: num_rows, name, enabled, timeout, batch_size_bytes, tables, ports, extra, "
+            "\"num_rows\"? Valid keys: num_rows, name, enabled, timeout, batch_size_bytes, tables, ports, extra, rules, "
             "mode, password");
 }
 

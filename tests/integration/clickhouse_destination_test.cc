@@ -142,12 +142,8 @@ TEST_F(ClickHouseDestinationTest, RulesShapeNewTables) {
   auto t = Items("events", false);
   auto other = Items("other", false);
   auto keyed = Items("keyed", true);
-  // Until the option table accepts lists of rules, the spec arrives as parsed JSON.
-  nlohmann::json spec = rules;
-  spec["connection_string"] = url_;
-  FERRY_ASSERT_OK_AND_ASSIGN(Spec parsed, ParseSpec(Options(spec)));
-  ASSERT_EQ(parsed.partition.size(), 1u);
-  FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open({{"partition", rules["partition"][0]}, {"order", rules["order"][0]}}));
+  // CloudQuery's list form, through the option table.
+  FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(rules));
   FERRY_ASSERT_OK(d->Migrate({t, other, keyed}, MigrateOptions{}));
   const std::string where = "FROM system.tables WHERE database = '" + db_ + "' AND name = ";
   EXPECT_EQ(Q("SELECT partition_key, sorting_key " + where + "'events'"), "intDiv(ifNull(id, 0), 100)\t_cq_id");

@@ -107,6 +107,27 @@ TEST_F(ClickHouseSync, SwitchingModesNeedsForcedMigration) {
   EXPECT_EQ(Q("SELECT count() FROM " + T("test_some_table") + " FINAL"), "4");
 }
 
+// partition / order rules written as CloudQuery writes them (lists of rules).
+TEST_F(ClickHouseSync, RuleListsFromASpecFile) {
+  auto r = Sync("append", 3, R"yaml(    partition:
+      - tables: ["test_synthetic*"]
+        partition_by: "ifNull(client_id, 0)"
+    order:
+      - tables: ["nothing_*"]
+        order_by: ["_cq_source_name"]
+      - tables: ["test_*"]
+        order_by: ["_cq_id"]
+)yaml", "[test_synthetic_table]");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Q("SELECT partition_key, sorting_key FROM system.tables WHERE database = '" + db_ +
+              "' AND name = 'test_synthetic_table'"),
+            "ifNull(client_id, 0)\t_cq_id");
+  EXPECT_EQ(Q("SELECT count(DISTINCT partition) FROM system.parts WHERE database = '" + db_ +
+              "' AND table = 'test_synthetic_table' AND active"),
+            "2")
+      << "one partition per client";
+}
+
 TEST_F(ClickHouseSync, ValidateConfigRejectsBadOptionsBeforeConnecting) {
   const std::string file = dir_.Write("bad.yml", R"(kind: source
 spec: {name: test, path: cloudquery/test, version: v1.0.0, tables: ["*"], destinations: [ch]}

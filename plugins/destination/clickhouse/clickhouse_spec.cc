@@ -137,17 +137,17 @@ const OptionTable& SpecOptions() {
                                 "Replicated/Shared variants. Tables with a primary key use the Replacing variant, "
                                 "versioned by `_cq_sync_time`"});
     t.push_back({.name = "partition",
-                 .type = OptionType::kObject,
+                 .type = OptionType::kObjectList,
                  .default_value = nullptr,
                  .description = "`PARTITION BY` rules: a list of `{tables, skip_tables, skip_incremental_tables, "
                                 "partition_by}`; the first matching rule applies at table creation"});
     t.push_back({.name = "order",
-                 .type = OptionType::kObject,
+                 .type = OptionType::kObjectList,
                  .default_value = nullptr,
                  .description = "`ORDER BY` rules for tables without a primary key: a list of `{tables, "
                                 "skip_tables, order_by: [expressions]}`; default `ORDER BY tuple()`"});
     t.push_back({.name = "ttl",
-                 .type = OptionType::kObject,
+                 .type = OptionType::kObjectList,
                  .default_value = nullptr,
                  .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"});
     AddBatchingOptions(&t, {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"});
