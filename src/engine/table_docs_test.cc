@@ -42,7 +42,7 @@ TEST(TablesJson, TestSourceTablesNestedAndSortedWithMetaColumns) {
   std::vector<std::string> top;
   for (const auto& t : j) top.push_back(t["name"]);
   EXPECT_EQ(top, (std::vector<std::string>{"test_incremental_table", "test_paid_table", "test_some_table",
-                                           "test_synthetic_table", "test_testdata_table"}));
+                                           "test_synthetic_table", "test_testdata_table", "test_wide_table"}));
 
   const json* some = Find(j, "test_some_table");
   ASSERT_TRUE(some);
@@ -118,7 +118,7 @@ TEST(TablesJson, InvalidUtf8DoesNotThrow) {
 
 TEST(TablesMarkdown, TestSourceReadmeAndTableFiles) {
   auto files = TablesMarkdown("test", TestSourceTables());
-  ASSERT_EQ(files.size(), 7u);
+  ASSERT_EQ(files.size(), 8u);
   EXPECT_EQ(files["README.md"],
             "# Source Plugin: test\n\n## Tables\n\n"
             "- [test_incremental_table](test_incremental_table.md) (Incremental)\n"
@@ -126,7 +126,8 @@ TEST(TablesMarkdown, TestSourceReadmeAndTableFiles) {
             "- [test_some_table](test_some_table.md)\n"
             "  - [test_sub_table](test_sub_table.md)\n"
             "- [test_synthetic_table](test_synthetic_table.md)\n"
-            "- [test_testdata_table](test_testdata_table.md)\n");
+            "- [test_testdata_table](test_testdata_table.md)\n"
+            "- [test_wide_table](test_wide_table.md)\n");
 
   const std::string& inc = files["test_incremental_table.md"];
   EXPECT_NE(inc.find("incremental"), std::string::npos) << inc;

@@ -7,6 +7,7 @@
 #include "plugins/source/test/tables/some_table.h"
 #include "plugins/source/test/tables/synthetic_table.h"
 #include "plugins/source/test/tables/testdata_table.h"
+#include "plugins/source/test/tables/wide_table.h"
 
 namespace ferry::plugins::test {
 
@@ -26,13 +27,14 @@ Status Source::Init(const Options& options, const SourceInit& init) {
 
 void Source::Declare() {
   // CloudQuery's order (test_some_table, test_testdata_table, test_paid_table),
-  // then Ferry's table.
+  // then Ferry's tables.
   std::vector<sdk::TableDef> tables;
   tables.push_back(SomeTable(spec_));
   tables.push_back(TestdataTable(spec_));
   tables.push_back(PaidTable(spec_));
   tables.push_back(SyntheticTable(spec_));
   tables.push_back(IncrementalTable(spec_));
+  tables.push_back(WideTable(spec_));
   SetTables(std::move(tables));
 }
 
@@ -78,7 +80,7 @@ SourcePlugin TestSourcePlugin() {
   p.name = "test";
   p.description =
       "Generates test data: CloudQuery's test plugin tables (test_some_table, test_sub_table, "
-      "test_testdata_table, test_paid_table) and Ferry's high-volume test_synthetic_table";
+      "test_testdata_table, test_paid_table) and Ferry's high-volume test_synthetic_table and test_wide_table";
   p.options = SpecOptions();
   p.create = []() -> std::unique_ptr<ferry::Source> { return std::make_unique<SourceWithDeletes>(); };
   return p;

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "plugins/source/test/fake_sink_for_test.h"
+#include "testing/fake_sink.h"
 #include "plugins/source/test/tables/some_table.h"
 #include "plugins/source/test/tables/testdata_table.h"
 
@@ -30,7 +30,7 @@ TEST(TestSource, DeclaresCloudQueryTablesFlattenedParentsFirst) {
   std::vector<std::string> names;
   for (const auto& t : src->Tables()) names.push_back(t->name);
   EXPECT_EQ(names, (std::vector<std::string>{kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable,
-                                                 kIncrementalTable}));
+                                                 kIncrementalTable, kWideTable}));
 
   auto tables = src->Tables();
   const TableSchema& some = *tables[0];

@@ -49,6 +49,9 @@ const OptionTable& SpecOptions() {
       Opt("concurrency", OptionType::kInt, 8, "Ferry: worker threads resolving (table, client) pairs.", 1),
       Opt("synthetic_rows", OptionType::kInt, 0,
           "Ferry: rows of the deterministic benchmark table test_synthetic_table per client (0: none).", 0),
+      Opt("wide_rows", OptionType::kInt, 0,
+          "Ferry: rows of the deterministic wide benchmark table test_wide_table (25 columns: strings, JSON, "
+          "lists) per client (0: none).", 0),
       Opt("fail_tables", OptionType::kStringList, json::array(),
           "Ferry: tables whose resolver returns an error (every client; per parent row for relations)."),
       Opt("resolve_delay", OptionType::kDuration, 0,
@@ -78,6 +81,7 @@ Result<Spec> ParseSpec(const Options& o) {
   s.delete_records = o.GetIntList("delete_records");
   s.concurrency = IntOr(o, "concurrency", s.concurrency);
   s.synthetic_rows = IntOr(o, "synthetic_rows", s.synthetic_rows);
+  s.wide_rows = IntOr(o, "wide_rows", s.wide_rows);
   s.fail_tables = o.GetStringList("fail_tables");
   s.resolve_delay_ms = o.GetDurationMs("resolve_delay");
   s.seed = IntOr(o, "seed", s.seed);
@@ -90,6 +94,7 @@ Result<Spec> ParseSpec(const Options& o) {
   FERRY_RETURN_NOT_OK(CheckMin("num_sub_cols", s.num_sub_cols, 0));
   FERRY_RETURN_NOT_OK(CheckMin("concurrency", s.concurrency, 1));
   FERRY_RETURN_NOT_OK(CheckMin("synthetic_rows", s.synthetic_rows, 0));
+  FERRY_RETURN_NOT_OK(CheckMin("wide_rows", s.wide_rows, 0));
   FERRY_RETURN_NOT_OK(CheckMin("resolve_delay", s.resolve_delay_ms, 0));
   FERRY_RETURN_NOT_OK(CheckMin("incremental_rows", s.incremental_rows, 0));
   FERRY_RETURN_NOT_OK(CheckMin("checkpoint_every", s.checkpoint_every, 1));
@@ -99,7 +104,7 @@ Result<Spec> ParseSpec(const Options& o) {
       return Status::Invalid("test source: required_env entry \"" + e + "\" must be in the format `KEY=value`");
   }
   const std::vector<std::string> known = {kSomeTable, kSubTable, kTestdataTable, kPaidTable, kSyntheticTable,
-                                          kIncrementalTable};
+                                          kIncrementalTable, kWideTable};
   for (const auto& t : s.fail_tables) {
     if (std::find(known.begin(), known.end(), t) != known.end()) continue;
     std::string msg = "test source: fail_tables names unknown table \"" + t + "\"";

@@ -23,6 +23,7 @@ inline constexpr const char* kTestdataTable = "test_testdata_table";
 inline constexpr const char* kPaidTable = "test_paid_table";
 inline constexpr const char* kSyntheticTable = "test_synthetic_table";
 inline constexpr const char* kIncrementalTable = "test_incremental_table";
+inline constexpr const char* kWideTable = "test_wide_table";
 
 struct Spec {
   // CloudQuery's options (reference section 8.1).
@@ -37,6 +38,7 @@ struct Spec {
   // Ferry's options.
   int64_t concurrency = 8;
   int64_t synthetic_rows = 0;              // rows of test_synthetic_table per client
+  int64_t wide_rows = 0;                   // rows of test_wide_table per client
   std::vector<std::string> fail_tables;    // resolvers of these tables return an error
   int64_t resolve_delay_ms = 0;            // pause before every resolver call
   int64_t seed = 0;                        // varies extra_column_* and synthetic values

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <set>
 
-#include "plugins/source/test/fake_sink_for_test.h"
+#include "testing/fake_sink.h"
 #include "plugins/source/test/test_source.h"
 
 namespace ferry::plugins::test {

@@ -1,4 +1,4 @@
-// Test helper (header only, used by the *_test.cc files here): a SyncSink that
+// Test helper (header only, used by source unit tests): a SyncSink that
 // records everything a source emits, plus a Sync runner and cell readers.
 // Thread-safe like the real sink; `cancelled` may be set before a sync.
 #pragma once
