@@ -10,7 +10,7 @@
 
 #include "plugins/source/host/tables/common.h"
 #include "plugins/source/host/util/files.h"
-#include "plugins/source/test/fake_sink_for_test.h"
+#include "testing/fake_sink.h"
 
 namespace ferry::plugins::host {
 namespace {
