@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the test peers: independent implementations Ferry's tests cross-check
-# against (tests/peers/package.json: Apache Arrow JS for the Arrow IPC tests).
+# against (tests/peers/package.json: Apache Arrow JS for the Arrow IPC tests;
+# CloudQuery's JavaScript plugin SDK and protocol package for the plugin interop
+# tests, tests/peers/cq-plugins).
 # Installs node and npm from Debian when they are missing. Idempotent.
 # Test-only: nothing here is a dependency of Ferry itself.
 set -euo pipefail
@@ -18,4 +20,5 @@ if cmp -s package-lock.json node_modules/.ferry-installed-lock 2>/dev/null; then
 fi
 npm ci --no-audit --no-fund --loglevel=error
 cp package-lock.json node_modules/.ferry-installed-lock
-echo "install-test-peers: installed $(node -p "require('./node_modules/apache-arrow/package.json').version" 2>/dev/null || echo '?') apache-arrow"
+v() { node -p "require('./node_modules/$1/package.json').version" 2>/dev/null || echo '?'; }
+echo "install-test-peers: installed apache-arrow $(v apache-arrow), @cloudquery/plugin-sdk-javascript $(v @cloudquery/plugin-sdk-javascript), @cloudquery/plugin-pb-javascript $(v @cloudquery/plugin-pb-javascript)"

@@ -77,6 +77,11 @@ class Destination {
   virtual Status DeleteStale(const DeleteStaleRequest& request) = 0;
   virtual Status DeleteRecord(const ferry::DeleteRecord& request) = 0;
   virtual Status Close() = 0;
+  // Makes every Write that returned OK durable, or says it failed. Built-ins
+  // are durable when Write returns (the default); a remote plugin may buffer
+  // until its Write stream ends, so the engine calls Flush before it counts a
+  // cursor's rows as written.
+  virtual Status Flush() { return Status::OK(); }
 
   // Reads every cursor of `state_table` (created by Migrate beforehand). For
   // destinations with Capabilities().state_backend.

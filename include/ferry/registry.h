@@ -32,8 +32,39 @@ struct DestinationPlugin {
   std::function<std::unique_ptr<Destination>()> create;
 };
 
+// An out-of-process plugin named by a spec (CloudQuery protocol v3):
+// `registry: local` (path = a plugin binary Ferry starts) or `registry: grpc`
+// (path = the address of a plugin already running).
+struct RemotePluginRef {
+  std::string kind;       // "source" or "destination"
+  std::string spec_name;  // the spec's `name`
+  std::string registry;   // "local" or "grpc"
+  std::string path;
+  std::string version;
+  // Sources: the spec's table selection, sent to the plugin as CloudQuery does.
+  std::vector<std::string> tables, skip_tables;
+  bool skip_dependent_tables = true;
+};
+
+// Runs remote plugins behind the Source and Destination interfaces. The rpc
+// layer provides one (rpc/host.h); a Registry without a host refuses
+// `registry: local|grpc` specs with an error that says so.
+class PluginHost {
+ public:
+  virtual ~PluginHost() = default;
+  // The plugin is started or dialled in Init, which also sends Init.spec.
+  virtual std::unique_ptr<Source> NewSource(const RemotePluginRef& ref) = 0;
+  virtual std::unique_ptr<Destination> NewDestination(const RemotePluginRef& ref) = 0;
+  // What every remote destination can do as far as Ferry can tell before it
+  // runs (the protocol has no capability query): every write mode, forced
+  // migration, delete-record, and state backend through Read and Write.
+  virtual DestinationCapabilities RemoteDestinationCapabilities() const = 0;
+};
+
 class Registry {
  public:
+  void SetPluginHost(std::shared_ptr<PluginHost> host) { host_ = std::move(host); }
+  PluginHost* plugin_host() const { return host_.get(); }
   void AddSource(SourcePlugin plugin);
   void AddDestination(DestinationPlugin plugin);
   const SourcePlugin* FindSource(const std::string& name) const;
@@ -44,6 +75,7 @@ class Registry {
  private:
   std::map<std::string, SourcePlugin> sources_;
   std::map<std::string, DestinationPlugin> destinations_;
+  std::shared_ptr<PluginHost> host_;
 };
 
 // Registers every built-in integration (plugins/register_plugins.cc).

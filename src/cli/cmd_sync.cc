@@ -9,13 +9,17 @@
 #include "engine/log.h"
 #include "engine/sync.h"
 #include "ferry/redact.h"
+#include "rpc/plugin_process.h"
 
 namespace ferry::cli {
 
 namespace {
 std::atomic<bool> g_cancel{false};
 extern "C" void OnSigint(int) {
-  if (g_cancel.exchange(true)) std::_Exit(130);  // second Ctrl-C: stop now
+  if (g_cancel.exchange(true)) {  // second Ctrl-C: stop now, plugin processes included
+    rpc::KillAllPluginProcesses();
+    std::_Exit(130);
+  }
 }
 }  // namespace
 

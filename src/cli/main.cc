@@ -4,11 +4,14 @@
 
 #include "cli/commands.h"
 #include "engine/log.h"
+#include "rpc/host.h"
+#include "rpc/server.h"
 
 int main(int argc, char** argv) {
   using namespace ferry;
   Registry registry;
   RegisterBuiltins(registry);
+  registry.SetPluginHost(rpc::NewPluginHost());   // registry: local | grpc
 
   CLI::App app{"Ferry: sync cloud and infrastructure inventory into databases (CloudQuery-compatible specs)"};
   app.set_version_flag("--version", std::string(cli::kVersion));
@@ -62,12 +65,30 @@ int main(int argc, char** argv) {
   state_reset->add_option("--source", state.source, "Only this source");
   state_reset->add_option("--table", state.tables, "Only cursors of tables matching this glob (repeatable)");
 
+  rpc::ServeOptions serve;
+  auto* plugin_cmd = app.add_subcommand("plugin", "Serve a built-in integration to CloudQuery-protocol clients");
+  plugin_cmd->require_subcommand(1);
+  auto* serve_cmd = plugin_cmd->add_subcommand(
+      "serve", "Serve a built-in source or destination over CloudQuery plugin protocol v3 (gRPC)");
+  serve_cmd->add_option("kind", serve.kind, "source or destination")
+      ->required()->check(CLI::IsMember({"source", "destination"}));
+  serve_cmd->add_option("name", serve.name, "A built-in integration (see `ferry plugins`)")->required();
+  serve_cmd->add_option("--network", serve.network, "tcp or unix")
+      ->check(CLI::IsMember({"tcp", "tcp4", "tcp6", "unix"}))->capture_default_str();
+  serve_cmd->add_option("--address", serve.address, "host:port, or a socket path with --network unix")
+      ->capture_default_str();
+  // CloudQuery starts plugins with these after `serve`; accepted here too.
+  serve_cmd->add_option("--log-level", log_level, "trace, debug, info, warn or error");
+  serve_cmd->add_option("--log-format", log_format, "text or json");
+  bool no_sentry = false;
+  serve_cmd->add_flag("--no-sentry", no_sentry, "Accepted for CloudQuery compatibility (Ferry sends nothing anywhere)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  Status st = log::Setup(log_level, log_format);
+  Status st = log::Setup(log_level, log_format, serve_cmd->parsed());
   if (!st.ok()) {
     std::cerr << "Error: " << st.message() << "\n";
     return 2;
@@ -81,5 +102,6 @@ int main(int argc, char** argv) {
     return cli::RunState(registry, state);
   }
   if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
+  if (*serve_cmd) return rpc::Serve(registry, serve);
   return 2;
 }

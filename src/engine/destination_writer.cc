@@ -232,6 +232,14 @@ void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<
                                   ": cursor not advanced because rows it covers were not written");
   }
   if (opts_.state_mode != WriterOptions::StateMode::kCoordinated || !opts_.coordinator) return;
+  if (ok) {
+    Status st = dest_->Flush();
+    if (!st.ok()) {
+      ok = false;
+      write_failed_.insert(table);
+      RecordError(table, "making rows durable before their cursor: " + st.message());
+    }
+  }
   for (const auto& c : cps) {
     if (ok) opts_.coordinator->Covered(c.seq);
     else opts_.coordinator->Abandon(c.seq);

@@ -39,8 +39,13 @@ spdlog::level::level_enum ToSpd(Level l) {
 
 }  // namespace
 
-Status Setup(const std::string& level, const std::string& format) {
+Status Setup(const std::string& level, const std::string& format, bool to_stdout) {
   State& s = Get();
+  if (to_stdout) {
+    auto logger = std::make_shared<spdlog::logger>("ferry", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    s.logger = logger;
+  }
   static const std::pair<const char*, Level> kLevels[] = {
       {"trace", Level::kTrace}, {"debug", Level::kDebug}, {"info", Level::kInfo},
       {"warn", Level::kWarn}, {"error", Level::kError}};

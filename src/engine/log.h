@@ -10,7 +10,9 @@ namespace ferry::log {
 
 enum class Level { kTrace, kDebug, kInfo, kWarn, kError };
 
-Status Setup(const std::string& level, const std::string& format);  // "info", "text"|"json"
+// "info", "text"|"json"; `to_stdout` for `ferry plugin serve`, whose host
+// reads log lines from stdout as CloudQuery's plugins write them.
+Status Setup(const std::string& level, const std::string& format, bool to_stdout = false);
 void Write(Level level, const std::string& message);
 inline void Debug(const std::string& m) { Write(Level::kDebug, m); }
 inline void Info(const std::string& m) { Write(Level::kInfo, m); }

@@ -6,17 +6,23 @@
 
 namespace ferry::engine {
 
+bool IsRemoteRegistry(const std::string& registry) { return registry == "local" || registry == "grpc"; }
+
 Result<std::string> BuiltinName(const std::string& kind, const std::string& spec_name,
                                 const std::string& registry, const std::string& path,
                                 const std::vector<std::string>& available) {
   const std::string who = kind + " \"" + spec_name + "\"";
   std::string list;
   for (const auto& a : available) list += (list.empty() ? "" : ", ") + a;
-  if (registry == "local" || registry == "grpc" || registry == "docker") {
+  if (registry == "local" || registry == "grpc") {
     return Status::Unsupported(who + ": registry \"" + registry +
-                               "\" runs an out-of-process CloudQuery plugin, which this version of Ferry "
-                               "cannot host yet (protocol v3 support is planned). Use a built-in " + kind +
-                               " with `path: cloudquery/<name>`; built-in " + kind + "s: " + list);
+                               "\" runs an out-of-process plugin, and this Ferry was built without a plugin host");
+  }
+  if (registry == "docker") {
+    return Status::Unsupported(who + ": registry \"docker\" is not supported: Ferry does not run containers. "
+                               "Start the plugin's image yourself, e.g. `docker run -p 127.0.0.1:7777:7777 " + path +
+                               " serve --address 0.0.0.0:7777`, and set `registry: grpc` and `path: 127.0.0.1:7777`; "
+                               "or download the plugin binary and set `registry: local` and `path: <binary>`");
   }
   std::string name = path;
   auto slash = path.find('/');
@@ -24,8 +30,10 @@ Result<std::string> BuiltinName(const std::string& kind, const std::string& spec
     std::string team = path.substr(0, slash);
     name = path.substr(slash + 1);
     if (team != "cloudquery" && team != "ferry") {
-      return Status::Unsupported(who + ": plugin \"" + path + "\" is not built into Ferry, and Ferry cannot " +
-                                 "download plugins from a registry. Built-in " + kind + "s: " + list);
+      return Status::Unsupported(who + ": plugin \"" + path + "\" is not built into Ferry, and Ferry does not " +
+                                 "download plugins. Download the plugin binary and set `registry: local` and " +
+                                 "`path: <binary>` (Ferry runs it over CloudQuery protocol v3), or run it yourself " +
+                                 "and set `registry: grpc` and `path: <host:port>`. Built-in " + kind + "s: " + list);
     }
   }
   if (std::find(available.begin(), available.end(), name) == available.end()) {

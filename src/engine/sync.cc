@@ -23,6 +23,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 struct SourceSetup {
+  std::shared_ptr<const SourcePlugin> remote;   // owns *plugin for remote plugins
   const SourcePlugin* plugin = nullptr;
   std::unique_ptr<Source> source;
   std::vector<TableSchemaPtr> selected;
@@ -30,6 +31,7 @@ struct SourceSetup {
 
 struct DestinationSetup {
   const config::DestinationSpec* spec = nullptr;
+  std::shared_ptr<const DestinationPlugin> remote;   // owns *plugin for remote plugins
   const DestinationPlugin* plugin = nullptr;
   Options options;
   std::unique_ptr<Destination> dest;
@@ -70,11 +72,25 @@ std::string RenderGroupId(std::string tmpl, const std::string& sync_id, std::chr
 Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSpec& spec, const std::string& invocation_id,
                                 bool no_connection) {
   SourceSetup s;
-  FERRY_ASSIGN_OR_RETURN(std::string name,
-                         BuiltinName("source", spec.name, spec.registry, spec.path, registry.SourceNames()));
-  s.plugin = registry.FindSource(name);
-  FERRY_ASSIGN_OR_RETURN(Options opts, ValidateOptions(s.plugin->options, spec.spec,
-                                                       "source \"" + spec.name + "\"", spec.spec_location));
+  Options opts;
+  if (IsRemoteRegistry(spec.registry) && registry.plugin_host()) {
+    // The plugin validates its own spec (in Init); it gets the spec as written.
+    RemotePluginRef ref{"source", spec.name, spec.registry, spec.path, spec.version,
+                        spec.tables, spec.skip_tables, spec.skip_dependent_tables};
+    auto p = std::make_shared<SourcePlugin>();
+    p->name = spec.path;
+    PluginHost* host = registry.plugin_host();
+    p->create = [host, ref]() { return host->NewSource(ref); };
+    s.remote = p;
+    s.plugin = p.get();
+    opts = Options(spec.spec);
+  } else {
+    FERRY_ASSIGN_OR_RETURN(std::string name,
+                           BuiltinName("source", spec.name, spec.registry, spec.path, registry.SourceNames()));
+    s.plugin = registry.FindSource(name);
+    FERRY_ASSIGN_OR_RETURN(opts, ValidateOptions(s.plugin->options, spec.spec, "source \"" + spec.name + "\"",
+                                                 spec.spec_location));
+  }
   s.source = s.plugin->create();
   FERRY_RETURN_NOT_OK(s.source->Init(opts, SourceInit{spec.name, invocation_id, no_connection})
                           .WithContext("source \"" + spec.name + "\": init"));
@@ -93,10 +109,23 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
     return Status::Invalid("source \"" + source.name + "\" names destination \"" + dest_name + "\", which is not defined");
   const auto& spec = *d.spec;
   const std::string who = "destination \"" + spec.name + "\"";
-  FERRY_ASSIGN_OR_RETURN(std::string name,
-                         BuiltinName("destination", spec.name, spec.registry, spec.path, registry.DestinationNames()));
-  d.plugin = registry.FindDestination(name);
-  FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location));
+  std::string name;
+  if (IsRemoteRegistry(spec.registry) && registry.plugin_host()) {
+    RemotePluginRef ref{"destination", spec.name, spec.registry, spec.path, spec.version, {}, {}, true};
+    auto p = std::make_shared<DestinationPlugin>();
+    p->name = name = spec.path;
+    PluginHost* host = registry.plugin_host();
+    p->capabilities = host->RemoteDestinationCapabilities();
+    p->create = [host, ref]() { return host->NewDestination(ref); };
+    d.remote = p;
+    d.plugin = p.get();
+    d.options = Options(spec.spec);
+  } else {
+    FERRY_ASSIGN_OR_RETURN(name, BuiltinName("destination", spec.name, spec.registry, spec.path,
+                                             registry.DestinationNames()));
+    d.plugin = registry.FindDestination(name);
+    FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location));
+  }
   FERRY_ASSIGN_OR_RETURN(d.settings.write_mode, ParseWriteMode(spec.write_mode));
   d.settings.migrate_mode = spec.migrate_mode == "forced" ? MigrateMode::kForced : MigrateMode::kSafe;
   d.settings.pk_mode = spec.pk_mode == "cq-id-only" ? PkMode::kCqIdOnly : PkMode::kDefault;
@@ -260,7 +289,7 @@ Result<StateSetup> SetUpState(const Registry& registry, const config::Config& co
   }
   if (!st.backend->plugin->capabilities.state_backend)
     return Status::Unsupported("source \"" + source.name + "\": destination \"" + name +
-                               "\" cannot be a state backend; use sqlite or postgresql");
+                               "\" cannot be a state backend; use sqlite, postgresql or a plugin destination");
   st.table = StateTableSchema(source.backend_options->table_name);
   return st;
 }

@@ -116,9 +116,9 @@ Result<TableSchemaPtr> DecodeSchemaStream(std::string_view stream) {
   return schema.table;
 }
 
-Result<BatchPtr> DecodeRecordStream(std::string_view stream, TableSchemaPtr expected) {
-  MessageReader reader(stream);
-  FERRY_ASSIGN_OR_RETURN(ipc::DecodedSchema schema, ReadSchema(reader));
+namespace {
+Result<BatchPtr> DecodeRecordAfterSchema(MessageReader& reader, const ipc::DecodedSchema& schema,
+                                         TableSchemaPtr expected) {
   if (expected) FERRY_RETURN_NOT_OK(CheckExpected(*schema.table, schema.has_table_name, *expected));
 
   MessageView m;
@@ -137,6 +137,26 @@ Result<BatchPtr> DecodeRecordStream(std::string_view stream, TableSchemaPtr expe
   std::string why;
   if (!batch->Validate(&why)) return Status::Invalid("arrow ipc: invalid record batch: " + why);
   return BatchPtr(std::move(batch));
+}
+}  // namespace
+
+Result<BatchPtr> DecodeRecordStream(std::string_view stream, TableSchemaPtr expected) {
+  MessageReader reader(stream);
+  FERRY_ASSIGN_OR_RETURN(ipc::DecodedSchema schema, ReadSchema(reader));
+  return DecodeRecordAfterSchema(reader, schema, std::move(expected));
+}
+
+Result<BatchPtr> DecodeRecordStreamByName(std::string_view stream,
+                                          const std::function<TableSchemaPtr(const std::string&)>& lookup) {
+  MessageReader reader(stream);
+  FERRY_ASSIGN_OR_RETURN(ipc::DecodedSchema schema, ReadSchema(reader));
+  if (!schema.has_table_name)
+    return Status::Invalid("arrow ipc: record has no cq:table_name metadata (not a CloudQuery record)");
+  TableSchemaPtr expected = lookup(schema.table->name);
+  if (!expected) return Status::NotFound("arrow ipc: record for unknown table " + schema.table->name);
+  auto batch = DecodeRecordAfterSchema(reader, schema, std::move(expected));
+  if (!batch.ok()) return batch.status().WithContext("table " + schema.table->name);
+  return batch;
 }
 
 }  // namespace ferry::protocol

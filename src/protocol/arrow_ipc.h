@@ -19,13 +19,16 @@
 // Arrow types Ferry has no exact equivalent for: timestamps of any unit and
 // time zone become microseconds UTC (zone-naive values are taken as UTC;
 // seconds/milliseconds that overflow are an error, nanoseconds are floored);
-// date64 becomes date32 (floored); list element fields are renamed "item".
-// Rejected: large_utf8, large_binary, float16, decimal, dictionaries,
+// date64 becomes date32 (floored); large_utf8 / large_binary become utf8 /
+// binary (a batch's values must stay under 2 GiB); float16 becomes float32
+// (exact); list element fields are renamed "item".
+// Rejected: large_list, decimal, dictionaries,
 // compressed bodies, big-endian streams, and other types Ferry lacks.
 //
 // All functions are stateless and safe to call concurrently.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -51,5 +54,12 @@ Result<TableSchemaPtr> DecodeSchemaStream(std::string_view stream);
 // `expected` as its schema. Without it, the batch carries the stream's schema
 // (table name "" when the stream has no cq metadata).
 Result<BatchPtr> DecodeRecordStream(std::string_view stream, TableSchemaPtr expected = nullptr);
+
+// Decodes a record stream whose expected schema is `lookup(cq:table_name)`:
+// how a host matches a plugin's insert with its table (only the columns are
+// compared, not the table metadata, which plugins re-send incompletely).
+// kNotFound when lookup returns nullptr.
+Result<BatchPtr> DecodeRecordStreamByName(std::string_view stream,
+                                          const std::function<TableSchemaPtr(const std::string&)>& lookup);
 
 }  // namespace ferry::protocol

@@ -1,6 +1,8 @@
 // RecordBatch nodes, buffers and body -> Ferry arrays (see record_codec.h).
 // Everything read here is untrusted: each count, length and offset is checked
 // before it is used, and values are copied out of the body, never referenced.
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <string>
 
@@ -89,7 +91,11 @@ class Decoder {
     switch (LayoutOf(type->id)) {
       case Layout::kBitmap: {
         std::string_view v = NextBuffer();
-        if (static_cast<int64_t>(v.size()) < (len + 7) / 8) return bad("bool values too short");
+        if (static_cast<int64_t>(v.size()) < (len + 7) / 8) {
+          if (nulls != len) return bad("bool values too short");
+          a->buffers.push_back(Zeros((len + 7) / 8));  // all null: Arrow JS omits the values
+          break;
+        }
         a->buffers.push_back(Buffer::Copy(v.data(), (len + 7) / 8));
         break;
       }
@@ -103,7 +109,12 @@ class Decoder {
       case Layout::kVarBinary: {
         std::string_view offs = NextBuffer();
         std::string_view data = NextBuffer();
-        FERRY_ASSIGN_OR_RETURN(BufferPtr offsets, Offsets(offs, len, static_cast<int64_t>(data.size()), path));
+        BufferPtr offsets;
+        if (wire.convert == WireConvert::kLargeOffsets) {
+          FERRY_ASSIGN_OR_RETURN(offsets, LargeOffsets(offs, len, static_cast<int64_t>(data.size()), path));
+        } else {
+          FERRY_ASSIGN_OR_RETURN(offsets, Offsets(offs, len, static_cast<int64_t>(data.size()), path));
+        }
         const int32_t end = offsets->as<int32_t>()[len];
         a->buffers.push_back(std::move(offsets));
         a->buffers.push_back(Buffer::Copy(data.data(), end));
@@ -136,6 +147,12 @@ class Decoder {
     return body_.substr(static_cast<size_t>(b->offset()), static_cast<size_t>(b->length()));
   }
 
+  static BufferPtr Zeros(int64_t n) {
+    uint8_t* p = AllocateAligned(n);
+    std::memset(p, 0, static_cast<size_t>(n));
+    return std::make_shared<Buffer>(p, n, n);
+  }
+
   // len + 1 int32 offsets, non-negative, monotonic, the last <= limit. An
   // empty array may omit them.
   Result<BufferPtr> Offsets(std::string_view v, int64_t len, int64_t limit, const std::string& path) {
@@ -154,15 +171,76 @@ class Decoder {
     return out;
   }
 
+  // len + 1 int64 offsets (large_utf8 / large_binary) narrowed to int32:
+  // the same checks as Offsets, and the data must fit 32-bit offsets.
+  Result<BufferPtr> LargeOffsets(std::string_view v, int64_t len, int64_t limit, const std::string& path) {
+    if (len == 0 && v.size() < 8) {
+      const int32_t zero = 0;
+      return Buffer::Copy(&zero, 4);
+    }
+    if (static_cast<int64_t>(v.size()) < (len + 1) * 8)
+      return Status::Invalid("arrow ipc: column " + path + ": offsets buffer too short");
+    uint8_t* p = AllocateAligned((len + 1) * 4);
+    auto out = std::make_shared<Buffer>(p, (len + 1) * 4, (len + 1) * 4);
+    int64_t prev = 0;
+    for (int64_t i = 0; i <= len; ++i) {
+      int64_t x;
+      std::memcpy(&x, v.data() + i * 8, 8);
+      if (x < 0) return Status::Invalid("arrow ipc: column " + path + ": negative offset");
+      if (i > 0 && x < prev) return Status::Invalid("arrow ipc: column " + path + ": offsets not monotonic");
+      if (x > limit) return Status::Invalid("arrow ipc: column " + path + ": offsets past the end of the data");
+      if (x > INT32_MAX)
+        return Status::Unsupported("arrow ipc: column " + path + ": more than 2 GiB of values in one batch");
+      const auto y = static_cast<int32_t>(x);
+      std::memcpy(p + i * 4, &y, 4);
+      prev = x;
+    }
+    return BufferPtr(std::move(out));
+  }
+
+  // IEEE 754 binary16 to float (every half value is exactly representable).
+  static float HalfToFloat(uint16_t h) {
+    const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+    const int exp = (h >> 10) & 0x1f;
+    const uint32_t mant = h & 0x3ff;
+    float f;
+    if (exp == 0) {
+      f = std::ldexp(static_cast<float>(mant), -24);  // zero and subnormals
+    } else if (exp == 31) {
+      f = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+    } else {
+      f = std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+    }
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits |= sign;
+    std::memcpy(&f, &bits, 4);
+    return f;
+  }
+
   // Fixed-width values, converted from the wire's unit when it differs.
   Result<BufferPtr> FixedValues(const ArrayData& a, WireConvert convert, std::string_view v,
                                 const std::string& path) {
     const int64_t len = a.length;
     const int64_t w = FixedWidthOf(*a.type);
-    const int64_t wire_w = convert == WireConvert::kNone ? w : 8;
-    if (static_cast<int64_t>(v.size()) < len * wire_w)
+    const int64_t wire_w = convert == WireConvert::kNone ? w : convert == WireConvert::kFloat16 ? 2 : 8;
+    if (static_cast<int64_t>(v.size()) < len * wire_w) {
+      // An all-null array may come without values (Arrow JS writes none).
+      if (a.null_count == len) return Zeros(len * w);
       return Status::Invalid("arrow ipc: column " + path + ": values buffer too short");
+    }
     if (convert == WireConvert::kNone) return Buffer::Copy(v.data(), len * w);
+    if (convert == WireConvert::kFloat16) {
+      uint8_t* p = AllocateAligned(len * 4);
+      auto out = std::make_shared<Buffer>(p, len * 4, len * 4);
+      for (int64_t i = 0; i < len; ++i) {
+        uint16_t h;
+        std::memcpy(&h, v.data() + i * 2, 2);
+        const float f = HalfToFloat(h);
+        std::memcpy(p + i * 4, &f, 4);
+      }
+      return BufferPtr(std::move(out));
+    }
 
     uint8_t* p = AllocateAligned(len * w);
     auto out = std::make_shared<Buffer>(p, len * w, len * w);
@@ -181,7 +259,9 @@ class Decoder {
           y = FloorDiv(x, 86400000);
           overflow = y < INT32_MIN || y > INT32_MAX;
           break;
-        case WireConvert::kNone: break;
+        case WireConvert::kNone:
+        case WireConvert::kLargeOffsets:
+        case WireConvert::kFloat16: break;
       }
       if (overflow)
         return Status::Invalid("arrow ipc: column " + path + ": value " + std::to_string(x) + " at row " +

@@ -197,7 +197,10 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
       if (!t) return bad("floating point type without parameters");
       if (t->precision() == fb::Precision_SINGLE) type = types::Float32();
       else if (t->precision() == fb::Precision_DOUBLE) type = types::Float64();
-      else if (t->precision() == fb::Precision_HALF) return unsupported("Arrow type float16 is not supported");
+      else if (t->precision() == fb::Precision_HALF) {
+        type = types::Float32();  // every half value is exact in a float
+        out.wire.convert = WireConvert::kFloat16;
+      }
       else return bad("invalid floating point precision");
       break;
     }
@@ -257,9 +260,11 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
     }
     case fb::Type_LargeBinary:
     case fb::Type_LargeUtf8:
-      return unsupported(std::string("Arrow type ") + ArrowTypeName(type_id) +
-                         " (64-bit offsets) is not supported; use " +
-                         (type_id == fb::Type_LargeUtf8 ? "utf8" : "binary"));
+      // Same values with 64-bit offsets; one record batch of a plugin stays
+      // far below 2 GiB, which the decoder checks.
+      type = type_id == fb::Type_LargeUtf8 ? types::Utf8() : types::Binary();
+      out.wire.convert = WireConvert::kLargeOffsets;
+      break;
     case fb::Type_NONE: return bad("field has no type");
     default:
       return unsupported(std::string("Arrow type ") + ArrowTypeName(type_id) + " (type id " +

@@ -39,6 +39,8 @@ enum class WireConvert : uint8_t {
   kTimestampMillis,   // int64 milliseconds -> microseconds
   kTimestampNanos,    // int64 nanoseconds -> microseconds (floor)
   kDate64,            // int64 milliseconds -> int32 days (floor)
+  kLargeOffsets,      // large_utf8 / large_binary: int64 offsets -> int32 (data must stay under 2 GiB)
+  kFloat16,           // IEEE half -> float32 (exact)
 };
 
 struct WireField {

@@ -198,10 +198,25 @@ TEST(SyncE2E, SecretFromEnvironmentNeverPrinted) {
 TEST(SyncE2E, UnsupportedRegistryIsAClearError) {
   TempDir dir;
   std::string text = Spec(dir.File("db.sqlite"));
-  text.replace(text.find("registry: cloudquery"), 20, "registry: grpc");
+  text.replace(text.find("registry: cloudquery"), 20, "registry: docker");
   CommandResult r = RunFerry({"sync", dir.Write("g.yml", text)}, dir.path());
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("registry \"grpc\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("registry \"docker\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("registry: grpc"), std::string::npos) << "says how to run it instead: " << r.err;
+}
+
+// registry: grpc with nothing listening: a clear error naming the plugin and
+// the address, quickly (no hang), and nothing written.
+TEST(SyncE2E, GrpcRegistryWithNothingListeningIsAClearError) {
+  TempDir dir;
+  std::string text = Spec(dir.File("db.sqlite"));
+  text.replace(text.find("registry: cloudquery"), 20, "registry: grpc");
+  text.replace(text.find("path: cloudquery/test"), 21, "path: 127.0.0.1:1");
+  CommandResult r = RunFerry({"sync", dir.Write("g.yml", text)}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("127.0.0.1:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("db.sqlite")));
 }
 
 TEST(SyncE2E, MigrateCreatesTablesWithoutRows) {

@@ -209,11 +209,23 @@ Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // 2. its entries must be in system.query_log
-  const bool flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+  bool flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+  bool probed_log = false;
   for (;;) {
     auto r = Query("SELECT toUInt8(type) FROM system.query_log WHERE event_date >= yesterday() AND query_id = " + id +
                        " FORMAT TSV",
                    "read query log");
+    // A server creates system.query_log at the first flush that has entries:
+    // on a fresh server the lost INSERT may be the only query ever logged, so
+    // a missing table proves nothing yet. Log one query and flush; if the
+    // table then exists, the query log is on and can answer.
+    if (!r.ok() && r.status().message().find("doesn't exist") != std::string::npos && !probed_log) {
+      probed_log = true;
+      // (18.16 ignores log_queries in a SETTINGS clause: it must be a URL parameter.)
+      (void)transport_->Post(QueryString({{"log_queries", "1"}}), HttpBody{"SELECT 1 FORMAT TSV", nullptr}, {});
+      flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+      continue;
+    }
     if (!r.ok()) {
       *why = "system.query_log cannot tell (" + r.status().message() + "); enable query_log on the server";
       return Fate::kUnknown;

@@ -1,0 +1,365 @@
+#include "rpc/plugin_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/log.h"
+
+extern char** environ;
+
+namespace ferry::rpc {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kStderrTail = 4096;
+constexpr auto kStartTimeout = std::chrono::seconds(30);
+constexpr auto kStopGrace = std::chrono::seconds(5);
+
+// Live plugin process groups, for KillAllPluginProcesses (signal handlers).
+constexpr int kMaxTracked = 256;
+std::atomic<int> g_groups[kMaxTracked];
+
+void Track(int pgid) {
+  for (auto& g : g_groups) {
+    int zero = 0;
+    if (g.compare_exchange_strong(zero, pgid)) return;
+  }
+}
+void Untrack(int pgid) {
+  for (auto& g : g_groups) {
+    int want = pgid;
+    if (g.compare_exchange_strong(want, 0)) return;
+  }
+}
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+bool CanConnect(const std::string& socket_path, int port) {
+  int fd;
+  bool ok;
+  if (!socket_path.empty()) {
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", socket_path.c_str());
+    ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  } else {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  close(fd);
+  return ok;
+}
+
+// CQ_* variables a plugin may legitimately read; others are not passed on
+// (see the header).
+bool KeepEnv(const char* kv) {
+  if (std::strncmp(kv, "CQ_", 3) != 0) return true;
+  return std::strncmp(kv, "CQ_TELEMETRY_LEVEL=", 19) == 0;
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && (s[i] == '\n' || s[i] == ' ')) ++i;
+  return s.substr(i);
+}
+
+log::Level LevelOf(const std::string& level) {
+  if (level == "trace" || level == "debug") return log::Level::kDebug;
+  if (level == "warn" || level == "warning") return log::Level::kWarn;
+  if (level == "error" || level == "fatal" || level == "panic") return log::Level::kError;
+  return log::Level::kInfo;
+}
+
+// One stdout line of the plugin as a PluginLogLine. JSON lines (zerolog:
+// level/message/time; winston: level/message/timestamp) keep their other
+// fields as k=v, each cut to 300 bytes (JS error lines can carry whole rows).
+PluginLogLine ParseLine(const std::string& line) {
+  PluginLogLine out;
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    out.level = "info";
+    out.message = line;
+    return out;
+  }
+  auto str = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+  out.level = j.contains("level") ? str(j["level"]) : "info";
+  for (auto& c : out.level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (j.contains("message")) out.message = str(j["message"]);
+  else if (j.contains("msg")) out.message = str(j["msg"]);
+  for (const char* k : {"table", "table_name"})
+    if (j.contains(k) && j[k].is_string()) out.table = j[k].get<std::string>();
+  for (auto& [k, v] : j.items()) {
+    if (k == "level" || k == "message" || k == "msg" || k == "time" || k == "timestamp" || k == "stack") continue;
+    std::string val = str(v);
+    if (val.size() > 300) val = val.substr(0, 300) + "...";
+    out.message += " " + k + "=" + val;
+  }
+  return out;
+}
+
+}  // namespace
+
+void KillAllPluginProcesses() {
+  for (auto& g : g_groups) {
+    int pgid = g.load();
+    if (pgid > 0) kill(-pgid, SIGKILL);
+  }
+}
+
+Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const std::string& path, const std::string& who,
+                                                            const std::string& log_level) {
+  std::unique_ptr<PluginProcess> p(new PluginProcess());
+  p->path_ = path;
+  p->who_ = who;
+  p->log_level_ = log_level;
+  char tmpl[] = "/tmp/ferry-plugin-XXXXXX";
+  if (!mkdtemp(tmpl)) return Status::IOError(who + ": cannot create a directory for the plugin's socket: " +
+                                             std::strerror(errno));
+  p->dir_ = tmpl;
+  Status st = p->Launch(true);
+  if (st.ok()) st = p->WaitReady();
+  if (!st.ok() && !p->ExitReason().empty() && p->StderrTail().find("network") != std::string::npos) {
+    // The JavaScript SDK refuses `--network unix` (quirk 1): serve on TCP.
+    log::Info(who + ": plugin " + path + " refused --network unix; starting it on 127.0.0.1 over TCP");
+    p->JoinReaders();
+    { std::lock_guard<std::mutex> lock(p->mu_); p->stderr_tail_.clear(); p->exited_ = false; }
+    st = p->Launch(false);
+    if (st.ok()) st = p->WaitReady();
+  }
+  if (!st.ok()) {
+    p->Stop();
+    return st;
+  }
+  return p;
+}
+
+Status PluginProcess::Launch(bool unix_socket) {
+  std::vector<std::string> args = {path_, "serve", "--network", unix_socket ? "unix" : "tcp", "--address"};
+  if (unix_socket) {
+    socket_path_ = dir_ + "/plugin.sock";
+    address_ = "unix:" + socket_path_;
+    port_ = 0;
+    args.push_back(socket_path_);
+  } else {
+    socket_path_.clear();
+    port_ = FreeLoopbackPort();
+    if (port_ <= 0) return Status::IOError(who_ + ": no free port on 127.0.0.1 for the plugin");
+    address_ = "127.0.0.1:" + std::to_string(port_);
+    args.push_back(address_);
+  }
+  for (const char* a : {"--log-format", "json", "--log-level"}) args.push_back(a);
+  args.push_back(log_level_);
+
+  // Everything the child needs is prepared before fork (no allocation after it).
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e)
+    if (KeepEnv(*e)) envp.push_back(*e);
+  envp.push_back(nullptr);
+
+  int out[2], err[2], exec_err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(exec_err, O_CLOEXEC) != 0)
+    return Status::IOError(who_ + ": pipe: " + std::strerror(errno));
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) return Status::IOError(who_ + ": fork: " + std::strerror(errno));
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    dup2(out[1], STDOUT_FILENO);
+    dup2(err[1], STDERR_FILENO);
+    execve(argv[0], argv.data(), envp.data());
+    int e = errno;
+    (void)!write(exec_err[1], &e, sizeof e);
+    _exit(127);
+  }
+  setpgid(pid, pid);  // also in the parent, so the group exists before any kill
+  pid_ = pid;
+  Track(pid);
+  close(out[1]);
+  close(err[1]);
+  close(exec_err[1]);
+  int e = 0;
+  ssize_t n;
+  do n = read(exec_err[0], &e, sizeof e); while (n < 0 && errno == EINTR);
+  close(exec_err[0]);
+  out_reader_ = std::thread([this, fd = out[0]] { ReadStdout(fd); });
+  err_reader_ = std::thread([this, fd = err[0]] { ReadStderr(fd); });
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    Reap(true);
+    return Status::Invalid(who_ + ": cannot run plugin " + path_ + ": " + std::strerror(e) +
+                           " (`path` of a `registry: local` spec is the plugin's executable)");
+  }
+  return Status::OK();
+}
+
+Status PluginProcess::WaitReady() {
+  const auto end = Clock::now() + kStartTimeout;
+  while (Clock::now() < end) {
+    if (CanConnect(socket_path_, port_)) return Status::OK();
+    Reap(false);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (exited_) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string reason = ExitReason();
+  if (!reason.empty()) {
+    // Let the readers drain what the plugin wrote before it exited.
+    JoinReaders();
+    std::string tail = StderrTail();
+    return Status::IOError(who_ + ": plugin " + path_ + " " + reason + " before serving on " + address_ +
+                           (tail.empty() ? "" : "; its stderr: " + tail));
+  }
+  return Status::IOError(who_ + ": plugin " + path_ + " did not serve on " + address_ + " within " +
+                         std::to_string(kStartTimeout.count()) + " s");
+}
+
+void PluginProcess::ReadStdout(int fd) {
+  std::string buf;
+  char chunk[8192];
+  auto handle = [&](const std::string& line) {
+    if (line.empty()) return;
+    PluginLogLine l = ParseLine(line);
+    log::Write(LevelOf(l.level), who_ + " (plugin): " + l.message);
+    if (LevelOf(l.level) == log::Level::kError) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (errors_.size() < 10000) errors_.push_back(std::move(l));
+    }
+  };
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<size_t>(n));
+    size_t pos;
+    while ((pos = buf.find('\n')) != std::string::npos) {
+      handle(Trim(buf.substr(0, pos)));
+      buf.erase(0, pos + 1);
+    }
+  }
+  handle(Trim(buf));
+  close(fd);
+}
+
+void PluginProcess::ReadStderr(int fd) {
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    std::string text(chunk, static_cast<size_t>(n));
+    if (log::Enabled(log::Level::kDebug)) log::Debug(who_ + " (plugin stderr): " + Trim(text));
+    std::lock_guard<std::mutex> lock(mu_);
+    stderr_tail_ += text;
+    if (stderr_tail_.size() > kStderrTail) stderr_tail_.erase(0, stderr_tail_.size() - kStderrTail);
+  }
+  close(fd);
+}
+
+void PluginProcess::Reap(bool block) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (exited_ || pid_ <= 0) return;
+  int st = 0;
+  pid_t r;
+  do r = waitpid(pid_, &st, block ? 0 : WNOHANG); while (r < 0 && errno == EINTR);
+  if (r == pid_) {
+    exited_ = true;
+    wait_status_ = st;
+    Untrack(pid_);
+  }
+}
+
+std::string PluginProcess::ExitReason() {
+  Reap(false);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!exited_) return "";
+  if (WIFEXITED(wait_status_)) {
+    int code = WEXITSTATUS(wait_status_);
+    return "exited with code " + std::to_string(code) + (code == 137 ? " (out of memory?)" : "");
+  }
+  if (WIFSIGNALED(wait_status_)) {
+    int sig = WTERMSIG(wait_status_);
+    const char* name = sigabbrev_np(sig);
+    return "was killed by signal " + std::to_string(sig) + (name ? std::string(" (SIG") + name + ")" : "");
+  }
+  return "stopped";
+}
+
+std::string PluginProcess::StderrTail() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Trim(stderr_tail_);
+}
+
+std::vector<PluginLogLine> PluginProcess::TakeErrors() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(errors_, {});
+}
+
+void PluginProcess::JoinReaders() {
+  if (out_reader_.joinable()) out_reader_.join();
+  if (err_reader_.joinable()) err_reader_.join();
+}
+
+std::string PluginProcess::Stop() {
+  if (pid_ > 0 && ExitReason().empty()) {
+    kill(-pid_, SIGINT);
+    const auto end = Clock::now() + kStopGrace;
+    while (Clock::now() < end && ExitReason().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (ExitReason().empty()) {
+      log::Warn(who_ + ": plugin " + path_ + " did not stop within 5 s of SIGINT; killing it");
+      kill(-pid_, SIGKILL);
+      Reap(true);
+    }
+  }
+  // Children the plugin left in its group go too (they hold its pipes open).
+  if (pid_ > 0) kill(-pid_, SIGKILL);
+  JoinReaders();
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  return ExitReason();
+}
+
+PluginProcess::~PluginProcess() { Stop(); }
+
+}  // namespace ferry::rpc

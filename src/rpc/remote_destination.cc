@@ -1,0 +1,188 @@
+#include "rpc/remote_destination.h"
+
+#include "ferry/builder.h"
+#include "protocol/arrow_ipc.h"
+#include "rpc/channel.h"
+#include "rpc/messages.h"
+#include "rpc/record_split.h"
+
+namespace ferry::rpc {
+
+DestinationCapabilities RemoteDestinationCapabilities() {
+  DestinationCapabilities c;
+  c.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
+  c.forced_migration = true;
+  c.delete_record = true;
+  c.state_backend = true;
+  return c;
+}
+
+struct RemoteDestination::Stream {
+  grpc::ClientContext ctx;
+  pb::Write::Response resp;
+  std::unique_ptr<grpc::ClientWriter<pb::Write::Request>> writer;
+  std::unique_ptr<CallWatch> watch;
+  std::string last;   // what the last message was, for errors
+};
+
+RemoteDestination::RemoteDestination(RemotePluginRef ref) : ref_(std::move(ref)) {}
+
+RemoteDestination::~RemoteDestination() {
+  if (client_) Close().IgnoreError();
+}
+
+Status RemoteDestination::Init(const Options& options, const DestinationInit& init) {
+  FERRY_ASSIGN_OR_RETURN(client_, PluginClient::Connect(ref_));
+  return client_->Init(options.json(), false, init.invocation_id);
+}
+
+Status RemoteDestination::Send(const pb::Write::Request& msg, const std::string& what) {
+  if (!client_) return Status::Invalid("destination \"" + ref_.spec_name + "\": not initialised");
+  if (!stream_) {
+    stream_ = std::make_unique<Stream>();
+    stream_->watch = std::make_unique<CallWatch>(&stream_->ctx, client_->process(), nullptr, PluginTimeout());
+    stream_->writer = client_->stub().Write(&stream_->ctx, &stream_->resp);
+  }
+  stream_->last = what;
+  stream_->watch->Progress();
+  if (stream_->writer->Write(msg)) {
+    stream_->watch->Progress();
+    return Status::OK();
+  }
+  // The plugin ended the stream: its status says why.
+  Status st = Flush();
+  if (st.ok()) st = Status::IOError(client_->who() + ": Write stream closed by the plugin during " + what);
+  return st;
+}
+
+Status RemoteDestination::Flush() {
+  if (!stream_) return Status::OK();
+  std::unique_ptr<Stream> s = std::move(stream_);
+  s->writer->WritesDone();
+  grpc::Status gs = s->writer->Finish();
+  std::string why = s->watch->Reason();
+  s->watch.reset();
+  if (gs.ok()) return Status::OK();
+  if (!why.empty()) return Status::IOError(client_->who() + ": Write (" + s->last + ") stopped: " + why);
+  return client_->CallError(gs, "Write (" + s->last + ")");
+}
+
+Status RemoteDestination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
+  for (const auto& t : tables) {
+    tables_[t->name] = t;
+    pb::Write::Request msg;
+    FERRY_ASSIGN_OR_RETURN(std::string schema, protocol::EncodeSchemaStream(*t));
+    msg.mutable_migrate_table()->set_table(std::move(schema));
+    msg.mutable_migrate_table()->set_migrate_force(options.mode == MigrateMode::kForced);
+    FERRY_RETURN_NOT_OK(Send(msg, "migrate_table " + t->name));
+  }
+  return Flush();
+}
+
+Status RemoteDestination::Write(const WriteRequest& request) {
+  pb::Write::Request msg;
+  for (const auto& b : request.batches) {
+    const std::string what = "insert into " + request.table->name;
+    FERRY_RETURN_NOT_OK(EncodeRecords(*b, kMaxSendBytes, [&](std::string record) {
+      msg.mutable_insert()->set_record(std::move(record));
+      return Send(msg, what);
+    }));
+  }
+  if (request.state.empty()) return Status::OK();
+  // Cursors only after the plugin acknowledged their rows.
+  FERRY_RETURN_NOT_OK(Flush());
+  BatchBuilder state(request.state_table);
+  for (const auto& e : request.state)
+    FERRY_RETURN_NOT_OK(state.AppendRow({Value::String(e.key), Value::String(e.value), Value::UInt(e.version)}));
+  FERRY_ASSIGN_OR_RETURN(std::string record, protocol::EncodeRecordStream(*state.Finish()));
+  msg.mutable_insert()->set_record(std::move(record));
+  FERRY_RETURN_NOT_OK(Send(msg, "insert into state table " + request.state_table->name));
+  return Flush();
+}
+
+Status RemoteDestination::DeleteStale(const DeleteStaleRequest& request) {
+  pb::Write::Request msg;
+  auto* d = msg.mutable_delete_();
+  d->set_table_name(request.table->name);
+  d->set_source_name(request.source_name);
+  SetTimestampMicros(request.sync_time_us, d->mutable_sync_time());
+  // The deprecated `table` field still carries the schema for older plugins.
+  FERRY_ASSIGN_OR_RETURN(std::string schema, protocol::EncodeSchemaStream(*request.table));
+  d->set_table(std::move(schema));
+  return Send(msg, "delete stale rows of " + request.table->name);
+}
+
+Status RemoteDestination::DeleteRecord(const ferry::DeleteRecord& request) {
+  pb::Write::Request msg;
+  auto table = tables_.find(request.table_name);
+  if (table == tables_.end())
+    return Status::Invalid(client_->who() + ": delete_record on " + request.table_name + ", which was not migrated");
+  FERRY_RETURN_NOT_OK(EncodeDeleteRecord(request, *table->second, msg.mutable_delete_record()));
+  return Send(msg, "delete_record on " + request.table_name);
+}
+
+Status RemoteDestination::Close() {
+  if (!client_) return Status::OK();
+  Status st = Flush();
+  Status closed = client_->Close();
+  client_.reset();
+  FERRY_RETURN_NOT_OK(st);
+  return closed;
+}
+
+Result<std::vector<StateEntry>> RemoteDestination::ReadState(const TableSchemaPtr& state_table) {
+  FERRY_RETURN_NOT_OK(Flush());
+  pb::Read::Request req;
+  FERRY_ASSIGN_OR_RETURN(std::string schema, protocol::EncodeSchemaStream(*state_table));
+  req.set_table(std::move(schema));
+  grpc::ClientContext ctx;
+  CallWatch watch(&ctx, client_->process(), nullptr, PluginTimeout());
+  auto reader = client_->stub().Read(&ctx, req);
+  std::vector<StateEntry> out;
+  pb::Read::Response resp;
+  Status decode;
+  while (decode.ok() && reader->Read(&resp)) {
+    watch.Progress();
+    auto batch = protocol::DecodeRecordStream(resp.record());
+    if (!batch.ok()) {
+      decode = batch.status().WithContext(client_->who() + ": Read " + state_table->name);
+      break;
+    }
+    const TableSchema& s = *(*batch)->schema();
+    int key = -1, value = -1, version = -1;
+    for (size_t i = 0; i < s.columns.size(); ++i) {
+      if (s.columns[i].name == "key") key = static_cast<int>(i);
+      if (s.columns[i].name == "value") value = static_cast<int>(i);
+      if (s.columns[i].name == "version") version = static_cast<int>(i);
+    }
+    if (key < 0 || value < 0) {
+      decode = Status::Invalid(client_->who() + ": Read " + state_table->name +
+                               " returned rows without key and value columns");
+      break;
+    }
+    for (int64_t r = 0; r < (*batch)->num_rows(); ++r) {
+      StateEntry e;
+      Value k = GetValue(*(*batch)->column(key), r), v = GetValue(*(*batch)->column(value), r);
+      if (k.is_null()) continue;
+      e.key = k.as_string();
+      e.value = v.is_null() ? "" : v.as_string();
+      if (version >= 0) {
+        Value ver = GetValue(*(*batch)->column(version), r);
+        e.version = ver.is_null() ? 0 : ver.kind() == Value::Kind::kUInt ? ver.as_uint()
+                                                                              : static_cast<uint64_t>(ver.as_int());
+      }
+      out.push_back(std::move(e));
+    }
+  }
+  if (!decode.ok()) ctx.TryCancel();
+  grpc::Status gs = reader->Finish();
+  FERRY_RETURN_NOT_OK(decode);
+  if (!gs.ok()) {
+    std::string why = watch.Reason();
+    return why.empty() ? client_->CallError(gs, "Read " + state_table->name)
+                       : Status::IOError(client_->who() + ": Read stopped: " + why);
+  }
+  return out;
+}
+
+}  // namespace ferry::rpc

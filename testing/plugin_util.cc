@@ -1,0 +1,121 @@
+#include "testing/plugin_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "testing/cli_runner.h"
+
+namespace ferry::testing {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+bool CanConnectTcp(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+bool CanConnectUnix(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+ServedFerry::ServedFerry(const std::string& kind, const std::string& name, const std::string& cwd) {
+  port_ = FreePort();
+  pid_ = StartFerry({"plugin", "serve", kind, name, "--address", address()}, cwd);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < end) {
+    if (CanConnectTcp(port_)) {
+      ok_ = true;
+      return;
+    }
+    int st;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+int ServedFerry::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < end) {
+    int st;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+ServedFerry::~ServedFerry() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string WriteFerryPluginWrapper(const std::string& dir, const std::string& name, const std::string& kind,
+                                    const std::string& plugin) {
+  const std::string path = dir + "/" + name;
+  std::ofstream out(path);
+  out << "#!/bin/sh\n"
+      << "# Ferry's " << plugin << " " << kind << " as a CloudQuery-style plugin binary.\n"
+      << "echo $$ > '" << path << ".pid'\n"
+      << "[ \"$1\" = serve ] && shift\n"
+      << "exec '" << FERRY_BINARY << "' plugin serve " << kind << " " << plugin << " \"$@\"\n";
+  out.close();
+  chmod(path.c_str(), 0755);
+  return path;
+}
+
+bool WrapperRunning(const std::string& wrapper) {
+  std::ifstream in(wrapper + ".pid");
+  int pid = 0;
+  if (!(in >> pid) || pid <= 0) return false;
+  // A zombie is gone for our purposes: it is only waiting to be reaped.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_s, comm, state;
+  if (!(stat >> pid_s >> comm >> state)) return false;
+  return state != "Z";
+}
+
+}  // namespace ferry::testing
