@@ -40,14 +40,14 @@ SCALE_BUDGET_MIB=64
 if [ "$SMOKE" = 1 ]; then
   BUILD=${FERRY_BUILD_DIR:-build}
   SIZES_SQLITE="2000 20000"; SIZES_NULL="2000 20000 50000"; ENGINE_ROWS=20000; INC_ROWS=5000
-  SIZES_SERVER="3000"; WIDE_ROWS=2000; FLAT_FROM=2000
+  SIZES_SERVER="3000"; WIDE_ROWS=2000; FLAT_FROM=2000; GRPC_ROWS=20000; GRPC_WIDE_ROWS=2000
   OUT_MD=$(mktemp); IMG_DIR=$(mktemp -d)
 else
   BUILD=${FERRY_BUILD_DIR:-build-bench}
   SIZES_SQLITE="100000 1000000 10000000"; SIZES_NULL="100000 1000000 10000000 50000000"
   [ "$SKIP50" = 1 ] && SIZES_NULL="100000 1000000 10000000"
   ENGINE_ROWS=10000000; INC_ROWS=1000000
-  SIZES_SERVER="1000000 10000000"; WIDE_ROWS=1000000; FLAT_FROM=1000000
+  SIZES_SERVER="1000000 10000000"; WIDE_ROWS=1000000; FLAT_FROM=1000000; GRPC_ROWS=1000000; GRPC_WIDE_ROWS=200000
   OUT_MD=docs/benchmarks.md; IMG_DIR=docs/img
   command -v gnuplot >/dev/null || { echo "bench: installing gnuplot-nox"; apt-get install -y -qq gnuplot-nox >/dev/null; }
   case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
@@ -283,6 +283,30 @@ spec "$W/inc.yml" test_incremental_table "$INC_ROWS" cloudquery/sqlite "$BATCH10
   "  backend_options: {table_name: cq_state_bench, connection: out}"
 measure incremental_full "$INC_ROWS" 0 - -- "$FERRY" sync "$W/inc.yml" --no-progress
 measure incremental_noop 0 0 - -- "$FERRY" sync "$W/inc.yml" --no-progress
+
+echo "== protocol v3: in-process next to the same plugin served by \`ferry plugin serve\` (gRPC, unix socket)"
+# serve KIND NAME SOCKET: starts a served built-in, waits for its socket; sets SERVED_PID.
+serve() {
+  rm -f "$3"
+  "$FERRY" plugin serve "$1" "$2" --network unix --address "$3" > "$W/serve-$2.log" 2>&1 &
+  SERVED_PID=$!
+  for _ in $(seq 1 100); do [ -S "$3" ] && return 0; sleep 0.1; done
+  cat "$W/serve-$2.log"; echo "bench: ferry plugin serve $1 $2 did not start" >&2; exit 1
+}
+as_grpc() { sed -i "s|^  path: $2\$|  path: unix:$3\n  registry: grpc|" "$1"; }  # FILE OLD_PATH SOCKET
+serve source test "$W/src.sock"; SRC_PID=$SERVED_PID
+serve destination null "$W/dst.sock"; DST_PID=$SERVED_PID
+for wl in synthetic wide; do
+  table=test_synthetic_table; n=$GRPC_ROWS
+  [ "$wl" = wide ] && { table=test_wide_table; n=$GRPC_WIDE_ROWS; }
+  spec "$W/g-in.yml" "$table" "$n" ferry/null "$BATCH10K"
+  measure "grpc_${wl}_inprocess" "$n" 0 - -- "$FERRY" sync "$W/g-in.yml" --no-progress
+  spec "$W/g-src.yml" "$table" "$n" ferry/null "$BATCH10K"; as_grpc "$W/g-src.yml" cloudquery/test "$W/src.sock"
+  measure "grpc_${wl}_source" "$n" 0 "$SRC_PID" -- "$FERRY" sync "$W/g-src.yml" --no-progress
+  spec "$W/g-dst.yml" "$table" "$n" "unix:$W/dst.sock" "$BATCH10K"; as_grpc "$W/g-dst.yml" "unix:$W/dst.sock" "$W/dst.sock"
+  measure "grpc_${wl}_destination" "$n" 0 "$DST_PID" -- "$FERRY" sync "$W/g-dst.yml" --no-progress
+done
+kill -INT "$SRC_PID" "$DST_PID"; wait "$SRC_PID" "$DST_PID" 2>/dev/null || true
 
 PROFILE=""
 if [ "$SMOKE" = 0 ] && command -v perf >/dev/null; then
@@ -527,6 +551,27 @@ MD
   echo "database: full sync ${inc_full} s; second sync with nothing new ${inc_noop} s (\`/usr/bin/time\` resolves 0.01 s), i.e. **${inc_frac}%**"
   echo "of the full sync (goal: under 1%). The second sync's cost is process start, spec"
   echo "load, migration check and reading the cursors."
+  echo
+  echo "## In-process next to CloudQuery protocol v3 (gRPC)"
+  echo
+  echo "The same sync run in one process, then with the source or the destination served by"
+  echo "\`ferry plugin serve\` and reached over gRPC on a unix socket (\`registry: grpc\`): every batch"
+  echo "is encoded as Arrow IPC, split under 4 MiB, sent, decoded and validated. CPU counts both"
+  echo "processes. Destination: \`null\` (so the figures show the protocol's cost, not a database's)."
+  echo
+  echo "| workload | plugin over gRPC | rows | in-process rows/s | gRPC rows/s | gRPC / in-process (wall) | in-process CPU s | gRPC CPU s (both processes) | gRPC / in-process (CPU) | load avg |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for wl in synthetic wide; do
+    n=$GRPC_ROWS; [ "$wl" = wide ] && n=$GRPC_WIDE_ROWS
+    in_s=$(get "grpc_${wl}_inprocess" "$n" 3); in_c=$(cpu_of "grpc_${wl}_inprocess" "$n")
+    for side in source destination; do
+      k="grpc_${wl}_$side"
+      g_s=$(get "$k" "$n" 3); g_c=$(cpu_of "$k" "$n")
+      echo "| $wl | $side | $(fmt_int "$n") | $(fmt_int "$(rate "$n" "$in_s")") | $(fmt_int "$(rate "$n" "$g_s")") | $(awk -v a="$in_s" -v b="$g_s" 'BEGIN { if (b <= 0) b = 0.01; printf "%.2f", a / b }') | $in_c | $g_c | $(awk -v a="$in_c" -v b="$g_c" 'BEGIN { if (b <= 0) b = 0.01; printf "%.2f", a / b }') | $(get "$k" "$n" 9) |"
+    done
+  done
+  echo
+  echo "A ratio of 1.00 means the protocol costs nothing; 0.50 means the gRPC run takes twice as long."
   echo
   echo "## Where engine time goes"
   echo

@@ -44,6 +44,7 @@ struct RemotePluginRef {
   // Sources: the spec's table selection, sent to the plugin as CloudQuery does.
   std::vector<std::string> tables, skip_tables;
   bool skip_dependent_tables = true;
+  std::string backend_table;  // backend_options.table_name, when the source keeps cursors
 };
 
 // Runs remote plugins behind the Source and Destination interfaces. The rpc

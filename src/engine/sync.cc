@@ -76,7 +76,8 @@ Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSp
   if (IsRemoteRegistry(spec.registry) && registry.plugin_host()) {
     // The plugin validates its own spec (in Init); it gets the spec as written.
     RemotePluginRef ref{"source", spec.name, spec.registry, spec.path, spec.version,
-                        spec.tables, spec.skip_tables, spec.skip_dependent_tables};
+                        spec.tables, spec.skip_tables, spec.skip_dependent_tables,
+                        spec.backend_options ? spec.backend_options->table_name : ""};
     auto p = std::make_shared<SourcePlugin>();
     p->name = spec.path;
     PluginHost* host = registry.plugin_host();
@@ -109,6 +110,11 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
     return Status::Invalid("source \"" + source.name + "\" names destination \"" + dest_name + "\", which is not defined");
   const auto& spec = *d.spec;
   const std::string who = "destination \"" + spec.name + "\"";
+  if (!spec.transformers.empty())
+    return Status::Unsupported(who + " lists transformer \"" + spec.transformers.front() + "\" (" +
+                               spec.where.ToString() + "): transformer plugins are not supported yet, and Ferry "
+                               "does not sync untransformed rows in their place. Remove `transformers` to sync "
+                               "the rows as the source sends them.");
   std::string name;
   if (IsRemoteRegistry(spec.registry) && registry.plugin_host()) {
     RemotePluginRef ref{"destination", spec.name, spec.registry, spec.path, spec.version, {}, {}, true};

@@ -6,6 +6,7 @@
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
 #include "rpc/messages.h"
+#include "rpc/state_proxy.h"
 
 namespace ferry::rpc {
 
@@ -85,9 +86,6 @@ Status RemoteSource::Init(const Options& options, const SourceInit& init) {
 
 Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
   const std::string& who = client_->who();
-  if (request.has_state_backend)
-    return Status::Unsupported(who + ": backend_options (incremental state) for a plugin source is not supported "
-                               "yet: remove backend_options to sync its tables in full");
   std::set<std::string> selected(request.tables.begin(), request.tables.end());
   std::vector<std::string> names(request.tables.begin(), request.tables.end());
 
@@ -98,6 +96,13 @@ Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
   req.set_skip_dependent_tables(ref_.skip_dependent_tables);
   req.set_deterministic_cq_id(request.deterministic_cq_id);
   req.set_witherrormessages(true);
+  // Cursors: the plugin reads and writes them through Ferry's proxy (state_proxy.h).
+  std::unique_ptr<StateProxy> proxy;
+  if (request.has_state_backend) {
+    FERRY_ASSIGN_OR_RETURN(proxy, StateProxy::Start(request.state, who));
+    req.mutable_backend()->set_table_name(ref_.backend_table);
+    req.mutable_backend()->set_connection(proxy->address());
+  }
 
   std::map<std::string, std::vector<std::string>> table_errors;
   std::vector<std::string> general_errors;
@@ -192,6 +197,27 @@ Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
   }
   std::string general;
   for (const auto& e : general_errors) general += (general.empty() ? "" : "; ") + e;
+  // The plugin's cursors become checkpoints now that every row they cover
+  // has arrived; none for a table that failed or when the stream broke.
+  if (proxy && stream.ok() && sink_status.ok() && general.empty()) {
+    for (const auto& e : proxy->Errors()) sink.Warning(names.empty() ? "" : names.front(), who + ": " + e);
+    for (const auto& [key, value] : proxy->Written()) {
+      auto was = request.state.find(key);
+      if (was != request.state.end() && was->second == value) continue;
+      std::string table;  // the longest selected table name the key starts with
+      for (const auto& n : names)
+        if (key.compare(0, n.size(), n) == 0 && n.size() > table.size()) table = n;
+      if (table.empty()) {
+        sink.Warning(names.empty() ? "" : names.front(),
+                     who + " stored cursor \"" + key + "\", which names no selected table; it is not saved, "
+                     "so the next sync starts from the previous cursor");
+        continue;
+      }
+      if (failed.count(table)) continue;
+      Status st = sink.Checkpoint(table, "", StateEntry{key, value, 0});
+      if (!st.ok()) sink.Warning(table, "cursor " + key + " not saved: " + st.message());
+    }
+  }
   for (const auto& name : names) {
     Status st;
     if (!stream.ok()) st = Status::IOError("not synced completely: the plugin's Sync stream failed");

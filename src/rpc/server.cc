@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <iostream>
 #include <map>
@@ -64,7 +65,26 @@ class StreamSink : public SyncSink {
   void Warning(const std::string& table, const std::string& message) override {
     log::Warn("table " + table + ": " + message);
   }
-  bool Cancelled() const override { return ctx_->IsCancelled(); }
+  // Sources ask for every row; ServerContext::IsCancelled takes gRPC's call
+  // lock, so it is asked at most every 20 ms (by one thread at a time).
+  bool Cancelled() const override {
+    if (cancelled_.load(std::memory_order_relaxed)) return true;
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    int64_t last = last_check_.load(std::memory_order_relaxed);
+    if (now - last < 20'000'000 || !last_check_.compare_exchange_strong(last, now)) return false;
+    if (ctx_->IsCancelled()) cancelled_.store(true);
+    return cancelled_.load();
+  }
+  // Cursors go to the backend plugin after the sync (see BackendState).
+  Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cursors_[entry.key] = entry.value;
+    return Status::OK();
+  }
+  std::map<std::string, std::string> cursors() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return cursors_;
+  }
 
  private:
   Status Send(const pb::Sync::Response& resp) {
@@ -76,6 +96,99 @@ class StreamSink : public SyncSink {
   grpc::ServerWriter<pb::Sync::Response>* writer_;
   std::map<std::string, TableSchemaPtr> tables_;
   std::mutex mu_;
+  std::map<std::string, std::string> cursors_;  // guarded by mu_
+  mutable std::atomic<bool> cancelled_{false};
+  mutable std::atomic<int64_t> last_check_{0};
+};
+
+// The state backend a client names in Sync.backend: another plugin, reached
+// over the same protocol, as CloudQuery's state client does it: the state
+// table is migrated, read before the sync, and the cursors written after it.
+class BackendState {
+ public:
+  static Result<std::unique_ptr<BackendState>> Connect(const pb::Sync::BackendOptions& opts) {
+    std::unique_ptr<BackendState> b(new BackendState());
+    b->who_ = "state backend at " + opts.connection();
+    b->channel_ = MakeChannel(opts.connection());
+    FERRY_RETURN_NOT_OK(WaitConnected(*b->channel_, std::chrono::seconds(5)).WithContext(b->who_));
+    b->stub_ = pb::Plugin::NewStub(b->channel_);
+    b->table_ = StateTableSchema(opts.table_name().empty() ? "cq_state" : opts.table_name());
+    pb::Write::Request msg;
+    FERRY_ASSIGN_OR_RETURN(std::string schema, protocol::EncodeSchemaStream(*b->table_));
+    msg.mutable_migrate_table()->set_table(std::move(schema));
+    FERRY_RETURN_NOT_OK(b->WriteAll({msg}, "migrate the state table"));
+    return b;
+  }
+
+  Result<StateSnapshot> Read() {
+    pb::Read::Request req;
+    FERRY_ASSIGN_OR_RETURN(std::string schema, protocol::EncodeSchemaStream(*table_));
+    req.set_table(std::move(schema));
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, PluginTimeout());
+    auto reader = stub_->Read(&ctx, req);
+    StateSnapshot out;
+    pb::Read::Response resp;
+    Status decode;
+    while (decode.ok() && reader->Read(&resp)) {
+      auto batch = protocol::DecodeRecordStream(resp.record());
+      if (!batch.ok()) {
+        decode = batch.status().WithContext(who_ + ": Read");
+        break;
+      }
+      const TableSchema& s = *(*batch)->schema();
+      int key = -1, value = -1;
+      for (size_t i = 0; i < s.columns.size(); ++i) {
+        if (s.columns[i].name == "key") key = static_cast<int>(i);
+        if (s.columns[i].name == "value") value = static_cast<int>(i);
+      }
+      if (key < 0 || value < 0) {
+        decode = Status::Invalid(who_ + ": Read returned rows without key and value columns");
+        break;
+      }
+      for (int64_t r = 0; r < (*batch)->num_rows(); ++r) {
+        Value k = GetValue(*(*batch)->column(key), r), v = GetValue(*(*batch)->column(value), r);
+        if (k.kind() == Value::Kind::kString) out[k.as_string()] = v.kind() == Value::Kind::kString ? v.as_string() : "";
+      }
+    }
+    if (!decode.ok()) ctx.TryCancel();
+    grpc::Status gs = reader->Finish();
+    FERRY_RETURN_NOT_OK(decode);
+    FERRY_RETURN_NOT_OK(FromGrpc(gs, who_ + ": Read"));
+    return out;
+  }
+
+  Status Save(const std::map<std::string, std::string>& cursors) {
+    if (cursors.empty()) return Status::OK();
+    BatchBuilder b(table_);
+    for (const auto& [k, v] : cursors)
+      FERRY_RETURN_NOT_OK(b.AppendRow({Value::String(k), Value::String(v), Value::UInt(1)}));
+    std::vector<pb::Write::Request> msgs;
+    FERRY_RETURN_NOT_OK(EncodeRecords(*b.Finish(), kMaxSendBytes, [&](std::string record) {
+      msgs.emplace_back();
+      msgs.back().mutable_insert()->set_record(std::move(record));
+      return Status::OK();
+    }));
+    return WriteAll(msgs, "save cursors");
+  }
+
+ private:
+  BackendState() = default;
+  Status WriteAll(const std::vector<pb::Write::Request>& msgs, const std::string& what) {
+    grpc::ClientContext ctx;
+    SetDeadline(ctx, PluginTimeout());
+    pb::Write::Response resp;
+    auto writer = stub_->Write(&ctx, &resp);
+    for (const auto& m : msgs)
+      if (!writer->Write(m)) break;
+    writer->WritesDone();
+    return FromGrpc(writer->Finish(), who_ + ": " + what);
+  }
+
+  std::string who_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<pb::Plugin::Stub> stub_;
+  TableSchemaPtr table_;
 };
 
 class PluginService final : public pb::Plugin::Service {
@@ -141,17 +254,22 @@ class PluginService final : public pb::Plugin::Service {
     std::lock_guard<std::mutex> lock(mu_);
     if (!source_) return Error(grpc::StatusCode::FAILED_PRECONDITION,
                                dest_plugin_ ? "Sync called on a destination plugin" : "Sync before Init");
-    if (req->has_backend() && !req->backend().connection().empty())
-      return Error(grpc::StatusCode::UNIMPLEMENTED,
-                   "ferry plugin serve: backend_options (incremental state through another plugin) is not "
-                   "supported; remove backend_options to sync the tables in full, or run `ferry sync`, which "
-                   "keeps cursors itself");
+    std::unique_ptr<BackendState> backend;
+    SyncRequest sync;
+    if (req->has_backend() && !req->backend().connection().empty()) {
+      auto b = BackendState::Connect(req->backend());
+      if (!b.ok()) return ToGrpc(b.status());
+      backend = std::move(*b);
+      auto state = backend->Read();
+      if (!state.ok()) return ToGrpc(state.status());
+      sync.state = std::move(*state);
+      sync.has_state_backend = true;
+    }
     if (req->has_shard() && req->shard().total() > 1)
       return Error(grpc::StatusCode::UNIMPLEMENTED, "ferry plugin serve: sharded syncs are not supported");
     auto selected = Select(req->tables(), req->skip_tables(), req->skip_dependent_tables());
     if (!selected.ok()) return ToGrpc(selected.status());
     std::map<std::string, TableSchemaPtr> by_name;
-    SyncRequest sync;
     for (const auto& t : *selected) {
       by_name[t->name] = t;
       sync.tables.push_back(t->name);
@@ -166,6 +284,9 @@ class PluginService final : public pb::Plugin::Service {
     StreamSink sink(ctx, writer, by_name);
     Status st = source_->Sync(sync, sink);
     if (ctx->IsCancelled()) return Error(grpc::StatusCode::CANCELLED, "the client cancelled the sync");
+    // Like CloudQuery's SDKs, the cursors are saved when the sync has sent
+    // its rows (the client decides when those are durable).
+    if (st.ok() && backend) st = backend->Save(sink.cursors());
     if (!st.ok()) log::Error("Sync: " + st.message());
     return ToGrpc(st);
   }

@@ -205,6 +205,19 @@ TEST(SyncE2E, UnsupportedRegistryIsAClearError) {
   EXPECT_NE(r.err.find("registry: grpc"), std::string::npos) << "says how to run it instead: " << r.err;
 }
 
+// A destination with transformers: refused before anything moves, rather
+// than writing untransformed rows.
+TEST(SyncE2E, TransformersAreRefusedNotIgnored) {
+  TempDir dir;
+  std::string text = Spec(dir.File("db.sqlite"), "", "  transformers: [rename]\n") +
+                     "---\nkind: transformer\nspec:\n  name: rename\n  path: cloudquery/basic\n"
+                     "  registry: cloudquery\n  version: v1.0.0\n";
+  CommandResult r = RunFerry({"sync", dir.Write("t.yml", text)}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("transformer \"rename\""), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("db.sqlite")));
+}
+
 // registry: grpc with nothing listening: a clear error naming the plugin and
 // the address, quickly (no hang), and nothing written.
 TEST(SyncE2E, GrpcRegistryWithNothingListeningIsAClearError) {
