@@ -38,4 +38,75 @@ Status EncodeRecords(const Batch& batch, int64_t max_bytes, const std::function<
   return Status::OK();
 }
 
+namespace {
+
+void AppendArrayKey(const ArrayData& a, std::string* key) {
+  auto put = [key](int64_t v) { key->append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(a.offset);
+  put(a.length);
+  put(a.null_count);
+  for (const auto& b : a.buffers) {
+    put(b ? reinterpret_cast<int64_t>(b->data()) : 0);
+    put(b ? b->size() : 0);
+  }
+  put(static_cast<int64_t>(a.children.size()));
+  for (const auto& c : a.children) AppendArrayKey(*c, key);
+}
+
+}  // namespace
+
+EncodingCache& EncodingCache::Global() {
+  static EncodingCache cache;
+  return cache;
+}
+
+void EncodingCache::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+  bytes_ = 0;
+}
+
+int64_t EncodingCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
+Result<EncodingCache::Pieces> EncodingCache::Encode(const BatchPtr& batch, int64_t max_bytes, bool* hit) {
+  if (hit) *hit = false;
+  // The schema's encoding carries every name, type and flag; the buffers'
+  // addresses and ranges identify the values.
+  FERRY_ASSIGN_OR_RETURN(std::string key, protocol::EncodeSchemaStream(*batch->schema()));
+  const int64_t limit = max_bytes;
+  key.append(reinterpret_cast<const char*>(&limit), sizeof limit);
+  for (const auto& c : batch->columns()) AppendArrayKey(*c, &key);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& e : entries_)
+      if (e.key == key) {
+        ++hits_;
+        if (hit) *hit = true;
+        return e.pieces;
+      }
+  }
+  auto pieces = std::make_shared<std::vector<std::string>>();
+  int64_t bytes = 0;
+  FERRY_RETURN_NOT_OK(EncodeRecords(*batch, max_bytes, [&](std::string record) {
+    bytes += static_cast<int64_t>(record.size());
+    pieces->push_back(std::move(record));
+    return Status::OK();
+  }));
+  Pieces out = pieces;
+  bytes += batch->ByteSize();
+  if (bytes <= kMaxBytes / 2) {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.push_back(Entry{std::move(key), batch->columns(), out, bytes});
+    bytes_ += bytes;
+    while (entries_.size() > kMaxEntries || bytes_ > kMaxBytes) {
+      bytes_ -= entries_.front().bytes;
+      entries_.pop_front();
+    }
+  }
+  return out;
+}
+
 }  // namespace ferry::rpc

@@ -1,5 +1,8 @@
 #include "rpc/remote_destination.h"
 
+#include <atomic>
+
+#include "engine/log.h"
 #include "ferry/builder.h"
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
@@ -7,6 +10,12 @@
 #include "rpc/record_split.h"
 
 namespace ferry::rpc {
+
+namespace {
+// Live plugin destinations: with more than one, batches they share are
+// encoded once (EncodingCache).
+std::atomic<int> g_live_destinations{0};
+}  // namespace
 
 DestinationCapabilities RemoteDestinationCapabilities() {
   DestinationCapabilities c;
@@ -25,10 +34,11 @@ struct RemoteDestination::Stream {
   std::string last;   // what the last message was, for errors
 };
 
-RemoteDestination::RemoteDestination(RemotePluginRef ref) : ref_(std::move(ref)) {}
+RemoteDestination::RemoteDestination(RemotePluginRef ref) : ref_(std::move(ref)) { ++g_live_destinations; }
 
 RemoteDestination::~RemoteDestination() {
   if (client_) Close().IgnoreError();
+  --g_live_destinations;
 }
 
 Status RemoteDestination::Init(const Options& options, const DestinationInit& init) {
@@ -81,8 +91,19 @@ Status RemoteDestination::Migrate(const std::vector<TableSchemaPtr>& tables, con
 
 Status RemoteDestination::Write(const WriteRequest& request) {
   pb::Write::Request msg;
+  const std::string what = "insert into " + request.table->name;
   for (const auto& b : request.batches) {
-    const std::string what = "insert into " + request.table->name;
+    if (g_live_destinations.load() > 1) {
+      bool hit = false;
+      FERRY_ASSIGN_OR_RETURN(EncodingCache::Pieces pieces, EncodingCache::Global().Encode(b, kMaxSendBytes, &hit));
+      ++batches_;
+      if (hit) ++shared_;
+      for (const auto& record : *pieces) {
+        msg.mutable_insert()->set_record(record);
+        FERRY_RETURN_NOT_OK(Send(msg, what));
+      }
+      continue;
+    }
     FERRY_RETURN_NOT_OK(EncodeRecords(*b, kMaxSendBytes, [&](std::string record) {
       msg.mutable_insert()->set_record(std::move(record));
       return Send(msg, what);
@@ -123,6 +144,10 @@ Status RemoteDestination::DeleteRecord(const ferry::DeleteRecord& request) {
 
 Status RemoteDestination::Close() {
   if (!client_) return Status::OK();
+  EncodingCache::Global().Clear();  // the sync is ending: nothing left to share
+  if (shared_ > 0)
+    log::Debug(client_->who() + ": " + std::to_string(shared_) + " of " + std::to_string(batches_) +
+               " batches were sent as encoded for another plugin destination");
   Status st = Flush();
   Status closed = client_->Close();
   client_.reset();

@@ -54,6 +54,7 @@ class RemoteDestination : public Destination {
   std::unique_ptr<PluginClient> client_;
   std::unique_ptr<Stream> stream_;
   std::map<std::string, TableSchemaPtr> tables_;   // migrated, by name (delete_record value types)
+  int64_t batches_ = 0, shared_ = 0;                 // through the EncodingCache
 };
 
 }  // namespace ferry::rpc

@@ -305,5 +305,27 @@ TEST(GrpcPlugin, BigBatchesAreSplitUnderTheMessageLimit) {
   EXPECT_EQ(SqliteQuery(db, "SELECT count(DISTINCT id) FROM test_wide_table"), std::vector<std::string>{"9000"});
 }
 
+// One source into two plugin destinations at once: batches encoded once are
+// shared (EncodingCache), and both get every row.
+TEST(GrpcPlugin, TwoPluginDestinationsGetTheSameRows) {
+  TempDir dir;
+  const std::string plugin = WriteFerryPluginWrapper(dir.path(), "ferry-sqlite-plugin", "destination", "sqlite");
+  const std::string a = dir.File("a.sqlite"), b = dir.File("b.sqlite");
+  auto dest = [&](const std::string& name, const std::string& db) {
+    return "kind: destination\nspec:\n  name: " + name + "\n" + Local(plugin) +
+           "  spec:\n    connection_string: " + db + "\n";
+  };
+  dir.Write("spec.yml", "kind: source\nspec:\n  name: test\n" + InProcess() +
+                            "  tables: [test_synthetic_table, test_wide_table]\n  destinations: [a, b]\n"
+                            "  spec:\n    synthetic_rows: 60000\n    wide_rows: 3000\n---\n" + dest("a", a) + "---\n" +
+                            dest("b", b));
+  CommandResult r = RunFerry({"--log-level", "debug", "sync", "spec.yml", "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err.substr(0, 3000);
+  EXPECT_EQ(SqliteCount(a, "test_synthetic_table"), 60000);
+  EXPECT_EQ(SqliteCount(a, "test_wide_table"), 3000);
+  EXPECT_EQ(Dump(a), Dump(b));
+  RecordProperty("shared_encodings", r.err.find("were sent as encoded for another") != std::string::npos ? "yes" : "no");
+}
+
 }  // namespace
 }  // namespace ferry::testing
