@@ -80,8 +80,13 @@ int main(int argc, char** argv) {
   // CloudQuery starts plugins with these after `serve`; accepted here too.
   serve_cmd->add_option("--log-level", log_level, "trace, debug, info, warn or error");
   serve_cmd->add_option("--log-format", log_format, "text or json");
-  bool no_sentry = false;
+  // CloudQuery's CLI may pass these too; Ferry sends no telemetry and needs no license.
+  bool no_sentry = false, otel_insecure = false;
+  std::string otel_endpoint, license;
   serve_cmd->add_flag("--no-sentry", no_sentry, "Accepted for CloudQuery compatibility (Ferry sends nothing anywhere)");
+  serve_cmd->add_option("--otel-endpoint", otel_endpoint, "Accepted for CloudQuery compatibility; ignored");
+  serve_cmd->add_flag("--otel-endpoint-insecure", otel_insecure, "Accepted for CloudQuery compatibility; ignored");
+  serve_cmd->add_option("--license", license, "Accepted for CloudQuery compatibility; ignored");
 
   try {
     app.parse(argc, argv);
@@ -102,6 +107,10 @@ int main(int argc, char** argv) {
     return cli::RunState(registry, state);
   }
   if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
-  if (*serve_cmd) return rpc::Serve(registry, serve);
+  if (*serve_cmd) {
+    if (!otel_endpoint.empty() || !license.empty())
+      log::Info("ferry plugin serve: --otel-endpoint and --license are accepted for CloudQuery compatibility and ignored");
+    return rpc::Serve(registry, serve);
+  }
   return 2;
 }
