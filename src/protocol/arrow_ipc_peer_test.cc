@@ -15,6 +15,7 @@
 #include <string>
 
 #include "protocol/arrow_ipc.h"
+#include "testing/peers.h"
 #include "protocol/ipc_test_util.h"
 
 namespace ferry::protocol {
@@ -25,23 +26,7 @@ using nlohmann::json;
 
 const fs::path kPeers = fs::path(FERRY_SOURCE_DIR) / "tests" / "peers";
 
-// Empty when the peers are usable, else why not.
-std::string PeersMissing() {
-  if (std::system("command -v node >/dev/null 2>&1") != 0) return "node is not on PATH";
-  if (!fs::exists(kPeers / "node_modules" / "apache-arrow" / "package.json"))
-    return "tests/peers/node_modules is missing (run scripts/install-test-peers.sh)";
-  return "";
-}
-
-#define REQUIRE_PEERS()                                                         \
-  do {                                                                          \
-    const std::string why = PeersMissing();                                     \
-    if (!why.empty()) {                                                         \
-      const char* req = std::getenv("FERRY_REQUIRE_PEERS");                     \
-      if (req && std::string(req) == "1") FAIL() << "FERRY_REQUIRE_PEERS=1: " << why; \
-      GTEST_SKIP() << why;                                                      \
-    }                                                                           \
-  } while (0)
+#define REQUIRE_PEERS() FERRY_REQUIRE_PEERS("apache-arrow")
 
 // Runs the peer; returns its stdout, or fails the test.
 std::string RunPeer(const std::string& args, int* rc) {

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "testing/cli_runner.h"
+#include "testing/peers.h"
 #include "testing/plugin_util.h"
 
 namespace ferry::testing {
@@ -44,25 +45,8 @@ using nlohmann::json;
 const fs::path kPeers = fs::path(FERRY_SOURCE_DIR) / "tests" / "peers";
 const fs::path kCq = kPeers / "cq-plugins";
 
-// Empty when the peers are usable, else why not.
-std::string PeersMissing() {
-  if (std::system("command -v node >/dev/null 2>&1") != 0) return "node is not on PATH";
-  for (const char* pkg : {"@cloudquery/plugin-sdk-javascript", "@cloudquery/plugin-pb-javascript", "apache-arrow"})
-    if (!fs::exists(kPeers / "node_modules" / pkg / "package.json"))
-      return std::string("tests/peers/node_modules/") + pkg +
-             " is missing (run scripts/install-test-peers.sh)";
-  return "";
-}
-
-#define REQUIRE_PEERS()                                                                 \
-  do {                                                                                  \
-    const std::string why = PeersMissing();                                             \
-    if (!why.empty()) {                                                                 \
-      const char* req = std::getenv("FERRY_REQUIRE_PEERS");                             \
-      if (req && std::string(req) == "1") FAIL() << "FERRY_REQUIRE_PEERS=1: " << why;   \
-      GTEST_SKIP() << why;                                                              \
-    }                                                                                   \
-  } while (0)
+#define REQUIRE_PEERS() \
+  FERRY_REQUIRE_PEERS("@cloudquery/plugin-sdk-javascript", "@cloudquery/plugin-pb-javascript", "apache-arrow")
 
 std::string Quote(const std::string& s) {
   std::string out = "'";

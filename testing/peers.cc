@@ -1,0 +1,17 @@
+#include "testing/peers.h"
+
+#include <cstdlib>
+
+namespace ferry::testing {
+
+std::filesystem::path PeersDir() { return std::filesystem::path(FERRY_SOURCE_DIR) / "tests" / "peers"; }
+
+std::string PeersMissing(const std::vector<std::string>& packages) {
+  if (std::system("command -v node >/dev/null 2>&1") != 0) return "node is not on PATH";
+  for (const auto& pkg : packages)
+    if (!std::filesystem::exists(PeersDir() / "node_modules" / pkg / "package.json"))
+      return "tests/peers/node_modules/" + pkg + " is missing (run scripts/install-test-peers.sh)";
+  return "";
+}
+
+}  // namespace ferry::testing
