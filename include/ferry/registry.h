@@ -47,6 +47,13 @@ struct RemotePluginRef {
   std::string backend_table;  // backend_options.table_name, when the source keeps cursors
 };
 
+// The answer of a plugin's TestConnection call.
+struct ConnectionTest {
+  bool success = false;
+  std::string failure_code;         // e.g. "UNIMPLEMENTED", "INVALID_SPEC"
+  std::string failure_description;
+};
+
 // Runs remote plugins behind the Source and Destination interfaces. The rpc
 // layer provides one (rpc/host.h); a Registry without a host refuses
 // `registry: local|grpc` specs with an error that says so.
@@ -60,6 +67,9 @@ class PluginHost {
   // runs (the protocol has no capability query): every write mode, forced
   // migration, delete-record, and state backend through Read and Write.
   virtual DestinationCapabilities RemoteDestinationCapabilities() const = 0;
+  // Starts or dials the plugin and calls TestConnection with `spec`; an error
+  // only when the plugin could not be reached or asked.
+  virtual Result<ConnectionTest> TestConnection(const RemotePluginRef& ref, const nlohmann::json& spec) = 0;
 };
 
 class Registry {

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "ferry/redact.h"
 #include "config/loader.h"
 #include "engine/sync.h"
 #include "engine/table_docs.h"
@@ -84,6 +85,25 @@ int RunValidateConfig(const Registry& registry, const std::vector<std::string>& 
   std::cout << "Config is valid: " << cfg->sources.size() << " source(s), " << cfg->destinations.size()
             << " destination(s)." << std::endl;
   return 0;
+}
+
+int RunTestConnection(const Registry& registry, const std::vector<std::string>& paths) {
+  auto cfg = config::LoadConfig(paths);
+  if (!cfg.ok()) return ReportFatal("", cfg.status());
+  for (const auto& w : cfg->warnings) std::cerr << "Warning: " << w << "\n";
+  int failed = 0;
+  std::cout << "Test Connection Results" << std::endl;
+  for (const auto& r : engine::TestConnections(registry, *cfg)) {
+    std::cout << "  " << r.kind << " \"" << r.name << "\" (" << r.path << "): ";
+    if (r.success) {
+      std::cout << "Success\n";
+    } else {
+      ++failed;
+      std::cout << Redact("Failure: " + r.code + " " + r.description) << "\n";
+    }
+  }
+  std::cout.flush();
+  return failed ? 1 : 0;
 }
 
 }  // namespace ferry::cli

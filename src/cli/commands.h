@@ -45,6 +45,9 @@ int RunPlugins(const Registry& registry, const std::string& format);
 
 int RunValidateConfig(const Registry& registry, const std::vector<std::string>& paths);
 
+// Tests every source's and destination's connection; exit 1 when one fails.
+int RunTestConnection(const Registry& registry, const std::vector<std::string>& paths);
+
 // Prints a failed Status for the user (redacted) and returns 2.
 int ReportFatal(const std::string& what, const Status& st);
 

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand("validate-config", "Check spec files without connecting anywhere");
   validate_cmd->add_option("paths", validate_paths, "Spec files or directories")->required();
 
+  std::vector<std::string> test_paths;
+  auto* test_cmd = app.add_subcommand("test-connection", "Test the connection of every source and destination");
+  test_cmd->add_option("paths", test_paths, "Spec files or directories")->required();
+
   std::string plugins_format = "markdown";
   auto* plugins_cmd = app.add_subcommand("plugins", "List the built-in integrations and their spec options");
   plugins_cmd->add_option("--format", plugins_format, "markdown or json (JSON schema of each spec)")
@@ -107,6 +111,7 @@ int main(int argc, char** argv) {
     return cli::RunState(registry, state);
   }
   if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
+  if (*test_cmd) return cli::RunTestConnection(registry, test_paths);
   if (*serve_cmd) {
     if (!otel_endpoint.empty() || !license.empty())
       log::Info("ferry plugin serve: --otel-endpoint and --license are accepted for CloudQuery compatibility and ignored");

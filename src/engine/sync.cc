@@ -302,6 +302,61 @@ Result<StateSetup> SetUpState(const Registry& registry, const config::Config& co
 
 }  // namespace
 
+std::vector<ConnectionResult> TestConnections(const Registry& registry, const config::Config& config) {
+  std::vector<ConnectionResult> out;
+  auto failed = [](ConnectionResult r, const Status& st) {
+    r.code = st.code() == StatusCode::kInvalidArgument ? "INVALID_SPEC" : "CONNECTION_FAILED";
+    r.description = st.message();
+    return r;
+  };
+  auto remote = [&](ConnectionResult r, const RemotePluginRef& ref, const nlohmann::json& spec) {
+    auto t = registry.plugin_host()->TestConnection(ref, spec);
+    if (!t.ok()) return failed(r, t.status());
+    r.success = t->success;
+    r.code = t->failure_code;
+    r.description = t->failure_description;
+    return r;
+  };
+  for (const auto& s : config.sources) {
+    ConnectionResult r{"source", s.name, s.path};
+    if (IsRemoteRegistry(s.registry) && registry.plugin_host()) {
+      out.push_back(remote(r, RemotePluginRef{"source", s.name, s.registry, s.path, s.version}, s.spec));
+      continue;
+    }
+    auto setup = SetUpSource(registry, s, "", false);
+    if (!setup.ok()) out.push_back(failed(r, setup.status()));
+    else {
+      r.success = true;
+      out.push_back(r);
+    }
+  }
+  for (const auto& d : config.destinations) {
+    ConnectionResult r{"destination", d.name, d.path};
+    if (IsRemoteRegistry(d.registry) && registry.plugin_host()) {
+      out.push_back(remote(r, RemotePluginRef{"destination", d.name, d.registry, d.path, d.version}, d.spec));
+      continue;
+    }
+    Status st;
+    auto name = BuiltinName("destination", d.name, d.registry, d.path, registry.DestinationNames());
+    const DestinationPlugin* plugin = name.ok() ? registry.FindDestination(*name) : nullptr;
+    if (!name.ok()) st = name.status();
+    Options opts;
+    if (st.ok()) {
+      auto o = ValidateOptions(plugin->options, d.spec, "destination \"" + d.name + "\"", d.spec_location);
+      if (o.ok()) opts = *o;
+      else st = o.status();
+    }
+    if (st.ok()) {
+      auto dest = plugin->create();
+      st = dest->Init(opts, DestinationInit{d.name, ""});
+      if (st.ok()) st = dest->Close();
+    }
+    if (st.ok()) r.success = true;
+    out.push_back(st.ok() ? r : failed(r, st));
+  }
+  return out;
+}
+
 Result<std::vector<TableSchemaPtr>> SourceTables(const Registry& registry, const config::SourceSpec& source, bool all) {
   FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, "", true));
   if (all) return s.source->Tables();

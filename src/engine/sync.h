@@ -62,6 +62,16 @@ Result<std::vector<std::string>> ResetSourceState(const Registry& registry, cons
                                                   const config::SourceSpec& source,
                                                   const std::vector<std::string>& table_patterns);
 
+// `ferry test-connection`: every source and destination of `config`, in file
+// order. Plugins (registry local/grpc) answer their TestConnection call;
+// built-ins are validated and initialised (destinations then closed).
+struct ConnectionResult {
+  std::string kind, name, path;
+  bool success = false;
+  std::string code, description;
+};
+std::vector<ConnectionResult> TestConnections(const Registry& registry, const config::Config& config);
+
 // Initialises the source with no_connection and returns its selected tables
 // (all tables when `all` is true).
 Result<std::vector<TableSchemaPtr>> SourceTables(const Registry& registry, const config::SourceSpec& source,

@@ -327,5 +327,33 @@ TEST(GrpcPlugin, TwoPluginDestinationsGetTheSameRows) {
   RecordProperty("shared_encodings", r.err.find("were sent as encoded for another") != std::string::npos ? "yes" : "no");
 }
 
+// `ferry test-connection`: plugins answer TestConnection, built-ins are
+// initialised; one line per plugin, exit 1 when any fails.
+TEST(GrpcPlugin, TestConnectionReportsEveryPlugin) {
+  TempDir dir;
+  ServedFerry served("destination", "sqlite", dir.path());
+  ASSERT_TRUE(served.ok());
+  auto dest = [&](const std::string& name, const std::string& where, const std::string& spec) {
+    return "---\nkind: destination\nspec:\n  name: " + name + "\n" + where + "  spec:\n" + spec;
+  };
+  const std::string text = "kind: source\nspec:\n  name: test\n" + InProcess() +
+                           "  tables: [\"*\"]\n  destinations: [good, bad, gone, builtin]\n" +
+                           dest("good", Grpc(served.address()), "    connection_string: " + dir.File("a.db") + "\n") +
+                           dest("bad", Grpc(served.address()), "    connection_strin: x\n") +
+                           dest("gone", Grpc("127.0.0.1:1"), "    x: 1\n") +
+                           dest("builtin", "  path: cloudquery/sqlite\n  version: v1.0.0\n",
+                                "    connection_string: " + dir.File("b.db") + "\n");
+  CommandResult r = RunFerry({"test-connection", dir.Write("spec.yml", text)}, dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("Test Connection Results"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("source \"test\" (cloudquery/test): Success"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("destination \"good\" (" + served.address() + "): Success"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("destination \"bad\" (" + served.address() + "): Failure: INVALID_SPEC"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("connection_string"), std::string::npos) << "suggests the right key: " << r.out;
+  EXPECT_NE(r.out.find("destination \"gone\" (127.0.0.1:1): Failure: CONNECTION_FAILED"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("destination \"builtin\" (cloudquery/sqlite): Success"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ferry::testing
