@@ -12,7 +12,8 @@ Result<std::unique_ptr<PluginClient>> PluginClient::Connect(const RemotePluginRe
   std::string address = ref.path;
   if (ref.registry == "local") {
     const std::string level = log::Enabled(log::Level::kDebug) ? "debug" : "info";
-    FERRY_ASSIGN_OR_RETURN(c->process_, PluginProcess::Start(ref.path, c->who_, level));
+    // A source's warning lines go to the sync summary (RemoteSource::Sync).
+    FERRY_ASSIGN_OR_RETURN(c->process_, PluginProcess::Start(ref.path, c->who_, level, ref.kind == "source"));
     address = c->process_->address();
   } else if (address.empty()) {
     return Status::Invalid(c->who_ + ": `registry: grpc` needs `path: <host:port>` (or unix:/path/to/socket)");

@@ -106,8 +106,9 @@ void KillAllPluginProcesses() {
 }
 
 Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const std::string& path, const std::string& who,
-                                                            const std::string& log_level) {
+                                                            const std::string& log_level, bool defer_warnings) {
   std::unique_ptr<PluginProcess> p(new PluginProcess());
+  p->defer_warnings_ = defer_warnings;
   p->path_ = path;
   p->who_ = who;
   p->log_level_ = log_level;
@@ -226,10 +227,13 @@ void PluginProcess::ReadStdout(int fd) {
   auto handle = [&](const std::string& line) {
     if (line.empty()) return;
     PluginLogLine l = ParseLine(line);
-    log::Write(LevelOf(l.level), who_ + " (plugin): " + l.message);
-    if (LevelOf(l.level) == log::Level::kError) {
+    const log::Level level = LevelOf(l.level);
+    if (!(defer_warnings_ && level == log::Level::kWarn)) log::Write(level, who_ + " (plugin): " + l.message);
+    if (level == log::Level::kError || level == log::Level::kWarn) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (errors_.size() < 10000) errors_.push_back(std::move(l));
+      auto& lines = level == log::Level::kError ? errors_ : warnings_;
+      if (lines.size() < 1000) lines.push_back(std::move(l));
+      else ++(level == log::Level::kError ? errors_dropped_ : warnings_dropped_);
     }
   };
   for (;;) {
@@ -296,9 +300,18 @@ std::string PluginProcess::StderrTail() const {
   return Trim(stderr_tail_);
 }
 
-std::vector<PluginLogLine> PluginProcess::TakeErrors() {
+std::vector<PluginLogLine> PluginProcess::TakeErrors(int64_t* dropped) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (dropped) *dropped = errors_dropped_;
+  errors_dropped_ = 0;
   return std::exchange(errors_, {});
+}
+
+std::vector<PluginLogLine> PluginProcess::TakeWarnings(int64_t* dropped) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (dropped) *dropped = warnings_dropped_;
+  warnings_dropped_ = 0;
+  return std::exchange(warnings_, {});
 }
 
 void PluginProcess::JoinReaders() {

@@ -42,8 +42,10 @@ struct PluginLogLine {
 class PluginProcess {
  public:
   // `who` names the plugin in messages (`source "aws"`).
+  // With `defer_warnings`, warning lines are not logged when read: the
+  // caller reports them (TakeWarnings) into the sync summary, which logs them.
   static Result<std::unique_ptr<PluginProcess>> Start(const std::string& path, const std::string& who,
-                                                      const std::string& log_level);
+                                                      const std::string& log_level, bool defer_warnings = false);
   ~PluginProcess();
   PluginProcess(const PluginProcess&) = delete;
   PluginProcess& operator=(const PluginProcess&) = delete;
@@ -55,8 +57,11 @@ class PluginProcess {
   std::string ExitReason();
   // The last few KiB the plugin wrote to stderr, trimmed.
   std::string StderrTail() const;
-  // Error-level log lines written since the last call.
-  std::vector<PluginLogLine> TakeErrors();
+  // Error-level log lines written since the last call; the first 1,000 are
+  // kept, `*dropped` (optional) gets how many more there were.
+  std::vector<PluginLogLine> TakeErrors(int64_t* dropped = nullptr);
+  // Warning lines written since the last call (same limits).
+  std::vector<PluginLogLine> TakeWarnings(int64_t* dropped = nullptr);
   // Stops the process group (SIGINT, then SIGKILL after 5 s); idempotent.
   // Returns the exit reason.
   std::string Stop();
@@ -71,6 +76,7 @@ class PluginProcess {
   void JoinReaders();
 
   std::string path_, who_, log_level_;
+  bool defer_warnings_ = false;
   std::string dir_, socket_path_, address_;
   int port_ = 0;
   int pid_ = -1;
@@ -80,7 +86,8 @@ class PluginProcess {
   bool exited_ = false;              // guarded by mu_
   int wait_status_ = 0;              // guarded by mu_
   std::string stderr_tail_;          // guarded by mu_
-  std::vector<PluginLogLine> errors_;  // guarded by mu_
+  std::vector<PluginLogLine> errors_, warnings_;  // guarded by mu_
+  int64_t errors_dropped_ = 0, warnings_dropped_ = 0;  // guarded by mu_
 };
 
 // Kills (SIGKILL) the process group of every plugin still running. Safe to

@@ -80,32 +80,42 @@ Result<EncodingCache::Pieces> EncodingCache::Encode(const BatchPtr& batch, int64
   key.append(reinterpret_cast<const char*>(&limit), sizeof limit);
   for (const auto& c : batch->columns()) AppendArrayKey(*c, &key);
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& e : entries_)
-      if (e.key == key) {
-        ++hits_;
-        if (hit) *hit = true;
-        return e.pieces;
-      }
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      for (const auto& e : entries_)
+        if (e.key == key) {
+          ++hits_;
+          if (hit) *hit = true;
+          return e.pieces;
+        }
+      if (!in_flight_.count(key)) break;
+      done_.wait(lock);  // another destination is encoding this very batch
+    }
+    in_flight_.insert(key);
   }
   auto pieces = std::make_shared<std::vector<std::string>>();
   int64_t bytes = 0;
-  FERRY_RETURN_NOT_OK(EncodeRecords(*batch, max_bytes, [&](std::string record) {
+  Status st = EncodeRecords(*batch, max_bytes, [&](std::string record) {
     bytes += static_cast<int64_t>(record.size());
     pieces->push_back(std::move(record));
     return Status::OK();
-  }));
+  });
   Pieces out = pieces;
   bytes += batch->ByteSize();
-  if (bytes <= kMaxBytes / 2) {
+  {
     std::lock_guard<std::mutex> lock(mu_);
-    entries_.push_back(Entry{std::move(key), batch->columns(), out, bytes});
-    bytes_ += bytes;
-    while (entries_.size() > kMaxEntries || bytes_ > kMaxBytes) {
-      bytes_ -= entries_.front().bytes;
-      entries_.pop_front();
+    in_flight_.erase(key);
+    if (st.ok() && bytes <= kMaxBytes / 2) {
+      entries_.push_back(Entry{key, batch->columns(), out, bytes});
+      bytes_ += bytes;
+      while (entries_.size() > kMaxEntries || bytes_ > kMaxBytes) {
+        bytes_ -= entries_.front().bytes;
+        entries_.pop_front();
+      }
     }
   }
+  done_.notify_all();
+  FERRY_RETURN_NOT_OK(st);
   return out;
 }
 

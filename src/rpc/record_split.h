@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,8 @@ Status EncodeRecords(const Batch& batch, int64_t max_bytes, const std::function<
 // The encoded messages of a batch, shared between the plugin destinations of
 // a sync: the engine hands each destination its own Batch object, but when two
 // of them carry the same buffers under the same schema (same write mode), the
-// second gets the first one's messages instead of encoding again. Entries pin
+// second gets the first one's messages instead of encoding again (waiting for
+// them when the first is still encoding). Entries pin
 // their columns' buffers (so no address can be reused while it is a key, and
 // not the batch itself, whose memory-budget lease must go when the engine is
 // done with it); the cache holds at most kMaxEntries entries and kMaxBytes
@@ -53,6 +56,8 @@ class EncodingCache {
   };
   mutable std::mutex mu_;
   std::deque<Entry> entries_;  // guarded by mu_
+  std::set<std::string> in_flight_;  // guarded by mu_: keys being encoded now
+  std::condition_variable done_;     // an in-flight encoding finished
   int64_t bytes_ = 0;          // guarded by mu_
   int64_t hits_ = 0;           // guarded by mu_
 };

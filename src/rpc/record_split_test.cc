@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "ferry/types.h"
 #include "protocol/arrow_ipc.h"
 #include "testing/batch_gen.h"
@@ -117,6 +119,29 @@ TEST(EncodingCache, SameBuffersAndSchemaAreEncodedOnce) {
   EXPECT_NE(d->get(), pa->get());
   EXPECT_EQ(cache.hits(), 1);
   EXPECT_EQ(Decode(**d, schema), RowsOf(*batch->Slice(1, 50)));
+}
+
+// Destinations asking at the same moment: one encodes, the others wait for
+// its messages instead of encoding the batch again.
+TEST(EncodingCache, ConcurrentRequestsEncodeOnce) {
+  EncodingCache cache;
+  auto schema = Table();
+  auto batch = Rows(schema, 20000, 50);
+  std::vector<EncodingCache::Pieces> got(6);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i)
+    threads.emplace_back([&, i] {
+      auto own = std::make_shared<const Batch>(schema, batch->columns(), batch->num_rows());
+      auto p = cache.Encode(own, 64 << 10);
+      if (p.ok()) got[i] = *p;
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& p : got) {
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p.get(), got[0].get());
+  }
+  EXPECT_EQ(cache.hits(), static_cast<int64_t>(got.size()) - 1);
+  EXPECT_EQ(Decode(*got[0], schema), RowsOf(*batch));
 }
 
 }  // namespace

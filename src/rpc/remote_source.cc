@@ -173,10 +173,19 @@ Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
   }
   // Error log lines of a local plugin: some SDKs report table errors only there.
   if (auto* proc = client_->process()) {
-    for (const auto& line : proc->TakeErrors()) {
+    int64_t dropped = 0;
+    for (const auto& line : proc->TakeErrors(&dropped)) {
       std::string t = selected.count(line.table) ? line.table : NamedTable(line.message, names);
       (t.empty() ? general_errors : table_errors[t]).push_back("plugin logged: " + line.message);
     }
+    if (dropped > 0) general_errors.push_back("and " + std::to_string(dropped) + " more error lines (see the log)");
+    // Warning lines count as the summary's warnings, under the table they name.
+    for (const auto& line : proc->TakeWarnings(&dropped)) {
+      std::string t = selected.count(line.table) ? line.table : NamedTable(line.message, names);
+      sink.Warning(t.empty() ? (names.empty() ? "" : names.front()) : t, who + " logged: " + line.message);
+    }
+    if (dropped > 0)
+      sink.Warning(names.empty() ? "" : names.front(), who + " logged " + std::to_string(dropped) + " more warnings");
   }
   // A failed table fails its relations too: their rows depend on it.
   std::map<std::string, std::string> failed;

@@ -6,6 +6,7 @@
 // Plugins built with CloudQuery's JavaScript SDK: cq_js_interop_test.cc.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,6 +214,27 @@ TEST(GrpcPlugin, LocalSourcePluginLogsAreFoldedAndTheProcessStops) {
       << r.err;
   EXPECT_NE(r.err.find("listening on unix:/tmp/ferry-plugin-"), std::string::npos) << r.err;
   EXPECT_FALSE(WrapperRunning(plugin));
+}
+
+// Warning lines a local source plugin logs are the sync's warnings, counted
+// in the summary under the table they name.
+TEST(GrpcPlugin, PluginWarningLinesReachTheSummary) {
+  TempDir dir;
+  const std::string plugin = dir.File("warning-plugin");
+  dir.Write("warning-plugin",
+            "#!/bin/sh\n[ \"$1\" = serve ] && shift\n"
+            "echo '{\"level\":\"warn\",\"message\":\"rate limited, slowing down\",\"table\":\"test_some_table\"}'\n"
+            "echo '{\"level\":\"warn\",\"message\":\"token expires soon\"}'\n"
+            "exec '" FERRY_BINARY "' plugin serve source test \"$@\"\n");
+  chmod(plugin.c_str(), 0755);
+  dir.Write("spec.yml", SourceSpec(Local(plugin), "    num_rows: 2\n", SqliteDest(dir.File("db.sqlite"))));
+  CommandResult r = RunFerry({"sync", "spec.yml", "--no-progress"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Warnings: 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("table test_some_table: source \"test\" (plugin " + plugin + ") logged: rate limited"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("logged: token expires soon"), std::string::npos) << r.err;
 }
 
 // A table that fails in the plugin arrives as an error message: the sync
