@@ -1,14 +1,41 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "engine/log.h"
 #include "rpc/host.h"
 #include "rpc/server.h"
 
-int main(int argc, char** argv) {
+namespace {
+// Multi-call binary: run as `ferry-source-<name>` or `ferry-destination-<name>`
+// (a symlink to ferry), `serve ...` means `ferry plugin serve <kind> <name> ...`,
+// so a built-in can be given to CloudQuery's CLI as a `registry: local`
+// plugin binary, which it starts as `<path> serve --network unix ...`.
+std::vector<std::string> PluginBinaryArgs(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  std::string base = args[0].substr(args[0].rfind('/') + 1);
+  for (const std::string kind : {"source", "destination"}) {
+    const std::string prefix = "ferry-" + kind + "-";
+    if (base.rfind(prefix, 0) == 0 && base.size() > prefix.size() && argc > 1 && args[1] == "serve") {
+      std::vector<std::string> out = {args[0], "plugin", "serve", kind, base.substr(prefix.size())};
+      out.insert(out.end(), args.begin() + 2, args.end());
+      return out;
+    }
+  }
+  return args;
+}
+}  // namespace
+
+int main(int raw_argc, char** raw_argv) {
   using namespace ferry;
+  std::vector<std::string> arg_strings = PluginBinaryArgs(raw_argc, raw_argv);
+  std::vector<char*> arg_ptrs;
+  for (auto& a : arg_strings) arg_ptrs.push_back(a.data());
+  int argc = static_cast<int>(arg_ptrs.size());
+  char** argv = arg_ptrs.data();
   Registry registry;
   RegisterBuiltins(registry);
   registry.SetPluginHost(rpc::NewPluginHost());   // registry: local | grpc

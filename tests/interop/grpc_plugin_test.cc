@@ -199,6 +199,22 @@ TEST(GrpcPlugin, KillNineDuringAPluginSourceSyncNeverLosesOrDuplicatesRows) {
   EXPECT_EQ(SummaryRows(r.out, "test_incremental_table"), 0) << r.out;
 }
 
+// The ferry binary under the name ferry-destination-sqlite (a symlink) is a
+// CloudQuery-style plugin binary: `<path> serve --network unix ...` works
+// without a wrapper script.
+TEST(GrpcPlugin, SymlinkedFerryIsAPluginBinary) {
+  TempDir dir;
+  const std::string plugin = dir.File("ferry-destination-sqlite");
+  ASSERT_EQ(symlink(FERRY_BINARY, plugin.c_str()), 0);
+  const std::string db = dir.File("db.sqlite");
+  dir.Write("spec.yml", SourceSpec(InProcess(), "    num_rows: 7\n",
+                                   "kind: destination\nspec:\n  name: out\n" + Local(plugin) +
+                                       "  spec:\n    connection_string: " + db + "\n"));
+  CommandResult r = RunFerry({"sync", "spec.yml", "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(SqliteCount(db, "test_some_table"), 7);
+}
+
 // A source started as `registry: local` on a unix socket: its JSON log lines
 // are folded into Ferry's log, and it is gone when the sync ends.
 TEST(GrpcPlugin, LocalSourcePluginLogsAreFoldedAndTheProcessStops) {
