@@ -24,7 +24,9 @@ extern "C" void OnSigint(int) {
 }  // namespace
 
 int ReportFatal(const std::string& what, const Status& st) {
-  std::cerr << "Error: " << Redact(what.empty() ? st.message() : what + ": " + st.message()) << "\n";
+  // Engine errors usually name their source or destination already.
+  const bool named = !what.empty() && st.message().rfind(what, 0) == 0;
+  std::cerr << "Error: " << Redact(what.empty() || named ? st.message() : what + ": " + st.message()) << "\n";
   return 2;
 }
 

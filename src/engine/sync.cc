@@ -69,6 +69,13 @@ std::string RenderGroupId(std::string tmpl, const std::string& sync_id, std::chr
   return tmpl;
 }
 
+// Context for an Init error: a plugin's own errors already start with
+// `source "name" (plugin ...)`; built-ins' do not.
+Status InitError(const Status& st, const std::string& who) {
+  if (st.ok() || st.message().rfind(who + " (plugin ", 0) == 0) return st;
+  return st.WithContext(who + ": init");
+}
+
 Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSpec& spec, const std::string& invocation_id,
                                 bool no_connection) {
   SourceSetup s;
@@ -93,8 +100,8 @@ Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSp
                                                  spec.spec_location));
   }
   s.source = s.plugin->create();
-  FERRY_RETURN_NOT_OK(s.source->Init(opts, SourceInit{spec.name, invocation_id, no_connection})
-                          .WithContext("source \"" + spec.name + "\": init"));
+  FERRY_RETURN_NOT_OK(InitError(s.source->Init(opts, SourceInit{spec.name, invocation_id, no_connection}),
+                                "source \"" + spec.name + "\""));
   FERRY_ASSIGN_OR_RETURN(s.selected, SelectTables(s.source->Tables(), spec.tables, spec.skip_tables,
                                                   spec.skip_dependent_tables, spec.name));
   return s;
@@ -155,7 +162,7 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   }
   if (!connect) return d;
   d.dest = d.plugin->create();
-  FERRY_RETURN_NOT_OK(d.dest->Init(d.options, DestinationInit{spec.name, sync_id}).WithContext(who + ": init"));
+  FERRY_RETURN_NOT_OK(InitError(d.dest->Init(d.options, DestinationInit{spec.name, sync_id}), who));
   return d;
 }
 
