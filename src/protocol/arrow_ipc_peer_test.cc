@@ -16,6 +16,7 @@
 
 #include "protocol/arrow_ipc.h"
 #include "testing/peers.h"
+#include "testing/test_servers.h"
 #include "protocol/ipc_test_util.h"
 
 namespace ferry::protocol {
@@ -28,19 +29,10 @@ const fs::path kPeers = fs::path(FERRY_SOURCE_DIR) / "tests" / "peers";
 
 #define REQUIRE_PEERS() FERRY_REQUIRE_PEERS("apache-arrow")
 
-// Runs the peer; returns its stdout, or fails the test.
+// Runs the peer; returns its stdout and stderr, and sets *rc to its exit code.
 std::string RunPeer(const std::string& args, int* rc) {
-  const std::string cmd = "node " + (kPeers / "arrow_peer.mjs").string() + " " + args + " 2>&1";
   std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *rc = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  *rc = pclose(p);
+  *rc = testing::RunShell("node " + (kPeers / "arrow_peer.mjs").string() + " " + args + " 2>&1", &out);
   return out;
 }
 

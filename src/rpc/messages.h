@@ -7,6 +7,7 @@
 
 #include "ferry/message.h"
 #include "ferry/schema.h"
+#include "ferry/state.h"
 #include "rpc/pb.h"
 
 namespace ferry::rpc {
@@ -19,6 +20,20 @@ Result<ferry::DeleteRecord> DecodeDeleteRecord(const M& m);
 // record typed like the column in `table` (which must have it).
 template <typename M>
 Status EncodeDeleteRecord(const ferry::DeleteRecord& del, const TableSchema& table, M* m);
+
+// Cursors as rows of a state table: columns found by name, `key` and
+// `value` (utf8) required, `version` (integer) optional, any other column
+// null (kInvalidArgument for a table without key and value). How cursors
+// travel between a host, a plugin and a state backend.
+Result<BatchPtr> StateBatch(const TableSchemaPtr& table, const std::vector<StateEntry>& entries);
+// The entries of a state-table record (rows with a null key skipped, a null
+// value read as ""). kInvalidArgument without key and value columns.
+Result<std::vector<StateEntry>> StateEntriesOf(const Batch& batch);
+
+// Answers a Read call with `entries` as rows of `table` (StateBatch), in
+// messages under kMaxSendBytes.
+Status SendStateRows(const TableSchemaPtr& table, const std::vector<StateEntry>& entries,
+                     grpc::ServerWriter<pb::Read::Response>* writer);
 
 // google.protobuf.Timestamp <-> microseconds since the epoch.
 int64_t TimestampMicros(const google::protobuf::Timestamp& t);

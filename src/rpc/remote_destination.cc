@@ -3,7 +3,6 @@
 #include <atomic>
 
 #include "engine/log.h"
-#include "ferry/builder.h"
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
 #include "rpc/messages.h"
@@ -112,10 +111,8 @@ Status RemoteDestination::Write(const WriteRequest& request) {
   if (request.state.empty()) return Status::OK();
   // Cursors only after the plugin acknowledged their rows.
   FERRY_RETURN_NOT_OK(Flush());
-  BatchBuilder state(request.state_table);
-  for (const auto& e : request.state)
-    FERRY_RETURN_NOT_OK(state.AppendRow({Value::String(e.key), Value::String(e.value), Value::UInt(e.version)}));
-  FERRY_ASSIGN_OR_RETURN(std::string record, protocol::EncodeRecordStream(*state.Finish()));
+  FERRY_ASSIGN_OR_RETURN(BatchPtr state, StateBatch(request.state_table, request.state));
+  FERRY_ASSIGN_OR_RETURN(std::string record, protocol::EncodeRecordStream(*state));
   msg.mutable_insert()->set_record(std::move(record));
   FERRY_RETURN_NOT_OK(Send(msg, "insert into state table " + request.state_table->name));
   return Flush();
@@ -173,31 +170,12 @@ Result<std::vector<StateEntry>> RemoteDestination::ReadState(const TableSchemaPt
       decode = batch.status().WithContext(client_->who() + ": Read " + state_table->name);
       break;
     }
-    const TableSchema& s = *(*batch)->schema();
-    int key = -1, value = -1, version = -1;
-    for (size_t i = 0; i < s.columns.size(); ++i) {
-      if (s.columns[i].name == "key") key = static_cast<int>(i);
-      if (s.columns[i].name == "value") value = static_cast<int>(i);
-      if (s.columns[i].name == "version") version = static_cast<int>(i);
-    }
-    if (key < 0 || value < 0) {
-      decode = Status::Invalid(client_->who() + ": Read " + state_table->name +
-                               " returned rows without key and value columns");
+    auto entries = StateEntriesOf(**batch);
+    if (!entries.ok()) {
+      decode = entries.status().WithContext(client_->who() + ": Read");
       break;
     }
-    for (int64_t r = 0; r < (*batch)->num_rows(); ++r) {
-      StateEntry e;
-      Value k = GetValue(*(*batch)->column(key), r), v = GetValue(*(*batch)->column(value), r);
-      if (k.is_null()) continue;
-      e.key = k.as_string();
-      e.value = v.is_null() ? "" : v.as_string();
-      if (version >= 0) {
-        Value ver = GetValue(*(*batch)->column(version), r);
-        e.version = ver.is_null() ? 0 : ver.kind() == Value::Kind::kUInt ? ver.as_uint()
-                                                                              : static_cast<uint64_t>(ver.as_int());
-      }
-      out.push_back(std::move(e));
-    }
+    for (auto& e : *entries) out.push_back(std::move(e));
   }
   if (!decode.ok()) ctx.TryCancel();
   grpc::Status gs = reader->Finish();

@@ -14,7 +14,6 @@
 #include "engine/log.h"
 #include "engine/summary.h"
 #include "engine/table_selection.h"
-#include "ferry/builder.h"
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
 #include "rpc/messages.h"
@@ -136,20 +135,12 @@ class BackendState {
         decode = batch.status().WithContext(who_ + ": Read");
         break;
       }
-      const TableSchema& s = *(*batch)->schema();
-      int key = -1, value = -1;
-      for (size_t i = 0; i < s.columns.size(); ++i) {
-        if (s.columns[i].name == "key") key = static_cast<int>(i);
-        if (s.columns[i].name == "value") value = static_cast<int>(i);
-      }
-      if (key < 0 || value < 0) {
-        decode = Status::Invalid(who_ + ": Read returned rows without key and value columns");
+      auto entries = StateEntriesOf(**batch);
+      if (!entries.ok()) {
+        decode = entries.status().WithContext(who_ + ": Read");
         break;
       }
-      for (int64_t r = 0; r < (*batch)->num_rows(); ++r) {
-        Value k = GetValue(*(*batch)->column(key), r), v = GetValue(*(*batch)->column(value), r);
-        if (k.kind() == Value::Kind::kString) out[k.as_string()] = v.kind() == Value::Kind::kString ? v.as_string() : "";
-      }
+      for (auto& e : *entries) out[e.key] = e.value;
     }
     if (!decode.ok()) ctx.TryCancel();
     grpc::Status gs = reader->Finish();
@@ -160,11 +151,11 @@ class BackendState {
 
   Status Save(const std::map<std::string, std::string>& cursors) {
     if (cursors.empty()) return Status::OK();
-    BatchBuilder b(table_);
-    for (const auto& [k, v] : cursors)
-      FERRY_RETURN_NOT_OK(b.AppendRow({Value::String(k), Value::String(v), Value::UInt(1)}));
+    std::vector<StateEntry> entries;
+    for (const auto& [k, v] : cursors) entries.push_back(StateEntry{k, v, 1});
+    FERRY_ASSIGN_OR_RETURN(BatchPtr rows, StateBatch(table_, entries));
     std::vector<pb::Write::Request> msgs;
-    FERRY_RETURN_NOT_OK(EncodeRecords(*b.Finish(), kMaxSendBytes, [&](std::string record) {
+    FERRY_RETURN_NOT_OK(EncodeRecords(*rows, kMaxSendBytes, [&](std::string record) {
       msgs.emplace_back();
       msgs.back().mutable_insert()->set_record(std::move(record));
       return Status::OK();
@@ -320,20 +311,9 @@ class PluginService final : public pb::Plugin::Service {
       return Error(grpc::StatusCode::UNIMPLEMENTED,
                    "ferry's " + opts_.name + " destination reads back only state tables (key, value, version)" +
                        (dest_plugin_->capabilities.state_backend ? "" : ", and it cannot be a state backend"));
-    TableSchemaPtr state = StateTableSchema((*schema)->name);
-    auto entries = dest_->ReadState(state);
+    auto entries = dest_->ReadState(StateTableSchema((*schema)->name));
     if (!entries.ok()) return ToGrpc(entries.status());
-    BatchBuilder b(state);
-    for (const auto& e : *entries) {
-      Status st = b.AppendRow({Value::String(e.key), Value::String(e.value), Value::UInt(e.version)});
-      if (!st.ok()) return ToGrpc(st);
-    }
-    Status st = EncodeRecords(*b.Finish(), kMaxSendBytes, [&](std::string record) {
-      pb::Read::Response resp;
-      resp.set_record(std::move(record));
-      return writer->Write(resp) ? Status::OK() : Status::Cancelled("the client closed the Read stream");
-    });
-    return ToGrpc(st);
+    return ToGrpc(SendStateRows(*schema, *entries, writer));
   }
 
   grpc::Status Close(grpc::ServerContext*, const pb::Close::Request*, pb::Close::Response*) override {

@@ -1,22 +1,14 @@
 #include "rpc/state_proxy.h"
 
 #include "engine/summary.h"
-#include "ferry/builder.h"
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
 #include "rpc/pb.h"
-#include "rpc/record_split.h"
+#include "rpc/messages.h"
 
 namespace ferry::rpc {
 
 namespace {
-
-// Column `name` of a decoded batch, or -1.
-int ColumnIndex(const TableSchema& s, const std::string& name) {
-  for (size_t i = 0; i < s.columns.size(); ++i)
-    if (s.columns[i].name == name) return static_cast<int>(i);
-  return -1;
-}
 
 class StateService final : public pb::Plugin::Service {
  public:
@@ -43,29 +35,9 @@ class StateService final : public pb::Plugin::Service {
                     grpc::ServerWriter<pb::Read::Response>* writer) override {
     auto schema = protocol::DecodeSchemaStream(req->table());
     if (!schema.ok()) return ToGrpc(schema.status());
-    const TableSchema& s = **schema;
-    const int key = ColumnIndex(s, "key"), value = ColumnIndex(s, "value");
-    if (key < 0 || value < 0)
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "Ferry's state backend holds only state tables (key, value): not " + s.name);
-    if (initial_.empty()) return grpc::Status::OK;
-    BatchBuilder b(*schema);
-    for (const auto& [k, v] : initial_) {
-      Row row(s.columns.size());
-      for (size_t i = 0; i < s.columns.size(); ++i) {
-        if (static_cast<int>(i) == key) row[i] = Value::String(k);
-        else if (static_cast<int>(i) == value) row[i] = Value::String(v);
-        else if (s.columns[i].name == "version") row[i] = Value::UInt(1);
-      }
-      Status st = b.AppendRow(row);
-      if (!st.ok()) return ToGrpc(st.WithContext("state table " + s.name));
-    }
-    Status st = EncodeRecords(*b.Finish(), kMaxSendBytes, [&](std::string record) {
-      pb::Read::Response resp;
-      resp.set_record(std::move(record));
-      return writer->Write(resp) ? Status::OK() : Status::Cancelled("the plugin closed the Read stream");
-    });
-    return ToGrpc(st);
+    std::vector<StateEntry> entries;
+    for (const auto& [k, v] : initial_) entries.push_back(StateEntry{k, v, 1});
+    return ToGrpc(SendStateRows(*schema, entries, writer));
   }
 
   grpc::Status Write(grpc::ServerContext*, grpc::ServerReader<pb::Write::Request>* reader,
@@ -79,17 +51,12 @@ class StateService final : public pb::Plugin::Service {
         errors_.push_back("cursor write: " + batch.status().message());
         continue;
       }
-      const TableSchema& s = *(*batch)->schema();
-      const int key = ColumnIndex(s, "key"), value = ColumnIndex(s, "value");
-      if (key < 0 || value < 0) {
-        errors_.push_back("cursor write into " + s.name + " without key and value columns");
+      auto entries = StateEntriesOf(**batch);
+      if (!entries.ok()) {
+        errors_.push_back("cursor write: " + entries.status().message());
         continue;
       }
-      for (int64_t r = 0; r < (*batch)->num_rows(); ++r) {
-        Value k = GetValue(*(*batch)->column(key), r), v = GetValue(*(*batch)->column(value), r);
-        if (k.kind() != Value::Kind::kString) continue;
-        written_[k.as_string()] = v.kind() == Value::Kind::kString ? v.as_string() : "";
-      }
+      for (const auto& e : *entries) written_[e.key] = e.value;
     }
     return grpc::Status::OK;
   }

@@ -35,6 +35,7 @@
 #include "testing/cli_runner.h"
 #include "testing/peers.h"
 #include "testing/plugin_util.h"
+#include "testing/test_servers.h"
 
 namespace ferry::testing {
 namespace {
@@ -57,26 +58,11 @@ std::string Quote(const std::string& s) {
   return out + "'";
 }
 
-// Runs a shell command; returns its stdout and sets *rc to its exit status.
-std::string RunShell(const std::string& cmd, int* rc) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    *rc = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-  return out;
-}
-
 // Runs tests/peers/cq-plugins/cq-client.mjs; its stdout is one JSON line.
 json RunClient(const std::string& args, int* rc, std::string* raw) {
   const std::string cmd = "node " + Quote((kCq / "cq-client.mjs").string()) + " " + args + " 2>/dev/null";
-  *raw = RunShell(cmd, rc);
+  raw->clear();
+  *rc = RunShell(cmd, raw);
   try {
     return json::parse(*raw);
   } catch (...) {
@@ -273,7 +259,8 @@ void ExpectAllTypes(const std::string& db) {
 TEST(CqJsInterop, PluginsWorkWithoutFerry) {
   REQUIRE_PEERS();
   int rc = 0;
-  const std::string out = RunShell("node " + Quote((kCq / "selftest.mjs").string()) + " 2>&1", &rc);
+  std::string out;
+  rc = RunShell("node " + Quote((kCq / "selftest.mjs").string()) + " 2>&1", &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
 }

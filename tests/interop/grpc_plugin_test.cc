@@ -59,6 +59,17 @@ std::vector<std::string> Dump(const std::string& db) {
   return out;
 }
 
+// Syncs `plugin_yml` (through a plugin) then `ref_yml` (the same in-process),
+// each expected to exit 0.
+std::pair<CommandResult, CommandResult> SyncBoth(const TempDir& dir, const std::string& plugin_yml,
+                                                 const std::string& ref_yml) {
+  CommandResult r = RunFerry({"sync", plugin_yml, "--no-progress"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  CommandResult l = RunFerry({"sync", ref_yml, "--no-progress"}, dir.path());
+  EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
+  return {r, l};
+}
+
 int64_t LinkedChildren(const std::string& db) {
   auto v = SqliteQuery(db, "SELECT count(*) FROM test_sub_table c JOIN test_some_table p ON c._cq_parent_id = p._cq_id");
   return v.size() == 1 ? std::stoll(v[0]) : -1;
@@ -112,11 +123,7 @@ TEST(GrpcPlugin, ServedSqliteDestinationAsLocalPlugin) {
                              std::to_string(incremental) + "\n";
     dir.Write("served.yml", SourceSpec(InProcess(), spec, dest(db), state));
     dir.Write("ref.yml", SourceSpec(InProcess(), spec, SqliteDest(ref), state));
-    CommandResult r = RunFerry({"sync", "served.yml", "--no-progress"}, dir.path());
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    CommandResult l = RunFerry({"sync", "ref.yml", "--no-progress"}, dir.path());
-    EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
-    return r;
+    return SyncBoth(dir, "served.yml", "ref.yml").first;
   };
   run(30, 100);
   EXPECT_EQ(SqliteCount(db, "test_some_table"), 30);
@@ -151,10 +158,7 @@ TEST(GrpcPlugin, PluginSourceCursorsGoThroughFerrysStateBackend) {
                              "\n    checkpoint_every: 7\n";
     dir.Write("remote.yml", SourceSpec(Grpc(served.address()), spec, SqliteDest(remote), state));
     dir.Write("local.yml", SourceSpec(InProcess(), spec, SqliteDest(local), state));
-    CommandResult r = RunFerry({"sync", "remote.yml", "--no-progress"}, dir.path());
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    CommandResult l = RunFerry({"sync", "local.yml", "--no-progress"}, dir.path());
-    EXPECT_EQ(l.exit_code, 0) << l.out << l.err;
+    auto [r, l] = SyncBoth(dir, "remote.yml", "local.yml");
     EXPECT_EQ(SummaryRows(r.out, "test_incremental_table"), SummaryRows(l.out, "test_incremental_table"));
     return SummaryRows(r.out, "test_incremental_table");
   };
