@@ -56,6 +56,11 @@ struct WriteRequest {
   std::vector<BatchPtr> batches;
   TableSchemaPtr state_table;
   std::vector<StateEntry> state;
+  // Set by the engine: the same id on every attempt of one request, and the
+  // attempt number (0 first). A destination that left an attempt's outcome
+  // unknown resolves it when it sees the same id again.
+  uint64_t request_id = 0;
+  int attempt = 0;
 };
 
 struct DeleteStaleRequest {
@@ -64,6 +69,18 @@ struct DeleteStaleRequest {
   int64_t sync_time_us;   // rows of this source with an older _cq_sync_time go
 };
 
+// Errors and retries. The engine owns every retry (include/ferry/retry.h):
+// a destination makes one attempt per call and classifies its failure.
+//   - Status::Transient: nothing was applied, or a retry of the same call is
+//     known to be safe (a lost connection, a busy or restarting server, a
+//     deadlock). The engine calls again with backoff until the destination's
+//     retry_timeout; a destination unreachable that long fails once.
+//   - An attempt whose outcome is unknown (the connection broke after COMMIT
+//     was sent): return Transient only if the next attempt of the same
+//     request (WriteRequest::request_id) will find out what happened before
+//     it writes anything; otherwise a permanent error that says the rows may
+//     or may not be there. Never a silent duplicate.
+//   - Anything else is permanent: that table fails for this destination.
 class Destination {
  public:
   virtual ~Destination() = default;

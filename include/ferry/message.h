@@ -1,6 +1,6 @@
 // Messages a source emits, mirroring CloudQuery protocol v3's Sync.Response,
 // plus the in-band control messages that make Ferry's guarantees possible
-// (design-notes section 1): TableDone after the last row of a (table, client).
+// (docs/architecture.md, "Cursors"): TableDone after the last row of a (table, client).
 #pragma once
 
 #include <chrono>
@@ -42,12 +42,18 @@ class SyncSink {
   // uses the client to match rows with that client's cursors.
   virtual Status InsertFor(const std::string& client_id, BatchPtr batch) { return Insert(std::move(batch)); }
   virtual Status DeleteRecord(ferry::DeleteRecord msg) = 0;
+  // Declares, before its first TableDone, every client the source will report
+  // for `table` (clients may be empty: the table has nothing to sync). A pair
+  // that was planned and never reported keeps the table's stale rows. Sources
+  // that cannot tell in advance do not call it; their tables then need at
+  // least one TableDone to count as complete.
+  virtual void TablePlanned(const std::string& table, const std::vector<std::string>& clients) {}
   // The last rows of (table, client) have been inserted; `status` says
   // whether the table resolved completely for that client.
   virtual void TableDone(const std::string& table, const std::string& client_id,
                          const Status& status, int64_t rows) = 0;
   // The rows of (table, client) inserted before this call are covered by the
-  // cursor `entry` (design-notes section 1): the engine commits it to the
+  // cursor `entry` (docs/architecture.md, "Cursors"): the engine commits it to the
   // state backend only once those rows are durably written.
   virtual Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) {
     return Status::Unsupported("this sink does not take checkpoints");

@@ -15,7 +15,10 @@ namespace ferry::cli {
 
 namespace {
 std::atomic<bool> g_cancel{false};
-extern "C" void OnSigint(int) {
+std::atomic<int> g_cancel_signal{0};
+extern "C" void OnSigint(int sig) {
+  int none = 0;
+  g_cancel_signal.compare_exchange_strong(none, sig);
   if (g_cancel.exchange(true)) {  // second Ctrl-C: stop now, plugin processes included
     rpc::KillAllPluginProcesses();
     std::_Exit(130);
@@ -62,6 +65,7 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
     opts.invocation_id = flags.invocation_id;
     opts.memory_budget_bytes = *budget;
     opts.cancel = &g_cancel;
+    opts.cancel_signal = &g_cancel_signal;
     opts.progress = &progress;
     ProgressLine line(progress, !flags.no_progress && StderrIsTerminal());
     auto summary = engine::SyncSource(registry, *cfg, source, opts);

@@ -1,5 +1,7 @@
 #include "ferry/registry.h"
 
+#include "ferry/retry.h"
+
 namespace ferry {
 
 void Registry::AddSource(SourcePlugin plugin) {
@@ -8,6 +10,9 @@ void Registry::AddSource(SourcePlugin plugin) {
 }
 void Registry::AddDestination(DestinationPlugin plugin) {
   std::string name = plugin.name;
+  // The engine owns retries of every destination call: its options are
+  // declared here once, for every built-in destination.
+  AddRetryOptions(&plugin.options);
   destinations_[name] = std::move(plugin);
 }
 const SourcePlugin* Registry::FindSource(const std::string& name) const {

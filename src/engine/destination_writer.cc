@@ -17,6 +17,14 @@ DestinationWriter::~DestinationWriter() {
   if (thread_.joinable()) Finish();
 }
 
+namespace {
+int64_t RowsOf(const std::vector<BatchPtr>& batches) {
+  int64_t n = 0;
+  for (const auto& b : batches) n += b->num_rows();
+  return n;
+}
+}  // namespace
+
 void DestinationWriter::Start() { thread_ = std::thread([this] { Loop(); }); }
 
 void DestinationWriter::Push(WriterMessage msg) {
@@ -27,9 +35,10 @@ void DestinationWriter::Push(WriterMessage msg) {
   cv_.notify_one();
 }
 
-void DestinationWriter::Finish() {
+void DestinationWriter::Finish(std::shared_ptr<const SourceOutcome> outcome) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    outcome_ = std::move(outcome);
     done_ = true;
   }
   cv_.notify_one();
@@ -68,11 +77,26 @@ void DestinationWriter::Loop() {
     FlushAll(true);
   }
   if (opts_.settings.write_mode == WriteMode::kOverwriteDeleteStale) DeleteStale();
+  if (down_) {
+    if (rows_dropped_ > 0)
+      warnings_.push_back("destination \"" + opts_.name + "\": " + std::to_string(rows_dropped_) +
+                          " rows were not written because the destination was down");
+  } else if (retries_ > 0) {
+    warnings_.push_back("destination \"" + opts_.name + "\" was unavailable or busy for " +
+                        FormatDuration(unavailable_) + " in total (" + std::to_string(retries_) +
+                        " retries); every retried call then succeeded");
+  }
 }
 
 void DestinationWriter::Handle(WriterMessage& m) {
   switch (m.kind) {
     case WriterMessage::Kind::kInsert: {
+      if (down_) {   // dropped: the lease returns to the budget with the batch
+        rows_dropped_ += m.batch->num_rows();
+        stats_[m.table].rows_failed += m.batch->num_rows();
+        write_failed_.insert(m.table);
+        break;
+      }
       const StreamKey key{m.table, m.client};
       Pending& p = pending_[key];
       if (p.batches.empty()) p.first = Clock::now();
@@ -80,12 +104,6 @@ void DestinationWriter::Handle(WriterMessage& m) {
       p.bytes += m.batch->ByteSize();
       p.batches.push_back(std::move(m.batch));
       if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushStream(key, false);
-      break;
-    }
-    case WriterMessage::Kind::kTableDone: {
-      TableState& ts = table_state_[m.table];
-      ++ts.clients_done;
-      if (!m.status.ok()) ts.source_failed = true;
       break;
     }
     case WriterMessage::Kind::kCheckpoint:
@@ -96,8 +114,15 @@ void DestinationWriter::Handle(WriterMessage& m) {
       break;
     case WriterMessage::Kind::kDeleteRecord: {
       FlushTable(m.del.table_name);
-      Status st = dest_->DeleteRecord(m.del);
-      if (!st.ok()) RecordError(m.del.table_name, "delete record: " + st.message());
+      if (down_) {
+        write_failed_.insert(m.del.table_name);
+        break;
+      }
+      Status st = Call([&](int) { return dest_->DeleteRecord(m.del); });
+      if (!st.ok()) {
+        write_failed_.insert(m.del.table_name);
+        if (!down_) RecordError(m.del.table_name, "delete record: " + st.message());
+      }
       break;
     }
   }
@@ -183,7 +208,8 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
       s.rows_failed += rows;
       all_ok = false;
       write_failed_.insert(table);
-      RecordError(table, "writing " + std::to_string(rows) + " rows failed: " + st.message());
+      if (down_) rows_dropped_ += rows;   // the one error is GoDown's
+      else RecordError(table, "writing " + std::to_string(rows) + " rows failed: " + st.message());
     }
     req.batches.clear();
     req.state.clear();
@@ -219,6 +245,11 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
 
 void DestinationWriter::HandleCheckpoint(WriterMessage& m) {
   if (opts_.state_mode == WriterOptions::StateMode::kNone) return;
+  if (down_) {   // its rows may have been dropped: the cursor stays where it was
+    std::vector<Checkpoint> cps{Checkpoint{m.seq, std::move(m.entry), 0}};
+    SettleCheckpoints(m.table, cps, false);
+    return;
+  }
   const StreamKey key{m.table, m.client};
   Pending& p = pending_[key];
   p.checkpoints.push_back(Checkpoint{m.seq, std::move(m.entry), p.batches.size()});
@@ -238,6 +269,8 @@ void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<
       ok = false;
       write_failed_.insert(table);
       RecordError(table, "making rows durable before their cursor: " + st.message());
+      stats_[table].notes.push_back("destination \"" + opts_.name + "\", table " + table +
+                                    ": cursor not advanced because rows it covers were not written");
     }
   }
   for (const auto& c : cps) {
@@ -248,11 +281,11 @@ void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<
 
 void DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::string& what) {
   WriteRequest req{opts_.state_table, {}, opts_.state_table, std::move(entries)};
-  Status st = WriteWithRetry(req);
+  Status st = WriteWithRetry(std::move(req));
   if (!st.ok()) {
     std::string table = opts_.state_table ? opts_.state_table->name : "(state)";
     write_failed_.insert(table);
-    RecordError(table, what + ": " + st.message());
+    if (!down_) RecordError(table, what + ": " + st.message());
   }
 }
 
@@ -271,13 +304,42 @@ std::vector<std::string> DestinationWriter::Descendants(const std::string& table
   return out;
 }
 
-Status DestinationWriter::WriteWithRetry(const WriteRequest& req) {
-  Status st;
-  for (int attempt = 0;; ++attempt) {
-    st = dest_->Write(req);
-    if (st.ok() || !st.IsRetryable() || attempt >= opts_.max_retries) return st;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+Status DestinationWriter::Call(const std::function<Status(int attempt)>& op) {
+  if (down_) return Status::IOError("destination \"" + opts_.name + "\" is down: " + down_reason_);
+  RetryReport report;
+  Status st = CallWithRetry(opts_.retry, opts_.cancel, op, &report);
+  retries_ += report.retries;
+  if (report.retries > 0) unavailable_ += report.unavailable;
+  if (!st.ok() && report.gave_up_transient) GoDown(st);
+  return st;
+}
+
+Status DestinationWriter::WriteWithRetry(WriteRequest req) {
+  req.request_id = next_request_id_++;
+  return Call([&](int attempt) {
+    req.attempt = attempt;
+    return dest_->Write(req);
+  });
+}
+
+void DestinationWriter::GoDown(const Status& cause) {
+  down_reason_ = cause.message();
+  down_ = true;
+  errors_.push_back("destination \"" + opts_.name + "\" failed: unavailable for longer than its retry_timeout: " +
+                    cause.message() + ". It took no more writes in this sync; its cursors were not advanced and "
+                    "its stale rows were kept, so the next sync completes the data.");
+  DropPending();
+}
+
+void DestinationWriter::DropPending() {
+  for (auto& [key, p] : pending_) {
+    const int64_t rows = RowsOf(p.batches);
+    rows_dropped_ += rows;
+    stats_[key.first].rows_failed += rows;
+    write_failed_.insert(key.first);
+    if (!p.checkpoints.empty()) SettleCheckpoints(key.first, p.checkpoints, false);
   }
+  pending_.clear();
 }
 
 void DestinationWriter::RecordError(const std::string& table, const std::string& msg) {
@@ -287,21 +349,32 @@ void DestinationWriter::RecordError(const std::string& table, const std::string&
 }
 
 void DestinationWriter::DeleteStale() {
+  std::shared_ptr<const SourceOutcome> outcome;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    outcome = outcome_;
+  }
+  static const SourceOutcome kUnknown{Status::Internal("the engine passed no source outcome"), "", {}, {}};
   for (const auto& [table, schema] : tables_) {
-    const TableState& ts = table_state_[table];
     TableWriteStats& s = stats_[table];
-    // With a state backend an incremental table re-syncs only what changed,
-    // so its older rows are not stale.
-    if (schema->is_incremental && opts_.has_state_backend) continue;
-    if (ts.source_failed) {
-      s.notes.push_back("destination \"" + opts_.name + "\", table " + table +
-                         ": stale rows kept because the table did not sync completely");
+    DestinationTableResult mine;
+    mine.write_failed = write_failed_.count(table) || !s.errors.empty() || s.rows_failed > 0;
+    if (down_) mine.destination_down = down_reason_;
+    mine.incremental_with_backend = schema->is_incremental && opts_.has_state_backend;
+    if (opts_.cancelled_by) mine.cancelled_by = opts_.cancelled_by();
+    const StaleVerdict v = DecideDeleteStale(table, outcome ? *outcome : kUnknown, mine);
+    if (v.kind == StaleVerdict::Kind::kKeepIncremental) continue;
+    if (v.kind == StaleVerdict::Kind::kKeep) {
+      s.stale_kept = v.reason;
+      s.notes.push_back("destination \"" + opts_.name + "\", table " + table + ": stale rows kept: " + v.reason);
       continue;
     }
-    if (!s.errors.empty() || s.rows_failed > 0) continue;
-    Status st = dest_->DeleteStale(DeleteStaleRequest{schema, opts_.source_name, opts_.sync_time_us});
+    Status st = Call([&](int) { return dest_->DeleteStale(DeleteStaleRequest{schema, opts_.source_name, opts_.sync_time_us}); });
     if (st.ok()) s.deleted_stale = true;
-    else RecordError(table, "delete stale: " + st.message());
+    else {
+      s.stale_kept = "deleting them failed";
+      if (!down_) RecordError(table, "delete stale: " + st.message());
+    }
   }
 }
 

@@ -4,17 +4,28 @@
 // Inserts are buffered per table and flushed as one Write (one transaction)
 // when `batch_size` rows or `batch_size_bytes` are reached, when the oldest
 // buffered batch is `batch_timeout` old, when the memory budget is under
-// pressure, before a delete-record of the table, and at the end. Retryable
-// write errors are retried with backoff (a Write is atomic, so a retry cannot
-// duplicate rows); other errors fail the table for this destination and are
-// recorded. At the end, in overwrite-delete-stale mode, stale rows are deleted
-// only for tables whose every client finished without error and whose writes
-// all succeeded. Push() is thread-safe; everything else runs on the writer thread.
+// pressure, before a delete-record of the table, and at the end.
+//
+// Every destination call runs under the sync's retry policy (CallWithRetry):
+// transient failures are retried with backoff (a Write is atomic, and the
+// destination resolves unknown outcomes, so a retry cannot duplicate rows);
+// other errors fail the table for this destination and are recorded. When a
+// call is still failing transiently after retry_timeout, the destination is
+// down: one error says so, later rows for it are dropped (counted as not
+// written), its cursors stay where they were and it deletes nothing stale.
+// The FanoutSink stops sending to a writer that is down().
+//
+// At the end, in overwrite-delete-stale mode, each table's stale rows are
+// deleted or kept as DecideDeleteStale (stale_decision.h) rules, from the
+// SourceOutcome passed to Finish and this writer's own results.
+// Push() and down() are thread-safe; everything else runs on the writer thread.
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,8 +36,11 @@
 
 #include "engine/destination_schema.h"
 #include "engine/memory_budget.h"
+#include "engine/retrying.h"
+#include "engine/stale_decision.h"
 #include "engine/state_coordinator.h"
 #include "ferry/destination.h"
+#include "ferry/retry.h"
 
 namespace ferry::engine {
 
@@ -38,7 +52,9 @@ struct WriterOptions {
   DestinationSettings settings;
   std::string source_name;
   int64_t sync_time_us = 0;
-  int max_retries = 3;
+  RetryPolicy retry;
+  const std::atomic<bool>* cancel = nullptr;           // the sync's cancel flag (ends retry waits)
+  std::function<std::string()> cancelled_by;          // "" or the signal that cancelled the sync
   bool has_state_backend = false;   // incremental tables are then never delete-staled
   // Cursor handling (see state_coordinator.h): kInTransaction writes cursors
   // with the rows they cover; kCoordinated reports coverage to `coordinator`.
@@ -52,6 +68,7 @@ struct TableWriteStats {
   int64_t rows_written = 0;
   int64_t rows_failed = 0;
   bool deleted_stale = false;
+  std::string stale_kept;           // why stale rows were kept ("" when deleted or not applicable)
   std::vector<std::string> errors;
   std::vector<std::string> notes;   // not errors: e.g. why stale rows were kept
 };
@@ -59,11 +76,10 @@ struct TableWriteStats {
 struct WriterMessage {
   // kCheckpoint: a cursor covering the table's rows before it.
   // kCommitState: write `entry` to the state table (backend writer only).
-  enum class Kind { kInsert, kTableDone, kDeleteRecord, kCheckpoint, kCommitState } kind;
+  enum class Kind { kInsert, kDeleteRecord, kCheckpoint, kCommitState } kind;
   BatchPtr batch;                 // kInsert (already in destination schema)
   std::string table;
   std::string client;             // kInsert, kCheckpoint: the client whose rows these are
-  Status status;                  // kTableDone
   ferry::DeleteRecord del;        // kDeleteRecord
   StateEntry entry;               // kCheckpoint, kCommitState
   uint64_t seq = 0;               // kCheckpoint
@@ -78,11 +94,17 @@ class DestinationWriter {
 
   void Start();
   void Push(WriterMessage msg);
-  // Ends the stream: flushes, runs delete-stale, and joins the thread.
-  void Finish();
+  // Ends the stream: flushes, decides delete-stale from `outcome` (what the
+  // source did; required in overwrite-delete-stale mode), and joins.
+  void Finish(std::shared_ptr<const SourceOutcome> outcome = nullptr);
 
+  // The destination stopped taking writes (an outage past retry_timeout).
+  bool down() const { return down_.load(); }
+
+  // After Finish:
   const std::map<std::string, TableWriteStats>& stats() const { return stats_; }
   const std::vector<std::string>& errors() const { return errors_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
   const std::string& name() const { return opts_.name; }
 
  private:
@@ -98,11 +120,6 @@ class DestinationWriter {
     int64_t bytes = 0;
     std::chrono::steady_clock::time_point first;
   };
-  struct TableState {
-    int clients_done = 0;
-    bool source_failed = false;
-  };
-
   void Loop();
   void Handle(WriterMessage& msg);
   // Rows are buffered per (table, client) stream, so that a client's cursor
@@ -113,7 +130,12 @@ class DestinationWriter {
   void FlushTable(const std::string& table);   // every stream of the table, forced
   void FlushAll(bool force);
   void FlushDue();
-  Status WriteWithRetry(const WriteRequest& req);
+  // Runs one destination call under the retry policy; takes the
+  // destination down when it gave up on a transient failure.
+  Status Call(const std::function<Status(int attempt)>& op);
+  Status WriteWithRetry(WriteRequest req);
+  void GoDown(const Status& cause);
+  void DropPending();
   void RecordError(const std::string& table, const std::string& msg);
   void DeleteStale();
   void HandleCheckpoint(WriterMessage& m);
@@ -131,13 +153,20 @@ class DestinationWriter {
   std::condition_variable cv_;
   std::deque<WriterMessage> queue_;   // guarded by mu_
   bool done_ = false;                 // guarded by mu_
+  std::shared_ptr<const SourceOutcome> outcome_;   // guarded by mu_ until done_
   std::thread thread_;
+  std::atomic<bool> down_{false};
 
   // Writer-thread state.
   std::map<StreamKey, Pending> pending_;
-  std::map<std::string, TableState> table_state_;
   std::map<std::string, TableWriteStats> stats_;
   std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
+  std::string down_reason_;
+  uint64_t next_request_id_ = 1;
+  int retries_ = 0;                               // retries of calls that then succeeded or failed
+  std::chrono::milliseconds unavailable_{0};      // time spent waiting on transient failures
+  int64_t rows_dropped_ = 0;                      // rows not written because the destination was down
   std::set<std::string> write_failed_;   // tables with a failed write: cursors frozen
 };
 

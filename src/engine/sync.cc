@@ -11,10 +11,15 @@
 #include "engine/log.h"
 #include "engine/memory_budget.h"
 #include "engine/plugin_ref.h"
+#include "engine/retrying.h"
+#include "engine/stale_decision.h"
 #include "engine/state_coordinator.h"
 #include "engine/sync_summary_table.h"
 #include "engine/table_selection.h"
+#include "ferry/retry.h"
 #include "ferry/uuid.h"
+
+#include <csignal>
 
 namespace ferry::engine {
 
@@ -39,6 +44,12 @@ struct DestinationSetup {
   std::map<std::string, TableSchemaPtr> schemas;   // table name -> destination schema
   std::vector<TableSchemaPtr> schema_list;         // same, in selection order
 };
+
+// The retry policy of a destination: its validated options for built-ins; a
+// plugin's spec is the plugin's own, so plugins get the defaults.
+RetryPolicy RetryPolicyOf(const DestinationSetup& d) {
+  return d.remote ? RetryPolicy{} : RetryPolicyFromOptions(d.options);
+}
 
 Result<WriteMode> ParseWriteMode(const std::string& s) {
   if (s == "append") return WriteMode::kAppend;
@@ -162,7 +173,10 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   }
   if (!connect) return d;
   d.dest = d.plugin->create();
-  FERRY_RETURN_NOT_OK(InitError(d.dest->Init(d.options, DestinationInit{spec.name, sync_id}), who));
+  // A server that is restarting gets retry_timeout to come back.
+  FERRY_RETURN_NOT_OK(InitError(CallWithRetry(RetryPolicyOf(d), nullptr,
+                                              [&](int) { return d.dest->Init(d.options, DestinationInit{spec.name, sync_id}); }),
+                                who));
   return d;
 }
 
@@ -174,21 +188,29 @@ void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
   }
 }
 
+std::string CancelReason(const SyncOptions& opts) {
+  if (!opts.cancel || !opts.cancel->load()) return "";
+  const int sig = opts.cancel_signal ? opts.cancel_signal->load() : 0;
+  if (sig == SIGINT) return "SIGINT";
+  if (sig == SIGTERM) return "SIGTERM";
+  return sig ? "signal " + std::to_string(sig) : "cancelled";
+}
+
 // The SyncSink the source writes into: budget, meta columns, fan-out.
 class FanoutSink : public SyncSink {
  public:
   FanoutSink(std::vector<DestinationSetup>& dests, std::vector<std::unique_ptr<DestinationWriter>>& writers,
              MemoryBudget& budget, MetaColumns& meta, SyncSummary& summary, const SyncOptions& opts,
-             Clock::time_point start, StateCoordinator* coordinator)
+             Clock::time_point start, StateCoordinator* coordinator, SyncProgressTracker& progress)
       : dests_(dests), writers_(writers), budget_(budget), meta_(meta), summary_(summary), opts_(opts), start_(start),
-        coordinator_(coordinator) {}
+        coordinator_(coordinator), progress_(progress) {}
 
   Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) override {
     if (!coordinator_) return Status::OK();  // no state backend: every sync is a full one
     uint64_t seq = coordinator_->Register(entry);
     for (size_t i = 0; i < dests_.size(); ++i) {
-      if (!dests_[i].schemas.count(table)) continue;
-      WriterMessage m{WriterMessage::Kind::kCheckpoint, nullptr, table, client_id, Status::OK(), {}};
+      if (!dests_[i].schemas.count(table)) continue;   // (a writer that is down abandons it)
+      WriterMessage m{WriterMessage::Kind::kCheckpoint, nullptr, table, client_id, {}};
       m.entry = entry;
       m.seq = seq;
       writers_[i]->Push(std::move(m));
@@ -199,33 +221,44 @@ class FanoutSink : public SyncSink {
   Status Insert(BatchPtr batch) override { return InsertFor("", std::move(batch)); }
 
   Status InsertFor(const std::string& client_id, BatchPtr batch) override {
-    if (Cancelled()) return Status::Cancelled("sync cancelled");
+    if (opts_.cancel && opts_.cancel->load()) return Status::Cancelled("sync cancelled");
+    if (AllDestinationsDown()) return Status::Cancelled("every destination of the source failed");
     const std::string& table = batch->schema()->name;
     FERRY_ASSIGN_OR_RETURN(int64_t held, budget_.Acquire(batch->ByteSize()));
     auto lease = MakeLease(&budget_, held);
     for (size_t i = 0; i < writers_.size(); ++i) {
+      if (writers_[i]->down()) continue;   // its rows are counted as not written by the writer
       auto it = dests_[i].schemas.find(table);
       if (it == dests_[i].schemas.end()) continue;
       BatchPtr out = Attach(meta_.Apply(batch, it->second), lease);
-      writers_[i]->Push(WriterMessage{WriterMessage::Kind::kInsert, std::move(out), table, client_id, Status::OK(), {}});
+      writers_[i]->Push(WriterMessage{WriterMessage::Kind::kInsert, std::move(out), table, client_id, {}});
     }
     if (opts_.progress) opts_.progress->rows += batch->num_rows();
     return Status::OK();
   }
 
   Status DeleteRecord(ferry::DeleteRecord msg) override {
-    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kDeleteRecord, nullptr, msg.table_name, "", Status::OK(), msg});
+    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kDeleteRecord, nullptr, msg.table_name, "", msg});
     return Status::OK();
   }
 
+  void TablePlanned(const std::string& table, const std::vector<std::string>& clients) override {
+    progress_.Planned(table, clients);
+  }
+
   void TableDone(const std::string& table, const std::string& client_id, const Status& status, int64_t rows) override {
+    progress_.Done(table, client_id, status);
     {
       std::lock_guard<std::mutex> lock(mu_);
       TableSummary& t = summary_.tables[table];
       t.rows += rows;
       ++t.clients_done;
       t.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
-      if (!status.ok()) {
+      // A table stopped by a cancel or by its destinations failing is not an
+      // error of its own: the sync's one error says why (and it is incomplete).
+      if (status.code() == StatusCode::kCancelled && Cancelled()) {
+        ++t.clients_failed;
+      } else if (!status.ok()) {
         ++t.clients_failed;
         ++t.errors;
         std::string msg = "table " + table + (client_id.empty() ? "" : " (client " + client_id + ")") + ": " +
@@ -236,7 +269,6 @@ class FanoutSink : public SyncSink {
       }
     }
     if (opts_.progress) ++opts_.progress->table_clients_done;
-    for (auto& w : writers_) w->Push(WriterMessage{WriterMessage::Kind::kTableDone, nullptr, table, client_id, status, {}});
   }
 
   void Warning(const std::string& table, const std::string& message) override {
@@ -246,7 +278,7 @@ class FanoutSink : public SyncSink {
     log::Warn("source \"" + summary_.source_name + "\", table " + table + ": " + message);
   }
 
-  bool Cancelled() const override { return opts_.cancel && opts_.cancel->load(); }
+  bool Cancelled() const override { return (opts_.cancel && opts_.cancel->load()) || AllDestinationsDown(); }
 
  private:
   std::vector<DestinationSetup>& dests_;
@@ -257,7 +289,15 @@ class FanoutSink : public SyncSink {
   const SyncOptions& opts_;
   Clock::time_point start_;
   StateCoordinator* coordinator_;
+  SyncProgressTracker& progress_;
   std::mutex mu_;   // guards summary_ while the source runs
+
+  bool AllDestinationsDown() const {
+    if (writers_.empty()) return false;
+    for (const auto& w : writers_)
+      if (!w->down()) return false;
+    return true;
+  }
 };
 
 // The destination named by backend_options.connection: "<name>" or
@@ -491,7 +531,9 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
 
   if (!options.no_migrate) {
     for (auto& d : dests) {
-      Status st = d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+      Status st = CallWithRetry(RetryPolicyOf(d), options.cancel, [&](int) {
+        return d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+      });
       if (!st.ok()) {
         close_all();  // nothing was written
         return st.WithContext("destination \"" + d.spec->name + "\": migrate");
@@ -504,8 +546,17 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   SyncRequest req;
   std::vector<StateEntry> initial_state;
   if (state.backend) {
-    Status st = state.backend->dest->Migrate({state.table}, MigrateOptions{MigrateMode::kSafe});
-    auto read = st.ok() ? state.backend->dest->ReadState(state.table) : Result<std::vector<StateEntry>>(st);
+    const RetryPolicy policy = RetryPolicyOf(*state.backend);
+    Status st = CallWithRetry(policy, options.cancel, [&](int) {
+      return state.backend->dest->Migrate({state.table}, MigrateOptions{MigrateMode::kSafe});
+    });
+    Result<std::vector<StateEntry>> read = st;
+    if (st.ok()) {
+      st = CallWithRetry(policy, options.cancel, [&](int) {
+        read = state.backend->dest->ReadState(state.table);
+        return read.status();
+      });
+    }
     if (!read.ok()) {
       close_all();
       return read.status().WithContext("state backend \"" + state.backend->spec->name + "\"");
@@ -523,7 +574,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   const bool in_transaction = state.backend_index >= 0 && dests.size() == 1;
   if (state.backend) {
     coordinator = std::make_unique<StateCoordinator>(initial_state, static_cast<int>(dests.size()), [&](StateEntry e) {
-      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, "", Status::OK(), {}};
+      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, "", {}};
       m.entry = std::move(e);
       backend_writer->Push(std::move(m));
     });
@@ -537,6 +588,9 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     w.source_name = source.name;
     w.sync_time_us = ToMicros(sync_time);
     w.has_state_backend = state.backend != nullptr;
+    w.retry = RetryPolicyOf(d);
+    w.cancel = options.cancel;
+    w.cancelled_by = [&options] { return CancelReason(options); };
     if (state.backend) {
       w.state_mode = in_transaction ? WriterOptions::StateMode::kInTransaction : WriterOptions::StateMode::kCoordinated;
       w.coordinator = coordinator.get();
@@ -550,6 +604,8 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     WriterOptions w;
     w.name = state.state_only->spec->name;
     w.settings.write_mode = WriteMode::kAppend;  // never delete-stale: it holds no data tables
+    w.retry = RetryPolicyOf(*state.state_only);
+    w.cancel = options.cancel;
     w.state_table = state.table;
     state_writer = std::make_unique<DestinationWriter>(state.state_only->dest.get(), w, &budget,
                                                        std::map<std::string, TableSchemaPtr>{});
@@ -558,14 +614,25 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   }
   for (auto& w : writers) w->Start();
 
-  FanoutSink sink(dests, writers, budget, meta, summary, options, start, coordinator.get());
+  SyncProgressTracker progress;
+  FanoutSink sink(dests, writers, budget, meta, summary, options, start, coordinator.get(), progress);
   for (const auto& t : src.selected) req.tables.push_back(t->name);
   req.deterministic_cq_id = source.deterministic_cq_id;
   req.sync_time = sync_time;
   Status sync_st = src.source->Sync(req, sink);
   if (!sync_st.ok()) summary.errors.push_back("source \"" + source.name + "\": " + sync_st.message());
-  if (options.cancel && options.cancel->load())
-    summary.errors.push_back("sync cancelled: rows already fetched were written; stale rows were not deleted");
+
+  // What the source did, frozen: every writer decides delete-stale from it
+  // (stale_decision.h), together with its own results.
+  auto outcome = std::make_shared<SourceOutcome>();
+  outcome->sync_status = sync_st;
+  outcome->cancelled_by = CancelReason(options);
+  outcome->tables = progress.Snapshot();
+  for (const auto& t : src.selected) outcome->parent_of[t->name] = t->parent;
+  if (!outcome->cancelled_by.empty())
+    summary.errors.push_back("sync cancelled (" + outcome->cancelled_by +
+                             "): rows already fetched were written and cursors cover only written rows; no "
+                             "stale rows were deleted");
 
   // Data writers first; the backend's writer last, since the others' final
   // flushes may still queue cursor commits on it.
@@ -573,7 +640,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   for (size_t i = 0; i < writers.size(); ++i)
     if (static_cast<int>(i) != state.backend_index) order.push_back(i);
   if (state.backend_index >= 0) order.push_back(static_cast<size_t>(state.backend_index));
-  for (size_t i : order) writers[i]->Finish();
+  for (size_t i : order) writers[i]->Finish(outcome);
   if (state_writer) state_writer->Finish();
 
   for (size_t i = 0; i < writers.size(); ++i) {
@@ -592,13 +659,28 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       summary.errors.push_back(e);
       log::Error(e);
     }
+    for (const auto& wn : writers[i]->warnings()) {
+      summary.warnings.push_back(wn);
+      log::Warn(wn);
+    }
     ds.errors = static_cast<int64_t>(writers[i]->errors().size());
+    ds.warnings = static_cast<int64_t>(writers[i]->warnings().size());
     if (dests[i].spec->send_sync_summary) {
       auto schema = SyncSummarySchema(!summary.sync_group_id.empty());
-      Status st = options.no_migrate ? Status::OK() : dests[i].dest->Migrate({schema}, MigrateOptions{});
+      const RetryPolicy policy = RetryPolicyOf(dests[i]);
+      Status st = options.no_migrate || writers[i]->down()
+                      ? Status::OK()
+                      : CallWithRetry(policy, options.cancel,
+                                      [&](int) { return dests[i].dest->Migrate({schema}, MigrateOptions{}); });
+      if (writers[i]->down()) st = Status::IOError("the destination is down");
       if (st.ok()) {
         summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-        st = dests[i].dest->Write(WriteRequest{schema, {SyncSummaryBatch(summary, i, schema, kFerryVersion)}, nullptr, {}});
+        WriteRequest req{schema, {SyncSummaryBatch(summary, i, schema, kFerryVersion)}, nullptr, {}};
+        req.request_id = UINT64_MAX;   // one request, distinct from the writer's
+        st = CallWithRetry(policy, options.cancel, [&](int attempt) {
+          req.attempt = attempt;
+          return dests[i].dest->Write(req);
+        });
       }
       if (!st.ok()) {
         summary.errors.push_back("destination \"" + ds.name + "\": writing the sync summary: " + st.message());
@@ -615,6 +697,10 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     for (const auto& e : state_writer->errors()) {
       summary.errors.push_back(e);
       log::Error(e);
+    }
+    for (const auto& wn : state_writer->warnings()) {
+      summary.warnings.push_back(wn);
+      log::Warn(wn);
     }
     Status closed = state.state_only->dest->Close();
     if (!closed.ok()) summary.errors.push_back("state backend \"" + state.state_only->spec->name + "\": close: " + closed.message());

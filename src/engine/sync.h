@@ -35,7 +35,8 @@ struct SyncOptions {
   bool no_migrate = false;
   std::string invocation_id;
   int64_t memory_budget_bytes = 256ll << 20;
-  const std::atomic<bool>* cancel = nullptr;   // set by Ctrl-C
+  const std::atomic<bool>* cancel = nullptr;   // set by Ctrl-C / SIGTERM
+  const std::atomic<int>* cancel_signal = nullptr;   // which signal set it (for the summary)
   SyncProgress* progress = nullptr;
 };
 

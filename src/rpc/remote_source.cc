@@ -113,6 +113,7 @@ Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
     return it == by_name_.end() ? nullptr : it->second;
   };
 
+  for (const auto& name : names) sink.TablePlanned(name, {""});
   grpc::ClientContext ctx;
   CallWatch watch(&ctx, client_->process(), [&sink] { return sink.Cancelled(); }, PluginTimeout());
   auto reader = client_->stub().Sync(&ctx, req);

@@ -282,6 +282,15 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
     std::vector<Client> clients;
     if (root->def.multiplex) clients = root->def.multiplex();
     else clients.push_back(Client{source_name_, nullptr});
+    // Every selected table of the subtree reports once per client.
+    std::vector<std::string> ids;
+    for (const auto& c : clients) ids.push_back(c.id);
+    std::function<void(const Node&)> plan = [&](const Node& n) {
+      if (!selected.count(n.def.schema.name)) return;
+      sink.TablePlanned(n.def.schema.name, ids);
+      for (const auto& child : n.children) plan(*child);
+    };
+    plan(*root);
     for (auto& c : clients) tasks.push_back(Task{root.get(), std::move(c)});
   }
 

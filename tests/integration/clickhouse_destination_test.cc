@@ -185,7 +185,7 @@ TEST_F(ClickHouseDestinationTest, ConnectionErrorsAreClear) {
   auto nodb = Open({{"connection_string", "http://127.0.0.1:" + port + "/no_such_db"}});
   EXPECT_EQ(nodb.status().code(), StatusCode::kNotFound);
   EXPECT_NE(nodb.status().message().find("no_such_db"), std::string::npos) << nodb.status().message();
-  auto closed = Open({{"connection_string", "http://127.0.0.1:1/" + db_}, {"max_retries", 0}});
+  auto closed = Open({{"connection_string", "http://127.0.0.1:1/" + db_}});
   EXPECT_EQ(closed.status().code(), StatusCode::kTransient) << closed.status().ToString();
 }
 

@@ -64,7 +64,6 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
   TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert};
   FERRY_ASSIGN_OR_RETURN(auto transport, transports_(spec_.endpoint, topts));
   ClientOptions copts;
-  copts.max_retries = spec_.max_retries;
   copts.request_timeout_ms = spec_.request_timeout_ms;
   copts.mutation_timeout_ms = spec_.mutation_timeout_ms;
   auto client = std::make_unique<Client>(std::move(transport), spec_.endpoint, copts);
@@ -122,7 +121,8 @@ Status Destination::Write(const WriteRequest& request) {
   if (gzip) compressed.emplace(&native);
   BodySource& body = gzip ? static_cast<BodySource&>(*compressed) : native;
   auto d = dedup_.find(name);
-  return client_->Insert(into, body, native.rows(), gzip, d != dedup_.end() && d->second, context + ": insert");
+  return client_->Insert(into, body, native.rows(), gzip, d != dedup_.end() && d->second, context + ": insert",
+                         request.request_id, request.attempt);
 }
 
 Status Destination::RunMutation(const std::string& table, const std::string& where, const std::string& context) {

@@ -172,11 +172,6 @@ const OptionTable& SpecOptions() {
                  .default_value = "30m",
                  .description = "How long delete-stale and delete-record wait for their mutation to finish",
                  .min = 1});
-    t.push_back({.name = "max_retries",
-                 .type = OptionType::kInt,
-                 .default_value = 3,
-                 .description = "Retries of a request that failed transiently (never duplicating rows)",
-                 .min = 0});
     return t;
   }();
   return kTable;
@@ -193,7 +188,6 @@ Result<Spec> ParseSpec(const Options& options) {
   if (options.Has("connect_timeout")) s.connect_timeout_ms = options.GetDurationMs("connect_timeout");
   if (options.Has("request_timeout")) s.request_timeout_ms = options.GetDurationMs("request_timeout");
   if (options.Has("mutation_timeout")) s.mutation_timeout_ms = options.GetDurationMs("mutation_timeout");
-  if (options.Has("max_retries")) s.max_retries = options.GetInt("max_retries");
   s.compression = s.endpoint.compress ? Compression::kGzip : Compression::kNone;
   if (options.Has("compression")) {
     const std::string c = options.GetString("compression");

@@ -71,7 +71,6 @@ struct Spec {
   int64_t connect_timeout_ms = 10000;
   int64_t request_timeout_ms = 600000;
   int64_t mutation_timeout_ms = 1800000;
-  int64_t max_retries = 3;
 
   // The first matching rule, or null.
   const PartitionRule* PartitionFor(const TableSchema& t) const;

@@ -90,11 +90,6 @@ std::string Client::QueryString(const std::vector<std::pair<std::string, std::st
   return q;
 }
 
-void Client::Backoff(int attempt) const {
-  const int64_t ms = std::min<int64_t>(options_.retry_base_ms << std::min(attempt, 10), 5000);
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 Status Client::Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const {
   *retry = false;
   *unknown = false;
@@ -133,32 +128,26 @@ Status Client::Classify(const Result<HttpResponse>& r, const std::string& contex
 }
 
 Result<std::string> Client::Query(const std::string& sql, const std::string& context, bool idempotent) {
-  Status last;
-  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
-    if (attempt) Backoff(attempt - 1);
-    auto r = transport_->Post(QueryString({}), HttpBody{sql, nullptr}, {});
-    bool retry = false, unknown = false;
-    Status st = Classify(r, context, &retry, &unknown);
-    if (st.ok()) return std::move(r->body);
-    if (!retry && !(unknown && idempotent)) return st;
-    last = st;
-  }
-  if (!idempotent) return Status::IOError(last.message() + " (gave up; the statement may have run)");
-  return Status::Transient(last.message() + " (gave up after " + std::to_string(options_.max_retries + 1) +
-                           " attempts)");
+  auto r = transport_->Post(QueryString({}), HttpBody{sql, nullptr}, {});
+  bool retry = false, unknown = false;
+  Status st = Classify(r, context, &retry, &unknown);
+  if (st.ok()) return std::move(r->body);
+  if (retry || (unknown && idempotent)) return Status::Transient(st.message());
+  if (unknown) return Status::IOError(st.message() + " (the statement may have run)");
+  return st;
 }
 
 Status Client::Insert(const std::string& into, BodySource& body, int64_t rows, bool gzip, bool dedup_token,
-                      const std::string& context) {
-  const std::string token = session_prefix_ + "-" + std::to_string(next_query_++);
+                      const std::string& context, uint64_t request, int attempt) {
+  // The token names the logical insert: the same on every attempt of one
+  // request, so a deduplicating table drops a repeat of a block that landed.
+  const std::string token =
+      session_prefix_ + "-" + (request ? "r" + std::to_string(request) : std::to_string(next_query_++));
   const std::string sql = "INSERT INTO " + into + " FORMAT Native";
   std::vector<std::string> headers;
   if (gzip) headers.push_back("Content-Encoding: gzip");
-  Status last;
-  bool unresolved = false;  // an attempt of unknown fate that only the dedup token protects
-  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
-    last_attempts_ = attempt + 1;
-    if (attempt) Backoff(attempt - 1);
+  last_attempts_ = attempt + 1;
+  {
     const std::string qid = token + "-" + std::to_string(attempt);
     // One part, written after the whole body arrived (see the header).
     std::vector<std::pair<std::string, std::string>> extra = {{"query", sql},
@@ -174,26 +163,19 @@ Status Client::Insert(const std::string& into, BodySource& body, int64_t rows, b
     auto r = transport_->Post(QueryString(extra), HttpBody{{}, &body}, headers);
     bool retry = false, unknown = false;
     Status st = Classify(r, context, &retry, &unknown);
-    if (st.ok()) return st;
-    last = st;
-    if (retry) continue;
+    if (st.ok() || retry) return st;
     if (!unknown) return st;
-    if (dedup_token) {
-      unresolved = true;
-      continue;
-    }
+    if (dedup_token)  // the next attempt carries the same token: the server drops a repeat
+      return Status::Transient(st.message() + "; the retry carries the same insert_deduplication_token");
     std::string why;
     const Fate fate = ResolveInsert(qid, &why);
     if (fate == Fate::kWritten) return Status::OK();
-    if (fate == Fate::kNotWritten) continue;
+    if (fate == Fate::kNotWritten)
+      return Status::Transient(st.message() + "; system.query_log shows it was not written, so it is resent");
     return Status::IOError(context + ": the INSERT's outcome is unknown (" + st.message() + "): " + why +
                            "; it is not retried so that no row is written twice, and the rows of this batch may "
                            "or may not be in the table");
   }
-  const std::string tries = " (gave up after " + std::to_string(options_.max_retries + 1) + " attempts)";
-  if (unresolved)
-    return Status::IOError(last.message() + tries + "; the rows of this batch may or may not be in the table");
-  return Status::Transient(last.message() + tries);
 }
 
 Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
@@ -224,6 +206,10 @@ Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
       // (18.16 ignores log_queries in a SETTINGS clause: it must be a URL parameter.)
       (void)transport_->Post(QueryString({{"log_queries", "1"}}), HttpBody{"SELECT 1 FORMAT TSV", nullptr}, {});
       flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+      continue;
+    }
+    if (!r.ok() && r.status().IsRetryable() && Clock::now() < deadline) {  // the server is still restarting
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
     if (!r.ok()) {

@@ -2,32 +2,35 @@
 // with retries that never duplicate rows.
 //
 // Errors carry the server's message ("Code: 60 ... Table x doesn't exist")
-// and are classified: server codes that mean "try later" (too many parts,
-// memory limit, timeouts, network, ZooKeeper) and connections that never
-// delivered the request are retried here, with backoff, up to max_retries
-// times, and then returned as Status::Transient; everything else is
-// permanent (NotFound for unknown tables and databases, InvalidArgument for
-// bad SQL, data or credentials, IOError otherwise).
+// and are classified; the client makes one attempt per call and never
+// retries itself (the engine owns retries, include/ferry/retry.h). Server
+// codes that mean "try later" (too many parts, memory limit, timeouts,
+// network, ZooKeeper), connections that never delivered the request, and
+// idempotent statements whose answer was lost are Status::Transient;
+// everything else is permanent (NotFound for unknown tables and databases,
+// InvalidArgument for bad SQL, data or credentials, IOError otherwise).
 //
-// Insert never duplicates rows. One Insert is one INSERT request carrying
+// Insert never duplicates rows, however often the engine repeats it. One
+// Insert attempt is one INSERT request carrying
 // one Native block (NativeBody), which the server writes as one part only
 // after the whole block parsed: the request applies whole or not at all (a
 // body cut short fails to parse). It also runs with
 // min_insert_block_size_rows above its row count, so a body of several
 // blocks is gathered into one part as well. So a failure reported by the
-// server, or a request that did not leave whole, is simply sent again (the
-// body source starts over). When the outcome is
+// server, or a request that did not leave whole, is Transient: the engine
+// sends it again (the body source starts over). When the outcome is
 // unknown (the body went out, then the connection broke or timed out):
 //   - with `dedup_token` (ClickHouse >= 22.2 and a table that deduplicates
-//     inserts), the block is resent with the same insert_deduplication_token
-//     and the server drops it if the first one landed;
+//     inserts), the attempt is Transient: the next one carries the same
+//     insert_deduplication_token (`request` names the logical insert) and
+//     the server drops it if the first one landed;
 //   - otherwise every attempt runs with its own query_id and log_queries=1;
 //     Ferry waits until that query no longer runs, flushes the query log and
-//     reads its fate from system.query_log: QueryFinish = written (done),
-//     an exception or no trace = not written (resent). When the log cannot
-//     tell (no query_log on the server), the insert fails permanently with
-//     a message saying the rows may or may not be there: never a silent
-//     duplicate.
+//     reads its fate from system.query_log: QueryFinish = written (OK), an
+//     exception or no trace = not written (Transient, to be resent). When
+//     the log cannot tell (no query_log on the server), the insert fails
+//     permanently with a message saying the rows may or may not be there:
+//     never a silent duplicate.
 //
 // Thread-safety: one instance per thread (it owns the transport).
 #pragma once
@@ -45,8 +48,6 @@
 namespace ferry::plugins::clickhouse {
 
 struct ClientOptions {
-  int64_t max_retries = 3;
-  int64_t retry_base_ms = 100;  // backoff: base * 2^attempt, at most 5 s
   int64_t request_timeout_ms = 600000;
   int64_t mutation_timeout_ms = 1800000;
   int64_t resolve_timeout_ms = 60000;  // longest wait for an unknown insert's verdict
@@ -68,15 +69,18 @@ class Client {
   Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options);
 
   // Runs `sql` (SELECT, DDL, ALTER) and returns the response body. When
-  // `idempotent`, transient failures (unknown outcomes too) are retried.
+  // `idempotent`, a lost answer is Transient too (running it again is safe).
   // `context` prefixes error messages ("table t: create").
   Result<std::string> Query(const std::string& sql, const std::string& context, bool idempotent = true);
 
-  // INSERT INTO `into` FORMAT Native of `rows` rows from `body`; see the
-  // header comment. `gzip`: the body is gzip-compressed. `dedup_token`: the
-  // table deduplicates inserts by insert_deduplication_token.
+  // One attempt of INSERT INTO `into` FORMAT Native of `rows` rows from
+  // `body`; see the header comment. `gzip`: the body is gzip-compressed.
+  // `dedup_token`: the table deduplicates inserts by
+  // insert_deduplication_token. `request` and `attempt` identify the logical
+  // insert and its attempt (WriteRequest::request_id / attempt); request 0
+  // is a fresh insert each call.
   Status Insert(const std::string& into, BodySource& body, int64_t rows, bool gzip, bool dedup_token,
-                const std::string& context);
+                const std::string& context, uint64_t request = 0, int attempt = 0);
 
   // Waits until every mutation of `db`.`table` is done (or mutation_timeout).
   Status WaitForMutations(const std::string& db, const std::string& table, bool read_fail_reason,
@@ -90,7 +94,6 @@ class Client {
   Fate ResolveInsert(const std::string& query_id, std::string* why);
   std::string QueryString(const std::vector<std::pair<std::string, std::string>>& extra) const;
   Status Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const;
-  void Backoff(int attempt) const;
 
   std::unique_ptr<HttpTransport> transport_;
   Endpoint endpoint_;

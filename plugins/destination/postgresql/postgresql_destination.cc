@@ -13,8 +13,6 @@ namespace ferry::plugins::postgresql {
 
 namespace {
 
-constexpr int kAttempts = 4;
-
 void RegisterConnectionSecrets(const std::string& conninfo) {
   RegisterSecret(conninfo);
   char* err = nullptr;
@@ -49,15 +47,13 @@ Status Destination::EnsureConnected() {
   return Status::OK();
 }
 
-Status Destination::WithRetry(const std::function<Status()>& fn) {
-  Status st;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 << (attempt - 1)));
-    st = EnsureConnected();
-    if (st.ok()) st = fn();
-    if (st.ok() || !st.IsRetryable()) return st;
-    if (conn_ && conn_->ok()) conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // e.g. after a deadlock
-  }
+// One attempt on a live connection (reconnecting first when it broke). The
+// engine retries transient failures (include/ferry/retry.h).
+Status Destination::Attempt(const std::function<Status()>& fn) {
+  Status st = EnsureConnected();
+  if (st.ok()) st = fn();
+  if (!st.ok() && st.IsRetryable() && conn_ && conn_->ok())
+    conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // e.g. after a deadlock; st is the error
   return st;
 }
 
@@ -67,14 +63,14 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
   RegisterConnectionSecrets(spec_.connection_string);
   FERRY_RETURN_NOT_OK(Close());
   open_ = true;
-  Status st = WithRetry([] { return Status::OK(); });
+  Status st = Attempt([] { return Status::OK(); });
   if (!st.ok()) open_ = false;
   return st;
 }
 
 Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
   writers_.clear();  // cached writers may describe dropped or changed tables
-  FERRY_RETURN_NOT_OK(WithRetry(
+  FERRY_RETURN_NOT_OK(Attempt(
       [&] { return MigrateTables(*conn_, tables, options.mode, spec_.create_performance_indexes, name_); }));
   for (const auto& t : tables) schemas_[t->name] = t;
   return Status::OK();
@@ -202,7 +198,7 @@ Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& sta
   if (key < 0 || value < 0 || version < 0)
     return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
   std::vector<Row> rows;
-  FERRY_RETURN_NOT_OK(WithRetry([&]() -> Status {
+  FERRY_RETURN_NOT_OK(Attempt([&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(rows, ReadTable(*conn_, st));
     return Status::OK();
   }));
@@ -229,7 +225,7 @@ Status Destination::DeleteStale(const DeleteStaleRequest& request) {
   EncodeValue(*time.Finish(), 0, &buf, &why);  // cannot fail for a timestamp
   const std::vector<Param> params = {{.oid = oid::kText, .value = request.source_name},
                                      {.oid = oid::kTimestamp, .value = std::string(buf.data(), buf.size())}};
-  return WithRetry([&]() -> Status {
+  return Attempt([&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->QueryParams(sql, params, false,
                                                           "table " + request.table->name + ": delete stale rows"));
     return Status::OK();
@@ -240,7 +236,7 @@ Result<TableSchemaPtr> Destination::SchemaOf(const std::string& table) {
   auto it = schemas_.find(table);
   if (it != schemas_.end()) return it->second;
   std::optional<std::vector<ExistingColumn>> cols;
-  FERRY_RETURN_NOT_OK(WithRetry([&]() -> Status {
+  FERRY_RETURN_NOT_OK(Attempt([&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(cols, ReadColumns(*conn_, table));
     return Status::OK();
   }));
@@ -286,7 +282,7 @@ Status Destination::DeleteRecord(const ferry::DeleteRecord& request) {
   // No groups: every row goes, as in CloudQuery's destinations.
   std::string sql = "DELETE FROM " + QuoteIdent(PgName(request.table_name));
   if (!where.empty()) sql += " WHERE " + where;
-  return WithRetry([&]() -> Status {
+  return Attempt([&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->QueryParams(sql, params, false, context));
     return Status::OK();
   });

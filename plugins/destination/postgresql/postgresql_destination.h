@@ -18,8 +18,8 @@
 // resolved exactly: the transaction's id is read at BEGIN, and before the
 // retry Write asks the server (pg_xact_status) whether it committed; if it did
 // and the retried request is the same one, Write returns OK without writing
-// again. Migrate, DeleteStale, DeleteRecord and ReadState are idempotent and
-// retry themselves (4 attempts, backoff from 100 ms). Permanent errors (bad
+// again. Migrate, DeleteStale, DeleteRecord and ReadState are idempotent, so
+// the engine retries them the same way. Permanent errors (bad
 // credentials, permission denied, disk full, bad data) fail with the server's
 // message and SQLSTATE; committed data is never touched by a failed call.
 //
@@ -85,8 +85,9 @@ class Destination final : public ferry::Destination {
 
   Status CheckOpen() const;
   Status EnsureConnected();
-  // Runs `fn` with a live connection, reconnecting and retrying Transient errors.
-  Status WithRetry(const std::function<Status()>& fn);
+  // Runs `fn` once with a live connection (reconnecting first if needed);
+  // the engine retries Transient errors.
+  Status Attempt(const std::function<Status()>& fn);
   Result<TableWriter*> WriterFor(const TableSchemaPtr& schema);
   Status EnsureStaging(TableWriter* writer);
   Result<BatchPtr> StateBatch(const WriteRequest& request) const;
