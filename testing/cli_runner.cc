@@ -75,11 +75,16 @@ int64_t SummaryRows(const std::string& out, const std::string& table) {
 }
 
 int StartFerry(const std::vector<std::string>& args, const std::string& cwd) {
+  return StartFerryTo(args, cwd, "/dev/null", "/dev/null");
+}
+
+int StartFerryTo(const std::vector<std::string>& args, const std::string& cwd, const std::string& out,
+                 const std::string& err) {
   std::fflush(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(cwd.c_str()) != 0) _exit(127);
-    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
+    if (!freopen(out.c_str(), "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
     std::vector<char*> argv;
     std::string bin = FERRY_BINARY;
     argv.push_back(bin.data());

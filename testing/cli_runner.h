@@ -35,6 +35,9 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::string& 
 
 // Starts `ferry <args>` in the background (output discarded); returns its pid.
 int StartFerry(const std::vector<std::string>& args, const std::string& cwd);
+// The same, with stdout and stderr written to the files `out` and `err`.
+int StartFerryTo(const std::vector<std::string>& args, const std::string& cwd, const std::string& out,
+                 const std::string& err);
 // Waits for a process started with StartFerry; returns its exit code, or
 // 128 + signal.
 int WaitFerry(int pid);

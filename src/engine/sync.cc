@@ -628,6 +628,12 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   outcome->sync_status = sync_st;
   outcome->cancelled_by = CancelReason(options);
   outcome->tables = progress.Snapshot();
+  for (const auto& [table, p] : outcome->tables)   // a source bug, but never silent
+    for (const auto& client : p.planned_clients)
+      if (!p.done.count(client) && sync_st.ok() && outcome->cancelled_by.empty())
+        summary.errors.push_back("source \"" + source.name + "\", table " + table +
+                                 (client.empty() ? "" : " (client " + client + ")") +
+                                 ": planned but never reported finishing; its rows may be incomplete");
   for (const auto& t : src.selected) outcome->parent_of[t->name] = t->parent;
   if (!outcome->cancelled_by.empty())
     summary.errors.push_back("sync cancelled (" + outcome->cancelled_by +
