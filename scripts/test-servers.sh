@@ -2,7 +2,8 @@
 # Throwaway database servers for integration tests, on 127.0.0.1 only.
 #
 #   test-servers.sh start postgres    start PostgreSQL (or reuse the running one), print its env
-#   test-servers.sh restart postgres  stop and start it again, same port and data (fault tests)
+#   test-servers.sh restart postgres [SECS]  stop and start it again, same port and data, down
+#                                     for SECS seconds in between (default 0; outage tests)
 #   test-servers.sh stop postgres|all stop by recorded pid
 #   test-servers.sh env [postgres]    print the env of running servers
 #   test-servers.sh start|restart|stop|env clickhouse   the same for ClickHouse (section below)
@@ -133,6 +134,7 @@ pg_restart() { # dir: same data and port
   [ -f "$d/port" ] && [ -d "$d/data" ] || die "postgres is not running (nothing to restart)"
   bin=$(pg_bin) port=$(cat "$d/port")
   pg_stop_pid "$d"
+  sleep "${PAUSE:-0}"
   pg_launch "$d" "$bin" "$port" || { tail -20 "$d/server.log" >&2; die "restart on port $port failed"; }
   head -1 "$d/data/postmaster.pid" >"$d/pid"
   "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 30 || die "PostgreSQL on port $port is not ready"
@@ -271,6 +273,7 @@ ch_restart() { # dir: same data and ports
   [ -f "$d/port" ] && [ -f "$d/config.xml" ] || die "clickhouse is not running (nothing to restart)"
   bin=$(ch_bin)
   ch_stop_pid "$d"
+  sleep "${PAUSE:-0}"
   ch_launch "$d" "$bin" "$(cat "$d/port")" || { tail -20 "$d/log/err.log" >&2 || true; die "clickhouse restart failed"; }
   ch_env "$d"
 }
@@ -285,6 +288,7 @@ with_lock() { # name cmd...: serialise start/stop of one server across processes
 
 cmd=${1:-}
 name=${2:-}
+PAUSE=${3:-0}
 case "$cmd" in
   start|restart)
     case "$name" in

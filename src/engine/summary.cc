@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <map>
 
 #include "ferry/redact.h"
 
@@ -70,6 +71,61 @@ std::vector<nlohmann::json> SyncSummary::ToJsonLines(const std::string& cli_vers
   return lines;
 }
 
+namespace {
+
+// The table a message names ("..., table NAME: ..." or "table NAME (client
+// C): ..."), and the message with that name taken out, so that messages that
+// differ only in their table group together.
+std::pair<std::string, std::string> SplitTable(const std::string& msg) {
+  const std::string marker = "table ";
+  for (size_t p = msg.find(marker); p != std::string::npos; p = msg.find(marker, p + 1)) {
+    if (p > 0 && msg[p - 1] != ' ' && msg[p - 1] != ',') continue;
+    const size_t start = p + marker.size();
+    size_t end = start;
+    while (end < msg.size() && msg[end] != ':' && msg[end] != ' ' && msg[end] != ',') ++end;
+    if (end == start || end >= msg.size()) continue;
+    return {msg.substr(start, end - start), msg.substr(0, start) + "\x01" + msg.substr(end)};
+  }
+  return {"", msg};
+}
+
+}  // namespace
+
+std::vector<std::string> AggregateMessages(const std::vector<std::string>& messages) {
+  struct Group {
+    std::string first;   // the first message, whole
+    std::string first_table, last_table;
+    int64_t count = 0;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Group> groups;
+  for (const auto& m : messages) {
+    auto [table, key] = SplitTable(m);
+    auto [it, fresh] = groups.try_emplace(key);
+    Group& g = it->second;
+    if (fresh) {
+      order.push_back(key);
+      g.first = m;
+      g.first_table = table;
+    }
+    g.last_table = table;
+    ++g.count;
+  }
+  std::vector<std::string> out;
+  for (const auto& key : order) {
+    const Group& g = groups[key];
+    if (g.count == 1) {
+      out.push_back(g.first);
+      continue;
+    }
+    std::string line = g.first + " (" + std::to_string(g.count) + " times";
+    if (!g.first_table.empty() && g.first_table != g.last_table)
+      line += ", tables " + g.first_table + " ... " + g.last_table;
+    out.push_back(line + ")");
+  }
+  return out;
+}
+
 std::string SyncSummary::ToText() const {
   std::string out;
   size_t w = 5;
@@ -86,8 +142,10 @@ std::string SyncSummary::ToText() const {
   std::snprintf(line, sizeof(line), "%-*s %12lld %8zu %9.2fs\n", static_cast<int>(w), "TOTAL",
                 static_cast<long long>(TotalRows()), errors.size(), duration_ms / 1000.0);
   out += line;
-  for (const auto& e : errors) out += "error: " + e + "\n";
-  for (const auto& n : notes) out += "note: " + n + "\n";
+  // One line per distinct message (the log has each one at debug level).
+  for (const auto& e : AggregateMessages(errors)) out += "error: " + e + "\n";
+  for (const auto& w : AggregateMessages(warnings)) out += "warning: " + w + "\n";
+  for (const auto& n : AggregateMessages(notes)) out += "note: " + n + "\n";
   return Redact(out);
 }
 

@@ -54,4 +54,8 @@ struct SyncSummary {
   std::string ToText() const;
 };
 
+// One line per distinct message: messages that differ only in the table they
+// name are printed once with a count and the first and last table.
+std::vector<std::string> AggregateMessages(const std::vector<std::string>& messages);
+
 }  // namespace ferry::engine

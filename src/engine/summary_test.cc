@@ -1,0 +1,45 @@
+#include "engine/summary.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::engine {
+namespace {
+
+TEST(AggregateMessages, SameMessageForManyTablesIsOneLine) {
+  std::vector<std::string> in;
+  for (int i = 0; i < 332; ++i)
+    in.push_back("destination \"sqlite\", table t" + std::to_string(i) +
+                 ": cursor not advanced because rows it covers were not written");
+  in.push_back("destination \"sqlite\" failed: unavailable for longer than its retry_timeout");
+  in.push_back("source \"s\", table a (client c1): boom");
+  in.push_back("source \"s\", table b (client c1): boom");
+  in.push_back("source \"s\", table a (client c1): other");
+  auto out = AggregateMessages(in);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0],
+            "destination \"sqlite\", table t0: cursor not advanced because rows it covers were not written "
+            "(332 times, tables t0 ... t331)");
+  EXPECT_EQ(out[1], "destination \"sqlite\" failed: unavailable for longer than its retry_timeout");
+  EXPECT_EQ(out[2], "source \"s\", table a (client c1): boom (2 times, tables a ... b)");
+  EXPECT_EQ(out[3], "source \"s\", table a (client c1): other");
+}
+
+TEST(AggregateMessages, RepeatsOfOneMessageCount) {
+  auto out = AggregateMessages({"x happened", "x happened", "y"});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], "x happened (2 times)");
+  EXPECT_EQ(out[1], "y");
+}
+
+TEST(SyncSummaryText, PrintsEachDistinctErrorOnce) {
+  SyncSummary s;
+  for (int i = 0; i < 100; ++i) s.errors.push_back("destination \"d\", table t" + std::to_string(i) + ": failed");
+  const std::string text = s.ToText();
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  EXPECT_LT(lines, 5u) << text;
+  EXPECT_NE(text.find("(100 times, tables t0 ... t99)"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace ferry::engine
