@@ -100,7 +100,7 @@ spec:
 // 4 clients x 40k synthetic rows, one client at a time with 1 s before each:
 // about 4 s, so a 3 s outage lands in the middle.
 std::string SyntheticSource(const std::string& dests, const std::string& table = "test_synthetic_table",
-                            const std::string& backend = "") {
+                            const std::string& backend = "", int clients = 4) {
   return R"(kind: source
 spec:
   name: test
@@ -109,7 +109,7 @@ spec:
   tables: [)" + table + R"(]
   destinations: [)" + dests + R"(]
 )" + backend + R"(  spec:
-    num_clients: 4
+    num_clients: )" + std::to_string(clients) + R"(
     synthetic_rows: 40000
     incremental_rows: 40000
     checkpoint_every: 5000
@@ -281,6 +281,58 @@ TEST(SqliteOutage, LockHeldPastTheTimeoutsIsOneError) {
       << out;
   EXPECT_NE(out.find("database is locked"), std::string::npos) << out;
   EXPECT_LT(Occurrences(out, "\n"), 40u) << "no line per batch\n" << out;
+}
+
+// A ClickHouse server of this test alone, crashed (kill -9) mid-sync and
+// started again 3 s later, in overwrite mode: exit 0, and FINAL shows every row exactly once.
+TEST(ClickHouseOutage, ShortRestartMidSyncEndsCleanWithExactRows) {
+  TempDir state;
+  const std::string env = "FERRY_TEST_SERVERS_DIR=" + state.path() + " bash " + TestServersScript();
+  std::string out;
+  ASSERT_EQ(RunShell(env + " start clickhouse 2>&1", &out), 0) << out;
+  const size_t p = out.find("FERRY_CH_URL=");
+  ASSERT_NE(p, std::string::npos) << out;
+  const std::string url = out.substr(p + 13, out.find('\n', p) - p - 13);
+  auto query = [&](const std::string& sql) {
+    std::string r;
+    RunShell("curl -sf --data-binary \"" + sql + "\" '" + url + "/' 2>/dev/null", &r);
+    while (!r.empty() && (r.back() == '\n' || r.back() == ' ')) r.pop_back();
+    return r;
+  };
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", SyntheticSource("clickhouse", "test_synthetic_table", "", 10) + R"(kind: destination
+spec:
+  name: clickhouse
+  path: cloudquery/clickhouse
+  version: v6.0.0
+  write_mode: overwrite
+  spec:
+    connection_string: ")" + url + R"(/default"
+    batch_size: 5000
+    batch_timeout: 100ms
+)");
+  const int pid = StartFerryTo({"sync", spec, "--no-progress"}, dir.path(), dir.File("out"), dir.File("err"));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto count = [&] {
+    const std::string c = query("SELECT count() FROM default.test_synthetic_table");
+    return c.empty() ? int64_t{-1} : std::stoll(c);
+  };
+  while (count() <= 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_GT(count(), 0) << "the sync wrote nothing in 30 s";
+  // A crash: a graceful stop (SIGTERM) of ClickHouse waits until clients
+  // close their keep-alive connections, so Ferry would never see it down.
+  std::string server_pid;
+  ASSERT_EQ(RunShell("cat " + state.path() + "/clickhouse/pid", &server_pid), 0);
+  ASSERT_EQ(RunShell("kill -9 " + server_pid, &out), 0);
+  ASSERT_EQ(RunShell(env + " restart clickhouse 3 >/dev/null 2>&1", &out), 0);
+  const int code = WaitFerry(pid);
+  const std::string text = ReadFile(dir.File("out")) + ReadFile(dir.File("err"));
+  EXPECT_EQ(code, 0) << text;
+  EXPECT_NE(text.find("destination \"clickhouse\" was unavailable or busy for"), std::string::npos) << text;
+  EXPECT_EQ(query("SELECT count() FROM default.test_synthetic_table FINAL"), "400000") << text;
+  EXPECT_EQ(query("SELECT count() FROM (SELECT DISTINCT client_id, id FROM default.test_synthetic_table)"), "400000");
+  RunShell(env + " stop clickhouse >/dev/null 2>&1", &out);
 }
 
 }  // namespace
