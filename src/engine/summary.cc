@@ -93,8 +93,8 @@ std::pair<std::string, std::string> SplitTable(const std::string& msg) {
 
 std::vector<std::string> AggregateMessages(const std::vector<std::string>& messages) {
   struct Group {
-    std::string first;   // the first message, whole
-    std::string first_table, last_table;
+    std::string first;                 // the first message, whole
+    std::vector<std::string> tables;   // distinct tables, in order
     int64_t count = 0;
   };
   std::vector<std::string> order;
@@ -106,22 +106,30 @@ std::vector<std::string> AggregateMessages(const std::vector<std::string>& messa
     if (fresh) {
       order.push_back(key);
       g.first = m;
-      g.first_table = table;
     }
-    g.last_table = table;
+    if (!table.empty() && std::find(g.tables.begin(), g.tables.end(), table) == g.tables.end())
+      g.tables.push_back(table);
     ++g.count;
   }
   std::vector<std::string> out;
   for (const auto& key : order) {
     const Group& g = groups[key];
-    if (g.count == 1) {
-      out.push_back(g.first);
+    if (g.tables.size() <= 1) {   // one table (or none), perhaps repeated
+      out.push_back(g.first + (g.count > 1 ? " (" + std::to_string(g.count) + " times)" : ""));
       continue;
     }
-    std::string line = g.first + " (" + std::to_string(g.count) + " times";
-    if (!g.first_table.empty() && g.first_table != g.last_table)
-      line += ", tables " + g.first_table + " ... " + g.last_table;
-    out.push_back(line + ")");
+    // "table \x01" becomes "tables a, b, c" (or "tables a ... z (N tables)").
+    std::string list;
+    if (g.tables.size() <= 5) {
+      for (const auto& t : g.tables) list += (list.empty() ? "" : ", ") + t;
+    } else {
+      list = g.tables.front() + " ... " + g.tables.back() + " (" + std::to_string(g.tables.size()) + " tables)";
+    }
+    std::string line = key;
+    const size_t p = line.find("table \x01");
+    line.replace(p, 7, "tables " + list);
+    if (g.count > static_cast<int64_t>(g.tables.size())) line += " (" + std::to_string(g.count) + " times)";
+    out.push_back(line);
   }
   return out;
 }

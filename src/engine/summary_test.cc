@@ -17,11 +17,19 @@ TEST(AggregateMessages, SameMessageForManyTablesIsOneLine) {
   auto out = AggregateMessages(in);
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0],
-            "destination \"sqlite\", table t0: cursor not advanced because rows it covers were not written "
-            "(332 times, tables t0 ... t331)");
+            "destination \"sqlite\", tables t0 ... t331 (332 tables): cursor not advanced because rows it covers "
+            "were not written");
   EXPECT_EQ(out[1], "destination \"sqlite\" failed: unavailable for longer than its retry_timeout");
-  EXPECT_EQ(out[2], "source \"s\", table a (client c1): boom (2 times, tables a ... b)");
+  EXPECT_EQ(out[2], "source \"s\", tables a, b (client c1): boom");
   EXPECT_EQ(out[3], "source \"s\", table a (client c1): other");
+}
+
+TEST(AggregateMessages, FewTablesAreAllNamed) {
+  auto out = AggregateMessages({"destination \"d\", table a: stale rows kept: cancelled",
+                                "destination \"d\", table b: stale rows kept: cancelled",
+                                "destination \"d\", table b: stale rows kept: cancelled"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "destination \"d\", tables a, b: stale rows kept: cancelled (3 times)");
 }
 
 TEST(AggregateMessages, RepeatsOfOneMessageCount) {
@@ -38,7 +46,7 @@ TEST(SyncSummaryText, PrintsEachDistinctErrorOnce) {
   size_t lines = 0;
   for (char c : text) lines += c == '\n';
   EXPECT_LT(lines, 5u) << text;
-  EXPECT_NE(text.find("(100 times, tables t0 ... t99)"), std::string::npos) << text;
+  EXPECT_NE(text.find("error: destination \"d\", tables t0 ... t99 (100 tables): failed"), std::string::npos) << text;
 }
 
 }  // namespace

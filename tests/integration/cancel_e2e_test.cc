@@ -139,7 +139,7 @@ TEST_P(CancelE2E, SignalMidSyncKeepsEveryStaleRowAndSaysSo) {
   EXPECT_NE(text.find("sync cancelled (" + sig + ")"), std::string::npos) << text;
   // The table that finished before the signal keeps its stale rows too.
   EXPECT_EQ(Count("test_some_table"), 10) << text;
-  EXPECT_NE(text.find("table test_some_table: stale rows kept: the sync was cancelled (" + sig + ")"),
+  EXPECT_NE(text.find("test_paid_table, test_some_table: stale rows kept: the sync was cancelled (" + sig + ")"),
             std::string::npos)
       << text;
   EXPECT_EQ(Count("test_paid_table"), 10) << text;
