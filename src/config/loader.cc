@@ -89,7 +89,16 @@ class Loader {
     std::string text;
     char buf[16384];
     size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+      text.append(buf, n);
+      if (text.size() > kMaxSpecFileBytes) {
+        std::fclose(f);
+        return Status::Invalid("spec file " + Quote(path) + " is larger than " +
+                               std::to_string(kMaxSpecFileBytes >> 20) +
+                               " MiB, the most Ferry reads from one spec file; a spec is configuration (long "
+                               "lists such as accounts can live in several files or a directory)");
+      }
+    }
     bool failed = std::ferror(f) != 0;
     std::fclose(f);
     if (failed) return Status::IOError("cannot read spec file " + Quote(path));
@@ -111,7 +120,7 @@ class Loader {
     while (true) {
       size_t end = text.find(kSeparator, start);
       std::string section = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      FERRY_ASSIGN_OR_RETURN(std::vector<YamlDocument> docs, ParseYamlSection(section, file, line, expand_));
+      FERRY_ASSIGN_OR_RETURN(std::vector<YamlDocument> docs, ParseYamlSection(section, file, line, expand_, &budget_));
       for (const YamlDocument& doc : docs) {
         if (doc.value.is_null()) continue;
         ++documents;
@@ -176,6 +185,7 @@ class Loader {
   }
 
   const ExpandOptions& expand_;
+  ExpansionBudget budget_;   // every section of every file of this load
   Config config_;
 };
 

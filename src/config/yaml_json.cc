@@ -184,10 +184,12 @@ class Shield {
 
 class Converter {
  public:
-  Converter(SourceMap* map, int first_line, const ExpandOptions& expand, const Shield& shield)
-      : map_(map), first_line_(first_line), expand_(expand), shield_(shield) {}
+  Converter(SourceMap* map, int first_line, const ExpandOptions& expand, const Shield& shield,
+            ExpansionBudget* budget)
+      : map_(map), first_line_(first_line), expand_(expand), shield_(shield), budget_(budget) {}
 
   Result<json> Convert(const YAML::Node& node, const std::string& pointer, const std::string& key) {
+    FERRY_RETURN_NOT_OK(Count(node, 1, 0));
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
@@ -224,7 +226,20 @@ class Converter {
     if (l.line > 0) map_->Add(pointer, l.line, l.column);
   }
 
+  // Counts converted values and scalar bytes against the section's bounds.
+  Status Count(const YAML::Node& node, size_t values, size_t bytes) {
+    budget_->values += values;
+    budget_->bytes += bytes;
+    if (budget_->values <= kMaxExpandedValues && budget_->bytes <= kMaxExpandedBytes) return Status::OK();
+    return Status::Invalid(At(node.Mark()).ToString() + ": this YAML expands to more than " +
+                           std::to_string(kMaxExpandedValues) + " values or " +
+                           std::to_string(kMaxExpandedBytes >> 20) +
+                           " MiB of text, which no spec needs; aliases (*name) that repeat an anchor many "
+                           "times over (a \"billion laughs\" document) are the usual cause");
+  }
+
   Result<json> Scalar(const YAML::Node& node, const std::string& pointer, const std::string& key) {
+    FERRY_RETURN_NOT_OK(Count(node, 0, node.Scalar().size()));
     const std::string text = shield_.Restore(node.Scalar());
     if (HasVariables(text)) {
       auto expanded = ExpandVariables(text, At(node.Mark()).ToString(), key, expand_);
@@ -286,12 +301,15 @@ class Converter {
   int first_line_;
   const ExpandOptions& expand_;
   const Shield& shield_;
+  ExpansionBudget* budget_;
 };
 
 }  // namespace
 
 Result<std::vector<YamlDocument>> ParseYamlSection(const std::string& text, const std::string& file, int first_line,
-                                                   const ExpandOptions& expand) {
+                                                   const ExpandOptions& expand, ExpansionBudget* budget) {
+  ExpansionBudget local;
+  if (!budget) budget = &local;
   std::vector<YAML::Node> nodes;
   const Shield shield(text);
   try {
@@ -303,7 +321,7 @@ Result<std::vector<YamlDocument>> ParseYamlSection(const std::string& text, cons
   std::vector<YamlDocument> docs;
   for (const YAML::Node& node : nodes) {
     auto map = std::make_shared<SourceMap>(file);
-    Converter conv(map.get(), first_line, expand, shield);
+    Converter conv(map.get(), first_line, expand, shield, budget);
     Result<json> value = json(nullptr);
     try {
       if (!node.Mark().is_null()) map->Add("", node.Mark().line + first_line, node.Mark().column + 1);

@@ -30,6 +30,22 @@
 
 namespace ferry::config {
 
+// Hostile specs. A spec file is read whole (it is configuration), up to
+// kMaxSpecFileBytes. YAML aliases (*name) are expanded into the JSON a plugin
+// receives, so a few lines can name billions of values ("billion laughs"):
+// one load (every section of every file, counted in an ExpansionBudget) may
+// produce at most kMaxExpandedValues values and kMaxExpandedBytes of scalar
+// text, counted as they are converted, whatever the aliases. Both bounds are far above any real spec and keep memory a
+// small multiple of the file.
+inline constexpr size_t kMaxSpecFileBytes = 4u << 20;
+inline constexpr size_t kMaxExpandedValues = 250000;
+inline constexpr size_t kMaxExpandedBytes = 32u << 20;
+
+struct ExpansionBudget {
+  size_t values = 0;
+  size_t bytes = 0;
+};
+
 // JSON pointer -> location, for one file. Immutable once built; shared by
 // every spec decoded from that file (their LocationFn hold a reference).
 class SourceMap {
@@ -65,7 +81,8 @@ struct YamlDocument {
 // its documents. `first_line` is the 1-based line of the section's first line
 // in the file, so reported lines are file lines. Syntax errors read
 // "file:line:col: invalid YAML: ...".
+// `budget` counts what this load converted so far (a fresh one when null).
 Result<std::vector<YamlDocument>> ParseYamlSection(const std::string& text, const std::string& file, int first_line,
-                                                   const ExpandOptions& expand);
+                                                   const ExpandOptions& expand, ExpansionBudget* budget = nullptr);
 
 }  // namespace ferry::config

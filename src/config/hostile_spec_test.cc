@@ -1,0 +1,92 @@
+// Hostile spec files: alias bombs and huge files are refused quickly, with
+// bounded memory and an error naming the file and line.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+#include "config/yaml_json.h"
+#include "testing/cli_runner.h"
+
+namespace ferry::config {
+namespace {
+
+// "Billion laughs": 9 levels of 9 aliases each = 9^9 (387M) strings.
+std::string AliasBomb() {
+  std::string y = "kind: source\nspec:\n  name: t\n  path: cloudquery/test\n  version: v1.0.0\n"
+                  "  destinations: [d]\n  spec:\n    a0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n";
+  for (int i = 1; i <= 8; ++i) {
+    std::string p = "*a" + std::to_string(i - 1);
+    y += "    a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p;
+    for (int k = 0; k < 8; ++k) y += "," + p;
+    y += "]\n";
+  }
+  return y;
+}
+
+int64_t MaxRssKiB() {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+TEST(HostileSpec, AliasBombIsRefusedWithFileAndLine) {
+  const int64_t before = MaxRssKiB();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto cfg = LoadConfigFromString(AliasBomb(), "bomb.yml");
+  const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("bomb.yml:"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("billion laughs"), std::string::npos) << cfg.status().message();
+  EXPECT_LT(secs, 20.0);
+  // 250k small values, not 387 million: well under 200 MiB.
+  EXPECT_LT(MaxRssKiB() - before, 200 * 1024) << "RSS grew by " << (MaxRssKiB() - before) << " KiB";
+}
+
+TEST(HostileSpec, ManySectionsShareOneBudget) {
+  // Each section alone stays under the bound; together they do not.
+  std::string one = "kind: destination\nspec:\n  name: dN\n  path: cloudquery/sqlite\n  version: v1.0.0\n"
+                    "  spec:\n    x: &b [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\n    y: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                    "    z: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n";
+  std::string text;
+  for (int i = 0; i < 100; ++i) {   // 100 x 4,000 values
+    std::string section = one;
+    section.replace(section.find("dN"), 2, "d" + std::to_string(i));
+    text += (i ? "---\n" : "") + section;
+  }
+  auto cfg = LoadConfigFromString(text, "many.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("expands to more than"), std::string::npos) << cfg.status().message();
+}
+
+TEST(HostileSpec, HugeFileIsRefusedBeforeParsing) {
+  testing::TempDir dir;
+  const std::string path = dir.File("huge.yml");
+  {
+    std::ofstream f(path);
+    f << "kind: source\nspec:\n  name: t\n  path: cloudquery/test\n  version: v1.0.0\n  destinations: [d]\n"
+         "  tables:\n";
+    const std::string line = "    - test_some_table_with_a_long_name_to_fill_the_file_quickly\n";
+    for (size_t n = 0; n < (16u << 20) / line.size(); ++n) f << line;
+  }
+  const int64_t before = MaxRssKiB();
+  auto cfg = LoadConfig({path});
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("huge.yml"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("larger than 4 MiB"), std::string::npos) << cfg.status().message();
+  EXPECT_LT(MaxRssKiB() - before, 64 * 1024);
+}
+
+TEST(HostileSpec, ValidateConfigOnABombExitsTwoQuickly) {
+  testing::TempDir dir;
+  const std::string spec = dir.Write("bomb.yml", AliasBomb());
+  auto r = testing::RunFerry({"validate-config", spec}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("bomb.yml:"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ferry::config
