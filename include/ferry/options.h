@@ -77,8 +77,11 @@ class Options {
 // A key given as null counts as absent. Integers, durations and byte sizes
 // also accept strings ("42", "30s", "10MiB") and booleans accept "true" /
 // "false", because values expanded from ${ENV} are strings.
+// `origin` (may be empty) maps a pointer to the `${...}` text a value was
+// expanded from: errors about such a value name that text, never the value.
 Result<Options> ValidateOptions(const OptionTable& table, const nlohmann::json& spec,
-                                const std::string& what, const LocationFn& where);
+                                const std::string& what, const LocationFn& where,
+                                const LocationFn& origin = nullptr);
 
 // JSON Schema (draft 2020-12) for the table, as GetSpecSchema returns it.
 nlohmann::json OptionsJsonSchema(const OptionTable& table);

@@ -1,17 +1,30 @@
 // Process-wide secret redaction.
 //
-// Values that come from `${ENV}` and `${file:...}` in specs, and options a
-// plugin declares `secret`, are registered here once; the logger, the sync
-// summary and error printers pass their text through Redact() so that those
-// values never reach a terminal, a log file or a summary record.
+// What is a secret (the rule, also in docs/semantics.md, "What is redacted"):
+//   - the content of every `${file:...}`;
+//   - a `${ENV}` value whose variable name or spec key looks secret (contains
+//     PASS, SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, CONNECTION, PRIVATE or
+//     SESSION, any case);
+//   - what a plugin registers from its options: passwords parsed out of
+//     connection strings (the whole string only when it cannot be parsed),
+//     keys, tokens.
+// Counts, names, paths and other `${ENV}` values are not secrets and are
+// never changed.
+//
+// How: Redact() replaces each registered secret where it stands as a whole
+// token (not inside a longer word: a password "postgres" does not touch
+// "postgresql"), longest first, by "***". Long secrets (kFragmentLength
+// characters or more) are also found in part: any run of at least
+// kFragmentLength of their characters is masked, so an error that quotes the
+// first 77 characters of a key file shows none of them.
 //
 // Thread-safety: all functions may be called concurrently from any thread.
-// Registration is rare (config load), redaction is frequent (every log line),
-// so readers share a lock and the no-secret case takes no copy of the list.
+// Registration is rare (config load, plugin init), redaction is frequent
+// (every log line): readers share a lock and scan an immutable snapshot.
 //
-// Limits: values shorter than kMinSecretLength are ignored (redacting "1" or
-// "on" would mangle every line); a secret is only found when it appears
-// verbatim (not URL-escaped, quoted or split across messages).
+// Limits: values shorter than kMinSecretLength are ignored; a secret is
+// found verbatim only (not URL-escaped or split across messages), so errors
+// about a value from `${...}` name where it came from instead of quoting it.
 #pragma once
 
 #include <cstddef>
@@ -23,15 +36,15 @@
 namespace ferry {
 
 inline constexpr std::size_t kMinSecretLength = 4;
+inline constexpr std::size_t kFragmentLength = 16;
 inline constexpr std::string_view kRedacted = "***";
 
 // Remembers `secret` for the rest of the process. Values shorter than
 // kMinSecretLength are ignored; registering a value twice is harmless.
 void RegisterSecret(std::string_view secret);
 
-// Returns `text` with every occurrence of every registered secret replaced by
-// "***". Longer secrets are replaced first, so a secret that contains another
-// one is hidden whole.
+// Returns `text` with every registered secret (as a whole token) and every
+// fragment of a long secret replaced by "***" (see above).
 std::string Redact(std::string_view text);
 
 // The same status with its message redacted (code unchanged).
@@ -39,5 +52,19 @@ Status RedactStatus(const Status& status);
 
 // Number of distinct secrets registered so far (for tests and diagnostics).
 std::size_t RegisteredSecretCount();
+
+// Whether a variable or key name looks like it holds a secret (the rule above).
+bool LooksSecretName(std::string_view name);
+
+// The password in a connection string: the userinfo password of a URL
+// (scheme://user:password@host/..., as written, before percent-decoding) or
+// the `password=` value of a key=value string (quotes and escapes removed).
+// Empty when there is none.
+std::string ConnectionStringPassword(std::string_view conn);
+
+// Registers the secrets of a connection string: its password (raw and
+// percent-decoded); the whole string when it has a password that cannot be
+// cut out cleanly.
+void RegisterConnectionString(std::string_view conn);
 
 }  // namespace ferry

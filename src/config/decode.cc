@@ -193,6 +193,9 @@ Status ReadNestedSpec(const Fields& f, const json& spec, const YamlDocument& doc
     out->spec = nested;
   }
   out->spec_location = Locator(doc.where, f.Pointer("spec"));
+  out->spec_origin = [map = doc.where, prefix = f.Pointer("spec")](const std::string& pointer) {
+    return map->Origin(prefix + pointer);
+  };
   out->locate = Locator(doc.where, "/spec");
   out->where = f.At();
   return Status::OK();

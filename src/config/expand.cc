@@ -52,6 +52,9 @@ bool LooksLikeSetting(const std::string& v) {
   return !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// `${file:}` contents are always secrets; a `${ENV}` value only when its
+// variable or the key it is used in looks secret (ferry/redact.h), so that
+// counts, names and paths from the environment are never masked.
 void RegisterValue(const std::string& value) {
   if (LooksLikeSetting(value)) return;
   RegisterSecret(value);
@@ -106,7 +109,7 @@ Result<std::string> ExpandVariables(const std::string& text, const std::string& 
       if (!value) {
         return Status::Invalid(Prefix(where) + "environment variable " + content + " is not set" + UsedIn(key));
       }
-      RegisterValue(*value);
+      if (LooksSecretName(content) || LooksSecretName(key)) RegisterValue(*value);
       out += *value;
     }
   }

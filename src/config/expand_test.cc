@@ -57,12 +57,32 @@ TEST(ExpandTest, ValuesAreRegisteredAsSecrets) {
 
 TEST(ExpandTest, ShortNumbersAndBooleansAreNotSecrets) {
   std::size_t before = RegisteredSecretCount();
-  auto o = FakeEnv({{"PORT", "5432"}, {"ON", "true"}, {"PIN", "1234567"}});
-  ASSERT_TRUE(ExpandVariables("${PORT} ${ON}", "", "k", o).ok());
+  auto o = FakeEnv({{"DB_PASSWORD_PORT", "5432"}, {"API_TOKEN_ON", "true"}, {"DB_PASSWORD", "1234567"}});
+  ASSERT_TRUE(ExpandVariables("${DB_PASSWORD_PORT} ${API_TOKEN_ON}", "", "password", o).ok());
   EXPECT_EQ(RegisteredSecretCount(), before);
   EXPECT_EQ(Redact("port 5432 is true"), "port 5432 is true");
-  ASSERT_TRUE(ExpandVariables("${PIN}", "", "k", o).ok());
+  ASSERT_TRUE(ExpandVariables("${DB_PASSWORD}", "", "k", o).ok());
   EXPECT_EQ(Redact("pin 1234567"), "pin ***");
+}
+
+// Issue #13 item 6: only secrets are masked; counts, names and paths from
+// the environment are printed as they are.
+TEST(ExpandTest, OnlySecretLookingVariablesAndKeysAreSecrets) {
+  auto o = FakeEnv({{"ROWS", "1000000"}, {"NEO4J_USERNAME", "neo4j-user"}, {"OUT_DIR", "/var/lib/ferry-out"},
+                    {"PGPASSWORD", "pgsecret9"}, {"SOME_VALUE", "value-in-a-secret-key"}});
+  const std::size_t before = RegisteredSecretCount();
+  ASSERT_TRUE(ExpandVariables("${ROWS}", "", "num_rows", o).ok());
+  ASSERT_TRUE(ExpandVariables("${NEO4J_USERNAME}", "", "username", o).ok());
+  ASSERT_TRUE(ExpandVariables("${OUT_DIR}", "", "directory", o).ok());
+  EXPECT_EQ(RegisteredSecretCount(), before);
+  EXPECT_EQ(Redact("TOTAL 1000000 rows by neo4j-user in /var/lib/ferry-out"),
+            "TOTAL 1000000 rows by neo4j-user in /var/lib/ferry-out");
+  ASSERT_TRUE(ExpandVariables("${PGPASSWORD}", "", "k", o).ok());
+  ASSERT_TRUE(ExpandVariables("${SOME_VALUE}", "", "api_key", o).ok());
+  EXPECT_EQ(Redact("value-in-a-secret-key"), "***");
+  // A secret is masked as a whole token, never inside another word.
+  EXPECT_EQ(Redact("{\"destination_name\":\"pgsecret9ql\"} password pgsecret9"),
+            "{\"destination_name\":\"pgsecret9ql\"} password ***");
 }
 
 TEST(ExpandTest, UnclosedAndEmptyAreLeftAlone) {

@@ -48,6 +48,7 @@ struct SourceSpec {
   bool otel_endpoint_insecure = false;
   nlohmann::json spec;  // the nested plugin spec; null when absent
   LocationFn spec_location;
+  LocationFn spec_origin;   // JSON pointer -> "${...}" text the value was expanded from, or ""
   LocationFn locate;  // JSON pointer inside this spec mapping ("/tables/0") -> "file:line:col"
 };
 
@@ -63,6 +64,7 @@ struct DestinationSpec {
   std::vector<std::string> transformers;  // names of kind: transformer specs, in order
   nlohmann::json spec;
   LocationFn spec_location;
+  LocationFn spec_origin;   // JSON pointer -> "${...}" text the value was expanded from, or ""
   LocationFn locate;
 };
 
@@ -72,6 +74,7 @@ struct TransformerSpec {
   std::string docker_registry_auth_token;
   nlohmann::json spec;
   LocationFn spec_location;
+  LocationFn spec_origin;   // JSON pointer -> "${...}" text the value was expanded from, or ""
   LocationFn locate;
 };
 

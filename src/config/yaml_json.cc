@@ -244,7 +244,7 @@ class Converter {
     if (HasVariables(text)) {
       auto expanded = ExpandVariables(text, At(node.Mark()).ToString(), key, expand_);
       if (!expanded.ok()) return expanded.status();
-      map_->MarkExpanded(pointer);
+      map_->MarkExpanded(pointer, text);
       return json(std::move(expanded).value());
     }
     if (node.Tag() == "?") return InferPlain(text);

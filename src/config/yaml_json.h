@@ -57,14 +57,22 @@ class SourceMap {
   // missing key) the location of its nearest recorded ancestor.
   Location Find(const std::string& pointer) const;
   const std::string& file() const { return file_; }
-  // Values produced by ${...} expansion: messages must not print them.
-  void MarkExpanded(const std::string& pointer) { expanded_.insert(pointer); }
+  // Values produced by ${...} expansion: messages must not print them; they
+  // name the text as written instead (`as_written`, e.g. "${file:/k.pem}").
+  void MarkExpanded(const std::string& pointer, std::string as_written = "") {
+    expanded_[pointer] = std::move(as_written);
+  }
   bool IsExpanded(const std::string& pointer) const { return expanded_.count(pointer) > 0; }
+  // The text as written of an expanded value, or "".
+  std::string Origin(const std::string& pointer) const {
+    auto it = expanded_.find(pointer);
+    return it == expanded_.end() ? "" : it->second;
+  }
 
  private:
   std::string file_;
   std::unordered_map<std::string, std::pair<int, int>> marks_;
-  std::unordered_set<std::string> expanded_;
+  std::unordered_map<std::string, std::string> expanded_;
 };
 
 // `pointer` + "/" + `token` with ~ and / escaped (RFC 6901).

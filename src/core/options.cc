@@ -95,16 +95,18 @@ Normalized Fail(std::string problem, std::string suffix = "") {
   return Normalized{std::nullopt, std::move(problem), std::move(suffix)};
 }
 
-Normalized Normalize(const OptionSpec& opt, const json& v) {
+Normalized Normalize(const OptionSpec& opt, const json& v, const std::string& origin = "") {
   auto shown = [&](const json& x) -> std::string {
     if (opt.secret) return JsonKind(x);
+    if (!origin.empty()) return "the value from " + origin;
     std::string text = x.is_string() ? x.get<std::string>() : x.dump();
     if (text.size() > 80) text = text.substr(0, 77) + "...";
     return JsonKind(x) + " (" + Redact(x.is_string() ? Quote(text) : text) + ")";
   };
   auto check_min = [&](int64_t n) -> Normalized {
     if (n < opt.min) {
-      std::string got = opt.secret ? "" : ", got " + Redact(FormatMin(opt.type, n));
+      std::string got = opt.secret ? "" : !origin.empty() ? ", got the value from " + origin
+                                                          : ", got " + Redact(FormatMin(opt.type, n));
       return Fail("must be at least " + FormatMin(opt.type, opt.min) + got);
     }
     return Normalized{json(n), "", ""};
@@ -272,7 +274,7 @@ std::vector<int64_t> Options::GetIntList(const std::string& name) const {
 // ---- Validation ----
 
 Result<Options> ValidateOptions(const OptionTable& table, const json& spec, const std::string& what,
-                                const LocationFn& where) {
+                                const LocationFn& where, const LocationFn& origin) {
   auto at = [&](const std::string& pointer) {
     std::string loc = where ? where(pointer) : "";
     return loc.empty() ? std::string() : loc + ": ";
@@ -320,7 +322,7 @@ Result<Options> ValidateOptions(const OptionTable& table, const json& spec, cons
       out[opt.name] = std::move(*d.value);
       continue;
     }
-    Normalized n = Normalize(opt, *given);
+    Normalized n = Normalize(opt, *given, origin ? origin(pointer) : "");
     if (!n.value) {
       return Status::Invalid(at(pointer + n.pointer_suffix) + "key " + Quote(opt.name) + " in the spec of " + what +
                              " " + n.problem);

@@ -72,3 +72,42 @@ TEST(RedactTest, ConcurrentRegisterAndRedact) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry {
+namespace {
+
+// Issue #13 item 4: an error that quotes the start of a long secret (cut at
+// 77 characters) shows none of it.
+TEST(RedactFragments, PrefixesAndPiecesOfLongSecretsAreMasked) {
+  std::string shadow;
+  for (int i = 0; i < 20; ++i) shadow += "user" + std::to_string(i) + ":$6$saltsalt$hashhashhashhash" + std::to_string(i) + ":19000:0:99999:7:::\n";
+  RegisterSecret(shadow);
+  const std::string quoted = "must be one of \"wal\", \"delete\", got \"" + shadow.substr(0, 77) + "...\"";
+  const std::string red = Redact(quoted);
+  EXPECT_EQ(red, "must be one of \"wal\", \"delete\", got \"***...\"");
+  // A piece from the middle too.
+  EXPECT_EQ(Redact("x " + shadow.substr(100, 40) + " y"), "x *** y");
+  // Short pieces (under kFragmentLength) of ordinary words stay.
+  EXPECT_EQ(Redact("user0 and 19000"), "user0 and 19000");
+}
+
+TEST(RedactTokens, SecretsInsideLongerWordsAreLeftAlone) {
+  RegisterSecret("hunter22x");
+  EXPECT_EQ(Redact("pw=hunter22x host=h"), "pw=*** host=h");
+  EXPECT_EQ(Redact("hunter22xyz"), "hunter22xyz");
+  EXPECT_EQ(Redact("postgres://u:hunter22x@h/db"), "postgres://u:***@h/db");
+}
+
+TEST(ConnectionStrings, PasswordIsCutOutOfUrlsAndKeyValues) {
+  EXPECT_EQ(ConnectionStringPassword("postgres://u:p%zzass@h:5432/db?sslmode=disable"), "p%zzass");
+  EXPECT_EQ(ConnectionStringPassword("postgresql://u:a@b@h/db"), "a@b");
+  EXPECT_EQ(ConnectionStringPassword("postgres://u@h/db"), "");
+  EXPECT_EQ(ConnectionStringPassword("host=h user=u password='it\\'s secret' dbname=d"), "it's secret");
+  EXPECT_EQ(ConnectionStringPassword("host=h password = bare-pw dbname=d"), "bare-pw");
+  EXPECT_EQ(ConnectionStringPassword("host=h user=u"), "");
+  RegisterConnectionString("postgres://u:my%40pass-word@h/db");
+  EXPECT_EQ(Redact("auth failed for my@pass-word and my%40pass-word"), "auth failed for *** and ***");
+}
+
+}  // namespace
+}  // namespace ferry

@@ -108,7 +108,7 @@ Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSp
                            BuiltinName("source", spec.name, spec.registry, spec.path, registry.SourceNames()));
     s.plugin = registry.FindSource(name);
     FERRY_ASSIGN_OR_RETURN(opts, ValidateOptions(s.plugin->options, spec.spec, "source \"" + spec.name + "\"",
-                                                 spec.spec_location));
+                                                 spec.spec_location, spec.spec_origin));
   }
   s.source = s.plugin->create();
   FERRY_RETURN_NOT_OK(InitError(s.source->Init(opts, SourceInit{spec.name, invocation_id, no_connection}),
@@ -148,7 +148,7 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
     FERRY_ASSIGN_OR_RETURN(name, BuiltinName("destination", spec.name, spec.registry, spec.path,
                                              registry.DestinationNames()));
     d.plugin = registry.FindDestination(name);
-    FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location));
+    FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location, spec.spec_origin));
   }
   FERRY_ASSIGN_OR_RETURN(d.settings.write_mode, ParseWriteMode(spec.write_mode));
   d.settings.migrate_mode = spec.migrate_mode == "forced" ? MigrateMode::kForced : MigrateMode::kSafe;
@@ -389,7 +389,7 @@ std::vector<ConnectionResult> TestConnections(const Registry& registry, const co
     if (!name.ok()) st = name.status();
     Options opts;
     if (st.ok()) {
-      auto o = ValidateOptions(plugin->options, d.spec, "destination \"" + d.name + "\"", d.spec_location);
+      auto o = ValidateOptions(plugin->options, d.spec, "destination \"" + d.name + "\"", d.spec_location, d.spec_origin);
       if (o.ok()) opts = *o;
       else st = o.status();
     }

@@ -14,7 +14,8 @@ namespace ferry::plugins::postgresql {
 namespace {
 
 void RegisterConnectionSecrets(const std::string& conninfo) {
-  RegisterSecret(conninfo);
+  RegisterConnectionString(conninfo);
+  // libpq's own view of it, for forms our parser does not know.
   char* err = nullptr;
   PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
   if (err) PQfreemem(err);
