@@ -2,7 +2,7 @@
 // transformer` documents decode into.
 //
 // Values are plain data, copied freely. Defaults follow the CloudQuery CLI
-// (docs/reference cloudquery.md section 1): an empty `registry` reads as
+// (CloudQuery's spec format; docs/architecture.md, "Specs"): an empty `registry` reads as
 // "cloudquery", `version` is cleared for registries that do not use it
 // (local, grpc, docker), `skip_dependent_tables` defaults to true.
 //

@@ -1,6 +1,6 @@
 // What a destination receives: the source's tables with the engine's meta
 // columns in front (_cq_sync_time, _cq_source_name, [_cq_sync_group_id]) and
-// the write mode applied to the key flags (reference section 4.3):
+// the write mode applied to the key flags (docs/semantics.md, "Write modes"):
 //   append      -> primary_key and unique stripped (plain inserts);
 //   cq-id-only  -> _cq_id is the only primary key.
 // MetaColumns builds the constant meta arrays once per sync and hands out

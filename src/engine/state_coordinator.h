@@ -1,5 +1,5 @@
 // StateCoordinator: commits cursors only once the rows they cover are durable
-// in every destination (design-notes section 1).
+// in every destination (docs/architecture.md, "Cursors").
 //
 // Two modes, chosen per sync:
 //  - in-transaction: the state backend is the source's only data destination.

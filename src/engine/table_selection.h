@@ -1,4 +1,4 @@
-// Table selection with CloudQuery's rules (reference section 1.4):
+// Table selection with CloudQuery's rules (docs/architecture.md, "Setting up"):
 // `tables` and `skip_tables` are globs (`*`, `?`); a pattern that matches no
 // table is an error; listing a child includes its parents; skipping a parent
 // skips its children; with skip_dependent_tables, children are synced only

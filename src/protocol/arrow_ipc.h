@@ -1,6 +1,6 @@
 // Arrow IPC streams for CloudQuery's plugin protocol v3: Ferry schemas and
 // batches to and from the bytes of GetTables, migrate_table and insert
-// messages (reference section 3.4).
+// messages (docs/protocol.md).
 //
 // Every stream is complete: a schema message, for records one record batch
 // message, then the end-of-stream marker, in the Arrow IPC encapsulated

@@ -1,6 +1,6 @@
 // Ferry TableSchema <-> Arrow IPC flatbuffer Schema, with CloudQuery metadata.
 //
-// Writing follows the CloudQuery Go SDK (reference section 3.4): table
+// Writing follows the CloudQuery Go SDK (docs/protocol.md): table
 // metadata `cq:table_name`, `cq:table_title`, `cq:table_description`,
 // `cq:extension:constraint_name` (always; empty, as Ferry tables have no
 // constraint name), `cq:table_depends_on` (when there is a parent),

@@ -1,7 +1,7 @@
 // Connections to plugins: addresses, channel settings, call deadlines and
 // gRPC status to Ferry Status.
 //
-// Message limits follow CloudQuery (reference section 3.5): Ferry accepts
+// Message limits follow CloudQuery (docs/protocol.md): Ferry accepts
 // messages up to 200 MiB as CloudQuery's plugins and CLI do, but sends at most
 // kMaxSendBytes per message, splitting record batches to stay under it,
 // because plugins built with the JavaScript SDK (grpc-js defaults) refuse

@@ -1,5 +1,6 @@
 #include "rpc/plugin_process.h"
 
+#include <atomic>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -96,7 +97,20 @@ PluginLogLine ParseLine(const std::string& line) {
   return out;
 }
 
+std::atomic<bool> g_fail_fork{false};
+
+// fork(), or a failure (EAGAIN) when a test asked for one.
+pid_t ForkForPlugin() {
+  if (g_fail_fork.load()) {
+    errno = EAGAIN;
+    return -1;
+  }
+  return fork();
+}
+
 }  // namespace
+
+void FailForkForTesting(bool fail) { g_fail_fork = fail; }
 
 void KillAllPluginProcesses() {
   for (auto& g : g_groups) {
@@ -159,12 +173,26 @@ Status PluginProcess::Launch(bool unix_socket) {
     if (KeepEnv(*e)) envp.push_back(*e);
   envp.push_back(nullptr);
 
-  int out[2], err[2], exec_err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(exec_err, O_CLOEXEC) != 0)
-    return Status::IOError(who_ + ": pipe: " + std::strerror(errno));
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, exec_err[2] = {-1, -1};
+  // Every descriptor made so far is closed on a failure before the fork's
+  // hand-over: a plugin that cannot start leaks nothing.
+  auto close_all = [&] {
+    for (int* p : {out, err, exec_err})
+      for (int i = 0; i < 2; ++i)
+        if (p[i] >= 0) close(p[i]);
+  };
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(exec_err, O_CLOEXEC) != 0) {
+    const int e = errno;
+    close_all();
+    return Status::IOError(who_ + ": pipe: " + std::strerror(e));
+  }
   const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) return Status::IOError(who_ + ": fork: " + std::strerror(errno));
+  const pid_t pid = ForkForPlugin();
+  if (pid < 0) {
+    const int e = errno;
+    close_all();
+    return Status::IOError(who_ + ": fork: " + std::strerror(e));
+  }
   if (pid == 0) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,5 +1,5 @@
 // A local plugin process (`registry: local`), started as CloudQuery starts
-// one (reference section 3.5):
+// one (docs/protocol.md):
 //
 //   <path> serve --network unix --address <socket> --log-format json --log-level <level>
 //
@@ -93,5 +93,8 @@ class PluginProcess {
 // Kills (SIGKILL) the process group of every plugin still running. Safe to
 // call from a signal handler.
 void KillAllPluginProcesses();
+
+// Tests only: makes the fork of the next plugin starts fail (EAGAIN).
+void FailForkForTesting(bool fail);
 
 }  // namespace ferry::rpc

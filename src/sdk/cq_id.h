@@ -1,4 +1,4 @@
-// _cq_id computation as CloudQuery's SDK does it (reference section 4.4):
+// _cq_id computation as CloudQuery's SDK does it (docs/architecture.md, "Resolving"):
 // UUIDv5 (zero namespace) of the SHA-256 of the concatenated (name, value
 // string) of the sorted primary-key-component (or, when deterministic ids are
 // requested, primary-key) columns; a random UUIDv4 otherwise.

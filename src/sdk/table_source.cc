@@ -280,8 +280,27 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
   for (auto& root : roots_) {
     if (!selected.count(root->def.schema.name)) continue;
     std::vector<Client> clients;
-    if (root->def.multiplex) clients = root->def.multiplex();
-    else clients.push_back(Client{source_name_, nullptr});
+    Status multiplexed;
+    try {
+      if (root->def.multiplex) clients = root->def.multiplex();
+      else clients.push_back(Client{source_name_, nullptr});
+    } catch (const std::exception& e) {
+      multiplexed = Status::Internal("table " + root->def.schema.name + ": listing its clients threw: " + e.what());
+    } catch (...) {
+      multiplexed = Status::Internal("table " + root->def.schema.name + ": listing its clients threw");
+    }
+    if (!multiplexed.ok()) {
+      // No client to run: the table and its relations fail (and keep their
+      // stale rows); the other tables go on.
+      std::function<void(const Node&)> fail = [&](const Node& n) {
+        if (!selected.count(n.def.schema.name)) return;
+        sink.TablePlanned(n.def.schema.name, {""});
+        sink.TableDone(n.def.schema.name, "", multiplexed, 0);
+        for (const auto& child : n.children) fail(*child);
+      };
+      fail(*root);
+      continue;
+    }
     // Every selected table of the subtree reports once per client.
     std::vector<std::string> ids;
     for (const auto& c : clients) ids.push_back(c.id);

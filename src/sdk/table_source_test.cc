@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <stdexcept>
 
 #include "ferry/uuid.h"
 #include "sdk/cq_id.h"
@@ -22,6 +23,10 @@ class CollectingSink : public SyncSink {
     return Status::OK();
   }
   Status DeleteRecord(ferry::DeleteRecord) override { return Status::OK(); }
+  void TablePlanned(const std::string& table, const std::vector<std::string>& clients) override {
+    std::lock_guard<std::mutex> l(mu);
+    planned[table] = clients;
+  }
   void TableDone(const std::string& table, const std::string& client, const Status& st, int64_t rows) override {
     std::lock_guard<std::mutex> l(mu);
     done[table + "/" + client] = st;
@@ -39,16 +44,18 @@ class CollectingSink : public SyncSink {
   std::map<std::string, std::vector<BatchPtr>> batches;
   std::map<std::string, Status> done;
   std::map<std::string, int64_t> done_rows;
+  std::map<std::string, std::vector<std::string>> planned;
 };
 
 class TreeSource : public TableSource {
  public:
-  explicit TreeSource(int clients, bool fail_child_of_2 = false) {
+  explicit TreeSource(int clients, bool fail_child_of_2 = false, bool multiplexer_throws = false) {
     TableDef parent;
     parent.schema.name = "parent";
     parent.schema.columns = {{.name = "id", .type = types::Int64(), .primary_key = true},
                              {.name = "name", .type = types::Utf8()}};
-    parent.multiplex = [clients] {
+    parent.multiplex = [clients, multiplexer_throws] {
+      if (multiplexer_throws) throw std::runtime_error("no such account list");
       std::vector<Client> cs;
       for (int i = 0; i < clients; ++i) cs.push_back(Client{"c" + std::to_string(i), nullptr});
       return cs;
@@ -132,6 +139,27 @@ TEST(TableSourceTest, ChildErrorIsRecordedAndOtherRowsContinue) {
   EXPECT_TRUE(sink.done["parent/c0"].ok());
   EXPECT_FALSE(sink.done["child/c0"].ok());
   EXPECT_NE(sink.done["child/c0"].message().find("api said no"), std::string::npos);
+}
+
+TEST(TableSourceTest, ClientsOfEverySelectedTableArePlannedBeforeTheyRun) {
+  TreeSource s(3);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+  EXPECT_EQ(sink.planned["parent"], (std::vector<std::string>{"c0", "c1", "c2"}));
+  EXPECT_EQ(sink.planned["child"], (std::vector<std::string>{"c0", "c1", "c2"}));
+}
+
+// Issue #13: an exception out of a multiplexer no longer ends the process; the
+// table and its relations fail and the sync goes on.
+TEST(TableSourceTest, MultiplexerThatThrowsFailsItsTables) {
+  TreeSource s(2, false, /*multiplexer_throws=*/true);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+  ASSERT_EQ(sink.done.count("parent/"), 1u);
+  EXPECT_FALSE(sink.done["parent/"].ok());
+  EXPECT_NE(sink.done["parent/"].message().find("no such account list"), std::string::npos);
+  EXPECT_FALSE(sink.done["child/"].ok());
+  EXPECT_EQ(sink.Rows("parent"), 0);
 }
 
 TEST(TableSourceTest, DeterministicIdsAreStableAcrossRuns) {

@@ -1,5 +1,6 @@
 #include "plugins/destination/clickhouse/clickhouse_destination.h"
 
+#include <charconv>
 #include <optional>
 
 #include "ferry/redact.h"
@@ -38,7 +39,14 @@ DataTypePtr FerryTypeOf(const TypeNode& t) {
   if (n == "UUID") return types::Uuid();
   if (n == "DateTime64") return types::Timestamp();
   if (n == "Date32") return types::Date32();
-  if (n == "FixedString" && !t.literals.empty()) return types::FixedSizeBinary(std::stoi(t.literals[0]));
+  if (n == "FixedString" && !t.literals.empty()) {
+    // The server's type text; a width that is not a small number is not ours to map.
+    int32_t w = 0;
+    const std::string& lit = t.literals[0];
+    auto [p, ec] = std::from_chars(lit.data(), lit.data() + lit.size(), w);
+    if (ec != std::errc() || p != lit.data() + lit.size() || w <= 0) return nullptr;
+    return types::FixedSizeBinary(w);
+  }
   return nullptr;
 }
 

@@ -1,5 +1,6 @@
 #include "plugins/destination/clickhouse/native_decoder.h"
 
+#include <charconv>
 #include <cctype>
 #include <cstring>
 #include <map>
@@ -218,7 +219,13 @@ Status DecodeColumn(const TypeNode& t, uint64_t n, Reader& r, std::vector<Value>
     return Status::OK();
   }
   if (k == "FixedString" || k == "UUID") {
-    const size_t w = k == "UUID" ? 16 : static_cast<size_t>(std::stoul(t.literals.at(0)));
+    size_t w = 16;
+    if (k == "FixedString") {
+      const std::string lit = t.literals.empty() ? "" : t.literals[0];
+      auto [p, ec] = std::from_chars(lit.data(), lit.data() + lit.size(), w);
+      if (lit.empty() || ec != std::errc() || p != lit.data() + lit.size() || w == 0 || w > (1u << 20))
+        return Status::Invalid("column type FixedString(" + lit + ") has no valid width");
+    }
     for (uint64_t i = 0; i < n; ++i) {
       FERRY_ASSIGN_OR_RETURN(std::string_view s, r.Bytes(w));
       std::string v(s);

@@ -1,5 +1,6 @@
 #include "plugins/destination/clickhouse/table_reader.h"
 
+#include <charconv>
 #include <map>
 
 #include "plugins/destination/clickhouse/sql.h"
@@ -47,7 +48,10 @@ Value WithNullAt(const Value& v, const DataType& type, std::string_view path) {
   if (path[0] == '[' && type.id == TypeId::kList) {
     const size_t close = path.find(']');
     if (close == std::string_view::npos) return v;
-    const size_t i = static_cast<size_t>(std::stoull(std::string(path.substr(1, close - 1))));
+    size_t i = 0;
+    const std::string_view digits = path.substr(1, close - 1);
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+    if (ec != std::errc() || p != digits.data() + digits.size()) return v;
     if (i >= items.size()) return v;
     items[i] = WithNullAt(items[i], *type.children[0].type, path.substr(close + 1));
     return Value::List(std::move(items));

@@ -93,7 +93,12 @@ Result<Value> FromJson(const DataType& type, const nlohmann::json& j) {
       for (char c : j.get<std::string>())
         if (c != '-') hex += c;
       if (hex.size() != 32) return Status::Invalid("not a uuid in jsonb: " + j.dump());
-      for (size_t i = 0; i < 32; i += 2) out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+      for (size_t i = 0; i < 32; i += 2) {
+        unsigned byte = 0;
+        auto [p, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, byte, 16);
+        if (ec != std::errc() || p != hex.data() + i + 2) return Status::Invalid("not a uuid in jsonb: " + j.dump());
+        out.push_back(static_cast<char>(byte));
+      }
       return Value::String(std::move(out));
     }
     case TypeId::kList: {

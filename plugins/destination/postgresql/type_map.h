@@ -1,5 +1,5 @@
 // How Ferry types are stored in PostgreSQL: column types (CloudQuery's map,
-// reference section 8.3, where it has one) and the type OIDs of binary COPY.
+// plugins/destination/postgresql/README.md, "Type map") and the type OIDs of binary COPY.
 //
 //   Ferry type                      PostgreSQL column type
 //   bool                            boolean

@@ -140,9 +140,10 @@ Status Destination::DeleteStale(const DeleteStaleRequest& request) {
                                             QuoteIdent(meta::kSyncTime) + " < ?2",
                                         context));
   const std::string time = TimestampText(request.sync_time_us);
-  sqlite3_bind_text(stmt.get(), 1, request.source_name.data(), static_cast<int>(request.source_name.size()),
-                    SQLITE_STATIC);
-  sqlite3_bind_text(stmt.get(), 2, time.data(), static_cast<int>(time.size()), SQLITE_STATIC);
+  int rc = sqlite3_bind_text(stmt.get(), 1, request.source_name.data(), static_cast<int>(request.source_name.size()),
+                             SQLITE_STATIC);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_text(stmt.get(), 2, time.data(), static_cast<int>(time.size()), SQLITE_STATIC);
+  if (rc != SQLITE_OK) return conn_->Error(rc, context + ": bind");
   return conn_->StepDone(stmt.get(), context);
 }
 

@@ -26,7 +26,7 @@ inline constexpr const char* kIncrementalTable = "test_incremental_table";
 inline constexpr const char* kWideTable = "test_wide_table";
 
 struct Spec {
-  // CloudQuery's options (reference section 8.1).
+  // CloudQuery's options (plugins/source/test/README.md, "Options").
   int64_t num_clients = 1;
   int64_t num_rows = 1;
   int64_t num_sub_rows = 10;
