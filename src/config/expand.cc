@@ -31,7 +31,14 @@ Result<std::string> ReadWholeFile(const std::string& path, const std::string& wh
   std::string content;
   char buf[8192];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) content.append(buf, n);
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    content.append(buf, n);
+    if (content.size() > kMaxFileValueBytes) {  // /dev/zero, a log file: not a value
+      std::fclose(f);
+      return fail("it is larger than " + std::to_string(kMaxFileValueBytes >> 20) +
+                  " MiB, the most a ${file:} value may hold");
+    }
+  }
   bool failed = std::ferror(f) != 0;
   std::fclose(f);
   if (failed) return fail("read error");

@@ -32,6 +32,11 @@
 
 namespace ferry::config {
 
+// The most a ${file:} value may hold: keys, tokens and certificates are far
+// smaller; a bound keeps ${file:/dev/zero} from reading forever.
+inline constexpr size_t kMaxFileValueBytes = 1u << 20;
+
+
 struct ExpandOptions {
   // Returns the value of an environment variable, or nullopt when it is
   // unset. Empty means the process environment (getenv).

@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <filesystem>
+#include <iterator>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -86,6 +88,44 @@ TEST(HostileSpec, ValidateConfigOnABombExitsTwoQuickly) {
   auto r = testing::RunFerry({"validate-config", spec}, dir.path());
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
   EXPECT_NE(r.err.find("bomb.yml:"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+TEST(HostileSpec, FileValueFromAnEndlessFileIsRefused) {
+  auto cfg = LoadConfigFromString(
+      "kind: destination\nspec:\n  name: d\n  path: cloudquery/sqlite\n  version: v1.0.0\n  spec:\n"
+      "    password: ${file:/dev/zero}\n",
+      "zero.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("zero.yml:7:15"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("larger than 1 MiB"), std::string::npos) << cfg.status().message();
+}
+
+}  // namespace
+}  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+// Every input of the fuzz corpus (seeds and fixed crashes) loads or fails
+// cleanly in the regular build too.
+TEST(SpecLoaderCorpus, EveryInputLoadsOrFailsCleanly) {
+  ExpandOptions expand;
+  expand.lookup_env = [](const std::string&) -> std::optional<std::string> { return std::string("value"); };
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(FERRY_SOURCE_DIR) + "/fuzz/corpus/spec_loader")) {
+    std::ifstream f(e.path());
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto cfg = LoadConfigFromString(text, e.path().filename().string(), expand);
+    if (!cfg.ok()) EXPECT_FALSE(cfg.status().message().empty()) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 3);
 }
 
 }  // namespace
