@@ -246,3 +246,38 @@ spec:
 
 }  // namespace
 }  // namespace ferry::plugins::postgresql
+
+namespace ferry::plugins::postgresql {
+namespace {
+
+// A sync killed just after sending COMMIT leaves a transaction that is still
+// committing its rows and cursor. ReadState at the start of the resumed sync
+// must wait for it, not return the cursor from before those rows.
+TEST(PostgresFaultState, ReadStateWaitsForACursorBeingCommitted) {
+  const std::string ns = "fault_state_" + std::to_string(getpid());
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string conninfo, testing::FreshDatabase(ns));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(conninfo));
+  const TableSchemaPtr state = StateTableSchema("cq_state_wait");
+  FERRY_ASSERT_OK(d->Migrate({state}, MigrateOptions{}));
+  WriteRequest first{state, {}, state, {StateEntry{"t:c", "100", 1}}};
+  FERRY_ASSERT_OK(d->Write(first));
+  // The "killed" sync: its transaction has upserted the cursor and not committed yet.
+  FERRY_ASSERT_OK_AND_ASSIGN(auto other, Connection::Open(conninfo, 10));
+  FERRY_ASSERT_OK(other->Exec("BEGIN; UPDATE cq_state_wait SET value = '200', version = 2 WHERE key = 't:c'",
+                              "hold"));
+  std::thread commit([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    EXPECT_TRUE(other->Exec("COMMIT", "commit").ok());
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  auto read = d->ReadState(state);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  commit.join();
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_EQ(read->size(), 1u);
+  EXPECT_EQ((*read)[0].value, "200") << "read the cursor from before the committing transaction";
+  EXPECT_GE(waited, std::chrono::milliseconds(500));
+}
+
+}  // namespace
+}  // namespace ferry::plugins::postgresql

@@ -199,9 +199,20 @@ Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& sta
   if (key < 0 || value < 0 || version < 0)
     return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
   std::vector<Row> rows;
+  // A sync killed right after sending COMMIT leaves a transaction that still
+  // commits rows and cursor together: the SHARE lock waits for it (its
+  // cursor upsert holds ROW EXCLUSIVE), so a resumed sync never reads the
+  // cursor from before rows that are about to appear.
   FERRY_RETURN_NOT_OK(Attempt([&]() -> Status {
-    FERRY_ASSIGN_OR_RETURN(rows, ReadTable(*conn_, st));
-    return Status::OK();
+    FERRY_RETURN_NOT_OK(conn_->Exec("BEGIN; LOCK TABLE " + QuoteIdent(PgName(st.name)) + " IN SHARE MODE",
+                                    "state table " + st.name + ": lock"));
+    auto read = ReadTable(*conn_, st);
+    if (!read.ok()) {
+      conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // read's error is the one to report
+      return read.status();
+    }
+    rows = std::move(read).value();
+    return conn_->Exec("COMMIT", "state table " + st.name + ": read");
   }));
   std::vector<StateEntry> out;
   for (const Row& r : rows) {
