@@ -97,6 +97,20 @@ spec:
 )" + extra;
 }
 
+std::string SqliteDestination(const std::string& db, const std::string& extra = "") {
+  return R"(kind: destination
+spec:
+  name: sqlite
+  path: cloudquery/sqlite
+  version: v2.0.0
+  write_mode: append
+  spec:
+    connection_string: )" + db + R"(
+    batch_size: 5000
+    batch_timeout: 100ms
+)" + extra;
+}
+
 // 4 clients x 40k synthetic rows, one client at a time with 1 s before each:
 // about 4 s, so a 3 s outage lands in the middle.
 std::string SyntheticSource(const std::string& dests, const std::string& table = "test_synthetic_table",
@@ -172,15 +186,8 @@ TEST(PostgresOutageLong, FailsTheDestinationOnceTheOtherCompletesAndARerunComple
   const std::string db = dir.File("b.sqlite");
   const std::string spec = dir.Write(
       "spec.yml", SyntheticSource("postgresql, sqlite") +
-                      PgDestination(pg.Conninfo(), "append", "    retry_timeout: 2s\n") + R"(---
-kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  version: v2.0.0
-  write_mode: append
-  spec:
-    connection_string: )" + db + "\n");
+                      PgDestination(pg.Conninfo(), "append", "    retry_timeout: 2s\n") + "---\n" +
+                      SqliteDestination(db));
   const int pid = StartFerryTo({"sync", spec, "--no-progress"}, dir.path(), dir.File("out"), dir.File("err"));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (pg.Count("test_synthetic_table") <= 0 && std::chrono::steady_clock::now() < deadline)
@@ -235,17 +242,7 @@ std::thread LockFor(const std::string& db, int ms, std::atomic<bool>* locked) {
 }
 
 std::string SqliteSpec(const std::string& db, const std::string& extra) {
-  return SyntheticSource("sqlite") + R"(kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  version: v2.0.0
-  write_mode: append
-  spec:
-    connection_string: )" + db + R"(
-    batch_size: 5000
-    batch_timeout: 100ms
-)" + extra;
+  return SyntheticSource("sqlite") + SqliteDestination(db, extra);
 }
 
 TEST(SqliteOutage, LockHeldTwoSecondsEndsClean) {
