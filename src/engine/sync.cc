@@ -47,6 +47,8 @@ struct DestinationSetup {
 
 // The retry policy of a destination: its validated options for built-ins; a
 // plugin's spec is the plugin's own, so plugins get the defaults.
+constexpr std::chrono::milliseconds kInitRetryDeadline{5000};
+
 RetryPolicy RetryPolicyOf(const DestinationSetup& d) {
   return d.remote ? RetryPolicy{} : RetryPolicyFromOptions(d.options);
 }
@@ -173,8 +175,13 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   }
   if (!connect) return d;
   d.dest = d.plugin->create();
-  // A server that is restarting gets retry_timeout to come back.
-  FERRY_RETURN_NOT_OK(InitError(CallWithRetry(RetryPolicyOf(d), nullptr,
+  // Before any data moves a destination that cannot be reached is more
+  // likely misconfigured than restarting: a few seconds of retries, not the
+  // full retry_timeout (which applies once the sync is under way).
+  RetryPolicy init_policy = RetryPolicyOf(d);
+  init_policy.deadline = std::min(init_policy.deadline, kInitRetryDeadline);
+  if (init_policy.deadline.count() == 0) init_policy.deadline = kInitRetryDeadline;
+  FERRY_RETURN_NOT_OK(InitError(CallWithRetry(init_policy, nullptr,
                                               [&](int) { return d.dest->Init(d.options, DestinationInit{spec.name, sync_id}); }),
                                 who));
   return d;
