@@ -83,8 +83,10 @@ void DestinationWriter::Loop() {
                           " rows were not written because the destination was down");
   } else if (retries_ > 0) {
     warnings_.push_back("destination \"" + opts_.name + "\" was unavailable or busy for " +
-                        FormatDuration(unavailable_) + " in total (" + std::to_string(retries_) +
-                        " retries); every retried call then succeeded");
+                        FormatDuration(unavailable_) + " in total (" + std::to_string(retries_) + " retries); " +
+                        (retried_then_failed_ == 0
+                             ? std::string("every retried call then succeeded")
+                             : std::to_string(retried_then_failed_) + " retried calls then failed (see the errors)"));
   }
 }
 
@@ -310,6 +312,7 @@ Status DestinationWriter::Call(const std::function<Status(int attempt)>& op) {
   Status st = CallWithRetry(opts_.retry, opts_.cancel, op, &report);
   retries_ += report.retries;
   if (report.retries > 0) unavailable_ += report.unavailable;
+  if (report.retries > 0 && !st.ok()) ++retried_then_failed_;
   if (!st.ok() && report.gave_up_transient) GoDown(st);
   return st;
 }

@@ -165,6 +165,7 @@ class DestinationWriter {
   std::string down_reason_;
   uint64_t next_request_id_ = 1;
   int retries_ = 0;                               // retries of calls that then succeeded or failed
+  int retried_then_failed_ = 0;                   // calls that were retried and still failed
   std::chrono::milliseconds unavailable_{0};      // time spent waiting on transient failures
   int64_t rows_dropped_ = 0;                      // rows not written because the destination was down
   std::set<std::string> write_failed_;   // tables with a failed write: cursors frozen
