@@ -45,10 +45,11 @@ struct DestinationSetup {
   std::vector<TableSchemaPtr> schema_list;         // same, in selection order
 };
 
-// The retry policy of a destination: its validated options for built-ins; a
-// plugin's spec is the plugin's own, so plugins get the defaults.
+// How long connecting at the start may be retried (see SetUpDestination).
 constexpr std::chrono::milliseconds kInitRetryDeadline{5000};
 
+// The retry policy of a destination: its validated options for built-ins; a
+// plugin's spec is the plugin's own, so plugins get the defaults.
 RetryPolicy RetryPolicyOf(const DestinationSetup& d) {
   return d.remote ? RetryPolicy{} : RetryPolicyFromOptions(d.options);
 }
@@ -678,14 +679,14 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     }
     ds.errors = static_cast<int64_t>(writers[i]->errors().size());
     ds.warnings = static_cast<int64_t>(writers[i]->warnings().size());
-    if (dests[i].spec->send_sync_summary) {
+    // A destination that went down has its one error; it gets no summary row.
+    if (dests[i].spec->send_sync_summary && !writers[i]->down()) {
       auto schema = SyncSummarySchema(!summary.sync_group_id.empty());
       const RetryPolicy policy = RetryPolicyOf(dests[i]);
-      Status st = options.no_migrate || writers[i]->down()
-                      ? Status::OK()
-                      : CallWithRetry(policy, options.cancel,
-                                      [&](int) { return dests[i].dest->Migrate({schema}, MigrateOptions{}); });
-      if (writers[i]->down()) st = Status::IOError("the destination is down");
+      Status st = options.no_migrate ? Status::OK()
+                                     : CallWithRetry(policy, options.cancel, [&](int) {
+                                         return dests[i].dest->Migrate({schema}, MigrateOptions{});
+                                       });
       if (st.ok()) {
         summary.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
         WriteRequest req{schema, {SyncSummaryBatch(summary, i, schema, kFerryVersion)}, nullptr, {}};
