@@ -5,6 +5,9 @@
 // as they are.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "testing/cli_runner.h"
 
 namespace ferry::testing {
@@ -94,6 +97,11 @@ TEST(SecretsE2E, CountsAndNamesFromTheEnvironmentArePrintedAsTheyAre) {
   EXPECT_EQ(lines[0], "6");
   EXPECT_NE(r.out.find("mydb_primary"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("***"), std::string::npos) << r.out;
+  // The summary file passes through redaction too: the name stays whole.
+  std::ifstream f(summary);
+  std::string line((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(line.find("\"destination_name\":\"mydb_primary\""), std::string::npos) << line;
+  EXPECT_EQ(line.find("***"), std::string::npos) << line;
   // An unknown plugin named through the environment is named in the error.
   auto bad = RunFerry({"sync", dir.Write("b.yml", Spec("    x: 1\n", "", "${DEST_PLUGIN}"))}, dir.path(),
                       {"DEST_PLUGIN=neo4j"});
