@@ -12,6 +12,12 @@ namespace ferry {
 
 // Floor division (rounds toward negative infinity); b > 0.
 inline int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+// a - FloorDiv(a, b) * b for b > 0, in [0, b), without the multiplication
+// (which overflows for a near INT64_MIN).
+inline int64_t FloorMod(int64_t a, int64_t b) {
+  const int64_t r = a % b;
+  return r < 0 ? r + b : r;
+}
 
 // A proleptic Gregorian date; month 1..12, day 1..31.
 struct CivilDate {

@@ -130,3 +130,17 @@ TEST(SpecLoaderCorpus, EveryInputLoadsOrFailsCleanly) {
 
 }  // namespace
 }  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+// Found by fuzz/spec_loader_fuzz: nesting deep enough to exhaust the stack.
+TEST(HostileSpec, DeepNestingIsAnErrorNotAStackOverflow) {
+  const std::string deep = "kind: source\nspec:\n  name: t\n  spec:\n    x: " + std::string(100000, '[') + "\n";
+  auto cfg = LoadConfigFromString(deep, "deep.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("deep.yml"), std::string::npos) << cfg.status().message();
+}
+
+}  // namespace
+}  // namespace ferry::config

@@ -190,6 +190,15 @@ class Converter {
 
   Result<json> Convert(const YAML::Node& node, const std::string& pointer, const std::string& key) {
     FERRY_RETURN_NOT_OK(Count(node, 1, 0));
+    // Nesting is bounded before the recursion can exhaust the stack.
+    struct Depth {
+      int& d;
+      explicit Depth(int& x) : d(++x) {}
+      ~Depth() { --d; }
+    } depth(depth_);
+    if (depth_ > kMaxNesting)
+      return Status::Invalid(At(node.Mark()).ToString() + ": lists and mappings nested more than " +
+                             std::to_string(kMaxNesting) + " levels deep");
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
@@ -302,6 +311,7 @@ class Converter {
   const ExpandOptions& expand_;
   const Shield& shield_;
   ExpansionBudget* budget_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -40,6 +40,7 @@ namespace ferry::config {
 inline constexpr size_t kMaxSpecFileBytes = 4u << 20;
 inline constexpr size_t kMaxExpandedValues = 250000;
 inline constexpr size_t kMaxExpandedBytes = 32u << 20;
+inline constexpr int kMaxNesting = 64;   // lists and mappings inside each other
 
 struct ExpansionBudget {
   size_t values = 0;

@@ -14,6 +14,17 @@ namespace fb = arrowfb;
 
 namespace {
 
+// Element `i` of a flatbuffer vector of structs, copied out. The verifier
+// checks a vector's 4-byte alignment, not its 8-byte structs' (FieldNode,
+// Buffer): a crafted message can place them at 4 mod 8, and reading through
+// the struct pointer would then be a misaligned access (UB).
+template <typename T>
+T StructAt(const flatbuffers::Vector<const T*>& v, size_t i) {
+  T out;
+  std::memcpy(static_cast<void*>(&out), v.Data() + i * sizeof(T), sizeof(T));
+  return out;
+}
+
 int64_t CountNodes(const DataType& t) {
   int64_t n = 1;
   for (const Field& c : t.children) n += CountNodes(*c.type);
@@ -57,7 +68,8 @@ class Decoder {
     const auto size = static_cast<int64_t>(body_.size());
     int64_t total = 0;
     for (int64_t i = 0; i < have_buffers; ++i) {
-      const fb::Buffer* b = rb_.buffers()->Get(static_cast<flatbuffers::uoffset_t>(i));
+      const fb::Buffer buf = StructAt(*rb_.buffers(), i);
+      const fb::Buffer* b = &buf;
       if (b->offset() < 0 || b->length() < 0 || b->offset() > size || b->length() > size - b->offset())
         return Status::Invalid("arrow ipc: buffer " + std::to_string(i) + " [" + std::to_string(b->offset()) +
                                ", +" + std::to_string(b->length()) + ") lies outside the " +
@@ -70,7 +82,8 @@ class Decoder {
 
   Result<ArrayPtr> Decode(const DataTypePtr& type, const WireField& wire, const std::string& path) {
     auto bad = [&](const std::string& m) { return Status::Invalid("arrow ipc: column " + path + ": " + m); };
-    const fb::FieldNode* node = rb_.nodes()->Get(static_cast<flatbuffers::uoffset_t>(node_++));
+    const fb::FieldNode node_copy = StructAt(*rb_.nodes(), node_++);
+    const fb::FieldNode* node = &node_copy;
     const int64_t len = node->length();
     const int64_t nulls = node->null_count();
     if (len < 0 || len > kMaxRows) return bad("invalid length " + std::to_string(len));
@@ -143,7 +156,8 @@ class Decoder {
 
  private:
   std::string_view NextBuffer() {
-    const fb::Buffer* b = rb_.buffers()->Get(static_cast<flatbuffers::uoffset_t>(buffer_++));
+    const fb::Buffer buf = StructAt(*rb_.buffers(), buffer_++);
+    const fb::Buffer* b = &buf;
     return body_.substr(static_cast<size_t>(b->offset()), static_cast<size_t>(b->length()));
   }
 

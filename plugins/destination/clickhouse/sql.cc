@@ -59,7 +59,7 @@ std::string DateText(int64_t days) {
 
 std::string TimestampText(int64_t micros) {
   const int64_t days = FloorDiv(micros, 86400LL * 1000000);
-  const int64_t rest = micros - days * 86400LL * 1000000;
+  const int64_t rest = FloorMod(micros, 86400LL * 1000000);
   const int64_t secs = rest / 1000000, us = rest % 1000000;
   char buf[48];
   std::snprintf(buf, sizeof buf, "%s %02lld:%02lld:%02lld.%06lld", DateText(days).c_str(),

@@ -132,7 +132,7 @@ Result<Value> FromJson(const DataType& type, const nlohmann::json& j) {
 
 std::string TimestampText(int64_t micros) {
   const int64_t days = FloorDiv(micros, kMicrosPerDay);
-  const int64_t rem = micros - days * kMicrosPerDay;
+  const int64_t rem = FloorMod(micros, kMicrosPerDay);
   const CivilDate c = CivilFromDays(days);
   const int64_t secs = rem / 1000000;
   char buf[64];
