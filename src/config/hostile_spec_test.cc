@@ -64,6 +64,41 @@ TEST(HostileSpec, ManySectionsShareOneBudget) {
   EXPECT_NE(cfg.status().message().find("expands to more than"), std::string::npos) << cfg.status().message();
 }
 
+// Found by fuzz/spec_loader_fuzz (out of memory): few values, but every copy
+// of an aliased mapping holds its long keys and the source map one pointer per
+// value, each repeating its ancestors' keys.
+TEST(HostileSpec, AliasesUnderLongKeysAreCountedByTheirBytes) {
+  // Block style: YAML limits a flow (inline) key to 1024 characters. 25k
+  // values, about 60 MiB of keys and pointers.
+  const std::string k1(1020, 'k'), k2(1020, 'q');
+  std::string y = "kind: source\nspec:\n  name: t\n  path: cloudquery/test\n  version: v1.0.0\n"
+                  "  destinations: [d]\n  spec:\n"
+                  "    a0: &a0\n      " + k1 + ": [1,2,3,4,5,6,7,8,9,10]\n"
+                  "    a1: &a1\n      " + k2 + ": [*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0,*a0]\n"
+                  "    a2: &a2 [*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1,*a1]\n"
+                  "    a3: [*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2]\n"
+                  "    a4: [*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2,*a2]\n";
+  const int64_t before = MaxRssKiB();
+  auto cfg = LoadConfigFromString(y, "keys.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("keys.yml:"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("expands to more than"), std::string::npos) << cfg.status().message();
+  EXPECT_LT(MaxRssKiB() - before, 200 * 1024);
+}
+
+TEST(HostileSpec, AnAliasedFileValueCountsItsContent) {
+  testing::TempDir dir;
+  const std::string path = dir.Write("big.pem", std::string(512 * 1024, 'x'));
+  std::string y = "kind: destination\nspec:\n  name: d\n  path: cloudquery/sqlite\n  version: v1.0.0\n  spec:\n"
+                  "    a: &a ${file:" + path + "}\n    b: [";
+  for (int i = 0; i < 100; ++i) y += std::string(i ? "," : "") + "*a";   // 100 x 512 KiB = 50 MiB
+  y += "]\n";
+  auto cfg = LoadConfigFromString(y, "files.yml");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("files.yml:"), std::string::npos) << cfg.status().message();
+  EXPECT_NE(cfg.status().message().find("expands to more than"), std::string::npos) << cfg.status().message();
+}
+
 TEST(HostileSpec, HugeFileIsRefusedBeforeParsing) {
   testing::TempDir dir;
   const std::string path = dir.File("huge.yml");

@@ -189,7 +189,7 @@ class Converter {
       : map_(map), first_line_(first_line), expand_(expand), shield_(shield), budget_(budget) {}
 
   Result<json> Convert(const YAML::Node& node, const std::string& pointer, const std::string& key) {
-    FERRY_RETURN_NOT_OK(Count(node, 1, 0));
+    FERRY_RETURN_NOT_OK(Count(node.Mark(), 1, 0));
     // Nesting is bounded before the recursion can exhaust the stack.
     struct Depth {
       int& d;
@@ -209,7 +209,7 @@ class Converter {
         json arr = json::array();
         for (size_t i = 0; i < node.size(); ++i) {
           std::string p = AppendPointer(pointer, std::to_string(i));
-          Record(p, node[i].Mark());
+          FERRY_RETURN_NOT_OK(Record(p, node[i].Mark()));
           FERRY_ASSIGN_OR_RETURN(json item, Convert(node[i], p, key));
           arr.push_back(std::move(item));
         }
@@ -230,17 +230,21 @@ class Converter {
     return Location{map_->file(), m.line + first_line_, m.column + 1};
   }
 
-  void Record(const std::string& pointer, const YAML::Mark& m) {
+  // The source map keeps every pointer, and a pointer repeats its ancestors'
+  // keys: its bytes count against the budget too (an alias repeated under
+  // long keys would otherwise grow the map without bound).
+  Status Record(const std::string& pointer, const YAML::Mark& m) {
     Location l = At(m);
     if (l.line > 0) map_->Add(pointer, l.line, l.column);
+    return Count(m, 0, pointer.size());
   }
 
   // Counts converted values and scalar bytes against the section's bounds.
-  Status Count(const YAML::Node& node, size_t values, size_t bytes) {
+  Status Count(const YAML::Mark& mark, size_t values, size_t bytes) {
     budget_->values += values;
     budget_->bytes += bytes;
     if (budget_->values <= kMaxExpandedValues && budget_->bytes <= kMaxExpandedBytes) return Status::OK();
-    return Status::Invalid(At(node.Mark()).ToString() + ": this YAML expands to more than " +
+    return Status::Invalid(At(mark).ToString() + ": this YAML expands to more than " +
                            std::to_string(kMaxExpandedValues) + " values or " +
                            std::to_string(kMaxExpandedBytes >> 20) +
                            " MiB of text, which no spec needs; aliases (*name) that repeat an anchor many "
@@ -248,11 +252,13 @@ class Converter {
   }
 
   Result<json> Scalar(const YAML::Node& node, const std::string& pointer, const std::string& key) {
-    FERRY_RETURN_NOT_OK(Count(node, 0, node.Scalar().size()));
+    FERRY_RETURN_NOT_OK(Count(node.Mark(), 0, node.Scalar().size()));
     const std::string text = shield_.Restore(node.Scalar());
     if (HasVariables(text)) {
       auto expanded = ExpandVariables(text, At(node.Mark()).ToString(), key, expand_);
       if (!expanded.ok()) return expanded.status();
+      // What the value became (a ${file:...} is up to 1 MiB) is what memory holds.
+      FERRY_RETURN_NOT_OK(Count(node.Mark(), 0, expanded->size()));
       map_->MarkExpanded(pointer, text);
       return json(std::move(expanded).value());
     }
@@ -286,7 +292,8 @@ class Converter {
       }
       if (obj->contains(name)) continue;  // set by the including mapping
       std::string p = AppendPointer(pointer, name);
-      Record(p, k.Mark());
+      FERRY_RETURN_NOT_OK(Count(k.Mark(), 0, name.size()));   // each copy of an object holds its keys
+      FERRY_RETURN_NOT_OK(Record(p, k.Mark()));
       FERRY_ASSIGN_OR_RETURN(json value, Convert(v, p, name));
       (*obj)[name] = std::move(value);
     }

@@ -34,8 +34,10 @@ namespace ferry::config {
 // kMaxSpecFileBytes. YAML aliases (*name) are expanded into the JSON a plugin
 // receives, so a few lines can name billions of values ("billion laughs"):
 // one load (every section of every file, counted in an ExpansionBudget) may
-// produce at most kMaxExpandedValues values and kMaxExpandedBytes of scalar
-// text, counted as they are converted, whatever the aliases. Both bounds are far above any real spec and keep memory a
+// produce at most kMaxExpandedValues values and kMaxExpandedBytes of text,
+// counted as they are converted, whatever the aliases: scalars as expanded
+// (a ${file:...} counts its content), mapping keys of every copy, and the
+// source map's JSON pointers (each repeats its ancestors' keys). Both bounds are far above any real spec and keep memory a
 // small multiple of the file.
 inline constexpr size_t kMaxSpecFileBytes = 4u << 20;
 inline constexpr size_t kMaxExpandedValues = 250000;
