@@ -76,8 +76,9 @@ class Registry {
  public:
   void SetPluginHost(std::shared_ptr<PluginHost> host) { host_ = std::move(host); }
   PluginHost* plugin_host() const { return host_.get(); }
-  void AddSource(SourcePlugin plugin);
-  void AddDestination(DestinationPlugin plugin);
+  // A name registered twice is an error (the first registration stays).
+  Status AddSource(SourcePlugin plugin);
+  Status AddDestination(DestinationPlugin plugin);
   const SourcePlugin* FindSource(const std::string& name) const;
   const DestinationPlugin* FindDestination(const std::string& name) const;
   std::vector<std::string> SourceNames() const;
@@ -89,7 +90,8 @@ class Registry {
   std::shared_ptr<PluginHost> host_;
 };
 
-// Registers every built-in integration (plugins/register_plugins.cc).
-void RegisterBuiltins(Registry& registry);
+// Registers every built-in integration (plugins/register_plugins.cc); an
+// error names a plugin registered twice.
+Status RegisterBuiltins(Registry& registry);
 
 }  // namespace ferry

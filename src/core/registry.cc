@@ -4,16 +4,22 @@
 
 namespace ferry {
 
-void Registry::AddSource(SourcePlugin plugin) {
+Status Registry::AddSource(SourcePlugin plugin) {
   std::string name = plugin.name;
+  if (name.empty() || sources_.count(name))
+    return Status::AlreadyExists("source plugin \"" + name + "\" is registered twice (or has no name)");
   sources_[name] = std::move(plugin);
+  return Status::OK();
 }
-void Registry::AddDestination(DestinationPlugin plugin) {
+Status Registry::AddDestination(DestinationPlugin plugin) {
   std::string name = plugin.name;
+  if (name.empty() || destinations_.count(name))
+    return Status::AlreadyExists("destination plugin \"" + name + "\" is registered twice (or has no name)");
   // The engine owns retries of every destination call: its options are
   // declared here once, for every built-in destination.
   AddRetryOptions(&plugin.options);
   destinations_[name] = std::move(plugin);
+  return Status::OK();
 }
 const SourcePlugin* Registry::FindSource(const std::string& name) const {
   auto it = sources_.find(name);

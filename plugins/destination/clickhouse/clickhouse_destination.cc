@@ -56,7 +56,6 @@ Destination::Destination(TransportFactory transports) : transports_(std::move(tr
 
 Destination::~Destination() { Close().IgnoreError(); }  // Close cannot fail
 
-DestinationCapabilities Destination::Capabilities() const { return ClickHousePlugin().capabilities; }
 
 Status Destination::CheckOpen() const {
   if (!client_)

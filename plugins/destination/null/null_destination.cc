@@ -6,7 +6,6 @@ namespace {
 
 class Destination : public ferry::Destination {
  public:
-  DestinationCapabilities Capabilities() const override { return NullPlugin().capabilities; }
   Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
   Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override { return Status::OK(); }
   Status Write(const WriteRequest& req) override {

@@ -43,6 +43,7 @@ Result<std::unique_ptr<Destination>> OpenSqlite(const std::string& path, nlohman
 
 ferry::testing::ConformanceTarget SqliteTarget() {
   ferry::testing::ConformanceTarget t;
+  t.plugin = SqlitePlugin();
   t.name = "Sqlite";
   t.open = [](const std::string& ns) -> Result<std::unique_ptr<ferry::Destination>> {
     FERRY_ASSIGN_OR_RETURN(auto d, OpenSqlite(Dir().File(ns + ".db")));
