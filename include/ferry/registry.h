@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,8 +28,13 @@ struct SourcePlugin {
 struct DestinationPlugin {
   std::string name;
   std::string description;
-  OptionTable options;
+  OptionTable options;   // the plugin's own keys; the engine adds its own (below)
   DestinationCapabilities capabilities;
+  // The engine owns batching and retries; a destination only chooses its
+  // batching defaults. Registry::AddDestination declares batch_size,
+  // batch_size_bytes, batch_timeout (with these defaults) and the retry
+  // options (ferry/retry.h) in `options`, once for every destination.
+  BatchingDefaults batching{10000, 10 << 20, "20s", "written"};
   std::function<std::unique_ptr<Destination>()> create;
 };
 

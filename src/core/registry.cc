@@ -15,8 +15,9 @@ Status Registry::AddDestination(DestinationPlugin plugin) {
   std::string name = plugin.name;
   if (name.empty() || destinations_.count(name))
     return Status::AlreadyExists("destination plugin \"" + name + "\" is registered twice (or has no name)");
-  // The engine owns retries of every destination call: its options are
-  // declared here once, for every built-in destination.
+  // The engine owns batching and the retries of every destination call: their
+  // options are declared here once, for every built-in destination.
+  AddBatchingOptions(&plugin.options, plugin.batching);
   AddRetryOptions(&plugin.options);
   destinations_[name] = std::move(plugin);
   return Status::OK();

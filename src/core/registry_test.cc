@@ -22,6 +22,20 @@ TEST(Registry, ANameRegisteredTwiceIsAnError) {
   EXPECT_EQ(r.AddDestination(DestinationPlugin{}).code(), StatusCode::kAlreadyExists) << "a nameless plugin";
 }
 
+TEST(Registry, EngineOptionsAreDeclaredOnceWithTheDescriptorsDefaults) {
+  Registry r;
+  DestinationPlugin d;
+  d.name = "d";
+  d.batching = {.rows = 777, .bytes = 1 << 20, .timeout = "3s", .unit = "written"};
+  ASSERT_TRUE(r.AddDestination(d).ok());
+  auto opts = ValidateOptions(r.FindDestination("d")->options, nlohmann::json::object(), "destination \"d\"", nullptr);
+  ASSERT_TRUE(opts.ok()) << opts.status().ToString();
+  EXPECT_EQ(opts->GetInt("batch_size"), 777);
+  EXPECT_EQ(opts->GetDurationMs("batch_timeout"), 3000);
+  EXPECT_EQ(opts->GetInt("max_retries"), 10);
+  EXPECT_EQ(opts->GetDurationMs("retry_timeout"), 60000);
+}
+
 TEST(Registry, BuiltinsRegisterWithoutClashes) {
   Registry r;
   ASSERT_TRUE(RegisterBuiltins(r).ok());

@@ -30,7 +30,7 @@ DestinationPlugin NullPlugin() {
   DestinationPlugin p;
   p.name = "null";
   p.description = "Discards every row (engine benchmarks, dry runs)";
-  AddBatchingOptions(&p.options, {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "passed on and discarded"});
+  p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "passed on and discarded"};
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

@@ -290,6 +290,7 @@ DestinationPlugin PostgresqlPlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.batching = {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }

@@ -192,6 +192,7 @@ DestinationPlugin SqlitePlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }
