@@ -9,13 +9,14 @@
 
 namespace ferry {
 
-void RegisterBuiltins(Registry& registry) {
-  registry.AddSource(plugins::test::TestSourcePlugin());
-  registry.AddSource(plugins::host::HostSourcePlugin());
-  registry.AddDestination(plugins::sqlite::SqlitePlugin());
-  registry.AddDestination(plugins::null_dest::NullPlugin());
-  registry.AddDestination(plugins::clickhouse::ClickHousePlugin());
-  registry.AddDestination(plugins::postgresql::PostgresqlPlugin());
+Status RegisterBuiltins(Registry& registry) {
+  FERRY_RETURN_NOT_OK(registry.AddSource(plugins::test::TestSourcePlugin()));
+  FERRY_RETURN_NOT_OK(registry.AddSource(plugins::host::HostSourcePlugin()));
+  FERRY_RETURN_NOT_OK(registry.AddDestination(plugins::sqlite::SqlitePlugin()));
+  FERRY_RETURN_NOT_OK(registry.AddDestination(plugins::null_dest::NullPlugin()));
+  FERRY_RETURN_NOT_OK(registry.AddDestination(plugins::clickhouse::ClickHousePlugin()));
+  FERRY_RETURN_NOT_OK(registry.AddDestination(plugins::postgresql::PostgresqlPlugin()));
+  return Status::OK();
 }
 
 }  // namespace ferry

@@ -38,6 +38,7 @@
 #include <gtest/gtest.h>
 
 #include "ferry/destination.h"
+#include "ferry/registry.h"
 #include "ferry/schema.h"
 #include "ferry/status.h"
 #include "ferry/value.h"
@@ -53,6 +54,11 @@ struct ConformanceTarget {
   // (while an earlier instance is open or after it closed) reaches the same
   // data, as a second sync would.
   std::function<Result<std::unique_ptr<Destination>>(const std::string& ns)> open;
+
+  // The integration's registry entry: what it declares it can do (write
+  // modes, forced migration, delete-record, state backend) is read from here
+  // only, the one place capabilities are declared.
+  DestinationPlugin plugin;
 
   // Every row of `table` in namespace `ns`, columns in schema order, values
   // in builder.h's forms (what GetValue returns for the column type). The
@@ -94,8 +100,8 @@ class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget
   // Opens a destination in ns(); the fixture closes it in TearDown. Fails
   // the test (returns null) on error.
   Destination* Open();
-  // The capabilities of an instance opened in ns().
-  DestinationCapabilities Caps();
+  // The capabilities the target's registry entry declares.
+  const DestinationCapabilities& Caps() const { return GetParam().plugin.capabilities; }
 
   Status Migrate(Destination* d, const std::vector<TableSchemaPtr>& tables,
                  MigrateMode mode = MigrateMode::kSafe);

@@ -34,7 +34,7 @@ std::vector<Row> WithIds(const std::vector<Row>& rows, size_t id_col, std::vecto
 TEST_P(DestinationConformance, AppendKeepsDuplicates) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().write_modes.count(WriteMode::kAppend)) GTEST_SKIP() << "no append mode";
+  if (!Caps().write_modes.count(WriteMode::kAppend)) GTEST_SKIP() << "no append mode";
   auto t = Items("conf_append", false);
   FERRY_ASSERT_OK(Migrate(d, {t}));
   std::vector<Row> rows = {ItemRow(kT1, "src", 1, "a", 1), ItemRow(kT1, "src", 1, "a", 1), ItemRow(kT1, "src", 2, "b", 2)};
@@ -48,7 +48,7 @@ TEST_P(DestinationConformance, AppendKeepsDuplicates) {
 TEST_P(DestinationConformance, OverwriteUpsertsOnPrimaryKey) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().write_modes.count(WriteMode::kOverwrite)) GTEST_SKIP() << "no overwrite mode";
+  if (!Caps().write_modes.count(WriteMode::kOverwrite)) GTEST_SKIP() << "no overwrite mode";
   auto t = Items("conf_upsert", true);
   FERRY_ASSERT_OK(Migrate(d, {t}));
   FERRY_ASSERT_OK(Write(d, t, {{ItemRow(kT1, "src", 1, "a", 1), ItemRow(kT1, "src", 2, "b", 2), ItemRow(kT1, "src", 3, "c", 3)}}));
@@ -71,7 +71,7 @@ TEST_P(DestinationConformance, OverwriteUpsertsOnPrimaryKey) {
 TEST_P(DestinationConformance, OverwriteUpsertsOnCompositeKey) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().write_modes.count(WriteMode::kOverwrite)) GTEST_SKIP() << "no overwrite mode";
+  if (!Caps().write_modes.count(WriteMode::kOverwrite)) GTEST_SKIP() << "no overwrite mode";
   auto t = TableWithMeta("conf_composite", {Col("region", types::Utf8(), true), Col("id", types::Int64(), true),
                                             Col("v", types::Utf8())});
   auto row = [](int64_t t, const char* region, int64_t id, const char* v, uint64_t cq) {
@@ -87,7 +87,7 @@ TEST_P(DestinationConformance, OverwriteUpsertsOnCompositeKey) {
 TEST_P(DestinationConformance, DeleteStaleRemovesOnlyOlderRowsOfThisSource) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().write_modes.count(WriteMode::kOverwriteDeleteStale))
+  if (!Caps().write_modes.count(WriteMode::kOverwriteDeleteStale))
     GTEST_SKIP() << "no overwrite-delete-stale mode";
   auto t = Items("conf_stale", true);
   FERRY_ASSERT_OK(Migrate(d, {t}));
@@ -112,7 +112,7 @@ TEST_P(DestinationConformance, DeleteStaleRemovesOnlyOlderRowsOfThisSource) {
 TEST_P(DestinationConformance, DeleteRecordMatchesGroups) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().delete_record) GTEST_SKIP() << "no delete_record";
+  if (!Caps().delete_record) GTEST_SKIP() << "no delete_record";
   auto t = Items("conf_delete_record", false);
   auto other = Items("conf_delete_record_other", false);
   FERRY_ASSERT_OK(Migrate(d, {t, other}));
@@ -164,7 +164,7 @@ TEST_P(DestinationConformance, FailedWriteLeavesNothingBehind) {
 TEST_P(DestinationConformance, StateCommitsWithRows) {
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
-  if (!d->Capabilities().state_backend) GTEST_SKIP() << "not a state backend";
+  if (!Caps().state_backend) GTEST_SKIP() << "not a state backend";
   auto t = TableWithMeta("conf_state_rows", {Col("id", types::Int64(), true), Col("required", types::Utf8(), false, true)});
   auto st = StateTableSchema("conf_state");
   FERRY_ASSERT_OK(Migrate(d, {t, st}));

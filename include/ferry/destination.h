@@ -84,7 +84,6 @@ struct DeleteStaleRequest {
 class Destination {
  public:
   virtual ~Destination() = default;
-  virtual DestinationCapabilities Capabilities() const = 0;
   virtual Status Init(const Options& options, const DestinationInit& init) = 0;
   // Creates or migrates every table. In safe mode an unsafe change fails the
   // whole call, before any table is touched, with every change listed.

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,8 +28,13 @@ struct SourcePlugin {
 struct DestinationPlugin {
   std::string name;
   std::string description;
-  OptionTable options;
+  OptionTable options;   // the plugin's own keys; the engine adds its own (below)
   DestinationCapabilities capabilities;
+  // The engine owns batching and retries; a destination only chooses its
+  // batching defaults. Registry::AddDestination declares batch_size,
+  // batch_size_bytes, batch_timeout (with these defaults) and the retry
+  // options (ferry/retry.h) in `options`, once for every destination.
+  BatchingDefaults batching{10000, 10 << 20, "20s", "written"};
   std::function<std::unique_ptr<Destination>()> create;
 };
 
@@ -76,8 +82,9 @@ class Registry {
  public:
   void SetPluginHost(std::shared_ptr<PluginHost> host) { host_ = std::move(host); }
   PluginHost* plugin_host() const { return host_.get(); }
-  void AddSource(SourcePlugin plugin);
-  void AddDestination(DestinationPlugin plugin);
+  // A name registered twice is an error (the first registration stays).
+  Status AddSource(SourcePlugin plugin);
+  Status AddDestination(DestinationPlugin plugin);
   const SourcePlugin* FindSource(const std::string& name) const;
   const DestinationPlugin* FindDestination(const std::string& name) const;
   std::vector<std::string> SourceNames() const;
@@ -89,7 +96,8 @@ class Registry {
   std::shared_ptr<PluginHost> host_;
 };
 
-// Registers every built-in integration (plugins/register_plugins.cc).
-void RegisterBuiltins(Registry& registry);
+// Registers every built-in integration (plugins/register_plugins.cc); an
+// error names a plugin registered twice.
+Status RegisterBuiltins(Registry& registry);
 
 }  // namespace ferry

@@ -12,8 +12,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "ferry/batch.h"
 #include "ferry/schema.h"
+#include "ferry/status.h"
+#include "ferry/value.h"
 
 namespace ferry {
 
@@ -28,5 +32,13 @@ using StateSnapshot = std::map<std::string, std::string>;
 
 // The state table's schema (no meta columns).
 TableSchemaPtr StateTableSchema(const std::string& table_name);
+
+// The one conversion between cursors and state-table rows, for every state
+// backend (SQLite, PostgreSQL, the protocol's Read/Write). `table` needs the
+// columns key and value; version is optional (CloudQuery's SDKs write it).
+Result<BatchPtr> StateBatch(const TableSchemaPtr& table, const std::vector<StateEntry>& entries);
+Result<std::vector<StateEntry>> StateEntriesOf(const Batch& batch);
+// The same from rows read back as Values, in `table`'s column order.
+Result<std::vector<StateEntry>> StateEntriesOf(const TableSchema& table, const std::vector<Row>& rows);
 
 }  // namespace ferry

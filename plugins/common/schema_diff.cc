@@ -99,4 +99,27 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
   return plan;
 }
 
+Result<std::vector<TablePlan>> PlanMigration(const std::vector<TableSchemaPtr>& tables, bool safe_mode,
+                                             const std::string& destination, const ReadColumnsFn& read,
+                                             const DiffRules& rules) {
+  std::vector<TablePlan> plans;
+  std::string unsafe_text;
+  size_t unsafe_tables = 0;
+  for (const auto& t : tables) {
+    FERRY_ASSIGN_OR_RETURN(auto have, read(t->name));
+    plans.push_back(PlanTable(t, have, rules));
+    if (plans.back().unsafe.empty()) continue;
+    ++unsafe_tables;
+    for (const auto& change : plans.back().unsafe) unsafe_text += "\n  table " + t->name + ": " + change;
+  }
+  if (unsafe_tables > 0 && safe_mode) {
+    return Status::SchemaChange(
+        "cannot migrate " + std::to_string(unsafe_tables) + (unsafe_tables == 1 ? " table" : " tables") +
+        " without losing data:" + unsafe_text + "\nset migrate_mode: forced in destination \"" + destination +
+        "\" to drop and recreate " +
+        (unsafe_tables == 1 ? "this table (its data is lost)" : "these tables (their data is lost)"));
+  }
+  return plans;
+}
+
 }  // namespace ferry::plugins

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "ferry/schema.h"
+#include "ferry/status.h"
 
 namespace ferry::plugins {
 
@@ -54,5 +55,14 @@ struct DiffRules {
 // Unsafe changes make the action kRecreate.
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have,
                     const DiffRules& rules);
+
+// The plans of every table, reading each table's columns with `read` (nullopt:
+// no such table). In safe mode a plan that would lose data is refused before
+// anything is changed, with one SchemaChange error listing every unsafe
+// change and the fix (migrate_mode: forced in destination `destination`).
+using ReadColumnsFn = std::function<Result<std::optional<std::vector<ExistingColumn>>>(const std::string& table)>;
+Result<std::vector<TablePlan>> PlanMigration(const std::vector<TableSchemaPtr>& tables, bool safe_mode,
+                                             const std::string& destination, const ReadColumnsFn& read,
+                                             const DiffRules& rules);
 
 }  // namespace ferry::plugins

@@ -37,7 +37,10 @@ int main(int raw_argc, char** raw_argv) {
   int argc = static_cast<int>(arg_ptrs.size());
   char** argv = arg_ptrs.data();
   Registry registry;
-  RegisterBuiltins(registry);
+  if (Status st = RegisterBuiltins(registry); !st.ok()) {   // a bug in this build, never the user's
+    std::cerr << "Error: " << st.message() << "\n";
+    return 70;
+  }
   registry.SetPluginHost(rpc::NewPluginHost());   // registry: local | grpc
 
   CLI::App app{"Ferry: sync cloud and infrastructure inventory into databases (CloudQuery-compatible specs)"};

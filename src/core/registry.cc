@@ -4,16 +4,23 @@
 
 namespace ferry {
 
-void Registry::AddSource(SourcePlugin plugin) {
+Status Registry::AddSource(SourcePlugin plugin) {
   std::string name = plugin.name;
+  if (name.empty() || sources_.count(name))
+    return Status::AlreadyExists("source plugin \"" + name + "\" is registered twice (or has no name)");
   sources_[name] = std::move(plugin);
+  return Status::OK();
 }
-void Registry::AddDestination(DestinationPlugin plugin) {
+Status Registry::AddDestination(DestinationPlugin plugin) {
   std::string name = plugin.name;
-  // The engine owns retries of every destination call: its options are
-  // declared here once, for every built-in destination.
+  if (name.empty() || destinations_.count(name))
+    return Status::AlreadyExists("destination plugin \"" + name + "\" is registered twice (or has no name)");
+  // The engine owns batching and the retries of every destination call: their
+  // options are declared here once, for every built-in destination.
+  AddBatchingOptions(&plugin.options, plugin.batching);
   AddRetryOptions(&plugin.options);
   destinations_[name] = std::move(plugin);
+  return Status::OK();
 }
 const SourcePlugin* Registry::FindSource(const std::string& name) const {
   auto it = sources_.find(name);

@@ -91,8 +91,8 @@ SyncRun SyncWith(Fault fault, const std::string& spec_text) {
   SourcePlugin p = plugins::test::TestSourcePlugin();
   p.name = "faulty";
   p.create = [fault] { return std::make_unique<FaultySource>(fault); };
-  reg.AddSource(p);
-  reg.AddDestination(plugins::sqlite::SqlitePlugin());
+  EXPECT_TRUE(reg.AddSource(p).ok());
+  EXPECT_TRUE(reg.AddDestination(plugins::sqlite::SqlitePlugin()).ok());
   auto cfg = config::LoadConfigFromString(spec_text, "spec.yml");
   EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
   auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});

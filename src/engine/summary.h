@@ -11,9 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/version.h"
+
 namespace ferry::engine {
 
-inline constexpr const char* kFerryVersion = "0.1.0";
+inline constexpr const char* kFerryVersion = ferry::kVersion;   // from CMake's project(VERSION)
 
 struct TableSummary {
   int64_t rows = 0;               // resolved by the source

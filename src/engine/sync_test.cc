@@ -20,7 +20,6 @@ DestinationPlugin AppendOnly(Calls* calls) {
   class Dest : public Destination {
    public:
     explicit Dest(Calls* c) : c_(c) {}
-    DestinationCapabilities Capabilities() const override { return {}; }
     Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
     Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override {
       ++c_->migrate;
@@ -63,8 +62,8 @@ spec:
 TEST(SyncTest, UnsupportedWriteModeIsRefusedBeforeAnyDataMoves) {
   Calls calls;
   Registry reg;
-  reg.AddSource(plugins::test::TestSourcePlugin());
-  reg.AddDestination(AppendOnly(&calls));
+  ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
+  ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls)).ok());
   auto cfg = config::LoadConfigFromString(kSpec, "spec.yml");
   ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
   auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});

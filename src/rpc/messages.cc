@@ -65,53 +65,6 @@ template Result<ferry::DeleteRecord> DecodeDeleteRecord(const pb::Write::Message
 template Status EncodeDeleteRecord(const ferry::DeleteRecord&, const TableSchema&, pb::Sync::MessageDeleteRecord*);
 template Status EncodeDeleteRecord(const ferry::DeleteRecord&, const TableSchema&, pb::Write::MessageDeleteRecord*);
 
-Result<BatchPtr> StateBatch(const TableSchemaPtr& table, const std::vector<StateEntry>& entries) {
-  const auto& cols = table->columns;
-  bool key = false, value = false;
-  for (const auto& c : cols) {
-    key = key || c.name == "key";
-    value = value || c.name == "value";
-  }
-  if (!key || !value)
-    return Status::Invalid("Ferry's state backend holds only state tables (key, value): not " + table->name);
-  BatchBuilder b(table);
-  for (const auto& e : entries) {
-    Row row(cols.size());
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (cols[i].name == "key") row[i] = Value::String(e.key);
-      else if (cols[i].name == "value") row[i] = Value::String(e.value);
-      else if (cols[i].name == "version") row[i] = Value::UInt(e.version);
-    }
-    FERRY_RETURN_NOT_OK(b.AppendRow(row).WithContext("state table " + table->name));
-  }
-  return b.Finish();
-}
-
-Result<std::vector<StateEntry>> StateEntriesOf(const Batch& batch) {
-  const TableSchema& s = *batch.schema();
-  int key = -1, value = -1, version = -1;
-  for (size_t i = 0; i < s.columns.size(); ++i) {
-    if (s.columns[i].name == "key") key = static_cast<int>(i);
-    if (s.columns[i].name == "value") value = static_cast<int>(i);
-    if (s.columns[i].name == "version") version = static_cast<int>(i);
-  }
-  if (key < 0 || value < 0)
-    return Status::Invalid("state table " + s.name + ": rows without key and value columns");
-  std::vector<StateEntry> out;
-  for (int64_t r = 0; r < batch.num_rows(); ++r) {
-    Value k = GetValue(*batch.column(key), r), v = GetValue(*batch.column(value), r);
-    if (k.kind() != Value::Kind::kString) continue;
-    StateEntry e{k.as_string(), v.kind() == Value::Kind::kString ? v.as_string() : "", 0};
-    if (version >= 0) {
-      Value ver = GetValue(*batch.column(version), r);
-      if (ver.kind() == Value::Kind::kUInt) e.version = ver.as_uint();
-      else if (ver.kind() == Value::Kind::kInt) e.version = static_cast<uint64_t>(ver.as_int());
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 Status SendStateRows(const TableSchemaPtr& table, const std::vector<StateEntry>& entries,
                      grpc::ServerWriter<pb::Read::Response>* writer) {
   FERRY_ASSIGN_OR_RETURN(BatchPtr rows, StateBatch(table, entries));

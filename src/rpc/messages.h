@@ -21,15 +21,6 @@ Result<ferry::DeleteRecord> DecodeDeleteRecord(const M& m);
 template <typename M>
 Status EncodeDeleteRecord(const ferry::DeleteRecord& del, const TableSchema& table, M* m);
 
-// Cursors as rows of a state table: columns found by name, `key` and
-// `value` (utf8) required, `version` (integer) optional, any other column
-// null (kInvalidArgument for a table without key and value). How cursors
-// travel between a host, a plugin and a state backend.
-Result<BatchPtr> StateBatch(const TableSchemaPtr& table, const std::vector<StateEntry>& entries);
-// The entries of a state-table record (rows with a null key skipped, a null
-// value read as ""). kInvalidArgument without key and value columns.
-Result<std::vector<StateEntry>> StateEntriesOf(const Batch& batch);
-
 // Answers a Read call with `entries` as rows of `table` (StateBatch), in
 // messages under kMaxSendBytes.
 Status SendStateRows(const TableSchemaPtr& table, const std::vector<StateEntry>& entries,

@@ -34,7 +34,6 @@ class RemoteDestination : public Destination {
   explicit RemoteDestination(RemotePluginRef ref);
   ~RemoteDestination() override;
 
-  DestinationCapabilities Capabilities() const override { return RemoteDestinationCapabilities(); }
   Status Init(const Options& options, const DestinationInit& init) override;
   Status Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) override;
   Status Write(const WriteRequest& request) override;

@@ -36,6 +36,7 @@ ferry::testing::ConformanceTarget ClickHouseTarget() {
   ferry::testing::ConformanceTarget t;
   t.name = "ClickHouse";
   t.open = OpenIn;
+  t.plugin = ClickHousePlugin();
   t.read = ReadIn;
   t.nan = ferry::testing::ConformanceTarget::NanPolicy::kRoundTrip;  // Float64 keeps NaN bits
   t.keeps_negative_zero = true;

@@ -67,7 +67,7 @@ TEST_F(ClickHouseDestinationTest, PluginEntry) {
   EXPECT_TRUE(p.capabilities.delete_record);
   EXPECT_FALSE(p.capabilities.state_backend);
   Registry r;
-  RegisterBuiltins(r);
+  ASSERT_TRUE(RegisterBuiltins(r).ok());
   EXPECT_NE(r.FindDestination("clickhouse"), nullptr);
 }
 

@@ -25,6 +25,7 @@ ferry::testing::ConformanceTarget PostgresTarget() {
   ferry::testing::ConformanceTarget t;
   t.name = "Postgres";
   t.open = OpenIn;
+  t.plugin = PostgresqlPlugin();
   t.read = [](const std::string& ns, const TableSchema& table) -> Result<std::vector<Row>> {
     FERRY_ASSIGN_OR_RETURN(std::string conninfo, testing::FreshDatabase(ns));
     FERRY_ASSIGN_OR_RETURN(auto conn, Connection::Open(conninfo, 10));

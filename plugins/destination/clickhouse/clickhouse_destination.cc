@@ -56,7 +56,6 @@ Destination::Destination(TransportFactory transports) : transports_(std::move(tr
 
 Destination::~Destination() { Close().IgnoreError(); }  // Close cannot fail
 
-DestinationCapabilities Destination::Capabilities() const { return ClickHousePlugin().capabilities; }
 
 Status Destination::CheckOpen() const {
   if (!client_)
@@ -210,6 +209,7 @@ DestinationPlugin ClickHousePlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = false;
+  p.batching = {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }

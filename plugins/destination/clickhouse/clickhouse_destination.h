@@ -52,7 +52,6 @@ class Destination final : public ferry::Destination {
   explicit Destination(TransportFactory transports = NewCurlTransport);
   ~Destination() override;
 
-  DestinationCapabilities Capabilities() const override;
   Status Init(const Options& options, const DestinationInit& init) override;
   Status Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) override;
   Status Write(const WriteRequest& request) override;

@@ -150,7 +150,6 @@ const OptionTable& SpecOptions() {
                  .type = OptionType::kObjectList,
                  .default_value = nullptr,
                  .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"});
-    AddBatchingOptions(&t, {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"});
     t.push_back({.name = "compression",
                  .type = OptionType::kEnum,
                  .default_value = "none",
@@ -182,9 +181,6 @@ Result<Spec> ParseSpec(const Options& options) {
   FERRY_ASSIGN_OR_RETURN(s.endpoint, ParseConnectionString(options.GetString("connection_string")));
   if (options.Has("cluster")) s.cluster = options.GetString("cluster");
   if (options.Has("ca_cert")) s.ca_cert = options.GetString("ca_cert");
-  if (options.Has("batch_size")) s.batch_size = options.GetInt("batch_size");
-  if (options.Has("batch_size_bytes")) s.batch_size_bytes = options.GetBytes("batch_size_bytes");
-  if (options.Has("batch_timeout")) s.batch_timeout_ms = options.GetDurationMs("batch_timeout");
   if (options.Has("connect_timeout")) s.connect_timeout_ms = options.GetDurationMs("connect_timeout");
   if (options.Has("request_timeout")) s.request_timeout_ms = options.GetDurationMs("request_timeout");
   if (options.Has("mutation_timeout")) s.mutation_timeout_ms = options.GetDurationMs("mutation_timeout");

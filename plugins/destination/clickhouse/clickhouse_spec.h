@@ -5,9 +5,10 @@
 // a Spec, a plain value. CloudQuery's keys keep their meaning:
 // connection_string, cluster, ca_cert, engine {name, parameters}, partition,
 // order and ttl (lists of {tables, skip_tables, ...} rules; the first rule
-// whose patterns match a table applies), batch_size, batch_size_bytes,
-// batch_timeout (read by the engine's writer, only declared here). Ferry adds
-// compression, timeouts and retries.
+// whose patterns match a table applies). batch_size, batch_size_bytes,
+// batch_timeout and the retry options are the engine's (declared by the
+// Registry with this plugin's batching defaults). Ferry adds compression and
+// timeouts.
 //
 // Engines: MergeTree, ReplacingMergeTree and their Replicated / Shared
 // variants. Tables with a primary key (overwrite modes) use the Replacing
@@ -64,9 +65,6 @@ struct Spec {
   std::vector<PartitionRule> partition;
   std::vector<OrderRule> order;
   std::vector<TtlRule> ttl;
-  int64_t batch_size = 1000000;
-  int64_t batch_size_bytes = 128 << 20;
-  int64_t batch_timeout_ms = 20000;
   Compression compression = Compression::kNone;
   int64_t connect_timeout_ms = 10000;
   int64_t request_timeout_ms = 600000;

@@ -140,8 +140,8 @@ Result<Spec> SpecOf(nlohmann::json j) {
 TEST(ClickHouseSpec, DefaultsEnginesAndRules) {
   auto s = SpecOf(nlohmann::json::object());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->batch_size, 1000000);
-  EXPECT_EQ(s->batch_size_bytes, 128 << 20);
+  EXPECT_EQ(ClickHousePlugin().batching.rows, 1000000);
+  EXPECT_EQ(ClickHousePlugin().batching.bytes, 128 << 20);
   EXPECT_EQ(s->compression, Compression::kNone);
   EXPECT_EQ(EngineFor(s->engine, false).clause, "MergeTree()");
   EXPECT_EQ(EngineFor(s->engine, true).clause, "ReplacingMergeTree(`_cq_sync_time`)");

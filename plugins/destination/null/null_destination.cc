@@ -6,7 +6,6 @@ namespace {
 
 class Destination : public ferry::Destination {
  public:
-  DestinationCapabilities Capabilities() const override { return NullPlugin().capabilities; }
   Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
   Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override { return Status::OK(); }
   Status Write(const WriteRequest& req) override {
@@ -31,7 +30,7 @@ DestinationPlugin NullPlugin() {
   DestinationPlugin p;
   p.name = "null";
   p.description = "Discards every row (engine benchmarks, dry runs)";
-  AddBatchingOptions(&p.options, {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "passed on and discarded"});
+  p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "passed on and discarded"};
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

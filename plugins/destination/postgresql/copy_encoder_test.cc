@@ -201,9 +201,9 @@ TEST(PostgresSpec, DefaultsAndUnsupportedKeys) {
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   auto spec = ParseSpec(*ok);
   ASSERT_TRUE(spec.ok());
-  EXPECT_EQ(spec->batch_size, 10000);
-  EXPECT_EQ(spec->batch_size_bytes, 100000000);
-  EXPECT_EQ(spec->batch_timeout_ms, 60000);
+  EXPECT_EQ(PostgresqlPlugin().batching.rows, 10000);
+  EXPECT_EQ(PostgresqlPlugin().batching.bytes, 100000000);
+  EXPECT_EQ(PostgresqlPlugin().batching.timeout, "60s");
   EXPECT_FALSE(spec->create_performance_indexes);
   auto cq = ValidateOptions(SpecOptions(),
                             {{"connection_string", "x"}, {"pgx_log_level", "debug"}, {"retry_on_deadlock", 3}}, "d", nullptr);

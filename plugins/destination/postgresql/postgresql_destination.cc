@@ -29,7 +29,6 @@ void RegisterConnectionSecrets(const std::string& conninfo) {
 
 Destination::~Destination() { Close().IgnoreError(); }  // Close cannot fail
 
-DestinationCapabilities Destination::Capabilities() const { return PostgresqlPlugin().capabilities; }
 
 Status Destination::CheckOpen() const {
   if (!open_) return Status::Internal("postgresql destination \"" + name_ + "\" is not initialised (or already closed)");
@@ -95,22 +94,6 @@ Status Destination::EnsureStaging(TableWriter* w) {
   return Status::OK();
 }
 
-Result<BatchPtr> Destination::StateBatch(const WriteRequest& request) const {
-  if (!request.state_table) return Status::Invalid("write request carries state entries but no state_table");
-  const TableSchema& st = *request.state_table;
-  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
-  if (key < 0 || value < 0 || version < 0)
-    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
-  BatchBuilder builder(request.state_table);
-  for (const auto& e : request.state) {
-    Row row(st.columns.size());
-    row[key] = Value::String(e.key);
-    row[value] = Value::String(e.value);
-    row[version] = Value::UInt(e.version);
-    FERRY_RETURN_NOT_OK(builder.AppendRow(row).WithContext("state table " + st.name));
-  }
-  return builder.Finish();
-}
 
 void Destination::Hook(std::string_view point) {
   if (fault_hook_ && conn_) fault_hook_(point, conn_->get());
@@ -137,7 +120,8 @@ Status Destination::Write(const WriteRequest& request) {
     FERRY_ASSIGN_OR_RETURN(rows, WriterFor(request.table));
   }
   if (!request.state.empty()) {
-    FERRY_ASSIGN_OR_RETURN(state_batch, StateBatch(request));
+    if (!request.state_table) return Status::Invalid("write request carries state entries but no state_table");
+    FERRY_ASSIGN_OR_RETURN(state_batch, StateBatch(request.state_table, request.state));
     FERRY_ASSIGN_OR_RETURN(state, WriterFor(request.state_table));
   }
   Status st;
@@ -195,9 +179,6 @@ Result<bool> Destination::ResolvePending(const Fingerprint& fp) {
 
 Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& state_table) {
   const TableSchema& st = *state_table;
-  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
-  if (key < 0 || value < 0 || version < 0)
-    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
   std::vector<Row> rows;
   // A sync killed right after sending COMMIT leaves a transaction that still
   // commits rows and cursor together: the SHARE lock waits for it (its
@@ -214,16 +195,7 @@ Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& sta
     rows = std::move(read).value();
     return conn_->Exec("COMMIT", "state table " + st.name + ": read");
   }));
-  std::vector<StateEntry> out;
-  for (const Row& r : rows) {
-    if (r[key].is_null()) continue;  // cannot happen: key is the primary key
-    StateEntry e;
-    e.key = r[key].as_string();
-    if (!r[value].is_null()) e.value = r[value].as_string();
-    if (r[version].kind() == Value::Kind::kUInt) e.version = r[version].as_uint();
-    out.push_back(std::move(e));
-  }
-  return out;
+  return StateEntriesOf(st, rows);
 }
 
 Status Destination::DeleteStale(const DeleteStaleRequest& request) {
@@ -318,6 +290,7 @@ DestinationPlugin PostgresqlPlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.batching = {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }

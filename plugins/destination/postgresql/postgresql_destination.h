@@ -55,7 +55,6 @@ class Destination final : public ferry::Destination {
   Destination() = default;
   ~Destination() override;
 
-  DestinationCapabilities Capabilities() const override;
   Status Init(const Options& options, const DestinationInit& init) override;
   Status Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) override;
   Status Write(const WriteRequest& request) override;
@@ -90,7 +89,6 @@ class Destination final : public ferry::Destination {
   Status Attempt(const std::function<Status()>& fn);
   Result<TableWriter*> WriterFor(const TableSchemaPtr& schema);
   Status EnsureStaging(TableWriter* writer);
-  Result<BatchPtr> StateBatch(const WriteRequest& request) const;
   // Writes inside the transaction `xid` that Write began, and commits it.
   Status WriteTransaction(const WriteRequest& request, TableWriter* rows, TableWriter* state, const BatchPtr& state_batch,
                           const Fingerprint& fp, const std::string& xid);

@@ -17,7 +17,6 @@ const OptionTable& SpecOptions() {
                                 "(`options=-csearch_path=myschema`)",
                  .required = true,
                  .secret = true});
-    AddBatchingOptions(&t, {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"});
     t.push_back({.name = "create_performance_indexes",
                  .type = OptionType::kBool,
                  .default_value = false,
@@ -61,9 +60,6 @@ Result<Spec> ParseSpec(const Options& options) {
     if (options.Has(unsupported))
       return Status::Unsupported(std::string(unsupported) +
                                  " is a CloudQuery postgresql option that Ferry does not support yet; remove it");
-  if (options.Has("batch_size")) s.batch_size = options.GetInt("batch_size");
-  if (options.Has("batch_size_bytes")) s.batch_size_bytes = options.GetBytes("batch_size_bytes");
-  if (options.Has("batch_timeout")) s.batch_timeout_ms = options.GetDurationMs("batch_timeout");
   if (options.Has("create_performance_indexes")) s.create_performance_indexes = options.GetBool("create_performance_indexes");
   if (options.Has("connect_timeout")) s.connect_timeout_s = std::max<int64_t>(1, options.GetDurationMs("connect_timeout") / 1000);
   return s;

@@ -7,9 +7,9 @@
 // defaults) and refuses the CloudQuery keys Ferry does not implement
 // (pgvector_config, lakebase, aws_iam_auth) with a message saying so.
 //
-// batch_size, batch_size_bytes and batch_timeout are only declared here: the
-// engine's DestinationWriter reads them and does the batching. A Spec is a
-// plain value.
+// batch_size, batch_size_bytes, batch_timeout and the retry options are the
+// engine's: the Registry declares them with this plugin's batching defaults
+// (PostgresqlPlugin().batching). A Spec is a plain value.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +25,6 @@ struct Spec {
   // or key=value pairs (host=... dbname=... sslmode=verify-full sslrootcert=...).
   // Every libpq parameter, TLS ones included, is passed through unchanged.
   std::string connection_string;
-  int64_t batch_size = 10000;
-  int64_t batch_size_bytes = 100000000;
-  int64_t batch_timeout_ms = 60000;
   bool create_performance_indexes = false;
   int64_t connect_timeout_s = 10;
 };

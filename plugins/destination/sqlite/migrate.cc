@@ -29,8 +29,12 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
   return std::optional<std::vector<ExistingColumn>>(std::move(cols));
 }
 
+DiffRules Rules() {
+  return {.column_type = [](const DataType& t) { return DeclaredType(t); }, .case_insensitive = true};
+}
+
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {
-  return ::ferry::plugins::PlanTable(want, have, {.column_type = [](const DataType& t) { return DeclaredType(t); }, .case_insensitive = true});
+  return ::ferry::plugins::PlanTable(want, have, Rules());
 }
 
 std::string CreateTableSql(const TableSchema& table) {
@@ -63,23 +67,10 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
   }
   Transaction tx(&conn);
   FERRY_RETURN_NOT_OK(tx.Begin().WithContext("migrate"));
-  std::vector<TablePlan> plans;
-  std::string unsafe_text;
-  size_t unsafe_tables = 0;
-  for (const auto& t : tables) {
-    FERRY_ASSIGN_OR_RETURN(auto have, ReadColumns(conn, t->name));
-    plans.push_back(PlanTable(t, have));
-    if (plans.back().unsafe.empty()) continue;
-    ++unsafe_tables;
-    for (const auto& change : plans.back().unsafe) unsafe_text += "\n  table " + t->name + ": " + change;
-  }
-  if (unsafe_tables > 0 && mode == MigrateMode::kSafe) {
-    return Status::SchemaChange(
-        "cannot migrate " + std::to_string(unsafe_tables) + (unsafe_tables == 1 ? " table" : " tables") +
-        " without losing data:" + unsafe_text + "\nset migrate_mode: forced in destination \"" +
-        destination_name + "\" to drop and recreate " +
-        (unsafe_tables == 1 ? "this table (its data is lost)" : "these tables (their data is lost)"));
-  }
+  FERRY_ASSIGN_OR_RETURN(
+      std::vector<TablePlan> plans,
+      PlanMigration(tables, mode == MigrateMode::kSafe, destination_name,
+                    [&](const std::string& table) { return ReadColumns(conn, table); }, Rules()));
   for (const auto& plan : plans) {
     const std::string& name = plan.table->name;
     switch (plan.action) {

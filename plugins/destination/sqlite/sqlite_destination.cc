@@ -29,7 +29,6 @@ DataTypePtr TypeOfDeclared(std::string declared) {
 
 Destination::~Destination() { Close().IgnoreError(); }  // Close cannot fail
 
-DestinationCapabilities Destination::Capabilities() const { return SqlitePlugin().capabilities; }
 
 Status Destination::CheckOpen() const {
   if (!conn_) return Status::Internal("sqlite destination \"" + name_ + "\" is not initialised (or already closed)");
@@ -91,41 +90,15 @@ Status Destination::Write(const WriteRequest& request) {
 
 Status Destination::WriteState(const WriteRequest& request) {
   if (!request.state_table) return Status::Invalid("write request carries state entries but no state_table");
-  const TableSchema& st = *request.state_table;
-  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
-  if (key < 0 || value < 0 || version < 0)
-    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
-  BatchBuilder builder(request.state_table);
-  for (const auto& e : request.state) {
-    Row row(st.columns.size());
-    row[key] = Value::String(e.key);
-    row[value] = Value::String(e.value);
-    row[version] = Value::UInt(e.version);
-    FERRY_RETURN_NOT_OK(builder.AppendRow(row).WithContext("state table " + st.name));
-  }
-  BatchPtr batch = builder.Finish();
+  FERRY_ASSIGN_OR_RETURN(BatchPtr batch, StateBatch(request.state_table, request.state));
   FERRY_ASSIGN_OR_RETURN(TableWriter * writer, WriterFor(request.state_table));
   return writer->Write(*batch, 0);
 }
 
 Result<std::vector<StateEntry>> Destination::ReadState(const TableSchemaPtr& state_table) {
   FERRY_RETURN_NOT_OK(CheckOpen());
-  const TableSchema& st = *state_table;
-  const int key = st.FindColumn("key"), value = st.FindColumn("value"), version = st.FindColumn("version");
-  if (key < 0 || value < 0 || version < 0)
-    return Status::Invalid("state table " + st.name + " lacks one of the columns key, value, version");
-  FERRY_ASSIGN_OR_RETURN(std::vector<Row> rows, ReadTable(*conn_, st));
-  std::vector<StateEntry> out;
-  out.reserve(rows.size());
-  for (const Row& r : rows) {
-    StateEntry e;
-    if (r[key].is_null()) continue;  // cannot happen: key is the primary key
-    e.key = r[key].as_string();
-    if (!r[value].is_null()) e.value = r[value].as_string();
-    if (r[version].kind() == Value::Kind::kUInt) e.version = r[version].as_uint();
-    out.push_back(std::move(e));
-  }
-  return out;
+  FERRY_ASSIGN_OR_RETURN(std::vector<Row> rows, ReadTable(*conn_, *state_table));
+  return StateEntriesOf(*state_table, rows);
 }
 
 Status Destination::DeleteStale(const DeleteStaleRequest& request) {
@@ -219,6 +192,7 @@ DestinationPlugin SqlitePlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }

@@ -43,6 +43,7 @@ Result<std::unique_ptr<Destination>> OpenSqlite(const std::string& path, nlohman
 
 ferry::testing::ConformanceTarget SqliteTarget() {
   ferry::testing::ConformanceTarget t;
+  t.plugin = SqlitePlugin();
   t.name = "Sqlite";
   t.open = [](const std::string& ns) -> Result<std::unique_ptr<ferry::Destination>> {
     FERRY_ASSIGN_OR_RETURN(auto d, OpenSqlite(Dir().File(ns + ".db")));
@@ -347,9 +348,9 @@ TEST(SqliteOptions, PluginEntry) {
   auto opts = ValidateOptions(p.options, {{"connection_string", "x.db"}}, "destination \"sqlite\"", nullptr);
   ASSERT_TRUE(opts.ok()) << opts.status().ToString();
   FERRY_ASSERT_OK_AND_ASSIGN(Spec spec, ParseSpec(*opts));
-  EXPECT_EQ(spec.batch_size, 10000);
-  EXPECT_EQ(spec.batch_size_bytes, 10485760);
-  EXPECT_EQ(spec.batch_timeout_ms, 20000);
+  EXPECT_EQ(p.batching.rows, 10000);   // the engine declares batch_size with it (Registry)
+  EXPECT_EQ(p.batching.bytes, 10485760);
+  EXPECT_EQ(p.batching.timeout, "20s");
   EXPECT_EQ(spec.busy_timeout_ms, 5000);
   EXPECT_EQ(spec.journal_mode, JournalMode::kWal);
   EXPECT_EQ(spec.synchronous, Synchronous::kNormal);

@@ -12,7 +12,6 @@ const OptionTable& SpecOptions() {
                                    "`file:` URI such as `file:data.db?mode=rwc`",
                     .required = true};
     t.push_back(conn);
-    AddBatchingOptions(&t, {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"});
     t.push_back({.name = "journal_mode",
                  .type = OptionType::kEnum,
                  .default_value = "wal",
@@ -41,9 +40,6 @@ Result<Spec> ParseSpec(const Options& options) {
   s.connection_string = options.GetString("connection_string");
   if (s.connection_string.empty())
     return Status::Invalid("connection_string is required: set it to the path of the database file");
-  if (options.Has("batch_size")) s.batch_size = options.GetInt("batch_size");
-  if (options.Has("batch_size_bytes")) s.batch_size_bytes = options.GetBytes("batch_size_bytes");
-  if (options.Has("batch_timeout")) s.batch_timeout_ms = options.GetDurationMs("batch_timeout");
   if (options.Has("busy_timeout")) s.busy_timeout_ms = options.GetDurationMs("busy_timeout");
   if (options.Has("journal_mode")) {
     const std::string m = options.GetString("journal_mode");

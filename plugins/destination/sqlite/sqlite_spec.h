@@ -5,8 +5,9 @@
 // against it into a Spec; keys absent from `options` take the table defaults,
 // so hand-built Options work too. A Spec is a plain value.
 //
-// batch_size, batch_size_bytes and batch_timeout are only declared here: the
-// engine's DestinationWriter reads them and does the batching.
+// batch_size, batch_size_bytes, batch_timeout and the retry options are the
+// engine's: the Registry declares them with this plugin's batching defaults
+// (SqlitePlugin().batching).
 #pragma once
 
 #include <cstdint>
@@ -22,9 +23,6 @@ enum class Synchronous { kOff, kNormal, kFull };
 
 struct Spec {
   std::string connection_string;   // a file path, ":memory:", or a "file:" URI
-  int64_t batch_size = 10000;
-  int64_t batch_size_bytes = 10 << 20;
-  int64_t batch_timeout_ms = 20000;
   JournalMode journal_mode = JournalMode::kWal;
   Synchronous synchronous = Synchronous::kNormal;
   int64_t busy_timeout_ms = 5000;
