@@ -1,6 +1,6 @@
 // libFuzzer target for the spec loader (src/config): any bytes as a spec
-// file, through YAML parsing, ${...} expansion (with an environment of its
-// own, so the fuzzer never reads the machine's variables or files), strict
+// file, through YAML parsing, ${...} expansion (with an environment and files
+// of its own, so the fuzzer never reads the machine's variables or files), strict
 // decoding, and, for every source and destination that decodes, option
 // validation against a table with every option type. It must return an error
 // or a config, never crash, hang or grow without bound. See fuzz/README.md.
@@ -10,6 +10,7 @@
 
 #include "config/loader.h"
 #include "ferry/options.h"
+#include "ferry/redact.h"
 
 namespace {
 
@@ -41,6 +42,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return std::nullopt;
   };
   expand.now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
+  expand.read_file = [](const std::string& path) -> ferry::Result<std::string> {
+    if (path == "/dev/null") return std::string();
+    if (path == "key.pem") return std::string("-----BEGIN PRIVATE KEY-----\nfuzz-key-material-0123456789\n");
+    if (path == "big") return std::string(600 * 1024, 'b');   // a few fit a load; many exceed its budget
+    return ferry::Status::NotFound("no such file");
+  };
+  // Each input is a fresh load: secrets registered by the last one (tokens,
+  // file contents) would otherwise pile up in the process-wide registry.
+  struct Forget {
+    ~Forget() { ferry::ForgetSecretsForTesting(); }
+  } forget;
   auto cfg = ferry::config::LoadConfigFromString(text, "fuzz.yml", expand);
   if (!cfg.ok()) return 0;
   (void)ferry::config::ValidateForSync(*cfg);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,11 +52,20 @@ using LocationFn = std::function<std::string(const std::string& json_pointer)>;
 
 // Validated options with defaults filled in. Durations are stored as
 // milliseconds and byte sizes as bytes (integers).
+//
+// Options returned by ValidateOptions know the keys their table declares: a
+// getter or Has() called with any other name aborts (a misspelt name in code
+// fails every test that reaches it instead of reading 0, "" or false).
+// Options built by hand from JSON (tests) are not validated(); an
+// OptionBinder validates them before reading.
 class Options {
  public:
   Options() = default;
   explicit Options(nlohmann::json values) : values_(std::move(values)) {}
+  Options(nlohmann::json values, std::shared_ptr<const std::vector<std::string>> declared)
+      : values_(std::move(values)), declared_(std::move(declared)) {}
 
+  bool validated() const { return declared_ != nullptr; }
   const nlohmann::json& json() const { return values_; }
   bool Has(const std::string& name) const;
   std::string GetString(const std::string& name) const;
@@ -67,7 +77,10 @@ class Options {
   std::vector<int64_t> GetIntList(const std::string& name) const;
 
  private:
+  void CheckDeclared(const std::string& name) const;
+
   nlohmann::json values_;
+  std::shared_ptr<const std::vector<std::string>> declared_;
 };
 
 // Validates `spec` (an object, or null for "no spec") against `table`.

@@ -22,7 +22,10 @@
 // Registration is rare (config load, plugin init), redaction is frequent
 // (every log line): readers share a lock and scan an immutable snapshot.
 //
-// Limits: values shorter than kMinSecretLength are ignored; a secret is
+// Limits: values shorter than kMinSecretLength are ignored; fragments are
+// found for secrets up to kMaxFragmentIndexedLength (keys, tokens,
+// credential files; the index costs about 100 bytes per character), longer
+// ones (a certificate bundle) only whole; a secret is
 // found verbatim only (not URL-escaped or split across messages), so errors
 // about a value from `${...}` name where it came from instead of quoting it.
 #pragma once
@@ -37,6 +40,7 @@ namespace ferry {
 
 inline constexpr std::size_t kMinSecretLength = 4;
 inline constexpr std::size_t kFragmentLength = 16;
+inline constexpr std::size_t kMaxFragmentIndexedLength = 64 * 1024;
 inline constexpr std::string_view kRedacted = "***";
 
 // Remembers `secret` for the rest of the process. Values shorter than
@@ -49,6 +53,10 @@ std::string Redact(std::string_view text);
 
 // The same status with its message redacted (code unchanged).
 Status RedactStatus(const Status& status);
+
+// Forgets every secret: for a fuzz harness, whose process loads a spec per
+// input (a real process registers the secrets of one load).
+void ForgetSecretsForTesting();
 
 // Number of distinct secrets registered so far (for tests and diagnostics).
 std::size_t RegisteredSecretCount();

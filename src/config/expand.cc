@@ -16,7 +16,8 @@ std::string UsedIn(const std::string& key) { return key.empty() ? "" : " (used i
 
 std::string Prefix(const std::string& where) { return where.empty() ? "" : where + ": "; }
 
-Result<std::string> ReadWholeFile(const std::string& path, const std::string& where, const std::string& key) {
+Result<std::string> ReadWholeFile(const std::string& path, const std::string& where, const std::string& key,
+                                  const ExpandOptions& options) {
   auto fail = [&](const std::string& why) {
     return Status::Invalid(Prefix(where) + "cannot read file \"" + path + "\" for ${file:" + path + "}" +
                            UsedIn(key) + ": " + why +
@@ -24,6 +25,14 @@ Result<std::string> ReadWholeFile(const std::string& path, const std::string& wh
                                 ? " (relative paths resolve against the current directory)"
                                 : ""));
   };
+  if (options.read_file) {
+    auto r = options.read_file(path);
+    if (!r.ok()) return fail(r.status().message());
+    if (r->size() > kMaxFileValueBytes)
+      return fail("it is larger than " + std::to_string(kMaxFileValueBytes >> 20) +
+                  " MiB, the most a ${file:} value may hold");
+    return r;
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return fail("it is a directory");
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -100,7 +109,7 @@ Result<std::string> ExpandVariables(const std::string& text, const std::string& 
       continue;
     }
     if (content.rfind("file:", 0) == 0) {
-      FERRY_ASSIGN_OR_RETURN(std::string value, ReadWholeFile(content.substr(5), where, key));
+      FERRY_ASSIGN_OR_RETURN(std::string value, ReadWholeFile(content.substr(5), where, key, options));
       RegisterValue(value);
       out += value;
     } else if (content.rfind("time:", 0) == 0) {

@@ -43,6 +43,10 @@ struct ExpandOptions {
   std::function<std::optional<std::string>(const std::string& name)> lookup_env;
   // The instant ${time:...} is relative to. Empty means the clock at call time.
   std::optional<std::chrono::system_clock::time_point> now;
+  // Reads a ${file:PATH}: returns the content, or an error saying why (it is
+  // put after "cannot read file ...: "). Empty means the file system (at most
+  // kMaxFileValueBytes). The fuzz harness serves its own files with it.
+  std::function<Result<std::string>(const std::string& path)> read_file;
 };
 
 // True when `text` contains something ExpandVariables would substitute.

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -233,7 +235,16 @@ const char* OptionTypeName(OptionType t) {
 
 // ---- Options getters: absent or mistyped values read as zero values. ----
 
+void Options::CheckDeclared(const std::string& name) const {
+  if (!declared_) return;
+  for (const auto& d : *declared_)
+    if (d == name) return;
+  std::fprintf(stderr, "ferry: option \"%s\" is read but its table does not declare it\n", name.c_str());
+  std::abort();
+}
+
 bool Options::Has(const std::string& name) const {
+  CheckDeclared(name);
   return values_.is_object() && values_.contains(name) && !values_.at(name).is_null();
 }
 
@@ -329,7 +340,9 @@ Result<Options> ValidateOptions(const OptionTable& table, const json& spec, cons
     }
     out[opt.name] = std::move(*n.value);
   }
-  return Options(std::move(out));
+  auto declared = std::make_shared<std::vector<std::string>>();
+  for (const OptionSpec& opt : table) declared->push_back(opt.name);
+  return Options(std::move(out), std::move(declared));
 }
 
 // ---- Schema and docs ----

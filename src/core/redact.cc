@@ -23,7 +23,7 @@ struct Secrets {
     windows.clear();
     for (size_t i = 0; i < all.size(); ++i) {
       const std::string& s = all[i];
-      if (s.size() < kFragmentLength) continue;
+      if (s.size() < kFragmentLength || s.size() > kMaxFragmentIndexedLength) continue;
       for (size_t off = 0; off + kFragmentLength <= s.size(); ++off)
         windows[std::string_view(s).substr(off, kFragmentLength)].emplace_back(i, off);
     }
@@ -52,6 +52,11 @@ class SecretRegistry {
                      [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     next->Index();
     secrets_ = std::move(next);
+  }
+
+  void Clear() {
+    std::unique_lock lock(mu_);
+    secrets_ = std::make_shared<Secrets>();
   }
 
   std::shared_ptr<const Secrets> Snapshot() const {
@@ -126,6 +131,8 @@ int Hex(char c) {
 }  // namespace
 
 void RegisterSecret(std::string_view secret) { SecretRegistry::Get().Add(secret); }
+
+void ForgetSecretsForTesting() { SecretRegistry::Get().Clear(); }
 
 std::string Redact(std::string_view text) {
   std::string out(text);

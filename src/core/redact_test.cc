@@ -4,6 +4,8 @@
 #include <thread>
 #include <vector>
 
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 namespace ferry {
@@ -89,6 +91,22 @@ TEST(RedactFragments, PrefixesAndPiecesOfLongSecretsAreMasked) {
   EXPECT_EQ(Redact("x " + shadow.substr(100, 40) + " y"), "x *** y");
   // Short pieces (under kFragmentLength) of ordinary words stay.
   EXPECT_EQ(Redact("user0 and 19000"), "user0 and 19000");
+}
+
+// A secret longer than kMaxFragmentIndexedLength (a certificate bundle) is
+// masked whole but not indexed by fragments: the index costs ~100 bytes per
+// character and every registration rebuilds it.
+TEST(RedactFragments, VeryLongSecretsAreMaskedWholeOnly) {
+  std::string bundle;
+  for (int i = 0; bundle.size() <= kMaxFragmentIndexedLength; ++i) bundle += "cert-line-" + std::to_string(i) + "-abcdefghijklmnop\n";
+  const auto t0 = std::chrono::steady_clock::now();
+  RegisterSecret(bundle);
+  RegisterSecret("another-secret-registered-after-it");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
+  EXPECT_EQ(Redact("[" + bundle + "]"), "[***]");
+  // Its pieces are not found (documented), a shorter secret's still are.
+  EXPECT_EQ(Redact(bundle.substr(100, 40)), bundle.substr(100, 40));
+  EXPECT_EQ(Redact("x another-secret-regist y"), "x *** y");
 }
 
 TEST(RedactTokens, SecretsInsideLongerWordsAreLeftAlone) {

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "ferry/option_binder.h"
+
 #include "plugins/destination/clickhouse/sql.h"
 
 namespace ferry::plugins::clickhouse {
@@ -11,6 +13,8 @@ namespace ferry::plugins::clickhouse {
 namespace {
 
 using nlohmann::json;
+
+bool SplitEngine(const std::string& name, std::string* prefix, bool* replacing);
 
 bool AnyMatch(const std::vector<std::string>& patterns, const std::string& name) {
   for (const auto& p : patterns)
@@ -30,20 +34,40 @@ Result<std::vector<std::string>> StringList(const json& v, const std::string& wh
   return out;
 }
 
-// A rule list: CloudQuery writes a list of mappings; one mapping is taken as
-// a list of one.
-Result<std::vector<json>> RuleItems(const Options& options, const std::string& key) {
-  if (!options.Has(key)) return std::vector<json>{};
-  const json& v = options.json().at(key);
-  if (v.is_null()) return std::vector<json>{};
-  if (v.is_object()) return std::vector<json>{v};
-  if (!v.is_array()) return Status::Invalid(key + " must be a list of rules ({tables, skip_tables, ...})");
+// A rule list as validated (kObjectList: a single mapping is already a list
+// of one).
+std::vector<json> RuleItems(const json& v) {
   std::vector<json> out;
-  for (const auto& item : v) {
-    if (!item.is_object()) return Status::Invalid(key + " must be a list of mappings");
-    out.push_back(item);
-  }
+  if (v.is_array())
+    for (const auto& item : v) out.push_back(item);
   return out;
+}
+
+Status ParseEngine(const json& e, EngineSpec* engine) {
+  if (e.is_null()) return Status::OK();
+  for (const auto& [k, _] : e.items())
+    if (k != "name" && k != "parameters") return Status::Invalid("engine: unknown key \"" + k + "\"");
+  if (!e.contains("name") || !e["name"].is_string()) return Status::Invalid("engine.name is required (a string)");
+  engine->name = e["name"].get<std::string>();
+  std::string prefix;
+  bool replacing = false;
+  if (!SplitEngine(engine->name, &prefix, &replacing))
+    return Status::Unsupported("engine \"" + engine->name +
+                               "\" is not supported: Ferry writes MergeTree, "
+                               "ReplacingMergeTree and their Replicated/Shared variants (other *MergeTree "
+                               "engines sum, aggregate or collapse the synced rows when parts merge)");
+  if (e.contains("parameters") && !e["parameters"].is_null()) {
+    if (!e["parameters"].is_array()) return Status::Invalid("engine.parameters must be a list");
+    for (const auto& p : e["parameters"]) {
+      if (p.is_string())
+        engine->parameters.push_back(QuoteString(p.get<std::string>()));
+      else if (p.is_number() || p.is_boolean())
+        engine->parameters.push_back(p.dump());
+      else
+        return Status::Invalid("engine.parameters must hold strings and numbers");
+    }
+  }
+  return Status::OK();
 }
 
 Result<TableMatch> ParseMatch(const json& rule, const std::string& key, const std::set<std::string>& allowed) {
@@ -110,143 +134,112 @@ const TtlRule* Spec::TtlFor(const TableSchema& t) const {
   return nullptr;
 }
 
-const OptionTable& SpecOptions() {
-  static const OptionTable kTable = [] {
-    OptionTable t;
-    t.push_back({.name = "connection_string",
-                 .type = OptionType::kString,
-                 .default_value = nullptr,
-                 .description = "ClickHouse HTTP URL `http://user:password@host:8123/database` (https for TLS; "
-                                "query parameters are ClickHouse settings). CloudQuery's "
-                                "`clickhouse://user:password@host:9000/database` is accepted and mapped to the "
-                                "HTTP port of the same host",
-                 .required = true,
-                 .secret = true});
-    t.push_back({.name = "cluster",
-                 .type = OptionType::kString,
-                 .default_value = "",
-                 .description = "Cluster for distributed DDL (`ON CLUSTER`); empty: DDL runs on the connected server"});
-    t.push_back({.name = "ca_cert",
-                 .type = OptionType::kString,
-                 .default_value = "",
-                 .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for https"});
-    t.push_back({.name = "engine",
-                 .type = OptionType::kObject,
-                 .default_value = nullptr,
-                 .description = "Table engine `{name, parameters}`: MergeTree (default), ReplacingMergeTree or their "
-                                "Replicated/Shared variants. Tables with a primary key use the Replacing variant, "
-                                "versioned by `_cq_sync_time`"});
-    t.push_back({.name = "partition",
-                 .type = OptionType::kObjectList,
-                 .default_value = nullptr,
-                 .description = "`PARTITION BY` rules: a list of `{tables, skip_tables, skip_incremental_tables, "
-                                "partition_by}`; the first matching rule applies at table creation"});
-    t.push_back({.name = "order",
-                 .type = OptionType::kObjectList,
-                 .default_value = nullptr,
-                 .description = "`ORDER BY` rules for tables without a primary key: a list of `{tables, "
-                                "skip_tables, order_by: [expressions]}`; default `ORDER BY tuple()`"});
-    t.push_back({.name = "ttl",
-                 .type = OptionType::kObjectList,
-                 .default_value = nullptr,
-                 .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"});
-    t.push_back({.name = "compression",
-                 .type = OptionType::kEnum,
-                 .default_value = "none",
-                 .description = "Compression of INSERT bodies (`gzip` saves bandwidth to remote servers; `none` is "
-                                "fastest on a local network)",
-                 .choices = {"none", "gzip"}});
-    t.push_back({.name = "connect_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "10s",
-                 .description = "Timeout to connect to the server",
-                 .min = 1});
-    t.push_back({.name = "request_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "10m",
-                 .description = "Timeout of one HTTP request (an INSERT, a DDL statement)",
-                 .min = 1});
-    t.push_back({.name = "mutation_timeout",
-                 .type = OptionType::kDuration,
-                 .default_value = "30m",
-                 .description = "How long delete-stale and delete-record wait for their mutation to finish",
-                 .min = 1});
-    return t;
+namespace {
+
+const OptionBinder<Spec>& Binder() {
+  static const OptionBinder<Spec> kBinder = [] {
+    OptionBinder<Spec> b;
+    b.Custom({.name = "connection_string",
+              .type = OptionType::kString,
+              .description = "ClickHouse HTTP URL `http://user:password@host:8123/database` (https for TLS; "
+                             "query parameters are ClickHouse settings). CloudQuery's "
+                             "`clickhouse://user:password@host:9000/database` is accepted and mapped to the "
+                             "HTTP port of the same host",
+              .required = true,
+              .secret = true},
+             [](const json& v, Spec* s) -> Status {
+               FERRY_ASSIGN_OR_RETURN(s->endpoint, ParseConnectionString(v.is_string() ? v.get<std::string>() : ""));
+               return Status::OK();
+             });
+    b.String(&Spec::cluster,
+             {.name = "cluster",
+              .default_value = "",
+              .description = "Cluster for distributed DDL (`ON CLUSTER`); empty: DDL runs on the connected server"});
+    b.String(&Spec::ca_cert,
+             {.name = "ca_cert",
+              .default_value = "",
+              .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for https"});
+    b.Custom({.name = "engine",
+              .type = OptionType::kObject,
+              .description = "Table engine `{name, parameters}`: MergeTree (default), ReplacingMergeTree or their "
+                             "Replicated/Shared variants. Tables with a primary key use the Replacing variant, "
+                             "versioned by `_cq_sync_time`"},
+             [](const json& v, Spec* s) { return ParseEngine(v, &s->engine); });
+    b.Custom({.name = "partition",
+              .type = OptionType::kObjectList,
+              .description = "`PARTITION BY` rules: a list of `{tables, skip_tables, skip_incremental_tables, "
+                             "partition_by}`; the first matching rule applies at table creation"},
+             [](const json& v, Spec* s) -> Status {
+               for (const auto& r : RuleItems(v)) {
+                 PartitionRule rule;
+                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "partition", {"partition_by"}));
+                 FERRY_ASSIGN_OR_RETURN(rule.partition_by, RequiredString(r, "partition", "partition_by"));
+                 s->partition.push_back(std::move(rule));
+               }
+               return Status::OK();
+             });
+    b.Custom({.name = "order",
+              .type = OptionType::kObjectList,
+              .description = "`ORDER BY` rules for tables without a primary key: a list of `{tables, "
+                             "skip_tables, order_by: [expressions]}`; default `ORDER BY tuple()`"},
+             [](const json& v, Spec* s) -> Status {
+               for (const auto& r : RuleItems(v)) {
+                 OrderRule rule;
+                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "order", {"order_by"}));
+                 if (!r.contains("order_by"))
+                   return Status::Invalid("order: every rule needs order_by (a list of expressions)");
+                 FERRY_ASSIGN_OR_RETURN(rule.order_by, StringList(r["order_by"], "order.order_by"));
+                 if (rule.order_by.empty()) return Status::Invalid("order: order_by must not be empty");
+                 s->order.push_back(std::move(rule));
+               }
+               return Status::OK();
+             });
+    b.Custom({.name = "ttl",
+              .type = OptionType::kObjectList,
+              .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"},
+             [](const json& v, Spec* s) -> Status {
+               for (const auto& r : RuleItems(v)) {
+                 TtlRule rule;
+                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "ttl", {"ttl"}));
+                 FERRY_ASSIGN_OR_RETURN(rule.ttl, RequiredString(r, "ttl", "ttl"));
+                 s->ttl.push_back(std::move(rule));
+               }
+               return Status::OK();
+             });
+    // No table default: absent, the connection string's `compress` decides.
+    b.Custom({.name = "compression",
+              .type = OptionType::kEnum,
+              .description = "Compression of INSERT bodies (`gzip` saves bandwidth to remote servers; `none` is "
+                             "fastest on a local network); when absent, `none` unless the connection string "
+                             "asks for `compress`",
+              .choices = {"none", "gzip"}},
+             [](const json& v, Spec* s) {
+               const bool gzip = v.is_string() ? v.get<std::string>() == "gzip" : s->endpoint.compress;
+               s->compression = gzip ? Compression::kGzip : Compression::kNone;
+               return Status::OK();
+             });
+    b.Duration(&Spec::connect_timeout_ms,
+               {.name = "connect_timeout", .default_value = "10s", .description = "Timeout to connect to the server", .min = 1});
+    b.Duration(&Spec::request_timeout_ms,
+               {.name = "request_timeout",
+                .default_value = "10m",
+                .description = "Timeout of one HTTP request (an INSERT, a DDL statement)",
+                .min = 1});
+    b.Duration(&Spec::mutation_timeout_ms,
+               {.name = "mutation_timeout",
+                .default_value = "30m",
+                .description = "How long delete-stale and delete-record wait for their mutation to finish",
+                .min = 1});
+    return b;
   }();
-  return kTable;
+  return kBinder;
 }
 
-Result<Spec> ParseSpec(const Options& options) {
-  Spec s;
-  FERRY_ASSIGN_OR_RETURN(s.endpoint, ParseConnectionString(options.GetString("connection_string")));
-  if (options.Has("cluster")) s.cluster = options.GetString("cluster");
-  if (options.Has("ca_cert")) s.ca_cert = options.GetString("ca_cert");
-  if (options.Has("connect_timeout")) s.connect_timeout_ms = options.GetDurationMs("connect_timeout");
-  if (options.Has("request_timeout")) s.request_timeout_ms = options.GetDurationMs("request_timeout");
-  if (options.Has("mutation_timeout")) s.mutation_timeout_ms = options.GetDurationMs("mutation_timeout");
-  s.compression = s.endpoint.compress ? Compression::kGzip : Compression::kNone;
-  if (options.Has("compression")) {
-    const std::string c = options.GetString("compression");
-    if (c == "gzip")
-      s.compression = Compression::kGzip;
-    else if (c == "none")
-      s.compression = Compression::kNone;
-    else
-      return Status::Invalid("compression \"" + c + "\" is not one of none, gzip");
-  }
+}  // namespace
 
-  if (options.Has("engine") && !options.json().at("engine").is_null()) {
-    const json& e = options.json().at("engine");
-    if (!e.is_object()) return Status::Invalid("engine must be a mapping {name, parameters}");
-    for (const auto& [k, _] : e.items())
-      if (k != "name" && k != "parameters") return Status::Invalid("engine: unknown key \"" + k + "\"");
-    if (!e.contains("name") || !e["name"].is_string()) return Status::Invalid("engine.name is required (a string)");
-    s.engine.name = e["name"].get<std::string>();
-    std::string prefix;
-    bool replacing = false;
-    if (!SplitEngine(s.engine.name, &prefix, &replacing))
-      return Status::Unsupported("engine \"" + s.engine.name +
-                                 "\" is not supported: Ferry writes MergeTree, "
-                                 "ReplacingMergeTree and their Replicated/Shared variants (other *MergeTree "
-                                 "engines sum, aggregate or collapse the synced rows when parts merge)");
-    if (e.contains("parameters") && !e["parameters"].is_null()) {
-      if (!e["parameters"].is_array()) return Status::Invalid("engine.parameters must be a list");
-      for (const auto& p : e["parameters"]) {
-        if (p.is_string())
-          s.engine.parameters.push_back(QuoteString(p.get<std::string>()));
-        else if (p.is_number() || p.is_boolean())
-          s.engine.parameters.push_back(p.dump());
-        else
-          return Status::Invalid("engine.parameters must hold strings and numbers");
-      }
-    }
-  }
+const OptionTable& SpecOptions() { return Binder().table(); }
 
-  FERRY_ASSIGN_OR_RETURN(auto parts, RuleItems(options, "partition"));
-  for (const auto& r : parts) {
-    PartitionRule rule;
-    FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "partition", {"partition_by"}));
-    FERRY_ASSIGN_OR_RETURN(rule.partition_by, RequiredString(r, "partition", "partition_by"));
-    s.partition.push_back(std::move(rule));
-  }
-  FERRY_ASSIGN_OR_RETURN(auto orders, RuleItems(options, "order"));
-  for (const auto& r : orders) {
-    OrderRule rule;
-    FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "order", {"order_by"}));
-    if (!r.contains("order_by")) return Status::Invalid("order: every rule needs order_by (a list of expressions)");
-    FERRY_ASSIGN_OR_RETURN(rule.order_by, StringList(r["order_by"], "order.order_by"));
-    if (rule.order_by.empty()) return Status::Invalid("order: order_by must not be empty");
-    s.order.push_back(std::move(rule));
-  }
-  FERRY_ASSIGN_OR_RETURN(auto ttls, RuleItems(options, "ttl"));
-  for (const auto& r : ttls) {
-    TtlRule rule;
-    FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "ttl", {"ttl"}));
-    FERRY_ASSIGN_OR_RETURN(rule.ttl, RequiredString(r, "ttl", "ttl"));
-    s.ttl.push_back(std::move(rule));
-  }
-  return s;
-}
+Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
 
 EngineChoice EngineFor(const EngineSpec& spec, bool has_primary_key) {
   std::string prefix;

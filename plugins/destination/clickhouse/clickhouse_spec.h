@@ -1,8 +1,8 @@
 // The `spec:` of the `clickhouse` destination.
 //
-// SpecOptions() is the declared option table (validation, defaults, --help,
-// JSON schema and docs come from it); ParseSpec() turns validated Options into
-// a Spec, a plain value. CloudQuery's keys keep their meaning:
+// Every key is bound once to its field (clickhouse_spec.cc, OptionBinder).
+// SpecOptions() is the table (validation, defaults, --help, JSON schema and
+// docs come from it); ParseSpec() fills a Spec, a plain value. CloudQuery's keys keep their meaning:
 // connection_string, cluster, ca_cert, engine {name, parameters}, partition,
 // order and ttl (lists of {tables, skip_tables, ...} rules; the first rule
 // whose patterns match a table applies). batch_size, batch_size_bytes,
@@ -66,9 +66,9 @@ struct Spec {
   std::vector<OrderRule> order;
   std::vector<TtlRule> ttl;
   Compression compression = Compression::kNone;
-  int64_t connect_timeout_ms = 10000;
-  int64_t request_timeout_ms = 600000;
-  int64_t mutation_timeout_ms = 1800000;
+  int64_t connect_timeout_ms{};
+  int64_t request_timeout_ms{};
+  int64_t mutation_timeout_ms{};
 
   // The first matching rule, or null.
   const PartitionRule* PartitionFor(const TableSchema& t) const;

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "ferry/options.h"
+#include "plugins/destination/clickhouse/clickhouse_destination.h"
 #include "plugins/destination/clickhouse/clickhouse_spec.h"
 #include "plugins/destination/clickhouse/sql.h"
 #include "testing/batch_gen.h"

@@ -12,6 +12,7 @@
 #include "ferry/builder.h"
 #include "plugins/destination/postgresql/connection.h"
 #include "plugins/destination/postgresql/json_cell.h"
+#include "plugins/destination/postgresql/postgresql_destination.h"
 #include "plugins/destination/postgresql/postgresql_spec.h"
 #include "plugins/destination/postgresql/table_reader.h"
 #include "plugins/destination/postgresql/type_map.h"

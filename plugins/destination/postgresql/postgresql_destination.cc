@@ -40,7 +40,7 @@ Status Destination::EnsureConnected() {
   if (conn_ && conn_->ok()) return Status::OK();
   conn_.reset();
   staging_ready_.clear();
-  auto c = Connection::Open(spec_.connection_string, spec_.connect_timeout_s);
+  auto c = Connection::Open(spec_.connection_string, spec_.connect_timeout_s());
   if (!c.ok()) return c.status().WithContext("destination \"" + name_ + "\"");
   conn_ = c.MoveValue();
   ++connects_;

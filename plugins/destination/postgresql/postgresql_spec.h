@@ -1,7 +1,8 @@
 // The `spec:` of the `postgresql` destination.
 //
-// SpecOptions() is the declared option table (validation, defaults, --help,
-// JSON schema and docs come from it); it accepts every key of CloudQuery's
+// Every key is bound once to its field (postgresql_spec.cc, OptionBinder).
+// SpecOptions() is the table (validation, defaults, --help, JSON schema and
+// docs come from it); it accepts every key of CloudQuery's
 // postgresql spec so existing specs load unchanged. ParseSpec() turns Options
 // validated against it into a Spec (keys absent from `options` take the table
 // defaults) and refuses the CloudQuery keys Ferry does not implement
@@ -25,8 +26,10 @@ struct Spec {
   // or key=value pairs (host=... dbname=... sslmode=verify-full sslrootcert=...).
   // Every libpq parameter, TLS ones included, is passed through unchanged.
   std::string connection_string;
-  bool create_performance_indexes = false;
-  int64_t connect_timeout_s = 10;
+  bool create_performance_indexes{};
+  int64_t connect_timeout_ms{};
+  // libpq's connect_timeout is whole seconds (at least 1).
+  int64_t connect_timeout_s() const { return connect_timeout_ms < 1000 ? 1 : connect_timeout_ms / 1000; }
 };
 
 const OptionTable& SpecOptions();

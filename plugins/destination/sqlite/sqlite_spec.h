@@ -1,9 +1,9 @@
 // The `spec:` of the `sqlite` destination.
 //
-// SpecOptions() is the declared option table (validation, defaults, --help,
-// JSON schema and docs come from it). ParseSpec() turns Options validated
-// against it into a Spec; keys absent from `options` take the table defaults,
-// so hand-built Options work too. A Spec is a plain value.
+// Every key is bound once to its field (sqlite_spec.cc, OptionBinder): the
+// defaults live there. SpecOptions() is the table (validation, defaults,
+// --help, JSON schema and docs come from it); ParseSpec() fills a Spec from
+// Options validated against it (hand-built Options are validated first).
 //
 // batch_size, batch_size_bytes, batch_timeout and the retry options are the
 // engine's: the Registry declares them with this plugin's batching defaults
@@ -23,9 +23,9 @@ enum class Synchronous { kOff, kNormal, kFull };
 
 struct Spec {
   std::string connection_string;   // a file path, ":memory:", or a "file:" URI
-  JournalMode journal_mode = JournalMode::kWal;
-  Synchronous synchronous = Synchronous::kNormal;
-  int64_t busy_timeout_ms = 5000;
+  JournalMode journal_mode{};
+  Synchronous synchronous{};
+  int64_t busy_timeout_ms{};
 };
 
 const OptionTable& SpecOptions();

@@ -2,21 +2,13 @@
 
 #include <algorithm>
 
+#include "ferry/option_binder.h"
+
 namespace ferry::plugins::host {
 
 namespace {
 
 using nlohmann::json;
-
-OptionSpec Opt(std::string name, OptionType type, json def, std::string desc, int64_t min = INT64_MIN) {
-  OptionSpec o;
-  o.name = std::move(name);
-  o.type = type;
-  o.default_value = std::move(def);
-  o.description = std::move(desc);
-  o.min = min;
-  return o;
-}
 
 Status Bad(const std::string& what) { return Status::Invalid("host source: " + what); }
 
@@ -34,9 +26,19 @@ Result<int64_t> ByteSize(const json& v, const std::string& key) {
   return Bad(key + " must be a byte size such as 64MiB or an integer number of bytes, got " + v.dump());
 }
 
-Status ParseFiles(const json& files, Spec& s) {
+// The default of `files`, and of each of its keys a spec leaves out.
+const json& FilesDefault() {
+  static const json d = {{"paths", {"/etc/*"}}, {"hash", false}, {"max_hash_size", "64MiB"}, {"max_files", 10000}};
+  return d;
+}
+
+Status ParseFiles(const json& given, Spec& s) {
   static const std::vector<std::string> keys = {"paths", "hash", "max_hash_size", "max_files"};
-  for (auto it = files.begin(); it != files.end(); ++it) {
+  json files = FilesDefault();
+  if (given.is_object())
+    for (auto it = given.begin(); it != given.end(); ++it)
+      if (!it->is_null()) files[it.key()] = *it;
+  for (auto it = given.begin(); it != given.end(); ++it) {
     if (std::find(keys.begin(), keys.end(), it.key()) != keys.end()) continue;
     std::string msg = "unknown key files." + it.key();
     std::string near = NearestName(it.key(), keys);
@@ -57,10 +59,6 @@ Status ParseFiles(const json& files, Spec& s) {
   }
   FERRY_RETURN_NOT_OK(CheckMin("files.max_hash_size", s.max_hash_size, 0));
   FERRY_RETURN_NOT_OK(CheckMin("files.max_files", s.max_files, 0));
-  if (!files.contains("paths") || files["paths"].is_null()) {
-    for (auto& f : s.files) f.hash = hash_all;
-    return Status::OK();
-  }
   const json& paths = files["paths"];
   if (!paths.is_array()) return Bad("files.paths must be a list of globs or {path, hash} mappings");
   s.files.clear();
@@ -89,61 +87,67 @@ Status ParseFiles(const json& files, Spec& s) {
   return Status::OK();
 }
 
+const OptionBinder<Spec>& Binder() {
+  static const OptionBinder<Spec> kBinder = [] {
+    OptionBinder<Spec> b;
+    b.Int(&Spec::concurrency, {.name = "concurrency", .default_value = 4,
+                               .description = "Worker threads resolving tables (each table is one task).", .min = 1});
+    b.Custom({.name = "files",
+              .type = OptionType::kObject,
+              .default_value = FilesDefault(),
+              .description = "Files listed in host_files: `paths` (globs; a trailing `/**` lists a directory "
+                             "recursively; an entry may be `{path: GLOB, hash: true}`), `hash` (sha256 of every "
+                             "matched regular file; default false), `max_hash_size` (larger files are not hashed), "
+                             "`max_files` (at most this many rows)."},
+             [](const json& v, Spec* s) { return ParseFiles(v, *s); });
+    b.StringList(&Spec::logs,
+                 {.name = "logs",
+                  .default_value = {"/var/log/dpkg.log", "/var/log/apt/history.log"},
+                  .description = "Log files (paths or globs) whose lines host_log_lines follows, one cursor per "
+                                 "file. With a state backend each sync reads only the new lines, across rotation "
+                                 "and truncation."});
+    b.ByteSize(&Spec::max_line_size,
+               {.name = "max_line_size", .default_value = "64KiB",
+                .description = "Longer log lines are cut to this size (and flagged `truncated`).", .min = 1});
+    b.ByteSize(&Spec::log_read_limit,
+               {.name = "log_read_limit", .default_value = "256MiB",
+                .description = "At most this many bytes of one log file are read per sync; the rest follows in the "
+                               "next sync.",
+                .min = 1});
+    b.Int(&Spec::log_checkpoint_every,
+          {.name = "log_checkpoint_every", .default_value = 10000,
+           .description = "A log file's cursor is checkpointed after every N lines (and when reading stops).",
+           .min = 1});
+    b.Int(&Spec::max_open_files_per_process,
+          {.name = "max_open_files_per_process", .default_value = 256,
+           .description = "At most this many rows of host_process_open_files per process (0: none).", .min = 0});
+    b.String(&Spec::dpkg_dir,
+             {.name = "dpkg_dir", .default_value = "/var/lib/dpkg",
+              .description = "dpkg's database directory: `status` for host_packages, `info/*.list` for "
+                             "host_package_files."});
+    b.String(&Spec::dpkg_log, {.name = "dpkg_log", .default_value = "/var/log/dpkg.log",
+                               .description = "dpkg's log, followed incrementally by host_package_history."});
+    b.StringList(&Spec::statfs_skip_types,
+                 {.name = "statfs_skip_types",
+                  .default_value = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.sshfs",
+                                    "afs", "lustre", "autofs"},
+                  .description = "Filesystem types whose usage host_mounts does not read (statfs on an "
+                                 "unreachable network filesystem can hang, and on autofs triggers a mount)."});
+    b.Check([](Spec* s) {
+      for (const auto& l : s->logs)
+        if (l.empty() || l[0] != '/') return Bad("logs entry \"" + l + "\" must be an absolute path or glob");
+      if (s->dpkg_dir.empty()) return Bad("dpkg_dir must not be empty");
+      return Status::OK();
+    });
+    return b;
+  }();
+  return kBinder;
+}
+
 }  // namespace
 
-const OptionTable& SpecOptions() {
-  static const OptionTable table = {
-      Opt("concurrency", OptionType::kInt, 4, "Worker threads resolving tables (each table is one task).", 1),
-      Opt("files", OptionType::kObject,
-          {{"paths", {"/etc/*"}}, {"hash", false}, {"max_hash_size", "64MiB"}, {"max_files", 10000}},
-          "Files listed in host_files: `paths` (globs; a trailing `/**` lists a directory recursively; an entry "
-          "may be `{path: GLOB, hash: true}`), `hash` (sha256 of every matched regular file; default false), "
-          "`max_hash_size` (larger files are not hashed), `max_files` (at most this many rows)."),
-      Opt("logs", OptionType::kStringList, {"/var/log/dpkg.log", "/var/log/apt/history.log"},
-          "Log files (paths or globs) whose lines host_log_lines follows, one cursor per file. With a state "
-          "backend each sync reads only the new lines, across rotation and truncation."),
-      Opt("max_line_size", OptionType::kByteSize, "64KiB",
-          "Longer log lines are cut to this size (and flagged `truncated`).", 1),
-      Opt("log_read_limit", OptionType::kByteSize, "256MiB",
-          "At most this many bytes of one log file are read per sync; the rest follows in the next sync.", 1),
-      Opt("log_checkpoint_every", OptionType::kInt, 10000,
-          "A log file's cursor is checkpointed after every N lines (and when reading stops).", 1),
-      Opt("max_open_files_per_process", OptionType::kInt, 256,
-          "At most this many rows of host_process_open_files per process (0: none).", 0),
-      Opt("dpkg_dir", OptionType::kString, "/var/lib/dpkg",
-          "dpkg's database directory: `status` for host_packages, `info/*.list` for host_package_files."),
-      Opt("dpkg_log", OptionType::kString, "/var/log/dpkg.log",
-          "dpkg's log, followed incrementally by host_package_history."),
-      Opt("statfs_skip_types", OptionType::kStringList,
-          {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.sshfs", "afs", "lustre", "autofs"},
-          "Filesystem types whose usage host_mounts does not read (statfs on an unreachable network "
-          "filesystem can hang, and on autofs triggers a mount)."),
-  };
-  return table;
-}
+const OptionTable& SpecOptions() { return Binder().table(); }
 
-Result<Spec> ParseSpec(const Options& o) {
-  Spec s;
-  if (o.Has("concurrency")) s.concurrency = o.GetInt("concurrency");
-  if (o.Has("max_open_files_per_process")) s.max_open_files_per_process = o.GetInt("max_open_files_per_process");
-  if (o.Has("logs")) s.logs = o.GetStringList("logs");
-  if (o.Has("max_line_size")) s.max_line_size = o.GetBytes("max_line_size");
-  if (o.Has("log_read_limit")) s.log_read_limit = o.GetBytes("log_read_limit");
-  if (o.Has("log_checkpoint_every")) s.log_checkpoint_every = o.GetInt("log_checkpoint_every");
-  if (o.Has("dpkg_dir")) s.dpkg_dir = o.GetString("dpkg_dir");
-  if (o.Has("dpkg_log")) s.dpkg_log = o.GetString("dpkg_log");
-  if (o.Has("statfs_skip_types")) s.statfs_skip_types = o.GetStringList("statfs_skip_types");
-  if (o.Has("files")) FERRY_RETURN_NOT_OK(ParseFiles(o.json()["files"], s));
-
-  FERRY_RETURN_NOT_OK(CheckMin("concurrency", s.concurrency, 1));
-  FERRY_RETURN_NOT_OK(CheckMin("max_open_files_per_process", s.max_open_files_per_process, 0));
-  FERRY_RETURN_NOT_OK(CheckMin("max_line_size", s.max_line_size, 1));
-  FERRY_RETURN_NOT_OK(CheckMin("log_read_limit", s.log_read_limit, 1));
-  FERRY_RETURN_NOT_OK(CheckMin("log_checkpoint_every", s.log_checkpoint_every, 1));
-  for (const auto& l : s.logs)
-    if (l.empty() || l[0] != '/') return Bad("logs entry \"" + l + "\" must be an absolute path or glob");
-  if (s.dpkg_dir.empty()) return Bad("dpkg_dir must not be empty");
-  return s;
-}
+Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
 
 }  // namespace ferry::plugins::host

@@ -23,30 +23,30 @@ struct FilePattern {
 };
 
 struct Spec {
-  int64_t concurrency = 4;
-  int64_t max_open_files_per_process = 256;
+  int64_t concurrency{};
+  int64_t max_open_files_per_process{};
   // files
-  std::vector<FilePattern> files = {{"/etc/*", false}};
-  int64_t max_hash_size = int64_t{64} << 20;
-  int64_t max_files = 10000;
+  std::vector<FilePattern> files;
+  int64_t max_hash_size{};
+  int64_t max_files{};
   // logs
-  std::vector<std::string> logs = {"/var/log/dpkg.log", "/var/log/apt/history.log"};
-  int64_t max_line_size = 64 << 10;
-  int64_t log_read_limit = int64_t{256} << 20;
-  int64_t log_checkpoint_every = 10000;
+  std::vector<std::string> logs;
+  int64_t max_line_size{};
+  int64_t log_read_limit{};
+  int64_t log_checkpoint_every{};
   // packages
-  std::string dpkg_dir = "/var/lib/dpkg";
-  std::string dpkg_log = "/var/log/dpkg.log";
+  std::string dpkg_dir;
+  std::string dpkg_log;
   // mounts
-  std::vector<std::string> statfs_skip_types = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph",
-                                                "glusterfs", "fuse.sshfs", "afs", "lustre", "autofs"};
+  std::vector<std::string> statfs_skip_types;
 };
 
 // The declared options of the `host` source.
 const OptionTable& SpecOptions();
 
-// Reads a Spec from options validated against SpecOptions() (absent keys take
-// the defaults, so raw Options work too). Fails on a malformed `files`
+// Every key is bound once to its field and default (host_spec.cc,
+// OptionBinder). Reads a Spec from options validated against SpecOptions()
+// (Options built by hand are validated first). Fails on a malformed `files`
 // mapping (unknown key, wrong type, empty pattern) with a message that names
 // the key and suggests the nearest valid one.
 Result<Spec> ParseSpec(const Options& options);

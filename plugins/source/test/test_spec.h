@@ -1,9 +1,10 @@
 // The `spec:` of the `test` source: CloudQuery's test-plugin options plus
 // Ferry's own knobs for benchmarks and error-path tests.
 //
-// SpecOptions() is the declared option table (validation, --help, JSON schema
-// and docs come from it). ParseSpec() turns validated Options into a Spec and
-// checks what the table cannot express (required_env shape, known table names).
+// Every key is bound once to its field, default and bounds (test_spec.cc,
+// OptionBinder). SpecOptions() is the table (validation, --help, JSON schema
+// and docs come from it). ParseSpec() fills a Spec and checks what the table
+// cannot express (required_env shape, known table names).
 // A Spec is a plain value; once built it is shared read-only by all resolvers.
 #pragma once
 
@@ -27,32 +28,31 @@ inline constexpr const char* kWideTable = "test_wide_table";
 
 struct Spec {
   // CloudQuery's options (plugins/source/test/README.md, "Options").
-  int64_t num_clients = 1;
-  int64_t num_rows = 1;
-  int64_t num_sub_rows = 10;
-  int64_t num_sub_cols = 1;
+  int64_t num_clients{};
+  int64_t num_rows{};
+  int64_t num_sub_rows{};
+  int64_t num_sub_cols{};
   std::vector<std::string> required_env;   // "KEY=value"; "KEY=" means unset or empty
-  bool fail_immediately = false;
-  bool exit_immediately = false;
+  bool fail_immediately{};
+  bool exit_immediately{};
   std::vector<int64_t> delete_records;     // resource_id values of test_some_table
   // Ferry's options.
-  int64_t concurrency = 8;
-  int64_t synthetic_rows = 0;              // rows of test_synthetic_table per client
-  int64_t wide_rows = 0;                   // rows of test_wide_table per client
+  int64_t concurrency{};
+  int64_t synthetic_rows{};              // rows of test_synthetic_table per client
+  int64_t wide_rows{};                   // rows of test_wide_table per client
   std::vector<std::string> fail_tables;    // resolvers of these tables return an error
-  int64_t resolve_delay_ms = 0;            // pause before every resolver call
-  int64_t seed = 0;                        // varies extra_column_* and synthetic values
-  int64_t incremental_rows = 0;            // rows of test_incremental_table that exist per client
-  int64_t checkpoint_every = 1000;         // its cursor is checkpointed every N rows
+  int64_t resolve_delay_ms{};            // pause before every resolver call
+  int64_t seed{};                        // varies extra_column_* and synthetic values
+  int64_t incremental_rows{};            // rows of test_incremental_table that exist per client
+  int64_t checkpoint_every{};         // its cursor is checkpointed every N rows
 };
 
 // The declared options of the `test` source.
 const OptionTable& SpecOptions();
 
-// Reads a Spec from options validated against SpecOptions() (absent keys take
-// the table's defaults, so raw Options work too). Fails on values the table
-// cannot check: bounds, a malformed required_env entry, an unknown table in
-// fail_tables.
+// Reads a Spec from options validated against SpecOptions() (Options built by
+// hand are validated first). Fails on a value out of bounds, a malformed
+// required_env entry, an unknown table in fail_tables.
 Result<Spec> ParseSpec(const Options& options);
 
 // Checks every required_env entry against the process environment. The
