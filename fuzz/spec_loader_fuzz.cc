@@ -48,6 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (path == "big") return std::string(600 * 1024, 'b');   // a few fit a load; many exceed its budget
     return ferry::Status::NotFound("no such file");
   };
+  // The real bounds (250k values, 32 MiB) are tested with memory assertions
+  // in src/config/hostile_spec_test.cc; under ASan one maximal alias bomb
+  // takes 6 s and 400 MB, so the fuzzer uses bounds 10x lower and keeps
+  // exploring the loader's logic.
+  expand.max_expanded_values = 25000;
+  expand.max_expanded_bytes = 4u << 20;
   // Each input is a fresh load: secrets registered by the last one (tokens,
   // file contents) would otherwise pile up in the process-wide registry.
   struct Forget {

@@ -47,6 +47,11 @@ struct ExpandOptions {
   // put after "cannot read file ...: "). Empty means the file system (at most
   // kMaxFileValueBytes). The fuzz harness serves its own files with it.
   std::function<Result<std::string>(const std::string& path)> read_file;
+  // Lower bounds than kMaxExpandedValues / kMaxExpandedBytes (yaml_json.h)
+  // for one load; zero keeps those. The fuzz harness lowers them so that it
+  // explores the loader's logic rather than the cost of a maximal alias bomb.
+  size_t max_expanded_values = 0;
+  size_t max_expanded_bytes = 0;
 };
 
 // True when `text` contains something ExpandVariables would substitute.

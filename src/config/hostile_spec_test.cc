@@ -179,3 +179,25 @@ TEST(HostileSpec, DeepNestingIsAnErrorNotAStackOverflow) {
 
 }  // namespace
 }  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+// The fuzz harness lowers the bounds (ExpandOptions); they can only be
+// lowered, never raised above kMaxExpandedValues / kMaxExpandedBytes.
+TEST(HostileSpec, BoundsCanBeLoweredNotRaised) {
+  ExpandOptions lower;
+  lower.max_expanded_values = 1000;
+  auto cfg = LoadConfigFromString(AliasBomb(), "bomb.yml", lower);
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_NE(cfg.status().message().find("more than 1000 values"), std::string::npos) << cfg.status().message();
+  ExpandOptions higher;
+  higher.max_expanded_values = kMaxExpandedValues * 100;
+  auto big = LoadConfigFromString(AliasBomb(), "bomb.yml", higher);
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("more than " + std::to_string(kMaxExpandedValues) + " values"),
+            std::string::npos) << big.status().message();
+}
+
+}  // namespace
+}  // namespace ferry::config

@@ -1,5 +1,7 @@
 #include "config/yaml_json.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -243,10 +245,14 @@ class Converter {
   Status Count(const YAML::Mark& mark, size_t values, size_t bytes) {
     budget_->values += values;
     budget_->bytes += bytes;
-    if (budget_->values <= kMaxExpandedValues && budget_->bytes <= kMaxExpandedBytes) return Status::OK();
+    const size_t max_values = expand_.max_expanded_values ? std::min(expand_.max_expanded_values, kMaxExpandedValues)
+                                                          : kMaxExpandedValues;
+    const size_t max_bytes = expand_.max_expanded_bytes ? std::min(expand_.max_expanded_bytes, kMaxExpandedBytes)
+                                                        : kMaxExpandedBytes;
+    if (budget_->values <= max_values && budget_->bytes <= max_bytes) return Status::OK();
     return Status::Invalid(At(mark).ToString() + ": this YAML expands to more than " +
-                           std::to_string(kMaxExpandedValues) + " values or " +
-                           std::to_string(kMaxExpandedBytes >> 20) +
+                           std::to_string(max_values) + " values or " +
+                           std::to_string(max_bytes >> 20) +
                            " MiB of text, which no spec needs; aliases (*name) that repeat an anchor many "
                            "times over (a \"billion laughs\" document) are the usual cause");
   }

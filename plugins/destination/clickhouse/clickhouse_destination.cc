@@ -214,4 +214,6 @@ DestinationPlugin ClickHousePlugin() {
   return p;
 }
 
+Status Register(Registry& registry) { return registry.AddDestination(ClickHousePlugin()); }
+
 }  // namespace ferry::plugins::clickhouse

@@ -81,5 +81,7 @@ class Destination final : public ferry::Destination {
 
 // Registry entry: name "clickhouse", the option table, capabilities, factory.
 DestinationPlugin ClickHousePlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
 }  // namespace ferry::plugins::clickhouse

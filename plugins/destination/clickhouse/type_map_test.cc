@@ -185,3 +185,28 @@ TEST(ClickHouseSpec, RuleListsAsCloudQueryWritesThem) {
 
 }  // namespace
 }  // namespace ferry::plugins::clickhouse
+
+namespace ferry::plugins::clickhouse {
+namespace {
+
+// The connection string's `compress` applies when `compression` is absent;
+// an explicit value wins.
+TEST(ClickHouseSpec, CompressionFromConnectionStringUnlessSet) {
+  auto parse = [](nlohmann::json j) {
+    auto o = ValidateOptions(SpecOptions(), j, "d", nullptr);
+    EXPECT_TRUE(o.ok()) << o.status().ToString();
+    return ParseSpec(*o);
+  };
+  auto from_url = parse({{"connection_string", "http://h:8123/db?compress=1"}});
+  ASSERT_TRUE(from_url.ok()) << from_url.status().ToString();
+  EXPECT_EQ(from_url->compression, Compression::kGzip);
+  auto explicit_none = parse({{"connection_string", "http://h:8123/db?compress=1"}, {"compression", "none"}});
+  ASSERT_TRUE(explicit_none.ok());
+  EXPECT_EQ(explicit_none->compression, Compression::kNone);
+  auto plain = parse({{"connection_string", "http://h:8123/db"}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->compression, Compression::kNone);
+}
+
+}  // namespace
+}  // namespace ferry::plugins::clickhouse

@@ -1,6 +1,6 @@
 #include "plugins/destination/null/null_destination.h"
 
-namespace ferry::plugins::null_dest {
+namespace ferry::plugins::null {
 
 namespace {
 
@@ -38,4 +38,6 @@ DestinationPlugin NullPlugin() {
   return p;
 }
 
-}  // namespace ferry::plugins::null_dest
+Status Register(Registry& registry) { return registry.AddDestination(NullPlugin()); }
+
+}  // namespace ferry::plugins::null

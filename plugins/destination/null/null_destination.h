@@ -9,8 +9,10 @@
 
 #include "ferry/registry.h"
 
-namespace ferry::plugins::null_dest {
+namespace ferry::plugins::null {
 
 DestinationPlugin NullPlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
-}  // namespace ferry::plugins::null_dest
+}  // namespace ferry::plugins::null

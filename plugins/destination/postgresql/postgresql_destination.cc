@@ -295,4 +295,6 @@ DestinationPlugin PostgresqlPlugin() {
   return p;
 }
 
+Status Register(Registry& registry) { return registry.AddDestination(PostgresqlPlugin()); }
+
 }  // namespace ferry::plugins::postgresql

@@ -111,5 +111,7 @@ class Destination final : public ferry::Destination {
 
 // Registry entry: name "postgresql", the option table, capabilities, factory.
 DestinationPlugin PostgresqlPlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
 }  // namespace ferry::plugins::postgresql

@@ -197,4 +197,6 @@ DestinationPlugin SqlitePlugin() {
   return p;
 }
 
+Status Register(Registry& registry) { return registry.AddDestination(SqlitePlugin()); }
+
 }  // namespace ferry::plugins::sqlite

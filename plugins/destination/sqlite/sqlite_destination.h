@@ -65,5 +65,7 @@ class Destination final : public ferry::Destination {
 // Registry entry: name "sqlite", the option table (sqlite_spec.h),
 // capabilities and the factory.
 DestinationPlugin SqlitePlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
 }  // namespace ferry::plugins::sqlite

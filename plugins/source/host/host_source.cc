@@ -50,4 +50,6 @@ SourcePlugin HostSourcePlugin() {
   return p;
 }
 
+Status Register(Registry& registry) { return registry.AddSource(HostSourcePlugin()); }
+
 }  // namespace ferry::plugins::host

@@ -34,5 +34,7 @@ class Source : public sdk::TableSource {
 
 // Registry entry: name "host", the option table, and the factory.
 SourcePlugin HostSourcePlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
 }  // namespace ferry::plugins::host

@@ -86,4 +86,6 @@ SourcePlugin TestSourcePlugin() {
   return p;
 }
 
+Status Register(Registry& registry) { return registry.AddSource(TestSourcePlugin()); }
+
 }  // namespace ferry::plugins::test

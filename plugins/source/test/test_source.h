@@ -45,5 +45,7 @@ class Source : public sdk::TableSource {
 // emit DeleteRecordsMessage() after Sync when test_some_table was selected and
 // the sync was not cancelled.
 SourcePlugin TestSourcePlugin();
+// Adds the plugin to `registry` (called by the generated registration list).
+Status Register(Registry& registry);
 
 }  // namespace ferry::plugins::test

@@ -1,0 +1,1 @@
+set(FERRY_PLUGIN_DEPS CURL::libcurl ZLIB::ZLIB)
