@@ -81,6 +81,12 @@ struct ConformanceTarget {
 
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;
+
+  // The discard form (a destination that keeps nothing yet, such as the
+  // skeleton of plugins/templates/destination): `read` is not set and only
+  // the cases that need no reading back run; the others are skipped and say
+  // so. A destination that stores rows leaves this false.
+  bool discards = false;
 };
 
 // gtest parameter name: the target's name.

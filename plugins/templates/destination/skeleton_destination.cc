@@ -1,0 +1,133 @@
+#include "plugins/templates/destination/skeleton_destination.h"
+
+#include "plugins/common/schema_diff.h"
+
+namespace ferry::plugins::skeleton {
+namespace {
+
+// How the destination declares a Ferry type. STORAGE: a real destination
+// maps every type to its database's (see sqlite/type_map.cc).
+DiffRules Rules() {
+  DiffRules r;
+  r.column_type = [](const DataType& t) { return t.ToString(); };
+  return r;
+}
+
+}  // namespace
+
+Status SkeletonDestination::Init(const Options& options, const DestinationInit& init) {
+  FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
+  name_ = init.name;
+  // CONNECT: register secrets (RegisterSecret / RegisterConnectionString,
+  // ferry/redact.h) before any error can quote them, then connect. A failure
+  // that may pass (refused, timed out) is Status::Transient.
+  return Status::OK();
+}
+
+Status SkeletonDestination::CheckOpen() const {
+  if (closed_) return Status::Invalid("destination \"" + name_ + "\" is closed");
+  return Status::OK();
+}
+
+Result<TableSchemaPtr> SkeletonDestination::Migrated(const std::string& table) const {
+  auto it = tables_.find(table);
+  if (it == tables_.end())
+    return Status::NotFound("table " + table + " was not migrated by destination \"" + name_ + "\"");
+  return it->second;
+}
+
+Status SkeletonDestination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  // The plan (and the refusal of unsafe changes in safe mode, all listed in
+  // one error) comes from plugins/common; only applying it is the
+  // destination's own work.
+  auto read = [&](const std::string& table) -> Result<std::optional<std::vector<ExistingColumn>>> {
+    auto it = tables_.find(table);
+    if (it == tables_.end()) return std::optional<std::vector<ExistingColumn>>();
+    std::vector<ExistingColumn> cols;
+    const auto pks = it->second->PrimaryKeys();
+    for (const Column& c : it->second->columns) {
+      int pk = 0;
+      for (size_t i = 0; i < pks.size(); ++i)
+        if (pks[i] == c.name) pk = static_cast<int>(i) + 1;
+      cols.push_back({c.name, c.type->ToString(), c.not_null || pk > 0, pk});  // key columns are NOT NULL
+    }
+    return std::optional<std::vector<ExistingColumn>>(std::move(cols));
+  };
+  FERRY_ASSIGN_OR_RETURN(std::vector<TablePlan> plans,
+                         PlanMigration(tables, options.mode == MigrateMode::kSafe, name_, read, Rules()));
+  for (const TablePlan& plan : plans) {
+    // STORAGE: create, add columns or recreate (plan.action) in the database.
+    if (plan.action != TablePlan::Action::kNone) tables_[plan.table->name] = plan.table;
+  }
+  return Status::OK();
+}
+
+Status SkeletonDestination::Write(const WriteRequest& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table->name));
+  for (const BatchPtr& batch : request.batches) {
+    const auto& cols = batch->schema()->columns;
+    if (cols.size() != table->columns.size())
+      return Status::Invalid("table " + table->name + ": a batch has " + std::to_string(cols.size()) +
+                             " columns, the table " + std::to_string(table->columns.size()));
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (cols[i].name != table->columns[i].name || cols[i].type->ToString() != table->columns[i].type->ToString())
+        return Status::Invalid("table " + table->name + ": batch column " + cols[i].name + " " +
+                               cols[i].type->ToString() + " does not match the table's " + table->columns[i].name +
+                               " " + table->columns[i].type->ToString());
+    }
+  }
+  // STORAGE: write every batch, and request.state when this is a state
+  // backend, in one transaction; classify failures (ferry/destination.h).
+  for (const BatchPtr& batch : request.batches) rows_ += batch->num_rows();
+  return Status::OK();
+}
+
+Status SkeletonDestination::DeleteStale(const DeleteStaleRequest& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table->name));
+  // STORAGE: delete rows of request.source_name with _cq_sync_time older than
+  // request.sync_time_us.
+  return Status::OK();
+}
+
+Status SkeletonDestination::DeleteRecord(const ferry::DeleteRecord& request) {
+  FERRY_RETURN_NOT_OK(CheckOpen());
+  FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table_name));
+  for (const auto& group : request.where) {
+    for (const auto& p : group.predicates) {
+      bool known = false;
+      for (const Column& c : table->columns) known = known || c.name == p.column;
+      if (!known) return Status::Invalid("delete_record on table " + table->name + ": no column " + p.column);
+    }
+  }
+  // STORAGE: delete the rows matching the groups (OR of groups; inside a
+  // group AND or OR as its grouping says), values bound, never spliced.
+  return Status::OK();
+}
+
+Status SkeletonDestination::Close() {
+  closed_ = true;  // idempotent; every later call fails
+  return Status::OK();
+}
+
+DestinationPlugin SkeletonPlugin() {
+  DestinationPlugin p;
+  p.name = "skeleton";
+  p.description = "Template destination: checks every call against its contract and discards the rows";
+  p.options = SpecOptions();
+  p.batching = {.rows = 10000, .bytes = 10 << 20, .timeout = "20s", .unit = "discarded"};
+  // CAPABILITIES: declare only what Write/DeleteStale/DeleteRecord really do;
+  // the engine refuses an unsupported write mode before any data moves, and
+  // the conformance suite tests each declared capability.
+  p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
+  p.capabilities.forced_migration = true;
+  p.capabilities.delete_record = true;
+  p.create = [] { return std::make_unique<SkeletonDestination>(); };
+  return p;
+}
+
+Status Register(Registry& registry) { return registry.AddDestination(SkeletonPlugin()); }
+
+}  // namespace ferry::plugins::skeleton

@@ -1,0 +1,32 @@
+#include "plugins/templates/destination/skeleton_spec.h"
+
+#include "ferry/option_binder.h"
+
+namespace ferry::plugins::skeleton {
+namespace {
+
+const OptionBinder<Spec>& Binder() {
+  static const OptionBinder<Spec> kBinder = [] {
+    OptionBinder<Spec> b;
+    b.String(&Spec::connection_string,
+             {.name = "connection_string",
+              .default_value = "discard://",
+              .description = "Where rows go; the skeleton accepts only `discard://` (it keeps nothing)",
+              .secret = true});
+    b.Check([](Spec* s) {
+      if (s->connection_string.rfind("discard://", 0) != 0)
+        return Status::Invalid("connection_string must start with discard:// (the skeleton keeps nothing)");
+      return Status::OK();
+    });
+    return b;
+  }();
+  return kBinder;
+}
+
+}  // namespace
+
+const OptionTable& SpecOptions() { return Binder().table(); }
+
+Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
+
+}  // namespace ferry::plugins::skeleton
