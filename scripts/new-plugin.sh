@@ -26,6 +26,11 @@ for k in source destination; do
   fi
 done
 template=$root/plugins/templates/$kind
+# The skeleton's name: "skeleton" (destination) or "sample" (source); the two
+# differ so that both skeletons build side by side.
+token=skeleton; [[ $kind == source ]] && token=sample
+Token=$(echo "${token:0:1}" | tr '[:lower:]' '[:upper:]')${token:1}
+TOKEN=$(echo "$token" | tr '[:lower:]' '[:upper:]')
 [[ -d $template ]] || { echo "no skeleton for a $kind yet: $template is missing" >&2; exit 1; }
 dest=${into:-$root/plugins/$kind}/$name
 # CamelCase for class names: kafka -> Kafka, big_query -> BigQuery.
@@ -33,13 +38,13 @@ camel=$(echo "$name" | awk -F_ '{for (i = 1; i <= NF; i++) printf "%s%s", touppe
 upper=$(echo "$name" | tr '[:lower:]' '[:upper:]')
 mkdir -p "$dest"
 (cd "$template" && find . -type f) | while read -r rel; do
-  out=$dest/${rel//skeleton/$name}
+  out=$dest/${rel//$token/$name}
   mkdir -p "$(dirname "$out")"
   sed -e "s|plugins/templates/$kind/|plugins/$kind/$name/|g" \
-      -e "s/skeleton/$name/g" -e "s/Skeleton/$camel/g" -e "s/SKELETON/$upper/g" \
+      -e "s/$token/$name/g" -e "s/$Token/$camel/g" -e "s/$TOKEN/$upper/g" \
       "$template/$rel" > "$out"
 done
-left=$(grep -rli skeleton "$dest" || true)
+left=$(grep -rli "$token" "$dest" || true)
 if [[ -n $left ]]; then echo "the skeleton's name is left in: $left" >&2; exit 1; fi
 echo "created ${dest#$root/}/:"
 (cd "$dest" && find . -type f | sort | sed 's|^\./|  |')

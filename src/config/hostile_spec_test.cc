@@ -201,3 +201,29 @@ TEST(HostileSpec, BoundsCanBeLoweredNotRaised) {
 
 }  // namespace
 }  // namespace ferry::config
+
+namespace ferry::config {
+namespace {
+
+// Found by fuzz/spec_loader_fuzz (a timeout at 4.6 GB): yaml-cpp 0.7 loops
+// forever on a stray ',' at the top level, each turn a new empty document.
+TEST(HostileSpec, StrayTopLevelCommaIsAnErrorNotAnEndlessLoop) {
+  for (const std::string text : {",", "{a: 1},", ",a: b", "kind: source\nspec:\n  name: t\n---\n,"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto cfg = LoadConfigFromString(text, "comma.yml");
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_FALSE(cfg.ok()) << text;
+    EXPECT_NE(cfg.status().message().find("comma.yml:"), std::string::npos) << cfg.status().message();
+    EXPECT_LT(secs, 2.0) << text;
+  }
+  // Commas where YAML allows them still load.
+  auto ok = LoadConfigFromString("kind: source\nspec:\n  name: t\n  path: cloudquery/test\n  version: v1.0.0\n"
+                                 "  destinations: [a]\n  tables: [\"x,y\", z]\n---\nkind: destination\nspec:\n"
+                                 "  name: a\n  path: cloudquery/sqlite\n  version: v1.0.0\n"
+                                 "  spec: {connection_string: x.db, journal_mode: wal}\n",
+                                 "fine.yml");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
+}  // namespace
+}  // namespace ferry::config

@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <regex>
+#include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "ferry/redact.h"
@@ -329,12 +331,67 @@ class Converter {
 
 }  // namespace
 
+namespace {
+
+// yaml-cpp 0.7 (Debian 12's) loops forever in LoadAll on some malformed
+// streams: a stray ',' at the top level (a file that is just ",") yields an
+// empty document without consuming the token, again and again, each one a new
+// node: gigabytes in seconds. A first pass with a handler that keeps nothing
+// stops at the first document that starts where the previous one did.
+class NoProgressGuard : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark.pos; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  int start = -1;
+};
+
+// OK when yaml-cpp reads `text` to its end; an error naming the line where it
+// stopped making progress otherwise. YAML errors themselves are left to the
+// real parse (they throw there too, with the same message).
+Status CheckParserTerminates(const std::string& text, const std::string& file, int first_line) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  NoProgressGuard guard;
+  int previous = -2;
+  try {
+    for (size_t docs = 0; parser.HandleNextDocument(guard); ++docs) {
+      if (guard.start == previous || docs > text.size() + 1) {
+        int line = 1, col = 1;
+        for (int i = 0; i < guard.start && i < static_cast<int>(text.size()); ++i) {
+          if (text[i] == '\n') {
+            ++line;
+            col = 1;
+          } else {
+            ++col;
+          }
+        }
+        return Status::Invalid(file + ":" + std::to_string(line + first_line - 1) + ":" + std::to_string(col) +
+                               ": invalid YAML: unexpected text at the top level (a ',' outside [ ] or { }?)");
+      }
+      previous = guard.start;
+    }
+  } catch (const YAML::Exception&) {
+    return Status::OK();
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<std::vector<YamlDocument>> ParseYamlSection(const std::string& text, const std::string& file, int first_line,
                                                    const ExpandOptions& expand, ExpansionBudget* budget) {
   ExpansionBudget local;
   if (!budget) budget = &local;
   std::vector<YAML::Node> nodes;
   const Shield shield(text);
+  FERRY_RETURN_NOT_OK(CheckParserTerminates(shield.text(), file, first_line));
   try {
     nodes = YAML::LoadAll(shield.text());
   } catch (const YAML::Exception& e) {

@@ -18,6 +18,11 @@ grep -q 'namespace ferry::plugins::big_query' "$d/big_query_destination.h" || fa
 grep -q 'class BigQueryDestination' "$d/big_query_destination.h" || fail "class not renamed"
 grep -q '#include "plugins/destination/big_query/big_query_spec.h"' "$d/big_query_destination.h" || fail "include path not rewritten"
 grep -q 'p.name = "big_query"' "$d/big_query_destination.cc" || fail "registry name not renamed"
+bash "$root/scripts/new-plugin.sh" source git_hub --into "$tmp" > "$tmp/out"
+[[ -f $tmp/git_hub/git_hub_source.cc && -f $tmp/git_hub/git_hub_source_test.cc ]] || fail "source files missing"
+! grep -rqi sample "$tmp/git_hub" || fail "sample left in the source copy"
+grep -q 'class GitHubSource' "$tmp/git_hub/git_hub_source.h" || fail "source class not renamed"
+grep -q '#include "plugins/source/git_hub/git_hub_spec.h"' "$tmp/git_hub/git_hub_source.h" || fail "source include path"
 if bash "$root/scripts/new-plugin.sh" destination Bad-Name --into "$tmp" 2>/dev/null; then fail "a bad name was accepted"; fi
 if bash "$root/scripts/new-plugin.sh" destination sqlite 2>/dev/null; then fail "an existing plugin was overwritten"; fi
 if bash "$root/scripts/new-plugin.sh" widget x --into "$tmp" 2>/dev/null; then fail "an unknown kind was accepted"; fi
