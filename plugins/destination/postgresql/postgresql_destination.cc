@@ -5,6 +5,7 @@
 
 #include "ferry/builder.h"
 #include "ferry/redact.h"
+#include "plugins/common/delete_record.h"
 #include "plugins/destination/postgresql/migrate.h"
 #include "plugins/destination/postgresql/table_reader.h"
 #include "plugins/destination/postgresql/type_map.h"
@@ -237,35 +238,21 @@ Status Destination::DeleteRecord(const ferry::DeleteRecord& request) {
   FERRY_ASSIGN_OR_RETURN(TableSchemaPtr schema, SchemaOf(request.table_name));
   // Each value is encoded as a cell of its column's type, so it compares
   // with what Write stored exactly; a value of the wrong kind is an error.
+  DeleteSql rules;
+  rules.quote_column = [](const std::string& c) { return QuoteIdent(PgName(c)); };
+  rules.placeholder = [](size_t n) { return "$" + std::to_string(n); };
+  FERRY_ASSIGN_OR_RETURN(DeleteWhere w, BuildDeleteWhere(*schema, request, rules, context));
   std::vector<Param> params;
-  std::string where;
-  for (const auto& group : request.where) {
-    std::string cond;
-    const char* op = group.grouping == DeletePredicateGroup::Grouping::kAnd ? " AND " : " OR ";
-    for (const auto& p : group.predicates) {
-      const int idx = schema->FindColumn(p.column);
-      if (idx < 0) return Status::Invalid(context + ": no column " + p.column);
-      if (!cond.empty()) cond += op;
-      const std::string col = QuoteIdent(PgName(p.column));
-      if (p.value.is_null()) {
-        cond += col + " IS NULL";
-        continue;
-      }
-      const DataType& type = *schema->columns[idx].type;
-      ArrayBuilder b(schema->columns[idx].type);
-      FERRY_RETURN_NOT_OK(b.Append(p.value).WithContext(context + ": column " + p.column));
-      CopyBuffer buf;
-      std::string why;
-      if (!EncodeValue(*b.Finish(), 0, &buf, &why)) return Status::Invalid(context + ": column " + p.column + ": " + why);
-      params.push_back({.oid = TypeOid(type), .value = std::string(buf.data(), buf.size())});
-      cond += col + " = $" + std::to_string(params.size());
-    }
-    if (cond.empty()) cond = group.grouping == DeletePredicateGroup::Grouping::kAnd ? "TRUE" : "FALSE";
-    where += (where.empty() ? "(" : " OR (") + cond + ")";
+  for (size_t i = 0; i < w.values.size(); ++i) {
+    const ArrayPtr& value = w.values[i];
+    CopyBuffer buf;
+    std::string why;
+    if (!EncodeValue(*value, 0, &buf, &why))
+      return Status::Invalid(context + ": column " + w.columns[i] + ": " + why);
+    params.push_back({.oid = TypeOid(*value->type), .value = std::string(buf.data(), buf.size())});
   }
-  // No groups: every row goes, as in CloudQuery's destinations.
   std::string sql = "DELETE FROM " + QuoteIdent(PgName(request.table_name));
-  if (!where.empty()) sql += " WHERE " + where;
+  if (!w.where.empty()) sql += " WHERE " + w.where;
   return Attempt([&]() -> Status {
     FERRY_ASSIGN_OR_RETURN(PgResult r, conn_->QueryParams(sql, params, false, context));
     return Status::OK();

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "ferry/builder.h"
+#include "plugins/common/delete_record.h"
 #include "plugins/destination/sqlite/column_binder.h"
 #include "plugins/destination/sqlite/migrate.h"
 #include "plugins/destination/sqlite/table_reader.h"
@@ -138,34 +139,19 @@ Status Destination::DeleteRecord(const ferry::DeleteRecord& request) {
   FERRY_ASSIGN_OR_RETURN(TableSchemaPtr schema, SchemaOf(request.table_name));
   // Each predicate value becomes a one-row array bound like a column cell,
   // so it matches what Write stored byte for byte.
-  std::vector<ArrayPtr> arrays;
-  std::string where;
-  for (const auto& group : request.where) {
-    std::string cond;
-    const char* op = group.grouping == DeletePredicateGroup::Grouping::kAnd ? " AND " : " OR ";
-    for (const auto& p : group.predicates) {
-      const int idx = schema->FindColumn(p.column);
-      if (idx < 0) return Status::Invalid(context + ": no column " + p.column);
-      if (!cond.empty()) cond += op;
-      if (p.value.is_null()) {
-        cond += QuoteIdent(p.column) + " IS NULL";
-        continue;
-      }
-      DataTypePtr type = schema->columns[idx].type;
-      // A schema derived from declared types says INTEGER for uint64 too.
-      if (derived && type->id == TypeId::kInt64 && p.value.kind() == Value::Kind::kUInt) type = types::UInt64();
-      ArrayBuilder b(type);
-      FERRY_RETURN_NOT_OK(b.Append(p.value).WithContext(context + ": column " + p.column));
-      arrays.push_back(b.Finish());
-      cond += QuoteIdent(p.column) + " = ?" + std::to_string(arrays.size());
-    }
-    // An empty AND group is true and an empty OR group false, as in logic.
-    if (cond.empty()) cond = group.grouping == DeletePredicateGroup::Grouping::kAnd ? "1" : "0";
-    where += (where.empty() ? "(" : " OR (") + cond + ")";
-  }
-  // No groups: CloudQuery's destinations delete every row then.
+  DeleteSql rules;
+  rules.quote_column = [](const std::string& c) { return QuoteIdent(c); };
+  rules.placeholder = [](size_t n) { return "?" + std::to_string(n); };
+  rules.true_literal = "1";
+  rules.false_literal = "0";
+  // A schema derived from declared types says INTEGER for uint64 too.
+  rules.value_type = [derived](const Column& c, const Value& v) {
+    return derived && c.type->id == TypeId::kInt64 && v.kind() == Value::Kind::kUInt ? types::UInt64() : c.type;
+  };
+  FERRY_ASSIGN_OR_RETURN(DeleteWhere w, BuildDeleteWhere(*schema, request, rules, context));
+  const std::vector<ArrayPtr>& arrays = w.values;
   std::string sql = "DELETE FROM " + QuoteIdent(request.table_name);
-  if (!where.empty()) sql += " WHERE " + where;
+  if (!w.where.empty()) sql += " WHERE " + w.where;
   FERRY_ASSIGN_OR_RETURN(Statement stmt, conn_->Prepare(sql, context));
   std::vector<ColumnBinder> binders;
   binders.reserve(arrays.size());

@@ -1,5 +1,6 @@
 #include "plugins/templates/destination/skeleton_destination.h"
 
+#include "plugins/common/delete_record.h"
 #include "plugins/common/schema_diff.h"
 
 namespace ferry::plugins::skeleton {
@@ -95,15 +96,19 @@ Status SkeletonDestination::DeleteStale(const DeleteStaleRequest& request) {
 Status SkeletonDestination::DeleteRecord(const ferry::DeleteRecord& request) {
   FERRY_RETURN_NOT_OK(CheckOpen());
   FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table_name));
-  for (const auto& group : request.where) {
-    for (const auto& p : group.predicates) {
-      bool known = false;
-      for (const Column& c : table->columns) known = known || c.name == p.column;
-      if (!known) return Status::Invalid("delete_record on table " + table->name + ": no column " + p.column);
-    }
-  }
-  // STORAGE: delete the rows matching the groups (OR of groups; inside a
-  // group AND or OR as its grouping says), values bound, never spliced.
+  // The WHERE clause and its values, checked against the schema (unknown
+  // columns, values of the wrong type), come from plugins/common.
+  DeleteSql sql;
+  sql.quote_column = [](const std::string& c) {   // STORAGE: the database's identifier quoting
+    std::string q = "\"";
+    for (char ch : c) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+    return q + "\"";
+  };
+  sql.placeholder = [](size_t n) { return "$" + std::to_string(n); };
+  FERRY_ASSIGN_OR_RETURN(DeleteWhere where,
+                         BuildDeleteWhere(*table, request, sql, "table " + table->name + ": delete record"));
+  // STORAGE: run "DELETE FROM <table> WHERE " + where.where with
+  // where.values bound, never spliced.
   return Status::OK();
 }
 
