@@ -41,6 +41,10 @@ class FakeSink : public SyncSink {
     events.push_back("done:" + table);
     done.push_back(Done{table, client, status, rows});
   }
+  void TableFigures(const std::string& table, const ApiCallFigures& f) override {
+    std::lock_guard<std::mutex> l(mu_);
+    figures[table] += f;
+  }
   void Warning(const std::string& table, const std::string& message) override {
     std::lock_guard<std::mutex> l(mu_);
     warnings.push_back(table + ": " + message);
@@ -76,6 +80,7 @@ class FakeSink : public SyncSink {
   }
 
   std::atomic<bool> cancelled{false};
+  std::map<std::string, ApiCallFigures> figures;   // per table, summed over clients
   std::vector<BatchPtr> batches;
   std::vector<ferry::DeleteRecord> deletes;
   std::vector<Done> done;

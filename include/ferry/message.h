@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/api_call_figures.h"
 #include "ferry/batch.h"
 #include "ferry/schema.h"
 #include "ferry/state.h"
@@ -58,6 +59,9 @@ class SyncSink {
   virtual Status Checkpoint(const std::string& table, const std::string& client_id, StateEntry entry) {
     return Status::Unsupported("this sink does not take checkpoints");
   }
+  // What the API calls of one (table, client) task cost; sent once, before
+  // that task's TableDone, when the task made any call.
+  virtual void TableFigures(const std::string& table, const ApiCallFigures& figures) {}
   // A non-fatal problem (unreadable entry, skipped row); counted in the summary.
   virtual void Warning(const std::string& table, const std::string& message) = 0;
   virtual bool Cancelled() const = 0;

@@ -150,6 +150,24 @@ std::string SyncSummary::ToText() const {
   std::snprintf(line, sizeof(line), "%-*s %12lld %8zu %9.2fs\n", static_cast<int>(w), "TOTAL",
                 static_cast<long long>(TotalRows()), errors.size(), duration_ms / 1000.0);
   out += line;
+  // The source's API calls, for tables that made any (retries and throttling
+  // explain a slow table).
+  bool any_api = false;
+  for (const auto& [name, t] : tables) any_api = any_api || !t.api.empty();
+  if (any_api) {
+    w = std::max<size_t>(w, 9);
+    std::snprintf(line, sizeof(line), "%-*s %9s %8s %9s %7s %10s %9s\n", static_cast<int>(w), "API CALLS", "REQUESTS",
+                  "RETRIES", "THROTTLED", "FAILED", "RECEIVED", "WAITED");
+    out += line;
+    for (const auto& [name, t] : tables) {
+      if (t.api.empty()) continue;
+      std::snprintf(line, sizeof(line), "%-*s %9lld %8lld %9lld %7lld %9.1fM %8.2fs\n", static_cast<int>(w),
+                    name.c_str(), static_cast<long long>(t.api.requests), static_cast<long long>(t.api.retries),
+                    static_cast<long long>(t.api.throttled), static_cast<long long>(t.api.failures),
+                    t.api.bytes_received / 1e6, (t.api.retry_wait_ms + t.api.rate_wait_ms) / 1000.0);
+      out += line;
+    }
+  }
   // One line per distinct message (the log has each one at debug level).
   for (const auto& e : AggregateMessages(errors)) out += "error: " + e + "\n";
   for (const auto& w : AggregateMessages(warnings)) out += "warning: " + w + "\n";

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/api_call_figures.h"
 #include "ferry/version.h"
 
 namespace ferry::engine {
@@ -25,6 +26,7 @@ struct TableSummary {
   int clients_failed = 0;
   int64_t duration_ms = 0;        // from sync start to the last client's TableDone
   std::map<std::string, int64_t> rows_written;   // per destination
+  ApiCallFigures api;                            // the source's API calls for this table
   std::vector<std::string> messages;             // errors and notes, in order
 };
 

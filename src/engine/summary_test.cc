@@ -49,5 +49,26 @@ TEST(SyncSummaryText, PrintsEachDistinctErrorOnce) {
   EXPECT_NE(text.find("error: destination \"d\", tables t0 ... t99 (100 tables): failed"), std::string::npos) << text;
 }
 
+TEST(SyncSummaryText, ShowsApiCallsOnlyForTablesThatMadeThem) {
+  SyncSummary s;
+  s.tables["quiet"].rows = 3;
+  EXPECT_EQ(s.ToText().find("API CALLS"), std::string::npos);
+  TableSummary& t = s.tables["aws_ec2_instances"];
+  t.api.requests = 12;
+  t.api.retries = 3;
+  t.api.throttled = 2;
+  t.api.retry_wait_ms = 1500;
+  t.api.rate_wait_ms = 500;
+  const std::string text = s.ToText();
+  const size_t header = text.find("API CALLS");
+  ASSERT_NE(header, std::string::npos) << text;
+  const size_t row = text.find("aws_ec2_instances", header);
+  ASSERT_NE(row, std::string::npos) << text;
+  const std::string line = text.substr(row, text.find('\n', row) - row);
+  EXPECT_NE(line.find(" 12 "), std::string::npos) << line;
+  EXPECT_NE(line.find("2.00s"), std::string::npos) << line;
+  EXPECT_EQ(text.find("quiet", header), std::string::npos) << "a table without calls has no API line\n" << text;
+}
+
 }  // namespace
 }  // namespace ferry::engine

@@ -279,6 +279,11 @@ class FanoutSink : public SyncSink {
     if (opts_.progress) ++opts_.progress->table_clients_done;
   }
 
+  void TableFigures(const std::string& table, const ApiCallFigures& figures) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    summary_.tables[table].api += figures;
+  }
+
   void Warning(const std::string& table, const std::string& message) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++summary_.tables[table].warnings;

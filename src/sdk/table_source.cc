@@ -111,6 +111,7 @@ class TaskRunner {
       State& st = StateFor(n);
       Status flush = Flush(st);
       if (st.status.ok() && !flush.ok()) st.status = flush;
+      if (!st.figures.empty()) sink_.TableFigures(n.def.schema.name, st.figures);
       sink_.TableDone(n.def.schema.name, client.id, st.status, st.rows);
       for (auto& c : n.children) finish(*c);
     };
@@ -123,6 +124,7 @@ class TaskRunner {
     std::unique_ptr<CqIdPlan> plan;
     Status status;
     int64_t rows = 0;
+    ApiCallFigures figures;
   };
 
   class Writer : public RowWriter {
@@ -247,7 +249,7 @@ class TaskRunner {
       if (st.status.ok()) st.status = Status::Internal("table " + n.def.schema.name + " has no resolver");
       return;
     }
-    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_, state_};
+    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_, state_, &st.figures};
     Writer w(*this, n, st, client, parent_id);
     Status s;
     try {

@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/api_call_figures.h"
 #include "ferry/retry.h"
 #include "ferry/status.h"
 
@@ -60,6 +61,11 @@ struct Request {
   // repeating it is harmless (an API whose POST only reads, such as AWS's
   // query APIs) and sets this.
   bool idempotent = false;
+  // Where this request's attempts, retries, throttles and waits are counted
+  // besides the client's totals: the resolving task's figures
+  // (sdk::ResolveContext::figures), so the summary shows them per table.
+  // ForEachPage copies the request, so every page counts there. May be null.
+  ApiCallFigures* figures = nullptr;
 };
 
 struct Response {

@@ -37,6 +37,9 @@ struct ResolveContext {
   SyncSink& sink;
   std::atomic<bool>& cancelled;
   const StateSnapshot* state = nullptr;
+  // This (table, client)'s API call counters: pass it as
+  // http::Request::figures and the summary shows the calls per table.
+  ApiCallFigures* figures = nullptr;
 
   // Value of a parent column by name; null Value when absent.
   const Value& ParentValue(const std::string& column) const;

@@ -38,7 +38,8 @@ void SampleSource::Declare() {
 
 Status SampleSource::ResolveItems(const sdk::ResolveContext& ctx, sdk::RowWriter& out) {
   if (!client_) return Status::Invalid("source \"" + source_name() + "\" was not initialised");
-  http::Request first{.url = spec_.endpoint + "/items"};
+  // ctx.figures: the summary shows this table's requests, retries and throttles.
+  http::Request first{.url = spec_.endpoint + "/items", .figures = ctx.figures};
   return http::ForEachPage(
       *client_, first, http::NextByBodyToken("next_token", "page_token"),
       [&](const http::Response& page) -> Status {

@@ -29,7 +29,7 @@ ServerReply Pages(const ServerRequest& req) {
 TEST(SampleSource, SyncsEveryPageThroughFaults) {
   HttpTestServer api(Pages);
   HttpFaultProxy proxy(api.url());
-  proxy.Inject({.kind = HttpFaultProxy::Fault::Kind::kStatus, .status = 503, .retry_after_seconds = 0});
+  proxy.Inject({.kind = HttpFaultProxy::Fault::Kind::kStatus, .status = 429, .retry_after_seconds = 0});
   proxy.Inject({.kind = HttpFaultProxy::Fault::Kind::kReset});
   auto src = MakeSource(SampleSourcePlugin(), {{"endpoint", proxy.url()}});
   ASSERT_TRUE(src.ok()) << src.status().ToString();
@@ -41,6 +41,15 @@ TEST(SampleSource, SyncsEveryPageThroughFaults) {
   ASSERT_EQ(done.size(), 1u);
   EXPECT_TRUE(done[0].status.ok()) << done[0].status.ToString();
   EXPECT_EQ(proxy.faults_served(), 2);
+  // The table's API figures reach the sink (and so the summary): two pages
+  // plus one attempt per retry; the 429 is a throttle. (A reset of a reused
+  // connection is retried inside libcurl, so it may not count as a retry.)
+  const ApiCallFigures& f = sink.figures[kItemsTable];
+  EXPECT_GE(f.retries, 1);
+  EXPECT_EQ(f.requests, 2 + f.retries);
+  EXPECT_EQ(f.throttled, 1);
+  EXPECT_EQ(f.failures, 0);
+  EXPECT_GT(f.bytes_received, 0);
 }
 
 TEST(SampleSource, AnApiErrorFailsTheTableWithTheUrl) {

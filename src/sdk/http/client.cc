@@ -341,27 +341,34 @@ Result<Response> HttpClient::Do(const Request& request) {
   const bool idempotent = request.idempotent || IsIdempotentMethod(request.method);
   RetrySchedule schedule(s.options.retry);
   std::string last;
+  // Every counter goes to the client's totals and to the caller's figures.
+  ApiCallFigures* figures = request.figures;
+  auto count = [&](std::atomic<int64_t>& total, int64_t ApiCallFigures::*field, int64_t n = 1) {
+    total += n;
+    if (figures) figures->*field += n;
+  };
   for (int attempt = 0;; ++attempt) {
     if (s.options.cancel && s.options.cancel->load()) return Status::Cancelled(where + ": cancelled");
     if (auto wait = bucket.Reserve(); wait.count() > 0) {
-      s.rate_wait_ms += wait.count();
+      count(s.rate_wait_ms, &ApiCallFigures::rate_wait_ms, wait.count());
       if (!SleepUnlessCancelled(wait, s.options.cancel)) return Status::Cancelled(where + ": cancelled");
     }
-    ++s.requests;
-    if (attempt > 0) ++s.retries;
+    count(s.requests, &ApiCallFigures::requests);
+    if (attempt > 0) count(s.retries, &ApiCallFigures::retries);
     Attempt a = s.Once(request, url);
+    if (figures) figures->bytes_received += static_cast<int64_t>(a.response.body.size());
     std::optional<std::chrono::milliseconds> hint;
     bool retry = false;
     if (a.code != CURLE_OK) {
       const TransportKind kind = Classify(a.code);
       last = Redact(a.error);
       if (kind == TransportKind::kPermanent) {
-        ++s.failures;
+        count(s.failures, &ApiCallFigures::failures);
         return Status::IOError(where + ": " + last);
       }
       retry = kind == TransportKind::kNotSent || idempotent;
       if (!retry) {
-        ++s.failures;
+        count(s.failures, &ApiCallFigures::failures);
         return Status::IOError(where + ": " + last +
                                " (the request may have been processed; it is not repeated because " +
                                request.method + " is not idempotent)");
@@ -373,7 +380,7 @@ Result<Response> HttpClient::Do(const Request& request) {
         return std::move(a.response);
       }
       if (v == Verdict::kThrottled) {
-        ++s.throttled;
+        count(s.throttled, &ApiCallFigures::throttled);
         bucket.Throttled();
       }
       hint = ParseRetryAfter(a.response.Header("Retry-After"));
@@ -382,20 +389,20 @@ Result<Response> HttpClient::Do(const Request& request) {
       // non-idempotent request are repeated only when the caller allows it.
       retry = idempotent || a.response.status == 429 || a.response.status == 503 || v == Verdict::kThrottled;
       if (!retry) {
-        ++s.failures;
+        count(s.failures, &ApiCallFigures::failures);
         return std::move(a.response);
       }
     }
     auto delay = schedule.Next(hint);
     if (!delay) {
-      ++s.failures;
+      count(s.failures, &ApiCallFigures::failures);
       return Status::Transient(where + ": gave up after " + std::to_string(attempt + 1) + " attempts over " +
                                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                   RetrySchedule::Clock::now() - schedule.start())
                                                   .count()) +
                                " ms (" + s.options.retry.ToString() + "); last: " + last);
     }
-    s.retry_wait_ms += delay->count();
+    count(s.retry_wait_ms, &ApiCallFigures::retry_wait_ms, delay->count());
     if (!SleepUnlessCancelled(*delay, s.options.cancel)) return Status::Cancelled(where + ": cancelled");
   }
 }
