@@ -1,8 +1,10 @@
 // `null` destination: accepts everything and keeps nothing.
 //
 // Ferry-only, for measuring the engine without a database (bench/) and for
-// dry runs. It counts rows and bytes so a benchmark can check that every row
-// arrived; it supports every write mode and never fails.
+// dry runs. It supports every write mode and keeps nothing, but fails calls
+// that break the destination contract (a table written before it was
+// migrated, any call after Close) as a real destination would; the
+// conformance suite runs on it in discard form.
 #pragma once
 
 #include <atomic>
