@@ -1,5 +1,5 @@
-// Small encodings that several integrations share: calendar dates, base64
-// and JSON string literals. Pure functions, thread-safe.
+// Small encodings that several integrations share: calendar dates and their
+// text, timestamps as text, UUID text, base64 and JSON string literals. Pure functions, thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,30 @@ struct CivilDate {
 // int64 day count that fits a year in int64; counted in 400-year eras).
 int64_t DaysFromCivil(int64_t year, int month, int day);
 CivilDate CivilFromDays(int64_t days);
+
+// Longest text FormatTimestamp / FormatDate write, with room to spare.
+inline constexpr size_t kMaxTimeText = 48;
+
+enum class TimestampStyle {
+  kSql,     // 'YYYY-MM-DD HH:MM:SS.ffffff' (SQL databases' text form)
+  kIsoUtc,  // 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (RFC 3339)
+};
+// Microseconds since the epoch (UTC) as text, written to `out` (at least
+// kMaxTimeText bytes); returns the length. Years outside 0000-9999 get more
+// digits, and a '-' before 0000.
+size_t FormatTimestamp(int64_t micros, char* out, TimestampStyle style = TimestampStyle::kSql);
+std::string TimestampText(int64_t micros, TimestampStyle style = TimestampStyle::kSql);
+// Days since the epoch as 'YYYY-MM-DD'.
+size_t FormatDate(int64_t days, char* out);
+std::string DateText(int64_t days);
+// Inverses. Accept ' ' or 'T' between date and time, no fraction or 1 to 9
+// fraction digits (truncated to microseconds), and a trailing 'Z'; reject
+// impossible dates (2023-02-30) and out-of-range values.
+Result<int64_t> ParseTimestamp(std::string_view text);
+Result<int64_t> ParseDate(std::string_view text);
+
+// 16 raw bytes -> 36 lowercase characters (8-4-4-4-12) written to `out`.
+void FormatUuid(std::string_view bytes16, char* out);
 
 // Base64, standard alphabet with padding (RFC 4648 section 4).
 void AppendBase64(std::string_view bytes, std::string* out);

@@ -14,6 +14,86 @@ int B64Index(char c) {
   return -1;
 }
 
+constexpr int64_t kMicrosPerDay = 86400LL * 1000000LL;
+
+char* Put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+// Year with at least four digits, '-' for years before 0000.
+char* PutYear(char* p, int64_t y) {
+  if (y >= 0 && y <= 9999) {
+    int v = static_cast<int>(y);
+    p = Put2(p, v / 100);
+    return Put2(p, v % 100);
+  }
+  uint64_t u = y < 0 ? 0 - static_cast<uint64_t>(y) : static_cast<uint64_t>(y);
+  if (y < 0) *p++ = '-';
+  char digits[24];
+  int n = 0;
+  while (u > 0 || n < 4) {
+    digits[n++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  }
+  while (n > 0) *p++ = digits[--n];
+  return p;
+}
+
+char* PutDate(char* p, int64_t days) {
+  const CivilDate c = CivilFromDays(days);
+  p = PutYear(p, c.year);
+  *p++ = '-';
+  p = Put2(p, c.month);
+  *p++ = '-';
+  return Put2(p, c.day);
+}
+
+// Reads exactly `n` digits at `s[*pos]`.
+bool Digits(std::string_view s, size_t* pos, size_t n, int64_t* out) {
+  if (*pos + n > s.size()) return false;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[*pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = v;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t* pos, char c) {
+  if (*pos >= s.size() || s[*pos] != c) return false;
+  ++*pos;
+  return true;
+}
+
+// 'YYYY-MM-DD' (year as PutYear writes it) at the start of `s`.
+bool ParseDatePart(std::string_view s, size_t* pos, int64_t* days) {
+  bool neg = *pos < s.size() && s[*pos] == '-';
+  if (neg) ++*pos;
+  size_t start = *pos;
+  while (*pos < s.size() && s[*pos] >= '0' && s[*pos] <= '9') ++*pos;
+  size_t ylen = *pos - start;
+  if (ylen < 4 || ylen > 12) return false;
+  int64_t year = 0;
+  for (size_t i = start; i < *pos; ++i) year = year * 10 + (s[i] - '0');
+  if (neg) year = -year;
+  int64_t month, day;
+  if (!Expect(s, pos, '-') || !Digits(s, pos, 2, &month) || !Expect(s, pos, '-') || !Digits(s, pos, 2, &day))
+    return false;
+  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  *days = DaysFromCivil(year, static_cast<int>(month), static_cast<int>(day));
+  const CivilDate back = CivilFromDays(*days);
+  return back.year == year && back.month == month && back.day == day;  // rejects 2023-02-30
+}
+
+Status BadText(const char* what, std::string_view text) {
+  return Status::Invalid(std::string("not a ") + what + ": \"" + std::string(text.substr(0, 64)) + "\"");
+}
+
 }  // namespace
 
 // The day count starts at 0000-03-01 so that the leap day is the last day of
@@ -108,6 +188,98 @@ void AppendJsonString(std::string_view s, std::string* out, JsonNul nul) {
     }
   }
   out->push_back('"');
+}
+
+size_t FormatTimestamp(int64_t micros, char* out, TimestampStyle style) {
+  int64_t days = micros / kMicrosPerDay;
+  int64_t rem = micros % kMicrosPerDay;
+  if (rem < 0) {
+    rem += kMicrosPerDay;
+    --days;
+  }
+  char* p = PutDate(out, days);
+  const int64_t secs = rem / 1000000;
+  int frac = static_cast<int>(rem % 1000000);
+  *p++ = style == TimestampStyle::kIsoUtc ? 'T' : ' ';
+  p = Put2(p, static_cast<int>(secs / 3600));
+  *p++ = ':';
+  p = Put2(p, static_cast<int>(secs / 60 % 60));
+  *p++ = ':';
+  p = Put2(p, static_cast<int>(secs % 60));
+  *p++ = '.';
+  for (int i = 5; i >= 0; --i) {
+    p[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  p += 6;
+  if (style == TimestampStyle::kIsoUtc) *p++ = 'Z';
+  return static_cast<size_t>(p - out);
+}
+
+size_t FormatDate(int64_t days, char* out) { return static_cast<size_t>(PutDate(out, days) - out); }
+
+std::string TimestampText(int64_t micros, TimestampStyle style) {
+  char buf[kMaxTimeText];
+  return std::string(buf, FormatTimestamp(micros, buf, style));
+}
+
+std::string DateText(int64_t days) {
+  char buf[kMaxTimeText];
+  return std::string(buf, FormatDate(days, buf));
+}
+
+Result<int64_t> ParseTimestamp(std::string_view s) {
+  size_t pos = 0;
+  int64_t days, h, m, sec;
+  if (!ParseDatePart(s, &pos, &days)) return BadText("timestamp", s);
+  if (pos >= s.size() || (s[pos] != ' ' && s[pos] != 'T')) return BadText("timestamp", s);
+  ++pos;
+  if (!Digits(s, &pos, 2, &h) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &m) || !Expect(s, &pos, ':') ||
+      !Digits(s, &pos, 2, &sec) || h > 23 || m > 59 || sec > 59)
+    return BadText("timestamp", s);
+  int64_t frac = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    size_t n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 6) frac = frac * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0 || n > 9) return BadText("timestamp", s);
+    for (size_t i = n; i < 6; ++i) frac *= 10;
+  }
+  if (pos < s.size() && s[pos] == 'Z') ++pos;
+  if (pos != s.size()) return BadText("timestamp", s);
+  int64_t micros;
+  int64_t in_day = ((h * 60 + m) * 60 + sec) * 1000000 + frac;
+  // For days < 0 count from the end of the day, so that the product stays in
+  // range for the earliest representable timestamps.
+  if (days < 0) {
+    ++days;
+    in_day -= kMicrosPerDay;
+  }
+  if (__builtin_mul_overflow(days, kMicrosPerDay, &micros) || __builtin_add_overflow(micros, in_day, &micros))
+    return Status::Invalid("timestamp out of range: \"" + std::string(s) + "\"");
+  return micros;
+}
+
+Result<int64_t> ParseDate(std::string_view s) {
+  size_t pos = 0;
+  int64_t days;
+  if (!ParseDatePart(s, &pos, &days) || pos != s.size()) return BadText("date", s);
+  return days;
+}
+
+void FormatUuid(std::string_view b, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char* p = out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    const auto c = static_cast<unsigned char>(b[i]);
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 15];
+  }
 }
 
 }  // namespace ferry

@@ -50,24 +50,6 @@ bool IsPlainIdentifier(std::string_view name) {
   return true;
 }
 
-std::string DateText(int64_t days) {
-  const CivilDate c = CivilFromDays(days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02d", static_cast<long long>(c.year), c.month, c.day);
-  return buf;
-}
-
-std::string TimestampText(int64_t micros) {
-  const int64_t days = FloorDiv(micros, 86400LL * 1000000);
-  const int64_t rest = FloorMod(micros, 86400LL * 1000000);
-  const int64_t secs = rest / 1000000, us = rest % 1000000;
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%s %02lld:%02lld:%02lld.%06lld", DateText(days).c_str(),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60), static_cast<long long>(us));
-  return buf;
-}
-
 Result<std::string> Literal(const DataType& type, const Value& v, const ServerFeatures& f) {
   if (IsComposite(type.id)) return Status::Unsupported("predicates on list and struct columns are not supported");
   FERRY_RETURN_NOT_OK(CheckValue(type, v));

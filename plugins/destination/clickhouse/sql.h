@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "ferry/text_codec.h"
 #include "ferry/status.h"
 #include "ferry/types.h"
 #include "ferry/value.h"
@@ -30,8 +31,8 @@ bool IsPlainIdentifier(std::string_view name);
 Result<std::string> Literal(const DataType& type, const Value& v, const ServerFeatures& f);
 
 // "2024-01-02 03:04:05.678901" (UTC) for microseconds since the epoch, and
-// "2024-01-02" for days; years 1 to 9999.
-std::string TimestampText(int64_t micros);
-std::string DateText(int64_t days);
+// "2024-01-02" for days (ferry/text_codec.h).
+using ::ferry::DateText;
+using ::ferry::TimestampText;
 
 }  // namespace ferry::plugins::clickhouse

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "plugins/destination/postgresql/json_cell.h"
 #include "plugins/destination/postgresql/type_map.h"
 
 namespace ferry::plugins::postgresql {
@@ -164,7 +163,7 @@ bool EncodeValue(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* 
     case TypeId::kStruct: {
       out->PutU8(1);
       std::string json;
-      AppendJsonCell(a, row, &json);
+      AppendJsonCell(a, row, JsonbStyle(), &json);
       out->Append(json.data(), json.size());
       return true;
     }

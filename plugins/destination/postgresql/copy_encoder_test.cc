@@ -11,7 +11,6 @@
 
 #include "ferry/builder.h"
 #include "plugins/destination/postgresql/connection.h"
-#include "plugins/destination/postgresql/json_cell.h"
 #include "plugins/destination/postgresql/postgresql_destination.h"
 #include "plugins/destination/postgresql/postgresql_spec.h"
 #include "plugins/destination/postgresql/table_reader.h"
@@ -156,8 +155,8 @@ TEST(PostgresJsonCell, FloatsJsonbCannotHoldAreStrings) {
                                     Value::Double(static_cast<float>(0.1))}))
                   .ok());
   std::string json;
-  AppendJsonCell(*b.Finish(), 0, &json);
-  EXPECT_EQ(json, "{\"f\":[\"NaN\",\"Infinity\",\"-Infinity\",\"-0\",0.1],\"g\":0.10000000149011612}");
+  AppendJsonCell(*b.Finish(), 0, JsonbStyle(), &json);
+  EXPECT_EQ(json, "{\"f\":[\"NaN\",\"Infinity\",\"-Infinity\",\"-0\",0.1],\"g\":0.1}");
   auto back = ParseJsonCell(*t, json);
   ASSERT_TRUE(back.ok());
   EXPECT_TRUE(std::signbit(back->items()[0].items()[3].as_double()));
@@ -168,8 +167,8 @@ TEST(PostgresJsonCell, StripJsonNulOnlyRemovesTheEscape) {
   EXPECT_EQ(StripJsonNul(R"({"a":"x\u0000y"})"), R"({"a":"xy"})");
   EXPECT_EQ(StripJsonNul(R"({"a":"x\\u0000y"})"), R"({"a":"x\\u0000y"})") << "an escaped backslash, not NUL";
   EXPECT_EQ(StripJsonNul(R"(["\"\u0000"])"), R"(["\""])");
-  EXPECT_EQ(TimestampText(0), "1970-01-01T00:00:00.000000Z");
-  EXPECT_EQ(TimestampText(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(TimestampText(0, TimestampStyle::kIsoUtc), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(TimestampText(-1, TimestampStyle::kIsoUtc), "1969-12-31T23:59:59.999999Z");
 }
 
 TEST(PostgresNames, LongNamesAreCutLikePostgres) {

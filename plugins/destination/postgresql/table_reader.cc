@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "plugins/destination/postgresql/json_cell.h"
 #include "plugins/destination/postgresql/type_map.h"
 
 namespace ferry::plugins::postgresql {

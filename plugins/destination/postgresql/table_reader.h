@@ -3,7 +3,7 @@
 //
 // Rows come back through binary results and decode into builder.h's Value
 // forms for the schema's column types (the inverse of copy_encoder.h and
-// json_cell.h): timestamps as Int microseconds, uuids as 16 bytes, inet as
+// plugins/common/json_cell.h): timestamps as Int microseconds, uuids as 16 bytes, inet as
 // "address/bits" text, jsonb documents of json columns as PostgreSQL prints
 // them. Not thread-safe (uses the connection).
 #pragma once

@@ -19,8 +19,8 @@
 //   inet                            inet            (CIDR text; invalid text is an error)
 //   mac                             macaddr         (6 bytes; other lengths are an error)
 //   list<T> of a scalar T above     T[]             (one-dimensional)
-//   struct, list<list>, list<struct> jsonb          (CloudQuery writes text; json_cell.h
-//                                                    gives the encoding)
+//   struct, list<list>, list<struct> jsonb          (CloudQuery writes text; the encoding is
+//                                                    plugins/common/json_cell.h in JsonbStyle())
 // All functions are pure and thread-safe.
 #pragma once
 
@@ -28,6 +28,7 @@
 #include <string>
 
 #include "ferry/types.h"
+#include "plugins/common/json_cell.h"
 
 namespace ferry::plugins::postgresql {
 
@@ -37,8 +38,14 @@ inline constexpr uint32_t kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4
                           kTimestamp = 1114, kNumeric = 1700, kUuid = 2950, kJsonb = 3802;
 }  // namespace oid
 
-// True when the type is stored as one jsonb document (json_cell.h).
+// True when the type is stored as one jsonb document (plugins/common/json_cell.h).
 bool StoredAsJson(const DataType& type);
+
+// How nested cells are written as jsonb: RFC 3339 timestamps, U+0000
+// removed and -0 as a string (jsonb refuses the one and loses the other).
+inline JsonCellStyle JsonbStyle() {
+  return JsonCellStyle{.timestamp = TimestampStyle::kIsoUtc, .nul = JsonNul::kDrop, .negative_zero_as_string = true};
+}
 
 // The column type as PostgreSQL's format_type() prints it ("bigint",
 // "timestamp without time zone", "text[]", ...), so catalog types compare

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "plugins/destination/sqlite/json_encoder.h"
+#include "plugins/common/json_cell.h"
 
 namespace ferry::plugins::sqlite {
 
@@ -108,7 +108,7 @@ int ColumnBinder::BindUuid(ColumnBinder& b, sqlite3_stmt* s, int idx, const Arra
 
 int ColumnBinder::BindJsonText(ColumnBinder& b, sqlite3_stmt* s, int idx, const ArrayData& a, int64_t row) {
   b.json_.clear();
-  AppendJson(a, row, &b.json_);
+  AppendJsonCell(a, row, JsonCellStyle{}, &b.json_);   // TEXT holds any JSON
   return sqlite3_bind_text(s, idx, b.json_.data(), static_cast<int>(b.json_.size()), SQLITE_STATIC);
 }
 

@@ -5,17 +5,13 @@
 #include <cmath>
 #include <limits>
 
-#include <nlohmann/json.hpp>
-
 #include "ferry/uuid.h"
-#include "plugins/destination/sqlite/json_encoder.h"
+#include "plugins/common/json_cell.h"
 #include "plugins/destination/sqlite/type_map.h"
 
 namespace ferry::plugins::sqlite {
 
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 std::string_view TextOf(sqlite3_stmt* s, int col) {
   const auto* p = sqlite3_column_text(s, col);
@@ -53,83 +49,6 @@ double FloatOfType(double v, const DataType& type) {
 Result<Value> UuidFromText(std::string_view t) {
   FERRY_ASSIGN_OR_RETURN(std::string bytes, uuid::Parse(t));
   return Value::String(std::move(bytes));
-}
-
-Result<Value> FromJson(const Json& j, const DataType& type) {
-  if (j.is_null()) return Value::Null();
-  auto bad = [&] {
-    const std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-    return Status::Invalid("JSON " + text.substr(0, 64) + " cannot hold " + type.ToString());
-  };
-  switch (type.id) {
-    case TypeId::kBool:
-      if (!j.is_boolean()) return bad();
-      return Value::Bool(j.get<bool>());
-    case TypeId::kInt8: case TypeId::kInt16: case TypeId::kInt32: case TypeId::kInt64:
-      if (!j.is_number_integer()) return bad();
-      if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return bad();
-      return Value::Int(j.get<int64_t>());
-    case TypeId::kUInt8: case TypeId::kUInt16: case TypeId::kUInt32: case TypeId::kUInt64:
-      if (!j.is_number_unsigned()) return bad();
-      return Value::UInt(j.get<uint64_t>());
-    case TypeId::kFloat32: case TypeId::kFloat64:
-      if (j.is_number()) return Value::Double(FloatOfType(j.get<double>(), type));
-      if (j.is_string()) {
-        const auto& s = j.get_ref<const std::string&>();
-        if (s == "NaN") return Value::Double(std::numeric_limits<double>::quiet_NaN());
-        if (s == "Infinity") return Value::Double(std::numeric_limits<double>::infinity());
-        if (s == "-Infinity") return Value::Double(-std::numeric_limits<double>::infinity());
-      }
-      return bad();
-    case TypeId::kUtf8: case TypeId::kInet:
-      if (!j.is_string()) return bad();
-      return Value::String(j.get<std::string>());
-    case TypeId::kBinary: case TypeId::kMac: case TypeId::kFixedSizeBinary: {
-      if (!j.is_string()) return bad();
-      FERRY_ASSIGN_OR_RETURN(std::string bytes, DecodeBase64(j.get_ref<const std::string&>()));
-      return Value::String(std::move(bytes));
-    }
-    case TypeId::kTimestamp: {
-      if (!j.is_string()) return bad();
-      FERRY_ASSIGN_OR_RETURN(int64_t us, ParseTimestamp(j.get_ref<const std::string&>()));
-      return Value::Int(us);
-    }
-    case TypeId::kDate32: {
-      if (!j.is_string()) return bad();
-      FERRY_ASSIGN_OR_RETURN(int64_t days, ParseDate(j.get_ref<const std::string&>()));
-      return Value::Int(days);
-    }
-    case TypeId::kUuid:
-      if (!j.is_string()) return bad();
-      return UuidFromText(j.get_ref<const std::string&>());
-    case TypeId::kJson:
-      return Value::String(j.dump());
-    case TypeId::kList: {
-      if (!j.is_array()) return bad();
-      std::vector<Value> items;
-      items.reserve(j.size());
-      for (const auto& e : j) {
-        FERRY_ASSIGN_OR_RETURN(Value v, FromJson(e, *type.children[0].type));
-        items.push_back(std::move(v));
-      }
-      return Value::List(std::move(items));
-    }
-    case TypeId::kStruct: {
-      if (!j.is_object()) return bad();
-      std::vector<Value> fields;
-      for (const auto& f : type.children) {
-        auto it = j.find(f.name);
-        if (it == j.end()) {
-          fields.push_back(Value::Null());
-          continue;
-        }
-        FERRY_ASSIGN_OR_RETURN(Value v, FromJson(*it, *f.type));
-        fields.push_back(std::move(v));
-      }
-      return Value::List(std::move(fields));
-    }
-  }
-  return bad();
 }
 
 }  // namespace
@@ -186,10 +105,7 @@ Result<Value> ReadCell(sqlite3_stmt* s, int col, const DataType& type) {
       return UuidFromText(TextOf(s, col));
     case TypeId::kList: case TypeId::kStruct: {
       if (storage != SQLITE_TEXT) return Unexpected(storage, type);
-      const std::string_view text = TextOf(s, col);
-      Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-      if (j.is_discarded()) return Status::Invalid("invalid JSON in a " + type.ToString() + " column");
-      return FromJson(j, type);
+      return ParseJsonCell(type, TextOf(s, col));
     }
   }
   return Unexpected(storage, type);

@@ -1,5 +1,5 @@
 // Reading rows back out of SQLite as Ferry Values: the inverse of
-// ColumnBinder and json_encoder.h. Used by ReadState and by the tests (the
+// ColumnBinder and plugins/common/json_cell.h. Used by ReadState and by the tests (the
 // conformance suite compares what it reads with what it wrote).
 //
 // Values come back in the form builder.h's GetValue gives for the column

@@ -18,7 +18,7 @@
 //   uuid                                TEXT           text, canonical lowercase 8-4-4-4-12
 //   json                                TEXT           the JSON text as received
 //   inet                                TEXT           the CIDR text
-//   list<...>, struct<...>              TEXT           JSON text (json_encoder.h)
+//   list<...>, struct<...>              TEXT           JSON text (plugins/common/json_cell.h)
 //
 // Years outside 0000..9999 are written with a sign or more digits ("-0001",
 // "10000"); they round-trip but do not sort as text. TIMESTAMP, DATE and
@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "ferry/status.h"
+#include "ferry/text_codec.h"
 #include "ferry/types.h"
 
 namespace ferry::plugins::sqlite {
@@ -38,24 +39,16 @@ namespace ferry::plugins::sqlite {
 // The declared column type ("INTEGER", "TIMESTAMP", ...).
 const char* DeclaredType(const DataType& type);
 
-// Longest text FormatTimestamp / FormatDate write, with room to spare.
-inline constexpr size_t kMaxTimeText = 48;
-
-// Writes microseconds since the epoch as 'YYYY-MM-DD HH:MM:SS.ffffff' into
-// `out` (at least kMaxTimeText bytes); returns the length.
-size_t FormatTimestamp(int64_t micros, char* out);
-// Writes days since the epoch as 'YYYY-MM-DD'; returns the length.
-size_t FormatDate(int64_t days, char* out);
-std::string TimestampText(int64_t micros);
-std::string DateText(int64_t days);
-
-// Inverses. Also accept 'T' for the space, 1 to 9 fraction digits
-// (truncated to microseconds), no fraction, and a trailing 'Z'.
-Result<int64_t> ParseTimestamp(std::string_view text);
-Result<int64_t> ParseDate(std::string_view text);
-
-// 16 raw bytes -> 36 lowercase characters written to `out`.
-void FormatUuid(std::string_view bytes16, char* out);
+// Time and UUID text (ferry/text_codec.h): TIMESTAMP columns hold
+// 'YYYY-MM-DD HH:MM:SS.ffffff', DATE columns 'YYYY-MM-DD'.
+using ::ferry::DateText;
+using ::ferry::FormatDate;
+using ::ferry::FormatTimestamp;
+using ::ferry::FormatUuid;
+using ::ferry::kMaxTimeText;
+using ::ferry::ParseDate;
+using ::ferry::ParseTimestamp;
+using ::ferry::TimestampText;
 
 
 }  // namespace ferry::plugins::sqlite

@@ -1,0 +1,238 @@
+#include "plugins/common/json_cell.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "ferry/uuid.h"
+
+namespace ferry::plugins {
+
+namespace {
+
+using Json = nlohmann::ordered_json;   // keeps the document's key order
+
+template <typename T>
+void AppendNumber(T v, std::string* out) {
+  char buf[32];
+  out->append(buf, std::to_chars(buf, buf + sizeof(buf), v).ptr);
+}
+
+template <typename F>
+void AppendFloat(F v, const JsonCellStyle& style, std::string* out) {
+  if (std::isnan(v)) out->append("\"NaN\"");
+  else if (std::isinf(v)) out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+  else if (v == 0 && std::signbit(v)) out->append(style.negative_zero_as_string ? "\"-0\"" : "-0.0");
+  else AppendNumber(v, out);  // shortest text that parses back to v ("-0" would parse as the integer 0)
+}
+
+void AppendString(std::string_view s, const JsonCellStyle& style, std::string* out) {
+  AppendJsonString(s, out, style.nul);
+}
+
+void AppendBase64String(std::string_view bytes, std::string* out) {
+  out->push_back('"');
+  AppendBase64(bytes, out);
+  out->push_back('"');
+}
+
+Result<Value> FromJson(const Json& j, const DataType& type) {
+  if (j.is_null()) return Value::Null();
+  auto bad = [&] {
+    const std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return Status::Invalid("JSON " + text.substr(0, 64) + " cannot hold " + type.ToString());
+  };
+  switch (type.id) {
+    case TypeId::kBool:
+      if (!j.is_boolean()) return bad();
+      return Value::Bool(j.get<bool>());
+    case TypeId::kInt8: case TypeId::kInt16: case TypeId::kInt32: case TypeId::kInt64:
+      if (!j.is_number_integer()) return bad();
+      if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return bad();
+      return Value::Int(j.get<int64_t>());
+    case TypeId::kUInt8: case TypeId::kUInt16: case TypeId::kUInt32: case TypeId::kUInt64:
+      if (!j.is_number_unsigned()) return bad();
+      return Value::UInt(j.get<uint64_t>());
+    case TypeId::kFloat32: case TypeId::kFloat64: {
+      if (j.is_number()) {
+        if (type.id == TypeId::kFloat64) return Value::Double(j.get<double>());
+        // float32 from its own text: through double it could round twice.
+        const std::string text = j.dump();
+        float f = 0;
+        if (std::from_chars(text.data(), text.data() + text.size(), f).ec != std::errc()) return bad();
+        return Value::Double(f);
+      }
+      if (j.is_string()) {
+        const auto& s = j.get_ref<const Json::string_t&>();
+        if (s == "NaN") return Value::Double(std::numeric_limits<double>::quiet_NaN());
+        if (s == "Infinity") return Value::Double(std::numeric_limits<double>::infinity());
+        if (s == "-Infinity") return Value::Double(-std::numeric_limits<double>::infinity());
+        if (s == "-0") return Value::Double(-0.0);
+      }
+      return bad();
+    }
+    case TypeId::kUtf8: case TypeId::kInet:
+      if (!j.is_string()) return bad();
+      return Value::String(j.get<std::string>());
+    case TypeId::kBinary: case TypeId::kMac: case TypeId::kFixedSizeBinary: {
+      if (!j.is_string()) return bad();
+      FERRY_ASSIGN_OR_RETURN(std::string bytes, DecodeBase64(j.get_ref<const Json::string_t&>()));
+      return Value::String(std::move(bytes));
+    }
+    case TypeId::kTimestamp: {
+      if (!j.is_string()) return bad();
+      FERRY_ASSIGN_OR_RETURN(int64_t us, ParseTimestamp(j.get_ref<const Json::string_t&>()));
+      return Value::Int(us);
+    }
+    case TypeId::kDate32: {
+      if (!j.is_string()) return bad();
+      FERRY_ASSIGN_OR_RETURN(int64_t days, ParseDate(j.get_ref<const Json::string_t&>()));
+      return Value::Int(days);
+    }
+    case TypeId::kUuid: {
+      if (!j.is_string()) return bad();
+      FERRY_ASSIGN_OR_RETURN(std::string bytes, uuid::Parse(j.get_ref<const Json::string_t&>()));
+      return Value::String(std::move(bytes));
+    }
+    case TypeId::kJson:
+      return Value::String(j.dump());
+    case TypeId::kList: {
+      if (!j.is_array()) return bad();
+      std::vector<Value> items;
+      items.reserve(j.size());
+      for (const auto& e : j) {
+        FERRY_ASSIGN_OR_RETURN(Value v, FromJson(e, *type.children[0].type));
+        items.push_back(std::move(v));
+      }
+      return Value::List(std::move(items));
+    }
+    case TypeId::kStruct: {
+      if (!j.is_object()) return bad();
+      std::vector<Value> fields;
+      for (const auto& f : type.children) {
+        auto it = j.find(f.name);
+        if (it == j.end()) {
+          fields.push_back(Value::Null());
+          continue;
+        }
+        FERRY_ASSIGN_OR_RETURN(Value v, FromJson(*it, *f.type));
+        fields.push_back(std::move(v));
+      }
+      return Value::List(std::move(fields));
+    }
+  }
+  return bad();
+}
+
+}  // namespace
+
+void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, std::string* out) {
+  if (a.IsNull(i)) {
+    out->append("null");
+    return;
+  }
+  switch (a.type->id) {
+    case TypeId::kBool: out->append(a.BoolValue(i) ? "true" : "false"); return;
+    case TypeId::kInt8: AppendNumber<int64_t>(a.Value<int8_t>(i), out); return;
+    case TypeId::kInt16: AppendNumber<int64_t>(a.Value<int16_t>(i), out); return;
+    case TypeId::kInt32: AppendNumber<int64_t>(a.Value<int32_t>(i), out); return;
+    case TypeId::kInt64: AppendNumber<int64_t>(a.Value<int64_t>(i), out); return;
+    case TypeId::kUInt8: AppendNumber<uint64_t>(a.Value<uint8_t>(i), out); return;
+    case TypeId::kUInt16: AppendNumber<uint64_t>(a.Value<uint16_t>(i), out); return;
+    case TypeId::kUInt32: AppendNumber<uint64_t>(a.Value<uint32_t>(i), out); return;
+    case TypeId::kUInt64: AppendNumber<uint64_t>(a.Value<uint64_t>(i), out); return;
+    case TypeId::kFloat32: AppendFloat(a.Value<float>(i), style, out); return;
+    case TypeId::kFloat64: AppendFloat(a.Value<double>(i), style, out); return;
+    case TypeId::kUtf8: case TypeId::kInet: AppendString(a.StringValue(i), style, out); return;
+    case TypeId::kBinary: case TypeId::kMac: AppendBase64String(a.StringValue(i), out); return;
+    case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(i), out); return;
+    case TypeId::kTimestamp: {
+      char buf[kMaxTimeText];
+      AppendString(std::string_view(buf, FormatTimestamp(a.Value<int64_t>(i), buf, style.timestamp)), style, out);
+      return;
+    }
+    case TypeId::kDate32: {
+      char buf[kMaxTimeText];
+      AppendString(std::string_view(buf, FormatDate(a.Value<int32_t>(i), buf)), style, out);
+      return;
+    }
+    case TypeId::kUuid: {
+      char buf[36];
+      FormatUuid(a.FixedValue(i), buf);
+      AppendString(std::string_view(buf, 36), style, out);
+      return;
+    }
+    case TypeId::kJson: {
+      const std::string_view text = a.StringValue(i);
+      if (!text.empty() && nlohmann::json::accept(text))
+        out->append(style.nul == JsonNul::kDrop ? StripJsonNul(text) : std::string(text));
+      else
+        AppendString(text, style, out);
+      return;
+    }
+    case TypeId::kList: {
+      const auto [begin, end] = a.ListRange(i);
+      out->push_back('[');
+      for (int64_t k = begin; k < end; ++k) {
+        if (k != begin) out->push_back(',');
+        AppendJsonCell(*a.children[0], k, style, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case TypeId::kStruct: {
+      out->push_back('{');
+      for (size_t k = 0; k < a.children.size(); ++k) {
+        if (k) out->push_back(',');
+        AppendString(a.type->children[k].name, style, out);
+        out->push_back(':');
+        // Struct children are sliced with their parent (batch.cc): row i of
+        // the struct is row i of each child.
+        AppendJsonCell(*a.children[k], i, style, out);
+      }
+      out->push_back('}');
+      return;
+    }
+  }
+  out->append("null");
+}
+
+Result<Value> ParseJsonCell(const DataType& type, std::string_view json) {
+  Json j = Json::parse(json.begin(), json.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Invalid("not JSON: " + std::string(json.substr(0, 80)));
+  try {
+    return FromJson(j, type);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Invalid(std::string("unexpected JSON value: ") + e.what());
+  }
+}
+
+std::string StripJsonNul(std::string_view s) {
+  if (s.find("\\u0000") == std::string_view::npos) return std::string(s);
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (!in_string) {
+      in_string = c == '"';
+      out.push_back(c);
+      continue;
+    }
+    if (c == '"') in_string = false;
+    if (c == '\\' && i + 1 < s.size()) {
+      if (s.compare(i, 6, "\\u0000") == 0) {
+        i += 5;
+        continue;
+      }
+      out.push_back(c);
+      out.push_back(s[++i]);  // the escaped character, never a string end
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace ferry::plugins

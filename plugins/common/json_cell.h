@@ -1,0 +1,52 @@
+// JSON text of list and struct cells (and of any cell inside them), for
+// destinations that store nested values as one JSON document (SQLite TEXT,
+// PostgreSQL jsonb), and its inverse. One encoding, a few switches where
+// the storage differs.
+//
+// Lists become arrays, structs objects (fields in declaration order), nulls
+// null. Elements:
+//   integers          numbers (uint64 exactly, never through double)
+//   floats            shortest round-trip numbers (float32 as float32);
+//                     NaN, Infinity, -Infinity as those strings; -0 as -0.0
+//                     or, with negative_zero_as_string, the string "-0"
+//   bool              true / false
+//   utf8, inet        strings; U+0000 as the style says
+//   binary, fixed_size_binary, mac   base64 strings (standard alphabet, padded)
+//   timestamp         TimestampText in the style's form; date 'YYYY-MM-DD'
+//   uuid              canonical lowercase text
+//   json              the document itself when it is valid JSON, else a string
+// Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ferry/batch.h"
+#include "ferry/status.h"
+#include "ferry/text_codec.h"
+#include "ferry/value.h"
+
+namespace ferry::plugins {
+
+struct JsonCellStyle {
+  TimestampStyle timestamp = TimestampStyle::kSql;
+  // kDrop for stores that refuse U+0000 (jsonb): removed from strings and
+  // from embedded JSON documents.
+  JsonNul nul = JsonNul::kEscape;
+  // For stores whose JSON numbers lose the sign of zero (jsonb).
+  bool negative_zero_as_string = false;
+};
+
+// Appends the JSON of cell `row` of `array` (any type) to `out`.
+void AppendJsonCell(const ArrayData& array, int64_t row, const JsonCellStyle& style, std::string* out);
+
+// Parses JSON written by AppendJsonCell (in any style) back into a Value of
+// `type`; a JSON value that cannot hold `type` is Invalid, naming both.
+Result<Value> ParseJsonCell(const DataType& type, std::string_view json);
+
+// JSON text with every \u0000 escape inside strings removed; other text is
+// returned unchanged. Not a validator.
+std::string StripJsonNul(std::string_view json);
+
+}  // namespace ferry::plugins
