@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs the database servers the integration tests start (scripts/test-servers.sh):
-# PostgreSQL 15 server and client, ClickHouse server and client (18.16) from
-# Debian 12. Idempotent: does nothing when they are present.
+# Installs the servers the integration tests start (scripts/test-servers.sh):
+# the Debian packages every plugins/<kind>/<name>/test-server.sh names
+# (PostgreSQL 15, ClickHouse 18.16, ...) and each one's PREFIX_install steps.
+# Idempotent: does nothing when they are present.
 set -euo pipefail
 
-PKGS=(postgresql-15 postgresql-client-15 clickhouse-server clickhouse-client)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PKGS=()
+PREFIXES=()
+test_server() { # name prefix [debian packages...]
+  PREFIXES+=("$2")
+  shift 2
+  PKGS+=("$@")
+}
+log() { echo "[install-test-servers] $*" >&2; }
+die() { log "$*"; exit 1; }
+for frag in "$REPO"/plugins/*/*/test-server.sh; do
+  [ -f "$frag" ] && . "$frag"
+done
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -13,14 +26,17 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-test-servers: all ${#PKGS[@]} packages present"
-  exit 0
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  echo "install-test-servers: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  # Debian's packaged clusters are not started here (no systemd, policy-rc.d);
+  # the tests start their own in a temporary directory.
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-echo "install-test-servers: installing ${missing[*]}"
-$SUDO apt-get update -qq
-# Debian's packaged cluster is not started here (no systemd, policy-rc.d);
-# the tests start their own in a temporary directory.
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+for prefix in "${PREFIXES[@]}"; do
+  if declare -F "${prefix}_install" >/dev/null; then "${prefix}_install"; fi
+done

@@ -85,8 +85,9 @@ int main(int raw_argc, char** raw_argv) {
 
   std::string plugins_format = "markdown";
   auto* plugins_cmd = app.add_subcommand("plugins", "List the built-in integrations and their spec options");
-  plugins_cmd->add_option("--format", plugins_format, "markdown or json (JSON schema of each spec)")
-      ->check(CLI::IsMember({"markdown", "json"}))->capture_default_str();
+  plugins_cmd->add_option("--format", plugins_format,
+                          "markdown, json (JSON schema of each spec) or table (one Markdown row each)")
+      ->check(CLI::IsMember({"markdown", "json", "table"}))->capture_default_str();
 
   cli::StateFlags state;
   auto* state_cmd = app.add_subcommand("state", "List or reset the cursors of incremental tables");
