@@ -106,8 +106,8 @@ int WaitFerry(int pid) {
 namespace {
 struct Db {
   sqlite3* db = nullptr;
-  explicit Db(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+  explicit Db(const std::string& path, int flags = SQLITE_OPEN_READONLY) {
+    if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK)
       throw std::runtime_error("cannot open " + path);
   }
   ~Db() { sqlite3_close(db); }
@@ -145,6 +145,16 @@ std::vector<std::string> SqliteTables(const std::string& db) {
 std::vector<std::string> SqliteColumns(const std::string& db, const std::string& table) {
   Db d(db);
   return d.Column0("SELECT name FROM pragma_table_info(" + std::string("'") + table + "')");
+}
+
+void SqliteExec(const std::string& db, const std::string& sql) {
+  Db d(db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  char* err = nullptr;
+  if (sqlite3_exec(d.db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    throw std::runtime_error("sqlite: " + msg + " in: " + sql);
+  }
 }
 
 std::vector<std::string> SqliteQuery(const std::string& db, const std::string& sql) {

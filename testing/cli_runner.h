@@ -49,6 +49,8 @@ int64_t SummaryRows(const std::string& out, const std::string& table);
 int64_t SqliteCount(const std::string& db, const std::string& table, const std::string& where = "");
 std::vector<std::string> SqliteTables(const std::string& db);
 std::vector<std::string> SqliteColumns(const std::string& db, const std::string& table);
+// Runs `sql` (several statements allowed) on the file, creating it if needed.
+void SqliteExec(const std::string& db, const std::string& sql);
 // First column of every row of `sql`, as text ("NULL" for null).
 std::vector<std::string> SqliteQuery(const std::string& db, const std::string& sql);
 

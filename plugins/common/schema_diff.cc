@@ -87,7 +87,9 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
       plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
     if ((old->pk > 0) == col.primary_key) {  // otherwise the key change explains it
       const bool want_not_null = col.not_null || col.primary_key;
-      if (want_not_null && !old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL added");
+      // A nullable column where the schema says NOT NULL stays as it is: it
+      // accepts every row the schema allows, so nothing is lost (CloudQuery's
+      // SQLite tables have nullable primary-key columns).
       if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
     }
   }

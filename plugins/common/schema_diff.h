@@ -5,9 +5,11 @@
 //   safe, applied:  a new column that is neither NOT NULL nor part of the
 //                   primary key -> add it.
 //   safe, ignored:  a column the schema no longer has, unless it is NOT NULL
-//                   (new rows could not be inserted: unsafe).
+//                   (new rows could not be inserted: unsafe); a nullable
+//                   column the schema declares NOT NULL (it takes every row
+//                   the schema allows: CloudQuery's SQLite key columns).
 //   unsafe:         a changed declared type, a new NOT NULL column, NOT NULL
-//                   added or removed, a changed primary-key column set
+//                   removed, a changed primary-key column set
 //                   (compared as a set: key order does not change which rows
 //                   conflict).
 // Each destination supplies its declared type names and how its database

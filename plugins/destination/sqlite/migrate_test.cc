@@ -57,10 +57,20 @@ TEST(Migrate, PlanUnsafeChanges) {
       "primary key changed from (id) to (id, e)",
       "column a: type changed from INTEGER to TEXT",
       "column b: NOT NULL removed",
-      "column c: NOT NULL added",
       "column d: new NOT NULL column",
       "column gone: removed, but it is NOT NULL, so new rows could not be inserted"};
   EXPECT_EQ(plan.unsafe, expected);
+}
+
+TEST(Migrate, NullableColumnsTheSchemaDeclaresNotNullAreKept) {
+  // CloudQuery's SQLite DDL: key columns without NOT NULL.
+  std::vector<ExistingColumn> have = {{"_cq_id", "text", true, 0}, {"resource_id", "integer", false, 1},
+                                      {"client_id", "integer", false, 2}, {"column2", "text", false, 0}};
+  auto plan = PlanTable(Table({Col("_cq_id", types::Uuid(), false, true), Col("resource_id", types::Int64(), true),
+                               Col("client_id", types::Int64(), true), Col("column2", types::Utf8(), false, true)}),
+                        have);
+  EXPECT_EQ(plan.action, TablePlan::Action::kNone);
+  EXPECT_TRUE(plan.unsafe.empty());
 }
 
 TEST(Migrate, KeyOrderDoesNotMatter) {
