@@ -38,7 +38,13 @@ inline const int64_t kT2 = kT1 + 3600LL * 1000000;
 
 // name with the meta columns, then id (int64, the key when `pk`), name (utf8), value (float64).
 inline TableSchemaPtr Items(const std::string& name, bool pk) {
-  return TableWithMeta(name, {Col("id", types::Int64(), pk), Col("name", types::Utf8()), Col("value", types::Float64())});
+  auto t = std::make_shared<TableSchema>(
+      *TableWithMeta(name, {Col("id", types::Int64(), pk), Col("name", types::Utf8()), Col("value", types::Float64())}));
+  // Without a key the table is what the engine hands a destination in append
+  // mode: no primary key and no UNIQUE column (_cq_id repeats when rows do).
+  if (!pk)
+    for (auto& c : t->columns) c.unique = false;
+  return t;
 }
 
 inline Row ItemRow(int64_t sync_time, const std::string& source, int64_t id, const std::string& name, double value) {

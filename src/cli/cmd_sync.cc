@@ -92,7 +92,7 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
         std::cerr << "Error: cannot open --summary-location file " << flags.summary_location << "\n";
         exit_code = std::max(exit_code, 1);
       }
-      for (const auto& j : summary->ToJsonLines(kVersion)) out << Redact(j.dump()) << "\n";
+      for (const auto& j : summary->ToJsonLines(kVersion, flags.summary_ferry_fields)) out << Redact(j.dump()) << "\n";
     }
     if (!summary->ok()) exit_code = std::max(exit_code, 1);
     if (g_cancel.load()) break;

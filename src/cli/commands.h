@@ -16,6 +16,7 @@ struct SyncFlags {
   std::vector<std::string> paths;
   bool no_migrate = false;
   std::string summary_location;
+  bool summary_ferry_fields = false;   // Ferry's fields after CloudQuery's in the summary lines
   std::string memory_budget = "256MiB";
   std::string invocation_id;
   bool no_progress = false;

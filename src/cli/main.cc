@@ -55,7 +55,9 @@ int main(int raw_argc, char** raw_argv) {
   sync_cmd->add_option("paths", sync.paths, "Spec files or directories (*.yml, *.yaml)")->required();
   sync_cmd->add_flag("--no-migrate", sync.no_migrate, "Do not create or migrate destination tables");
   sync_cmd->add_option("--summary-location", sync.summary_location,
-                       "Append one JSON summary line per destination to this file");
+                       "Append one JSON summary line per destination to this file (CloudQuery's fields)");
+  sync_cmd->add_flag("--summary-ferry-fields", sync.summary_ferry_fields,
+                     "Add Ferry's fields (errors, warnings, peak_memory_bytes) to the --summary-location lines");
   sync_cmd->add_option("--memory-budget", sync.memory_budget,
                        "Bytes of row data in flight at once (back-pressure above it)")
       ->capture_default_str();

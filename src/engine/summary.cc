@@ -27,10 +27,11 @@ static std::string Rfc3339(std::chrono::system_clock::time_point tp) {
   return out;
 }
 
-std::vector<nlohmann::json> SyncSummary::ToJsonLines(const std::string& cli_version) const {
-  std::vector<nlohmann::json> lines;
-  nlohmann::json per_rows = nlohmann::json::object(), per_errors = nlohmann::json::object(),
-                 per_dur = nlohmann::json::object();
+std::vector<nlohmann::ordered_json> SyncSummary::ToJsonLines(const std::string& cli_version,
+                                                             bool ferry_fields) const {
+  std::vector<nlohmann::ordered_json> lines;
+  nlohmann::ordered_json per_rows = nlohmann::ordered_json::object(), per_errors = nlohmann::ordered_json::object(),
+                         per_dur = nlohmann::ordered_json::object();
   std::vector<std::string> table_names;
   int64_t source_errors = 0, source_warnings = 0;
   for (const auto& [name, t] : tables) {
@@ -42,30 +43,37 @@ std::vector<nlohmann::json> SyncSummary::ToJsonLines(const std::string& cli_vers
     source_warnings += t.warnings;
   }
   for (const auto& d : destinations) {
-    nlohmann::json j;
+    // CloudQuery's fields in CloudQuery's order (its CLI's syncSummary), so
+    // a consumer of its lines reads Ferry's unchanged; empty maps and unset
+    // optional fields are left out as CloudQuery leaves them out.
+    nlohmann::ordered_json j;
     j["cli_version"] = cli_version;
-    j["sync_id"] = sync_id;
-    j["sync_time"] = Rfc3339(sync_time);
-    j["sync_duration_ms"] = duration_ms;
-    j["resources"] = TotalRows();
-    j["source_name"] = source_name;
-    j["source_path"] = source_path;
-    j["source_version"] = source_version;
-    j["source_errors"] = source_errors;
-    j["source_warnings"] = source_warnings;
-    j["source_tables"] = table_names;
+    j["destination_errors"] = d.errors;
     j["destination_name"] = d.name;
     j["destination_path"] = d.path;
     j["destination_version"] = d.version;
-    j["destination_errors"] = d.errors;
     j["destination_warnings"] = d.warnings;
+    j["resources"] = TotalRows();
+    j["source_errors"] = source_errors;
+    j["source_name"] = source_name;
+    j["source_path"] = source_path;
+    j["source_version"] = source_version;
+    j["source_warnings"] = source_warnings;
+    j["source_tables"] = table_names;
+    j["sync_id"] = sync_id;
+    j["sync_time"] = Rfc3339(sync_time);
+    j["sync_duration_ms"] = duration_ms;
     if (!sync_group_id.empty()) j["sync_group_id"] = sync_group_id;
-    j["resources_per_table"] = per_rows;
-    j["errors_per_table"] = per_errors;
-    j["durations_per_table_ms"] = per_dur;
-    // Ferry additions.
-    j["errors"] = errors;
-    j["peak_memory_bytes"] = peak_memory_bytes;
+    if (!per_rows.empty()) {
+      j["resources_per_table"] = per_rows;
+      j["errors_per_table"] = per_errors;
+      j["durations_per_table_ms"] = per_dur;
+    }
+    if (ferry_fields) {   // sync --summary-ferry-fields
+      j["errors"] = errors;
+      j["warnings"] = warnings;
+      j["peak_memory_bytes"] = peak_memory_bytes;
+    }
     lines.push_back(std::move(j));
   }
   return lines;

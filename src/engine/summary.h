@@ -52,8 +52,10 @@ struct SyncSummary {
   int64_t TotalRows() const;
   bool ok() const { return errors.empty(); }
 
-  // One JSON object per destination, with CloudQuery's --summary-location fields.
-  std::vector<nlohmann::json> ToJsonLines(const std::string& cli_version) const;
+  // One JSON object per destination with exactly CloudQuery's
+  // --summary-location fields, in its order; `ferry_fields` adds Ferry's
+  // (errors, warnings, peak_memory_bytes).
+  std::vector<nlohmann::ordered_json> ToJsonLines(const std::string& cli_version, bool ferry_fields = false) const;
   // Human-readable table for the terminal.
   std::string ToText() const;
 };

@@ -49,12 +49,15 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
 std::string CreateTableSql(const TableSchema& table) {
   const std::string name = PgName(table.name);
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdent(name) + " (";
+  const std::vector<std::string> pk = table.PrimaryKeys();
   for (size_t i = 0; i < table.columns.size(); ++i) {
     const Column& c = table.columns[i];
     sql += (i ? ", " : "") + QuoteIdent(PgName(c.name)) + " " + ColumnType(*c.type);
     if (c.not_null || c.primary_key) sql += " NOT NULL";
+    // As CloudQuery's destination: _cq_id is UNIQUE (foreign keys can point
+    // at it) unless it is the whole primary key already.
+    if (c.unique && !(pk.size() == 1 && pk[0] == c.name)) sql += " UNIQUE";
   }
-  const std::vector<std::string> pk = table.PrimaryKeys();
   if (!pk.empty()) {
     sql += ", CONSTRAINT " + QuoteIdent(DerivedName(name, "_cqpk")) + " PRIMARY KEY (";
     for (size_t i = 0; i < pk.size(); ++i) sql += (i ? ", " : "") + QuoteIdent(PgName(pk[i]));
