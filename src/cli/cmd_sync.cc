@@ -33,6 +33,20 @@ int ReportFatal(const std::string& what, const Status& st) {
   return 2;
 }
 
+// A duration as Go prints it (CloudQuery's "Time: 1m54s"): whole seconds.
+std::string GoDuration(int64_t seconds) {
+  if (seconds <= 0) return "0s";
+  std::string out;
+  if (seconds >= 3600) out += std::to_string(seconds / 3600) + "h";
+  if (seconds >= 60) out += std::to_string(seconds / 60 % 60) + "m";
+  return out + std::to_string(seconds % 60) + "s";
+}
+
+// "path@version", as CloudQuery names a plugin in "Starting sync for:".
+static std::string PathAtVersion(const std::string& path, const std::string& version) {
+  return version.empty() ? path : path + "@" + version;
+}
+
 static std::string JoinFiles(const std::vector<std::string>& files) {
   std::string s;
   for (const auto& f : files) s += (s.empty() ? "" : ", ") + f;
@@ -56,9 +70,10 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
     std::string dests;
     for (const auto& d : source.destinations) {
       const auto* ds = cfg->FindDestination(d);
-      dests += (dests.empty() ? "" : ", ") + d + (ds ? " (" + ds->path + ")" : "");
+      dests += (dests.empty() ? "" : ", ") + d + (ds ? " (" + PathAtVersion(ds->path, ds->version) + ")" : "");
     }
-    std::cout << "Starting sync for: " << source.name << " (" << source.path << ") -> [" << dests << "]" << std::endl;
+    std::cout << "Starting sync for: " << source.name << " (" << PathAtVersion(source.path, source.version) << ") -> ["
+              << dests << "]" << std::endl;
     engine::SyncProgress progress;
     engine::SyncOptions opts;
     opts.no_migrate = flags.no_migrate;
@@ -76,16 +91,38 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
       continue;
     }
     std::cout << summary->ToText();
-    const double secs = summary->duration_ms / 1000.0;
-    std::string head = summary->ok() ? "Sync completed successfully." : "Sync completed with errors.";
+    // CloudQuery's line, word for word (scripts parse it).
+    std::string head =
+        summary->ok() ? "Sync completed successfully." : "Sync completed with errors, see logs for details.";
     std::cout << head << " Resources: " << summary->TotalRows() << ", Errors: " << summary->errors.size()
-              << ", Warnings: " << summary->warnings.size() << ", Time: " << static_cast<int64_t>(secs) << "s"
+              << ", Warnings: " << summary->warnings.size() << ", Time: " << GoDuration(summary->duration_ms / 1000)
               << std::endl;
-    log::Info("Sync summary: source=" + source.name + " resources=" + std::to_string(summary->TotalRows()) +
-              " errors=" + std::to_string(summary->errors.size()) +
-              " warnings=" + std::to_string(summary->warnings.size()) +
-              " duration_ms=" + std::to_string(summary->duration_ms) +
-              " peak_memory_bytes=" + std::to_string(summary->peak_memory_bytes));
+    // CloudQuery's log lines: one "Sync summary" per destination with its
+    // summary object, then the totals (fields with --log-format json). The
+    // object is long: on a text console it is a debug line.
+    for (const auto& line : summary->ToJsonLines(kVersion, flags.summary_ferry_fields))
+      log::WriteFields(log::ConsoleIsJson() ? log::Level::kInfo : log::Level::kDebug, "Sync summary",
+                       nlohmann::ordered_json{{"summary", line}});
+    log::WriteFields(log::Level::kInfo, "Sync summary",
+                     nlohmann::ordered_json{{"resources", summary->TotalRows()},
+                                            {"errors", summary->errors.size()},
+                                            {"warnings", summary->warnings.size()},
+                                            {"duration", GoDuration(summary->duration_ms / 1000)},
+                                            {"result", head.substr(0, head.size() - 1)},
+                                            {"peak_memory_bytes", summary->peak_memory_bytes}});
+    if (!flags.tables_metrics_location.empty()) {
+      // CloudQuery's --tables-metrics-location writes a per-table table; Ferry
+      // has no client-level timing in the summary, so its columns are the
+      // table's totals.
+      std::ofstream out(flags.tables_metrics_location, std::ios::trunc);
+      if (!out) {
+        std::cerr << "Error: cannot write --tables-metrics-location file " << flags.tables_metrics_location << "\n";
+        exit_code = std::max(exit_code, 1);
+      }
+      out << "TABLE\tRESOURCES\tERRORS\tWARNINGS\tDURATION\n";
+      for (const auto& [name, t] : summary->tables)
+        out << name << "\t" << t.rows << "\t" << t.errors << "\t" << t.warnings << "\t" << t.duration_ms << "ms\n";
+    }
     if (!flags.summary_location.empty()) {
       std::ofstream out(flags.summary_location, std::ios::app);
       if (!out) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+
+#include <CLI/CLI.hpp>
 #include <vector>
 
 #include "engine/summary.h"
@@ -20,6 +22,7 @@ struct SyncFlags {
   std::string memory_budget = "256MiB";
   std::string invocation_id;
   bool no_progress = false;
+  std::string tables_metrics_location;   // per-table text table, "" for none
 };
 int RunSync(const Registry& registry, const SyncFlags& flags);
 
@@ -48,6 +51,15 @@ int RunValidateConfig(const Registry& registry, const std::vector<std::string>& 
 
 // Tests every source's and destination's connection; exit 1 when one fails.
 int RunTestConnection(const Registry& registry, const std::vector<std::string>& paths);
+
+// Whole seconds as Go prints a duration ("0s", "54s", "1m54s", "2h0m5s"),
+// CloudQuery's "Time:" in the sync summary line.
+std::string GoDuration(int64_t seconds);
+
+// Before parsing: an unknown command gets CloudQuery's message, `unknown
+// command "X" for "ferry"` and the nearest command, exit 2 (CLI11 would say
+// that a subcommand is required). 0 when the command line names a command.
+int CheckCommand(const CLI::App& app, int argc, char** argv);
 
 // Prints a failed Status for the user (redacted) and returns 2.
 int ReportFatal(const std::string& what, const Status& st);

@@ -46,9 +46,28 @@ int main(int raw_argc, char** raw_argv) {
   CLI::App app{"Ferry: sync cloud and infrastructure inventory into databases (CloudQuery-compatible specs)"};
   app.set_version_flag("--version", std::string(cli::kVersion));
   app.require_subcommand(1);
+  // Global flags, accepted before or after the command as CloudQuery's are.
+  app.fallthrough();
   std::string log_level = "info", log_format = "text";
   app.add_option("--log-level", log_level, "trace, debug, info, warn or error")->capture_default_str();
   app.add_option("--log-format", log_format, "text or json")->capture_default_str();
+  // CloudQuery's logging flags: logs go to the console (stderr) and, unless
+  // --no-log-file, to cloudquery.log in the working directory.
+  bool log_console = false, no_log_file = false, log_file_overwrite = false;
+  std::string log_file_name = "cloudquery.log", log_file_format;
+  app.add_flag("--log-console", log_console,
+               "Log to the console (Ferry always does; as in CloudQuery, also turns off the progress line)");
+  app.add_flag("--no-log-file", no_log_file, "Do not write the log file");
+  app.add_option("--log-file-name", log_file_name, "The log file")->capture_default_str();
+  app.add_option("--log-file-format", log_file_format, "text or json (default: --log-format)");
+  app.add_flag("--log-file-overwrite", log_file_overwrite, "Truncate the log file instead of appending to it");
+  std::string cq_dir = ".cq", telemetry_level = "all";
+  app.add_option("--cq-dir", cq_dir,
+                 "CloudQuery's plugin download directory; accepted, Ferry downloads no plugins (registry: local or grpc)")
+      ->capture_default_str();
+  app.add_option("--telemetry-level", telemetry_level, "none, errors, stats or all; accepted, Ferry sends no telemetry")
+      ->check(CLI::IsMember({"none", "errors", "stats", "all"}))
+      ->capture_default_str();
 
   cli::SyncFlags sync;
   auto* sync_cmd = app.add_subcommand("sync", "Sync sources into destinations as the spec files say");
@@ -63,6 +82,10 @@ int main(int raw_argc, char** raw_argv) {
       ->capture_default_str();
   sync_cmd->add_option("--invocation-id", sync.invocation_id, "Sync id (default: random UUID)");
   sync_cmd->add_flag("--no-progress", sync.no_progress, "Never print the live progress line");
+  std::string sync_license;
+  sync_cmd->add_option("--license", sync_license, "CloudQuery's license file; accepted, Ferry needs none");
+  sync_cmd->add_option("--tables-metrics-location", sync.tables_metrics_location,
+                       "Write a per-table table (TABLE, RESOURCES, ERRORS, DURATION) to this file after each source");
 
   std::vector<std::string> migrate_paths;
   auto* migrate_cmd = app.add_subcommand("migrate", "Create or migrate destination tables without syncing");
@@ -125,12 +148,21 @@ int main(int raw_argc, char** raw_argv) {
   serve_cmd->add_flag("--otel-endpoint-insecure", otel_insecure, "Accepted for CloudQuery compatibility; ignored");
   serve_cmd->add_option("--license", license, "Accepted for CloudQuery compatibility; ignored");
 
+  if (int rc = cli::CheckCommand(app, argc, argv); rc != 0) return rc;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  Status st = log::Setup(log_level, log_format, serve_cmd->parsed());
+  if (log_console) sync.no_progress = true;
+  log::LogOptions log_options{.level = log_level,
+                              .format = log_format,
+                              .to_stdout = serve_cmd->parsed(),
+                              // A served plugin logs to its host only, as CloudQuery's plugins do.
+                              .file = no_log_file || serve_cmd->parsed() ? "" : log_file_name,
+                              .file_format = log_file_format,
+                              .file_overwrite = log_file_overwrite};
+  Status st = log::Setup(log_options);
   if (!st.ok()) {
     std::cerr << "Error: " << st.message() << "\n";
     return 2;

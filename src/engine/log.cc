@@ -1,5 +1,6 @@
 #include "engine/log.h"
 
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -10,10 +11,23 @@
 namespace ferry::log {
 namespace {
 
+// The console logger, and a second logger for the log file (each with its
+// own format: the JSON line is built by Write, the text prefix by spdlog).
 struct State {
   std::shared_ptr<spdlog::logger> logger;
   bool json = false;
+  std::shared_ptr<spdlog::logger> file;
+  bool file_json = false;
 };
+
+constexpr const char* kTextPattern = "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v";
+
+Status ParseFormat(const std::string& format, const char* flag, bool* json) {
+  if (format == "json") *json = true;
+  else if (format == "text") *json = false;
+  else return Status::Invalid(std::string(flag) + ": unknown format \"" + format + "\" (use text or json)");
+  return Status::OK();
+}
 
 State& Get() {
   static State s = [] {
@@ -39,34 +53,43 @@ spdlog::level::level_enum ToSpd(Level l) {
 
 }  // namespace
 
-Status Setup(const std::string& level, const std::string& format, bool to_stdout) {
+Status Setup(const LogOptions& o) {
   State& s = Get();
-  if (to_stdout) {
+  if (o.to_stdout) {
     auto logger = std::make_shared<spdlog::logger>("ferry", std::make_shared<spdlog::sinks::stdout_sink_mt>());
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
     s.logger = logger;
   }
   static const std::pair<const char*, Level> kLevels[] = {
       {"trace", Level::kTrace}, {"debug", Level::kDebug}, {"info", Level::kInfo},
       {"warn", Level::kWarn}, {"error", Level::kError}};
-  bool found = false;
+  const Level* level = nullptr;
   for (auto& [name, l] : kLevels)
-    if (level == name) {
-      s.logger->set_level(ToSpd(l));
-      found = true;
+    if (o.level == name) level = &l;
+  if (!level) return Status::Invalid("--log-level: unknown level \"" + o.level + "\" (use trace, debug, info, warn or error)");
+  FERRY_RETURN_NOT_OK(ParseFormat(o.format, "--log-format", &s.json));
+  s.logger->set_level(ToSpd(*level));
+  if (s.json) s.logger->set_pattern("%v");
+  else s.logger->set_pattern(kTextPattern, spdlog::pattern_time_type::utc);
+  s.file.reset();
+  if (!o.file.empty()) {
+    FERRY_RETURN_NOT_OK(ParseFormat(o.file_format.empty() ? o.format : o.file_format, "--log-file-format",
+                                    &s.file_json));
+    try {
+      auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(o.file, /*truncate=*/o.file_overwrite);
+      s.file = std::make_shared<spdlog::logger>("ferry-file", sink);
+    } catch (const spdlog::spdlog_ex& e) {
+      return Status::IOError("--log-file-name: cannot write the log file " + o.file + ": " + e.what() +
+                             " (choose another with --log-file-name, or --no-log-file)");
     }
-  if (!found) return Status::Invalid("--log-level: unknown level \"" + level + "\" (use trace, debug, info, warn or error)");
-  if (format == "json") {
-    s.json = true;
-    s.logger->set_pattern("%v");
-  } else if (format == "text") {
-    s.json = false;
-    s.logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  } else {
-    return Status::Invalid("--log-format: unknown format \"" + format + "\" (use text or json)");
+    s.file->set_level(ToSpd(*level));
+    s.file->flush_on(spdlog::level::trace);   // a crash must not lose the last lines
+    if (s.file_json) s.file->set_pattern("%v");
+    else s.file->set_pattern(kTextPattern, spdlog::pattern_time_type::utc);
   }
   return Status::OK();
 }
+
+bool ConsoleIsJson() { return Get().json; }
 
 bool Enabled(Level level) { return Get().logger->should_log(ToSpd(level)); }
 
@@ -74,15 +97,35 @@ void Write(Level level, const std::string& message) {
   State& s = Get();
   auto spd = ToSpd(level);
   if (!s.logger->should_log(spd)) return;
-  std::string text = Redact(message);
-  if (s.json) {
+  const std::string text = Redact(message);
+  std::string json_line;
+  if (s.json || (s.file && s.file_json)) {
     auto now = std::chrono::system_clock::now();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    nlohmann::json j{{"level", spdlog::level::to_string_view(spd).data()}, {"time_ms", ms}, {"message", text}};
-    s.logger->log(spd, "{}", j.dump());
-  } else {
-    s.logger->log(spd, "{}", text);
+    json_line = nlohmann::json{{"level", spdlog::level::to_string_view(spd).data()}, {"time_ms", ms}, {"message", text}}
+                    .dump();
   }
+  s.logger->log(spd, "{}", s.json ? json_line : text);
+  if (s.file) s.file->log(spd, "{}", s.file_json ? json_line : text);
+}
+
+void WriteFields(Level level, const std::string& message, const nlohmann::ordered_json& fields) {
+  State& s = Get();
+  auto spd = ToSpd(level);
+  if (!s.logger->should_log(spd)) return;
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  nlohmann::ordered_json j;
+  j["level"] = spdlog::level::to_string_view(spd).data();
+  j["time_ms"] = ms;
+  for (const auto& [k, v] : fields.items()) j[k] = v;
+  j["message"] = message;
+  const std::string json_line = Redact(j.dump());
+  std::string text = message;
+  for (const auto& [k, v] : fields.items()) text += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  text = Redact(text);
+  s.logger->log(spd, "{}", s.json ? json_line : text);
+  if (s.file) s.file->log(spd, "{}", s.file_json ? json_line : text);
 }
 
 }  // namespace ferry::log

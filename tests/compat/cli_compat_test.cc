@@ -1,0 +1,160 @@
+// What CloudQuery deployment recipes and output parsers rely on: global flags
+// after the command, CloudQuery's logging flags and cloudquery.log, the
+// binary answering as `cloudquery`, an unknown command's message, and the
+// exact text and JSON of the sync summary (CloudQuery's cli/cmd/sync_v3.go
+// and summary.go are the reference for the lines and field names).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "testing/cli_runner.h"
+#include "testing/test_servers.h"
+
+namespace ferry::testing {
+namespace {
+
+constexpr const char* kSpec = R"(kind: source
+spec:
+  name: test
+  path: cloudquery/test
+  registry: cloudquery
+  version: v4.5.1
+  tables: [test_some_table]
+  destinations: [sqlite]
+---
+kind: destination
+spec:
+  name: sqlite
+  path: cloudquery/sqlite
+  registry: cloudquery
+  version: v2.10.5
+  spec:
+    connection_string: ./db.sqlite
+)";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(CloudQueryCli, GoDurations) {
+  EXPECT_EQ(cli::GoDuration(0), "0s");
+  EXPECT_EQ(cli::GoDuration(54), "54s");
+  EXPECT_EQ(cli::GoDuration(114), "1m54s");
+  EXPECT_EQ(cli::GoDuration(3600), "1h0m0s");
+  EXPECT_EQ(cli::GoDuration(7325), "2h2m5s");
+}
+
+TEST(CloudQueryCli, GlobalFlagsAfterTheCommandAndTheSummaryLines) {
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", kSpec);
+  auto r = RunFerry({"sync", spec, "--log-level", "debug", "--log-format=json", "--summary-location", "s.jsonl",
+                     "--no-progress"},
+                    dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Starting sync for: test (cloudquery/test@v4.5.1) -> [sqlite (cloudquery/sqlite@v2.10.5)]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Sync completed successfully. Resources: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(", Time: 0s\n"), std::string::npos) << r.out;
+  // --log-format json after the command took effect: the totals line has
+  // CloudQuery's field names.
+  bool totals = false;
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not a JSON log line: " << line;
+    if (j.value("message", "") == "Sync summary" && j.contains("result")) {
+      totals = true;
+      for (const char* k : {"resources", "errors", "warnings", "duration"}) EXPECT_TRUE(j.contains(k)) << line;
+      EXPECT_EQ(j["result"], "Sync completed successfully");
+    }
+  }
+  EXPECT_TRUE(totals) << r.err;
+  // The summary line has exactly CloudQuery's fields.
+  auto j = nlohmann::json::parse(ReadFile(dir.File("s.jsonl")));
+  std::set<std::string> keys;
+  for (const auto& [k, v] : j.items()) keys.insert(k);
+  const std::set<std::string> cloudquery = {
+      "cli_version",    "destination_errors",  "destination_name",  "destination_path", "destination_version",
+      "destination_warnings", "resources",     "source_errors",     "source_name",      "source_path",
+      "source_version", "source_warnings",     "source_tables",     "sync_id",          "sync_time",
+      "sync_duration_ms", "resources_per_table", "errors_per_table", "durations_per_table_ms"};
+  EXPECT_EQ(keys, cloudquery) << j.dump();
+  r = RunFerry({"sync", spec, "--summary-location", "f.jsonl", "--summary-ferry-fields", "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = nlohmann::json::parse(ReadFile(dir.File("f.jsonl")));
+  EXPECT_TRUE(f.contains("errors") && f.contains("peak_memory_bytes")) << f.dump();
+}
+
+TEST(CloudQueryCli, ErrorsLineAsCloudQueryPrintsIt) {
+  TempDir dir;
+  std::string text = kSpec;
+  text.replace(text.find("tables: [test_some_table]"), 25,
+               "tables: [test_some_table]\n  spec: {fail_tables: [test_some_table]}");
+  const std::string spec = dir.Write("spec.yml", text);
+  auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("Sync completed with errors, see logs for details. Resources: "), std::string::npos)
+      << r.out << r.err;
+}
+
+TEST(CloudQueryCli, LogFileAsCloudQueryWritesIt) {
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", kSpec);
+  ASSERT_EQ(RunFerry({"sync", spec, "--no-progress"}, dir.path()).exit_code, 0);
+  const std::string log = ReadFile(dir.File("cloudquery.log"));
+  EXPECT_NE(log.find("Sync summary"), std::string::npos) << "cloudquery.log is written by default:\n" << log;
+  // Appended to; --log-file-overwrite truncates; --log-file-format json.
+  ASSERT_EQ(RunFerry({"sync", spec, "--no-progress", "--log-file-overwrite", "--log-file-format", "json"}, dir.path())
+                .exit_code,
+            0);
+  const std::string json_log = ReadFile(dir.File("cloudquery.log"));
+  ASSERT_FALSE(json_log.empty());
+  EXPECT_EQ(json_log.front(), '{') << json_log;
+  EXPECT_FALSE(nlohmann::json::parse(json_log.substr(0, json_log.find('\n')), nullptr, false).is_discarded());
+  // --no-log-file: none; --log-file-name: elsewhere; --log-console,
+  // --telemetry-level, --cq-dir and --license are accepted.
+  TempDir other;
+  const std::string spec2 = other.Write("spec.yml", kSpec);
+  auto r = RunFerry({"sync", spec2, "--no-log-file", "--log-console", "--telemetry-level", "none", "--cq-dir", ".cq",
+                     "--license", "x"},
+                    other.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(std::ifstream(other.File("cloudquery.log")).good());
+  r = RunFerry({"--log-file-name", "logs.txt", "sync", spec2, "--no-progress"}, other.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(ReadFile(other.File("logs.txt")).find("Sync summary"), std::string::npos);
+  r = RunFerry({"sync", spec2, "--telemetry-level", "loud"}, other.path());
+  EXPECT_EQ(r.exit_code, 2) << "an unknown telemetry level is refused";
+}
+
+TEST(CloudQueryCli, UnknownCommandNamesTheNearest) {
+  TempDir dir;
+  auto r = RunFerry({"--log-level", "debug", "synx", "spec.yml"}, dir.path());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown command \"synx\" for \"ferry\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Did you mean this?\n\tsync"), std::string::npos) << r.err;
+}
+
+TEST(CloudQueryCli, AnswersAsCloudQuery) {
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", kSpec);
+  const std::string link = dir.File("cloudquery");
+  ASSERT_EQ(symlink(FERRY_BINARY, link.c_str()), 0);
+  std::string out;
+  const int rc = RunShell("cd '" + dir.path() + "' && ./cloudquery sync spec.yml --no-progress 2>&1", &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("Sync completed successfully."), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ferry::testing
