@@ -92,6 +92,12 @@ Status InitError(const Status& st, const std::string& who) {
 
 Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSpec& spec, const std::string& invocation_id,
                                 bool no_connection) {
+  // Accepting it and exporting nothing would look like a working setup.
+  if (!spec.otel_endpoint.empty())
+    return Status::Unsupported(
+        (spec.locate ? spec.locate("/otel_endpoint") + ": " : std::string()) + "source \"" + spec.name +
+        "\": otel_endpoint is set, but Ferry does not export OpenTelemetry traces; remove it (the sync summary, "
+        "--summary-location and --log-format json carry the per-table figures)");
   SourceSetup s;
   Options opts;
   if (IsRemoteRegistry(spec.registry) && registry.plugin_host()) {

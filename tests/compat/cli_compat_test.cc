@@ -137,6 +137,19 @@ TEST(CloudQueryCli, LogFileAsCloudQueryWritesIt) {
   EXPECT_EQ(r.exit_code, 2) << "an unknown telemetry level is refused";
 }
 
+TEST(CloudQueryCli, OtelEndpointIsRefusedNotIgnored) {
+  TempDir dir;
+  std::string text = kSpec;
+  text.replace(text.find("  tables:"), 0, "  otel_endpoint: 127.0.0.1:4318\n");
+  const std::string spec = dir.Write("spec.yml", text);
+  for (const char* cmd : {"sync", "validate-config"}) {
+    auto r = RunFerry({cmd, spec}, dir.path());
+    EXPECT_EQ(r.exit_code, 2) << cmd << r.out << r.err;
+    EXPECT_NE(r.err.find("spec.yml:7"), std::string::npos) << cmd << ": the error names the line\n" << r.err;
+    EXPECT_NE(r.err.find("does not export OpenTelemetry traces"), std::string::npos) << r.err;
+  }
+}
+
 TEST(CloudQueryCli, UnknownCommandNamesTheNearest) {
   TempDir dir;
   auto r = RunFerry({"--log-level", "debug", "synx", "spec.yml"}, dir.path());
