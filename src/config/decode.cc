@@ -249,12 +249,18 @@ Status DecodeSource(const json& spec, Fields& f, const YamlDocument& doc, Config
     config->warnings.push_back(f.Loc("skip_dependent_tables") + f.what() +
                                ": skip_dependent_tables has no effect when tables is \"*\"");
   }
-  for (size_t i = 1; i < s.destinations.size(); ++i) {
+  // CloudQuery accepts a destination listed twice (its own tests do); it is
+  // written to once.
+  for (size_t i = 1, written = 1; i < s.destinations.size(); ++written) {
     if (std::find(s.destinations.begin(), s.destinations.begin() + i, s.destinations[i]) !=
         s.destinations.begin() + i) {
-      return Status::Invalid(f.AtPointer(AppendPointer(f.Pointer("destinations"), std::to_string(i))).ToString() +
-                             ": destination " + Quote(s.destinations[i]) +
-                             " is listed twice in the destinations of " + f.what());
+      config->warnings.push_back(
+          f.AtPointer(AppendPointer(f.Pointer("destinations"), std::to_string(written))).ToString() +
+                                 ": destination " + Quote(s.destinations[i]) + " is listed twice in the destinations of " +
+                                 f.what() + "; it is written to once");
+      s.destinations.erase(s.destinations.begin() + i);
+    } else {
+      ++i;
     }
   }
   if (f.Has("backend_options")) {

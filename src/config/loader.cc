@@ -124,7 +124,8 @@ class Loader {
       for (const YamlDocument& doc : docs) {
         if (doc.value.is_null()) continue;
         ++documents;
-        FERRY_RETURN_NOT_OK(Decode(doc));
+        // Every document is decoded, so one run reports every bad one.
+        if (Status st = Decode(doc); !st.ok()) errors_.push_back(std::move(st));
       }
       if (end == std::string::npos) break;
       line += static_cast<int>(std::count(section.begin(), section.end(), '\n')) + 2;  // the separator's two
@@ -138,7 +139,15 @@ class Loader {
   }
 
   Result<Config> Finish() {
-    FERRY_RETURN_NOT_OK(CheckReferences());
+    // References are checked only when every document decoded: a document
+    // that failed would make each reference to it a second, spurious error.
+    if (errors_.empty()) CheckReferences();
+    if (errors_.size() == 1) return errors_[0];
+    if (!errors_.empty()) {
+      std::string msg = std::to_string(errors_.size()) + " errors in the spec files:";
+      for (const Status& e : errors_) msg += "\n  " + e.message();
+      return Status(errors_[0].code(), msg);
+    }
     return std::move(config_);
   }
 
@@ -153,7 +162,8 @@ class Loader {
     return Status::OK();
   }
 
-  Status CheckReferences() const {
+  // Adds every dangling or conflicting reference to errors_.
+  void CheckReferences() {
     // destination name + source path -> (path@version, the source that set it)
     std::map<std::pair<std::string, std::string>, const SourceSpec*> reached;
     for (const SourceSpec& s : config_.sources) {
@@ -161,14 +171,15 @@ class Loader {
         const std::string& d = s.destinations[i];
         const std::string at = s.locate ? s.locate("/destinations/" + std::to_string(i)) : s.where.ToString();
         if (config_.FindDestination(d) == nullptr) {
-          return UnknownReference(at, "source " + Quote(s.name), "destination", d, config_.destinations);
+          errors_.push_back(UnknownReference(at, "source " + Quote(s.name), "destination", d, config_.destinations));
+          continue;
         }
         auto [it, fresh] = reached.emplace(std::make_pair(d, s.path), &s);
         if (!fresh && it->second->version != s.version) {
-          return Status::Invalid(at + ": destination " + Quote(d) + " is used by sources " + Quote(it->second->name) +
+          errors_.push_back(Status::Invalid(at + ": destination " + Quote(d) + " is used by sources " + Quote(it->second->name) +
                                  " and " + Quote(s.name) + " with the same path " + s.path +
                                  " at different versions (" + it->second->version + " and " + s.version +
-                                 "); use one version per destination");
+                                 "); use one version per destination"));
         }
       }
     }
@@ -176,17 +187,17 @@ class Loader {
       for (size_t i = 0; i < d.transformers.size(); ++i) {
         const std::string at = d.locate ? d.locate("/transformers/" + std::to_string(i)) : d.where.ToString();
         if (config_.FindTransformer(d.transformers[i]) == nullptr) {
-          return UnknownReference(at, "destination " + Quote(d.name), "transformer", d.transformers[i],
-                                  config_.transformers);
+          errors_.push_back(UnknownReference(at, "destination " + Quote(d.name), "transformer", d.transformers[i],
+                                             config_.transformers));
         }
       }
     }
-    return Status::OK();
   }
 
   const ExpandOptions& expand_;
   ExpansionBudget budget_;   // every section of every file of this load
   Config config_;
+  std::vector<Status> errors_;   // of documents and references, in file order
 };
 
 }  // namespace

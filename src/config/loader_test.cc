@@ -249,9 +249,27 @@ TEST(LoaderTest, MissingDestinationNamesSourceAndListsDefined) {
                               "destinations are defined"));
 }
 
-TEST(LoaderTest, DestinationListedTwice) {
-  EXPECT_THAT(LoadError(SourceWith("  destinations:", "  destinations: [sqlite, sqlite]")),
+TEST(LoaderTest, DestinationListedTwiceIsWrittenOnceWithAWarning) {
+  // CloudQuery accepts it (its CLI's own tests list a destination twice).
+  auto cfg = Load(SourceWith("  destinations:", "  destinations: [sqlite, sqlite]"));
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->sources[0].destinations, std::vector<std::string>{"sqlite"});
+  ASSERT_EQ(cfg->warnings.size(), 1u);
+  EXPECT_THAT(cfg->warnings[0],
               HasSubstr("config.yml:7:26: destination \"sqlite\" is listed twice in the destinations of source \"test\""));
+}
+
+TEST(LoaderTest, EveryBadDocumentIsReportedInOneRun) {
+  std::string bad_source = SourceWith("  destinations:", "  destinations: [sqlite]\n  tabels: [x]");
+  std::string bad_destination = std::string(kDestination) + "  write_mode: sideways\n";
+  std::string msg = LoadError(bad_source + "---\n" + bad_destination);
+  EXPECT_THAT(msg, HasSubstr("2 errors in the spec files:"));
+  EXPECT_THAT(msg, HasSubstr("tabels"));
+  EXPECT_THAT(msg, HasSubstr("sideways"));
+  // Two dangling references: both named.
+  std::string refs = LoadError(SourceWith("  destinations:", "  destinations: [pg, ch]"));
+  EXPECT_THAT(refs, HasSubstr("unknown destination \"pg\""));
+  EXPECT_THAT(refs, HasSubstr("unknown destination \"ch\""));
 }
 
 TEST(LoaderTest, UnknownTransformer) {

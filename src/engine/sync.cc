@@ -343,7 +343,7 @@ struct StateSetup {
 
 Result<StateSetup> SetUpState(const Registry& registry, const config::Config& config, const config::SourceSpec& source,
                               std::vector<DestinationSetup>& dests, const std::string& sync_id,
-                              std::chrono::system_clock::time_point sync_time) {
+                              std::chrono::system_clock::time_point sync_time, bool connect = true) {
   StateSetup st;
   if (!source.backend_options) return st;
   FERRY_ASSIGN_OR_RETURN(std::string name, BackendDestinationName(source));
@@ -355,7 +355,8 @@ Result<StateSetup> SetUpState(const Registry& registry, const config::Config& co
     if (!config.FindDestination(name))
       return Status::Invalid("source \"" + source.name + "\": backend_options.connection names destination \"" + name +
                              "\", which is not defined in the spec files");
-    FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, {}, sync_id, sync_time));
+    FERRY_ASSIGN_OR_RETURN(DestinationSetup d,
+                           SetUpDestination(registry, config, source, name, {}, sync_id, sync_time, connect));
     st.state_only = std::make_unique<DestinationSetup>(std::move(d));
     st.backend = st.state_only.get();
   }
@@ -431,11 +432,17 @@ Result<std::vector<TableSchemaPtr>> SourceTables(const Registry& registry, const
 
 Status ValidateSource(const Registry& registry, const config::Config& config, const config::SourceSpec& source) {
   FERRY_ASSIGN_OR_RETURN(SourceSetup s, SetUpSource(registry, source, "", true));
+  std::vector<DestinationSetup> dests;
   for (const auto& name : source.destinations) {
     FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, s.selected, "",
                                                                 std::chrono::system_clock::now(), false));
-    (void)d;
+    dests.push_back(std::move(d));
   }
+  // The state backend as sync would set it up (a destination that cannot be
+  // one is refused here too), without connecting.
+  FERRY_ASSIGN_OR_RETURN(StateSetup state,
+                         SetUpState(registry, config, source, dests, "", std::chrono::system_clock::now(), false));
+  (void)state;
   return Status::OK();
 }
 

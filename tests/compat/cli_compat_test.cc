@@ -150,6 +150,35 @@ TEST(CloudQueryCli, OtelEndpointIsRefusedNotIgnored) {
   }
 }
 
+TEST(CloudQueryCli, ValidateConfigRejectsWhatSyncRejectsAndReportsEveryError) {
+  TempDir dir;
+  // A state backend that cannot hold cursors, and a second source with its
+  // own error: both reported by one validate-config run.
+  std::string text = kSpec;
+  text.replace(text.find("---"), 0,
+               "  backend_options: {table_name: cq_state_test, connection: \"@@plugins.nowhere.connection\"}\n");
+  text += R"(---
+kind: destination
+spec:
+  name: nowhere
+  path: cloudquery/null
+  version: v1.0.0
+---
+kind: source
+spec:
+  name: second
+  path: cloudquery/test
+  version: v4.5.1
+  tables: [no_such_table]
+  destinations: [sqlite]
+)";
+  const std::string spec = dir.Write("spec.yml", text);
+  auto r = RunFerry({"validate-config", spec}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("destination \"nowhere\" cannot be a state backend"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no_such_table"), std::string::npos) << "the second source's error too:\n" << r.err;
+}
+
 TEST(CloudQueryCli, UnknownCommandNamesTheNearest) {
   TempDir dir;
   auto r = RunFerry({"--log-level", "debug", "synx", "spec.yml"}, dir.path());
