@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -61,6 +62,15 @@ int main(int raw_argc, char** raw_argv) {
   app.add_option("--log-file-name", log_file_name, "The log file")->capture_default_str();
   app.add_option("--log-file-format", log_file_format, "text or json (default: --log-format)");
   app.add_flag("--log-file-overwrite", log_file_overwrite, "Truncate the log file instead of appending to it");
+  // CloudQuery's exit codes for recipes that depend on them: a sync whose
+  // tables failed exits 0 ("completed with errors"), anything fatal 1.
+  const char* env_codes = std::getenv("FERRY_EXIT_CODES");
+  std::string exit_codes = env_codes && *env_codes ? env_codes : "ferry";
+  app.add_option("--exit-codes", exit_codes,
+                 "ferry (0 ok, 1 something failed, 2 bad usage or spec) or cloudquery (0 unless fatal, then 1); "
+                 "also FERRY_EXIT_CODES")
+      ->check(CLI::IsMember({"ferry", "cloudquery"}))
+      ->capture_default_str();
   std::string cq_dir = ".cq", telemetry_level = "all";
   app.add_option("--cq-dir", cq_dir,
                  "CloudQuery's plugin download directory; accepted, Ferry downloads no plugins (registry: local or grpc)")
@@ -167,16 +177,23 @@ int main(int raw_argc, char** raw_argv) {
     std::cerr << "Error: " << st.message() << "\n";
     return 2;
   }
-  if (*sync_cmd) return cli::RunSync(registry, sync);
-  if (*migrate_cmd) return cli::RunMigrate(registry, migrate_paths);
-  if (*tables_cmd) return cli::RunTables(registry, tables);
+  const bool cloudquery_codes = exit_codes == "cloudquery";
+  if (*sync_cmd) {
+    const int rc = cli::RunSync(registry, sync);
+    // CloudQuery: a sync that ran to the end exits 0 even with table errors.
+    if (cloudquery_codes) return rc == 1 ? 0 : rc == 0 ? 0 : 1;
+    return rc;
+  }
+  auto codes = [&](int rc) { return cloudquery_codes && rc != 0 ? 1 : rc; };
+  if (*migrate_cmd) return codes(cli::RunMigrate(registry, migrate_paths));
+  if (*tables_cmd) return codes(cli::RunTables(registry, tables));
   if (*plugins_cmd) return cli::RunPlugins(registry, plugins_format);
   if (*state_cmd) {
     state.action = *state_list ? "list" : "reset";
-    return cli::RunState(registry, state);
+    return codes(cli::RunState(registry, state));
   }
-  if (*validate_cmd) return cli::RunValidateConfig(registry, validate_paths);
-  if (*test_cmd) return cli::RunTestConnection(registry, test_paths);
+  if (*validate_cmd) return codes(cli::RunValidateConfig(registry, validate_paths));
+  if (*test_cmd) return codes(cli::RunTestConnection(registry, test_paths));
   if (*serve_cmd) {
     if (!otel_endpoint.empty() || !license.empty())
       log::Info("ferry plugin serve: --otel-endpoint and --license are accepted for CloudQuery compatibility and ignored");

@@ -105,6 +105,13 @@ TEST(CloudQueryCli, ErrorsLineAsCloudQueryPrintsIt) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("Sync completed with errors, see logs for details. Resources: "), std::string::npos)
       << r.out << r.err;
+  // CloudQuery's exit codes on request: table errors exit 0, fatal ones 1.
+  r = RunFerry({"sync", spec, "--no-progress", "--exit-codes", "cloudquery"}, dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunFerry({"--exit-codes=cloudquery", "sync", dir.File("missing.yml")}, dir.path());
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  r = RunFerry({"sync", dir.File("missing.yml")}, dir.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
 }
 
 TEST(CloudQueryCli, LogFileAsCloudQueryWritesIt) {
