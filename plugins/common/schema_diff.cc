@@ -73,7 +73,13 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
     new_pk.push_back(names.Stored(k));
     new_keys.insert(names.Key(k));
   }
-  if (old_keys != new_keys) plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
+  if (old_keys != new_keys) {
+    if (rules.alter_in_place && !old_keys.empty() && new_keys == std::set<std::string>{names.Key(meta::kId)} &&
+        find_existing(meta::kId) != nullptr)
+      plan.key_to_cq_id = true;
+    else
+      plan.unsafe.push_back("primary key changed from " + KeyList(old_pk) + " to " + KeyList(new_pk));
+  }
 
   for (const auto& col : want->columns) {
     const ExistingColumn* old = find_existing(col.name);
@@ -85,19 +91,27 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
     const std::string want_type = rules.column_type(*col.type);
     if (!names.SameType(old->type, want_type))
       plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
-    if ((old->pk > 0) == col.primary_key) {  // otherwise the key change explains it
-      const bool want_not_null = col.not_null || col.primary_key;
-      // A nullable column where the schema says NOT NULL stays as it is: it
-      // accepts every row the schema allows, so nothing is lost (CloudQuery's
-      // SQLite tables have nullable primary-key columns).
-      if (!want_not_null && old->not_null) plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
+    // A nullable column where the schema says NOT NULL stays as it is: it
+    // accepts every row the schema allows, so nothing is lost (CloudQuery's
+    // SQLite tables have nullable primary-key columns).
+    const bool want_not_null = col.not_null || col.primary_key;
+    if (!want_not_null && old->not_null) {
+      if (rules.alter_in_place && (old->pk == 0 || plan.key_to_cq_id))
+        plan.drop_not_null.push_back(old->name);
+      else if ((old->pk > 0) == col.primary_key)  // otherwise the key change explains it
+        plan.unsafe.push_back("column " + col.name + ": NOT NULL removed");
     }
   }
   for (const auto& old : *have)
     if (!wanted(old.name) && old.not_null && old.pk == 0)
       plan.unsafe.push_back("column " + old.name + ": removed, but it is NOT NULL, so new rows could not be inserted");
-  if (!plan.unsafe.empty()) plan.action = TablePlan::Action::kRecreate;
-  else if (!plan.add.empty()) plan.action = TablePlan::Action::kAddColumns;
+  if (!plan.unsafe.empty()) {
+    plan.action = TablePlan::Action::kRecreate;
+    plan.drop_not_null.clear();
+    plan.key_to_cq_id = false;
+  } else if (!plan.add.empty() || !plan.drop_not_null.empty() || plan.key_to_cq_id) {
+    plan.action = TablePlan::Action::kAddColumns;
+  }
   return plan;
 }
 

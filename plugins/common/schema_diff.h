@@ -8,6 +8,8 @@
 //                   (new rows could not be inserted: unsafe); a nullable
 //                   column the schema declares NOT NULL (it takes every row
 //                   the schema allows: CloudQuery's SQLite key columns).
+//   safe, altered:  with DiffRules::alter_in_place, NOT NULL removed and a key
+//                   moved to _cq_id alone.
 //   unsafe:         a changed declared type, a new NOT NULL column, NOT NULL
 //                   removed, a changed primary-key column set
 //                   (compared as a set: key order does not change which rows
@@ -36,10 +38,14 @@ struct ExistingColumn {
 
 // What a migration will do to one table.
 struct TablePlan {
+  // kAddColumns: change the table in place: add `add`, and where the rules
+  // allow, drop NOT NULL from `drop_not_null` and move the key to _cq_id.
   enum class Action { kNone, kCreate, kAddColumns, kRecreate };
   TableSchemaPtr table;
   Action action = Action::kNone;
   std::vector<Column> add;             // kAddColumns
+  std::vector<std::string> drop_not_null;   // stored names (alter_in_place only)
+  bool key_to_cq_id = false;           // drop the primary key, make _cq_id the key (alter_in_place only)
   std::vector<std::string> unsafe;     // e.g. "column c: type changed from INTEGER to TEXT"
 };
 
@@ -51,6 +57,12 @@ struct DiffRules {
   std::function<std::string(const std::string&)> stored_name;
   // Names and declared types compare case-insensitively (SQLite).
   bool case_insensitive = false;
+  // The database can alter a table in place without losing rows
+  // (PostgreSQL): NOT NULL removed is then safe (DROP NOT NULL), and so is
+  // a key moved to _cq_id alone (pk_mode: cq-id-only on a table that had a
+  // key: _cq_id is unique and NOT NULL in every row), as CloudQuery's
+  // PostgreSQL destination does.
+  bool alter_in_place = false;
 };
 
 // Diffs the wanted schema against the existing columns (nullopt: no table).

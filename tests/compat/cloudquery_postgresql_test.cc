@@ -110,5 +110,57 @@ spec:
   EXPECT_EQ(*uniques, "1");
 }
 
+// CloudQuery's postgresql destination moves a keyed table to pk_mode:
+// cq-id-only by itself (no forced migration, no lost rows); so does Ferry.
+TEST(CloudQueryPostgres, PkModeCqIdOnlyMovesTheKeyInPlace) {
+  const std::string ns = "cq_pkmode_" + std::to_string(getpid());
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string conn, testing::FreshDatabase(ns));
+  const std::string db = testing::DatabaseName(ns);
+  TempDir dir;
+  auto render = [&](const std::string& pk_mode) {
+    return dir.Write("spec.yml", R"(kind: source
+spec:
+  name: test
+  path: cloudquery/test
+  version: v4.5.1
+  tables: [test_some_table]
+  destinations: [postgresql]
+  spec: {num_clients: 2}
+---
+kind: destination
+spec:
+  name: postgresql
+  path: cloudquery/postgresql
+  version: v8.0.0
+  write_mode: overwrite
+  pk_mode: )" + pk_mode + R"(
+  spec:
+    connection_string: ")" + conn + R"("
+)");
+  };
+  auto key = [&] {
+    auto r = testing::AdminQuery(db, "SELECT string_agg(a.attname, ',' ORDER BY a.attname) FROM pg_index i JOIN "
+                                     "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE "
+                                     "i.indrelid = 'test_some_table'::regclass AND i.indisprimary");
+    return r.ok() ? *r : r.status().ToString();
+  };
+  auto r = RunFerry({"sync", render("default"), "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(key(), "client_id,resource_id");
+  auto rows = testing::AdminQuery(db, "SELECT count(*) FROM test_some_table");
+  ASSERT_TRUE(rows.ok());
+  r = RunFerry({"sync", render("cq-id-only"), "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(key(), "_cq_id");
+  auto nullable = testing::AdminQuery(db, "SELECT attnotnull::text FROM pg_attribute WHERE attrelid = "
+                                          "'test_some_table'::regclass AND attname = 'resource_id'");
+  ASSERT_TRUE(nullable.ok());
+  EXPECT_EQ(*nullable, "false") << "the former key column is an ordinary column now";
+  // Deterministic ids are off: the second sync added its rows under new ids.
+  auto after = testing::AdminQuery(db, "SELECT count(*) FROM test_some_table");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(std::stoll(*after), 2 * std::stoll(*rows)) << "nothing was dropped";
+}
+
 }  // namespace
 }  // namespace ferry::plugins::postgresql

@@ -39,7 +39,8 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 
 DiffRules Rules() {
   return {.column_type = [](const DataType& t) { return ColumnType(t); },
-          .stored_name = [](const std::string& n) { return PgName(n); }};
+          .stored_name = [](const std::string& n) { return PgName(n); },
+          .alter_in_place = true};
 }
 
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {
@@ -105,6 +106,27 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
           FERRY_RETURN_NOT_OK(conn.Exec(CreateTableSql(t), "table " + t.name + ": create"));
           break;
         case TablePlan::Action::kAddColumns:
+          if (plan.key_to_cq_id) {
+            // pk_mode: cq-id-only on a keyed table, as CloudQuery's destination
+            // moves it: the old key constraint goes, _cq_id becomes the key.
+            FERRY_ASSIGN_OR_RETURN(
+                PgResult pk, conn.QueryParams("SELECT conname FROM pg_constraint WHERE conrelid = to_regclass($1) "
+                                              "AND contype = 'p'",
+                                              {Param{.oid = oid::kText, .value = q}}, false,
+                                              "table " + t.name + ": read primary key"));
+            if (PQntuples(pk.get()) == 1)
+              FERRY_RETURN_NOT_OK(conn.Exec("ALTER TABLE " + q + " DROP CONSTRAINT " +
+                                                QuoteIdent(PQgetvalue(pk.get(), 0, 0)),
+                                            "table " + t.name + ": drop primary key"));
+          }
+          for (const auto& c : plan.drop_not_null)
+            FERRY_RETURN_NOT_OK(conn.Exec("ALTER TABLE " + q + " ALTER COLUMN " + QuoteIdent(c) + " DROP NOT NULL",
+                                          "table " + t.name + ": drop NOT NULL of " + c));
+          if (plan.key_to_cq_id)
+            FERRY_RETURN_NOT_OK(conn.Exec("ALTER TABLE " + q + " ADD CONSTRAINT " +
+                                              QuoteIdent(DerivedName(PgName(t.name), "_cqpk")) + " PRIMARY KEY (" +
+                                              QuoteIdent(meta::kId) + ")",
+                                          "table " + t.name + ": make _cq_id the primary key"));
           for (const auto& c : plan.add)
             FERRY_RETURN_NOT_OK(conn.Exec("ALTER TABLE " + q + " ADD COLUMN IF NOT EXISTS " +
                                               QuoteIdent(PgName(c.name)) + " " + ColumnType(*c.type),

@@ -1,4 +1,5 @@
 #include "plugins/destination/sqlite/migrate.h"
+#include "plugins/destination/sqlite/type_map.h"
 
 #include <gtest/gtest.h>
 
@@ -71,6 +72,27 @@ TEST(Migrate, NullableColumnsTheSchemaDeclaresNotNullAreKept) {
                         have);
   EXPECT_EQ(plan.action, TablePlan::Action::kNone);
   EXPECT_TRUE(plan.unsafe.empty());
+}
+
+TEST(Migrate, InPlaceRulesDropNotNullAndMoveTheKeyToCqId) {
+  // PostgreSQL's rules (alter_in_place); SQLite's would recreate.
+  DiffRules rules;
+  rules.column_type = [](const DataType& t) { return std::string(DeclaredType(t)); };
+  rules.alter_in_place = true;
+  std::vector<ExistingColumn> have = {{"_cq_id", "TEXT", true, 0}, {"id", "INTEGER", true, 1},
+                                      {"note", "TEXT", true, 0}};
+  auto plan = ::ferry::plugins::PlanTable(
+      Table({Col("_cq_id", types::Uuid(), true), Col("id", types::Int64()), Col("note", types::Utf8())}), have, rules);
+  EXPECT_TRUE(plan.unsafe.empty()) << plan.unsafe.front();
+  EXPECT_EQ(plan.action, TablePlan::Action::kAddColumns);
+  EXPECT_TRUE(plan.key_to_cq_id);
+  EXPECT_EQ(plan.drop_not_null, (std::vector<std::string>{"id", "note"}));
+  // A key moved anywhere but to _cq_id alone stays unsafe.
+  plan = ::ferry::plugins::PlanTable(
+      Table({Col("_cq_id", types::Uuid(), false, true), Col("id", types::Int64()), Col("note", types::Utf8(), true)}),
+      have, rules);
+  EXPECT_FALSE(plan.unsafe.empty());
+  EXPECT_FALSE(plan.key_to_cq_id);
 }
 
 TEST(Migrate, KeyOrderDoesNotMatter) {
