@@ -29,7 +29,8 @@ class Names {
     return rules_.case_insensitive ? Lower(Stored(name)) : Stored(name);
   }
   bool SameType(const std::string& a, const std::string& b) const {
-    return rules_.case_insensitive ? Lower(a) == Lower(b) : a == b;
+    const std::string x = rules_.case_insensitive ? Lower(a) : a, y = rules_.case_insensitive ? Lower(b) : b;
+    return x == y || (rules_.equivalent_types && rules_.equivalent_types(x, y));
   }
 
  private:

@@ -30,7 +30,13 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 }
 
 DiffRules Rules() {
-  return {.column_type = [](const DataType& t) { return DeclaredType(t); }, .case_insensitive = true};
+  return {.column_type = [](const DataType& t) { return DeclaredType(t); },
+          .case_insensitive = true,
+          // Dates are 'YYYY-MM-DD' text under either declared type: tables
+          // Ferry made with DATE keep working now that new ones say TEXT.
+          .equivalent_types = [](const std::string& have, const std::string& want) {
+            return (have == "date" && want == "text") || (have == "text" && want == "date");
+          }};
 }
 
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have) {

@@ -95,6 +95,16 @@ TEST(Migrate, InPlaceRulesDropNotNullAndMoveTheKeyToCqId) {
   EXPECT_FALSE(plan.key_to_cq_id);
 }
 
+TEST(Migrate, DateColumnsDeclaredDateOrTextAreTheSame) {
+  // Ferry declared DATE before; CloudQuery and Ferry now declare TEXT.
+  std::vector<ExistingColumn> have = {{"d", "DATE", false, 0}};
+  EXPECT_EQ(PlanTable(Table({Col("d", types::Date32())}), have).action, TablePlan::Action::kNone);
+  have = {{"d", "text", false, 0}};
+  EXPECT_EQ(PlanTable(Table({Col("d", types::Date32())}), have).action, TablePlan::Action::kNone);
+  have = {{"d", "INTEGER", false, 0}};
+  EXPECT_EQ(PlanTable(Table({Col("d", types::Date32())}), have).action, TablePlan::Action::kRecreate);
+}
+
 TEST(Migrate, KeyOrderDoesNotMatter) {
   std::vector<ExistingColumn> have = {{"a", "INTEGER", true, 2}, {"b", "INTEGER", true, 1}};
   auto plan = PlanTable(Table({Col("a", types::Int64(), true), Col("b", types::Int64(), true)}), have);

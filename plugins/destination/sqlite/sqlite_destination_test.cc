@@ -138,7 +138,7 @@ TEST_F(SqliteDestinationTest, DeclaredTypes) {
       "id INTEGER 0", "c_bool BOOLEAN 0", "c_int8 INTEGER 0", "c_int16 INTEGER 0", "c_int32 INTEGER 0",
       "c_int64 INTEGER 0", "c_uint8 INTEGER 0", "c_uint16 INTEGER 0", "c_uint32 INTEGER 0", "c_uint64 INTEGER 0",
       "c_float32 REAL 0", "c_float64 REAL 0", "c_utf8 TEXT 0", "c_binary BLOB 0", "c_timestamp TIMESTAMP 0",
-      "c_date32 DATE 0", "c_fixed BLOB 0", "c_uuid TEXT 0", "c_json TEXT 0", "c_inet TEXT 0", "c_mac BLOB 0",
+      "c_date32 TEXT 0", "c_fixed BLOB 0", "c_uuid TEXT 0", "c_json TEXT 0", "c_inet TEXT 0", "c_mac BLOB 0",
       "c_list_utf8 TEXT 0", "c_list_int64 TEXT 0", "c_list_uint64 TEXT 0", "c_list_binary TEXT 0",
       "c_list_timestamp TEXT 0", "c_list_list TEXT 0", "c_list_struct TEXT 0", "c_struct TEXT 0"};
   EXPECT_EQ(decl, want);

@@ -13,7 +13,7 @@ const char* DeclaredType(const DataType& type) {
     case TypeId::kFloat32: case TypeId::kFloat64: return "REAL";
     case TypeId::kBinary: case TypeId::kFixedSizeBinary: case TypeId::kMac: return "BLOB";
     case TypeId::kTimestamp: return "TIMESTAMP";
-    case TypeId::kDate32: return "DATE";
+    case TypeId::kDate32: return "TEXT";   // as CloudQuery declares it (its reader knows no DATE)
     case TypeId::kUtf8: case TypeId::kUuid: case TypeId::kJson: case TypeId::kInet:
     case TypeId::kList: case TypeId::kStruct:
       return "TEXT";

@@ -14,7 +14,7 @@
 //   timestamp[us, UTC]                  TIMESTAMP      text 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC,
 //                                                      always six digits: sorts and compares
 //                                                      as text, and datetime() reads it)
-//   date32                              DATE           text 'YYYY-MM-DD'
+//   date32                              TEXT           text 'YYYY-MM-DD' (DATE in older tables)
 //   uuid                                TEXT           text, canonical lowercase 8-4-4-4-12
 //   json                                TEXT           the JSON text as received
 //   inet                                TEXT           the CIDR text

@@ -21,7 +21,7 @@ TEST(TypeMap, DeclaredTypes) {
   EXPECT_STREQ(DeclaredType(*types::Mac()), "BLOB");
   EXPECT_STREQ(DeclaredType(*types::FixedSizeBinary(3)), "BLOB");
   EXPECT_STREQ(DeclaredType(*types::Timestamp()), "TIMESTAMP");
-  EXPECT_STREQ(DeclaredType(*types::Date32()), "DATE");
+  EXPECT_STREQ(DeclaredType(*types::Date32()), "TEXT");
   EXPECT_STREQ(DeclaredType(*types::Uuid()), "TEXT");
   EXPECT_STREQ(DeclaredType(*types::Json()), "TEXT");
   EXPECT_STREQ(DeclaredType(*types::Inet()), "TEXT");
