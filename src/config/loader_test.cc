@@ -428,6 +428,45 @@ TEST(LoaderEnvTest, InjectedEnvironment) {
   EXPECT_EQ(r->destinations[0].spec["path"], "injected-db-path");
 }
 
+// CloudQuery substitutes ${ENV} in the text before parsing YAML: an unquoted
+// value that is one variable holding a YAML list or mapping is that list.
+TEST(LoaderEnvTest, AVariableHoldingAListOrMappingIsOne) {
+  ExpandOptions o;
+  o.lookup_env = [](const std::string& n) -> std::optional<std::string> {
+    if (n == "TABLES") return std::string("[test_some_table, test_sub_table]");
+    if (n == "BLOCK") return std::string("- a\n- b\n");
+    if (n == "SPEC") return std::string("{num_rows: 3, name: x}");
+    if (n == "PLAIN") return std::string("[prod]");
+    if (n == "DB_PASSWORD") return std::string("[not-a-list]");
+    if (n == "BROKEN") return std::string("[a, b");
+    return std::nullopt;
+  };
+  auto load = [&](const std::string& prefix, const std::string& line) {
+    return LoadConfigFromString(SourceWith(prefix, line), "c.yml", o);
+  };
+  auto r = load("  tables:", "  tables: ${TABLES}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sources[0].tables, (std::vector<std::string>{"test_some_table", "test_sub_table"}));
+  r = load("  tables:", "  tables: ${BLOCK}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sources[0].tables, (std::vector<std::string>{"a", "b"}));
+  r = load("  destinations:", "  destinations: [sqlite]\n  spec: ${SPEC}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sources[0].spec["num_rows"], 3);
+  // Quoted, it stays the text it holds; so do secret-looking variables and
+  // references inside longer text.
+  r = load("  destinations:", "  destinations: [sqlite]\n  spec: {a: \"${PLAIN}\", b: ${DB_PASSWORD}, c: x${PLAIN}}");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sources[0].spec["a"], "[prod]");
+  EXPECT_EQ(r->sources[0].spec["b"], "[not-a-list]");
+  EXPECT_EQ(r->sources[0].spec["c"], "x[prod]");
+  // A list that does not parse is an error naming the line and the variable.
+  r = load("  tables:", "  tables: ${BROKEN}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("c.yml:"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("${BROKEN}"), std::string::npos) << r.status().message();
+}
+
 // ---- files and directories ----
 
 class LoaderFilesTest : public ::testing::Test {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <optional>
 #include <regex>
 #include <sstream>
 
@@ -186,6 +188,16 @@ class Shield {
   std::vector<std::string> originals_;
 };
 
+Status CheckParserTerminates(const std::string& text, const std::string& file, int first_line);
+
+// "NAME" when `text` is exactly one ${NAME} environment reference.
+std::optional<std::string> WholeEnvReference(const std::string& text) {
+  if (text.size() < 4 || text.rfind("${", 0) != 0 || text.back() != '}') return std::nullopt;
+  const std::string name = text.substr(2, text.size() - 3);
+  if (name.empty() || name.find_first_of("${}:") != std::string::npos) return std::nullopt;
+  return name;
+}
+
 class Converter {
  public:
   Converter(SourceMap* map, int first_line, const ExpandOptions& expand, const Shield& shield,
@@ -268,10 +280,78 @@ class Converter {
       // What the value became (a ${file:...} is up to 1 MiB) is what memory holds.
       FERRY_RETURN_NOT_OK(Count(node.Mark(), 0, expanded->size()));
       map_->MarkExpanded(pointer, text);
+      // CloudQuery substitutes ${ENV} in the file's text before it parses the
+      // YAML, so `tables: ${TABLES}` with TABLES='[a, b]' (or a block list) is
+      // a list there: an unquoted value that is exactly one variable holding
+      // a YAML list or mapping becomes that list or mapping here too. Not for
+      // secret-looking names: their parts could not be masked one by one.
+      if (node.Tag() == "?") {
+        if (auto name = WholeEnvReference(text); name && !LooksSecretName(*name) && !LooksSecretName(key)) {
+          FERRY_ASSIGN_OR_RETURN(std::optional<json> structured, Structured(*expanded, node.Mark(), *name, 0));
+          if (structured) return std::move(*structured);
+        }
+      }
       return json(std::move(expanded).value());
     }
     if (node.Tag() == "?") return InferPlain(text);
     return json(text);  // quoted, block, or explicitly tagged: a string as written
+  }
+
+  // The value of ${name} as YAML when it is a list or mapping (it starts
+  // with '[', '{' or "- "); nullopt otherwise. Its scalars are typed as plain
+  // YAML scalars are and are not expanded again (CloudQuery substitutes once).
+  Result<std::optional<json>> Structured(const std::string& value, const YAML::Mark& mark, const std::string& name,
+                                         int depth) {
+    const size_t first = value.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) return std::optional<json>();
+    const bool looks = value[first] == '[' || value[first] == '{' || value.compare(first, 2, "- ") == 0;
+    if (!looks) return std::optional<json>();
+    const Location at = At(mark);
+    auto bad = [&](const std::string& why) {
+      return Status::Invalid(at.ToString() + ": the value of ${" + name + "} is a YAML " + why +
+                             " (CloudQuery reads a variable's value as YAML; quote the reference, \"${" + name +
+                             "}\", to keep it a string)");
+    };
+    FERRY_RETURN_NOT_OK(CheckParserTerminates(value, at.file, at.line));
+    YAML::Node node;
+    try {
+      node = YAML::Load(value);
+    } catch (const YAML::Exception& e) {
+      return bad("list or mapping that does not parse: " + Redact(e.msg));
+    }
+    if (!node.IsSequence() && !node.IsMap()) return std::optional<json>();
+    std::function<Result<json>(const YAML::Node&, int)> plain = [&](const YAML::Node& n, int d) -> Result<json> {
+      FERRY_RETURN_NOT_OK(Count(mark, 1, n.IsScalar() ? n.Scalar().size() : 0));
+      if (d > kMaxNesting) return bad("nested more than " + std::to_string(kMaxNesting) + " levels deep");
+      switch (n.Type()) {
+        case YAML::NodeType::Scalar: return n.Tag() == "?" ? InferPlain(n.Scalar()) : json(n.Scalar());
+        case YAML::NodeType::Sequence: {
+          json arr = json::array();
+          for (size_t i = 0; i < n.size(); ++i) {
+            FERRY_ASSIGN_OR_RETURN(json item, plain(n[i], d + 1));
+            arr.push_back(std::move(item));
+          }
+          return arr;
+        }
+        case YAML::NodeType::Map: {
+          json obj = json::object();
+          for (auto it = n.begin(); it != n.end(); ++it) {
+            const YAML::Node k = it->first;
+            if (!k.IsScalar()) return bad("mapping with a key that is not text");
+            FERRY_ASSIGN_OR_RETURN(json v, plain(it->second, d + 1));
+            obj[k.Scalar()] = std::move(v);
+          }
+          return obj;
+        }
+        default: return json(nullptr);
+      }
+    };
+    try {
+      FERRY_ASSIGN_OR_RETURN(json out, plain(node, depth));
+      return std::optional<json>(std::move(out));
+    } catch (const YAML::Exception& e) {
+      return bad("value that cannot be read: " + Redact(e.msg));
+    }
   }
 
   // Explicit keys first, then the keys of `<<` merges that are not already set.
