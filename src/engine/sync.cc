@@ -517,7 +517,10 @@ Status MigrateSource(const Registry& registry, const config::Config& config, con
   for (const auto& name : source.destinations) {
     FERRY_ASSIGN_OR_RETURN(DestinationSetup d,
                            SetUpDestination(registry, config, source, name, s.selected, options.invocation_id, now));
-    Status st = d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+    std::vector<TableSchemaPtr> tables = d.schema_list;
+    // As CloudQuery's migrate: the sync summary table too, where it is sent.
+    if (d.spec->send_sync_summary) tables.push_back(SyncSummarySchema(!d.settings.sync_group_id.empty()));
+    Status st = d.dest->Migrate(tables, MigrateOptions{d.settings.migrate_mode});
     Status closed = d.dest->Close();
     FERRY_RETURN_NOT_OK(st.WithContext("destination \"" + name + "\": migrate"));
     FERRY_RETURN_NOT_OK(closed.WithContext("destination \"" + name + "\": close"));

@@ -5,6 +5,8 @@
 // must use them as they are: no forced migration, no lost cursors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "testing/cli_runner.h"
 
 namespace ferry::testing {
@@ -103,6 +105,33 @@ spec:
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(SummaryRows(r.out, "test_incremental_table"), 0) << r.out;
   EXPECT_EQ(SqliteCount(db, "test_incremental_table"), 600);
+}
+
+TEST(CloudQuerySqlite, MigrateCreatesTheSummaryTableWhenItIsSent) {
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", R"(kind: source
+spec:
+  name: test
+  path: cloudquery/test
+  version: v4.5.1
+  tables: [test_some_table]
+  destinations: [sqlite]
+---
+kind: destination
+spec:
+  name: sqlite
+  path: cloudquery/sqlite
+  version: v2.10.5
+  send_sync_summary: true
+  spec:
+    connection_string: ./m.sqlite
+)");
+  CommandResult r = RunFerry({"migrate", spec}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Migration completed successfully."), std::string::npos) << r.out;
+  const auto tables = SqliteTables(dir.File("m.sqlite"));
+  EXPECT_NE(std::find(tables.begin(), tables.end(), "cloudquery_sync_summaries"), tables.end());
+  EXPECT_NE(std::find(tables.begin(), tables.end(), "test_some_table"), tables.end());
 }
 
 }  // namespace
