@@ -28,9 +28,9 @@ class Names {
   std::string Key(const std::string& name) const {
     return rules_.case_insensitive ? Lower(Stored(name)) : Stored(name);
   }
-  bool SameType(const std::string& a, const std::string& b) const {
+  bool SameType(const std::string& a, const std::string& b, const DataType& type) const {
     const std::string x = rules_.case_insensitive ? Lower(a) : a, y = rules_.case_insensitive ? Lower(b) : b;
-    return x == y || (rules_.equivalent_types && rules_.equivalent_types(x, y));
+    return x == y || (rules_.equivalent_types && rules_.equivalent_types(x, y, type));
   }
 
  private:
@@ -90,7 +90,7 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
       continue;  // a new key column is reported by the key change above
     }
     const std::string want_type = rules.column_type(*col.type);
-    if (!names.SameType(old->type, want_type))
+    if (!names.SameType(old->type, want_type, *col.type))
       plan.unsafe.push_back("column " + col.name + ": type changed from " + old->type + " to " + want_type);
     // A nullable column where the schema says NOT NULL stays as it is: it
     // accepts every row the schema allows, so nothing is lost (CloudQuery's

@@ -57,9 +57,10 @@ struct DiffRules {
   std::function<std::string(const std::string&)> stored_name;
   // Names and declared types compare case-insensitively (SQLite).
   bool case_insensitive = false;
-  // Declared types that hold the same values, e.g. SQLite's DATE and TEXT
-  // for dates stored as 'YYYY-MM-DD' text (after case folding, when set).
-  std::function<bool(const std::string& existing, const std::string& wanted)> equivalent_types;
+  // Declared types that hold the same values of Ferry type `type`, e.g.
+  // SQLite's DATE and TEXT for dates stored as 'YYYY-MM-DD' text (names
+  // case-folded when case_insensitive).
+  std::function<bool(const std::string& existing, const std::string& wanted, const DataType& type)> equivalent_types;
   // The database can alter a table in place without losing rows
   // (PostgreSQL): NOT NULL removed is then safe (DROP NOT NULL), and so is
   // a key moved to _cq_id alone (pk_mode: cq-id-only on a table that had a

@@ -32,10 +32,15 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 DiffRules Rules() {
   return {.column_type = [](const DataType& t) { return DeclaredType(t); },
           .case_insensitive = true,
-          // Dates are 'YYYY-MM-DD' text under either declared type: tables
-          // Ferry made with DATE keep working now that new ones say TEXT.
-          .equivalent_types = [](const std::string& have, const std::string& want) {
-            return (have == "date" && want == "text") || (have == "text" && want == "date");
+          // Same values under either declared type: dates are 'YYYY-MM-DD'
+          // text (Ferry declared DATE before, CloudQuery and Ferry now TEXT);
+          // fixed-size binary is stored as a BLOB value, which a column
+          // CloudQuery declared `text` keeps as it is (no affinity applies to
+          // blobs).
+          .equivalent_types = [](const std::string& have, const std::string& want, const DataType& type) {
+            if (type.id == TypeId::kDate32) return (have == "date" || have == "text") && (want == "date" || want == "text");
+            if (type.id == TypeId::kFixedSizeBinary) return have == "text" && want == "blob";
+            return false;
           }};
 }
 

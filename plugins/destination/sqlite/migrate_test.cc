@@ -103,6 +103,10 @@ TEST(Migrate, DateColumnsDeclaredDateOrTextAreTheSame) {
   EXPECT_EQ(PlanTable(Table({Col("d", types::Date32())}), have).action, TablePlan::Action::kNone);
   have = {{"d", "INTEGER", false, 0}};
   EXPECT_EQ(PlanTable(Table({Col("d", types::Date32())}), have).action, TablePlan::Action::kRecreate);
+  // CloudQuery declares fixed_size_binary `text` and stores blobs in it.
+  have = {{"f", "text", false, 0}};
+  EXPECT_EQ(PlanTable(Table({Col("f", types::FixedSizeBinary(16))}), have).action, TablePlan::Action::kNone);
+  EXPECT_EQ(PlanTable(Table({Col("f", types::Binary())}), have).action, TablePlan::Action::kRecreate);
 }
 
 TEST(Migrate, KeyOrderDoesNotMatter) {
