@@ -15,28 +15,12 @@
 #include "cli/commands.h"
 #include "testing/cli_runner.h"
 #include "testing/test_servers.h"
+#include "tests/compat/compat_spec.h"
 
 namespace ferry::testing {
 namespace {
 
-constexpr const char* kSpec = R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  registry: cloudquery
-  version: v4.5.1
-  tables: [test_some_table]
-  destinations: [sqlite]
----
-kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  registry: cloudquery
-  version: v2.10.5
-  spec:
-    connection_string: ./db.sqlite
-)";
+const std::string kSpec = Render({.connection = "./db.sqlite"});
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -152,7 +136,7 @@ TEST(CloudQueryCli, OtelEndpointIsRefusedNotIgnored) {
   for (const char* cmd : {"sync", "validate-config"}) {
     auto r = RunFerry({cmd, spec}, dir.path());
     EXPECT_EQ(r.exit_code, 2) << cmd << r.out << r.err;
-    EXPECT_NE(r.err.find("spec.yml:7"), std::string::npos) << cmd << ": the error names the line\n" << r.err;
+    EXPECT_NE(r.err.find("spec.yml:6"), std::string::npos) << cmd << ": the error names the line\n" << r.err;
     EXPECT_NE(r.err.find("does not export OpenTelemetry traces"), std::string::npos) << r.err;
   }
 }

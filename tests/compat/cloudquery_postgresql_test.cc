@@ -9,6 +9,7 @@
 #include "plugins/destination/postgresql/testing/pg_test_server.h"
 #include "testing/cli_runner.h"
 #include "testing/conformance_util.h"
+#include "tests/compat/compat_spec.h"
 
 namespace ferry::plugins::postgresql {
 namespace {
@@ -46,23 +47,10 @@ TEST(CloudQueryPostgres, SyncSummaryTableCloudQueryMadeTakesFerrysRows) {
   ASSERT_TRUE(testing::AdminExec(db, kCloudQueryRow).ok());
   const std::string before = Columns(db, "cloudquery_sync_summaries");
   TempDir dir;
-  const std::string spec = dir.Write("spec.yml", R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  version: v4.5.1
-  tables: [test_some_table]
-  destinations: [postgresql]
----
-kind: destination
-spec:
-  name: postgresql
-  path: cloudquery/postgresql
-  version: v8.0.0
-  send_sync_summary: true
-  spec:
-    connection_string: ")" + conn + R"("
-)");
+  const std::string spec = dir.Write(
+      "spec.yml", ferry::testing::Render({.destination = "postgresql",
+                                          .connection = conn,
+                                          .destination_extra = "  send_sync_summary: true\n"}));
   auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // CloudQuery's columns keep their types; Ferry's `errors` is added at the end.
@@ -84,22 +72,10 @@ TEST(CloudQueryPostgres, NewTablesHaveCloudQuerysUniqueCqId) {
   FERRY_ASSERT_OK_AND_ASSIGN(std::string conn, testing::FreshDatabase(ns));
   const std::string db = testing::DatabaseName(ns);
   TempDir dir;
-  const std::string spec = dir.Write("spec.yml", R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  version: v4.5.1
-  tables: [test_some_table, test_sub_table]
-  destinations: [postgresql]
----
-kind: destination
-spec:
-  name: postgresql
-  path: cloudquery/postgresql
-  version: v8.0.0
-  spec:
-    connection_string: ")" + conn + R"("
-)");
+  const std::string spec = dir.Write(
+      "spec.yml", ferry::testing::Render({.tables = "[test_some_table, test_sub_table]",
+                                          .destination = "postgresql",
+                                          .connection = conn}));
   auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   // A foreign key onto _cq_id needs the UNIQUE constraint CloudQuery makes.
@@ -118,25 +94,12 @@ TEST(CloudQueryPostgres, PkModeCqIdOnlyMovesTheKeyInPlace) {
   const std::string db = testing::DatabaseName(ns);
   TempDir dir;
   auto render = [&](const std::string& pk_mode) {
-    return dir.Write("spec.yml", R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  version: v4.5.1
-  tables: [test_some_table]
-  destinations: [postgresql]
-  spec: {num_clients: 2}
----
-kind: destination
-spec:
-  name: postgresql
-  path: cloudquery/postgresql
-  version: v8.0.0
-  write_mode: overwrite
-  pk_mode: )" + pk_mode + R"(
-  spec:
-    connection_string: ")" + conn + R"("
-)");
+    return dir.Write("spec.yml",
+                     ferry::testing::Render({.source_extra = "  spec: {num_clients: 2}\n",
+                                             .destination = "postgresql",
+                                             .connection = conn,
+                                             .destination_extra = "  write_mode: overwrite\n  pk_mode: " + pk_mode +
+                                                                  "\n"}));
   };
   auto key = [&] {
     auto r = testing::AdminQuery(db, "SELECT string_agg(a.attname, ',' ORDER BY a.attname) FROM pg_index i JOIN "

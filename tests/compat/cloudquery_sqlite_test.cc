@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "testing/cli_runner.h"
+#include "tests/compat/compat_spec.h"
 
 namespace ferry::testing {
 namespace {
@@ -35,23 +36,8 @@ TEST(CloudQuerySqlite, TablesCloudQueryCreatedAreUsedAsTheyAre) {
   SqliteExec(db, "INSERT INTO test_some_table VALUES ('2024-01-01 00:00:00+00:00', 'test', "
                   "'00000000-0000-0000-0000-000000000042', NULL, 42, 'old', 0)");
   const std::string before = Schema(db, "test_some_table");
-  const std::string spec = dir.Write("spec.yml", R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  version: v4.5.1
-  tables: [test_some_table]
-  destinations: [sqlite]
----
-kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  version: v2.10.5
-  write_mode: overwrite-delete-stale
-  spec:
-    connection_string: ./cq.sqlite
-)");
+  const std::string spec =
+      dir.Write("spec.yml", Render({.destination_extra = "  write_mode: overwrite-delete-stale\n"}));
   CommandResult r = RunFerry({"sync", spec}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(Schema(db, "test_some_table"), before) << "the table CloudQuery made is not changed";
@@ -71,28 +57,12 @@ TEST(CloudQuerySqlite, StateTableCloudQueryCreatedKeepsItsCursors) {
   // A cursor of another table, as CloudQuery's state client left it.
   SqliteExec(db, "INSERT INTO cq_state_events VALUES ('hackernews_items', '41000000', 7)");
   const std::string before = Schema(db, "cq_state_events");
-  const std::string spec = dir.Write("spec.yml", R"(kind: source
-spec:
-  name: events
-  path: cloudquery/test
-  version: v1.0.0
-  tables: [test_incremental_table]
-  destinations: [sqlite]
-  backend_options:
-    table_name: cq_state_events
-    connection: "@@plugins.sqlite.connection"
-  spec:
-    num_clients: 2
-    incremental_rows: 300
----
-kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  version: v1.0.0
-  spec:
-    connection_string: ./cq.sqlite
-)");
+  const std::string spec = dir.Write(
+      "spec.yml", Render({.source = "events",
+                          .tables = "[test_incremental_table]",
+                          .source_extra = "  backend_options:\n    table_name: cq_state_events\n"
+                                          "    connection: \"@@plugins.sqlite.connection\"\n"
+                                          "  spec:\n    num_clients: 2\n    incremental_rows: 300\n"}));
   CommandResult r = RunFerry({"sync", spec}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(Schema(db, "cq_state_events"), before) << "the state table CloudQuery made is not changed";
@@ -109,23 +79,8 @@ spec:
 
 TEST(CloudQuerySqlite, MigrateCreatesTheSummaryTableWhenItIsSent) {
   TempDir dir;
-  const std::string spec = dir.Write("spec.yml", R"(kind: source
-spec:
-  name: test
-  path: cloudquery/test
-  version: v4.5.1
-  tables: [test_some_table]
-  destinations: [sqlite]
----
-kind: destination
-spec:
-  name: sqlite
-  path: cloudquery/sqlite
-  version: v2.10.5
-  send_sync_summary: true
-  spec:
-    connection_string: ./m.sqlite
-)");
+  const std::string spec = dir.Write(
+      "spec.yml", Render({.connection = "./m.sqlite", .destination_extra = "  send_sync_summary: true\n"}));
   CommandResult r = RunFerry({"migrate", spec}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Migration completed successfully."), std::string::npos) << r.out;
