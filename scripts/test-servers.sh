@@ -41,6 +41,29 @@ alive() { # pid: running and not a zombie (pid 1 may reap orphans late)
   [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]
 }
 
+# Stops the server whose pid DIR/pid records: SIGNALS in turn (the first
+# gets 15 s, each later one 1 s), then SIGKILL; only while the process's
+# command line still matches PATTERN (pids are reused). Removes DIR/pid.
+stop_recorded_pid() { # dir pattern signal...
+  local d=$1 pattern=$2 pid first=1 sig
+  shift 2
+  [ -f "$d/pid" ] || return 0
+  pid=$(cat "$d/pid")
+  if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$pattern"; then
+    for sig in "$@" KILL; do
+      alive "$pid" || break
+      kill "-$sig" "$pid" 2>/dev/null || true
+      if [ "$first" -eq 1 ]; then
+        for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.1; done
+        first=0
+      else
+        sleep 1
+      fi
+    done
+  fi
+  rm -f "$d/pid"
+}
+
 free_port() {
   local p
   for _ in $(seq 1 50); do

@@ -45,17 +45,8 @@ ch_env() { # dir
   echo "FERRY_CH_DIR=$d"
 }
 
-ch_stop_pid() { # dir
-  local d=$1 pid
-  [ -f "$d/pid" ] || return 0
-  pid=$(cat "$d/pid")
-  # Only signal the process if it still is a clickhouse server (pids are reused).
-  if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q clickhouse; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; fi
-  fi
-  rm -f "$d/pid"
+ch_stop_pid() { # dir: SIGTERM, then SIGKILL
+  stop_recorded_pid "$1" clickhouse TERM
 }
 
 ch_config() { # dir http tcp

@@ -43,18 +43,8 @@ pg_running() { # dir: recorded, alive, answering
   [ -n "$bin" ] && "$bin/pg_isready" -q -h 127.0.0.1 -p "$(cat "$d/port")" -t 2
 }
 
-pg_stop_pid() { # dir: fast shutdown by pid (SIGINT), then SIGQUIT, then SIGKILL
-  local d=$1 pid
-  [ -f "$d/pid" ] || return 0
-  pid=$(cat "$d/pid")
-  # Only signal the process if it still is a postgres server (pids are reused).
-  if alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q postgres; then
-    kill -INT "$pid" 2>/dev/null || true
-    for _ in $(seq 1 150); do alive "$pid" || break; sleep 0.1; done
-    if alive "$pid"; then kill -QUIT "$pid" 2>/dev/null || true; sleep 1; fi
-    if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-  fi
-  rm -f "$d/pid"
+pg_stop_pid() { # dir: fast shutdown (SIGINT), then SIGQUIT, then SIGKILL
+  stop_recorded_pid "$1" postgres INT QUIT
 }
 
 pg_launch() { # dir bin port: start the postmaster on an existing data dir
