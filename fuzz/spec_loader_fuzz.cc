@@ -39,6 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   expand.lookup_env = [](const std::string& name) -> std::optional<std::string> {
     if (name == "SET") return std::string("value");
     if (name == "PASSWORD") return std::string("fuzz-secret-password");
+    // Values that are YAML collections (an unquoted ${LIST} becomes one).
+    if (name == "LIST") return std::string("[a, {b: [1, 2.5, true, null]}, \"c\"]");
+    if (name == "BLOCK") return std::string("- x\n- y: z\n");
+    if (name == "BAD") return std::string("[a, {b: ");
     return std::nullopt;
   };
   expand.now = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
