@@ -142,6 +142,23 @@ struct Metadata {
   std::string name, path, registry, version, docker_registry_auth_token;
 };
 
+// Every problem of one document, so that one run names them all (an unknown
+// key and a value of the wrong type in the same spec are both reported).
+class Problems {
+ public:
+  // Records a failed `st`; true when it was OK.
+  bool Check(Status st) {
+    if (st.ok()) return true;
+    list_.push_back(std::move(st));
+    return false;
+  }
+  bool empty() const { return list_.empty(); }
+  std::vector<Status> Take() { return std::move(list_); }
+
+ private:
+  std::vector<Status> list_;
+};
+
 // Reads the name first so that every later message can say `source "aws"`.
 Status ReadName(Fields& f, const std::string& kind, Metadata* m) {
   FERRY_RETURN_NOT_OK(f.String("name", &m->name));
@@ -212,7 +229,7 @@ std::string MovedUnderSpec(const std::string& key) {
          ": ...})";
 }
 
-Status DecodeSource(const json& spec, Fields& f, const YamlDocument& doc, Config* config) {
+Status DecodeSource(const json& spec, Fields& f, const YamlDocument& doc, Config* config, Problems& p) {
   SourceSpec s;
   Metadata m;
   FERRY_RETURN_NOT_OK(ReadName(f, "source", &m));
@@ -222,18 +239,20 @@ Status DecodeSource(const json& spec, Fields& f, const YamlDocument& doc, Config
     hints[k] = MovedUnderSpec(k);
   for (const char* k : {"backend", "backend_spec"})
     hints[k] = ": it was replaced by backend_options: {table_name: ..., connection: ...}";
-  FERRY_RETURN_NOT_OK(f.Strict(With(kMetadataKeys, {"tables", "skip_tables", "skip_dependent_tables", "destinations",
-                                                    "backend_options", "spec", "deterministic_cq_id", "otel_endpoint",
-                                                    "otel_endpoint_insecure"}),
-                               hints));
-  FERRY_RETURN_NOT_OK(ReadMetadata(f, &m, &config->warnings));
-  FERRY_RETURN_NOT_OK(f.StringList("tables", &s.tables));
-  FERRY_RETURN_NOT_OK(f.StringList("skip_tables", &s.skip_tables));
-  FERRY_RETURN_NOT_OK(f.Bool("skip_dependent_tables", &s.skip_dependent_tables));
-  FERRY_RETURN_NOT_OK(f.StringList("destinations", &s.destinations));
-  FERRY_RETURN_NOT_OK(f.Bool("deterministic_cq_id", &s.deterministic_cq_id));
-  FERRY_RETURN_NOT_OK(f.String("otel_endpoint", &s.otel_endpoint));
-  FERRY_RETURN_NOT_OK(f.Bool("otel_endpoint_insecure", &s.otel_endpoint_insecure));
+  // Each key on its own: every unknown key and wrong type is reported.
+  p.Check(f.Strict(With(kMetadataKeys, {"tables", "skip_tables", "skip_dependent_tables", "destinations",
+                                        "backend_options", "spec", "deterministic_cq_id", "otel_endpoint",
+                                        "otel_endpoint_insecure"}),
+                   hints));
+  p.Check(ReadMetadata(f, &m, &config->warnings));
+  p.Check(f.StringList("tables", &s.tables));
+  p.Check(f.StringList("skip_tables", &s.skip_tables));
+  p.Check(f.Bool("skip_dependent_tables", &s.skip_dependent_tables));
+  p.Check(f.StringList("destinations", &s.destinations));
+  p.Check(f.Bool("deterministic_cq_id", &s.deterministic_cq_id));
+  p.Check(f.String("otel_endpoint", &s.otel_endpoint));
+  p.Check(f.Bool("otel_endpoint_insecure", &s.otel_endpoint_insecure));
+  if (!p.empty()) return Status::OK();   // the checks below need those values
   if (s.tables.empty()) {
     return f.Missing("tables",
                      "; set the tables to sync with `tables: [\"*\"]` or a list of names (wildcards allowed); "
@@ -284,7 +303,7 @@ Status DecodeSource(const json& spec, Fields& f, const YamlDocument& doc, Config
   return Status::OK();
 }
 
-Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, Config* config) {
+Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, Config* config, Problems& p) {
   DestinationSpec d;
   Metadata m;
   FERRY_RETURN_NOT_OK(ReadName(f, "destination", &m));
@@ -294,16 +313,17 @@ Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, C
                ": ...})";
   }
   hints["sync_summary"] = "; did you mean \"send_sync_summary\"?";
-  FERRY_RETURN_NOT_OK(f.Strict(With(kMetadataKeys, {"write_mode", "migrate_mode", "pk_mode", "sync_group_id",
-                                                    "send_sync_summary", "transformers", "spec"}),
-                               hints));
-  FERRY_RETURN_NOT_OK(ReadMetadata(f, &m, &config->warnings));
-  FERRY_RETURN_NOT_OK(f.Enum("write_mode", {"overwrite-delete-stale", "overwrite", "append"}, &d.write_mode));
-  FERRY_RETURN_NOT_OK(f.Enum("migrate_mode", {"safe", "forced"}, &d.migrate_mode));
-  FERRY_RETURN_NOT_OK(f.Enum("pk_mode", {"default", "cq-id-only"}, &d.pk_mode));
-  FERRY_RETURN_NOT_OK(f.String("sync_group_id", &d.sync_group_id));
-  FERRY_RETURN_NOT_OK(f.Bool("send_sync_summary", &d.send_sync_summary));
-  FERRY_RETURN_NOT_OK(f.StringList("transformers", &d.transformers));
+  p.Check(f.Strict(With(kMetadataKeys, {"write_mode", "migrate_mode", "pk_mode", "sync_group_id",
+                                        "send_sync_summary", "transformers", "spec"}),
+                   hints));
+  p.Check(ReadMetadata(f, &m, &config->warnings));
+  p.Check(f.Enum("write_mode", {"overwrite-delete-stale", "overwrite", "append"}, &d.write_mode));
+  p.Check(f.Enum("migrate_mode", {"safe", "forced"}, &d.migrate_mode));
+  p.Check(f.Enum("pk_mode", {"default", "cq-id-only"}, &d.pk_mode));
+  p.Check(f.String("sync_group_id", &d.sync_group_id));
+  p.Check(f.Bool("send_sync_summary", &d.send_sync_summary));
+  p.Check(f.StringList("transformers", &d.transformers));
+  if (!p.empty()) return Status::OK();   // the checks below need those values
   if (!d.sync_group_id.empty() && d.write_mode == "overwrite-delete-stale") {
     return Status::Invalid(f.Loc("sync_group_id") + f.what() +
                            ": sync_group_id is not supported with write_mode: overwrite-delete-stale" +
@@ -332,7 +352,9 @@ Status DecodeTransformer(const json& spec, Fields& f, const YamlDocument& doc, C
 
 }  // namespace
 
-Status DecodeDocument(const YamlDocument& doc, Config* config) {
+namespace {
+
+Status DecodeOne(const YamlDocument& doc, Config* config, Problems& p) {
   const json& v = doc.value;
   const SourceMap& map = *doc.where;
   if (v.is_null()) return Status::OK();
@@ -362,9 +384,17 @@ Status DecodeDocument(const YamlDocument& doc, Config* config) {
   const json& spec = v.at("spec");
   if (!spec.is_object()) return top.TypeError("spec", "a mapping", spec);
   Fields f(spec, "/spec", map, "a " + kind + " spec");
-  if (kind == "source") return DecodeSource(spec, f, doc, config);
-  if (kind == "destination") return DecodeDestination(spec, f, doc, config);
+  if (kind == "source") return DecodeSource(spec, f, doc, config, p);
+  if (kind == "destination") return DecodeDestination(spec, f, doc, config, p);
   return DecodeTransformer(spec, f, doc, config);
+}
+
+}  // namespace
+
+std::vector<Status> DecodeDocument(const YamlDocument& doc, Config* config) {
+  Problems p;
+  p.Check(DecodeOne(doc, config, p));
+  return p.Take();
 }
 
 }  // namespace ferry::config

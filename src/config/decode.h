@@ -12,6 +12,8 @@
 // specs) are the loader's (loader.cc).
 #pragma once
 
+#include <vector>
+
 #include "config/spec.h"
 #include "config/yaml_json.h"
 #include "ferry/status.h"
@@ -19,7 +21,9 @@
 namespace ferry::config {
 
 // Decodes `doc` and appends the spec it holds to `config` (and any warnings
-// to config->warnings). A null document is ignored.
-Status DecodeDocument(const YamlDocument& doc, Config* config);
+// to config->warnings). A null document is ignored. Returns every problem
+// found (each unknown key and each value of a wrong type); when there is one,
+// nothing is appended.
+std::vector<Status> DecodeDocument(const YamlDocument& doc, Config* config);
 
 }  // namespace ferry::config

@@ -155,7 +155,12 @@ class Loader {
   Status Decode(const YamlDocument& doc) {
     const size_t sources = config_.sources.size(), destinations = config_.destinations.size(),
                  transformers = config_.transformers.size();
-    FERRY_RETURN_NOT_OK(DecodeDocument(doc, &config_));
+    std::vector<Status> problems = DecodeDocument(doc, &config_);
+    if (!problems.empty()) {
+      // All but the last go to the list here; the last is returned.
+      for (size_t i = 0; i + 1 < problems.size(); ++i) errors_.push_back(std::move(problems[i]));
+      return std::move(problems.back());
+    }
     if (config_.sources.size() != sources) return CheckUniqueName(config_.sources, "source");
     if (config_.destinations.size() != destinations) return CheckUniqueName(config_.destinations, "destination");
     if (config_.transformers.size() != transformers) return CheckUniqueName(config_.transformers, "transformer");

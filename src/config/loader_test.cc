@@ -266,6 +266,11 @@ TEST(LoaderTest, EveryBadDocumentIsReportedInOneRun) {
   EXPECT_THAT(msg, HasSubstr("2 errors in the spec files:"));
   EXPECT_THAT(msg, HasSubstr("tabels"));
   EXPECT_THAT(msg, HasSubstr("sideways"));
+  // Two problems in one document: both named.
+  std::string both = LoadError(SourceWith("  destinations:", "  destinations: [sqlite]\n  tabels: [x]\n  skip_tables: 7"));
+  EXPECT_THAT(both, HasSubstr("2 errors in the spec files:"));
+  EXPECT_THAT(both, HasSubstr("tabels"));
+  EXPECT_THAT(both, HasSubstr("skip_tables"));
   // Two dangling references: both named.
   std::string refs = LoadError(SourceWith("  destinations:", "  destinations: [pg, ch]"));
   EXPECT_THAT(refs, HasSubstr("unknown destination \"pg\""));
