@@ -31,7 +31,7 @@ int CheckCommand(const CLI::App& app, int argc, char** argv) {
     if (arg.rfind("-", 0) == 0) {
       if (arg.find('=') != std::string::npos) continue;
       const CLI::Option* opt = app.get_option_no_throw(arg);
-      if (opt && opt->get_type_size() > 0) ++i;   // its value
+      if (opt && opt->get_expected_min() > 0) ++i;   // its value (flags take none)
       continue;
     }
     std::vector<std::string> names;

@@ -121,6 +121,9 @@ TEST(CloudQueryCli, LogFileAsCloudQueryWritesIt) {
                     other.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(std::ifstream(other.File("cloudquery.log")).good());
+  // Flags before the command: a flag takes no value, an option takes one.
+  r = RunFerry({"--no-log-file", "--log-console", "validate-config", spec2}, other.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunFerry({"--log-file-name", "logs.txt", "sync", spec2, "--no-progress"}, other.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(ReadFile(other.File("logs.txt")).find("Sync summary"), std::string::npos);
