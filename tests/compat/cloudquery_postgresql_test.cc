@@ -84,6 +84,19 @@ TEST(CloudQueryPostgres, NewTablesHaveCloudQuerysUniqueCqId) {
                                          "conrelid = 'test_some_table'::regclass");
   ASSERT_TRUE(uniques.ok());
   EXPECT_EQ(*uniques, "1");
+  // cq_id_unique: false skips it (faster overwrite syncs).
+  const std::string ns2 = "cq_nounique_" + std::to_string(getpid());
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string conn2, testing::FreshDatabase(ns2));
+  const std::string spec2 =
+      dir.Write("spec2.yml", ferry::testing::Render({.destination = "postgresql",
+                                                     .connection = conn2,
+                                                     .plugin_spec_extra = "    cq_id_unique: false\n"}));
+  r = RunFerry({"sync", spec2, "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  uniques = testing::AdminQuery(testing::DatabaseName(ns2), "SELECT count(*) FROM pg_constraint WHERE contype = 'u' "
+                                                           "AND conrelid = 'test_some_table'::regclass");
+  ASSERT_TRUE(uniques.ok());
+  EXPECT_EQ(*uniques, "0");
 }
 
 // CloudQuery's postgresql destination moves a keyed table to pk_mode:

@@ -14,6 +14,7 @@ struct CompatSpec {
   std::string destination = "sqlite";   // its name; path cloudquery/<destination>
   std::string connection = "./cq.sqlite";
   std::string destination_extra;        // more lines of the destination's spec mapping
+  std::string plugin_spec_extra;        // more lines of the destination plugin's own spec, "    key: value\n"
 };
 
 inline std::string Render(const CompatSpec& s) {
@@ -22,7 +23,7 @@ inline std::string Render(const CompatSpec& s) {
          s.tables + "\n  destinations: [" + s.destination + "]\n" + s.source_extra +
          "---\nkind: destination\nspec:\n  name: " + s.destination + "\n  path: cloudquery/" + s.destination +
          "\n  version: " + version + "\n" + s.destination_extra + "  spec:\n    connection_string: \"" +
-         s.connection + "\"\n";
+         s.connection + "\"\n" + s.plugin_spec_extra;
 }
 
 }  // namespace ferry::testing

@@ -47,7 +47,7 @@ TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<
   return ::ferry::plugins::PlanTable(want, have, Rules());
 }
 
-std::string CreateTableSql(const TableSchema& table) {
+std::string CreateTableSql(const TableSchema& table, bool cq_id_unique) {
   const std::string name = PgName(table.name);
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdent(name) + " (";
   const std::vector<std::string> pk = table.PrimaryKeys();
@@ -57,7 +57,7 @@ std::string CreateTableSql(const TableSchema& table) {
     if (c.not_null || c.primary_key) sql += " NOT NULL";
     // As CloudQuery's destination: _cq_id is UNIQUE (foreign keys can point
     // at it) unless it is the whole primary key already.
-    if (c.unique && !(pk.size() == 1 && pk[0] == c.name)) sql += " UNIQUE";
+    if (c.unique && cq_id_unique && !(pk.size() == 1 && pk[0] == c.name)) sql += " UNIQUE";
   }
   if (!pk.empty()) {
     sql += ", CONSTRAINT " + QuoteIdent(DerivedName(name, "_cqpk")) + " PRIMARY KEY (";
@@ -78,7 +78,7 @@ Status CheckNames(const TableSchema& table) {
 }
 
 Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
-                     bool performance_indexes, const std::string& destination_name) {
+                     const CreateOptions& create, const std::string& destination_name) {
   std::set<std::string> names;
   for (const auto& t : tables) {
     if (!t) return Status::Invalid("migrate: null table");
@@ -103,7 +103,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
           FERRY_RETURN_NOT_OK(conn.Exec("DROP TABLE " + q, "table " + t.name + ": drop"));
           [[fallthrough]];
         case TablePlan::Action::kCreate:
-          FERRY_RETURN_NOT_OK(conn.Exec(CreateTableSql(t), "table " + t.name + ": create"));
+          FERRY_RETURN_NOT_OK(conn.Exec(CreateTableSql(t, create.cq_id_unique), "table " + t.name + ": create"));
           break;
         case TablePlan::Action::kAddColumns:
           if (plan.key_to_cq_id) {
@@ -133,7 +133,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
                                           "table " + t.name + ": add column " + c.name));
           break;
       }
-      if (performance_indexes && t.FindColumn(meta::kSourceName) >= 0 && t.FindColumn(meta::kSyncTime) >= 0)
+      if (create.performance_indexes && t.FindColumn(meta::kSourceName) >= 0 && t.FindColumn(meta::kSyncTime) >= 0)
         FERRY_RETURN_NOT_OK(conn.Exec(PerformanceIndexSql(t), "table " + t.name + ": create performance index"));
     }
     return conn.Exec("COMMIT", "migrate: commit");

@@ -43,14 +43,19 @@ Result<std::optional<std::vector<ExistingColumn>>> ReadColumns(Connection& conn,
 
 TablePlan PlanTable(const TableSchemaPtr& want, const std::optional<std::vector<ExistingColumn>>& have);
 
-std::string CreateTableSql(const TableSchema& table);
+// `cq_id_unique`: _cq_id (a unique column) gets its UNIQUE constraint.
+std::string CreateTableSql(const TableSchema& table, bool cq_id_unique = true);
 
 // Fails when two names of `table` (or of its columns) collide after PgName.
 Status CheckNames(const TableSchema& table);
 
 // Migrates every table as described above. `destination_name` names the
 // destination in the fix of a SchemaChange error.
+struct CreateOptions {
+  bool performance_indexes = false;   // <table>_cqpi on (_cq_source_name, _cq_sync_time)
+  bool cq_id_unique = true;           // UNIQUE(_cq_id) in new tables
+};
 Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
-                     bool performance_indexes, const std::string& destination_name);
+                     const CreateOptions& create, const std::string& destination_name);
 
 }  // namespace ferry::plugins::postgresql

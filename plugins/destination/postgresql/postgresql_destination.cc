@@ -72,7 +72,10 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
 Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
   writers_.clear();  // cached writers may describe dropped or changed tables
   FERRY_RETURN_NOT_OK(Attempt(
-      [&] { return MigrateTables(*conn_, tables, options.mode, spec_.create_performance_indexes, name_); }));
+      [&] { return MigrateTables(*conn_, tables, options.mode,
+                                  CreateOptions{.performance_indexes = spec_.create_performance_indexes,
+                                                .cq_id_unique = spec_.cq_id_unique},
+                                  name_); }));
   for (const auto& t : tables) schemas_[t->name] = t;
   return Status::OK();
 }

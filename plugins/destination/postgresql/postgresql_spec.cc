@@ -23,6 +23,12 @@ const OptionBinder<Spec>& Binder() {
             .default_value = false,
             .description = "Create the index `<table>_cqpi` on (_cq_source_name, _cq_sync_time) "
                            "of every table, which makes delete-stale fast on large tables"});
+    b.Bool(&Spec::cq_id_unique,
+           {.name = "cq_id_unique",
+            .default_value = true,
+            .description = "Ferry: give _cq_id a UNIQUE constraint in tables Ferry creates (overwrite modes), as "
+                           "CloudQuery does, so foreign keys can point at it. false skips the index: an overwrite "
+                           "sync into a new table takes about a third less time (docs/benchmarks.md)"});
     b.Duration(&Spec::connect_timeout_ms,
                {.name = "connect_timeout",
                 .default_value = "10s",

@@ -27,6 +27,7 @@ struct Spec {
   // Every libpq parameter, TLS ones included, is passed through unchanged.
   std::string connection_string;
   bool create_performance_indexes{};
+  bool cq_id_unique{};   // UNIQUE(_cq_id) in new tables, as CloudQuery makes it
   int64_t connect_timeout_ms{};
   // libpq's connect_timeout is whole seconds (at least 1).
   int64_t connect_timeout_s() const { return connect_timeout_ms < 1000 ? 1 : connect_timeout_ms / 1000; }
