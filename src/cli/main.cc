@@ -59,7 +59,7 @@ int main(int raw_argc, char** raw_argv) {
   app.add_flag("--log-console", log_console,
                "Log to the console (Ferry always does; as in CloudQuery, also turns off the progress line)");
   app.add_flag("--no-log-file", no_log_file, "Do not write the log file");
-  app.add_option("--log-file-name", log_file_name, "The log file")->capture_default_str();
+  auto* log_file_opt = app.add_option("--log-file-name", log_file_name, "The log file")->capture_default_str();
   app.add_option("--log-file-format", log_file_format, "text or json (default: --log-format)");
   app.add_flag("--log-file-overwrite", log_file_overwrite, "Truncate the log file instead of appending to it");
   // CloudQuery's exit codes for recipes that depend on them: a sync whose
@@ -173,6 +173,13 @@ int main(int raw_argc, char** raw_argv) {
                               .file_format = log_file_format,
                               .file_overwrite = log_file_overwrite};
   Status st = log::Setup(log_options);
+  if (st.code() == StatusCode::kIOError && log_file_opt->count() == 0) {
+    // The default log file in a directory that cannot take it (a container's
+    // read-only working directory): the sync still runs, logging to the console.
+    std::cerr << "Warning: " << st.message() << "; logging to the console only\n";
+    log_options.file.clear();
+    st = log::Setup(log_options);
+  }
   if (!st.ok()) {
     std::cerr << "Error: " << st.message() << "\n";
     return 2;

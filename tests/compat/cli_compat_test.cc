@@ -4,6 +4,7 @@
 // exact text and JSON of the sync summary (CloudQuery's cli/cmd/sync_v3.go
 // and summary.go are the reference for the lines and field names).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -127,6 +128,17 @@ TEST(CloudQueryCli, LogFileAsCloudQueryWritesIt) {
   r = RunFerry({"--log-file-name", "logs.txt", "sync", spec2, "--no-progress"}, other.path());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(ReadFile(other.File("logs.txt")).find("Sync summary"), std::string::npos);
+  // The default log file where it cannot be written: a warning, and the sync
+  // runs; a log file asked for by name that cannot be written is an error.
+  TempDir readonly;
+  const std::string spec3 = readonly.Write("spec.yml", kSpec);
+  ASSERT_EQ(::mkdir(readonly.File("cloudquery.log").c_str(), 0755), 0);   // a directory where the file would go
+  r = RunFerry({"sync", spec3, "--no-progress"}, readonly.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("logging to the console only"), std::string::npos) << r.err;
+  r = RunFerry({"sync", spec3, "--no-progress", "--log-file-name", "cloudquery.log"}, readonly.path());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot write the log file"), std::string::npos) << r.err;
   r = RunFerry({"sync", spec2, "--telemetry-level", "loud"}, other.path());
   EXPECT_EQ(r.exit_code, 2) << "an unknown telemetry level is refused";
 }
