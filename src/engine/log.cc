@@ -1,5 +1,7 @@
 #include "engine/log.h"
 
+#include <ctime>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -51,6 +53,28 @@ spdlog::level::level_enum ToSpd(Level l) {
   return spdlog::level::info;
 }
 
+// One JSON log line with the fields CloudQuery's CLI writes (zerolog:
+// level, module, time as RFC 3339 UTC, message), Ferry's time_ms, and
+// `fields` before the message.
+std::string JsonLine(spdlog::level::level_enum level, const nlohmann::ordered_json& fields, const std::string& message) {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const time_t secs = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  nlohmann::ordered_json j;
+  // zerolog's level names (spdlog says "warning").
+  j["level"] = level == spdlog::level::warn ? "warn" : spdlog::level::to_string_view(level).data();
+  j["module"] = "cli";
+  j["time"] = when;
+  j["time_ms"] = ms;
+  for (const auto& [k, v] : fields.items()) j[k] = v;
+  j["message"] = message;
+  return j.dump();
+}
+
 }  // namespace
 
 Status Setup(const LogOptions& o) {
@@ -99,12 +123,7 @@ void Write(Level level, const std::string& message) {
   if (!s.logger->should_log(spd)) return;
   const std::string text = Redact(message);
   std::string json_line;
-  if (s.json || (s.file && s.file_json)) {
-    auto now = std::chrono::system_clock::now();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    json_line = nlohmann::json{{"level", spdlog::level::to_string_view(spd).data()}, {"time_ms", ms}, {"message", text}}
-                    .dump();
-  }
+  if (s.json || (s.file && s.file_json)) json_line = JsonLine(spd, nlohmann::ordered_json::object(), text);
   s.logger->log(spd, "{}", s.json ? json_line : text);
   if (s.file) s.file->log(spd, "{}", s.file_json ? json_line : text);
 }
@@ -113,14 +132,7 @@ void WriteFields(Level level, const std::string& message, const nlohmann::ordere
   State& s = Get();
   auto spd = ToSpd(level);
   if (!s.logger->should_log(spd)) return;
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  nlohmann::ordered_json j;
-  j["level"] = spdlog::level::to_string_view(spd).data();
-  j["time_ms"] = ms;
-  for (const auto& [k, v] : fields.items()) j[k] = v;
-  j["message"] = message;
-  const std::string json_line = Redact(j.dump());
+  const std::string json_line = Redact(JsonLine(spd, fields, message));
   std::string text = message;
   for (const auto& [k, v] : fields.items()) text += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   text = Redact(text);

@@ -59,7 +59,8 @@ TEST(CloudQueryCli, GlobalFlagsAfterTheCommandAndTheSummaryLines) {
     ASSERT_FALSE(j.is_discarded()) << "not a JSON log line: " << line;
     if (j.value("message", "") == "Sync summary" && j.contains("result")) {
       totals = true;
-      for (const char* k : {"resources", "errors", "warnings", "duration"}) EXPECT_TRUE(j.contains(k)) << line;
+      for (const char* k : {"resources", "errors", "warnings", "duration", "level", "module", "time"})
+        EXPECT_TRUE(j.contains(k)) << line;
       EXPECT_EQ(j["result"], "Sync completed successfully");
     }
   }
