@@ -42,6 +42,41 @@ std::string GoDuration(int64_t seconds) {
   return out + std::to_string(seconds % 60) + "s";
 }
 
+// Milliseconds as Go's time.Duration prints them: "0s", "350ms", "1.234s", "2m3.5s".
+std::string GoDurationMs(int64_t ms) {
+  if (ms <= 0) return "0s";
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string out;
+  if (ms >= 3600000) out += std::to_string(ms / 3600000) + "h";
+  if (ms >= 60000) out += std::to_string(ms / 60000 % 60) + "m";
+  std::string frac = std::to_string(ms % 1000 + 1000).substr(1);   // three digits
+  while (!frac.empty() && frac.back() == '0') frac.pop_back();
+  return out + std::to_string(ms / 1000 % 60) + (frac.empty() ? "" : "." + frac) + "s";
+}
+
+std::string BoxTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                     const std::vector<bool>& right) {
+  std::vector<size_t> w(header.size());
+  for (size_t c = 0; c < header.size(); ++c) w[c] = header[c].size();
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size() && c < w.size(); ++c) w[c] = std::max(w[c], r[c].size());
+  std::string rule = "+";
+  for (size_t c : w) rule += std::string(c + 2, '-') + "+";
+  rule += "\n";
+  auto line = [&](const std::vector<std::string>& cells, bool header_row) {
+    std::string s = "|";
+    for (size_t c = 0; c < w.size(); ++c) {
+      const std::string& v = c < cells.size() ? cells[c] : std::string();
+      const std::string pad(w[c] - v.size(), ' ');
+      s += " " + (!header_row && right[c] ? pad + v : v + pad) + " |";
+    }
+    return s + "\n";
+  };
+  std::string out = rule + line(header, true) + rule;
+  for (const auto& r : rows) out += line(r, false);
+  return out + rule;
+}
+
 // "path@version", as CloudQuery names a plugin in "Starting sync for:".
 static std::string PathAtVersion(const std::string& path, const std::string& version) {
   return version.empty() ? path : path + "@" + version;
@@ -111,17 +146,18 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
                                             {"result", head.substr(0, head.size() - 1)},
                                             {"peak_memory_bytes", summary->peak_memory_bytes}});
     if (!flags.tables_metrics_location.empty()) {
-      // CloudQuery's --tables-metrics-location writes a per-table table; Ferry
-      // has no client-level timing in the summary, so its columns are the
-      // table's totals.
+      // CloudQuery's --tables-metrics-location table (its CLI renders TABLE,
+      // DURATION, RESOURCES, ERRORS, PANICS with go-pretty's default box
+      // style), written once the source is done; Ferry has no panics.
       std::ofstream out(flags.tables_metrics_location, std::ios::trunc);
       if (!out) {
         std::cerr << "Error: cannot write --tables-metrics-location file " << flags.tables_metrics_location << "\n";
         exit_code = std::max(exit_code, 1);
       }
-      out << "TABLE\tRESOURCES\tERRORS\tWARNINGS\tDURATION\n";
+      std::vector<std::vector<std::string>> rows;
       for (const auto& [name, t] : summary->tables)
-        out << name << "\t" << t.rows << "\t" << t.errors << "\t" << t.warnings << "\t" << t.duration_ms << "ms\n";
+        rows.push_back({name, GoDurationMs(t.duration_ms), std::to_string(t.rows), std::to_string(t.errors), "0"});
+      out << BoxTable({"TABLE", "DURATION", "RESOURCES", "ERRORS", "PANICS"}, rows, {false, false, true, true, true});
     }
     if (!flags.summary_location.empty()) {
       std::ofstream out(flags.summary_location, std::ios::app);

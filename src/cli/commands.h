@@ -55,6 +55,13 @@ int RunTestConnection(const Registry& registry, const std::vector<std::string>& 
 // Whole seconds as Go prints a duration ("0s", "54s", "1m54s", "2h0m5s"),
 // CloudQuery's "Time:" in the sync summary line.
 std::string GoDuration(int64_t seconds);
+// Milliseconds as Go prints a time.Duration ("350ms", "1.234s", "2m3.5s").
+std::string GoDurationMs(int64_t ms);
+// A text table in go-pretty's default box style (what CloudQuery's CLI
+// renders): a rule, the header, a rule, the rows, a rule. `right`: columns
+// aligned right (numbers).
+std::string BoxTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                     const std::vector<bool>& right);
 
 // Before parsing: an unknown command gets CloudQuery's message, `unknown
 // command "X" for "ferry"` and the nearest command, exit 2 (CLI11 would say

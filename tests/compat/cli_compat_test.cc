@@ -38,6 +38,28 @@ TEST(CloudQueryCli, GoDurations) {
   EXPECT_EQ(cli::GoDuration(7325), "2h2m5s");
 }
 
+TEST(CloudQueryCli, GoDurationsOfMilliseconds) {
+  EXPECT_EQ(cli::GoDurationMs(0), "0s");
+  EXPECT_EQ(cli::GoDurationMs(350), "350ms");
+  EXPECT_EQ(cli::GoDurationMs(1234), "1.234s");
+  EXPECT_EQ(cli::GoDurationMs(1500), "1.5s");
+  EXPECT_EQ(cli::GoDurationMs(123500), "2m3.5s");
+  EXPECT_EQ(cli::GoDurationMs(3600000), "1h0m0s");
+}
+
+TEST(CloudQueryCli, TablesMetricsAsCloudQueryRendersThem) {
+  TempDir dir;
+  const std::string spec = dir.Write("spec.yml", kSpec);
+  auto r = RunFerry({"sync", spec, "--no-progress", "--tables-metrics-location", "metrics.txt"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string m = ReadFile(dir.File("metrics.txt"));
+  EXPECT_EQ(m.rfind("+-", 0), 0u) << m;
+  EXPECT_NE(m.find("| TABLE           | DURATION | RESOURCES | ERRORS | PANICS |"), std::string::npos) << m;
+  EXPECT_NE(m.find("| test_some_table |"), std::string::npos) << m;
+  EXPECT_EQ(cli::BoxTable({"A", "N"}, {{"x", "7"}, {"long", "12"}}, {false, true}),
+            "+------+----+\n| A    | N  |\n+------+----+\n| x    |  7 |\n| long | 12 |\n+------+----+\n");
+}
+
 TEST(CloudQueryCli, GlobalFlagsAfterTheCommandAndTheSummaryLines) {
   TempDir dir;
   const std::string spec = dir.Write("spec.yml", kSpec);
