@@ -8,11 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../tests/peers"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "install-test-peers: installing nodejs npm (Debian packages)"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+  . ../../scripts/apt-install.sh
+  apt_install install-test-peers nodejs npm
 fi
 if cmp -s package-lock.json node_modules/.ferry-installed-lock 2>/dev/null; then
   echo "install-test-peers: up to date"

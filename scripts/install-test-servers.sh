@@ -19,23 +19,8 @@ for frag in "$REPO"/plugins/*/*/test-server.sh; do
   [ -f "$frag" ] && . "$frag"
 done
 
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-
-if [ "${#missing[@]}" -eq 0 ]; then
-  echo "install-test-servers: all ${#PKGS[@]} packages present"
-else
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  echo "install-test-servers: installing ${missing[*]}"
-  $SUDO apt-get update -qq
-  # Debian's packaged clusters are not started here (no systemd, policy-rc.d);
-  # the tests start their own in a temporary directory.
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+. "$REPO/scripts/apt-install.sh"
+apt_install install-test-servers "${PKGS[@]}"
 
 for prefix in "${PREFIXES[@]}"; do
   if declare -F "${prefix}_install" >/dev/null; then "${prefix}_install"; fi

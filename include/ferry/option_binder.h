@@ -4,17 +4,14 @@
 // fills, its type, default, description and bounds:
 //
 //   struct Spec { std::string path; int64_t busy_timeout_ms; Mode mode; };
-//   const OptionBinder<Spec>& Binder() {
-//     static const OptionBinder<Spec> b = [] {
-//       OptionBinder<Spec> b;
-//       b.String(&Spec::path, {.name = "path", .description = "...", .required = true});
-//       b.Duration(&Spec::busy_timeout_ms, {.name = "busy_timeout", .default_value = "5s", .min = 0});
-//       b.Enum(&Spec::mode, {.name = "mode", .default_value = "wal"}, {{"wal", Mode::kWal}, {"off", Mode::kOff}});
-//       b.Check([](Spec* s) { return s->path.empty() ? Status::Invalid("...") : Status::OK(); });
-//       return b;
-//     }();
-//     return b;
+//   void Declare(OptionBinder<Spec>& b) {
+//     b.String(&Spec::path, {.name = "path", .description = "...", .required = true});
+//     b.Duration(&Spec::busy_timeout_ms, {.name = "busy_timeout", .default_value = "5s", .min = 0});
+//     b.Enum(&Spec::mode, {.name = "mode", .default_value = "wal"}, {{"wal", Mode::kWal}, {"off", Mode::kOff}});
+//     b.Check([](Spec* s) { return s->path.empty() ? Status::Invalid("...") : Status::OK(); });
 //   }
+//   const OptionTable& SpecOptions() { return BinderOf<Spec>(Declare).table(); }
+//   Result<Spec> ParseSpec(const Options& o) { return BinderOf<Spec>(Declare).Parse(o); }
 //
 // table() is the OptionTable the registry, validation, --help, the JSON
 // schema and the docs read; Parse() fills a Spec from Options validated
@@ -170,5 +167,18 @@ class OptionBinder {
   std::vector<Setter> setters_;
   std::vector<std::function<Status(Spec*)>> checks_;
 };
+
+// The binder of `Spec`, built once (thread-safe) by `declare` on first use.
+// A plugin's spec.cc defines SpecOptions() and ParseSpec() with it:
+//   const OptionTable& SpecOptions() { return BinderOf<Spec>(Declare).table(); }
+template <typename Spec>
+const OptionBinder<Spec>& BinderOf(void (*declare)(OptionBinder<Spec>&)) {
+  static const OptionBinder<Spec> binder = [declare] {
+    OptionBinder<Spec> b;
+    declare(b);
+    return b;
+  }();
+  return binder;
+}
 
 }  // namespace ferry

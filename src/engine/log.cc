@@ -118,24 +118,18 @@ bool ConsoleIsJson() { return Get().json; }
 bool Enabled(Level level) { return Get().logger->should_log(ToSpd(level)); }
 
 void Write(Level level, const std::string& message) {
-  State& s = Get();
-  auto spd = ToSpd(level);
-  if (!s.logger->should_log(spd)) return;
-  const std::string text = Redact(message);
-  std::string json_line;
-  if (s.json || (s.file && s.file_json)) json_line = JsonLine(spd, nlohmann::ordered_json::object(), text);
-  s.logger->log(spd, "{}", s.json ? json_line : text);
-  if (s.file) s.file->log(spd, "{}", s.file_json ? json_line : text);
+  WriteFields(level, message, nlohmann::ordered_json::object());
 }
 
 void WriteFields(Level level, const std::string& message, const nlohmann::ordered_json& fields) {
   State& s = Get();
   auto spd = ToSpd(level);
   if (!s.logger->should_log(spd)) return;
-  const std::string json_line = Redact(JsonLine(spd, fields, message));
   std::string text = message;
   for (const auto& [k, v] : fields.items()) text += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   text = Redact(text);
+  // The JSON line only where a sink takes JSON.
+  const std::string json_line = s.json || (s.file && s.file_json) ? Redact(JsonLine(spd, fields, message)) : "";
   s.logger->log(spd, "{}", s.json ? json_line : text);
   if (s.file) s.file->log(spd, "{}", s.file_json ? json_line : text);
 }

@@ -136,110 +136,106 @@ const TtlRule* Spec::TtlFor(const TableSchema& t) const {
 
 namespace {
 
-const OptionBinder<Spec>& Binder() {
-  static const OptionBinder<Spec> kBinder = [] {
-    OptionBinder<Spec> b;
-    b.Custom({.name = "connection_string",
-              .type = OptionType::kString,
-              .description = "ClickHouse HTTP URL `http://user:password@host:8123/database` (https for TLS; "
-                             "query parameters are ClickHouse settings). CloudQuery's "
-                             "`clickhouse://user:password@host:9000/database` is accepted and mapped to the "
-                             "HTTP port of the same host",
-              .required = true,
-              .secret = true},
-             [](const json& v, Spec* s) -> Status {
-               FERRY_ASSIGN_OR_RETURN(s->endpoint, ParseConnectionString(v.is_string() ? v.get<std::string>() : ""));
-               return Status::OK();
-             });
-    b.String(&Spec::cluster,
-             {.name = "cluster",
-              .default_value = "",
-              .description = "Cluster for distributed DDL (`ON CLUSTER`); empty: DDL runs on the connected server"});
-    b.String(&Spec::ca_cert,
-             {.name = "ca_cert",
-              .default_value = "",
-              .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for https"});
-    b.Custom({.name = "engine",
-              .type = OptionType::kObject,
-              .description = "Table engine `{name, parameters}`: MergeTree (default), ReplacingMergeTree or their "
-                             "Replicated/Shared variants. Tables with a primary key use the Replacing variant, "
-                             "versioned by `_cq_sync_time`"},
-             [](const json& v, Spec* s) { return ParseEngine(v, &s->engine); });
-    b.Custom({.name = "partition",
-              .type = OptionType::kObjectList,
-              .description = "`PARTITION BY` rules: a list of `{tables, skip_tables, skip_incremental_tables, "
-                             "partition_by}`; the first matching rule applies at table creation"},
-             [](const json& v, Spec* s) -> Status {
-               for (const auto& r : RuleItems(v)) {
-                 PartitionRule rule;
-                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "partition", {"partition_by"}));
-                 FERRY_ASSIGN_OR_RETURN(rule.partition_by, RequiredString(r, "partition", "partition_by"));
-                 s->partition.push_back(std::move(rule));
-               }
-               return Status::OK();
-             });
-    b.Custom({.name = "order",
-              .type = OptionType::kObjectList,
-              .description = "`ORDER BY` rules for tables without a primary key: a list of `{tables, "
-                             "skip_tables, order_by: [expressions]}`; default `ORDER BY tuple()`"},
-             [](const json& v, Spec* s) -> Status {
-               for (const auto& r : RuleItems(v)) {
-                 OrderRule rule;
-                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "order", {"order_by"}));
-                 if (!r.contains("order_by"))
-                   return Status::Invalid("order: every rule needs order_by (a list of expressions)");
-                 FERRY_ASSIGN_OR_RETURN(rule.order_by, StringList(r["order_by"], "order.order_by"));
-                 if (rule.order_by.empty()) return Status::Invalid("order: order_by must not be empty");
-                 s->order.push_back(std::move(rule));
-               }
-               return Status::OK();
-             });
-    b.Custom({.name = "ttl",
-              .type = OptionType::kObjectList,
-              .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"},
-             [](const json& v, Spec* s) -> Status {
-               for (const auto& r : RuleItems(v)) {
-                 TtlRule rule;
-                 FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "ttl", {"ttl"}));
-                 FERRY_ASSIGN_OR_RETURN(rule.ttl, RequiredString(r, "ttl", "ttl"));
-                 s->ttl.push_back(std::move(rule));
-               }
-               return Status::OK();
-             });
-    // No table default: absent, the connection string's `compress` decides.
-    b.Custom({.name = "compression",
-              .type = OptionType::kEnum,
-              .description = "Compression of INSERT bodies (`gzip` saves bandwidth to remote servers; `none` is "
-                             "fastest on a local network); when absent, `none` unless the connection string "
-                             "asks for `compress`",
-              .choices = {"none", "gzip"}},
-             [](const json& v, Spec* s) {
-               const bool gzip = v.is_string() ? v.get<std::string>() == "gzip" : s->endpoint.compress;
-               s->compression = gzip ? Compression::kGzip : Compression::kNone;
-               return Status::OK();
-             });
-    b.Duration(&Spec::connect_timeout_ms,
-               {.name = "connect_timeout", .default_value = "10s", .description = "Timeout to connect to the server", .min = 1});
-    b.Duration(&Spec::request_timeout_ms,
-               {.name = "request_timeout",
-                .default_value = "10m",
-                .description = "Timeout of one HTTP request (an INSERT, a DDL statement)",
-                .min = 1});
-    b.Duration(&Spec::mutation_timeout_ms,
-               {.name = "mutation_timeout",
-                .default_value = "30m",
-                .description = "How long delete-stale and delete-record wait for their mutation to finish",
-                .min = 1});
-    return b;
-  }();
-  return kBinder;
+// Every key of the spec, bound to its field (ferry/option_binder.h).
+void Declare(OptionBinder<Spec>& b) {
+  b.Custom({.name = "connection_string",
+            .type = OptionType::kString,
+            .description = "ClickHouse HTTP URL `http://user:password@host:8123/database` (https for TLS; "
+                           "query parameters are ClickHouse settings). CloudQuery's "
+                           "`clickhouse://user:password@host:9000/database` is accepted and mapped to the "
+                           "HTTP port of the same host",
+            .required = true,
+            .secret = true},
+           [](const json& v, Spec* s) -> Status {
+             FERRY_ASSIGN_OR_RETURN(s->endpoint, ParseConnectionString(v.is_string() ? v.get<std::string>() : ""));
+             return Status::OK();
+           });
+  b.String(&Spec::cluster,
+           {.name = "cluster",
+            .default_value = "",
+            .description = "Cluster for distributed DDL (`ON CLUSTER`); empty: DDL runs on the connected server"});
+  b.String(&Spec::ca_cert,
+           {.name = "ca_cert",
+            .default_value = "",
+            .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for https"});
+  b.Custom({.name = "engine",
+            .type = OptionType::kObject,
+            .description = "Table engine `{name, parameters}`: MergeTree (default), ReplacingMergeTree or their "
+                           "Replicated/Shared variants. Tables with a primary key use the Replacing variant, "
+                           "versioned by `_cq_sync_time`"},
+           [](const json& v, Spec* s) { return ParseEngine(v, &s->engine); });
+  b.Custom({.name = "partition",
+            .type = OptionType::kObjectList,
+            .description = "`PARTITION BY` rules: a list of `{tables, skip_tables, skip_incremental_tables, "
+                           "partition_by}`; the first matching rule applies at table creation"},
+           [](const json& v, Spec* s) -> Status {
+             for (const auto& r : RuleItems(v)) {
+               PartitionRule rule;
+               FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "partition", {"partition_by"}));
+               FERRY_ASSIGN_OR_RETURN(rule.partition_by, RequiredString(r, "partition", "partition_by"));
+               s->partition.push_back(std::move(rule));
+             }
+             return Status::OK();
+           });
+  b.Custom({.name = "order",
+            .type = OptionType::kObjectList,
+            .description = "`ORDER BY` rules for tables without a primary key: a list of `{tables, "
+                           "skip_tables, order_by: [expressions]}`; default `ORDER BY tuple()`"},
+           [](const json& v, Spec* s) -> Status {
+             for (const auto& r : RuleItems(v)) {
+               OrderRule rule;
+               FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "order", {"order_by"}));
+               if (!r.contains("order_by"))
+                 return Status::Invalid("order: every rule needs order_by (a list of expressions)");
+               FERRY_ASSIGN_OR_RETURN(rule.order_by, StringList(r["order_by"], "order.order_by"));
+               if (rule.order_by.empty()) return Status::Invalid("order: order_by must not be empty");
+               s->order.push_back(std::move(rule));
+             }
+             return Status::OK();
+           });
+  b.Custom({.name = "ttl",
+            .type = OptionType::kObjectList,
+            .description = "`TTL` rules: a list of `{tables, skip_tables, ttl}` (ClickHouse 19.6 or newer)"},
+           [](const json& v, Spec* s) -> Status {
+             for (const auto& r : RuleItems(v)) {
+               TtlRule rule;
+               FERRY_ASSIGN_OR_RETURN(rule.match, ParseMatch(r, "ttl", {"ttl"}));
+               FERRY_ASSIGN_OR_RETURN(rule.ttl, RequiredString(r, "ttl", "ttl"));
+               s->ttl.push_back(std::move(rule));
+             }
+             return Status::OK();
+           });
+  // No table default: absent, the connection string's `compress` decides.
+  b.Custom({.name = "compression",
+            .type = OptionType::kEnum,
+            .description = "Compression of INSERT bodies (`gzip` saves bandwidth to remote servers; `none` is "
+                           "fastest on a local network); when absent, `none` unless the connection string "
+                           "asks for `compress`",
+            .choices = {"none", "gzip"}},
+           [](const json& v, Spec* s) {
+             const bool gzip = v.is_string() ? v.get<std::string>() == "gzip" : s->endpoint.compress;
+             s->compression = gzip ? Compression::kGzip : Compression::kNone;
+             return Status::OK();
+           });
+  b.Duration(&Spec::connect_timeout_ms,
+             {.name = "connect_timeout", .default_value = "10s", .description = "Timeout to connect to the server", .min = 1});
+  b.Duration(&Spec::request_timeout_ms,
+             {.name = "request_timeout",
+              .default_value = "10m",
+              .description = "Timeout of one HTTP request (an INSERT, a DDL statement)",
+              .min = 1});
+  b.Duration(&Spec::mutation_timeout_ms,
+             {.name = "mutation_timeout",
+              .default_value = "30m",
+              .description = "How long delete-stale and delete-record wait for their mutation to finish",
+              .min = 1});
 }
 
 }  // namespace
 
-const OptionTable& SpecOptions() { return Binder().table(); }
+const OptionTable& SpecOptions() { return BinderOf<Spec>(Declare).table(); }
 
-Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
+Result<Spec> ParseSpec(const Options& options) { return BinderOf<Spec>(Declare).Parse(options); }
 
 EngineChoice EngineFor(const EngineSpec& spec, bool has_primary_key) {
   std::string prefix;

@@ -87,67 +87,63 @@ Status ParseFiles(const json& given, Spec& s) {
   return Status::OK();
 }
 
-const OptionBinder<Spec>& Binder() {
-  static const OptionBinder<Spec> kBinder = [] {
-    OptionBinder<Spec> b;
-    b.Int(&Spec::concurrency, {.name = "concurrency", .default_value = 4,
-                               .description = "Worker threads resolving tables (each table is one task).", .min = 1});
-    b.Custom({.name = "files",
-              .type = OptionType::kObject,
-              .default_value = FilesDefault(),
-              .description = "Files listed in host_files: `paths` (globs; a trailing `/**` lists a directory "
-                             "recursively; an entry may be `{path: GLOB, hash: true}`), `hash` (sha256 of every "
-                             "matched regular file; default false), `max_hash_size` (larger files are not hashed), "
-                             "`max_files` (at most this many rows)."},
-             [](const json& v, Spec* s) { return ParseFiles(v, *s); });
-    b.StringList(&Spec::logs,
-                 {.name = "logs",
-                  .default_value = {"/var/log/dpkg.log", "/var/log/apt/history.log"},
-                  .description = "Log files (paths or globs) whose lines host_log_lines follows, one cursor per "
-                                 "file. With a state backend each sync reads only the new lines, across rotation "
-                                 "and truncation."});
-    b.ByteSize(&Spec::max_line_size,
-               {.name = "max_line_size", .default_value = "64KiB",
-                .description = "Longer log lines are cut to this size (and flagged `truncated`).", .min = 1});
-    b.ByteSize(&Spec::log_read_limit,
-               {.name = "log_read_limit", .default_value = "256MiB",
-                .description = "At most this many bytes of one log file are read per sync; the rest follows in the "
-                               "next sync.",
-                .min = 1});
-    b.Int(&Spec::log_checkpoint_every,
-          {.name = "log_checkpoint_every", .default_value = 10000,
-           .description = "A log file's cursor is checkpointed after every N lines (and when reading stops).",
-           .min = 1});
-    b.Int(&Spec::max_open_files_per_process,
-          {.name = "max_open_files_per_process", .default_value = 256,
-           .description = "At most this many rows of host_process_open_files per process (0: none).", .min = 0});
-    b.String(&Spec::dpkg_dir,
-             {.name = "dpkg_dir", .default_value = "/var/lib/dpkg",
-              .description = "dpkg's database directory: `status` for host_packages, `info/*.list` for "
-                             "host_package_files."});
-    b.String(&Spec::dpkg_log, {.name = "dpkg_log", .default_value = "/var/log/dpkg.log",
-                               .description = "dpkg's log, followed incrementally by host_package_history."});
-    b.StringList(&Spec::statfs_skip_types,
-                 {.name = "statfs_skip_types",
-                  .default_value = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.sshfs",
-                                    "afs", "lustre", "autofs"},
-                  .description = "Filesystem types whose usage host_mounts does not read (statfs on an "
-                                 "unreachable network filesystem can hang, and on autofs triggers a mount)."});
-    b.Check([](Spec* s) {
-      for (const auto& l : s->logs)
-        if (l.empty() || l[0] != '/') return Bad("logs entry \"" + l + "\" must be an absolute path or glob");
-      if (s->dpkg_dir.empty()) return Bad("dpkg_dir must not be empty");
-      return Status::OK();
-    });
-    return b;
-  }();
-  return kBinder;
+// Every key of the spec, bound to its field (ferry/option_binder.h).
+void Declare(OptionBinder<Spec>& b) {
+  b.Int(&Spec::concurrency, {.name = "concurrency", .default_value = 4,
+                             .description = "Worker threads resolving tables (each table is one task).", .min = 1});
+  b.Custom({.name = "files",
+            .type = OptionType::kObject,
+            .default_value = FilesDefault(),
+            .description = "Files listed in host_files: `paths` (globs; a trailing `/**` lists a directory "
+                           "recursively; an entry may be `{path: GLOB, hash: true}`), `hash` (sha256 of every "
+                           "matched regular file; default false), `max_hash_size` (larger files are not hashed), "
+                           "`max_files` (at most this many rows)."},
+           [](const json& v, Spec* s) { return ParseFiles(v, *s); });
+  b.StringList(&Spec::logs,
+               {.name = "logs",
+                .default_value = {"/var/log/dpkg.log", "/var/log/apt/history.log"},
+                .description = "Log files (paths or globs) whose lines host_log_lines follows, one cursor per "
+                               "file. With a state backend each sync reads only the new lines, across rotation "
+                               "and truncation."});
+  b.ByteSize(&Spec::max_line_size,
+             {.name = "max_line_size", .default_value = "64KiB",
+              .description = "Longer log lines are cut to this size (and flagged `truncated`).", .min = 1});
+  b.ByteSize(&Spec::log_read_limit,
+             {.name = "log_read_limit", .default_value = "256MiB",
+              .description = "At most this many bytes of one log file are read per sync; the rest follows in the "
+                             "next sync.",
+              .min = 1});
+  b.Int(&Spec::log_checkpoint_every,
+        {.name = "log_checkpoint_every", .default_value = 10000,
+         .description = "A log file's cursor is checkpointed after every N lines (and when reading stops).",
+         .min = 1});
+  b.Int(&Spec::max_open_files_per_process,
+        {.name = "max_open_files_per_process", .default_value = 256,
+         .description = "At most this many rows of host_process_open_files per process (0: none).", .min = 0});
+  b.String(&Spec::dpkg_dir,
+           {.name = "dpkg_dir", .default_value = "/var/lib/dpkg",
+            .description = "dpkg's database directory: `status` for host_packages, `info/*.list` for "
+                           "host_package_files."});
+  b.String(&Spec::dpkg_log, {.name = "dpkg_log", .default_value = "/var/log/dpkg.log",
+                             .description = "dpkg's log, followed incrementally by host_package_history."});
+  b.StringList(&Spec::statfs_skip_types,
+               {.name = "statfs_skip_types",
+                .default_value = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "fuse.sshfs",
+                                  "afs", "lustre", "autofs"},
+                .description = "Filesystem types whose usage host_mounts does not read (statfs on an "
+                               "unreachable network filesystem can hang, and on autofs triggers a mount)."});
+  b.Check([](Spec* s) {
+    for (const auto& l : s->logs)
+      if (l.empty() || l[0] != '/') return Bad("logs entry \"" + l + "\" must be an absolute path or glob");
+    if (s->dpkg_dir.empty()) return Bad("dpkg_dir must not be empty");
+    return Status::OK();
+  });
 }
 
 }  // namespace
 
-const OptionTable& SpecOptions() { return Binder().table(); }
+const OptionTable& SpecOptions() { return BinderOf<Spec>(Declare).table(); }
 
-Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
+Result<Spec> ParseSpec(const Options& options) { return BinderOf<Spec>(Declare).Parse(options); }
 
 }  // namespace ferry::plugins::host

@@ -5,28 +5,24 @@
 namespace ferry::plugins::skeleton {
 namespace {
 
-const OptionBinder<Spec>& Binder() {
-  static const OptionBinder<Spec> kBinder = [] {
-    OptionBinder<Spec> b;
-    b.String(&Spec::connection_string,
-             {.name = "connection_string",
-              .default_value = "discard://",
-              .description = "Where rows go; the skeleton accepts only `discard://` (it keeps nothing)",
-              .secret = true});
-    b.Check([](Spec* s) {
-      if (s->connection_string.rfind("discard://", 0) != 0)
-        return Status::Invalid("connection_string must start with discard:// (the skeleton keeps nothing)");
-      return Status::OK();
-    });
-    return b;
-  }();
-  return kBinder;
+// Every key of the spec, bound to its field (ferry/option_binder.h).
+void Declare(OptionBinder<Spec>& b) {
+  b.String(&Spec::connection_string,
+           {.name = "connection_string",
+            .default_value = "discard://",
+            .description = "Where rows go; the skeleton accepts only `discard://` (it keeps nothing)",
+            .secret = true});
+  b.Check([](Spec* s) {
+    if (s->connection_string.rfind("discard://", 0) != 0)
+      return Status::Invalid("connection_string must start with discard:// (the skeleton keeps nothing)");
+    return Status::OK();
+  });
 }
 
 }  // namespace
 
-const OptionTable& SpecOptions() { return Binder().table(); }
+const OptionTable& SpecOptions() { return BinderOf<Spec>(Declare).table(); }
 
-Result<Spec> ParseSpec(const Options& options) { return Binder().Parse(options); }
+Result<Spec> ParseSpec(const Options& options) { return BinderOf<Spec>(Declare).Parse(options); }
 
 }  // namespace ferry::plugins::skeleton
