@@ -158,6 +158,7 @@ TEST_P(DestinationConformance, AddNullableColumnIsSafe) {
 }
 
 TEST_P(DestinationConformance, UnsafeChangesRefusedInSafeModeAppliedInForced) {
+  if (target().schemaless) GTEST_SKIP() << "schemaless: every schema change is safe, only later messages change";
   Destination* d = Open();
   ASSERT_NE(d, nullptr);
   auto type_v1 = TableWithMeta("conf_unsafe_type", {Col("id", types::Int64(), true), Col("changes_type", types::Int64())});

@@ -79,6 +79,11 @@ struct ConformanceTarget {
   // order, duplicate keys); json cells then compare as parsed JSON documents.
   bool json_normalized = false;
 
+  // True when tables keep no schema of their own (Kafka topics: each message
+  // carries its columns), so Migrate accepts every change and there is
+  // nothing unsafe to refuse; the unsafe-change case is skipped.
+  bool schemaless = false;
+
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;
 

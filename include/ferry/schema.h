@@ -33,6 +33,10 @@ struct TableSchema {
   std::string parent;            // parent table name for relations, "" for top level
   bool is_incremental = false;
   bool is_paid = false;
+  // The source's primary key, kept when the write mode drops the key
+  // (append): destinations that use it otherwise read it here (Kafka keys
+  // messages with it). Empty when the source table has none.
+  std::vector<std::string> source_primary_key;
 
   int FindColumn(const std::string& column_name) const;  // -1 when absent
   std::vector<std::string> PrimaryKeys() const;

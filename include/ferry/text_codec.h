@@ -38,6 +38,9 @@ inline constexpr size_t kMaxTimeText = 48;
 enum class TimestampStyle {
   kSql,     // 'YYYY-MM-DD HH:MM:SS.ffffff' (SQL databases' text form)
   kIsoUtc,  // 'YYYY-MM-DDTHH:MM:SS.ffffffZ' (RFC 3339)
+  // RFC 3339 as Go's time.RFC3339Nano prints it (CloudQuery's JSON and CSV
+  // files): the fraction without trailing zeros, none when it is zero.
+  kRfc3339Nano,  // 'YYYY-MM-DDTHH:MM:SS[.f...]Z'
 };
 // Microseconds since the epoch (UTC) as text, written to `out` (at least
 // kMaxTimeText bytes); returns the length. Years outside 0000-9999 get more
@@ -55,6 +58,11 @@ Result<int64_t> ParseDate(std::string_view text);
 
 // 16 raw bytes -> 36 lowercase characters (8-4-4-4-12) written to `out`.
 void FormatUuid(std::string_view bytes16, char* out);
+
+// A MAC address's raw bytes as Go's net.HardwareAddr prints them
+// ("00:94:fd:c2:fa:2f", lowercase), and back (either case; '-' also accepted).
+std::string MacText(std::string_view bytes);
+Result<std::string> ParseMacText(std::string_view text);
 
 // Base64, standard alphabet with padding (RFC 4648 section 4).
 void AppendBase64(std::string_view bytes, std::string* out);

@@ -1,8 +1,10 @@
 #include "plugins/common/json_cell.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -78,6 +80,10 @@ Result<Value> FromJson(const Json& j, const DataType& type) {
       return Value::String(j.get<std::string>());
     case TypeId::kBinary: case TypeId::kMac: case TypeId::kFixedSizeBinary: {
       if (!j.is_string()) return bad();
+      if (type.id == TypeId::kMac && j.get_ref<const Json::string_t&>().find(':') != std::string::npos) {
+        FERRY_ASSIGN_OR_RETURN(std::string bytes, ParseMacText(j.get_ref<const Json::string_t&>()));
+        return Value::String(std::move(bytes));
+      }
       FERRY_ASSIGN_OR_RETURN(std::string bytes, DecodeBase64(j.get_ref<const Json::string_t&>()));
       return Value::String(std::move(bytes));
     }
@@ -146,7 +152,11 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
     case TypeId::kFloat32: AppendFloat(a.Value<float>(i), style, out); return;
     case TypeId::kFloat64: AppendFloat(a.Value<double>(i), style, out); return;
     case TypeId::kUtf8: case TypeId::kInet: AppendString(a.StringValue(i), style, out); return;
-    case TypeId::kBinary: case TypeId::kMac: AppendBase64String(a.StringValue(i), out); return;
+    case TypeId::kBinary: AppendBase64String(a.StringValue(i), out); return;
+    case TypeId::kMac:
+      if (style.mac_as_text) AppendString(MacText(a.StringValue(i)), style, out);
+      else AppendBase64String(a.StringValue(i), out);
+      return;
     case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(i), out); return;
     case TypeId::kTimestamp: {
       char buf[kMaxTimeText];
@@ -184,8 +194,14 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
     }
     case TypeId::kStruct: {
       out->push_back('{');
-      for (size_t k = 0; k < a.children.size(); ++k) {
-        if (k) out->push_back(',');
+      std::vector<size_t> order(a.children.size());
+      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+      if (style.sort_struct_fields)
+        std::sort(order.begin(), order.end(),
+                  [&](size_t x, size_t y) { return a.type->children[x].name < a.type->children[y].name; });
+      for (size_t n = 0; n < order.size(); ++n) {
+        const size_t k = order[n];
+        if (n) out->push_back(',');
         AppendString(a.type->children[k].name, style, out);
         out->push_back(':');
         // Struct children are sliced with their parent (batch.cc): row i of

@@ -11,7 +11,8 @@
 //                     or, with negative_zero_as_string, the string "-0"
 //   bool              true / false
 //   utf8, inet        strings; U+0000 as the style says
-//   binary, fixed_size_binary, mac   base64 strings (standard alphabet, padded)
+//   binary, fixed_size_binary, mac   base64 strings (standard alphabet, padded);
+//                     mac as text with mac_as_text
 //   timestamp         TimestampText in the style's form; date 'YYYY-MM-DD'
 //   uuid              canonical lowercase text
 //   json              the document itself when it is valid JSON, else a string
@@ -36,7 +37,22 @@ struct JsonCellStyle {
   JsonNul nul = JsonNul::kEscape;
   // For stores whose JSON numbers lose the sign of zero (jsonb).
   bool negative_zero_as_string = false;
+  // CloudQuery's JSON and CSV files (arrow-go through Go maps): MAC
+  // addresses as "00:94:fd:c2:fa:2f" rather than base64, and struct fields
+  // in name order rather than declaration order.
+  bool mac_as_text = false;
+  bool sort_struct_fields = false;
 };
+
+// The style of CloudQuery's JSON files (filetypes): RFC3339Nano timestamps,
+// MAC text, sorted struct fields.
+inline JsonCellStyle CloudQueryFileStyle() {
+  JsonCellStyle s;
+  s.timestamp = TimestampStyle::kRfc3339Nano;
+  s.mac_as_text = true;
+  s.sort_struct_fields = true;
+  return s;
+}
 
 // Appends the JSON of cell `row` of `array` (any type) to `out`.
 void AppendJsonCell(const ArrayData& array, int64_t row, const JsonCellStyle& style, std::string* out);

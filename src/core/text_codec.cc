@@ -200,7 +200,7 @@ size_t FormatTimestamp(int64_t micros, char* out, TimestampStyle style) {
   char* p = PutDate(out, days);
   const int64_t secs = rem / 1000000;
   int frac = static_cast<int>(rem % 1000000);
-  *p++ = style == TimestampStyle::kIsoUtc ? 'T' : ' ';
+  *p++ = style == TimestampStyle::kSql ? ' ' : 'T';
   p = Put2(p, static_cast<int>(secs / 3600));
   *p++ = ':';
   p = Put2(p, static_cast<int>(secs / 60 % 60));
@@ -212,7 +212,11 @@ size_t FormatTimestamp(int64_t micros, char* out, TimestampStyle style) {
     frac /= 10;
   }
   p += 6;
-  if (style == TimestampStyle::kIsoUtc) *p++ = 'Z';
+  if (style == TimestampStyle::kRfc3339Nano) {
+    while (p[-1] == '0') --p;
+    if (p[-1] == '.') --p;
+  }
+  if (style != TimestampStyle::kSql) *p++ = 'Z';
   return static_cast<size_t>(p - out);
 }
 
@@ -280,6 +284,37 @@ void FormatUuid(std::string_view b, char* out) {
     *p++ = kHex[c >> 4];
     *p++ = kHex[c & 15];
   }
+}
+
+std::string MacText(std::string_view b) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(b.size() * 3);
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i) out.push_back(':');
+    const auto c = static_cast<unsigned char>(b[i]);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
+
+Result<std::string> ParseMacText(std::string_view t) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  // Groups of two hex digits separated by one ':' or '-'.
+  if (t.empty() || (t.size() + 1) % 3 != 0) return BadText("MAC address", t);
+  for (size_t i = 0; i < t.size(); i += 3) {
+    const int hi = nibble(t[i]), lo = nibble(t[i + 1]);
+    if (hi < 0 || lo < 0 || (i + 2 < t.size() && t[i + 2] != ':' && t[i + 2] != '-')) return BadText("MAC address", t);
+    out.push_back(static_cast<char>(hi << 4 | lo));
+  }
+  return out;
 }
 
 }  // namespace ferry

@@ -60,3 +60,25 @@ TEST(TextCodec, JsonStringEscapesAndNulPolicy) {
 
 }  // namespace
 }  // namespace ferry
+
+// Go's time.RFC3339Nano (CloudQuery's JSON and CSV files): no trailing zeros.
+namespace ferry {
+TEST(TextCodec, Rfc3339NanoTrimsTheFractionAsGoDoes) {
+  using S = TimestampStyle;
+  EXPECT_EQ(TimestampText(1609545600000000, S::kRfc3339Nano), "2021-01-02T00:00:00Z");
+  EXPECT_EQ(TimestampText(1609545600120000, S::kRfc3339Nano), "2021-01-02T00:00:00.12Z");
+  EXPECT_EQ(TimestampText(1609545600000001, S::kRfc3339Nano), "2021-01-02T00:00:00.000001Z");
+  EXPECT_EQ(TimestampText(-1, S::kRfc3339Nano), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(TimestampText(1609545600120000, S::kIsoUtc), "2021-01-02T00:00:00.120000Z");
+  EXPECT_EQ(TimestampText(1609545600120000, S::kSql), "2021-01-02 00:00:00.120000");
+}
+
+TEST(TextCodec, MacTextAsGoPrintsIt) {
+  EXPECT_EQ(MacText(std::string("\x00\x94\xfd\xc2\xfa\x2f", 6)), "00:94:fd:c2:fa:2f");
+  EXPECT_EQ(*ParseMacText("00:94:FD:c2:fa:2f"), std::string("\x00\x94\xfd\xc2\xfa\x2f", 6));
+  EXPECT_EQ(*ParseMacText("00-94-fd-c2-fa-2f"), std::string("\x00\x94\xfd\xc2\xfa\x2f", 6));
+  EXPECT_FALSE(ParseMacText("00:94:fd:c2:fa:2").ok());
+  EXPECT_FALSE(ParseMacText("0094fdc2fa2f").ok());
+  EXPECT_FALSE(ParseMacText("").ok());
+}
+}  // namespace ferry

@@ -8,6 +8,7 @@ namespace ferry::engine {
 
 TableSchemaPtr DestinationSchema(const TableSchema& src, const DestinationSettings& s) {
   auto out = std::make_shared<TableSchema>(src);
+  out->source_primary_key = src.PrimaryKeys();
   out->columns.clear();
   Column time{.name = meta::kSyncTime, .type = types::Timestamp(), .description = "Time of the sync that wrote this row"};
   Column name{.name = meta::kSourceName, .type = types::Utf8(), .description = "Name of the source that wrote this row"};

@@ -1,0 +1,110 @@
+// Ferry's use of librdkafka (Debian's librdkafka-dev, the C API): one
+// producer per destination (idempotent; transactional with a
+// transactional_id), the admin calls Migrate needs, and a read_committed
+// reader of whole topics (the state topic, tests).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ferry/status.h"
+#include "plugins/destination/kafka/kafka_spec.h"
+
+struct rd_kafka_s;
+struct rd_kafka_topic_s;
+
+namespace ferry::plugins::kafka {
+
+// What became of the messages of one Write (delivery reports).
+struct Delivery {
+  std::atomic<int64_t> produced{0};
+  std::atomic<int64_t> acked{0};
+  std::atomic<int64_t> failed{0};
+  std::mutex mu;
+  std::string first_error;   // guarded by mu
+  std::string error_topic;   // guarded by mu
+};
+
+struct Header {
+  const char* name;
+  std::string value;
+};
+
+class Producer {
+ public:
+  // Connects (and, with a transactional_id, initialises transactions, which
+  // fences an earlier producer with the same id and aborts its open
+  // transaction).
+  static Result<std::unique_ptr<Producer>> Open(const Spec& spec);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  bool transactional() const { return transactional_; }
+
+  // The topics the cluster has (metadata request).
+  Result<std::set<std::string>> Topics();
+  // Creates `names`; topics that already exist are fine.
+  Status CreateTopics(const std::vector<std::string>& names, int partitions, int replication_factor,
+                      const std::map<std::string, std::string>& config);
+
+  Status Begin();
+  // Queues one message; the delivery report lands in `d`.
+  Status Produce(const std::string& topic, const std::string* key, const std::string& value,
+                 const std::vector<Header>& headers, Delivery* d);
+  // Waits until every message produced into `d` is acknowledged or failed;
+  // an error when any failed (non-transactional use).
+  Status Flush(Delivery* d);
+  // Commits the open transaction (flushing it first). Transient when the
+  // transaction was aborted (nothing of it is visible to read_committed
+  // consumers: the engine may retry the Write); permanent when the producer
+  // is fenced or failed fatally.
+  Status Commit(Delivery* d);
+  // Aborts the open transaction, if any (after a failure inside a Write).
+  void Abort();
+
+  // librdkafka's recent error-level log lines (why a broker is unreachable).
+  std::string RecentErrors() const;
+
+ private:
+  Producer() = default;
+  Status FatalError() const;
+  rd_kafka_topic_s* TopicHandle(const std::string& topic);
+
+  Spec spec_;
+  rd_kafka_s* rk_ = nullptr;
+  bool transactional_ = false;
+  bool in_txn_ = false;
+  int64_t timeout_ms_ = 300000;
+  std::map<std::string, rd_kafka_topic_s*> topics_;
+  std::shared_ptr<struct LogSink> log_;
+};
+
+struct ConsumedMessage {
+  int32_t partition = 0;
+  int64_t offset = 0;
+  bool has_key = false;
+  std::string key;
+  bool has_value = false;   // false: a tombstone
+  std::string value;
+  std::map<std::string, std::string> headers;
+};
+
+// Every committed message of `topic`, from the beginning to the end as of
+// the call (isolation.level=read_committed: aborted transactions are
+// skipped), in offset order per partition. NotFound when there is no such
+// topic.
+Result<std::vector<ConsumedMessage>> ReadTopic(const Spec& spec, const std::string& topic, int64_t timeout_ms);
+
+// librdkafka's configuration for `spec` (brokers, security, client id),
+// shared by the producer and readers. For tests that build their own
+// clients.
+std::map<std::string, std::string> ClientConfig(const Spec& spec);
+
+}  // namespace ferry::plugins::kafka
