@@ -189,9 +189,14 @@ std::string Producer::RecentErrors() const { return log_->Recent(); }
 
 Status Producer::FatalError() const {
   char buf[512];
-  if (rd_kafka_fatal_error(rk_, buf, sizeof buf) == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
+  const rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk_, buf, sizeof buf);
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::OK();
+  const bool fenced = code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+                      code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
   return Status::Invalid(std::string("the kafka producer failed for good: ") + buf +
-                         (transactional_ ? " (another producer with the same transactional_id fences this one)" : ""));
+                         (fenced ? " (another producer with the same transactional_id \"" + spec_.transactional_id +
+                                       "\" fenced this one: two syncs must not share a transactional_id)"
+                                 : ""));
 }
 
 Result<std::set<std::string>> Producer::Topics() {

@@ -155,8 +155,8 @@ void Declare(OptionBinder<Spec>& b) {
   b.Check([](Spec* s) {
     if (s->brokers.empty()) return Status::Invalid("brokers: at least one broker is required");
     for (const auto& br : s->brokers)
-      if (br.empty() || br.find(',') != std::string::npos)
-        return Status::Invalid("brokers: \"" + br + "\" is not host:port (list each broker as its own item)");
+      if (br.empty() || br.find(':') == std::string::npos)
+        return Status::Invalid("brokers: \"" + br + "\" is not host:port");
     if (s->format == Format::kParquet)
       return Status::Unsupported("format parquet is not supported by the kafka destination: Ferry writes one "
                                  "message per row, and a Parquet file per row is not a useful message; use "
