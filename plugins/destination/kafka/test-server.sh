@@ -14,7 +14,8 @@
 # SSL (tls/server.p12, a cert for 127.0.0.1 and localhost signed by the CA
 # tls/ca.pem, both made per start; no client certs) and CONTROLLER. Topics are
 # never auto-created; internal topics (offsets, transactions, share groups)
-# have replication factor 1 and min.isr 1; heap 256-512 MB. The broker's log
+# have replication factor 1 and min.isr 1; heap 256-512 MB
+# (FERRY_KAFKA_JVM_OPTS; FERRY_KAFKA_JAVA names another java). The broker's log
 # (log4j2, INFO) goes to server.log.
 # Env: FERRY_KAFKA_BROKERS=127.0.0.1:PORT (plaintext) FERRY_KAFKA_SASL_BROKERS
 #      FERRY_KAFKA_SASL_USER FERRY_KAFKA_SASL_PASSWORD FERRY_KAFKA_SSL_BROKERS
@@ -29,6 +30,9 @@ KAFKA_VERSION=4.4.0
 KAFKA_LOG4J_VERSION=2.25.5  # the log4j-core that kafka-server 4.4.0 depends on
 KAFKA_SASL_USER=ferry
 KAFKA_SASL_PASSWORD=ferry-secret
+# The broker's JVM (FERRY_KAFKA_JVM_OPTS replaces it): a small heap, G1 as
+# Kafka's scripts set it. C2 stays on: bench/kafka measures through this broker.
+KAFKA_JVM_OPTS="-Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20"
 
 kafka_home() { echo "${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/kafka-$KAFKA_VERSION"; }
 
@@ -69,10 +73,9 @@ kafka_install() {
   mkdir -p "$home"
   rm -rf "$lib.new"
   kafka_pom >"$home/pom.xml"
-  mvn -B -q -Dstyle.color=never -f "$home/pom.xml" \
-    org.apache.maven.plugins:maven-dependency-plugin:2.8:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$lib.new" >&2 \
-    || die "kafka: mvn could not fetch the jars (see above)"
+  mvn -B -f "$home/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:2.8:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$lib.new" >"$home/mvn.log" 2>&1 </dev/null \
+    || { grep -E "ERROR|BUILD" "$home/mvn.log" >&2; die "kafka: mvn could not fetch the jars ($home/mvn.log)"; }
   ls "$lib.new"/kafka_2.13-"$KAFKA_VERSION".jar "$lib.new"/kafka-tools-"$KAFKA_VERSION".jar >/dev/null \
     || die "kafka: the fetched jars lack Kafka $KAFKA_VERSION"
   cp "$home/pom.xml" "$lib.new/.pom"
@@ -186,10 +189,9 @@ kafka_since() { # t0 (date +%s%N): the seconds since, as 1.234
 
 kafka_launch() { # dir: start the broker on the existing config; 0 once it answers
   local d=$1 pid
-  # shellcheck disable=SC2086  # FERRY_KAFKA_HEAP is a list of JVM options
-  setsid "$(kafka_java)" ${FERRY_KAFKA_HEAP:--Xms256m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-    -Djava.awt.headless=true -Dlog4j2.configurationFile="$d/log4j2.properties" \
-    -cp "$(kafka_home)/lib/*" kafka.Kafka "$d/server.properties" \
+  # shellcheck disable=SC2086  # a list of JVM options
+  setsid "$(kafka_java)" ${FERRY_KAFKA_JVM_OPTS:-$KAFKA_JVM_OPTS} -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$d/log4j2.properties" -cp "$(kafka_home)/lib/*" kafka.Kafka "$d/server.properties" \
     >>"$d/server.log" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$d/pid"
@@ -226,11 +228,14 @@ kafka_start() { # dir
     # A random cluster id as StorageTool random-uuid makes it (16 bytes,
     # URL-safe base64 without padding), without starting a JVM for it.
     openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n' >"$d/cluster_id"
-    "$(kafka_java)" -cp "$(kafka_home)/lib/*" kafka.tools.StorageTool format -t "$(cat "$d/cluster_id")" -c "$d/server.properties" \
-      >>"$d/format.log" 2>&1 || { tail -20 "$d/format.log" >&2; die "kafka: StorageTool format failed"; }
+    "$(kafka_java)" -XX:TieredStopAtLevel=1 -cp "$(kafka_home)/lib/*" kafka.tools.StorageTool \
+      format -t "$(cat "$d/cluster_id")" -c "$d/server.properties" >>"$d/format.log" 2>&1 \
+      || { tail -20 "$d/format.log" >&2; die "kafka: StorageTool format failed"; }
+    : >"$d/server.log"
     if kafka_launch "$d"; then ok=1; break; fi
-    log "kafka start on ports $plain/$sasl/$ssl/$ctl failed, trying others"
     kafka_stop_pid "$d"
+    grep -q "Address already in use" "$d/server.log" || break
+    log "kafka: a port of $plain/$sasl/$ssl/$ctl was taken, trying others"
   done
   [ "$ok" -eq 1 ] || { tail -30 "$d/server.log" >&2 || true; die "Kafka did not start"; }
   log "kafka $KAFKA_VERSION ready in $(kafka_since "$t0") s on 127.0.0.1:$plain" \
