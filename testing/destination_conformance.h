@@ -78,6 +78,10 @@ struct ConformanceTarget {
   // True when json values come back re-formatted (jsonb: whitespace, key
   // order, duplicate keys); json cells then compare as parsed JSON documents.
   bool json_normalized = false;
+  // True when a json cell holding the document `null` reads back as a null
+  // cell (a JSON message value writes both as null; CloudQuery's encoding
+  // cannot tell them apart). Needs json_normalized.
+  bool json_null_document_is_null = false;
 
   // True when tables keep no schema of their own (Kafka topics: each message
   // carries its columns), so Migrate accepts every change and there is

@@ -37,6 +37,7 @@ Value Stored(const DataType& type, Value v, const ConformanceTarget& target) {
   }
   if (type.id == TypeId::kJson && target.json_normalized) {
     auto j = nlohmann::json::parse(v.as_string(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.is_null() && target.json_null_document_is_null) return Value::Null();
     if (!j.is_discarded()) return Value::String(j.dump());
   }
   return v;

@@ -197,7 +197,10 @@ TEST(KafkaBroker, SaslPlainAndTls) {
   untrusted["tls_details"] = nlohmann::json::object();
   untrusted["enable_tls"] = true;
   untrusted["message_timeout"] = "5s";
-  EXPECT_FALSE(kt::OpenKafka(untrusted).ok());
+  auto refused = kt::OpenKafka(untrusted);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("ca_file_path"), std::string::npos) << refused.status().message();
+  EXPECT_FALSE(refused.status().IsRetryable());
 }
 
 TEST(KafkaBroker, TransactionsCommitRowsAndCursorsTogether) {

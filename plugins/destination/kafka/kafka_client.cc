@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <thread>
 
@@ -19,6 +20,7 @@ struct LogSink {
   mutable std::mutex mu;
   std::deque<std::string> recent;   // guarded by mu
   bool auth_failed = false;         // guarded by mu
+  bool tls_untrusted = false;       // guarded by mu
 
   void Add(std::string line, bool keep) {
     if (verbose) std::fprintf(stderr, "kafka: %s\n", Redact(line).c_str());
@@ -43,7 +45,18 @@ using Clock = std::chrono::steady_clock;
 
 void OnLog(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
   auto* sink = static_cast<LogSink*>(rd_kafka_opaque(rk));
-  if (sink) sink->Add(std::string(fac) + ": " + buf, level <= 3);
+  if (!sink) return;
+  // Error callbacks wait for rd_kafka_poll; log lines arrive at once, so an
+  // authentication failure is recognised here.
+  if (std::strstr(buf, "SASL authentication error") || std::strstr(buf, "Authentication failed")) {
+    std::lock_guard<std::mutex> lock(sink->mu);
+    sink->auth_failed = true;
+  }
+  if (std::strstr(buf, "certificate verify failed")) {
+    std::lock_guard<std::mutex> lock(sink->mu);
+    sink->tls_untrusted = true;
+  }
+  sink->Add(std::string(fac) + ": " + buf, level <= 3);
 }
 
 void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
@@ -89,12 +102,16 @@ Status Unreachable(const Spec& spec, const LogSink& log, const std::string& what
   std::string msg = what + ": " + err + " (brokers " + Join(spec.brokers) + ")";
   const std::string recent = log.Recent();
   if (!recent.empty()) msg += ": " + recent;
-  bool auth;
+  bool auth, untrusted;
   {
     std::lock_guard<std::mutex> lock(log.mu);
     auth = log.auth_failed;
+    untrusted = log.tls_untrusted;
   }
   if (auth) return Status::Invalid(msg + ". Check sasl_username and sasl_password");
+  if (untrusted)
+    return Status::Invalid(msg + ". The broker's certificate is not trusted: set tls_details.ca_file_path to the CA "
+                                 "that signed it");
   return Status::Transient(msg);
 }
 
@@ -201,7 +218,14 @@ Status Producer::FatalError() const {
 
 Result<std::set<std::string>> Producer::Topics() {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 1, nullptr, &md, 10000);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // Up to 10 s in steps of one, so a refused password ends the wait at once.
+  for (int i = 0; i < 10; ++i) {
+    err = rd_kafka_metadata(rk_, 1, nullptr, &md, 1000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+    std::lock_guard<std::mutex> lock(log_->mu);
+    if (log_->auth_failed || log_->tls_untrusted) break;
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Unreachable(spec_, *log_, "listing topics", rd_kafka_err2str(err));
   std::set<std::string> out;
   for (int i = 0; i < md->topic_cnt; ++i)
