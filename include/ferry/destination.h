@@ -34,6 +34,8 @@ struct DestinationCapabilities {
   // Can store cursors (ReadState, and WriteRequest::state in the same
   // transaction as the rows).
   bool state_backend = false;
+  // How cursors commit, when not simply in the rows' transaction (docs).
+  std::string state_backend_note;
 };
 
 struct DestinationInit {

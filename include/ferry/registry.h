@@ -36,6 +36,10 @@ struct DestinationPlugin {
   // options (ferry/retry.h) in `options`, once for every destination.
   BatchingDefaults batching{10000, 10 << 20, "20s", "written"};
   std::function<std::unique_ptr<Destination>()> create;
+  // The plugin's own rules across keys (its binder's Checks), run on the
+  // validated options by validate-config and before any destination is
+  // created, so a bad spec fails before anything connects. Optional.
+  std::function<Status(const Options&)> check;
 };
 
 // An out-of-process plugin named by a spec (CloudQuery protocol v3):

@@ -34,7 +34,10 @@ int RunPlugins(const Registry& registry, const std::string& format) {
       const DestinationPlugin* p = registry.FindDestination(name);
       std::cout << "| destination | `" << p->name << "` | " << Cell(p->description) << " | "
                 << ModesText(p->capabilities) << " | "
-                << (p->capabilities.state_backend ? "yes (same transaction as the rows)" : "no")
+                << (!p->capabilities.state_backend ? "no"
+                    : p->capabilities.state_backend_note.empty()
+                        ? "yes (same transaction as the rows)"
+                        : "yes (" + p->capabilities.state_backend_note + ")")
                 << " | [README](plugins/destination/" << p->name << "/README.md) |\n";
     }
     return 0;

@@ -158,6 +158,7 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
                                              registry.DestinationNames()));
     d.plugin = registry.FindDestination(name);
     FERRY_ASSIGN_OR_RETURN(d.options, ValidateOptions(d.plugin->options, spec.spec, who, spec.spec_location, spec.spec_origin));
+    if (d.plugin->check) FERRY_RETURN_NOT_OK(d.plugin->check(d.options).WithContext(spec.where.ToString() + ": " + who));
   }
   FERRY_ASSIGN_OR_RETURN(d.settings.write_mode, ParseWriteMode(spec.write_mode));
   d.settings.migrate_mode = spec.migrate_mode == "forced" ? MigrateMode::kForced : MigrateMode::kSafe;

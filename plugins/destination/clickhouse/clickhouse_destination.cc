@@ -205,6 +205,7 @@ DestinationPlugin ClickHousePlugin() {
       "Writes to ClickHouse over its HTTP interface in the Native format (CloudQuery's clickhouse "
       "destination; overwrite modes through ReplacingMergeTree)";
   p.options = SpecOptions();
+  p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

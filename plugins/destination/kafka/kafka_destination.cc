@@ -257,11 +257,13 @@ DestinationPlugin KafkaPlugin() {
   p.description = "Apache Kafka: a topic per table, a message per row (JSON or CSV, keyed by the primary key); "
                   "idempotent producer, optional transactions, exactly-once cursors as a state backend";
   p.options = SpecOptions();
+  p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.batching = {.rows = 10000, .bytes = 16 << 20, .timeout = "5s", .unit = "sent"};
   p.capabilities.write_modes = {WriteMode::kAppend};
   p.capabilities.forced_migration = false;
   p.capabilities.delete_record = false;
   p.capabilities.state_backend = true;
+  p.capabilities.state_backend_note = "same transaction as the rows with `transactional_id`; else right after them";
   p.create = [] { return std::make_unique<KafkaDestination>(); };
   return p;
 }

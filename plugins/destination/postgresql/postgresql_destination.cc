@@ -276,6 +276,7 @@ DestinationPlugin PostgresqlPlugin() {
   p.name = "postgresql";
   p.description = "Writes to PostgreSQL by binary COPY (CloudQuery's postgresql destination, same tables and types)";
   p.options = SpecOptions();
+  p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

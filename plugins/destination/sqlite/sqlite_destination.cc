@@ -174,6 +174,7 @@ DestinationPlugin SqlitePlugin() {
   p.name = "sqlite";
   p.description = "Writes to an SQLite database file (CloudQuery's sqlite destination)";
   p.options = SpecOptions();
+  p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;

@@ -122,6 +122,7 @@ DestinationPlugin SkeletonPlugin() {
   p.name = "skeleton";
   p.description = "Template destination: checks every call against its contract and discards the rows";
   p.options = SpecOptions();
+  p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.batching = {.rows = 10000, .bytes = 10 << 20, .timeout = "20s", .unit = "discarded"};
   // CAPABILITIES: declare only what Write/DeleteStale/DeleteRecord really do;
   // the engine refuses an unsupported write mode before any data moves, and
