@@ -591,6 +591,11 @@ MD
     echo '```'
     echo
   fi
+  # Pairs measured by their own scripts (bench/<name>/run.sh), kept with
+  # the script that measured them: their figures and the command.
+  for section in bench/*/section.md; do
+    [ -f "$section" ] && { cat "$section"; echo; }
+  done
   if [ -f bench/discussion.md ]; then cat bench/discussion.md; fi
 } > "$OUT_MD"
 

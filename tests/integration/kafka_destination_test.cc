@@ -239,22 +239,26 @@ TEST(KafkaBroker, TransactionsCommitRowsAndCursorsTogether) {
   EXPECT_NE(out.find("1 partitions"), std::string::npos) << out;
 }
 
-// A broker of its own (FERRY_TEST_SERVERS_DIR elsewhere) restarted while a
-// write of 200k rows is in flight: the idempotent producer retries; every
-// row arrives once.
-TEST(KafkaBroker, BrokerRestartMidWriteLosesAndDuplicatesNothing) {
+// A broker of its own (FERRY_TEST_SERVERS_DIR elsewhere) restarted while
+// 200k rows are being written, idempotent and transactional. Idempotent: the
+// producer retries inside each write. Transactional: a write whose
+// transaction the restart aborted is Transient and written again, as the
+// engine does. Either way a read_committed consumer sees every row once.
+class KafkaRestart : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KafkaRestart, BrokerRestartMidWriteLosesAndDuplicatesNothing) {
   REQUIRE_BROKER();
+  const bool txn = GetParam();
   ferry::testing::TempDir dir;
   const std::string env = "FERRY_TEST_SERVERS_DIR=" + dir.path() + " bash " + ferry::testing::TestServersScript();
   std::string out;
   ASSERT_EQ(ferry::testing::RunShell(env + " start kafka 2>&1", &out), 0) << out;
-  std::string brokers;
-  for (size_t p = out.find("FERRY_KAFKA_BROKERS="); p != std::string::npos;) {
-    brokers = out.substr(p + 20, out.find('\n', p) - p - 20);
-    break;
-  }
-  ASSERT_FALSE(brokers.empty()) << out;
-  auto j = kt::BrokerSpec("restart", {{"brokers", {brokers}}, {"message_timeout", "120s"}});
+  const size_t p = out.find("FERRY_KAFKA_BROKERS=");
+  ASSERT_NE(p, std::string::npos) << out;
+  const std::string brokers = out.substr(p + 20, out.find('\n', p) - p - 20);
+  const std::string ns = txn ? "restart_txn" : "restart";
+  auto j = kt::BrokerSpec(ns, {{"brokers", {brokers}}, {"message_timeout", "120s"}});
+  if (txn) j["transactional_id"] = "ferry-restart-" + kt::TopicPrefix(ns);
   FERRY_ASSERT_OK_AND_ASSIGN(auto d, kt::OpenKafka(j));
   auto t = AppendTable("restarted");
   FERRY_ASSERT_OK(d->Migrate({t}, {}));
@@ -267,7 +271,15 @@ TEST(KafkaBroker, BrokerRestartMidWriteLosesAndDuplicatesNothing) {
     restarted = true;
   });
   Status st;
-  for (int64_t first = 0; first < kRows && st.ok(); first += kPer) st = WriteRows(d.get(), t, Rows(first, kPer));
+  int retried = 0;
+  for (int64_t first = 0; first < kRows && st.ok(); first += kPer) {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      st = WriteRows(d.get(), t, Rows(first, kPer));
+      if (st.ok() || !st.IsRetryable()) break;
+      ++retried;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
   restarter.join();
   EXPECT_TRUE(restarted.load());
   FERRY_EXPECT_OK(st);
@@ -276,10 +288,13 @@ TEST(KafkaBroker, BrokerRestartMidWriteLosesAndDuplicatesNothing) {
   FERRY_ASSERT_OK_AND_ASSIGN(auto msgs, ReadTopic(spec, TopicName(spec, "restarted"), 60000));
   std::set<std::string> keys;
   for (const auto& m : msgs) keys.insert(m.key);
-  EXPECT_EQ(msgs.size(), static_cast<size_t>(kRows));
+  EXPECT_EQ(msgs.size(), static_cast<size_t>(kRows)) << retried << " writes retried";
   EXPECT_EQ(keys.size(), static_cast<size_t>(kRows));
   ferry::testing::RunShell(env + " stop kafka 2>&1", &out);
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, KafkaRestart, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Transactional" : "Idempotent"; });
 
 }  // namespace
 }  // namespace ferry::plugins::kafka

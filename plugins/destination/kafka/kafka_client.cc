@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "ferry/redact.h"
@@ -319,7 +320,7 @@ Status Producer::Produce(const std::string& topic, const std::string* key, const
                          const std::vector<Header>& headers, Delivery* d) {
   rd_kafka_topic_t* rkt = TopicHandle(topic);
   if (!rkt) return Status::Invalid("topic " + topic + ": " + rd_kafka_err2str(rd_kafka_last_error()));
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  std::optional<Clock::time_point> deadline;   // read the clock only when the queue is full
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers.empty()) {
@@ -333,13 +334,16 @@ Status Producer::Produce(const std::string& topic, const std::string* key, const
         RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       d->produced.fetch_add(1, std::memory_order_relaxed);
-      rd_kafka_poll(rk_, 0);   // serve delivery reports as we go
+      if ((++produced_ & 1023) == 0) rd_kafka_poll(rk_, 0);   // serve delivery reports as we go
       return Status::OK();
     }
     if (hdrs) rd_kafka_headers_destroy(hdrs);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && Clock::now() < deadline) {
-      rd_kafka_poll(rk_, 50);   // back-pressure: wait for the broker to take some
-      continue;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      if (!deadline) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+      if (Clock::now() < *deadline) {
+        rd_kafka_poll(rk_, 50);   // back-pressure: wait for the broker to take some
+        continue;
+      }
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
       return Status::Invalid("topic " + topic + ": a message of " + std::to_string(value.size()) +

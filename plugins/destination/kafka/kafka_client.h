@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/status.h"
@@ -33,7 +34,7 @@ struct Delivery {
 
 struct Header {
   const char* name;
-  std::string value;
+  std::string_view value;   // copied by Produce
 };
 
 class Producer {
@@ -81,6 +82,7 @@ class Producer {
   rd_kafka_s* rk_ = nullptr;
   bool transactional_ = false;
   bool in_txn_ = false;
+  uint64_t produced_ = 0;   // messages since Open (delivery reports are served every 1024)
   int64_t timeout_ms_ = 300000;
   std::map<std::string, rd_kafka_topic_s*> topics_;
   std::shared_ptr<struct LogSink> log_;

@@ -21,11 +21,13 @@ Status CheckTopicName(const std::string& topic, const std::string& table) {
   return Status::OK();
 }
 
-// A cell of a meta column as header text.
-std::string MetaText(const ArrayData& a, int64_t row) {
-  if (a.IsNull(row)) return "";
-  if (a.type->id == TypeId::kTimestamp) return TimestampText(a.Value<int64_t>(row), TimestampStyle::kRfc3339Nano);
-  return std::string(a.StringValue(row));
+// A cell of a meta column as header text; `buf` holds a formatted
+// timestamp (at least kMaxTimeText bytes).
+std::string_view MetaText(const ArrayData& a, int64_t row, char* buf) {
+  if (a.IsNull(row)) return {};
+  if (a.type->id == TypeId::kTimestamp)
+    return {buf, FormatTimestamp(a.Value<int64_t>(row), buf, TimestampStyle::kRfc3339Nano)};
+  return a.StringValue(row);
 }
 
 }  // namespace
@@ -120,6 +122,7 @@ Status KafkaDestination::ProduceRows(const Table& t, const WriteRequest& request
   const std::string topic = TopicName(spec_, t.schema->name);
   std::string value, key;
   std::vector<Header> headers;
+  char time_buf[kMaxTimeText];
   for (const BatchPtr& batch : request.batches) {
     for (int64_t r = 0; r < batch->num_rows(); ++r) {
       FERRY_RETURN_NOT_OK(t.codec->Value(*batch, r, &value));
@@ -127,9 +130,11 @@ Status KafkaDestination::ProduceRows(const Table& t, const WriteRequest& request
       headers.clear();
       if (spec_.headers) {
         headers.push_back({"cq_table", t.schema->name});
-        if (t.source_name_col >= 0) headers.push_back({"cq_source_name", MetaText(*batch->column(t.source_name_col), r)});
-        if (t.sync_time_col >= 0) headers.push_back({"cq_sync_time", MetaText(*batch->column(t.sync_time_col), r)});
-        if (t.group_col >= 0) headers.push_back({"cq_sync_group_id", MetaText(*batch->column(t.group_col), r)});
+        if (t.source_name_col >= 0)
+          headers.push_back({"cq_source_name", MetaText(*batch->column(t.source_name_col), r, time_buf)});
+        if (t.sync_time_col >= 0)
+          headers.push_back({"cq_sync_time", MetaText(*batch->column(t.sync_time_col), r, time_buf)});
+        if (t.group_col >= 0) headers.push_back({"cq_sync_group_id", MetaText(*batch->column(t.group_col), r, time_buf)});
       }
       FERRY_RETURN_NOT_OK(producer_->Produce(topic, t.codec->keyed() ? &key : nullptr, value, headers, d));
     }
