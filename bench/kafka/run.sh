@@ -40,6 +40,9 @@ FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
 [ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
 command -v kcat >/dev/null || { echo "kcat is missing: bash scripts/install-test-servers.sh kafka" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/ferry-kafka-bench.XXXXXX)
+# Smoke runs (the test suite) get a broker of their own, stopped at the end.
+SRV_TMP=""
+if [ "$SMOKE" = 1 ]; then SRV_TMP=$(mktemp -d /tmp/ferry-kafka-bench-servers.XXXXXX); export FERRY_TEST_SERVERS_DIR=$SRV_TMP; fi
 export FERRY_TEST_SERVERS_DIR=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-bench-servers}
 started=0
 if ! bash scripts/test-servers.sh env kafka >/dev/null 2>&1; then started=1; fi
@@ -47,6 +50,7 @@ eval "$(bash scripts/test-servers.sh start kafka)"
 cleanup() {
   [ "$started" = 1 ] && bash scripts/test-servers.sh stop kafka >/dev/null 2>&1
   rm -rf "$WORK"
+  [ -z "$SRV_TMP" ] || rm -rf "$SRV_TMP"
 }
 trap cleanup EXIT
 B=$FERRY_KAFKA_BROKERS
