@@ -95,7 +95,7 @@ void Declare(OptionBinder<Spec>& b) {
   b.Bool(&Spec::verbose,
          {.name = "verbose",
           .default_value = false,
-          .description = "Log librdkafka's debug messages (broker, protocol, msg)"});
+          .description = "Print librdkafka's debug lines (broker, topic, msg, eos) on stderr, prefixed `kafka:`"});
   b.String(&Spec::sasl_username,
            {.name = "sasl_username", .description = "SASL/PLAIN user name; setting it turns SASL on"});
   b.String(&Spec::sasl_password,
