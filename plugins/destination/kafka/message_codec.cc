@@ -21,6 +21,12 @@ MessageCodec::MessageCodec(const Spec& spec, const TableSchema& table, const std
   std::stable_sort(name_order_.begin(), name_order_.end(), [&](size_t a, size_t b) { return names_[a] < names_[b]; });
   for (size_t i : name_order_)
     if (std::find(key_columns.begin(), key_columns.end(), names_[i]) != key_columns.end()) key_columns_.push_back(i);
+  for (size_t n = 0; n < name_order_.size(); ++n) {
+    std::string k(n == 0 ? "{" : ",");
+    AppendJsonString(names_[name_order_[n]], &k);
+    k.push_back(':');
+    json_keys_.push_back(std::move(k));
+  }
   if (format_ == Format::kCsv && !spec.csv_skip_header) {
     for (size_t i = 0; i < names_.size(); ++i) {
       if (i) csv_header_.push_back(delimiter_);
@@ -32,14 +38,10 @@ MessageCodec::MessageCodec(const Spec& spec, const TableSchema& table, const std
 
 void MessageCodec::JsonValue(const Batch& batch, int64_t row, std::string* out) const {
   static const JsonCellStyle kStyle = CloudQueryFileStyle();
-  out->push_back('{');
-  bool first = true;
-  for (size_t i : name_order_) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(names_[i], out);
-    out->push_back(':');
-    AppendJsonCell(*batch.column(i), row, kStyle, out);
+  if (name_order_.empty()) out->push_back('{');
+  for (size_t n = 0; n < name_order_.size(); ++n) {
+    out->append(json_keys_[n]);
+    AppendJsonCell(*batch.column(name_order_[n]), row, kStyle, out);
   }
   out->append("}\n");   // Go's json.Encoder ends each value with a newline
 }
