@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Installs the test peers: independent implementations Ferry's tests cross-check
-# against (tests/peers/package.json: Apache Arrow JS for the Arrow IPC tests;
-# CloudQuery's JavaScript plugin SDK and protocol package for the plugin interop
-# tests, tests/peers/cq-plugins).
-# Installs node and npm from Debian when they are missing. Idempotent.
-# Test-only: nothing here is a dependency of Ferry itself.
+# against, one summary line per group.
+# - npm (tests/peers/package.json): Apache Arrow JS for the Arrow IPC tests;
+#   CloudQuery's JavaScript plugin SDK and protocol package for the plugin interop
+#   tests, tests/peers/cq-plugins. Installs node and npm from Debian when they are missing.
+# - Go (tests/peers/go/versions.env): CloudQuery's own CLI, built from the Go module
+#   proxy by scripts/install-go-peers.sh into tests/peers/go/bin.
+# Idempotent. Test-only: nothing here is a dependency of Ferry itself.
 set -euo pipefail
-cd "$(dirname "$0")/../tests/peers"
+scripts=$(cd "$(dirname "$0")" && pwd)
+(
+cd "$scripts/../tests/peers"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   . ../../scripts/apt-install.sh
   apt_install install-test-peers nodejs npm
 fi
 if cmp -s package-lock.json node_modules/.ferry-installed-lock 2>/dev/null; then
-  echo "install-test-peers: up to date"
+  echo "install-test-peers: npm peers up to date"
   exit 0
 fi
 npm ci --no-audit --no-fund --loglevel=error
 cp package-lock.json node_modules/.ferry-installed-lock
 v() { node -p "require('./node_modules/$1/package.json').version" 2>/dev/null || echo '?'; }
 echo "install-test-peers: installed apache-arrow $(v apache-arrow), @cloudquery/plugin-sdk-javascript $(v @cloudquery/plugin-sdk-javascript), @cloudquery/plugin-pb-javascript $(v @cloudquery/plugin-pb-javascript)"
+)
+bash "$scripts/install-go-peers.sh"
