@@ -284,14 +284,34 @@ class PluginService final : public pb::Plugin::Service {
 
   grpc::Status Write(grpc::ServerContext* ctx, grpc::ServerReader<pb::Write::Request>* reader,
                      pb::Write::Response*) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!dest_) return Error(grpc::StatusCode::FAILED_PRECONDITION,
-                             source_plugin_ ? "Write called on a source plugin" : "Write before Init");
-    WriteStream w(dest_.get(), tables_);
+    // The lock is held per message, not for the whole stream: a client may
+    // keep a Write stream open while another stream (a source's state
+    // client, CloudQuery's `@@plugins.<dest>.connection`) writes cursors
+    // to the same destination; holding it for the stream deadlocked them.
+    Destination* dest;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!dest_) return Error(grpc::StatusCode::FAILED_PRECONDITION,
+                               source_plugin_ ? "Write called on a source plugin" : "Write before Init");
+      dest = dest_.get();
+    }
+    WriteStream w(dest, tables_);
     pb::Write::Request msg;
     Status st;
-    while (st.ok() && reader->Read(&msg)) st = w.Handle(msg);
-    if (st.ok()) st = w.FlushAll();
+    auto same_destination = [&] {
+      return dest_.get() == dest ? Status::OK()
+                                 : Status::Invalid("the destination was closed or re-initialised during this Write stream");
+    };
+    while (st.ok() && reader->Read(&msg)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      st = same_destination();
+      if (st.ok()) st = w.Handle(msg);
+    }
+    if (st.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      st = same_destination();
+      if (st.ok()) st = w.FlushAll();
+    }
     if (!st.ok()) log::Error("Write: " + st.message());
     return ToGrpc(st);
   }
