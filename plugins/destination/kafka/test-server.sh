@@ -226,8 +226,15 @@ kafka_start() { # dir
     kafka_config "$d" "$plain" "$sasl" "$ssl" "$ctl"
     rm -rf "$d/data"
     # A random cluster id as StorageTool random-uuid makes it (16 bytes,
-    # URL-safe base64 without padding), without starting a JVM for it.
-    openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n' >"$d/cluster_id"
+    # URL-safe base64 without padding), without starting a JVM for it. Like
+    # Kafka's Uuid.randomUuid, never one starting with '-': StorageTool would
+    # read it as an option (1 start in 64 failed that way).
+    local id
+    while :; do
+      id=$(openssl rand 16 | base64 | tr '+/' '-_' | tr -d '=\n')
+      [ "${id#-}" = "$id" ] && break
+    done
+    echo "$id" >"$d/cluster_id"
     "$(kafka_java)" -XX:TieredStopAtLevel=1 -cp "$(kafka_home)/lib/*" kafka.tools.StorageTool \
       format -t "$(cat "$d/cluster_id")" -c "$d/server.properties" >>"$d/format.log" 2>&1 \
       || { tail -20 "$d/format.log" >&2; die "kafka: StorageTool format failed"; }
