@@ -1,6 +1,7 @@
 #include "testing/cli_runner.h"
 
 #include <sqlite3.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace ferry::testing {
 
@@ -101,6 +103,25 @@ int WaitFerry(int pid) {
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+CommandResult TimedSync(const std::string& cwd, const std::string& spec, std::chrono::microseconds* wall) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CommandResult r = RunFerry({"sync", spec, "--no-progress"}, cwd);
+  *wall = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  return r;
+}
+
+void SyncKilledAfter(const std::string& cwd, const std::string& spec, std::chrono::microseconds delay) {
+  const int pid = StartFerry({"sync", spec, "--no-progress"}, cwd);
+  std::this_thread::sleep_for(delay);
+  kill(pid, SIGKILL);
+  WaitFerry(pid);
+}
+
+int CrashRuns(int fallback) {
+  const char* env = std::getenv("FERRY_CRASH_RUNS");
+  return env ? std::atoi(env) : fallback;
 }
 
 namespace {

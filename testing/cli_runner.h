@@ -2,6 +2,7 @@
 // a fresh temporary directory and read back what landed in SQLite.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -41,6 +42,14 @@ int StartFerryTo(const std::vector<std::string>& args, const std::string& cwd, c
 // Waits for a process started with StartFerry; returns its exit code, or
 // 128 + signal.
 int WaitFerry(int pid);
+
+// Crash tests. `ferry sync <spec> --no-progress` in `cwd`: its result and
+// wall time.
+CommandResult TimedSync(const std::string& cwd, const std::string& spec, std::chrono::microseconds* wall);
+// `ferry sync <spec>` started in `cwd` and killed with SIGKILL after `delay`.
+void SyncKilledAfter(const std::string& cwd, const std::string& spec, std::chrono::microseconds delay);
+// $FERRY_CRASH_RUNS (raise it for a longer soak), or `fallback`.
+int CrashRuns(int fallback);
 
 // Rows the sync summary printed for `table` (its ROWS column), or -1.
 int64_t SummaryRows(const std::string& out, const std::string& table);

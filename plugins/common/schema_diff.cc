@@ -139,4 +139,18 @@ Result<std::vector<TablePlan>> PlanMigration(const std::vector<TableSchemaPtr>& 
   return plans;
 }
 
+Status CheckBatchMatchesTable(const TableSchema& table, const Batch& batch) {
+  const auto& cols = batch.schema()->columns;
+  if (cols.size() != table.columns.size())
+    return Status::Invalid("table " + table.name + ": a batch has " + std::to_string(cols.size()) +
+                           " columns, the table " + std::to_string(table.columns.size()));
+  for (size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].name != table.columns[i].name || !cols[i].type->Equals(*table.columns[i].type))
+      return Status::Invalid("table " + table.name + ": batch column " + cols[i].name + " " + cols[i].type->ToString() +
+                             " does not match the table's " + table.columns[i].name + " " +
+                             table.columns[i].type->ToString());
+  }
+  return Status::OK();
+}
+
 }  // namespace ferry::plugins

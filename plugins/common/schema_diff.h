@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/batch.h"
 #include "ferry/schema.h"
 #include "ferry/status.h"
 
@@ -82,5 +83,9 @@ using ReadColumnsFn = std::function<Result<std::optional<std::vector<ExistingCol
 Result<std::vector<TablePlan>> PlanMigration(const std::vector<TableSchemaPtr>& tables, bool safe_mode,
                                              const std::string& destination, const ReadColumnsFn& read,
                                              const DiffRules& rules);
+
+// A batch written to `table` must have its columns, names and types in
+// order; the error names the table and the first column that differs.
+Status CheckBatchMatchesTable(const TableSchema& table, const Batch& batch);
 
 }  // namespace ferry::plugins

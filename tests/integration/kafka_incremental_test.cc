@@ -102,22 +102,10 @@ Contents ReadKafka(const std::string& ns) {
 }
 
 std::chrono::microseconds TimedSync(const TempDir& dir, const std::string& spec) {
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
+  std::chrono::microseconds wall;
+  auto r = ferry::testing::TimedSync(dir.path(), spec, &wall);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
-}
-
-void Kill(const TempDir& dir, const std::string& spec, std::chrono::microseconds delay) {
-  const int pid = ferry::testing::StartFerry({"sync", spec, "--no-progress"}, dir.path());
-  std::this_thread::sleep_for(delay);
-  kill(pid, SIGKILL);
-  ferry::testing::WaitFerry(pid);
-}
-
-int Runs(int fallback) {
-  const char* env = std::getenv("FERRY_CRASH_RUNS");  // raise for a longer soak
-  return env ? std::atoi(env) : fallback;
+  return wall;
 }
 
 TEST(KafkaIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
@@ -133,7 +121,7 @@ TEST(KafkaIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
 
   // Several kills per run: each resumed sync may be killed again.
   std::mt19937_64 rng(20261205);
-  const int runs = Runs(4), kills_per_run = 3;
+  const int runs = ferry::testing::CrashRuns(4), kills_per_run = 3;
   int kills = 0, mid_sync = 0;
   for (int run = 0; run < runs; ++run) {
     const std::string ns = "kinc_crash_" + std::to_string(run);
@@ -141,7 +129,7 @@ TEST(KafkaIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
     const std::string spec = dir.Write("spec.yml", Render(ns, false));
     for (int k = 0; k < kills_per_run; ++k) {
       const auto delay = std::chrono::microseconds(rng() % static_cast<uint64_t>(full.count() * 11 / 10 + 1));
-      Kill(dir, spec, delay);
+      ferry::testing::SyncKilledAfter(dir.path(), spec, delay);
       ++kills;
       if (delay < full) ++mid_sync;
     }

@@ -93,24 +93,16 @@ Contents ReadSqlite(const std::string& file) {
 }
 
 std::chrono::microseconds TimedSync(const TempDir& dir, const std::string& spec) {
-  const auto t0 = std::chrono::steady_clock::now();
-  auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
+  std::chrono::microseconds wall;
+  auto r = ferry::testing::TimedSync(dir.path(), spec, &wall);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  return wall;
 }
 
 void CrashThenResume(const TempDir& dir, const std::string& spec, std::chrono::microseconds delay) {
-  const int pid = ferry::testing::StartFerry({"sync", spec, "--no-progress"}, dir.path());
-  std::this_thread::sleep_for(delay);
-  kill(pid, SIGKILL);
-  ferry::testing::WaitFerry(pid);
+  ferry::testing::SyncKilledAfter(dir.path(), spec, delay);
   auto r = RunFerry({"sync", spec, "--no-progress"}, dir.path());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-}
-
-int Runs(int fallback) {
-  const char* env = std::getenv("FERRY_CRASH_RUNS");  // raise for a longer soak
-  return env ? std::atoi(env) : fallback;
 }
 
 // Append mode has no primary key to hide a duplicate: after any kill the
@@ -128,7 +120,7 @@ TEST(PostgresIncremental, KillNineAnywhereThenResumeEqualsUninterruptedRun) {
   ASSERT_EQ(ReadPg(testing::DatabaseName(ns)), expected);
 
   std::mt19937_64 rng(20261124);
-  const int runs = Runs(8);
+  const int runs = ferry::testing::CrashRuns(8);
   int killed_mid_sync = 0;
   for (int run = 0; run < runs; ++run) {
     const std::string run_ns = "inc_crash_" + std::to_string(getpid()) + "_" + std::to_string(run);
@@ -171,7 +163,7 @@ TEST(PostgresIncremental, StateBackendForAnotherDestination) {
   EXPECT_EQ(ReadSqlite(ref.File("a.sqlite")), expected);
 
   std::mt19937_64 rng(7);
-  const int runs = Runs(6);
+  const int runs = ferry::testing::CrashRuns(6);
   for (int run = 0; run < runs; ++run) {
     const std::string run_ns = "inc_backend_crash_" + std::to_string(getpid()) + "_" + std::to_string(run);
     FERRY_ASSERT_OK_AND_ASSIGN(std::string run_conn, testing::FreshDatabase(run_ns));

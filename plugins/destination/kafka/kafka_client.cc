@@ -142,6 +142,33 @@ std::map<std::string, std::string> ClientConfig(const Spec& spec) {
   return c;
 }
 
+namespace {
+
+// A librdkafka handle of `type` configured with `kv`; its log and error
+// callbacks report to `log` (which must outlive it).
+Result<rd_kafka_t*> NewHandle(rd_kafka_type_t type, const std::map<std::string, std::string>& kv, LogSink* log,
+                              bool delivery_reports) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  Status st = SetAll(conf, kv);
+  if (!st.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return st;
+  }
+  rd_kafka_conf_set_opaque(conf, log);
+  rd_kafka_conf_set_log_cb(conf, OnLog);
+  rd_kafka_conf_set_error_cb(conf, OnError);
+  if (delivery_reports) rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk) {
+    rd_kafka_conf_destroy(conf);
+    return Status::Invalid(std::string(type == RD_KAFKA_PRODUCER ? "kafka producer: " : "kafka consumer: ") + err);
+  }
+  return rk;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Producer>> Producer::Open(const Spec& spec) {
   std::unique_ptr<Producer> p(new Producer());
   p->log_ = std::make_shared<LogSink>();
@@ -165,22 +192,7 @@ Result<std::unique_ptr<Producer>> Producer::Open(const Spec& spec) {
     kv["transactional.id"] = spec.transactional_id;
     kv["transaction.timeout.ms"] = std::to_string(std::max<int64_t>(spec.message_timeout_ms, 60000));
   }
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  Status st = SetAll(conf, kv);
-  if (!st.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return st;
-  }
-  rd_kafka_conf_set_opaque(conf, p->log_.get());
-  rd_kafka_conf_set_log_cb(conf, OnLog);
-  rd_kafka_conf_set_error_cb(conf, OnError);
-  rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
-  char err[512];
-  p->rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
-  if (!p->rk_) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("kafka producer: ") + err);
-  }
+  FERRY_ASSIGN_OR_RETURN(p->rk_, NewHandle(RD_KAFKA_PRODUCER, kv, p->log_.get(), true));
   if (p->transactional_) {
     rd_kafka_error_t* e = rd_kafka_init_transactions(p->rk_, std::min<int64_t>(spec.message_timeout_ms, 30000));
     if (e) {
@@ -418,21 +430,7 @@ Result<std::vector<ConsumedMessage>> ReadTopic(const Spec& spec, const std::stri
   kv["enable.partition.eof"] = "true";
   kv["isolation.level"] = "read_committed";
   kv["auto.offset.reset"] = "earliest";
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  Status st = SetAll(conf, kv);
-  if (!st.ok()) {
-    rd_kafka_conf_destroy(conf);
-    return st;
-  }
-  rd_kafka_conf_set_opaque(conf, log.get());
-  rd_kafka_conf_set_log_cb(conf, OnLog);
-  rd_kafka_conf_set_error_cb(conf, OnError);
-  char err[512];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
-  if (!rk) {
-    rd_kafka_conf_destroy(conf);
-    return Status::Invalid(std::string("kafka consumer: ") + err);
-  }
+  FERRY_ASSIGN_OR_RETURN(rd_kafka_t* rk, NewHandle(RD_KAFKA_CONSUMER, kv, log.get(), false));
   struct Closer {
     rd_kafka_t* rk;
     ~Closer() {

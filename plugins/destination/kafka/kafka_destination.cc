@@ -6,6 +6,7 @@
 
 #include "ferry/redact.h"
 #include "ferry/text_codec.h"
+#include "plugins/common/schema_diff.h"
 
 namespace ferry::plugins::kafka {
 namespace {
@@ -144,7 +145,6 @@ Status KafkaDestination::ProduceRows(const Table& t, const WriteRequest& request
 
 Status KafkaDestination::ProduceState(const WriteRequest& request, Delivery* d) {
   if (request.state.empty()) return Status::OK();
-  if (!request.state_table) return Status::Invalid("cursors without a state table");
   const std::string topic = TopicName(spec_, request.state_table->name);
   for (const StateEntry& e : request.state)
     FERRY_RETURN_NOT_OK(producer_->Produce(topic, &e.key, StateMessage(e), {}, d));
@@ -191,15 +191,8 @@ Status KafkaDestination::Write(const WriteRequest& request) {
     // Check every batch before the first message leaves: a request is
     // written whole or not at all.
     for (const BatchPtr& batch : request.batches) {
-      const auto& cols = batch->schema()->columns;
-      if (cols.size() != table.columns.size())
-        return Status::Invalid("table " + table.name + ": a batch has " + std::to_string(cols.size()) +
-                               " columns, the table " + std::to_string(table.columns.size()));
-      for (size_t i = 0; i < cols.size(); ++i) {
-        if (cols[i].name != table.columns[i].name || !cols[i].type->Equals(*table.columns[i].type))
-          return Status::Invalid("table " + table.name + ": batch column " + cols[i].name + " " +
-                                 cols[i].type->ToString() + " does not match the table's " + table.columns[i].name +
-                                 " " + table.columns[i].type->ToString());
+      FERRY_RETURN_NOT_OK(CheckBatchMatchesTable(table, *batch));
+      for (size_t i = 0; i < table.columns.size(); ++i) {
         const Column& c = table.columns[i];
         if (!(c.not_null || c.primary_key)) continue;
         const ArrayData& a = *batch->column(i);

@@ -67,18 +67,7 @@ Status SkeletonDestination::Migrate(const std::vector<TableSchemaPtr>& tables, c
 Status SkeletonDestination::Write(const WriteRequest& request) {
   FERRY_RETURN_NOT_OK(CheckOpen());
   FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table->name));
-  for (const BatchPtr& batch : request.batches) {
-    const auto& cols = batch->schema()->columns;
-    if (cols.size() != table->columns.size())
-      return Status::Invalid("table " + table->name + ": a batch has " + std::to_string(cols.size()) +
-                             " columns, the table " + std::to_string(table->columns.size()));
-    for (size_t i = 0; i < cols.size(); ++i) {
-      if (cols[i].name != table->columns[i].name || cols[i].type->ToString() != table->columns[i].type->ToString())
-        return Status::Invalid("table " + table->name + ": batch column " + cols[i].name + " " +
-                               cols[i].type->ToString() + " does not match the table's " + table->columns[i].name +
-                               " " + table->columns[i].type->ToString());
-    }
-  }
+  for (const BatchPtr& batch : request.batches) FERRY_RETURN_NOT_OK(CheckBatchMatchesTable(*table, *batch));
   // STORAGE: write every batch, and request.state when this is a state
   // backend, in one transaction; classify failures (ferry/destination.h).
   for (const BatchPtr& batch : request.batches) rows_ += batch->num_rows();
