@@ -1,0 +1,249 @@
+#include "plugins/destination/neo4j/bolt_socket.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace ferry::plugins::neo4j::bolt {
+namespace {
+
+SSL_CTX* Ctx(void* p) { return static_cast<SSL_CTX*>(p); }
+SSL* Ssl(void* p) { return static_cast<SSL*>(p); }
+
+std::string OpenSslErrors() {
+  std::string s;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!s.empty()) s += "; ";
+    s += buf;
+  }
+  return s.empty() ? "unknown TLS error" : s;
+}
+
+Status SetNonBlocking(int fd) {
+  int flags = fcntl(fd, F_GETFL, 0);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+    return Status::IOError(std::string("fcntl: ") + std::strerror(errno));
+  return Status::OK();
+}
+
+}  // namespace
+
+Socket::~Socket() { Close(); }
+
+void Socket::Close() {
+  if (ssl_) {
+    SSL_free(Ssl(ssl_));  // no close_notify: the peer sees the TCP close
+    ssl_ = nullptr;
+  }
+  if (ssl_ctx_) {
+    SSL_CTX_free(Ctx(ssl_ctx_));
+    ssl_ctx_ = nullptr;
+  }
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+Status Socket::IoError(const std::string& what) const {
+  return Status::Transient("connection to " + peer_ + ": " + what);
+}
+
+Status Socket::Wait(bool for_write) {
+  pollfd p{fd_, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+  for (;;) {
+    int r = ::poll(&p, 1, static_cast<int>(io_timeout_.count()));
+    if (r > 0) return Status::OK();
+    if (r == 0) return IoError("no answer within " + std::to_string(io_timeout_.count() / 1000) + " s (io_timeout)");
+    if (errno != EINTR) return IoError(std::string("poll: ") + std::strerror(errno));
+  }
+}
+
+Result<std::unique_ptr<Socket>> Socket::Connect(const SocketOptions& o) {
+  std::unique_ptr<Socket> s(new Socket());
+  s->peer_ = o.host + ":" + std::to_string(o.port);
+  s->io_timeout_ = o.io_timeout;
+
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  const std::string port = std::to_string(o.port);
+  int gai = ::getaddrinfo(o.host.c_str(), port.c_str(), &hints, &res);
+  if (gai != 0) return Status::Transient("cannot resolve " + o.host + ": " + gai_strerror(gai));
+  std::string last = "no address";
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = std::strerror(errno);
+      continue;
+    }
+    if (!SetNonBlocking(fd).ok()) {
+      ::close(fd);
+      continue;
+    }
+    int r = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (r < 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int pr;
+      do pr = ::poll(&p, 1, static_cast<int>(o.connect_timeout.count()));
+      while (pr < 0 && errno == EINTR);
+      if (pr == 0) {
+        last = "timed out after " + std::to_string(o.connect_timeout.count()) + " ms";
+        ::close(fd);
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      r = err == 0 ? 0 : -1;
+      errno = err;
+    }
+    if (r < 0) {
+      last = std::strerror(errno);
+      ::close(fd);
+      continue;
+    }
+    s->fd_ = fd;
+    break;
+  }
+  ::freeaddrinfo(res);
+  if (s->fd_ < 0) return Status::Transient("cannot connect to " + s->peer_ + ": " + last);
+  int one = 1;
+  ::setsockopt(s->fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+  if (o.tls == TlsMode::kOff) return s;
+
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return Status::IOError("TLS: " + OpenSslErrors());
+  s->ssl_ctx_ = ctx;
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  if (o.tls == TlsMode::kVerify) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    int ok = o.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
+                               : SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr);
+    if (ok != 1) return Status::Invalid("TLS: cannot load the CA certificates " + o.ca_file + ": " + OpenSslErrors());
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  }
+  if (!o.client_cert.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, o.client_cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, (o.client_key.empty() ? o.client_cert : o.client_key).c_str(),
+                                    SSL_FILETYPE_PEM) != 1)
+      return Status::Invalid("TLS: cannot load the client certificate " + o.client_cert + ": " + OpenSslErrors());
+  }
+  SSL* ssl = SSL_new(ctx);
+  if (!ssl) return Status::IOError("TLS: " + OpenSslErrors());
+  s->ssl_ = ssl;
+  SSL_set_fd(ssl, s->fd_);
+  SSL_set_tlsext_host_name(ssl, o.host.c_str());
+  if (o.tls == TlsMode::kVerify) {
+    // An IP address is checked against the certificate's IP entries, a name
+    // against its DNS names.
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(param, o.host.c_str()) != 1) SSL_set1_host(ssl, o.host.c_str());
+  }
+  for (;;) {
+    int r = SSL_connect(ssl);
+    if (r == 1) break;
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+      FERRY_RETURN_NOT_OK(s->Wait(e == SSL_ERROR_WANT_WRITE));
+      continue;
+    }
+    long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK)
+      return Status::Invalid("TLS handshake with " + s->peer_ + ": the server's certificate is not trusted (" +
+                             X509_verify_cert_error_string(verify) +
+                             "); set tls_ca_file to the CA that signed it, or use bolt+ssc:// / neo4j+ssc:// to "
+                             "skip the check");
+    return Status::Transient("TLS handshake with " + s->peer_ + " failed: " + OpenSslErrors() +
+                             " (does the server accept TLS on this port?)");
+  }
+  return s;
+}
+
+Status Socket::WriteAll(std::string_view data) {
+  if (fd_ < 0) return IoError("closed");
+  size_t done = 0;
+  while (done < data.size()) {
+    if (ssl_) {
+      size_t n = 0;
+      int r = SSL_write_ex(Ssl(ssl_), data.data() + done, data.size() - done, &n);
+      if (r == 1) {
+        done += n;
+        continue;
+      }
+      int e = SSL_get_error(Ssl(ssl_), r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        FERRY_RETURN_NOT_OK(Wait(e == SSL_ERROR_WANT_WRITE));
+        continue;
+      }
+      return IoError("TLS write failed: " + OpenSslErrors());
+    }
+    ssize_t n = ::send(fd_, data.data() + done, data.size() - done, MSG_NOSIGNAL);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      FERRY_RETURN_NOT_OK(Wait(true));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return IoError(std::string("write failed: ") + std::strerror(errno));
+    }
+  }
+  return Status::OK();
+}
+
+Status Socket::ReadExact(size_t n, std::string* out) {
+  out->resize(n);
+  return ReadExact(n, out->data());
+}
+
+Status Socket::ReadExact(size_t n, char* out) {
+  if (fd_ < 0) return IoError("closed");
+  size_t done = 0;
+  while (done < n) {
+    if (ssl_) {
+      size_t got = 0;
+      int r = SSL_read_ex(Ssl(ssl_), out + done, n - done, &got);
+      if (r == 1) {
+        done += got;
+        continue;
+      }
+      int e = SSL_get_error(Ssl(ssl_), r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        FERRY_RETURN_NOT_OK(Wait(e == SSL_ERROR_WANT_WRITE));
+        continue;
+      }
+      if (e == SSL_ERROR_ZERO_RETURN) return IoError("the server closed the connection");
+      return IoError("TLS read failed: " + OpenSslErrors());
+    }
+    ssize_t r = ::recv(fd_, out + done, n - done, 0);
+    if (r > 0) {
+      done += static_cast<size_t>(r);
+    } else if (r == 0) {
+      return IoError("the server closed the connection");
+    } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      FERRY_RETURN_NOT_OK(Wait(false));
+    } else if (errno != EINTR) {
+      return IoError(std::string("read failed: ") + std::strerror(errno));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace ferry::plugins::neo4j::bolt
