@@ -1,23 +1,51 @@
-// The `spec:` of the `neo4j` destination.
-//
-// TEMPLATE: scripts/new-plugin.sh copies this folder and renames "neo4j".
-// Replace the example key with the integration's own; every key is bound once
-// to its field (neo4j_spec.cc), so validation, defaults, --help, the JSON
-// schema and docs/plugins.md all come from that one declaration. The engine
-// owns batch_size, batch_size_bytes, batch_timeout and the retry options:
-// never declare them here (choose batching defaults in the descriptor).
+// The `spec:` of the `neo4j` destination: CloudQuery's keys
+// (connection_string, username, password) and Ferry's own (database, TLS
+// CA, timeouts, relationships).
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ferry/options.h"
 #include "ferry/status.h"
+#include "plugins/destination/neo4j/bolt_socket.h"
 
 namespace ferry::plugins::neo4j {
 
+// A relationship between two tables' nodes where from_table.from_column =
+// to_table.to_column: (from)-[:type]->(to).
+struct EdgeRule {
+  std::string from_table, from_column, to_table, to_column, type;
+};
+
+// What connection_string says.
+struct BoltUri {
+  std::string scheme;  // bolt, bolt+s, bolt+ssc, neo4j, neo4j+s, neo4j+ssc
+  std::string host;
+  int port = 7687;
+  bool routing = false;  // neo4j*
+  bolt::TlsMode tls = bolt::TlsMode::kOff;
+  std::vector<std::pair<std::string, std::string>> query;  // routing context (neo4j* only)
+};
+
+// Parses bolt[+s|+ssc]://host[:port] and neo4j[+s|+ssc]://host[:port][?k=v&...].
+Result<BoltUri> ParseBoltUri(const std::string& uri);
+
 struct Spec {
-  // Where the data would go. The neo4j discards rows and only checks it.
   std::string connection_string;
+  BoltUri uri;
+  std::string username;
+  std::string password;
+  std::string database;
+  std::string label_prefix;
+  std::string tls_ca_file;
+  int64_t connect_timeout_ms = 15000;
+  int64_t io_timeout_ms = 300000;
+  bool relationships = true;
+  std::string relationship_type = "CHILD_OF";
+  std::vector<EdgeRule> edges;
+  int64_t delete_stale_batch_size = 10000;
 };
 
 const OptionTable& SpecOptions();

@@ -32,7 +32,8 @@ inline constexpr uint8_t kTime = 0x54;              // 'T': nanoseconds, tz offs
 inline constexpr uint8_t kLocalTime = 0x74;         // 't': nanoseconds since midnight
 inline constexpr uint8_t kDateTime = 0x49;          // 'I': UTC seconds, nanoseconds, tz offset seconds (Bolt 5, 4.4 + utc)
 inline constexpr uint8_t kLegacyDateTime = 0x46;    // 'F': local seconds, nanoseconds, tz offset seconds
-inline constexpr uint8_t kDateTimeZoneId = 0x69;    // 'i'
+inline constexpr uint8_t kDateTimeZoneId = 0x69;    // 'i': UTC seconds, nanoseconds, zone id (Bolt 5, 4.4 + utc)
+inline constexpr uint8_t kLegacyDateTimeZoneId = 0x66;  // 'f': local seconds, nanoseconds, zone id
 inline constexpr uint8_t kLocalDateTime = 0x64;     // 'd': seconds, nanoseconds
 inline constexpr uint8_t kDuration = 0x45;          // 'E': months, days, seconds, nanoseconds
 }  // namespace sig
