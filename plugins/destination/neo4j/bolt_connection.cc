@@ -75,6 +75,9 @@ Status FailureStatus(const PackValue& m) {
   const std::string text = "Neo4j " + (code.empty() ? std::string("error") : code) + ": " + message;
   if (code.rfind("Neo.ClientError.Security.Unauthorized", 0) == 0)
     return Status::Invalid(text + " (check username and password)");
+  if (code == "Neo.TransientError.General.MemoryPoolOutOfMemoryError")
+    return Status::IOError(text + " (one write request is one transaction: lower the destination's batch_size or "
+                                  "batch_size_bytes, or raise the server's dbms.memory.transaction.total.max)");
   if (code == "Neo.TransientError.Transaction.Terminated" || code == "Neo.TransientError.Transaction.LockClientStopped")
     return Status::IOError(text);
   if (code.rfind("Neo.TransientError.", 0) == 0 || code == "Neo.ClientError.Cluster.NotALeader" ||

@@ -360,13 +360,32 @@ Status Neo4jDestination::QueueBatch(bolt::Connection* c, const TableSchema& tabl
 
 Status Neo4jDestination::Write(const WriteRequest& request) {
   FERRY_RETURN_NOT_OK(CheckOpen());
-  FERRY_ASSIGN_OR_RETURN(TableSchemaPtr table, Migrated(request.table->name));
-  for (const BatchPtr& batch : request.batches) FERRY_RETURN_NOT_OK(CheckBatchMatchesTable(*table, *batch));
+  // A request may carry cursors only (no table).
+  TableSchemaPtr table = request.state_table;
+  if (request.table) {
+    FERRY_ASSIGN_OR_RETURN(table, Migrated(request.table->name));
+  }
+  if (!table) return Status::Invalid("destination \"" + name_ + "\": a write request without a table or state");
   const std::string ctx = "destination \"" + name_ + "\": table " + table->name;
+  for (const BatchPtr& batch : request.batches) {
+    FERRY_RETURN_NOT_OK(CheckBatchMatchesTable(*table, *batch));
+    // Neo4j Community has no property existence constraints: NOT NULL is
+    // checked here, before anything is sent.
+    for (size_t c = 0; c < table->columns.size(); ++c) {
+      const Column& col = table->columns[c];
+      const ArrayData& a = *batch->column(c);
+      if (!(col.not_null || col.primary_key) || a.null_count == 0) continue;
+      for (int64_t r = 0; r < batch->num_rows(); ++r)
+        if (a.IsNull(r))
+          return Status::Invalid(ctx + ": column " + col.name + " is " + (col.primary_key ? "a primary key" : "NOT NULL") +
+                                 " but row " + std::to_string(r) + " of the batch has null there; nothing of this "
+                                 "request was written");
+    }
+  }
   // MERGE is idempotent, so a request whose outcome was lost can be sent
   // again; CREATE (tables without a key) is not: such a request also writes
   // a marker node in its transaction, and a retry first looks for it.
-  const bool idempotent = IsKeyed(*table) || request.batches.empty();
+  const bool idempotent = !request.table || IsKeyed(*table) || request.batches.empty();
   const std::string marker = invocation_ + ":" + std::to_string(request.request_id);
   FERRY_ASSIGN_OR_RETURN(bolt::Connection * c, Conn());
   if (!idempotent && request.attempt > 0) {
@@ -376,7 +395,8 @@ Status Neo4jDestination::Write(const WriteRequest& request) {
     if (!found->empty() && found->front().as_list().at(0).as_int() > 0) return Status::OK();
   }
   c->QueueBegin(Tx());
-  for (const BatchPtr& batch : request.batches) FERRY_RETURN_NOT_OK(QueueBatch(c, *table, *batch));
+  if (request.table)
+    for (const BatchPtr& batch : request.batches) FERRY_RETURN_NOT_OK(QueueBatch(c, *table, *batch));
   if (!request.state.empty()) {
     FERRY_ASSIGN_OR_RETURN(TableSchemaPtr st, Migrated(request.state_table->name));
     FERRY_ASSIGN_OR_RETURN(BatchPtr sb, StateBatch(st, request.state));
