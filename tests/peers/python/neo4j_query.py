@@ -39,7 +39,11 @@ def main(argv):
     rest = argv[4:]
     kwargs = {}
     if rest and rest[0] == "--ca":
+        # A custom CA goes with the plain scheme and encrypted=True (the
+        # driver refuses trust settings on +s schemes).
+        kwargs["encrypted"] = True
         kwargs["trusted_certificates"] = neo4j.TrustCustomCAs(rest[1])
+        uri = uri.replace("+s://", "://", 1)
         rest = rest[2:]
     auth = (user, password) if user else None
     with neo4j.GraphDatabase.driver(uri, auth=auth, **kwargs) as driver:
