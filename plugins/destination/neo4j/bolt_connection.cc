@@ -89,6 +89,14 @@ Status FailureStatus(const PackValue& m) {
 
 Connection::~Connection() { Close(); }
 
+bool Connection::usable() const {
+  if (broken_) return false;
+  // Leave a margin: a request sent just before the server's deadline would
+  // find the connection closed under it.
+  return idle_limit_.count() == 0 ||
+         std::chrono::steady_clock::now() - last_used_ < idle_limit_ - std::min(idle_limit_ / 4, std::chrono::seconds(15));
+}
+
 Status Connection::Broken(const Status& s) {
   broken_ = true;
   out_.clear();
@@ -198,6 +206,7 @@ Status Connection::Exchange(std::vector<Response>* out) {
   data.swap(out_);
   Status s = socket_->WriteAll(data);
   if (!s.ok()) return Broken(s);
+  last_used_ = std::chrono::steady_clock::now();
   data.clear();
   data.shrink_to_fit();
 
@@ -374,6 +383,10 @@ Status Connection::Hello(const ConnectionOptions& o) {
     return s.WithContext("Neo4j " + peer() + ": HELLO");
   }
   server_agent_ = rs[0].metadata.GetString("server");
+  if (const PackValue* hints = rs[0].metadata.Find("hints"))
+    if (const PackValue* t = hints->Find("connection.recv_timeout_seconds"); t && t->kind() == PackValue::Kind::kInt &&
+                                                                            t->as_int() > 0)
+      idle_limit_ = std::chrono::seconds(t->as_int());
   connection_id_ = rs[0].metadata.GetString("connection_id");
   return Status::OK();
 }

@@ -90,8 +90,10 @@ class Connection {
   const std::string& server_agent() const { return server_agent_; }
   const std::string& connection_id() const { return connection_id_; }
   const std::string& peer() const { return socket_->peer(); }
-  // False once the transport failed: open a new connection.
-  bool usable() const { return !broken_; }
+  // False once the transport failed, or when the connection sat idle for
+  // nearly as long as the server waits before closing idle connections (its
+  // connection.recv_timeout_seconds hint): open a new connection.
+  bool usable() const;
 
   void QueueBegin(const TxConfig& config);
   // `params`: the PackStream bytes of a map (empty: no parameters).
@@ -134,6 +136,8 @@ class Connection {
   std::vector<uint8_t> pending_;  // signatures of the queued requests
   bool broken_ = false;
   bool closed_ = false;
+  std::chrono::steady_clock::time_point last_used_ = std::chrono::steady_clock::now();
+  std::chrono::seconds idle_limit_{0};  // 0: the server sent no hint
 };
 
 // The chunked form of one message (2-byte big-endian chunk sizes of at most
