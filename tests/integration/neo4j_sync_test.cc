@@ -121,6 +121,35 @@ TEST(Neo4jSync, NodesPropertiesAndRelationshipsAsThePythonDriverSeesThem) {
   EXPECT_EQ((*q)[3][0][0], 0);
 }
 
+// Every type of the test source's testdata table, as Neo4j's Python driver
+// reads the properties back: Neo4j's own types where it has them.
+TEST(Neo4jSync, PropertyTypesAsTheDriverReadsThem) {
+  ASSERT_EQ(nt::Server().error, "");
+  TempDir dir;
+  Opts o{.ns = "n4_types", .tables = "[test_testdata_table]"};
+  auto r = Sync(dir, o);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto q = nt::PyQuery({"MATCH (n:" + L(o, "test_testdata_table") + ") RETURN n"});
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  ASSERT_EQ((*q)[0].size(), 1u);
+  const auto& p = (*q)[0][0][0]["properties"];
+  EXPECT_TRUE(p["int64"].is_number_integer()) << p.dump();
+  EXPECT_TRUE(p["uint64"].is_number_integer()) << p.dump();
+  EXPECT_TRUE(p["float64"].contains("float")) << p.dump();
+  EXPECT_TRUE(p["boolean"].is_boolean()) << p.dump();
+  EXPECT_TRUE(p["binary"].contains("bytes")) << p.dump();
+  EXPECT_TRUE(p["fixed_size_binary"].contains("bytes")) << p.dump();
+  EXPECT_TRUE(p["date32"].contains("Date")) << p.dump();
+  EXPECT_TRUE(p["timestamp_us"].contains("DateTime")) << p.dump();
+  EXPECT_EQ(p["uuid"].get<std::string>().size(), 36u) << p.dump();
+  EXPECT_TRUE(p["int64_list"].is_array()) << p.dump();
+  EXPECT_TRUE(p["string_list"].is_array()) << p.dump();
+  auto js = nlohmann::json::parse(p["struct"].get<std::string>(), nullptr, false);
+  EXPECT_TRUE(js.is_object() && js.contains("id")) << p.dump();
+  EXPECT_FALSE(nlohmann::json::parse(p["json"].get<std::string>(), nullptr, false).is_discarded()) << p.dump();
+  EXPECT_NE(p["mac"].get<std::string>().find(':'), std::string::npos) << p.dump();
+}
+
 TEST(Neo4jSync, EdgesByColumnLinkTablesEitherWayRound) {
   ASSERT_EQ(nt::Server().error, "");
   TempDir dir;
