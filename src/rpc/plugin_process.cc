@@ -66,14 +66,18 @@ std::string Trim(std::string s) {
 log::Level LevelOf(const std::string& level) {
   if (level == "trace" || level == "debug") return log::Level::kDebug;
   if (level == "warn" || level == "warning") return log::Level::kWarn;
-  if (level == "error" || level == "fatal" || level == "panic") return log::Level::kError;
+  // critical: Python's logging level above error (the Python SDK's structlog).
+  if (level == "error" || level == "fatal" || level == "panic" || level == "critical") return log::Level::kError;
   return log::Level::kInfo;
 }
 
+}  // namespace
+
 // One stdout line of the plugin as a PluginLogLine. JSON lines (zerolog:
-// level/message/time; winston: level/message/timestamp) keep their other
-// fields as k=v, each cut to 300 bytes (JS error lines can carry whole rows).
-PluginLogLine ParseLine(const std::string& line) {
+// level/message/time; winston: level/message/timestamp; structlog, the Python
+// SDK's: level/event/timestamp) keep their other fields as k=v, each cut to
+// 300 bytes (JS error lines can carry whole rows).
+PluginLogLine ParsePluginLogLine(const std::string& line) {
   PluginLogLine out;
   nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
@@ -84,18 +88,25 @@ PluginLogLine ParseLine(const std::string& line) {
   auto str = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
   out.level = j.contains("level") ? str(j["level"]) : "info";
   for (auto& c : out.level) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (j.contains("message")) out.message = str(j["message"]);
-  else if (j.contains("msg")) out.message = str(j["msg"]);
+  std::string message_key;
+  for (const char* k : {"message", "msg", "event"})
+    if (j.contains(k)) {
+      message_key = k;
+      out.message = str(j[k]);
+      break;
+    }
   for (const char* k : {"table", "table_name"})
     if (j.contains(k) && j[k].is_string()) out.table = j[k].get<std::string>();
   for (auto& [k, v] : j.items()) {
-    if (k == "level" || k == "message" || k == "msg" || k == "time" || k == "timestamp" || k == "stack") continue;
+    if (k == "level" || k == message_key || k == "time" || k == "timestamp" || k == "stack") continue;
     std::string val = str(v);
     if (val.size() > 300) val = val.substr(0, 300) + "...";
     out.message += " " + k + "=" + val;
   }
   return out;
 }
+
+namespace {
 
 std::atomic<bool> g_fail_fork{false};
 
@@ -132,9 +143,14 @@ Result<std::unique_ptr<PluginProcess>> PluginProcess::Start(const std::string& p
   p->dir_ = tmpl;
   Status st = p->Launch(true);
   if (st.ok()) st = p->WaitReady();
-  if (!st.ok() && !p->ExitReason().empty() && p->StderrTail().find("network") != std::string::npos) {
-    // The JavaScript SDK refuses `--network unix` (quirk 1): serve on TCP.
-    log::Info(who + ": plugin " + path + " refused --network unix; starting it on 127.0.0.1 over TCP");
+  // A plugin that exited complaining about `--network` (the JavaScript SDK
+  // refuses unix, quirk 1) or about the socket path itself (the Python SDK
+  // passes the bare path to gRPC, which cannot bind it): serve on TCP.
+  const std::string tail = st.ok() || p->ExitReason().empty() ? "" : p->StderrTail();
+  if (!tail.empty() && (tail.find("network") != std::string::npos ||
+                        (!p->socket_path_.empty() && tail.find(p->socket_path_) != std::string::npos))) {
+    log::Info(who + ": plugin " + path + " could not serve on a unix socket (--network unix); starting it on " +
+              "127.0.0.1 over TCP");
     p->JoinReaders();
     { std::lock_guard<std::mutex> lock(p->mu_); p->stderr_tail_.clear(); p->exited_ = false; }
     st = p->Launch(false);
@@ -254,7 +270,7 @@ void PluginProcess::ReadStdout(int fd) {
   char chunk[8192];
   auto handle = [&](const std::string& line) {
     if (line.empty()) return;
-    PluginLogLine l = ParseLine(line);
+    PluginLogLine l = ParsePluginLogLine(line);
     const log::Level level = LevelOf(l.level);
     if (!(defer_warnings_ && level == log::Level::kWarn)) log::Write(level, who_ + " (plugin): " + l.message);
     if (level == log::Level::kError || level == log::Level::kWarn) {

@@ -8,7 +8,10 @@
 // exits on unknown ones: tests/peers/cq-plugins/README.md, quirk 2). Ready
 // once the socket accepts connections. A plugin that exits at once
 // complaining about `--network` (the JavaScript SDK accepts only tcp, quirk 1)
-// is started again on 127.0.0.1 with a free port.
+// is started again on 127.0.0.1 with a free port, and so is one that exits
+// at once naming the socket path on stderr (the Python SDK accepts
+// `--network unix` but hands the bare path to gRPC, which cannot bind it:
+// tests/peers/python/README.md).
 //
 // Its stdout is read as JSON log lines (zerolog's and winston's shapes) and
 // folded into Ferry's log under the plugin's name; error lines are kept for
@@ -89,6 +92,11 @@ class PluginProcess {
   std::vector<PluginLogLine> errors_, warnings_;  // guarded by mu_
   int64_t errors_dropped_ = 0, warnings_dropped_ = 0;  // guarded by mu_
 };
+
+// One line of a plugin's stdout: JSON log lines of zerolog (Go SDK), winston
+// (JavaScript SDK) and structlog (Python SDK) give their level and message,
+// other fields appended as k=v; anything else is an info line as written.
+PluginLogLine ParsePluginLogLine(const std::string& line);
 
 // Kills (SIGKILL) the process group of every plugin still running. Safe to
 // call from a signal handler.
