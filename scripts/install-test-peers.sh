@@ -6,6 +6,9 @@
 #   tests, tests/peers/cq-plugins. Installs node and npm from Debian when they are missing.
 # - Go (tests/peers/go/versions.env): CloudQuery's own CLI, built from the Go module
 #   proxy by scripts/install-go-peers.sh into tests/peers/go/bin.
+# - Python (tests/peers/python/requirements.txt): CloudQuery's Python plugin SDK (its MemDB
+#   plugin) and Neo4j's Python driver, in the venv tests/peers/python/.venv made by
+#   scripts/install-python-peers.sh. Installs python3-venv from Debian when it is missing.
 # Idempotent. Test-only: nothing here is a dependency of Ferry itself.
 set -euo pipefail
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -25,3 +28,4 @@ v() { node -p "require('./node_modules/$1/package.json').version" 2>/dev/null ||
 echo "install-test-peers: installed apache-arrow $(v apache-arrow), @cloudquery/plugin-sdk-javascript $(v @cloudquery/plugin-sdk-javascript), @cloudquery/plugin-pb-javascript $(v @cloudquery/plugin-pb-javascript)"
 )
 bash "$scripts/install-go-peers.sh"
+bash "$scripts/install-python-peers.sh"

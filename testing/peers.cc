@@ -14,4 +14,13 @@ std::string PeersMissing(const std::vector<std::string>& packages) {
   return "";
 }
 
+std::filesystem::path PythonPeer() { return PeersDir() / "python" / ".venv" / "bin" / "python"; }
+
+std::string PythonPeersMissing() {
+  // The stamp is written last: a venv without it is half-installed.
+  if (!std::filesystem::exists(PythonPeer()) || !std::filesystem::exists(PeersDir() / "python" / ".venv" / ".ferry-stamp"))
+    return "tests/peers/python/.venv is missing (run scripts/install-test-peers.sh)";
+  return "";
+}
+
 }  // namespace ferry::testing

@@ -1,6 +1,6 @@
 // Test peers: independent implementations Ferry's tests cross-check against
-// (tests/peers: Apache Arrow JS, CloudQuery's JavaScript plugin SDK),
-// installed by scripts/install-test-peers.sh.
+// (tests/peers: Apache Arrow JS, CloudQuery's JavaScript and Python plugin
+// SDKs), installed by scripts/install-test-peers.sh.
 #pragma once
 
 #include <filesystem>
@@ -16,16 +16,30 @@ std::filesystem::path PeersDir();
 // tests/peers/node_modules, else why not.
 std::string PeersMissing(const std::vector<std::string>& packages);
 
-// Skips the test when the peers are missing, or fails it when
-// FERRY_REQUIRE_PEERS=1 (CI), so peer tests cannot silently skip there.
-#define FERRY_REQUIRE_PEERS(...)                                                         \
+// The Python of the Python peers' venv, tests/peers/python/.venv
+// (scripts/install-python-peers.sh): CloudQuery's Python plugin SDK.
+std::filesystem::path PythonPeer();
+
+// Empty when that venv is installed, else why not.
+std::string PythonPeersMissing();
+
+// Skips the test when `why` (an expression: empty when the peer is there) is
+// not empty, or fails it when FERRY_REQUIRE_PEERS=1 (CI), so peer tests
+// cannot silently skip there.
+#define FERRY_REQUIRE_PEER(why)                                                          \
   do {                                                                                   \
-    const std::string why_ = ::ferry::testing::PeersMissing({__VA_ARGS__});              \
+    const std::string why_ = (why);                                                      \
     if (!why_.empty()) {                                                                 \
       const char* req_ = std::getenv("FERRY_REQUIRE_PEERS");                             \
       if (req_ && std::string(req_) == "1") FAIL() << "FERRY_REQUIRE_PEERS=1: " << why_; \
       GTEST_SKIP() << why_;                                                              \
     }                                                                                    \
   } while (0)
+
+// The npm packages `...` under tests/peers/node_modules.
+#define FERRY_REQUIRE_PEERS(...) FERRY_REQUIRE_PEER(::ferry::testing::PeersMissing({__VA_ARGS__}))
+
+// CloudQuery's Python plugin SDK in tests/peers/python/.venv.
+#define FERRY_REQUIRE_PYTHON_PEERS() FERRY_REQUIRE_PEER(::ferry::testing::PythonPeersMissing())
 
 }  // namespace ferry::testing
