@@ -245,25 +245,36 @@ TEST(Neo4jSync, ServerWithoutAuthentication) {
 
 // The server goes away for a few seconds in the middle of a sync: the
 // engine retries the failed requests and the sync completes with every row.
+// A server of its own (its own state dir), so no other test sees it go.
 TEST(Neo4jSync, ServerRestartMidSyncLosesNothing) {
   ASSERT_EQ(nt::Server().error, "");
+  TempDir srv;
+  const std::string env = "FERRY_TEST_SERVERS_DIR=" + srv.path() + " bash '" + ferry::testing::TestServersScript() + "'";
+  std::string out;
+  ASSERT_EQ(ferry::testing::RunShell(env + " start neo4j 2>&1", &out), 0) << out;
+  const size_t at = out.find("FERRY_NEO4J_URI=");
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string uri = out.substr(at + 16, out.find('\n', at) - at - 16);
   TempDir dir;
-  Opts o{.ns = "n4_restart", .tables = "[test_synthetic_table]", .synthetic_rows = 60000};
+  Opts o{.ns = "n4_restart", .tables = "[test_synthetic_table]", .synthetic_rows = 60000, .uri = uri};
   o.extra = "    batch_size: 2000\n    retry_timeout: 3m\n";
   const std::string spec = dir.Write("spec.yml", Render(o));
   ferry::testing::CommandResult result;
   std::thread sync([&] { result = RunFerry({"sync", spec, "--no-progress"}, dir.path()); });
   // Once nodes are arriving, restart the server (down for 3 s).
   const std::string label = L(o, "test_synthetic_table");
-  for (int i = 0; i < 300 && nt::PyCount("MATCH (n:" + label + ") RETURN count(n)") < 2000; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  std::string out;
-  EXPECT_EQ(ferry::testing::RunShell("bash '" + ferry::testing::TestServersScript() + "' restart neo4j 3 2>&1", &out), 0)
-      << out;
+  auto count = [&](const std::string& what) {
+    auto r = nt::PyQuery({"MATCH (n:" + label + ") RETURN " + what}, uri);
+    return r.ok() && !(*r)[0].empty() ? (*r)[0][0][0].get<int64_t>() : -1;
+  };
+  for (int i = 0; i < 300 && count("count(n)") < 2000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string restart;
+  EXPECT_EQ(ferry::testing::RunShell(env + " restart neo4j 3 2>&1", &restart), 0) << restart;
   sync.join();
-  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
-  EXPECT_EQ(nt::PyCount("MATCH (n:" + label + ") RETURN count(n)"), 60000);
-  EXPECT_EQ(nt::PyCount("MATCH (n:" + label + ") RETURN count(DISTINCT n.id)"), 60000);
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(count("count(n)"), 60000);
+  EXPECT_EQ(count("count(DISTINCT n.id)"), 60000);
+  ferry::testing::RunShell(env + " stop neo4j 2>&1", &out);
 }
 
 // Neo4j as its own state backend, append mode (CREATE: a repeated row would
