@@ -60,15 +60,23 @@ Result<int64_t> TimestampMicros(const DataType& type, const PackValue& v) {
   const auto& f = v.as_list();
   if (f[0].kind() != Kind::kInt || f[1].kind() != Kind::kInt) return Mismatch(type, v);
   int64_t seconds = f[0].as_int();
+  const auto out_of_range = [&] {
+    return Status::Invalid("the Neo4j DateTime " + v.ToString().substr(0, 80) +
+                           " is outside what a timestamp in microseconds since 1970 holds");
+  };
   if (s == bolt::sig::kLegacyDateTime && f[2].kind() == Kind::kInt) {
-    seconds -= f[2].as_int();  // local seconds -> UTC
+    if (__builtin_sub_overflow(seconds, f[2].as_int(), &seconds)) return out_of_range();  // local seconds -> UTC
   } else if (s == bolt::sig::kLegacyDateTimeZoneId) {
     if (f[2].kind() != Kind::kString || (f[2].as_string() != "UTC" && f[2].as_string() != "Z"))
       return Status::Invalid("a legacy DateTime in zone " + f[2].ToString() + " cannot be converted without a zone database");
   } else if (s != bolt::sig::kDateTime && s != bolt::sig::kDateTimeZoneId) {
     return Mismatch(type, v);
   }
-  return seconds * 1000000 + FloorDiv(f[1].as_int(), 1000);
+  int64_t micros;
+  if (__builtin_mul_overflow(seconds, int64_t{1000000}, &micros) ||
+      __builtin_add_overflow(micros, FloorDiv(f[1].as_int(), 1000), &micros))
+    return out_of_range();
+  return micros;
 }
 
 }  // namespace

@@ -139,6 +139,13 @@ TEST(Neo4jCellCodec, NeoFormsOfTimestampsListsAndBigIntegers) {
   EXPECT_EQ(pack(types::List(types::Int64()), Value::List({Value::Int(1), Value::Int(2)})), "[1, 2]");
   // Neo4j lists cannot hold null: such a list is stored as its JSON text.
   EXPECT_EQ(pack(types::List(types::Int64()), Value::List({Value::Int(1), Value::Null()})), "\"[1,null]\"");
+  // A DateTime beyond int64 microseconds is an error, not an overflow (found by fuzz/packstream_fuzz).
+  auto huge = DecodeCell(*types::Timestamp(), bolt::PackValue::Struct(bolt::sig::kDateTimeZoneId,
+                                                                        {bolt::PackValue::Int(3257854715881419),
+                                                                         bolt::PackValue::Int(0),
+                                                                         bolt::PackValue::String("UTC")}));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("outside"), std::string::npos);
   EXPECT_EQ(pack(types::Uuid(), Value::String(std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x12\x34\x56\x78\x9a\xbc\xde\xf0", 16))),
             "\"12345678-9abc-def0-1234-56789abcdef0\"");
 }
