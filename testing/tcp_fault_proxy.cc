@@ -78,14 +78,19 @@ void TcpFaultProxy::Serve(int client) {
       if (!losing && armed_.exchange(false)) {
         losing = true;
         ++lost_;
-        deadline = std::chrono::steady_clock::now() + grace_;
+        // Until the server has answered (then it has done the request),
+        // at most 30 s.
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       }
       if (::send(up, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
     if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::recv(up, buf, sizeof buf, 0);
       if (n <= 0) break;
-      if (losing) continue;  // the answer is lost
+      if (losing) {  // the answer is lost; close once the server has been quiet for `grace`
+        deadline = std::chrono::steady_clock::now() + grace_;
+        continue;
+      }
       if (::send(client, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) break;
     }
   }

@@ -1,7 +1,7 @@
 // A TCP proxy on 127.0.0.1 between a client and an upstream server that can
 // lose the server's answer: once armed, the next bytes the client sends are
-// forwarded (everything sent within `grace` of the first byte), whatever the
-// server answers is dropped, and both connections are closed. The server
+// forwarded, whatever the server answers is dropped, and both connections
+// are closed once the server has answered and then been quiet for `grace`. The server
 // has then done the request (a COMMIT, say) and the client never learns it:
 // the "outcome unknown" case of include/ferry/destination.h. Test-only.
 #pragma once
@@ -24,7 +24,7 @@ class TcpFaultProxy {
 
   int port() const { return port_; }
   // Loses the answer to the next request (see above).
-  void LoseNextAnswer(std::chrono::milliseconds grace = std::chrono::milliseconds(500)) {
+  void LoseNextAnswer(std::chrono::milliseconds grace = std::chrono::milliseconds(300)) {
     grace_ = grace;
     armed_ = true;
   }

@@ -17,7 +17,7 @@ TEST(Examples, EverySpecValidates) {
     TempDir cwd;
     auto r = RunFerry({"validate-config", entry.path().string()}, cwd.path(),
                       {"PG_URL=postgres://u@127.0.0.1:9/db", "CH_URL=http://127.0.0.1:9/default",
-                       "KAFKA_BROKERS=127.0.0.1:9"});
+                       "KAFKA_BROKERS=127.0.0.1:9", "NEO4J_URI=bolt://127.0.0.1:9", "NEO4J_PASSWORD=x"});
     EXPECT_EQ(r.exit_code, 0) << entry.path() << "\n" << r.out << r.err;
     ++checked;
   }

@@ -104,9 +104,9 @@ TEST(SecretsE2E, CountsAndNamesFromTheEnvironmentArePrintedAsTheyAre) {
   EXPECT_EQ(line.find("***"), std::string::npos) << line;
   // An unknown plugin named through the environment is named in the error.
   auto bad = RunFerry({"sync", dir.Write("b.yml", Spec("    x: 1\n", "", "${DEST_PLUGIN}"))}, dir.path(),
-                      {"DEST_PLUGIN=neo4j"});
+                      {"DEST_PLUGIN=cassandra"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.err.find("\"neo4j\""), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("\"cassandra\""), std::string::npos) << bad.err;
 }
 
 }  // namespace
