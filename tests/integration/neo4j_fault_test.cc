@@ -76,5 +76,34 @@ TEST(Neo4jFault, ServerErrorRollsBackAndTheConnectionStaysUsable) {
   EXPECT_GE(d->bolt_version().major, 5) << "Neo4j 5.26 speaks Bolt 5";
 }
 
+// The key is the one part of a table Neo4j keeps as schema (the uniqueness
+// constraint): a changed key is refused in safe mode, naming the table and
+// both keys, and re-keyed in forced mode; other column changes just pass.
+TEST(Neo4jMigrate, KeyChangeRefusedInSafeModeAppliedInForced) {
+  ASSERT_EQ(nt::Server().error, "");
+  auto spec = nt::ServerSpec("n4_rekey");
+  FERRY_ASSERT_OK_AND_ASSIGN(auto d, nt::OpenNeo4j(spec));
+  auto v1 = TableWithMeta("rekeyed", {Col("id", types::Int64(), true), Col("name", types::Utf8())});
+  FERRY_ASSERT_OK(d->Migrate({v1}, MigrateOptions{}));
+  auto v2 = TableWithMeta("rekeyed", {Col("id", types::Int64(), true), Col("name", types::Utf8(), true),
+                                      Col("added", types::Bool())});
+  Status safe = d->Migrate({v2}, MigrateOptions{});
+  ASSERT_EQ(safe.code(), StatusCode::kSchemaChange) << safe.ToString();
+  EXPECT_NE(safe.message().find("from (id) to (id, name)"), std::string::npos) << safe.message();
+  EXPECT_NE(safe.message().find("migrate_mode: forced"), std::string::npos) << safe.message();
+  const std::string name = "_cq_index_" + spec["label_prefix"].get<std::string>() + "rekeyed";
+  auto props = [&] {
+    auto r = nt::PyQuery({"SHOW CONSTRAINTS YIELD name, properties WHERE name = '" + name + "' RETURN properties"});
+    return r.ok() && !(*r)[0].empty() ? (*r)[0][0][0] : nlohmann::json();
+  };
+  EXPECT_EQ(props(), nlohmann::json::array({"id"}));
+  FERRY_ASSERT_OK(d->Migrate({v2}, MigrateOptions{MigrateMode::kForced}));
+  EXPECT_EQ(props(), nlohmann::json::array({"id", "name"}));
+  // Columns alone are no schema change.
+  auto v3 = TableWithMeta("rekeyed", {Col("id", types::Int64(), true), Col("name", types::Utf8(), true)});
+  FERRY_EXPECT_OK(d->Migrate({v3}, MigrateOptions{}));
+  FERRY_ASSERT_OK(d->Close());
+}
+
 }  // namespace
 }  // namespace ferry::plugins::neo4j
