@@ -73,6 +73,8 @@ free_port() {
   die "no free TCP port found"
 }
 
+. "$(dirname "${BASH_SOURCE[0]}")/test-tls.sh"  # make_test_tls
+
 # The servers, from the plugin folders.
 SERVER_NAMES=()
 declare -A SERVER_PREFIX=()

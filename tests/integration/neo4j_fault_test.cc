@@ -36,7 +36,9 @@ void LostCommitIsRetriedWithoutDuplicates(const std::string& ns, bool keyed) {
   req.table = t;
   req.batches = {batch};
   req.request_id = 41;
-  proxy.LoseNextAnswer();
+  // The server answers BEGIN and RUN at once and COMMIT after the MERGE: the
+  // proxy waits for 3 s of quiet after its last byte before closing.
+  proxy.LoseNextAnswer(std::chrono::seconds(3));
   Status first = d->Write(req);
   ASSERT_EQ(proxy.lost(), 1);
   ASSERT_FALSE(first.ok());

@@ -123,14 +123,7 @@ kafka_stop_pid() { # dir: SIGTERM (controlled shutdown), then SIGKILL
 # and chain as a PKCS12 keystore for the SSL listener (password in tls/pass).
 kafka_tls() { # dir
   local t=$1/tls
-  mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Ferry test CA" \
-    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-    -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 30 -extfile "$t/server.ext" -out "$t/server.pem" 2>/dev/null
+  make_test_tls "$1"
   openssl rand -hex 12 >"$t/pass"
   openssl pkcs12 -export -name kafka -in "$t/server.pem" -inkey "$t/server.key" -certfile "$t/ca.pem" \
     -passout "file:$t/pass" -out "$t/server.p12"

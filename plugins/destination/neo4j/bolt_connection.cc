@@ -47,6 +47,16 @@ void PackAuth(Packer& p, const AuthToken& a) {
   }
 }
 
+// {n: N}: the extra of PULL and DISCARD.
+std::string NExtra(int64_t n) {
+  std::string body;
+  Packer p(&body);
+  p.MapHeader(1);
+  p.String("n");
+  p.Int(n);
+  return body;
+}
+
 uint32_t AuthEntries(const AuthToken& a) { return a.scheme == "none" ? 1 : (a.realm.empty() ? 3 : 4); }
 
 }  // namespace
@@ -159,23 +169,8 @@ void Connection::QueueRun(std::string_view cypher, std::string_view params, cons
   QueueMessage(kRun, 3, body);
 }
 
-void Connection::QueuePull(int64_t n) {
-  std::string body;
-  Packer p(&body);
-  p.MapHeader(1);
-  p.String("n");
-  p.Int(n);
-  QueueMessage(kPull, 1, body);
-}
-
-void Connection::QueueDiscard(int64_t n) {
-  std::string body;
-  Packer p(&body);
-  p.MapHeader(1);
-  p.String("n");
-  p.Int(n);
-  QueueMessage(kDiscard, 1, body);
-}
+void Connection::QueuePull(int64_t n) { QueueMessage(kPull, 1, NExtra(n)); }
+void Connection::QueueDiscard(int64_t n) { QueueMessage(kDiscard, 1, NExtra(n)); }
 
 void Connection::QueueCommit() { QueueMessage(kCommit, 0, ""); }
 void Connection::QueueRollback() { QueueMessage(kRollback, 0, ""); }

@@ -332,28 +332,23 @@ Status Neo4jDestination::QueueBatch(bolt::Connection* c, const TableSchema& tabl
                       tc = QuoteName(r.to_column), Y = QuoteName(r.type);
     const std::string link = "UNWIND $vals AS v MATCH (a:" + F + " {" + fc + ": v}) MATCH (b:" + T + " {" + tc +
                              ": v}) MERGE (a)-[:" + Y + "]->(b)";
-    if (r.from_table == table.name) {
-      const int col = table.FindColumn(r.from_column);
-      if (col < 0) continue;
+    // Writing either side of the rule: drop this batch's nodes' links whose
+    // columns no longer match, then link by value.
+    const auto side = [&](const std::string& column, const std::string& unlink) {
+      const int col = table.FindColumn(column);
+      if (col < 0) return;
       const std::string vals = ValuesParam(batch, col, utc);
-      c->QueueRun("UNWIND $vals AS v MATCH (a:" + F + " {" + fc + ": v})-[e:" + Y + "]->(b:" + T + ") WHERE b." + tc +
-                      " IS NULL OR b." + tc + " <> v DELETE e",
-                  vals);
-      c->QueuePull();
-      c->QueueRun(link, vals);
-      c->QueuePull();
-    }
-    if (r.to_table == table.name) {
-      const int col = table.FindColumn(r.to_column);
-      if (col < 0) continue;
-      const std::string vals = ValuesParam(batch, col, utc);
-      c->QueueRun("UNWIND $vals AS v MATCH (a:" + F + ")-[e:" + Y + "]->(b:" + T + " {" + tc + ": v}) WHERE a." + fc +
-                      " IS NULL OR a." + fc + " <> v DELETE e",
-                  vals);
-      c->QueuePull();
-      c->QueueRun(link, vals);
-      c->QueuePull();
-    }
+      for (const std::string* stmt : {&unlink, &link}) {
+        c->QueueRun(*stmt, vals);
+        c->QueuePull();
+      }
+    };
+    if (r.from_table == table.name)
+      side(r.from_column, "UNWIND $vals AS v MATCH (a:" + F + " {" + fc + ": v})-[e:" + Y + "]->(b:" + T + ") WHERE b." +
+                              tc + " IS NULL OR b." + tc + " <> v DELETE e");
+    if (r.to_table == table.name)
+      side(r.to_column, "UNWIND $vals AS v MATCH (a:" + F + ")-[e:" + Y + "]->(b:" + T + " {" + tc + ": v}) WHERE a." +
+                            fc + " IS NULL OR a." + fc + " <> v DELETE e");
   }
   return Status::OK();
 }

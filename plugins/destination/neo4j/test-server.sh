@@ -229,16 +229,7 @@ neo4j_stop_pid() { # dir: SIGTERM (the DBMS shuts down cleanly), then SIGKILL
 # A CA and a server certificate for 127.0.0.1/localhost signed by it, as PEM
 # files for the bolt SSL policy (key unencrypted, PKCS#8).
 neo4j_tls() { # dir
-  local t=$1/tls
-  mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=Ferry test CA" \
-    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-    -keyout "$t/server.key" -out "$t/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$t/server.ext"
-  openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial \
-    -days 30 -extfile "$t/server.ext" -out "$t/server.pem" 2>/dev/null
-  [ -s "$t/server.pem" ] && [ -s "$t/server.key" ] || die "neo4j: could not make the TLS certificate"
+  make_test_tls "$1"
 }
 
 neo4j_config() { # dir port auth(0|1)
