@@ -30,7 +30,7 @@ struct RemoteDestination::Stream {
   pb::Write::Response resp;
   std::unique_ptr<grpc::ClientWriter<pb::Write::Request>> writer;
   std::unique_ptr<CallWatch> watch;
-  std::string last;   // what the last message was, for errors
+  std::string last;   // what the last message Ferry sent was, for errors
 };
 
 RemoteDestination::RemoteDestination(RemotePluginRef ref) : ref_(std::move(ref)) { ++g_live_destinations; }
@@ -60,7 +60,7 @@ Status RemoteDestination::Send(const pb::Write::Request& msg, const std::string&
   }
   // The plugin ended the stream: its status says why.
   Status st = Flush();
-  if (st.ok()) st = Status::IOError(client_->who() + ": Write stream closed by the plugin during " + what);
+  if (st.ok()) st = Status::IOError(client_->who() + ": Write stream closed by the plugin after Ferry sent " + what);
   return st;
 }
 
@@ -72,8 +72,12 @@ Status RemoteDestination::Flush() {
   std::string why = s->watch->Reason();
   s->watch.reset();
   if (gs.ok()) return Status::OK();
-  if (!why.empty()) return Status::IOError(client_->who() + ": Write (" + s->last + ") stopped: " + why);
-  return client_->CallError(gs, "Write (" + s->last + ")");
+  // The plugin may refuse any message of the stream, not only the last one
+  // Ferry sent (it works through them at its own pace): its message says
+  // which, so ours only says where Ferry was.
+  const std::string call = "Write stream (ended after Ferry sent " + s->last + ")";
+  if (!why.empty()) return Status::IOError(client_->who() + ": " + call + " stopped: " + why);
+  return client_->CallError(gs, call);
 }
 
 Status RemoteDestination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
