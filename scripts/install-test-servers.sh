@@ -15,7 +15,7 @@ test_server() { # name prefix [debian packages...]
 }
 log() { echo "[install-test-servers] $*" >&2; }
 die() { log "$*"; exit 1; }
-. "$REPO/scripts/test-tls.sh"  # make_test_tls (an install may start a server once)
+. "$REPO/scripts/test-server-lib.sh"  # maven_jars, make_test_tls
 for frag in "$REPO"/plugins/*/*/test-server.sh; do
   [ -f "$frag" ] && . "$frag"
 done

@@ -73,7 +73,7 @@ free_port() {
   die "no free TCP port found"
 }
 
-. "$(dirname "${BASH_SOURCE[0]}")/test-tls.sh"  # make_test_tls
+. "$(dirname "${BASH_SOURCE[0]}")/test-server-lib.sh"  # maven_jars, make_test_tls
 
 # The servers, from the plugin folders.
 SERVER_NAMES=()

@@ -54,7 +54,7 @@ FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
 PY=$(pwd)/tests/peers/python/.venv/bin/python
 RAW=$(pwd)/bench/neo4j/raw.py
 "$PY" -c "import neo4j" 2>/dev/null ||
-  { echo "no Python driver for Neo4j in $PY: bash scripts/install-test-servers.sh (tests/peers/python)" >&2; exit 1; }
+  { echo "no Python driver for Neo4j in $PY: bash scripts/install-test-peers.sh (tests/peers/python)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/ferry-neo4j-bench.XXXXXX)
 # Smoke runs (the test suite) get a server of their own, stopped at the end.
 SRV_TMP=""

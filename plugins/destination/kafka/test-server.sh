@@ -59,29 +59,9 @@ kafka_pom() {
 EOF
 }
 
-# Fetches the jars into $(kafka_home)/lib unless the ones this pom names are
-# there (lib/.pom is the pom they came from). Idempotent.
+# The jars, into $(kafka_home)/lib (scripts/test-server-lib.sh).
 kafka_install() {
-  local home lib
-  home=$(kafka_home) lib=$(kafka_home)/lib
-  if [ -f "$lib/.pom" ] && [ "$(kafka_pom)" = "$(cat "$lib/.pom")" ]; then
-    echo "kafka: jars of Kafka $KAFKA_VERSION present in $lib"
-    return 0
-  fi
-  command -v mvn >/dev/null || die "kafka: mvn not found (Debian package maven)"
-  echo "kafka: fetching Kafka $KAFKA_VERSION jars from Maven Central into $lib"
-  mkdir -p "$home"
-  rm -rf "$lib.new"
-  kafka_pom >"$home/pom.xml"
-  mvn -B -f "$home/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:2.8:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$lib.new" >"$home/mvn.log" 2>&1 </dev/null \
-    || { grep -E "ERROR|BUILD" "$home/mvn.log" >&2; die "kafka: mvn could not fetch the jars ($home/mvn.log)"; }
-  ls "$lib.new"/kafka_2.13-"$KAFKA_VERSION".jar "$lib.new"/kafka-tools-"$KAFKA_VERSION".jar >/dev/null \
-    || die "kafka: the fetched jars lack Kafka $KAFKA_VERSION"
-  cp "$home/pom.xml" "$lib.new/.pom"
-  rm -rf "$lib"
-  mv "$lib.new" "$lib"
-  echo "kafka: $(ls "$lib" | wc -l) jars, $(du -sh "$lib" | cut -f1)"
+  maven_jars kafka "$(kafka_home)" "$(kafka_pom)" "kafka_2.13-$KAFKA_VERSION.jar" "kafka-tools-$KAFKA_VERSION.jar"
 }
 
 kafka_java() { echo "${FERRY_KAFKA_JAVA:-java}"; }

@@ -160,26 +160,11 @@ neo4j_cds() {
 # there (lib/.pom is the pom they came from), compiles the launcher and
 # records the class-data archive. Idempotent.
 neo4j_install() {
-  local home lib
-  home=$(neo4j_home) lib=$(neo4j_home)/lib
-  if [ -f "$lib/.pom" ] && [ "$(neo4j_pom)" = "$(cat "$lib/.pom")" ]; then
-    echo "neo4j: jars of Neo4j $NEO4J_VERSION present in $lib"
-  else
-    command -v mvn >/dev/null || die "neo4j: mvn not found (Debian package maven)"
-    echo "neo4j: fetching Neo4j $NEO4J_VERSION jars from Maven Central into $lib"
-    mkdir -p "$home"
-    rm -rf "$lib.new"
-    neo4j_pom >"$home/pom.xml"
-    mvn -B -f "$home/pom.xml" org.apache.maven.plugins:maven-dependency-plugin:2.8:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$lib.new" >"$home/mvn.log" 2>&1 </dev/null \
-      || { grep -E "ERROR|BUILD" "$home/mvn.log" >&2; die "neo4j: mvn could not fetch the jars ($home/mvn.log)"; }
-    ls "$lib.new"/neo4j-"$NEO4J_VERSION".jar "$lib.new"/neo4j-bolt-"$NEO4J_VERSION".jar >/dev/null \
-      || die "neo4j: the fetched jars lack Neo4j $NEO4J_VERSION"
-    cp "$home/pom.xml" "$lib.new/.pom"
-    rm -rf "$lib" "$home/launcher" "$home/cds"
-    mv "$lib.new" "$lib"
-    echo "neo4j: $(ls "$lib" | wc -l) jars, $(du -sh "$lib" | cut -f1)"
-  fi
+  local home
+  home=$(neo4j_home)
+  maven_jars neo4j "$home" "$(neo4j_pom)" "neo4j-$NEO4J_VERSION.jar" "neo4j-bolt-$NEO4J_VERSION.jar"
+  # New jars: the launcher and the class-data archive are built again.
+  [ "$MAVEN_JARS_FETCHED" = 0 ] || rm -rf "$home/launcher" "$home/cds"
   command -v "$(neo4j_java)" >/dev/null || die "neo4j: java not found (Debian package openjdk-17-jre-headless)"
   neo4j_compile
   echo "neo4j: launcher in $home/launcher/launcher.jar (from $NEO4J_SRC)"
