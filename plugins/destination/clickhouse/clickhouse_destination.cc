@@ -6,6 +6,7 @@
 #include "ferry/redact.h"
 #include "plugins/destination/clickhouse/gzip_body.h"
 #include "plugins/destination/clickhouse/migrate.h"
+#include "plugins/destination/clickhouse/native_connection.h"
 #include "plugins/destination/clickhouse/native_decoder.h"
 #include "plugins/destination/clickhouse/sql.h"
 
@@ -69,11 +70,11 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
   RegisterSecret(spec_.endpoint.password);
   FERRY_RETURN_NOT_OK(Close());
   TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert};
-  FERRY_ASSIGN_OR_RETURN(auto transport, transports_(spec_.endpoint, topts));
+  FERRY_ASSIGN_OR_RETURN(auto wire, NewWire(spec_.endpoint, topts, transports_));  // native or HTTP
   ClientOptions copts;
   copts.request_timeout_ms = spec_.request_timeout_ms;
   copts.mutation_timeout_ms = spec_.mutation_timeout_ms;
-  auto client = std::make_unique<Client>(std::move(transport), spec_.endpoint, copts);
+  auto client = std::make_unique<Client>(std::move(wire), spec_.endpoint, copts);
   FERRY_ASSIGN_OR_RETURN(std::string version, client->Query("SELECT version() FORMAT TSV", "connect"));
   FERRY_ASSIGN_OR_RETURN(ServerVersion v, ParseVersion(version));
   FERRY_ASSIGN_OR_RETURN(features_, FeaturesOf(v));

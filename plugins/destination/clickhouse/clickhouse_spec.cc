@@ -140,10 +140,10 @@ namespace {
 void Declare(OptionBinder<Spec>& b) {
   b.Custom({.name = "connection_string",
             .type = OptionType::kString,
-            .description = "ClickHouse HTTP URL `http://user:password@host:8123/database` (https for TLS; "
-                           "query parameters are ClickHouse settings). CloudQuery's "
-                           "`clickhouse://user:password@host:9000/database` is accepted and mapped to the "
-                           "HTTP port of the same host",
+            .description = "`clickhouse://user:password@host:9000/database` (clickhouse-go's DSN, as CloudQuery "
+                           "writes it: the native TCP protocol; `secure=true` for TLS on 9440, `compress=lz4|zstd`) "
+                           "or `http://user:password@host:8123/database` (the HTTP interface; https for TLS). "
+                           "Other query parameters are ClickHouse settings",
             .required = true,
             .secret = true},
            [](const json& v, Spec* s) -> Status {
@@ -157,7 +157,8 @@ void Declare(OptionBinder<Spec>& b) {
   b.String(&Spec::ca_cert,
            {.name = "ca_cert",
             .default_value = "",
-            .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for https"});
+            .description = "PEM-encoded certificate authorities (the text, or a file path) trusted for TLS "
+                           "(https:// or secure=true)"});
   b.Custom({.name = "engine",
             .type = OptionType::kObject,
             .description = "Table engine `{name, parameters}`: MergeTree (default), ReplacingMergeTree or their "
@@ -208,11 +209,16 @@ void Declare(OptionBinder<Spec>& b) {
   // No table default: absent, the connection string's `compress` decides.
   b.Custom({.name = "compression",
             .type = OptionType::kEnum,
-            .description = "Compression of INSERT bodies (`gzip` saves bandwidth to remote servers; `none` is "
-                           "fastest on a local network); when absent, `none` unless the connection string "
-                           "asks for `compress`",
+            .description = "Compression of HTTP INSERT bodies (`gzip` saves bandwidth to remote servers; `none` "
+                           "is fastest on a local network); when absent, `none` unless the connection string "
+                           "asks for `compress`. The native protocol compresses with the connection string's "
+                           "`compress=lz4|zstd` instead",
             .choices = {"none", "gzip"}},
-           [](const json& v, Spec* s) {
+           [](const json& v, Spec* s) -> Status {
+             if (v.is_string() && v.get<std::string>() == "gzip" && s->endpoint.native)
+               return Status::Invalid(
+                   "compression: gzip is for http(s):// connection strings; the native protocol "
+                   "(clickhouse://) compresses with compress=lz4 or compress=zstd in connection_string");
              const bool gzip = v.is_string() ? v.get<std::string>() == "gzip" : s->endpoint.compress;
              s->compression = gzip ? Compression::kGzip : Compression::kNone;
              return Status::OK();
@@ -222,7 +228,8 @@ void Declare(OptionBinder<Spec>& b) {
   b.Duration(&Spec::request_timeout_ms,
              {.name = "request_timeout",
               .default_value = "10m",
-              .description = "Timeout of one HTTP request (an INSERT, a DDL statement)",
+              .description = "Timeout of one request (an INSERT, a DDL statement); over the native protocol, "
+                           "of one read (connection string `read_timeout` wins)",
               .min = 1});
   b.Duration(&Spec::mutation_timeout_ms,
              {.name = "mutation_timeout",

@@ -78,19 +78,15 @@ bool IsRetryableCode(int code) {
   }
 }
 
-Client::Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options)
-    : transport_(std::move(transport)), endpoint_(std::move(endpoint)), options_(options) {
+Client::Client(std::unique_ptr<Wire> wire, Endpoint endpoint, ClientOptions options)
+    : wire_(std::move(wire)), endpoint_(std::move(endpoint)), options_(options) {
   session_prefix_ = "ferry-" + uuid::ToString(uuid::NewV4()).substr(0, 13);
 }
 
-std::string Client::QueryString(const std::vector<std::pair<std::string, std::string>>& extra) const {
-  std::string q = "database=" + PercentEncode(endpoint_.database);
-  for (const auto& [k, v] : endpoint_.settings) q += "&" + PercentEncode(k) + "=" + PercentEncode(v);
-  for (const auto& [k, v] : extra) q += "&" + PercentEncode(k) + "=" + PercentEncode(v);
-  return q;
-}
+Client::Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options)
+    : Client(NewHttpWire(std::move(transport), endpoint), endpoint, options) {}
 
-Status Client::Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const {
+Status Client::Classify(const Result<WireResponse>& r, const std::string& context, bool* retry, bool* unknown) const {
   *retry = false;
   *unknown = false;
   if (!r.ok()) {
@@ -105,30 +101,34 @@ Status Client::Classify(const Result<HttpResponse>& r, const std::string& contex
     }
     return Status(st.code(), context + ": " + st.message());  // configuration, or the body's own error
   }
-  if (r->status == 200) return Status::OK();
-  const ServerError e = ParseServerError(r->status, r->body);
-  const std::string msg = context + ": " + e.message + " (" +
-                          (e.code ? "code " + std::to_string(e.code) + ", " : std::string()) + "HTTP " +
-                          std::to_string(r->status) + ")";
-  if (e.code == 319 || (e.code == 0 && (r->status == 502 || r->status == 504))) {  // UNKNOWN_STATUS_OF_INSERT, proxies
+  if (r->ok) return Status::OK();
+  const int code = r->code;
+  const long http = r->http_status;  // 0 over the native protocol
+  std::string where;
+  if (code) where = "code " + std::to_string(code);
+  if (http) where += (where.empty() ? "" : ", ") + std::string("HTTP ") + std::to_string(http);
+  const std::string msg = context + ": " + r->message + (where.empty() ? "" : " (" + where + ")");
+  if (code == 319 || (code == 0 && (http == 502 || http == 504))) {  // UNKNOWN_STATUS_OF_INSERT, proxies
     *unknown = true;
     return Status::IOError(msg);
   }
-  if (IsRetryableCode(e.code) || (e.code == 0 && r->status == 503)) {
+  if (IsRetryableCode(code) || (code == 0 && http == 503)) {
     *retry = true;
     return Status::Transient(msg);
   }
-  if (e.code == 60 || e.code == 81) return Status::NotFound(msg);
-  if (e.code == 192 || e.code == 193 || e.code == 194 || e.code == 516 || r->status == 401 || r->status == 403)
+  if (code == 60 || code == 81) return Status::NotFound(msg);
+  if (code == 192 || code == 193 || code == 194 || code == 516 || http == 401 || http == 403)
     return Status::Invalid(msg + "; check the user and password in connection_string");
-  if (e.code == 497 || e.code == 164) return Status::Invalid(msg + "; the user lacks a privilege Ferry needs");
-  if (r->status == 400 || e.code == 27 || e.code == 53 || e.code == 70 || e.code == 16 || e.code == 47)
+  if (code == 497 || code == 164) return Status::Invalid(msg + "; the user lacks a privilege Ferry needs");
+  if (http == 400 || code == 27 || code == 53 || code == 70 || code == 16 || code == 47 || code == 62)
     return Status::Invalid(msg);
   return Status::IOError(msg);
 }
 
 Result<std::string> Client::Query(const std::string& sql, const std::string& context, bool idempotent) {
-  auto r = transport_->Post(QueryString({}), HttpBody{sql, nullptr}, {});
+  WireRequest req;
+  req.sql = sql;
+  auto r = wire_->Execute(req);
   bool retry = false, unknown = false;
   Status st = Classify(r, context, &retry, &unknown);
   if (st.ok()) return std::move(r->body);
@@ -143,24 +143,23 @@ Status Client::Insert(const std::string& into, BodySource& body, int64_t rows, b
   // request, so a deduplicating table drops a repeat of a block that landed.
   const std::string token =
       session_prefix_ + "-" + (request ? "r" + std::to_string(request) : std::to_string(next_query_++));
-  const std::string sql = "INSERT INTO " + into + " FORMAT Native";
-  std::vector<std::string> headers;
-  if (gzip) headers.push_back("Content-Encoding: gzip");
   last_attempts_ = attempt + 1;
   {
     const std::string qid = token + "-" + std::to_string(attempt);
+    WireRequest req;
+    req.sql = "INSERT INTO " + into + " FORMAT Native";
+    req.query_id = qid;
+    req.insert = &body;
+    req.gzip = gzip;
     // One part, written after the whole body arrived (see the header).
-    std::vector<std::pair<std::string, std::string>> extra = {{"query", sql},
-                                                              {"query_id", qid},
-                                                              {"min_insert_block_size_rows", std::to_string(rows + 1)},
-                                                              {"min_insert_block_size_bytes", "0"}};
+    req.settings = {{"min_insert_block_size_rows", std::to_string(rows + 1)}, {"min_insert_block_size_bytes", "0"}};
     if (dedup_token) {
-      extra.push_back({"insert_deduplicate", "1"});
-      extra.push_back({"insert_deduplication_token", token});
+      req.settings.push_back({"insert_deduplicate", "1"});
+      req.settings.push_back({"insert_deduplication_token", token});
     } else {
-      extra.push_back({"log_queries", "1"});
+      req.settings.push_back({"log_queries", "1"});
     }
-    auto r = transport_->Post(QueryString(extra), HttpBody{{}, &body}, headers);
+    auto r = wire_->Execute(req);
     bool retry = false, unknown = false;
     Status st = Classify(r, context, &retry, &unknown);
     if (st.ok() || retry) return st;
@@ -203,8 +202,11 @@ Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
     // table then exists, the query log is on and can answer.
     if (!r.ok() && r.status().message().find("doesn't exist") != std::string::npos && !probed_log) {
       probed_log = true;
-      // (18.16 ignores log_queries in a SETTINGS clause: it must be a URL parameter.)
-      (void)transport_->Post(QueryString({{"log_queries", "1"}}), HttpBody{"SELECT 1 FORMAT TSV", nullptr}, {});
+      // (18.16 ignores log_queries in a SETTINGS clause: it must be a request setting.)
+      WireRequest probe;
+      probe.sql = "SELECT 1 FORMAT TSV";
+      probe.settings = {{"log_queries", "1"}};
+      (void)wire_->Execute(probe);
       flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
       continue;
     }

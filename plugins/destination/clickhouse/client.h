@@ -1,5 +1,6 @@
-// A ClickHouse client over an HttpTransport: statements, inserts, mutations,
-// with retries that never duplicate rows.
+// A ClickHouse client over a Wire (wire.h: the HTTP interface or the native
+// TCP protocol, one code path above either): statements, inserts,
+// mutations, with retries that never duplicate rows.
 //
 // Errors carry the server's message ("Code: 60 ... Table x doesn't exist")
 // and are classified; the client makes one attempt per call and never
@@ -32,7 +33,7 @@
 //     permanently with a message saying the rows may or may not be there:
 //     never a silent duplicate.
 //
-// Thread-safety: one instance per thread (it owns the transport).
+// Thread-safety: one instance per thread (it owns the wire).
 #pragma once
 
 #include <cstdint>
@@ -44,6 +45,7 @@
 #include "ferry/status.h"
 #include "plugins/destination/clickhouse/connection_string.h"
 #include "plugins/destination/clickhouse/http_transport.h"
+#include "plugins/destination/clickhouse/wire.h"
 
 namespace ferry::plugins::clickhouse {
 
@@ -56,7 +58,7 @@ struct ClientOptions {
 // What the server said about a failed request.
 struct ServerError {
   int code = 0;  // ClickHouse error code, 0 when none
-  long http_status = 0;
+  long http_status = 0;  // 0 over the native protocol
   std::string message;  // the server's message, trimmed
 };
 // Parses ClickHouse's error body (both the 18.x and the current format).
@@ -66,6 +68,8 @@ bool IsRetryableCode(int code);
 
 class Client {
  public:
+  Client(std::unique_ptr<Wire> wire, Endpoint endpoint, ClientOptions options);
+  // Over the HTTP interface.
   Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options);
 
   // Runs `sql` (SELECT, DDL, ALTER) and returns the response body. When
@@ -74,7 +78,8 @@ class Client {
   Result<std::string> Query(const std::string& sql, const std::string& context, bool idempotent = true);
 
   // One attempt of INSERT INTO `into` FORMAT Native of `rows` rows from
-  // `body`; see the header comment. `gzip`: the body is gzip-compressed.
+  // `body`; see the header comment. `gzip`: the body is gzip-compressed
+  // (HTTP only).
   // `dedup_token`: the table deduplicates inserts by
   // insert_deduplication_token. `request` and `attempt` identify the logical
   // insert and its attempt (WriteRequest::request_id / attempt); request 0
@@ -88,14 +93,15 @@ class Client {
 
   // Attempts made by the last Insert (for tests).
   int last_insert_attempts() const { return last_attempts_; }
+  // Whether this client speaks the native protocol.
+  bool native() const { return wire_->native(); }
 
  private:
   enum class Fate { kWritten, kNotWritten, kUnknown };
   Fate ResolveInsert(const std::string& query_id, std::string* why);
-  std::string QueryString(const std::vector<std::pair<std::string, std::string>>& extra) const;
-  Status Classify(const Result<HttpResponse>& r, const std::string& context, bool* retry, bool* unknown) const;
+  Status Classify(const Result<WireResponse>& r, const std::string& context, bool* retry, bool* unknown) const;
 
-  std::unique_ptr<HttpTransport> transport_;
+  std::unique_ptr<Wire> wire_;
   Endpoint endpoint_;
   ClientOptions options_;
   std::string session_prefix_;  // random, names this client's query ids

@@ -16,30 +16,43 @@ int HexDigit(char c) {
 
 bool Truthy(const std::string& v) { return v == "1" || v == "true" || v == "TRUE" || v == "True"; }
 
-// clickhouse-go DSN parameters that configure the client, not the server.
-const std::set<std::string>& ClientParams() {
-  static const std::set<std::string> k = {"dial_timeout",
-                                          "connection_open_strategy",
-                                          "debug",
-                                          "compress",
-                                          "compress_level",
-                                          "block_buffer_size",
-                                          "read_timeout",
-                                          "max_open_conns",
-                                          "max_idle_conns",
-                                          "conn_max_lifetime",
-                                          "secure",
-                                          "skip_verify",
-                                          "username",
-                                          "password",
-                                          "client_info_product",
-                                          "max_compression_buffer",
-                                          "http_path",
-                                          "database"};
+// clickhouse-go DSN parameters that tune its pool or client and mean
+// nothing for Ferry (see the header).
+const std::set<std::string>& IgnoredParams() {
+  static const std::set<std::string> k = {"connection_open_strategy", "debug", "compress_level",
+                                          "block_buffer_size", "max_open_conns", "max_idle_conns",
+                                          "conn_max_lifetime", "client_info_product", "max_compression_buffer",
+                                          "http_path"};
   return k;
 }
 
 }  // namespace
+
+Result<int64_t> ParseGoDuration(const std::string& text) {
+  if (text.empty()) return Status::Invalid("an empty duration");
+  if (text == "0") return int64_t{0};
+  double total_ms = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t b = i;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (b == i) return Status::Invalid("duration \"" + text + "\" is not a Go duration like 10s, 500ms or 1m30s");
+    const double n = std::strtod(text.substr(b, i - b).c_str(), nullptr);
+    b = i;
+    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    const std::string unit = text.substr(b, i - b);
+    double ms;
+    if (unit == "h") ms = 3600e3;
+    else if (unit == "m") ms = 60e3;
+    else if (unit == "s") ms = 1e3;
+    else if (unit == "ms") ms = 1;
+    else if (unit == "us" || unit == "µs") ms = 1e-3;
+    else if (unit == "ns") ms = 1e-6;
+    else return Status::Invalid("duration \"" + text + "\" has no unit (h, m, s, ms, us, ns)");
+    total_ms += n * ms;
+  }
+  return static_cast<int64_t>(total_ms + 0.5);
+}
 
 Result<std::string> PercentDecode(const std::string& s) {
   std::string out;
@@ -77,8 +90,8 @@ std::string PercentEncode(const std::string& s) {
 Result<Endpoint> ParseConnectionString(const std::string& text) {
   // Messages never repeat the string: it holds a password.
   const char* kForm =
-      "; expected http://user:password@host:8123/database (or CloudQuery's "
-      "clickhouse://user:password@host:9000/database)";
+      "; expected clickhouse://user:password@host:9000/database (the native protocol, as CloudQuery "
+      "writes it) or http://user:password@host:8123/database";
   Endpoint ep;
   const size_t scheme_end = text.find("://");
   if (text.empty()) return Status::Invalid(std::string("connection_string is empty") + kForm);
@@ -127,6 +140,7 @@ Result<Endpoint> ParseConnectionString(const std::string& text) {
 
   // Query parameters.
   bool secure = scheme == "https";
+  std::string compress;
   size_t pos = 0;
   while (pos < query.size()) {
     size_t amp = query.find('&', pos);
@@ -151,8 +165,12 @@ Result<Endpoint> ParseConnectionString(const std::string& text) {
     else if (key == "skip_verify")
       ep.skip_verify = Truthy(value);
     else if (key == "compress")
-      ep.compress = !value.empty() && value != "0" && value != "false" && value != "none";
-    else if (ClientParams().count(key))
+      compress = value;
+    else if (key == "dial_timeout" || key == "read_timeout") {
+      auto ms = ParseGoDuration(value);
+      if (!ms.ok()) return Status::Invalid("connection_string parameter " + key + ": " + ms.status().message());
+      (key == "dial_timeout" ? ep.dial_timeout_ms : ep.read_timeout_ms) = *ms;
+    } else if (IgnoredParams().count(key))
       continue;
     else
       ep.settings.emplace_back(key, value);
@@ -168,18 +186,32 @@ Result<Endpoint> ParseConnectionString(const std::string& text) {
       if (!std::isdigit(static_cast<unsigned char>(c)))
         return Status::Invalid("connection_string port \"" + port + "\" is not a number");
   }
-  if (dsn) {
-    if (port.empty() || port == "9000" || port == "9440")
-      port = secure || port == "9440" ? "8443" : "8123";
-    else
-      return Status::Invalid("connection_string uses the native-protocol form with port " + port +
-                             "; Ferry speaks ClickHouse's HTTP interface: write http://user:password@" + host +
-                             ":HTTP_PORT/" + ep.database);
-    secure = secure || port == "8443";
+  if (!compress.empty()) {
+    std::string c = compress;
+    for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const bool off = c == "0" || c == "false" || c == "none";
+    if (!dsn) {
+      ep.compress = !off;
+    } else if (off) {
+      ep.native_compress = Endpoint::NativeCompress::kNone;
+    } else if (c == "1" || c == "true" || c == "lz4") {
+      ep.native_compress = Endpoint::NativeCompress::kLz4;
+    } else if (c == "zstd") {
+      ep.native_compress = Endpoint::NativeCompress::kZstd;
+    } else {
+      return Status::Invalid("connection_string compress=" + compress +
+                             ": the native protocol compresses with lz4 or zstd (gzip, deflate and br are for "
+                             "http:// connection strings)");
+    }
   }
-  if (port.empty()) port = secure ? "8443" : "8123";
+  if (port.empty()) port = dsn ? (secure ? "9440" : "9000") : (secure ? "8443" : "8123");
+  if (port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535)
+    return Status::Invalid("connection_string port \"" + port + "\" is not in 1..65535");
+  ep.native = dsn;
   ep.tls = secure;
-  ep.base_url = std::string(secure ? "https" : "http") + "://" + host + ":" + port;
+  ep.host = host.size() > 1 && host.front() == '[' && host.back() == ']' ? host.substr(1, host.size() - 2) : host;
+  ep.port = std::stoi(port);
+  ep.base_url = std::string(dsn ? "clickhouse" : secure ? "https" : "http") + "://" + host + ":" + port;
   return ep;
 }
 

@@ -388,7 +388,9 @@ Status Connection::Hello(const ConnectionOptions& o) {
 
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& o) {
   std::unique_ptr<Connection> c(new Connection());
-  FERRY_ASSIGN_OR_RETURN(c->socket_, Socket::Connect(o.socket));
+  SocketOptions so = o.socket;
+  so.tls_hint = "set tls_ca_file to the CA that signed it, or use bolt+ssc:// / neo4j+ssc:// to skip the check";
+  FERRY_ASSIGN_OR_RETURN(c->socket_, Socket::Connect(so));
   FERRY_RETURN_NOT_OK(c->Handshake());
   FERRY_RETURN_NOT_OK(c->Hello(o));
   return c;

@@ -19,10 +19,15 @@
 #include <vector>
 
 #include "ferry/status.h"
-#include "plugins/destination/neo4j/bolt_socket.h"
+#include "plugins/common/tcp_socket.h"
 #include "plugins/destination/neo4j/packstream.h"
 
 namespace ferry::plugins::neo4j::bolt {
+
+// The transport is the shared TCP/TLS socket (plugins/common/tcp_socket.h).
+using Socket = net::TcpSocket;
+using SocketOptions = net::SocketOptions;
+using TlsMode = net::TlsMode;
 
 struct BoltVersion {
   int major = 0;

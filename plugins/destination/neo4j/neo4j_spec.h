@@ -9,7 +9,7 @@
 
 #include "ferry/options.h"
 #include "ferry/status.h"
-#include "plugins/destination/neo4j/bolt_socket.h"
+#include "plugins/destination/neo4j/bolt_connection.h"
 
 namespace ferry::plugins::neo4j {
 

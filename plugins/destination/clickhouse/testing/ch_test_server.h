@@ -3,7 +3,8 @@
 //
 // FreshDatabase(ns) creates database ferry_test_<hash of ns> (dropping a
 // leftover of an earlier run) once per process and returns a connection
-// string for it. Admin() is a client on database `default`.
+// string for it (HTTP; NativeUrl() names the same database over the native
+// protocol). Admin() is a client on database `default`.
 #pragma once
 
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "ferry/status.h"
 #include "plugins/destination/clickhouse/client.h"
 #include "plugins/destination/clickhouse/http_transport.h"
+#include "plugins/destination/clickhouse/native_connection.h"
 #include "plugins/destination/clickhouse/sql.h"
 #include "testing/test_servers.h"
 
@@ -24,10 +26,15 @@ namespace ferry::plugins::clickhouse::testing {
 
 struct ChServer {
   int http_port = 0;
+  int tcp_port = 0;  // the native protocol's
   std::string dir;  // the script's state dir for this server
   std::string version;
   std::string error;  // set when the server could not be started
   std::string Url(const std::string& db) const { return "http://127.0.0.1:" + std::to_string(http_port) + "/" + db; }
+  // clickhouse-go's DSN form; `params` without the '?' ("compress=lz4").
+  std::string NativeUrl(const std::string& db, const std::string& params = "") const {
+    return "clickhouse://127.0.0.1:" + std::to_string(tcp_port) + "/" + db + (params.empty() ? "" : "?" + params);
+  }
 };
 
 inline const ChServer& TestServer() {
@@ -36,6 +43,7 @@ inline const ChServer& TestServer() {
     ChServer s;
     s.error = info.error;
     s.http_port = info.Port("FERRY_CH_HTTP_PORT");
+    s.tcp_port = info.Port("FERRY_CH_TCP_PORT");
     s.dir = info.Get("FERRY_CH_DIR");
     s.version = info.Get("FERRY_CH_VERSION");
     if (s.error.empty() && s.http_port == 0) s.error = "scripts/test-servers.sh start clickhouse printed no FERRY_CH_HTTP_PORT";
@@ -51,6 +59,13 @@ inline std::unique_ptr<Client> NewClient(const std::string& db) {
   ep.database = db;
   auto transport = NewCurlTransport(ep, TransportOptions{});
   return std::make_unique<Client>(std::move(transport).value(), ep, ClientOptions{});
+}
+
+// A client over the native protocol; `params` as in NativeUrl.
+inline Result<std::unique_ptr<Client>> NewNativeClient(const std::string& db, const std::string& params = "") {
+  FERRY_ASSIGN_OR_RETURN(Endpoint ep, ParseConnectionString(TestServer().NativeUrl(db, params)));
+  FERRY_ASSIGN_OR_RETURN(auto wire, NewWire(ep, TransportOptions{}, NewCurlTransport));
+  return std::make_unique<Client>(std::move(wire), ep, ClientOptions{});
 }
 
 // Runs `sql` on the test server (database `default`); returns the body.

@@ -1,4 +1,4 @@
-#include "plugins/destination/neo4j/bolt_socket.h"
+#include "plugins/common/tcp_socket.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -12,10 +12,11 @@
 #include <cstring>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-namespace ferry::plugins::neo4j::bolt {
+namespace ferry::plugins::net {
 namespace {
 
 SSL_CTX* Ctx(void* p) { return static_cast<SSL_CTX*>(p); }
@@ -32,6 +33,22 @@ std::string OpenSslErrors() {
   return s.empty() ? "unknown TLS error" : s;
 }
 
+// Trusts every certificate in the PEM text `pem`.
+Status AddPemCertificates(SSL_CTX* ctx, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (!bio) return Status::IOError("TLS: " + OpenSslErrors());
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, cert) == 1) ++added;
+    X509_free(cert);
+  }
+  BIO_free(bio);
+  ERR_clear_error();  // the read past the last certificate leaves an error behind
+  if (added == 0) return Status::Invalid("TLS: the CA certificate text holds no PEM certificate");
+  return Status::OK();
+}
+
 Status SetNonBlocking(int fd) {
   int flags = fcntl(fd, F_GETFL, 0);
   if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
@@ -41,9 +58,9 @@ Status SetNonBlocking(int fd) {
 
 }  // namespace
 
-Socket::~Socket() { Close(); }
+TcpSocket::~TcpSocket() { Close(); }
 
-void Socket::Close() {
+void TcpSocket::Close() {
   if (ssl_) {
     SSL_free(Ssl(ssl_));  // no close_notify: the peer sees the TCP close
     ssl_ = nullptr;
@@ -58,11 +75,11 @@ void Socket::Close() {
   }
 }
 
-Status Socket::IoError(const std::string& what) const {
+Status TcpSocket::IoError(const std::string& what) const {
   return Status::Transient("connection to " + peer_ + ": " + what);
 }
 
-Status Socket::Wait(bool for_write) {
+Status TcpSocket::Wait(bool for_write) {
   pollfd p{fd_, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
   for (;;) {
     int r = ::poll(&p, 1, static_cast<int>(io_timeout_.count()));
@@ -72,10 +89,11 @@ Status Socket::Wait(bool for_write) {
   }
 }
 
-Result<std::unique_ptr<Socket>> Socket::Connect(const SocketOptions& o) {
-  std::unique_ptr<Socket> s(new Socket());
+Result<std::unique_ptr<TcpSocket>> TcpSocket::Connect(const SocketOptions& o) {
+  std::unique_ptr<TcpSocket> s(new TcpSocket());
   s->peer_ = o.host + ":" + std::to_string(o.port);
   s->io_timeout_ = o.io_timeout;
+  s->tls_hint_ = o.tls_hint;
 
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -133,9 +151,13 @@ Result<std::unique_ptr<Socket>> Socket::Connect(const SocketOptions& o) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   if (o.tls == TlsMode::kVerify) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-    int ok = o.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
-                               : SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr);
-    if (ok != 1) return Status::Invalid("TLS: cannot load the CA certificates " + o.ca_file + ": " + OpenSslErrors());
+    if (!o.ca_pem.empty()) {
+      FERRY_RETURN_NOT_OK(AddPemCertificates(ctx, o.ca_pem));
+    } else {
+      int ok = o.ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx)
+                                 : SSL_CTX_load_verify_locations(ctx, o.ca_file.c_str(), nullptr);
+      if (ok != 1) return Status::Invalid("TLS: cannot load the CA certificates " + o.ca_file + ": " + OpenSslErrors());
+    }
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
@@ -168,15 +190,14 @@ Result<std::unique_ptr<Socket>> Socket::Connect(const SocketOptions& o) {
     if (verify != X509_V_OK)
       return Status::Invalid("TLS handshake with " + s->peer_ + ": the server's certificate is not trusted (" +
                              X509_verify_cert_error_string(verify) +
-                             "); set tls_ca_file to the CA that signed it, or use bolt+ssc:// / neo4j+ssc:// to "
-                             "skip the check");
+                             "); " + s->tls_hint_);
     return Status::Transient("TLS handshake with " + s->peer_ + " failed: " + OpenSslErrors() +
                              " (does the server accept TLS on this port?)");
   }
   return s;
 }
 
-Status Socket::WriteAll(std::string_view data) {
+Status TcpSocket::WriteAll(std::string_view data) {
   if (fd_ < 0) return IoError("closed");
   size_t done = 0;
   while (done < data.size()) {
@@ -208,12 +229,39 @@ Status Socket::WriteAll(std::string_view data) {
   return Status::OK();
 }
 
-Status Socket::ReadExact(size_t n, std::string* out) {
+Result<size_t> TcpSocket::ReadSome(char* out, size_t max) {
+  if (fd_ < 0) return IoError("closed");
+  if (max == 0) return size_t{0};
+  for (;;) {
+    if (ssl_) {
+      size_t got = 0;
+      int r = SSL_read_ex(Ssl(ssl_), out, max, &got);
+      if (r == 1) return got;
+      int e = SSL_get_error(Ssl(ssl_), r);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        FERRY_RETURN_NOT_OK(Wait(e == SSL_ERROR_WANT_WRITE));
+        continue;
+      }
+      if (e == SSL_ERROR_ZERO_RETURN) return IoError("the server closed the connection");
+      return IoError("TLS read failed: " + OpenSslErrors());
+    }
+    ssize_t r = ::recv(fd_, out, max, 0);
+    if (r > 0) return static_cast<size_t>(r);
+    if (r == 0) return IoError("the server closed the connection");
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      FERRY_RETURN_NOT_OK(Wait(false));
+    } else if (errno != EINTR) {
+      return IoError(std::string("read failed: ") + std::strerror(errno));
+    }
+  }
+}
+
+Status TcpSocket::ReadExact(size_t n, std::string* out) {
   out->resize(n);
   return ReadExact(n, out->data());
 }
 
-Status Socket::ReadExact(size_t n, char* out) {
+Status TcpSocket::ReadExact(size_t n, char* out) {
   if (fd_ < 0) return IoError("closed");
   size_t done = 0;
   while (done < n) {
@@ -246,4 +294,4 @@ Status Socket::ReadExact(size_t n, char* out) {
   return Status::OK();
 }
 
-}  // namespace ferry::plugins::neo4j::bolt
+}  // namespace ferry::plugins::net
