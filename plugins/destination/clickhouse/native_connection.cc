@@ -155,62 +155,26 @@ Status NativeConnection::Ping() {
 
 Status NativeConnection::ReadAnswer(WireResponse* out, ByteBuffer* blocks, bool until_data, bool* got_data) {
   *got_data = false;
-  ByteBuffer dropped;
+  native::ServerPacket p;
   for (;;) {
-    uint64_t type;
-    FERRY_RETURN_NOT_OK(ReadVarint(*reader_, &type));
-    switch (type) {
+    FERRY_RETURN_NOT_OK(native::ReadServerPacket(*reader_, revision_, codec_ != Codec::kNone, &p));
+    switch (p.type) {
       case sp::kData:
-      case sp::kTotals:
-      case sp::kExtremes:
-      case sp::kLog:
-      case sp::kProfileEvents: {
-        std::string table;
-        FERRY_RETURN_NOT_OK(ReadString(*reader_, &table));
-        // Logs and profile events are never compressed.
-        const bool framed = codec_ != Codec::kNone && type != sp::kLog && type != sp::kProfileEvents;
-        FramedReader framed_reader(*reader_);
-        WireReader& in = framed ? static_cast<WireReader&>(framed_reader) : *reader_;
-        ByteBuffer* into = type == sp::kData && !until_data ? blocks : &dropped;
-        const size_t mark = into->size();
-        uint64_t cols = 0, rows = 0;
-        FERRY_RETURN_NOT_OK(native::ReadBlock(in, revision_, into, &cols, &rows));
-        if (framed && !framed_reader.at_frame_end())
-          return Status::Invalid("native protocol: a compressed block did not end at its frame's end");
-        if (rows == 0) into->Truncate(mark);  // headers and empty blocks carry no rows
-        dropped.Clear();
-        if (type == sp::kData && until_data) {
+        if (until_data) {  // an INSERT's sample block: the server waits for the rows
           *got_data = true;
           return Status::OK();
         }
+        if (p.rows > 0) blocks->Append(p.block.data().data(), p.block.size());  // headers carry no rows
         break;
-      }
-      case sp::kException: {
-        native::Exception e;
-        FERRY_RETURN_NOT_OK(native::ReadException(*reader_, &e));
+      case sp::kException:
         out->ok = false;
-        out->code = e.code;
-        out->message = e.message;
+        out->code = p.exception.code;
+        out->message = p.exception.message;
         return Status::OK();
-      }
-      case sp::kProgress:
-        FERRY_RETURN_NOT_OK(native::SkipProgress(*reader_, revision_));
-        break;
-      case sp::kProfileInfo:
-        FERRY_RETURN_NOT_OK(native::SkipProfileInfo(*reader_, revision_));
-        break;
-      case sp::kTableColumns: {
-        std::string a, b;
-        FERRY_RETURN_NOT_OK(ReadString(*reader_, &a));
-        FERRY_RETURN_NOT_OK(ReadString(*reader_, &b));
-        break;
-      }
       case sp::kEndOfStream:
         return Status::OK();
-      case sp::kPong:
+      default:  // progress, profile info and events, logs, totals, extremes, table columns
         break;
-      default:
-        return Status::Invalid("native protocol: unexpected " + native::ServerPacketName(type) + " from the server");
     }
   }
 }

@@ -370,6 +370,45 @@ Status ReadBlock(WireReader& in, uint64_t revision, ByteBuffer* native, uint64_t
   return Status::OK();
 }
 
+Status ReadServerPacket(WireReader& in, uint64_t revision, bool compressed, ServerPacket* p) {
+  p->block.Clear();
+  p->columns = p->rows = 0;
+  FERRY_RETURN_NOT_OK(ReadVarint(in, &p->type));
+  switch (p->type) {
+    case server_packet::kData:
+    case server_packet::kTotals:
+    case server_packet::kExtremes:
+    case server_packet::kLog:
+    case server_packet::kProfileEvents: {
+      std::string table;
+      FERRY_RETURN_NOT_OK(ReadString(in, &table));
+      const bool framed = compressed && p->type != server_packet::kLog && p->type != server_packet::kProfileEvents;
+      if (!framed) return ReadBlock(in, revision, &p->block, &p->columns, &p->rows);
+      FramedReader frames(in);
+      FERRY_RETURN_NOT_OK(ReadBlock(frames, revision, &p->block, &p->columns, &p->rows));
+      if (!frames.at_frame_end())
+        return Status::Invalid("native protocol: a compressed block did not end at its frame's end");
+      return Status::OK();
+    }
+    case server_packet::kException:
+      return ReadException(in, &p->exception);
+    case server_packet::kProgress:
+      return SkipProgress(in, revision);
+    case server_packet::kProfileInfo:
+      return SkipProfileInfo(in, revision);
+    case server_packet::kTableColumns: {
+      std::string a, b;
+      FERRY_RETURN_NOT_OK(ReadString(in, &a));
+      return ReadString(in, &b);
+    }
+    case server_packet::kEndOfStream:
+    case server_packet::kPong:
+      return Status::OK();
+    default:
+      return Status::Invalid("native protocol: unexpected " + ServerPacketName(p->type) + " from the server");
+  }
+}
+
 Result<std::string> NativeToTsv(std::string_view native) {
   FERRY_ASSIGN_OR_RETURN(auto cols, DecodeNative(native));
   std::string out;

@@ -34,6 +34,7 @@
 
 #include "ferry/status.h"
 #include "plugins/destination/clickhouse/byte_buffer.h"
+#include "plugins/destination/clickhouse/compressed_frame.h"
 #include "plugins/destination/clickhouse/wire_reader.h"
 
 namespace ferry::plugins::clickhouse::native {
@@ -116,6 +117,20 @@ Status SkipProfileInfo(WireReader& in, uint64_t revision);
 // HTTP Native layout; sets its column and row counts. Types Ferry cannot
 // size (LowCardinality, Object, Dynamic, ...) are Unsupported.
 Status ReadBlock(WireReader& in, uint64_t revision, ByteBuffer* native, uint64_t* columns, uint64_t* rows);
+
+// One packet of a query's answer, read whole: what the connection's answer
+// loop and the fuzz target (fuzz/clickhouse_native_fuzz.cc) both call.
+struct ServerPacket {
+  uint64_t type = 0;
+  ByteBuffer block;  // Data, Totals, Extremes, Log, ProfileEvents: HTTP Native layout
+  uint64_t columns = 0, rows = 0;
+  Exception exception;  // Exception
+};
+// Reads the packet type and its body. `compressed`: Data, Totals and
+// Extremes blocks travel in compressed frames (Log and ProfileEvents never
+// do), and must end at a frame's end. Hello, TablesStatus and the packets of
+// parallel replicas are not expected in an answer: Invalid.
+Status ReadServerPacket(WireReader& in, uint64_t revision, bool compressed, ServerPacket* p);
 
 // Native blocks (HTTP layout) -> TabSeparated text as ClickHouse writes it
 // for the types Ferry reads back (integers, floats, strings, nulls).
