@@ -4,7 +4,8 @@
 // server checks Ferry's CityHash128 checksums and Ferry checks the
 // server's), errors with their codes and classes, a body that fails
 // mid-block, and a connection whose answer is lost after the insert ran
-// (testing/tcp_fault_proxy.h): no row lost, none written twice.
+// (testing/tcp_fault_proxy.h): no row lost, none written twice; TLS
+// (secure=true) on the server's tcp_port_secure with the test CA.
 #include <gtest/gtest.h>
 
 #include "engine/retrying.h"
@@ -33,8 +34,9 @@ class ClickHouseNativeServer : public ::testing::Test {
     table_ = Items("items", false);
   }
 
-  Result<std::unique_ptr<Destination>> Open(const std::string& connection_string) {
+  Result<std::unique_ptr<Destination>> Open(const std::string& connection_string, const std::string& ca_cert = "") {
     nlohmann::json spec = {{"connection_string", connection_string}};
+    if (!ca_cert.empty()) spec["ca_cert"] = ca_cert;
     FERRY_ASSIGN_OR_RETURN(Options opts, ValidateOptions(SpecOptions(), spec, "destination \"ch\"", nullptr));
     auto d = std::make_unique<Destination>();
     FERRY_RETURN_NOT_OK(d->Init(opts, DestinationInit{"ch", "inv"}));
@@ -246,6 +248,48 @@ TEST_F(ClickHouseNativeServer, ConnectionCutMidInsertNeitherLosesNorDuplicates) 
   // And the destination goes on over a fresh connection.
   FERRY_ASSERT_OK(WriteRows(*d, 180, 10));
   EXPECT_EQ(Count(), 190);
+}
+
+TEST_F(ClickHouseNativeServer, SecureConnections) {
+  const testing::ChServer& srv = testing::TestServer();
+  if (srv.tcp_secure_port == 0)
+    GTEST_SKIP() << "the running test server has no tcp_port_secure (started by an older test-server.sh: "
+                    "scripts/test-servers.sh stop clickhouse, then rerun)";
+  const std::string secure = "clickhouse://ferry:p%40ss%3Aw%2Frd@127.0.0.1:" + std::to_string(srv.tcp_secure_port) +
+                             "/" + db_ + "?secure=true&compress=lz4";
+  {  // the CA as a file path, as ca_cert allows
+    FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(secure, srv.ca_file));
+    FERRY_ASSERT_OK(WriteRows(*d, 0, 20));
+    EXPECT_EQ(Count(), 20);
+  }
+  {  // the CA as PEM text (${file:ca.pem} in a spec)
+    std::FILE* f = std::fopen(srv.ca_file.c_str(), "rb");
+    ASSERT_NE(f, nullptr);
+    std::string pem(8192, '\0');
+    pem.resize(std::fread(pem.data(), 1, pem.size(), f));
+    std::fclose(f);
+    FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(secure, pem));
+    FERRY_ASSERT_OK(WriteRows(*d, 20, 5));
+    EXPECT_EQ(Count(), 25);
+  }
+  {  // not trusted: the system store does not know the test CA
+    auto d = Open(secure);
+    ASSERT_FALSE(d.ok());
+    EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument) << d.status().ToString();
+    EXPECT_NE(d.status().message().find("not trusted"), std::string::npos) << d.status().message();
+    EXPECT_NE(d.status().message().find("ca_cert"), std::string::npos) << d.status().message();
+    EXPECT_EQ(d.status().message().find("p@ss"), std::string::npos);
+  }
+  {  // skip_verify: encrypted without the check
+    FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(secure + "&skip_verify=true"));
+    FERRY_ASSERT_OK(WriteRows(*d, 25, 5));
+    EXPECT_EQ(Count(), 30);
+  }
+  {  // TLS to the plain port: a clear failure, not a hang
+    auto d = Open(testing::TestServer().NativeUrl(db_, "secure=true&dial_timeout=2s&read_timeout=2s"), srv.ca_file);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.status().message().find("TLS"), std::string::npos) << d.status().message();
+  }
 }
 
 }  // namespace

@@ -27,6 +27,8 @@ namespace ferry::plugins::clickhouse::testing {
 struct ChServer {
   int http_port = 0;
   int tcp_port = 0;  // the native protocol's
+  int tcp_secure_port = 0;  // the native protocol over TLS; 0 when the running server has none
+  std::string ca_file;      // the PEM of the CA that signed its certificate
   std::string dir;  // the script's state dir for this server
   std::string version;
   std::string error;  // set when the server could not be started
@@ -44,6 +46,8 @@ inline const ChServer& TestServer() {
     s.error = info.error;
     s.http_port = info.Port("FERRY_CH_HTTP_PORT");
     s.tcp_port = info.Port("FERRY_CH_TCP_PORT");
+    s.tcp_secure_port = info.Port("FERRY_CH_TCP_SECURE_PORT");
+    s.ca_file = info.Get("FERRY_CH_CA");
     s.dir = info.Get("FERRY_CH_DIR");
     s.version = info.Get("FERRY_CH_VERSION");
     if (s.error.empty() && s.http_port == 0) s.error = "scripts/test-servers.sh start clickhouse printed no FERRY_CH_HTTP_PORT";
