@@ -35,7 +35,7 @@ class TypeParser {
         if (s_[pos_] == '\\' && pos_ + 1 < s_.size()) ++pos_;
         out.push_back(s_[pos_]);
       }
-      ++pos_;
+      if (pos_ < s_.size()) ++pos_;  // the closing backtick; an unclosed one ends the text (found by fuzzing)
       return out;
     }
     const size_t b = pos_;
