@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Python test peers locked in tests/peers/python/requirements.txt (CloudQuery's
-# Python plugin SDK, whose MemDB plugin the interop tests run, and Neo4j's Python driver) into
+# Python plugin SDK, whose MemDB plugin the interop tests run, Neo4j's Python driver, and
+# clickhouse-cityhash for the CityHash128 known answers of the ClickHouse native protocol) into
 # the virtual environment tests/peers/python/.venv (git-ignored). Called by
 # scripts/install-test-peers.sh. Test-only: nothing here is a dependency of Ferry itself.
 #
@@ -75,7 +76,7 @@ if ! install; then
     die "pip could not install $lock"
   fi
 fi
-"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j' ||
+"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j, clickhouse_cityhash.cityhash' ||
   { rm -rf "$venv"; die "the installed packages do not import"; }
 echo "$stamp" >"$venv/.ferry-stamp"
 v() { "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))"; }
