@@ -203,8 +203,8 @@ DestinationPlugin ClickHousePlugin() {
   DestinationPlugin p;
   p.name = "clickhouse";
   p.description =
-      "Writes to ClickHouse over its HTTP interface in the Native format (CloudQuery's clickhouse "
-      "destination; overwrite modes through ReplacingMergeTree)";
+      "Writes to ClickHouse over its native TCP protocol or HTTP interface in the Native format (CloudQuery's "
+      "clickhouse destination; overwrite modes through ReplacingMergeTree)";
   p.options = SpecOptions();
   p.check = [](const Options& o) { return ParseSpec(o).status(); };
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};

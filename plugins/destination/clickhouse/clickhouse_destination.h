@@ -1,6 +1,7 @@
-// The `clickhouse` destination: writes a sync into ClickHouse over its HTTP
-// interface (libcurl, keep-alive, optional gzip), one INSERT ... FORMAT
-// Native per write request, streamed block by block.
+// The `clickhouse` destination: writes a sync into ClickHouse over its
+// native TCP protocol (clickhouse:// connection strings, optional LZ4/ZSTD
+// blocks) or its HTTP interface (http://; libcurl, keep-alive, optional
+// gzip), one INSERT ... FORMAT Native per write request (wire.h).
 //
 // Init parses the spec, connects, reads `SELECT version()` and adapts to
 // what that server has (server_features.h; type_map.h for the types). It

@@ -13,14 +13,17 @@ class HttpWire final : public Wire {
 
   Result<WireResponse> Execute(const WireRequest& req) override {
     std::string q = "database=" + PercentEncode(endpoint_.database);
-    auto add = [&q](const std::string& k, const std::string& v) { q += "&" + PercentEncode(k) + "=" + PercentEncode(v); };
+    auto add = [&q](const std::string& k, const std::string& v) {
+      q += "&" + PercentEncode(k) + "=" + PercentEncode(v);
+    };
     for (const auto& [k, v] : endpoint_.settings) add(k, v);
     if (req.insert) add("query", req.sql);
     if (!req.query_id.empty()) add("query_id", req.query_id);
     for (const auto& [k, v] : req.settings) add(k, v);
     std::vector<std::string> headers;
     if (req.gzip) headers.push_back("Content-Encoding: gzip");
-    FERRY_ASSIGN_OR_RETURN(HttpResponse r, transport_->Post(q, req.insert ? HttpBody{{}, req.insert} : HttpBody{req.sql, nullptr}, headers));
+    const HttpBody body = req.insert ? HttpBody{{}, req.insert} : HttpBody{req.sql, nullptr};
+    FERRY_ASSIGN_OR_RETURN(HttpResponse r, transport_->Post(q, body, headers));
     WireResponse out;
     out.http_status = r.status;
     if (r.status == 200) {

@@ -88,7 +88,9 @@ Status NativeConnection::Open(WireResponse* refused) {
   net::SocketOptions so;
   so.host = endpoint_.host;
   so.port = endpoint_.port;
-  so.tls = !endpoint_.tls ? net::TlsMode::kOff : endpoint_.skip_verify ? net::TlsMode::kTrustAny : net::TlsMode::kVerify;
+  so.tls = !endpoint_.tls          ? net::TlsMode::kOff
+           : endpoint_.skip_verify ? net::TlsMode::kTrustAny
+                                   : net::TlsMode::kVerify;
   if (options_.ca_cert.find("-----BEGIN") != std::string::npos)
     so.ca_pem = options_.ca_cert;
   else
@@ -148,7 +150,8 @@ Status NativeConnection::Ping() {
     uint64_t type;
     if (Status st = ReadVarint(*reader_, &type); !st.ok()) return Broken(st);
     if (type == sp::kPong) return Status::OK();
-    if (type != sp::kProgress) return Broken(Status::Invalid("native protocol: Ping answered with " + native::ServerPacketName(type)));
+    if (type != sp::kProgress)
+      return Broken(Status::Invalid("native protocol: Ping answered with " + native::ServerPacketName(type)));
     if (Status st = native::SkipProgress(*reader_, revision_); !st.ok()) return Broken(st);
   }
 }
@@ -256,7 +259,8 @@ Result<WireResponse> NativeConnection::Execute(const WireRequest& req) {
       Close();  // see below
       return out;
     }
-    if (!got_data) return Broken(Status::Transient("native protocol: the server ended the INSERT before asking for data"));
+    if (!got_data)
+      return Broken(Status::Transient("native protocol: the server ended the INSERT before asking for data"));
     Status body = SendInsertBody(*req.insert);
     if (!body.ok()) {
       Close();  // the server drops the partial block with the connection

@@ -111,7 +111,8 @@ Status CopyColumn(const TypeNode& t, uint64_t n, WireReader& in, ByteBuffer* out
     return CopyColumn(t.args[0], n, in, out, depth + 1);
   }
   if (t.name == "Array" || t.name == "Map") {
-    if (t.args.size() != (t.name == "Map" ? 2u : 1u)) return Status::Invalid("native protocol: bad " + t.name + " type");
+    if (t.args.size() != (t.name == "Map" ? 2u : 1u))
+      return Status::Invalid("native protocol: bad " + t.name + " type");
     uint64_t prev = 0;
     for (uint64_t i = 0; i < n; ++i) {
       uint64_t end;
@@ -211,7 +212,8 @@ Status ReadServerHello(WireReader& in, uint64_t offered, ServerHello* h) {
   if (r >= rev::kPasswordRules) {
     uint64_t n;
     FERRY_RETURN_NOT_OK(ReadVarint(in, &n));
-    if (n > 256) return Status::Invalid("native protocol: the server's Hello lists " + std::to_string(n) + " password rules");
+    if (n > 256)
+      return Status::Invalid("native protocol: the server's Hello lists " + std::to_string(n) + " password rules");
     for (uint64_t i = 0; i < n; ++i) {
       std::pair<std::string, std::string> rule;
       FERRY_RETURN_NOT_OK(ReadString(in, &rule.first, 4096));
@@ -360,7 +362,8 @@ Status ReadBlock(WireReader& in, uint64_t revision, ByteBuffer* native, uint64_t
     if (revision >= rev::kCustomSerialization) {
       uint8_t custom;
       FERRY_RETURN_NOT_OK(ReadFixed(in, &custom));
-      if (custom) return Status::Unsupported("native protocol: column " + name + " uses a custom (sparse) serialization");
+      if (custom)
+        return Status::Unsupported("native protocol: column " + name + " uses a custom (sparse) serialization");
     }
     FERRY_ASSIGN_OR_RETURN(TypeNode t, ParseType(type));
     native->String(name);

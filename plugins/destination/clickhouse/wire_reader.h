@@ -9,6 +9,7 @@
 // Not thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -61,8 +62,14 @@ inline Status ReadString(WireReader& r, std::string* s, size_t max = kMaxPacketS
   uint64_t n;
   FERRY_RETURN_NOT_OK(ReadVarint(r, &n));
   if (n > max) return Status::Invalid("native protocol: a string of " + std::to_string(n) + " bytes is over the limit");
-  s->resize(static_cast<size_t>(n));
-  return r.Read(s->data(), static_cast<size_t>(n));
+  // Grown as bytes arrive: a lying length fails at the stream's end, not at a huge allocation.
+  s->clear();
+  while (s->size() < n) {
+    const size_t at = s->size();
+    s->resize(at + static_cast<size_t>(std::min<uint64_t>(n - at, uint64_t{1} << 20)));
+    FERRY_RETURN_NOT_OK(r.Read(s->data() + at, s->size() - at));
+  }
+  return Status::OK();
 }
 
 template <typename T>
