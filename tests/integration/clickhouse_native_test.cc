@@ -94,6 +94,26 @@ TEST_F(ClickHouseNativeServer, HandshakeAndQueries) {
   ASSERT_EQ((*cols)[0].values.size(), 10000u);
   EXPECT_EQ((*cols)[0].values[9999].as_uint(), 9999u);
   FERRY_ASSERT_OK(client->Query("CREATE TABLE t (x UInt8) ENGINE = Memory", "ddl").status());
+  // Settings from the connection string reach the server (18.16: in the
+  // typed binary format), an unknown one is the server's error.
+  FERRY_ASSERT_OK_AND_ASSIGN(auto tuned, testing::NewNativeClient(db_, "max_block_size=777&load_balancing=in_order"));
+  FERRY_ASSERT_OK_AND_ASSIGN(
+      std::string set, tuned->Query("SELECT name, value FROM system.settings WHERE name IN ('max_block_size', "
+                                    "'load_balancing') ORDER BY name FORMAT TSV",
+                                    "settings"));
+  EXPECT_EQ(set, "load_balancing\tin_order\nmax_block_size\t777\n");
+  FERRY_ASSERT_OK_AND_ASSIGN(auto unknown, testing::NewNativeClient(db_, "no_such_setting=1"));
+  auto refused = unknown->Query("SELECT 1", "unknown setting");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no_such_setting"), std::string::npos) << refused.status().message();
+  // Ping/Pong, and the revision both sides use.
+  FERRY_ASSERT_OK_AND_ASSIGN(Endpoint ep, ParseConnectionString(testing::TestServer().NativeUrl(db_)));
+  NativeConnection conn(ep, NativeOptions{});
+  FERRY_ASSERT_OK(conn.Ping());
+  EXPECT_EQ(conn.revision(), std::min<uint64_t>(native::kOfferedRevision, conn.server().revision));
+  EXPECT_EQ(conn.server().name, "ClickHouse");
+  const std::string major_minor = std::to_string(conn.server().major) + "." + std::to_string(conn.server().minor) + ".";
+  EXPECT_EQ(testing::TestServer().version.rfind(major_minor, 0), 0u) << testing::TestServer().version;
   FERRY_ASSERT_OK_AND_ASSIGN(std::string none, client->Query("SELECT * FROM t FORMAT TSV", "empty"));
   EXPECT_EQ(none, "");
 }
