@@ -38,7 +38,7 @@ inline constexpr const char* kTable = "_ferry_snapshots";
 inline constexpr const char* kTableName = "table_name";
 inline constexpr const char* kSourceName = "source_name";
 inline constexpr const char* kSyncGroupId = "sync_group_id";   // "" when the sync has none
-inline constexpr const char* kSyncTime = "sync_time";          // equals the rows' _cq_sync_time
+inline constexpr const char* kSyncTime = "_cq_sync_time";      // the sync time: equals the rows' _cq_sync_time
 inline constexpr const char* kInvocationId = "invocation_id";
 inline constexpr const char* kRows = "rows";                   // rows this destination wrote in that sync
 
