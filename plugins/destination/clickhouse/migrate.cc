@@ -1,5 +1,8 @@
 #include "plugins/destination/clickhouse/migrate.h"
 
+#include "ferry/snapshot_views.h"
+#include "plugins/destination/clickhouse/snapshot_views.h"
+
 #include "plugins/destination/clickhouse/sql.h"
 
 namespace ferry::plugins::clickhouse {
@@ -148,6 +151,8 @@ Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& 
   const EngineChoice engine = EngineFor(spec.engine, !pk.empty());
   sql += ") ENGINE = " + engine.clause;
   if (const PartitionRule* p = spec.PartitionFor(t)) sql += " PARTITION BY " + p->partition_by;
+  else if (ctx.snapshot_partition && snapshot::HasViews(t) && t.FindColumn(meta::kSyncTime) >= 0)
+    sql += " PARTITION BY " + SnapshotPartition(*ctx.features);
   std::vector<std::string> settings;
   if (!pk.empty()) {
     sql += " ORDER BY (";
