@@ -301,7 +301,9 @@ Result<std::unique_ptr<Wire>> NewWire(const Endpoint& endpoint, const TransportO
     no.ca_cert = options.ca_cert;
     return std::unique_ptr<Wire>(std::make_unique<NativeConnection>(endpoint, no));
   }
-  FERRY_ASSIGN_OR_RETURN(auto transport, transports(endpoint, options));
+  TransportOptions http = options;
+  if (endpoint.dial_timeout_ms > 0) http.connect_timeout_ms = endpoint.dial_timeout_ms;
+  FERRY_ASSIGN_OR_RETURN(auto transport, transports(endpoint, http));
   return NewHttpWire(std::move(transport), endpoint);
 }
 
