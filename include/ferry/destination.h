@@ -36,6 +36,8 @@ struct DestinationCapabilities {
   bool state_backend = false;
   // How cursors commit, when not simply in the rows' transaction (docs).
   std::string state_backend_note;
+  // Maintains snapshot views (ferry/snapshot_views.h; MigrateOptions::views).
+  bool snapshot_views = false;
 };
 
 struct DestinationInit {
@@ -45,6 +47,16 @@ struct DestinationInit {
 
 struct MigrateOptions {
   MigrateMode mode = MigrateMode::kSafe;
+  // Snapshot views (ferry/snapshot_views.h), for destinations with
+  // capabilities.snapshot_views:
+  //   kLeave   touch no view (migrating the state or summary table);
+  //   kCreate  create or replace <t>_latest and <t>_changes of every table
+  //            of the call with snapshot::HasViews, together with the tables
+  //            (a new column appears in the views), and snapshot::kTable;
+  //   kDrop    drop those views where an earlier sync made them (the option
+  //            was turned off); the tables and snapshot::kTable stay.
+  enum class Views { kLeave, kCreate, kDrop };
+  Views views = Views::kLeave;
 };
 
 // One or more batches of the same table, written atomically (one transaction

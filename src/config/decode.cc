@@ -313,8 +313,9 @@ Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, C
                ": ...})";
   }
   hints["sync_summary"] = "; did you mean \"send_sync_summary\"?";
+  hints["snapshot_view"] = "; did you mean \"snapshot_views\"?";
   p.Check(f.Strict(With(kMetadataKeys, {"write_mode", "migrate_mode", "pk_mode", "sync_group_id",
-                                        "send_sync_summary", "transformers", "spec"}),
+                                        "send_sync_summary", "snapshot_views", "transformers", "spec"}),
                    hints));
   p.Check(ReadMetadata(f, &m, &config->warnings));
   p.Check(f.Enum("write_mode", {"overwrite-delete-stale", "overwrite", "append"}, &d.write_mode));
@@ -322,6 +323,7 @@ Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, C
   p.Check(f.Enum("pk_mode", {"default", "cq-id-only"}, &d.pk_mode));
   p.Check(f.String("sync_group_id", &d.sync_group_id));
   p.Check(f.Bool("send_sync_summary", &d.send_sync_summary));
+  p.Check(f.Bool("snapshot_views", &d.snapshot_views));
   p.Check(f.StringList("transformers", &d.transformers));
   if (!p.empty()) return Status::OK();   // the checks below need those values
   if (!d.sync_group_id.empty() && d.write_mode == "overwrite-delete-stale") {
@@ -329,6 +331,11 @@ Status DecodeDestination(const json& spec, Fields& f, const YamlDocument& doc, C
                            ": sync_group_id is not supported with write_mode: overwrite-delete-stale" +
                            (f.Has("write_mode") ? "" : " (the default)") +
                            "; set write_mode: overwrite or append");
+  }
+  if (d.snapshot_views && d.write_mode != "append") {
+    return Status::Invalid(f.Loc("snapshot_views") + f.what() + ": snapshot_views needs write_mode: append (write_mode is " +
+                           d.write_mode + (f.Has("write_mode") ? "" : ", the default") +
+                           "); in the overwrite modes the table itself holds the latest rows");
   }
   FERRY_RETURN_NOT_OK(ReadNestedSpec(f, spec, doc, &d));
   d.name = m.name, d.path = m.path, d.registry = m.registry, d.version = m.version;

@@ -306,6 +306,17 @@ TEST(LoaderTest, SyncGroupIdNeedsAnotherWriteMode) {
   EXPECT_TRUE(Load(std::string(kSource) + "---\n" + kDestination + "  sync_group_id: g\n  write_mode: append\n").ok());
 }
 
+TEST(LoaderTest, SnapshotViewsNeedAppend) {
+  std::string msg = LoadError(std::string(kSource) + "---\n" + kDestination + "  snapshot_views: true\n");
+  EXPECT_THAT(msg, HasSubstr("config.yml:16:3: destination \"sqlite\": snapshot_views needs write_mode: append "
+                             "(write_mode is overwrite-delete-stale, the default)"));
+  EXPECT_THAT(LoadError(std::string(kSource) + "---\n" + kDestination + "  snapshot_view: true\n"),
+              HasSubstr("did you mean \"snapshot_views\"?"));
+  auto ok = Load(std::string(kSource) + "---\n" + kDestination + "  snapshot_views: true\n  write_mode: append\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(ok->destinations.at(0).snapshot_views);
+}
+
 TEST(LoaderTest, BackendOptionsNeedBothFields) {
   EXPECT_THAT(LoadError(SourceWith("", "  backend_options:\n    table_name: t\n")),
               HasSubstr("config.yml:8:3: backend_options of source \"test\" is missing the required key "

@@ -61,6 +61,7 @@ struct DestinationSpec {
   std::string pk_mode = "default";                    // | cq-id-only
   std::string sync_group_id;  // template with {{SYNC_ID}}, {{YEAR}}, ... unrendered
   bool send_sync_summary = false;
+  bool snapshot_views = false;   // Ferry: _latest / _changes views (ferry/snapshot_views.h); append only
   std::vector<std::string> transformers;  // names of kind: transformer specs, in order
   nlohmann::json spec;
   LocationFn spec_location;

@@ -21,6 +21,7 @@ struct DestinationSettings {
   MigrateMode migrate_mode = MigrateMode::kSafe;
   PkMode pk_mode = PkMode::kDefault;
   std::string sync_group_id;   // expanded; "" when unset
+  bool snapshot_views = false;  // ferry/snapshot_views.h (append mode only)
 };
 
 TableSchemaPtr DestinationSchema(const TableSchema& source_table, const DestinationSettings& s);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "ferry/builder.h"
+#include "ferry/snapshot_views.h"
+
 namespace ferry::engine {
 
 using Clock = std::chrono::steady_clock;
@@ -77,6 +80,7 @@ void DestinationWriter::Loop() {
     FlushAll(true);
   }
   if (opts_.settings.write_mode == WriteMode::kOverwriteDeleteStale) DeleteStale();
+  if (opts_.snapshot_table && !down_) RecordSnapshots();
   if (down_) {
     if (rows_dropped_ > 0)
       warnings_.push_back("destination \"" + opts_.name + "\": " + std::to_string(rows_dropped_) +
@@ -351,21 +355,28 @@ void DestinationWriter::RecordError(const std::string& table, const std::string&
   errors_.push_back(full);
 }
 
+std::shared_ptr<const SourceOutcome> DestinationWriter::Outcome() {
+  static const auto kUnknown = std::make_shared<const SourceOutcome>(
+      SourceOutcome{Status::Internal("the engine passed no source outcome"), "", {}, {}});
+  std::lock_guard<std::mutex> lock(mu_);
+  return outcome_ ? outcome_ : kUnknown;
+}
+
+DestinationTableResult DestinationWriter::ResultOf(const std::string& table, const TableSchema& schema) {
+  const TableWriteStats& s = stats_[table];
+  DestinationTableResult mine;
+  mine.write_failed = write_failed_.count(table) || !s.errors.empty() || s.rows_failed > 0;
+  if (down_) mine.destination_down = down_reason_;
+  mine.incremental_with_backend = schema.is_incremental && opts_.has_state_backend;
+  if (opts_.cancelled_by) mine.cancelled_by = opts_.cancelled_by();
+  return mine;
+}
+
 void DestinationWriter::DeleteStale() {
-  std::shared_ptr<const SourceOutcome> outcome;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    outcome = outcome_;
-  }
-  static const SourceOutcome kUnknown{Status::Internal("the engine passed no source outcome"), "", {}, {}};
+  const auto outcome = Outcome();
   for (const auto& [table, schema] : tables_) {
     TableWriteStats& s = stats_[table];
-    DestinationTableResult mine;
-    mine.write_failed = write_failed_.count(table) || !s.errors.empty() || s.rows_failed > 0;
-    if (down_) mine.destination_down = down_reason_;
-    mine.incremental_with_backend = schema->is_incremental && opts_.has_state_backend;
-    if (opts_.cancelled_by) mine.cancelled_by = opts_.cancelled_by();
-    const StaleVerdict v = DecideDeleteStale(table, outcome ? *outcome : kUnknown, mine);
+    const StaleVerdict v = DecideDeleteStale(table, *outcome, ResultOf(table, *schema));
     if (v.kind == StaleVerdict::Kind::kKeepIncremental) continue;
     if (v.kind == StaleVerdict::Kind::kKeep) {
       s.stale_kept = v.reason;
@@ -378,6 +389,44 @@ void DestinationWriter::DeleteStale() {
       s.stale_kept = "deleting them failed";
       if (!down_) RecordError(table, "delete stale: " + st.message());
     }
+  }
+}
+
+void DestinationWriter::RecordSnapshots() {
+  const auto outcome = Outcome();
+  BatchBuilder rows(opts_.snapshot_table);
+  std::vector<std::string> recorded;
+  for (const auto& [table, schema] : tables_) {
+    if (!snapshot::HasViews(*schema)) continue;
+    TableWriteStats& s = stats_[table];
+    DestinationTableResult mine = ResultOf(table, *schema);
+    mine.incremental_with_backend = false;   // the same test of completeness for every table
+    const StaleVerdict v = DecideDeleteStale(table, *outcome, mine);
+    if (v.kind != StaleVerdict::Kind::kDelete) {
+      s.notes.push_back("destination \"" + opts_.name + "\", table " + table + ": this sync is not a complete "
+                        "snapshot (" + v.reason + "); " + table + snapshot::kLatestSuffix +
+                        " still shows the previous complete sync");
+      continue;
+    }
+    Status st = rows.AppendRow({Value::String(table), Value::String(opts_.source_name),
+                                Value::String(opts_.settings.sync_group_id), Value::Int(opts_.sync_time_us),
+                                Value::String(opts_.invocation_id), Value::Int(s.rows_written)});
+    if (!st.ok()) {   // the row is built from snapshot::Schema(); a mismatch is a Ferry bug, never silent
+      RecordError(table, "recording the complete snapshot: " + st.message());
+      continue;
+    }
+    recorded.push_back(table);
+  }
+  if (recorded.empty()) return;
+  // One request, one transaction where the destination has them: every
+  // table of this sync becomes visible in its view at once.
+  Status st = WriteWithRetry(WriteRequest{opts_.snapshot_table, {rows.Finish()}, nullptr, {}});
+  for (const auto& table : recorded) {
+    if (st.ok()) stats_[table].snapshot_recorded = true;
+    else if (!down_)
+      RecordError(table, "recording the complete snapshot in " + std::string(snapshot::kTable) + " failed (" +
+                             table + snapshot::kLatestSuffix + " still shows the previous complete sync): " +
+                             st.message());
   }
 }
 

@@ -17,7 +17,9 @@
 //
 // At the end, in overwrite-delete-stale mode, each table's stale rows are
 // deleted or kept as DecideDeleteStale (stale_decision.h) rules, from the
-// SourceOutcome passed to Finish and this writer's own results.
+// SourceOutcome passed to Finish and this writer's own results. With
+// snapshot views (append mode), the same rule decides which tables synced
+// completely; they are recorded in snapshot::kTable, after their rows.
 // Push() and down() are thread-safe; everything else runs on the writer thread.
 #pragma once
 
@@ -61,6 +63,10 @@ struct WriterOptions {
   enum class StateMode { kNone, kInTransaction, kCoordinated } state_mode = StateMode::kNone;
   StateCoordinator* coordinator = nullptr;
   TableSchemaPtr state_table;       // where cursors go (backend writers)
+  // snapshot_views: where complete snapshots are recorded (snapshot::Schema()),
+  // null when the destination keeps no snapshot views.
+  TableSchemaPtr snapshot_table;
+  std::string invocation_id;
 };
 
 // What one destination did with one table.
@@ -68,6 +74,7 @@ struct TableWriteStats {
   int64_t rows_written = 0;
   int64_t rows_failed = 0;
   bool deleted_stale = false;
+  bool snapshot_recorded = false;   // snapshot_views: this sync is the table's latest complete snapshot
   std::string stale_kept;           // why stale rows were kept ("" when deleted or not applicable)
   std::vector<std::string> errors;
   std::vector<std::string> notes;   // not errors: e.g. why stale rows were kept
@@ -138,6 +145,10 @@ class DestinationWriter {
   void DropPending();
   void RecordError(const std::string& table, const std::string& msg);
   void DeleteStale();
+  void RecordSnapshots();
+  // What this writer did with `table`, for DecideDeleteStale.
+  DestinationTableResult ResultOf(const std::string& table, const TableSchema& schema);
+  std::shared_ptr<const SourceOutcome> Outcome();
   void HandleCheckpoint(WriterMessage& m);
   // The checkpoints were written (ok) or not: commit, report or abandon them.
   void SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok);

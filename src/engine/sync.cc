@@ -15,6 +15,7 @@
 #include "engine/stale_decision.h"
 #include "engine/state_coordinator.h"
 #include "engine/sync_summary_table.h"
+#include "ferry/snapshot_views.h"
 #include "engine/table_selection.h"
 #include "ferry/retry.h"
 #include "ferry/uuid.h"
@@ -175,6 +176,15 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   }
   if (d.settings.migrate_mode == MigrateMode::kForced && !caps.forced_migration)
     return Status::Unsupported(who + " (" + name + ") does not support migrate_mode \"forced\"");
+  d.settings.snapshot_views = spec.snapshot_views;
+  if (spec.snapshot_views && !caps.snapshot_views) {
+    std::string able;
+    for (const auto& n : registry.DestinationNames())
+      if (const DestinationPlugin* p = registry.FindDestination(n); p && p->capabilities.snapshot_views)
+        able += (able.empty() ? "" : ", ") + n;
+    return Status::Unsupported(who + " (" + name + ") cannot maintain snapshot views; destinations that can: " +
+                               able + ". Remove snapshot_views from " + spec.where.ToString() + ".");
+  }
 
   for (const auto& t : tables) {
     auto ds = DestinationSchema(*t, d.settings);
@@ -193,6 +203,21 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
                                               [&](int) { return d.dest->Init(d.options, DestinationInit{spec.name, sync_id}); }),
                                 who));
   return d;
+}
+
+// The tables and options of a destination's data migration: with snapshot
+// views, the snapshot table too; a destination that can keep views but was
+// not asked to drops any an earlier sync made.
+std::vector<TableSchemaPtr> DataTables(const DestinationSetup& d) {
+  std::vector<TableSchemaPtr> tables = d.schema_list;
+  if (d.settings.snapshot_views) tables.push_back(snapshot::Schema());
+  return tables;
+}
+MigrateOptions DataMigrateOptions(const DestinationSetup& d) {
+  MigrateOptions o{d.settings.migrate_mode};
+  if (d.settings.snapshot_views) o.views = MigrateOptions::Views::kCreate;
+  else if (d.plugin->capabilities.snapshot_views) o.views = MigrateOptions::Views::kDrop;
+  return o;
 }
 
 void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
@@ -518,10 +543,10 @@ Status MigrateSource(const Registry& registry, const config::Config& config, con
   for (const auto& name : source.destinations) {
     FERRY_ASSIGN_OR_RETURN(DestinationSetup d,
                            SetUpDestination(registry, config, source, name, s.selected, options.invocation_id, now));
-    std::vector<TableSchemaPtr> tables = d.schema_list;
+    Status st = d.dest->Migrate(DataTables(d), DataMigrateOptions(d));
     // As CloudQuery's migrate: the sync summary table too, where it is sent.
-    if (d.spec->send_sync_summary) tables.push_back(SyncSummarySchema(!d.settings.sync_group_id.empty()));
-    Status st = d.dest->Migrate(tables, MigrateOptions{d.settings.migrate_mode});
+    if (st.ok() && d.spec->send_sync_summary)
+      st = d.dest->Migrate({SyncSummarySchema(!d.settings.sync_group_id.empty())}, MigrateOptions{d.settings.migrate_mode});
     Status closed = d.dest->Close();
     FERRY_RETURN_NOT_OK(st.WithContext("destination \"" + name + "\": migrate"));
     FERRY_RETURN_NOT_OK(closed.WithContext("destination \"" + name + "\": close"));
@@ -562,7 +587,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   if (!options.no_migrate) {
     for (auto& d : dests) {
       Status st = CallWithRetry(RetryPolicyOf(d), options.cancel, [&](int) {
-        return d.dest->Migrate(d.schema_list, MigrateOptions{d.settings.migrate_mode});
+        return d.dest->Migrate(DataTables(d), DataMigrateOptions(d));
       });
       if (!st.ok()) {
         close_all();  // nothing was written
@@ -618,6 +643,8 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     w.source_name = source.name;
     w.sync_time_us = ToMicros(sync_time);
     w.has_state_backend = state.backend != nullptr;
+    if (d.settings.snapshot_views) w.snapshot_table = snapshot::Schema();
+    w.invocation_id = summary.sync_id;
     w.retry = RetryPolicyOf(d);
     w.cancel = options.cancel;
     w.cancelled_by = [&options] { return CancelReason(options); };

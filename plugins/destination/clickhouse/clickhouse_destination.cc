@@ -6,6 +6,7 @@
 #include "ferry/redact.h"
 #include "plugins/destination/clickhouse/gzip_body.h"
 #include "plugins/destination/clickhouse/migrate.h"
+#include "plugins/destination/clickhouse/snapshot_views.h"
 #include "plugins/destination/clickhouse/native_decoder.h"
 #include "plugins/destination/clickhouse/sql.h"
 
@@ -91,7 +92,10 @@ Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const Mig
   FERRY_RETURN_NOT_OK(CheckOpen());
   layouts_.clear();
   DdlContext ctx{&spec_, &features_, spec_.endpoint.database};
+  ctx.snapshot_partition = options.views == MigrateOptions::Views::kCreate;
+  FERRY_RETURN_NOT_OK(DropSnapshotViews(*client_, ctx, tables, options.views));
   FERRY_ASSIGN_OR_RETURN(auto dedup, MigrateTables(*client_, tables, options.mode, ctx, name_));
+  if (options.views == MigrateOptions::Views::kCreate) FERRY_RETURN_NOT_OK(CreateSnapshotViews(*client_, ctx, tables));
   for (const auto& [table, d] : dedup) dedup_[table] = d;
   for (const auto& t : tables) schemas_[t->name] = t;
   return Status::OK();
@@ -208,6 +212,7 @@ DestinationPlugin ClickHousePlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = false;
+  p.capabilities.snapshot_views = true;
   p.batching = {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;

@@ -1,5 +1,8 @@
 #include "plugins/destination/clickhouse/migrate.h"
 
+#include "ferry/snapshot_views.h"
+#include "plugins/destination/clickhouse/snapshot_views.h"
+
 #include "plugins/destination/clickhouse/sql.h"
 
 namespace ferry::plugins::clickhouse {
@@ -193,6 +196,8 @@ Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& 
   if (const PartitionRule* p = spec.PartitionFor(t)) {
     sql += " PARTITION BY " + p->partition_by;
     nullable_key = ctx.features->nullable_key;
+  } else if (ctx.snapshot_partition && snapshot::HasViews(t) && t.FindColumn(meta::kSyncTime) >= 0) {
+    sql += " PARTITION BY " + SnapshotPartition(*ctx.features);  // assumeNotNull: no setting needed
   }
   if (!pk.empty()) {
     sql += " ORDER BY (";

@@ -47,6 +47,9 @@ struct DdlContext {
   const Spec* spec;
   const ServerFeatures* features;
   std::string database;
+  // snapshot_views: new tables without a partition rule are partitioned by
+  // the day of _cq_sync_time (snapshot_views.h).
+  bool snapshot_partition = false;
 };
 
 struct TablePlan {

@@ -94,6 +94,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
         std::vector<TablePlan> plans,
         PlanMigration(tables, mode == MigrateMode::kSafe, destination_name,
                       [&](const std::string& table) { return ReadColumns(conn, table); }, Rules()));
+    if (create.before) FERRY_RETURN_NOT_OK(create.before());
     for (const auto& plan : plans) {
       const TableSchema& t = *plan.table;
       const std::string q = QuoteIdent(PgName(t.name));
@@ -136,6 +137,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
       if (create.performance_indexes && t.FindColumn(meta::kSourceName) >= 0 && t.FindColumn(meta::kSyncTime) >= 0)
         FERRY_RETURN_NOT_OK(conn.Exec(PerformanceIndexSql(t), "table " + t.name + ": create performance index"));
     }
+    if (create.after) FERRY_RETURN_NOT_OK(create.after());
     return conn.Exec("COMMIT", "migrate: commit");
   }();
   if (!st.ok() && conn.ok()) conn.Exec("ROLLBACK", "migrate: rollback").IgnoreError();  // the error above is what counts

@@ -22,6 +22,7 @@
 // Not thread-safe (uses the connection).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ Status CheckNames(const TableSchema& table);
 struct CreateOptions {
   bool performance_indexes = false;   // <table>_cqpi on (_cq_source_name, _cq_sync_time)
   bool cq_id_unique = true;           // UNIQUE(_cq_id) in new tables
+  // Run in the migration's transaction before and after the tables change
+  // (the snapshot views are dropped and made again around them).
+  std::function<Status()> before, after;
 };
 Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
                      const CreateOptions& create, const std::string& destination_name);

@@ -7,6 +7,7 @@
 #include "ferry/redact.h"
 #include "plugins/common/delete_record.h"
 #include "plugins/destination/postgresql/migrate.h"
+#include "plugins/destination/postgresql/snapshot_views.h"
 #include "plugins/destination/postgresql/table_reader.h"
 #include "plugins/destination/postgresql/type_map.h"
 
@@ -71,11 +72,14 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
 
 Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
   writers_.clear();  // cached writers may describe dropped or changed tables
-  FERRY_RETURN_NOT_OK(Attempt(
-      [&] { return MigrateTables(*conn_, tables, options.mode,
-                                  CreateOptions{.performance_indexes = spec_.create_performance_indexes,
-                                                .cq_id_unique = spec_.cq_id_unique},
-                                  name_); }));
+  CreateOptions create{.performance_indexes = spec_.create_performance_indexes, .cq_id_unique = spec_.cq_id_unique};
+  if (options.views != MigrateOptions::Views::kLeave)
+    create.before = [&] { return DropSnapshotViews(*conn_, tables, options.views); };
+  if (options.views == MigrateOptions::Views::kCreate) {
+    create.performance_indexes = true;   // the views look up one sync's rows by (_cq_source_name, _cq_sync_time)
+    create.after = [&] { return CreateSnapshotViews(*conn_, tables); };
+  }
+  FERRY_RETURN_NOT_OK(Attempt([&] { return MigrateTables(*conn_, tables, options.mode, create, name_); }));
   for (const auto& t : tables) schemas_[t->name] = t;
   return Status::OK();
 }
@@ -281,6 +285,7 @@ DestinationPlugin PostgresqlPlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.capabilities.snapshot_views = true;
   p.batching = {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;

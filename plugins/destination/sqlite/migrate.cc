@@ -71,7 +71,8 @@ std::string AddColumnSql(const std::string& table, const Column& column) {
 }
 
 Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
-                     const std::string& destination_name) {
+                     const std::string& destination_name, const std::function<Status()>& before,
+                     const std::function<Status()>& after) {
   for (const auto& t : tables) {
     if (!t || t->columns.empty())
       return Status::Invalid("table " + (t ? t->name : std::string("(null)")) + ": a table needs at least one column");
@@ -82,6 +83,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
       std::vector<TablePlan> plans,
       PlanMigration(tables, mode == MigrateMode::kSafe, destination_name,
                     [&](const std::string& table) { return ReadColumns(conn, table); }, Rules()));
+  if (before) FERRY_RETURN_NOT_OK(before());
   for (const auto& plan : plans) {
     const std::string& name = plan.table->name;
     switch (plan.action) {
@@ -99,6 +101,7 @@ Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables
         break;
     }
   }
+  if (after) FERRY_RETURN_NOT_OK(after());
   return tx.Commit().WithContext("migrate");
 }
 

@@ -19,6 +19,7 @@
 // declared NOT NULL. Not thread-safe (uses the connection).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +46,11 @@ std::string CreateTableSql(const TableSchema& table);
 std::string AddColumnSql(const std::string& table, const Column& column);
 
 // Migrates every table as described above. `destination_name` names the
-// destination in the fix of a SchemaChange error.
+// destination in the fix of a SchemaChange error. `before` and `after`, when
+// set, run in the same transaction before and after the tables change (the
+// snapshot views are dropped and recreated around them).
 Status MigrateTables(Connection& conn, const std::vector<TableSchemaPtr>& tables, MigrateMode mode,
-                     const std::string& destination_name);
+                     const std::string& destination_name, const std::function<Status()>& before = nullptr,
+                     const std::function<Status()>& after = nullptr);
 
 }  // namespace ferry::plugins::sqlite

@@ -6,6 +6,7 @@
 #include "plugins/common/delete_record.h"
 #include "plugins/destination/sqlite/column_binder.h"
 #include "plugins/destination/sqlite/migrate.h"
+#include "plugins/destination/sqlite/snapshot_views.h"
 #include "plugins/destination/sqlite/table_reader.h"
 #include "plugins/destination/sqlite/type_map.h"
 
@@ -55,7 +56,12 @@ Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const Mig
   FERRY_RETURN_NOT_OK(CheckOpen());
   // Cached statements may name dropped or changed tables.
   writers_.clear();
-  FERRY_RETURN_NOT_OK(MigrateTables(*conn_, tables, options.mode, name_));
+  std::function<Status()> before, after;
+  if (options.views != MigrateOptions::Views::kLeave) {
+    before = [&] { return DropSnapshotViews(*conn_, tables, options.views); };
+    if (options.views == MigrateOptions::Views::kCreate) after = [&] { return CreateSnapshotViews(*conn_, tables); };
+  }
+  FERRY_RETURN_NOT_OK(MigrateTables(*conn_, tables, options.mode, name_, before, after));
   for (const auto& t : tables) schemas_[t->name] = t;
   return Status::OK();
 }
@@ -179,6 +185,7 @@ DestinationPlugin SqlitePlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  p.capabilities.snapshot_views = true;
   p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
