@@ -25,14 +25,14 @@ Status WriteFile(const fs::path& path, const std::string& content) {
 }
 
 Status WriteDocs(const std::string& dir, const std::string& plugin, const std::vector<TableSchemaPtr>& tables,
-                 const std::string& format, int* files) {
+                 const std::string& format, int* files, const std::vector<std::string>& views = {}) {
   fs::path base = fs::path(dir) / plugin;
   if (format == "json") {
-    FERRY_RETURN_NOT_OK(WriteFile(base / "__tables.json", engine::TablesJson(tables)));
+    FERRY_RETURN_NOT_OK(WriteFile(base / "__tables.json", engine::TablesJson(tables, views)));
     ++*files;
     return Status::OK();
   }
-  for (const auto& [name, content] : engine::TablesMarkdown(plugin, tables)) {
+  for (const auto& [name, content] : engine::TablesMarkdown(plugin, tables, views)) {
     FERRY_RETURN_NOT_OK(WriteFile(base / name, content));
     ++*files;
   }
@@ -61,7 +61,11 @@ int RunTables(const Registry& registry, const TablesFlags& flags) {
     for (const auto& source : cfg->sources) {
       auto tables = engine::SourceTables(registry, source, flags.filter == "all");
       if (!tables.ok()) return ReportFatal("source \"" + source.name + "\"", tables.status());
-      Status st = WriteDocs(flags.output_dir, source.name, *tables, flags.format, &files);
+      std::vector<std::string> views;   // destinations of this source with snapshot views
+      for (const auto& d : source.destinations)
+        if (const config::DestinationSpec* spec = cfg->FindDestination(d); spec && spec->snapshot_views)
+          views.push_back(d);
+      Status st = WriteDocs(flags.output_dir, source.name, *tables, flags.format, &files, views);
       if (!st.ok()) return ReportFatal("", st);
     }
   }

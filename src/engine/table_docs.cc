@@ -1,5 +1,7 @@
 #include "engine/table_docs.h"
 
+#include "ferry/snapshot_views.h"
+
 #include <algorithm>
 #include <set>
 
@@ -98,7 +100,10 @@ ojson ColumnJson(const TableSchema& t, const Column& c) {
   return j;
 }
 
-ojson TableJson(const Node& n, std::set<const Node*>* seen) {
+// A _changes view exists for tables with a key that are not incremental.
+bool HasChanges(const TableSchema& t) { return !t.is_incremental && !t.PrimaryKeys().empty(); }
+
+ojson TableJson(const Node& n, std::set<const Node*>* seen, const std::vector<std::string>& views) {
   const TableSchema& t = *n.table;
   ojson j;
   j["name"] = t.name;
@@ -109,12 +114,19 @@ ojson TableJson(const Node& n, std::set<const Node*>* seen) {
   j["columns"] = std::move(cols);
   ojson rels = ojson::array();
   for (const Node* c : n.children)
-    if (seen->insert(c).second) rels.push_back(TableJson(*c, seen));
+    if (seen->insert(c).second) rels.push_back(TableJson(*c, seen, views));
   j["relations"] = std::move(rels);
   if (t.is_paid) j["is_paid"] = true;
   if (t.is_incremental) j["is_incremental"] = true;
   j["parent"] = t.parent;
   j["incremental_keys"] = t.IncrementalKeys();
+  if (!views.empty()) {
+    ojson v;
+    v["latest"] = t.name + snapshot::kLatestSuffix;
+    if (HasChanges(t)) v["changes"] = t.name + snapshot::kChangesSuffix;
+    v["destinations"] = views;
+    j["snapshot_views"] = std::move(v);
+  }
   return j;
 }
 
@@ -140,7 +152,7 @@ std::string Cell(const std::string& text) {
   return out;
 }
 
-std::string TableMarkdown(const Node& n) {
+std::string TableMarkdown(const Node& n, const std::vector<std::string>& views) {
   const TableSchema& t = *n.table;
   std::string md = "# Table: " + t.name + "\n\n";
   if (t.is_paid) md += "This table is marked as paid (`is_paid`).\n\n";
@@ -176,6 +188,21 @@ std::string TableMarkdown(const Node& n) {
     }
   }
 
+  if (!views.empty()) {
+    std::string where;
+    for (const auto& d : views) where += (where.empty() ? "`" : ", `") + d + "`";
+    md += "## Snapshot views\n\nIn " + where + " (append mode, `snapshot_views: true`):\n";
+    md += "  - `" + t.name + snapshot::kLatestSuffix + "`: " +
+          (t.is_incremental ? "the newest row per source and primary key (an incremental table)"
+                            : "the rows of the latest sync in which this table synced completely, per source") +
+          "\n";
+    if (HasChanges(t))
+      md += "  - `" + t.name + snapshot::kChangesSuffix +
+            "`: rows added, removed and changed between the last two complete syncs (`_ferry_change`, "
+            "`_ferry_from_sync_time`, `_ferry_to_sync_time`, then the columns below)\n";
+    md += "\n";
+  }
+
   md += "## Columns\n\n";
   md += "| Name          | Type          | Description   |\n";
   md += "| ------------- | ------------- | ------------- |\n";
@@ -192,18 +219,19 @@ std::string TableMarkdown(const Node& n) {
 
 }  // namespace
 
-std::string TablesJson(const std::vector<TableSchemaPtr>& tables) {
+std::string TablesJson(const std::vector<TableSchemaPtr>& tables, const std::vector<std::string>& view_destinations) {
   Tree tree(tables);
   ojson out = ojson::array();
   std::set<const Node*> seen;
   for (const Node* r : tree.roots())
-    if (seen.insert(r).second) out.push_back(TableJson(*r, &seen));
+    if (seen.insert(r).second) out.push_back(TableJson(*r, &seen, view_destinations));
   // Invalid UTF-8 in a description must not throw: replace it, as Go does.
   return out.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
 }
 
 std::map<std::string, std::string> TablesMarkdown(const std::string& plugin_name,
-                                                  const std::vector<TableSchemaPtr>& tables) {
+                                                  const std::vector<TableSchemaPtr>& tables,
+                                                  const std::vector<std::string>& view_destinations) {
   Tree tree(tables);
   std::map<std::string, std::string> files;
   std::string readme = "# Source Plugin: " + plugin_name + "\n\n## Tables\n\n";
@@ -211,7 +239,7 @@ std::map<std::string, std::string> TablesMarkdown(const std::string& plugin_name
     readme += std::string(2 * depth, ' ') + "- [" + n.table->name + "](" + n.table->name + ".md)";
     if (n.table->is_incremental) readme += " (Incremental)";
     readme += "\n";
-    files[n.table->name + ".md"] = TableMarkdown(n);
+    files[n.table->name + ".md"] = TableMarkdown(n, view_destinations);
   });
   files["README.md"] = readme;
   return files;

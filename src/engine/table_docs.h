@@ -29,14 +29,20 @@
 
 namespace ferry::engine {
 
+// `view_destinations`: the destinations that keep snapshot views of these
+// tables (snapshot_views: true; ferry/snapshot_views.h); when not empty each
+// table's docs name its views (JSON: "snapshot_views": {"latest", "changes"
+// (absent for incremental or keyless tables), "destinations"}).
+
 // The content of __tables.json (two-space indented, trailing newline).
-std::string TablesJson(const std::vector<TableSchemaPtr>& tables);
+std::string TablesJson(const std::vector<TableSchemaPtr>& tables, const std::vector<std::string>& view_destinations = {});
 
 // File name -> content: "README.md" (the table tree, relations indented) and
 // "<table>.md" for every table (title, description, primary key, incremental
 // cursor columns, parent and relation links, and a Name | Type | Description
 // column table with (PK), (Incremental Key), (Not Null), (Unique) markers).
 std::map<std::string, std::string> TablesMarkdown(const std::string& plugin_name,
-                                                  const std::vector<TableSchemaPtr>& tables);
+                                                  const std::vector<TableSchemaPtr>& tables,
+                                                  const std::vector<std::string>& view_destinations = {});
 
 }  // namespace ferry::engine

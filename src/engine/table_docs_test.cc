@@ -184,3 +184,34 @@ TEST(TablesMarkdown, IncrementalTitleEscapingAndOrphans) {
 
 }  // namespace
 }  // namespace ferry::engine
+
+namespace ferry::engine {
+namespace {
+
+TEST(TableDocs, SnapshotViewsNamedWhereADestinationKeepsThem) {
+  auto keyed = std::make_shared<TableSchema>();
+  keyed->name = "hosts";
+  keyed->columns = {Col("id", types::Int64(), true), Col("name", types::Utf8())};
+  auto inc = std::make_shared<TableSchema>(*keyed);
+  inc->name = "events";
+  inc->is_incremental = true;
+
+  const json j = json::parse(TablesJson({keyed, inc}, {"lake", "pg"}));
+  EXPECT_EQ((*Find(j, "hosts"))["snapshot_views"],
+            json({{"latest", "hosts_latest"}, {"changes", "hosts_changes"}, {"destinations", {"lake", "pg"}}}));
+  EXPECT_EQ((*Find(j, "events"))["snapshot_views"], json({{"latest", "events_latest"}, {"destinations", {"lake", "pg"}}}))
+      << "an incremental table has no changes view";
+  EXPECT_FALSE(json::parse(TablesJson({keyed}))[0].contains("snapshot_views"));
+
+  auto md = TablesMarkdown("p", {keyed, inc}, {"lake"});
+  EXPECT_NE(md["hosts.md"].find("## Snapshot views\n\nIn `lake` (append mode, `snapshot_views: true`):\n"
+                                "  - `hosts_latest`: the rows of the latest sync in which this table synced "
+                                "completely, per source\n  - `hosts_changes`: "),
+            std::string::npos)
+      << md["hosts.md"];
+  EXPECT_EQ(md["events.md"].find("events_changes"), std::string::npos);
+  EXPECT_EQ(TablesMarkdown("p", {keyed})["hosts.md"].find("Snapshot views"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::engine
