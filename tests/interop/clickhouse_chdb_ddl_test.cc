@@ -2,12 +2,16 @@
 // (plugins/destination/clickhouse/testing/chdb_job.h): CREATE TABLE for every
 // engine and write mode chdb can run, with every kind of partition / order /
 // ttl rule; inserts into each; delete-stale mutations; a table that grows
-// (ADD COLUMN, the `_ferry_nulls` DEFAULT and UPDATE). Replicated / Shared
-// engines and ON CLUSTER need a cluster and are not run here. Skips without
-// the venv (scripts/install-test-peers.sh) unless FERRY_REQUIRE_PEERS=1.
+// (ADD COLUMN, the `_ferry_nulls` DEFAULT and UPDATE); snapshot views.
+// Replicated / Shared engines and ON CLUSTER need a cluster and are not run
+// here. Skips without the venv (scripts/install-test-peers.sh) unless
+// FERRY_REQUIRE_PEERS=1.
 #include <gtest/gtest.h>
 
+#include "ferry/snapshot_views.h"
+#include "ferry/text_codec.h"
 #include "plugins/destination/clickhouse/native_decoder.h"
+#include "plugins/destination/clickhouse/snapshot_views.h"
 #include "plugins/destination/clickhouse/table_reader.h"
 #include "plugins/destination/clickhouse/testing/chdb_job.h"
 #include "testing/row_compare.h"
@@ -158,6 +162,67 @@ TEST(ChdbClickHouse, DdlOfEveryEngineModeAndRuleRuns) {
   FERRY_ASSERT_OK_AND_ASSIGN(auto columns, DecodeNative(ReadAll(dir.File("evolve.out.native"))));
   FERRY_ASSERT_OK_AND_ASSIGN(auto back, RowsFromColumns(last, std::move(columns)));
   EXPECT_TRUE(ferry::testing::SameRows(all, back));
+}
+
+// Snapshot views (snapshot_views.h) on a current server: the snapshot table,
+// a data table partitioned by the day of _cq_sync_time, both views; three
+// syncs of one source (the third not recorded: it failed) and one of
+// another. _latest shows each source's newest recorded sync, _changes what
+// changed between a source's last two.
+TEST(ChdbClickHouse, SnapshotViewsRun) {
+  FERRY_CHDB_CURRENT_FEATURES(f);
+  TempDir dir;
+  const Spec plain = SpecOf(json::object());
+  DdlContext ctx{&plain, &f, kDb};
+  ctx.snapshot_partition = true;
+  auto data = std::make_shared<TableSchema>(*TableWithMeta(
+      "snap", {Col("id", types::Int64()), Col("name", types::Utf8()), Col("tags", types::List(types::Utf8()))}));
+  data->source_primary_key = {"id"};
+  const TableSchemaPtr snaps = snapshot::Schema();
+  json steps = json::array({SqlStep(std::string("CREATE DATABASE ") + QuoteIdent(kDb))});
+  for (const TableSchemaPtr& t : {snaps, TableSchemaPtr(data)}) {
+    FERRY_ASSERT_OK_AND_ASSIGN(std::string create, CreateTableSql(LayoutOf(t, f), ctx));
+    steps.push_back(SqlStep(create));
+  }
+  const TableLayout layout = LayoutOf(data, f);
+  EXPECT_NE(steps.back()["sql_hex"].get<std::string>().find(Hex("PARTITION BY toYYYYMMDD(assumeNotNull(")),
+            std::string::npos);
+  steps.push_back(SqlStep(LatestViewSql(layout, ctx)));
+  steps.push_back(SqlStep(ChangesViewSql(layout, ctx)));
+
+  const int64_t t1 = kSyncTime, t2 = kSyncTime + 3600000000LL, t3 = kSyncTime + 7200000000LL;
+  auto row = [](int64_t at, const std::string& source, uint64_t n, int64_t id, const std::string& name) {
+    return ferry::testing::MetaRow(at, source, n, {Value::Int(id), Value::String(name), Value::List({})});
+  };
+  const std::vector<Row> rows = {row(t1, "src", 1, 1, "a"),   row(t1, "src", 2, 2, "b"),  row(t1, "src", 3, 3, "c"),
+                                 row(t1, "other", 4, 9, "z"), row(t2, "src", 5, 1, "a"),  row(t2, "src", 6, 2, "b2"),
+                                 row(t2, "src", 7, 4, "d"),   row(t3, "src", 8, 1, "x"),  row(t3, "src", 9, 5, "x")};
+  auto text = [](const std::string& s) { return Value::String(s); };
+  const std::vector<Row> recorded = {{text("snap"), text("src"), text(""), Value::Int(t1), text("i1"), Value::Int(3)},
+                                     {text("snap"), text("other"), text(""), Value::Int(t1), text("i1"), Value::Int(1)},
+                                     {text("snap"), text("src"), text(""), Value::Int(t2), text("i2"), Value::Int(3)}};
+  for (const auto& [t, r] : {std::pair{TableSchemaPtr(data), rows}, std::pair{snaps, recorded}}) {
+    FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr batch, ferry::testing::MakeBatch(t, r));
+    const std::string file = dir.File(t->name + ".native");
+    const TableLayout l = LayoutOf(t, f);
+    FERRY_ASSERT_OK(EncodeRequest(l, {batch}, file));
+    steps.push_back({{"insert", QualifiedName(kDb, t->name)}, {"columns", ColumnList(l)}, {"file", file}});
+  }
+  json queries = json::array(
+      {SqlQuery("SELECT `_cq_source_name`, `id`, `name` FROM `ferry`.`snap_latest` ORDER BY `_cq_source_name`, `id`"),
+       SqlQuery("SELECT `_ferry_change`, `_cq_source_name`, `id`, `name`, toString(`_ferry_from_sync_time`), "
+                "toString(`_ferry_to_sync_time`) FROM `ferry`.`snap_changes` ORDER BY `_cq_source_name`, `id`")});
+  FERRY_ASSERT_OK_AND_ASSIGN(json answer, RunJob(dir, {{"steps", steps}, {"queries", queries}}));
+  ExpectStepsOk(answer);
+  ASSERT_EQ(answer["queries"].size(), 2u);
+  for (const auto& q : answer["queries"]) ASSERT_TRUE(q["error"].is_null()) << q["sql"] << "\n-> " << q["error"];
+  EXPECT_EQ(answer["queries"][0]["rows"],
+            json::parse(R"([["other",9,"z"],["src",1,"a"],["src",2,"b2"],["src",4,"d"]])"));
+  const std::string s1 = TimestampText(t1), s2 = TimestampText(t2);
+  EXPECT_EQ(answer["queries"][1]["rows"], json::array({json::array({"added", "other", 9, "z", nullptr, s1}),
+                                                       json::array({"changed", "src", 2, "b2", s1, s2}),
+                                                       json::array({"removed", "src", 3, "c", s1, s2}),
+                                                       json::array({"added", "src", 4, "d", s1, s2})}));
 }
 
 }  // namespace
