@@ -59,6 +59,49 @@ std::string ChangesViewName(const TableSchema& table, const ViewDialect& d) {
                    : table.name + snapshot::kChangesSuffix;
 }
 
+Status DropSnapshotViews(const ViewCatalog& catalog, const ViewDialect& d, const std::vector<TableSchemaPtr>& tables,
+                         MigrateOptions::Views mode) {
+  if (mode == MigrateOptions::Views::kLeave) return Status::OK();
+  if (mode == MigrateOptions::Views::kDrop) {
+    FERRY_ASSIGN_OR_RETURN(std::string kind, catalog.kind(snapshot::kTable));
+    if (kind.empty()) return Status::OK();
+  }
+  for (const auto& t : tables) {
+    if (!snapshot::HasViews(*t)) continue;
+    for (const std::string& view : {ChangesViewName(*t, d), LatestViewName(*t, d)}) {
+      FERRY_ASSIGN_OR_RETURN(std::string kind, catalog.kind(view));
+      if (kind.empty()) continue;
+      if (kind != catalog.view_kind)
+        return Status::Invalid("snapshot views: \"" + view + "\" exists and is not a view (" + kind +
+                               "); rename it, or turn snapshot_views off for this destination");
+      FERRY_RETURN_NOT_OK(catalog.exec("DROP VIEW " + d.quote(view), "drop view " + view));
+    }
+  }
+  return Status::OK();
+}
+
+Status CreateSnapshotViews(const ViewCatalog& catalog, const ViewDialect& d, const std::vector<TableSchemaPtr>& tables) {
+  for (const auto& t : tables) {
+    if (!snapshot::HasViews(*t)) continue;
+    const std::string ctx = "table " + t->name + ": snapshot views";
+    if (t->FindColumn(meta::kSourceName) < 0 || t->FindColumn(meta::kSyncTime) < 0)
+      return Status::Invalid(ctx + ": the table has no _cq_source_name / _cq_sync_time columns");
+    FERRY_RETURN_NOT_OK(catalog.exec(SnapshotIndexSql(*t, d), ctx + ": create index"));
+    FERRY_RETURN_NOT_OK(catalog.exec(LatestViewSql(*t, d), ctx + ": create " + LatestViewName(*t, d)));
+    if (snapshot::HasChangesView(*t))
+      FERRY_RETURN_NOT_OK(catalog.exec(ChangesViewSql(*t, d), ctx + ": create " + ChangesViewName(*t, d)));
+  }
+  return Status::OK();
+}
+
+std::string SnapshotIndexSql(const TableSchema& t, const ViewDialect& d) {
+  const Names n{t, d};
+  std::string cols = n.Id(meta::kSourceName) + ", " + n.Id(meta::kSyncTime);
+  for (const auto& k : t.source_primary_key) cols += ", " + n.Id(k);
+  const std::string index = d.derived ? d.derived(d.name ? d.name(t.name) : t.name, "_ferry_snap") : t.name + "_ferry_snap";
+  return "CREATE INDEX IF NOT EXISTS " + d.quote(index) + " ON " + n.Id(t.name) + " (" + cols + ")";
+}
+
 std::string LatestViewSql(const TableSchema& t, const ViewDialect& d) {
   const Names n{t, d};
   std::string sql = "CREATE VIEW " + d.quote(LatestViewName(t, d)) + " AS ";

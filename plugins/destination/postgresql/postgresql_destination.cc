@@ -76,7 +76,6 @@ Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const Mig
   if (options.views != MigrateOptions::Views::kLeave)
     create.before = [&] { return DropSnapshotViews(*conn_, tables, options.views); };
   if (options.views == MigrateOptions::Views::kCreate) {
-    create.performance_indexes = true;   // the views look up one sync's rows by (_cq_source_name, _cq_sync_time)
     create.after = [&] { return CreateSnapshotViews(*conn_, tables); };
   }
   FERRY_RETURN_NOT_OK(Attempt([&] { return MigrateTables(*conn_, tables, options.mode, create, name_); }));

@@ -1,7 +1,6 @@
 // Snapshot views in PostgreSQL (ferry/snapshot_views.h): <t>_latest and
-// <t>_changes, written by plugins/common/snapshot_view_sql.h, over the
-// performance index <t>_cqpi on (_cq_source_name, _cq_sync_time), which the
-// views make Ferry create for their tables.
+// <t>_changes, written by plugins/common/snapshot_view_sql.h, over the index
+// <t>_ferry_snap on (_cq_source_name, _cq_sync_time, source key...).
 //
 // Both run inside the migration's transaction (CreateOptions::before/after):
 // the views are dropped before the tables change (PostgreSQL refuses to drop

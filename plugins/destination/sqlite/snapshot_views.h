@@ -1,7 +1,7 @@
 // Snapshot views in SQLite (ferry/snapshot_views.h): <t>_latest and
-// <t>_changes, written by plugins/common/snapshot_view_sql.h, and an index
-// on (_cq_source_name, _cq_sync_time) that lets them find one sync's rows
-// without reading the others.
+// <t>_changes, written by plugins/common/snapshot_view_sql.h, and the index
+// <t>_ferry_snap on (_cq_source_name, _cq_sync_time, source key...) that
+// lets them find one sync's rows without reading the others.
 //
 // Both run inside the migration's transaction (MigrateTables' hooks): the
 // views are dropped before the tables change and made again after, so they
