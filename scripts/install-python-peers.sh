@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Python test peers locked in tests/peers/python/requirements.txt (CloudQuery's
-# Python plugin SDK, whose MemDB plugin the interop tests run, Neo4j's Python driver, and
+# Python plugin SDK, whose MemDB plugin the interop tests run, Neo4j's Python driver, chdb,
+# ClickHouse's engine embedded in Python, for the current-server ClickHouse tests, and
 # clickhouse-cityhash for the CityHash128 known answers of the ClickHouse native protocol) into
 # the virtual environment tests/peers/python/.venv (git-ignored). Called by
 # scripts/install-test-peers.sh. Test-only: nothing here is a dependency of Ferry itself.
@@ -46,7 +47,7 @@ pyver=$("$py" -c 'import sys; print(sys.version.split()[0], sys.executable)')
 stamp=$(printf 'lock %s\npython %s\nscript %s\n' "$(sha256sum <"$lock" | cut -c1-16)" "$pyver" \
   "$(sha256sum <"$0" | cut -c1-16)")
 if [ "$(cat "$venv/.ferry-stamp" 2>/dev/null)" = "$stamp" ] && "$venv/bin/python" -c '' 2>/dev/null; then
-  say "up to date ($(sed -n 's/^\(cloudquery-plugin-sdk\|neo4j\)==\([^ ]*\).*/\1 \2/p' "$lock" | paste -sd, | sed 's/,/, /g'); Python ${pyver%% *})"
+  say "up to date ($(sed -n 's/^\(cloudquery-plugin-sdk\|neo4j\|chdb-core\)==\([^ ]*\).*/\1 \2/p' "$lock" | paste -sd, | sed 's/,/, /g'); Python ${pyver%% *})"
   exit 0
 fi
 
@@ -76,8 +77,8 @@ if ! install; then
     die "pip could not install $lock"
   fi
 fi
-"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j, clickhouse_cityhash.cityhash' ||
+"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j, chdb, clickhouse_cityhash.cityhash' ||
   { rm -rf "$venv"; die "the installed packages do not import"; }
 echo "$stamp" >"$venv/.ferry-stamp"
 v() { "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))"; }
-say "installed cloudquery-plugin-sdk $(v cloudquery-plugin-sdk) (pyarrow $(v pyarrow), grpcio $(v grpcio), protobuf $(v protobuf)), neo4j $(v neo4j) with Python ${pyver%% *} in $((SECONDS - start)) s"
+say "installed cloudquery-plugin-sdk $(v cloudquery-plugin-sdk) (pyarrow $(v pyarrow), grpcio $(v grpcio), protobuf $(v protobuf)), neo4j $(v neo4j), chdb-core $(v chdb-core) with Python ${pyver%% *} in $((SECONDS - start)) s"

@@ -7,8 +7,9 @@
 # - Go (tests/peers/go/versions.env): CloudQuery's own CLI, built from the Go module
 #   proxy by scripts/install-go-peers.sh into tests/peers/go/bin.
 # - Python (tests/peers/python/requirements.txt): CloudQuery's Python plugin SDK (its MemDB
-#   plugin) and Neo4j's Python driver, in the venv tests/peers/python/.venv made by
-#   scripts/install-python-peers.sh. Installs python3-venv from Debian when it is missing.
+#   plugin), Neo4j's Python driver and chdb (ClickHouse 26.9 embedded), in the venv
+#   tests/peers/python/.venv made by scripts/install-python-peers.sh. Installs python3-venv
+#   from Debian when it is missing.
 # Idempotent. Test-only: nothing here is a dependency of Ferry itself.
 set -euo pipefail
 scripts=$(cd "$(dirname "$0")" && pwd)

@@ -23,4 +23,13 @@ std::string PythonPeersMissing() {
   return "";
 }
 
+std::string ChdbMissing() {
+  if (std::string why = PythonPeersMissing(); !why.empty()) return why;
+  std::error_code ec;
+  for (const auto& lib : std::filesystem::directory_iterator(PeersDir() / "python" / ".venv" / "lib", ec))
+    if (std::filesystem::exists(lib.path() / "site-packages" / "chdb" / "__init__.py")) return "";
+  return "chdb is not in tests/peers/python/.venv (made before chdb-core joined requirements.txt: run "
+         "scripts/install-test-peers.sh)";
+}
+
 }  // namespace ferry::testing

@@ -23,6 +23,10 @@ std::filesystem::path PythonPeer();
 // Empty when that venv is installed, else why not.
 std::string PythonPeersMissing();
 
+// Empty when that venv has chdb (ClickHouse's engine, pinned as chdb-core),
+// else why not: a venv made before chdb joined the lock lacks it.
+std::string ChdbMissing();
+
 // Skips the test when `why` (an expression: empty when the peer is there) is
 // not empty, or fails it when FERRY_REQUIRE_PEERS=1 (CI), so peer tests
 // cannot silently skip there.
@@ -41,5 +45,8 @@ std::string PythonPeersMissing();
 
 // CloudQuery's Python plugin SDK in tests/peers/python/.venv.
 #define FERRY_REQUIRE_PYTHON_PEERS() FERRY_REQUIRE_PEER(::ferry::testing::PythonPeersMissing())
+
+// chdb in tests/peers/python/.venv.
+#define FERRY_REQUIRE_CHDB() FERRY_REQUIRE_PEER(::ferry::testing::ChdbMissing())
 
 }  // namespace ferry::testing

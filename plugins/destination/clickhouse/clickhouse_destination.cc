@@ -152,9 +152,7 @@ Status Destination::RunMutation(const std::string& table, const std::string& whe
 Status Destination::DeleteStale(const DeleteStaleRequest& request) {
   FERRY_RETURN_NOT_OK(CheckOpen());
   const std::string context = "table " + request.table->name + ": delete stale rows";
-  FERRY_ASSIGN_OR_RETURN(std::string when, Literal(*types::Timestamp(), Value::Int(request.sync_time_us), features_));
-  const std::string where = QuoteIdent(meta::kSourceName) + " = " + QuoteString(request.source_name) + " AND " +
-                            QuoteIdent(meta::kSyncTime) + " < " + when;
+  FERRY_ASSIGN_OR_RETURN(std::string where, DeleteStaleWhere(request.source_name, request.sync_time_us, features_));
   return RunMutation(request.table->name, where, context);
 }
 

@@ -69,6 +69,12 @@ bool IsReplicatedOrShared(const std::string& engine) {
   return engine.rfind("Replicated", 0) == 0 || engine.rfind("Shared", 0) == 0;
 }
 
+std::string NullDefaults(const TablePlan& plan) {
+  std::string defaults = "[";
+  for (size_t i = 0; i < plan.mark_null.size(); ++i) defaults += (i ? ", " : "") + QuoteString(plan.mark_null[i]);
+  return defaults + "]";
+}
+
 }  // namespace
 
 std::string UnescapeTsv(std::string_view f) {
@@ -134,6 +140,38 @@ Result<std::map<std::string, ExistingTable>> ReadExisting(Client& client, const 
   return out;
 }
 
+std::vector<std::string> SortingKeyColumns(const std::string& sorting_key) {
+  std::string k = KeyText(sorting_key);
+  // One pair of parentheses around the whole key is the tuple, not part of an expression.
+  if (k.size() >= 2 && k.front() == '(' && k.back() == ')') {
+    int depth = 0;
+    size_t close = 0;
+    for (size_t i = 0; i < k.size(); ++i) {
+      depth += k[i] == '(' ? 1 : k[i] == ')' ? -1 : 0;
+      if (depth == 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close == k.size() - 1) k = k.substr(1, k.size() - 2);
+  }
+  std::vector<std::string> out;
+  if (k.empty()) return out;
+  int depth = 0;
+  size_t b = 0;
+  for (size_t i = 0; i <= k.size(); ++i) {
+    if (i == k.size() || (k[i] == ',' && depth == 0)) {
+      out.push_back(k.substr(b, i - b));
+      b = i + 1;
+    } else if (k[i] == '(') {
+      ++depth;
+    } else if (k[i] == ')') {
+      --depth;
+    }
+  }
+  return out;
+}
+
 bool DeduplicatesInserts(const ExistingTable& table, const ServerFeatures& f) {
   if (!f.dedup_token) return false;
   return IsReplicatedOrShared(table.engine) ||
@@ -150,10 +188,17 @@ Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& 
   if (layout.null_paths) sql += ", " + QuoteIdent(kNullsColumn) + " " + kNullsType;
   const EngineChoice engine = EngineFor(spec.engine, !pk.empty());
   sql += ") ENGINE = " + engine.clause;
-  if (const PartitionRule* p = spec.PartitionFor(t)) sql += " PARTITION BY " + p->partition_by;
-  else if (ctx.snapshot_partition && snapshot::HasViews(t) && t.FindColumn(meta::kSyncTime) >= 0)
-    sql += " PARTITION BY " + SnapshotPartition(*ctx.features);
   std::vector<std::string> settings;
+  // Current servers refuse a Nullable partition or sorting key unless the
+  // table allows it, and every column of a table without a primary key but
+  // _cq_id is Nullable (18.16 allows Nullable partition keys as they are).
+  bool nullable_key = false;
+  if (const PartitionRule* p = spec.PartitionFor(t)) {
+    sql += " PARTITION BY " + p->partition_by;
+    nullable_key = ctx.features->nullable_key;
+  } else if (ctx.snapshot_partition && snapshot::HasViews(t) && t.FindColumn(meta::kSyncTime) >= 0) {
+    sql += " PARTITION BY " + SnapshotPartition(*ctx.features);  // assumeNotNull: no setting needed
+  }
   if (!pk.empty()) {
     sql += " ORDER BY (";
     for (size_t i = 0; i < pk.size(); ++i) sql += (i ? ", " : "") + QuoteIdent(pk[i]);
@@ -169,7 +214,7 @@ Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& 
     sql += " ORDER BY (";
     for (size_t i = 0; i < o->order_by.size(); ++i) sql += (i ? ", " : "") + o->order_by[i];
     sql += ")";
-    if (ctx.features->nullable_key) settings.push_back("allow_nullable_key = 1");
+    nullable_key = ctx.features->nullable_key;
   } else {
     sql += " ORDER BY tuple()";
   }
@@ -179,6 +224,7 @@ Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& 
                                  ctx.features->version.text + " (remove the rule or upgrade the server)");
     sql += " TTL " + r->ttl;
   }
+  if (nullable_key) settings.push_back("allow_nullable_key = 1");
   if (ctx.features->dedup_token && !IsReplicatedOrShared(engine.name))
     settings.push_back("non_replicated_deduplication_window = 1000");
   for (size_t i = 0; i < settings.size(); ++i) sql += (i ? ", " : " SETTINGS ") + settings[i];
@@ -196,15 +242,7 @@ TablePlan PlanTable(const TableLayout& want, const std::optional<ExistingTable>&
   const std::vector<std::string> pk = t.PrimaryKeys();
   const std::string engine = EngineFor(ctx.spec->engine, !pk.empty()).name;
   const bool was_keyed = have->engine.find("Replacing") != std::string::npos;
-  std::vector<std::string> old_key;
-  if (was_keyed && !have->sorting_key.empty()) {
-    std::string k = KeyText(have->sorting_key);
-    for (size_t b = 0, c; b <= k.size(); b = c + 1) {
-      c = k.find(',', b);
-      if (c == std::string::npos) c = k.size();
-      old_key.push_back(k.substr(b, c - b));
-    }
-  }
+  const std::vector<std::string> old_key = was_keyed ? SortingKeyColumns(have->sorting_key) : std::vector<std::string>{};
   if (KeyText(List(old_key)) != KeyText(List(pk)) && (was_keyed || !pk.empty()))
     plan.unsafe.push_back("primary key changed from " + List(old_key) + " to " + List(pk));
   // Replicated / Shared variants count as the same engine (ClickHouse Cloud
@@ -246,6 +284,27 @@ TablePlan PlanTable(const TableLayout& want, const std::optional<ExistingTable>&
   else if (!plan.add.empty() || plan.add_nulls_column)
     plan.action = TablePlan::Action::kAddColumns;
   return plan;
+}
+
+std::string AddColumnsSql(const TablePlan& plan, const DdlContext& ctx) {
+  std::string sql = "ALTER TABLE " + QualifiedName(ctx.database, plan.layout.schema->name) + OnCluster(ctx);
+  const char* sep = " ";
+  for (int i : plan.add) {
+    sql += sep + std::string("ADD COLUMN ") + QuoteIdent(plan.layout.schema->columns[i].name) + " " +
+           plan.layout.declared[i];
+    sep = ", ";
+  }
+  if (plan.add_nulls_column)
+    sql += sep + std::string("ADD COLUMN ") + QuoteIdent(kNullsColumn) + " " + kNullsType + " DEFAULT " +
+           NullDefaults(plan);
+  return sql;
+}
+
+std::string MarkNullSql(const TablePlan& plan, const DdlContext& ctx) {
+  if (plan.add_nulls_column || plan.mark_null.empty()) return "";
+  const std::string col = QuoteIdent(kNullsColumn);
+  return "ALTER TABLE " + QualifiedName(ctx.database, plan.layout.schema->name) + OnCluster(ctx) + " UPDATE " + col +
+         " = arrayConcat(" + col + ", " + NullDefaults(plan) + ") WHERE 1";
 }
 
 Result<std::map<std::string, bool>> MigrateTables(Client& client, const std::vector<TableSchemaPtr>& tables,
@@ -296,28 +355,10 @@ Result<std::map<std::string, bool>> MigrateTables(Client& client, const std::vec
         break;
       }
       case TablePlan::Action::kAddColumns: {
-        std::string sql = "ALTER TABLE " + qname + OnCluster(ctx);
-        const char* sep = " ";
-        for (int i : plan.add) {
-          sql += sep + std::string("ADD COLUMN ") + QuoteIdent(plan.layout.schema->columns[i].name) + " " +
-                 plan.layout.declared[i];
-          sep = ", ";
-        }
-        std::string defaults = "[";
-        for (size_t i = 0; i < plan.mark_null.size(); ++i) defaults += (i ? ", " : "") + QuoteString(plan.mark_null[i]);
-        defaults += "]";
-        if (plan.add_nulls_column)
-          sql +=
-              sep + std::string("ADD COLUMN ") + QuoteIdent(kNullsColumn) + " " + kNullsType + " DEFAULT " + defaults;
         // No IF NOT EXISTS in 18.16: a retry after an unknown outcome would fail, so no retry.
-        FERRY_RETURN_NOT_OK(client.Query(sql, "table " + name + ": add columns", false).status());
-        if (!plan.add_nulls_column && !plan.mark_null.empty()) {
-          const std::string col = QuoteIdent(kNullsColumn);
-          FERRY_RETURN_NOT_OK(client
-                                  .Query("ALTER TABLE " + qname + OnCluster(ctx) + " UPDATE " + col +
-                                             " = arrayConcat(" + col + ", " + defaults + ") WHERE 1",
-                                         "table " + name + ": mark new columns null in old rows")
-                                  .status());
+        FERRY_RETURN_NOT_OK(client.Query(AddColumnsSql(plan, ctx), "table " + name + ": add columns", false).status());
+        if (const std::string mark = MarkNullSql(plan, ctx); !mark.empty()) {
+          FERRY_RETURN_NOT_OK(client.Query(mark, "table " + name + ": mark new columns null in old rows").status());
           FERRY_RETURN_NOT_OK(
               client.WaitForMutations(ctx.database, name, ctx.features->mutation_fail_reason, "table " + name));
         }

@@ -68,6 +68,15 @@ Result<std::map<std::string, ExistingTable>> ReadExisting(Client& client, const 
 
 Result<std::string> CreateTableSql(const TableLayout& layout, const DdlContext& ctx);
 TablePlan PlanTable(const TableLayout& want, const std::optional<ExistingTable>& have, const DdlContext& ctx);
+// The ALTER TABLE ... ADD COLUMN statement of a kAddColumns plan, and the
+// mutation that makes old rows read its new list / struct columns as null
+// ("" when the new `_ferry_nulls` column's DEFAULT does that, or none is new).
+std::string AddColumnsSql(const TablePlan& plan, const DdlContext& ctx);
+std::string MarkNullSql(const TablePlan& plan, const DdlContext& ctx);
+// The column names of a sorting key as system.tables prints it, without
+// blanks and backquotes: "`region`, id" and "(region, id)" -> {"region", "id"}
+// (current servers print ORDER BY (id) as "(id)", 18.16 as "id").
+std::vector<std::string> SortingKeyColumns(const std::string& sorting_key);
 
 // Whether inserts into a table with this engine clause are deduplicated by
 // insert_deduplication_token (Replicated / Shared engines, or the

@@ -74,6 +74,16 @@ TEST(ClickHouseDdl, OptionsShapeTheStatement) {
   auto inc = std::make_shared<TableSchema>(*Items("inc", false));
   inc->is_incremental = true;
   EXPECT_EQ(Create(inc, spec, now).find("PARTITION BY"), std::string::npos);
+  // ClickHouse 26.9 (chdb-core 26.9.0, tests/interop/clickhouse_chdb_ddl_test.cc):
+  // "Partition key contains nullable columns, but merge tree setting
+  // `allow_nullable_key` is disabled" without the setting.
+  const Spec partitioned = SpecOf({{"partition", {{"partition_by", "toYYYYMM(_cq_sync_time)"}}}});
+  EXPECT_NE(Create(Items("p", false), partitioned, now)
+                .find("PARTITION BY toYYYYMM(_cq_sync_time) ORDER BY tuple() SETTINGS allow_nullable_key = 1, "
+                      "non_replicated_deduplication_window = 1000"),
+            std::string::npos)
+      << Create(Items("p", false), partitioned, now);
+  EXPECT_EQ(Create(Items("p", false), partitioned, Features("18.16")).find("SETTINGS"), std::string::npos);
   EXPECT_EQ(Create(Items("tx", false), spec, Features("18.16"))
                 .rfind("ERROR: table tx: order_by column _cq_source_name is Nullable", 0),
             0u);
@@ -118,6 +128,56 @@ TEST(ClickHouseDdl, PlanDiffsWhatTheServerHas) {
   auto two = TableWithMeta("t", {Col("region", types::Utf8(), true), Col("id", types::Int64(), true)});
   for (const auto& pc : LayoutOf(two, old).columns) composite.columns.emplace_back(pc.name, pc.type);
   EXPECT_TRUE(PlanTable(LayoutOf(two, old), composite, ctx).unsafe.empty());
+}
+
+// ClickHouse 26.9 (chdb, tests/interop/clickhouse_chdb_test.cc) reports the
+// sorting key of ORDER BY (`id`) as "(id)"; 18.16 as "id". Both are the same
+// key: a second migrate of an unchanged keyed table must not see a change.
+TEST(ClickHouseDdl, SortingKeyInParenthesesIsTheSameKey) {
+  EXPECT_EQ(SortingKeyColumns("(id)"), (std::vector<std::string>{"id"}));
+  EXPECT_EQ(SortingKeyColumns("id"), (std::vector<std::string>{"id"}));
+  EXPECT_EQ(SortingKeyColumns("id, `b c`"), (std::vector<std::string>{"id", "bc"}));
+  EXPECT_EQ(SortingKeyColumns("(id, `b c`)"), (std::vector<std::string>{"id", "bc"}));
+  EXPECT_EQ(SortingKeyColumns("toDate(ts), (a)"), (std::vector<std::string>{"toDate(ts)", "(a)"}));
+  EXPECT_EQ(SortingKeyColumns("(a), (b)"), (std::vector<std::string>{"(a)", "(b)"}));
+  EXPECT_TRUE(SortingKeyColumns("").empty());
+
+  const Spec spec = SpecOf(nlohmann::json::object());
+  const ServerFeatures now = Features("26.9.2.1");
+  DdlContext ctx{&spec, &now, "db"};
+  auto keyed = TableWithMeta("t", {Col("id", types::Int64(), true), Col("c", types::Int64())});
+  const TableLayout l = LayoutOf(keyed, now);
+  ExistingTable have{"ReplacingMergeTree", "", "(id)", {}};
+  for (const auto& pc : l.columns) have.columns.emplace_back(pc.name, pc.type);
+  const TablePlan p = PlanTable(l, have, ctx);
+  EXPECT_EQ(p.action, TablePlan::Action::kNone);
+  EXPECT_TRUE(p.unsafe.empty()) << p.unsafe[0];
+}
+
+TEST(ClickHouseDdl, AddColumnsStatements) {
+  const Spec spec = SpecOf({{"cluster", "c"}});
+  const ServerFeatures now = Features("24.8");
+  DdlContext ctx{&spec, &now, "db"};
+  auto v1 = TableWithMeta("t", {Col("id", types::Int64())});
+  ExistingTable have{"MergeTree", "", "", {}};
+  for (const auto& pc : LayoutOf(v1, now).columns) have.columns.emplace_back(pc.name, pc.type);
+  auto v2 = TableWithMeta("t", {Col("id", types::Int64()), Col("tags", types::List(types::Utf8())),
+                                Col("n", types::Bool())});
+  TablePlan p = PlanTable(LayoutOf(v2, now), have, ctx);
+  ASSERT_EQ(p.action, TablePlan::Action::kAddColumns);
+  EXPECT_EQ(AddColumnsSql(p, ctx),
+            "ALTER TABLE `db`.`t` ON CLUSTER `c` ADD COLUMN `tags` Array(Nullable(String)), ADD COLUMN `n` "
+            "Nullable(Bool), ADD COLUMN `_ferry_nulls` Array(String) DEFAULT ['tags']");
+  EXPECT_EQ(MarkNullSql(p, ctx), "");
+  have.columns.emplace_back("tags", "Array(Nullable(String))");
+  have.columns.emplace_back("_ferry_nulls", "Array(String)");
+  auto v3 = TableWithMeta("t", {Col("id", types::Int64()), Col("tags", types::List(types::Utf8())),
+                                Col("more", types::List(types::Int64()))});
+  p = PlanTable(LayoutOf(v3, now), have, ctx);
+  EXPECT_EQ(AddColumnsSql(p, ctx), "ALTER TABLE `db`.`t` ON CLUSTER `c` ADD COLUMN `more` Array(Nullable(Int64))");
+  EXPECT_EQ(MarkNullSql(p, ctx),
+            "ALTER TABLE `db`.`t` ON CLUSTER `c` UPDATE `_ferry_nulls` = arrayConcat(`_ferry_nulls`, ['more']) "
+            "WHERE 1");
 }
 
 TEST(ClickHouseDdl, TsvUnescape) {

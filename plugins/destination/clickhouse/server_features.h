@@ -4,9 +4,11 @@
 // Init: Debian's 18.16 has no DateTime64, Date32 or Bool, flattens a
 // top-level Array(Tuple) column into Nested sub-columns (`c.1`, `c.2`) and
 // has no insert deduplication for non-replicated tables; current servers
-// have all of these. Only 18.16 is verified against a live server in this
-// repository; the thresholds for newer features follow ClickHouse's
-// changelog and err on the late side. A plain value.
+// have all of these. 18.16 is verified against a live server in this
+// repository, and ClickHouse 26.9 through chdb (its Native format and DDL:
+// tests/interop/clickhouse_chdb_*_test.cc); the thresholds for features in
+// between follow ClickHouse's changelog and err on the late side. A plain
+// value.
 #pragma once
 
 #include <string>

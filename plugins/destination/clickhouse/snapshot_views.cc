@@ -103,9 +103,15 @@ std::string ChangesViewSql(const TableLayout& layout, const DdlContext& ctx) {
            ")) AS _ferry_ts, _ferry_ts[1] AS _ferry_to, _ferry_ts[2] AS _ferry_from, length(_ferry_ts) AS _ferry_n" +
            SnapshotsOf(t, db) + " GROUP BY " + QuoteIdent(snapshot::kSourceName) +
            (HasGroup(t) ? ", " + QuoteIdent(snapshot::kSyncGroupId) : "");
-  // Nullable group ids join as '' (a sync without a group).
+  // Nullable group ids join as '' (a sync without a group). ALL, not ANY:
+  // the right side has one row per key, and current servers' ANY INNER JOIN
+  // keeps one row per key of the left side too (18.16's kept every left
+  // row). The joined subqueries have aliases: current servers refuse them
+  // without (joined_subquery_requires_alias). Both found with ClickHouse 26.9
+  // in chdb (tests/interop/clickhouse_chdb_ddl_test.cc); 18.16 takes either.
   const std::string rows = "SELECT *, " + time + " = _ferry_to AS _ferry_new FROM (SELECT * FROM " +
-                           QualifiedName(db, t.name) + ") ANY INNER JOIN (" + times + ") USING (" + src +
+                           QualifiedName(db, t.name) + ") AS _ferry_rows ALL INNER JOIN (" + times +
+                           ") AS _ferry_times USING (" + src +
                            (HasGroup(t) ? ", " + grp : "") + ") WHERE " + time + " = _ferry_to OR (_ferry_n > 1 AND " +
                            time + " = _ferry_from)";
   std::string sql = "CREATE VIEW " + QualifiedName(db, ViewName(t, snapshot::kChangesSuffix)) + OnCluster(ctx) +

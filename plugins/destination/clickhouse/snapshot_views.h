@@ -9,7 +9,7 @@
 //                `*` is expanded when the view is read, so new columns
 //                appear without touching the view.
 //   <t>_changes  the rows of the last two snapshots of each source, joined
-//                to those two times (ANY LEFT JOIN ... USING), grouped by
+//                to those two times (ALL INNER JOIN ... USING), grouped by
 //                (source, [group,] key): present only in the newer one =
 //                added, only in the older = removed, in both with more than
 //                one distinct tuple of the compared columns = changed

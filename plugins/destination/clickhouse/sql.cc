@@ -100,4 +100,10 @@ Result<std::string> Literal(const DataType& type, const Value& v, const ServerFe
   return Status::Unsupported("no literal for type " + type.ToString());
 }
 
+Result<std::string> DeleteStaleWhere(const std::string& source, int64_t sync_time_us, const ServerFeatures& f) {
+  FERRY_ASSIGN_OR_RETURN(std::string when, Literal(*types::Timestamp(), Value::Int(sync_time_us), f));
+  return QuoteIdent(meta::kSourceName) + " = " + QuoteString(source) + " AND " + QuoteIdent(meta::kSyncTime) + " < " +
+         when;
+}
+
 }  // namespace ferry::plugins::clickhouse

@@ -30,6 +30,10 @@ bool IsPlainIdentifier(std::string_view name);
 // not fit the type, Unsupported for lists and structs.
 Result<std::string> Literal(const DataType& type, const Value& v, const ServerFeatures& f);
 
+// The WHERE condition of delete-stale: rows of `source` older than the sync
+// that started at `sync_time_us`.
+Result<std::string> DeleteStaleWhere(const std::string& source, int64_t sync_time_us, const ServerFeatures& f);
+
 // "2024-01-02 03:04:05.678901" (UTC) for microseconds since the epoch, and
 // "2024-01-02" for days (ferry/text_codec.h).
 using ::ferry::DateText;
