@@ -13,6 +13,7 @@
 #include "plugins/destination/clickhouse/clickhouse_destination.h"
 #include "plugins/destination/clickhouse/table_reader.h"
 #include "plugins/destination/clickhouse/testing/ch_test_server.h"
+#include "plugins/destination/clickhouse/testing/failing_body.h"
 #include "testing/batch_gen.h"
 #include "testing/conformance_util.h"
 #include "testing/tcp_fault_proxy.h"
@@ -179,24 +180,7 @@ TEST_F(ClickHouseNativeServer, ServerRefusesTheInsertBeforeData) {
   EXPECT_EQ(d->client()->last_insert_attempts(), 1);
 }
 
-// A body that fails after `good` pieces (an encoding error found mid-block).
-class FailingBody final : public BodySource {
- public:
-  FailingBody(BodySource* inner, int good) : inner_(inner), good_(good) {}
-  void Rewind() override {
-    inner_->Rewind();
-    served_ = 0;
-  }
-  Result<bool> Next(ByteBuffer* out) override {
-    if (served_++ == good_) return Status::Invalid("injected encoding error");
-    return inner_->Next(out);
-  }
-
- private:
-  BodySource* inner_;
-  int good_;
-  int served_ = 0;
-};
+using testing::FailingBody;
 
 TEST_F(ClickHouseNativeServer, BodyThatFailsMidBlockInsertsNothing) {
   FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(testing::TestServer().NativeUrl(db_, "compress=lz4")));

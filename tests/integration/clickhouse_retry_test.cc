@@ -12,6 +12,7 @@
 #include "ferry/options.h"
 #include "plugins/destination/clickhouse/clickhouse_destination.h"
 #include "plugins/destination/clickhouse/testing/ch_test_server.h"
+#include "plugins/destination/clickhouse/testing/failing_body.h"
 #include "testing/batch_gen.h"
 #include "testing/conformance_util.h"
 
@@ -179,24 +180,7 @@ TEST_F(ClickHouseRetry, GivingUpIsTransientSoTheEngineRetriesLater) {
   EXPECT_EQ(Count(), 10);
 }
 
-// A body that fails after `good` pieces (an encoding error found mid-stream).
-class FailingBody final : public BodySource {
- public:
-  FailingBody(BodySource* inner, int good) : inner_(inner), good_(good) {}
-  void Rewind() override {
-    inner_->Rewind();
-    served_ = 0;
-  }
-  Result<bool> Next(ByteBuffer* out) override {
-    if (served_++ == good_) return Status::Invalid("injected encoding error");
-    return inner_->Next(out);
-  }
-
- private:
-  BodySource* inner_;
-  int good_;
-  int served_ = 0;
-};
+using testing::FailingBody;
 
 TEST_F(ClickHouseRetry, BodyThatFailsMidStreamInsertsNothing) {
   std::vector<Row> rows;
