@@ -421,13 +421,10 @@ void DestinationWriter::RecordSnapshots() {
   // One request, one transaction where the destination has them: every
   // table of this sync becomes visible in its view at once.
   Status st = WriteWithRetry(WriteRequest{opts_.snapshot_table, {rows.Finish()}, nullptr, {}});
-  for (const auto& table : recorded) {
-    if (st.ok()) stats_[table].snapshot_recorded = true;
-    else if (!down_)
-      RecordError(table, "recording the complete snapshot in " + std::string(snapshot::kTable) + " failed (" +
-                             table + snapshot::kLatestSuffix + " still shows the previous complete sync): " +
-                             st.message());
-  }
+  if (st.ok() || down_) return;   // a destination that went down has its one error
+  for (const auto& table : recorded)
+    RecordError(table, "recording the complete snapshot in " + std::string(snapshot::kTable) + " failed (" + table +
+                           snapshot::kLatestSuffix + " still shows the previous complete sync): " + st.message());
 }
 
 }  // namespace ferry::engine

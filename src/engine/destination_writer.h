@@ -74,7 +74,6 @@ struct TableWriteStats {
   int64_t rows_written = 0;
   int64_t rows_failed = 0;
   bool deleted_stale = false;
-  bool snapshot_recorded = false;   // snapshot_views: this sync is the table's latest complete snapshot
   std::string stale_kept;           // why stale rows were kept ("" when deleted or not applicable)
   std::vector<std::string> errors;
   std::vector<std::string> notes;   // not errors: e.g. why stale rows were kept
