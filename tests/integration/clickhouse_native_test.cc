@@ -13,7 +13,7 @@
 #include "plugins/destination/clickhouse/clickhouse_destination.h"
 #include "plugins/destination/clickhouse/table_reader.h"
 #include "plugins/destination/clickhouse/testing/ch_test_server.h"
-#include "plugins/destination/clickhouse/testing/failing_body.h"
+#include "plugins/destination/clickhouse/testing/write_faults.h"
 #include "testing/batch_gen.h"
 #include "testing/conformance_util.h"
 #include "testing/tcp_fault_proxy.h"
@@ -51,13 +51,7 @@ class ClickHouseNativeServer : public ::testing::Test {
     FERRY_ASSIGN_OR_RETURN(BatchPtr b, ferry::testing::MakeBatch(table_, rows));
     WriteRequest req{table_, {b}, nullptr, {}};
     req.request_id = ++request_id_;
-    RetryPolicy policy;
-    policy.max_retries = 3;
-    policy.initial_backoff = std::chrono::milliseconds(1);
-    return engine::CallWithRetry(policy, nullptr, [&](int attempt) {
-      req.attempt = attempt;
-      return d.Write(req);
-    });
+    return testing::WriteWithEngineRetry(d, req);
   }
 
   int64_t Count() {
