@@ -67,11 +67,13 @@ class Loader {
     }
     if (!fs::is_directory(st)) return AddFile(path);
     std::vector<std::string> files;
-    for (const auto& entry : fs::directory_iterator(path, ec)) {
-      std::string name = entry.path().filename().string();
+    // increment(ec), not a range-for: its operator++ throws on a read error.
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string name = it->path().filename().string();
       if (name.empty() || name[0] == '.') continue;
       bool yaml = name.size() > 4 && (name.ends_with(".yml") || name.ends_with(".yaml"));
-      if (!yaml || entry.is_directory(ec)) continue;
+      std::error_code dir_ec;  // an entry that cannot be stat'ed is read as a file (its open names it)
+      if (!yaml || it->is_directory(dir_ec)) continue;
       files.push_back(name);
     }
     if (ec) return Status::IOError("cannot list directory " + Quote(path) + ": " + ec.message());

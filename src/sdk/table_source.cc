@@ -256,6 +256,8 @@ class TaskRunner {
       s = n.def.resolve(ctx, w);
     } catch (const std::exception& e) {
       s = Status::Internal("table " + n.def.schema.name + ": resolver threw: " + e.what());
+    } catch (...) {
+      s = Status::Internal("table " + n.def.schema.name + ": resolver threw (not a std::exception)");
     }
     if (!s.ok() && st.status.ok()) st.status = s;
   }

@@ -49,7 +49,10 @@ class CollectingSink : public SyncSink {
 
 class TreeSource : public TableSource {
  public:
-  explicit TreeSource(int clients, bool fail_child_of_2 = false, bool multiplexer_throws = false) {
+  // child_throws: 0 never; 1 the child resolver of parent 2 throws a
+  // std::exception; 2 it throws something that is not one.
+  explicit TreeSource(int clients, bool fail_child_of_2 = false, bool multiplexer_throws = false,
+                      int child_throws = 0) {
     TableDef parent;
     parent.schema.name = "parent";
     parent.schema.columns = {{.name = "id", .type = types::Int64(), .primary_key = true},
@@ -68,9 +71,11 @@ class TreeSource : public TableSource {
     TableDef child;
     child.schema.name = "child";
     child.schema.columns = {{.name = "parent_id", .type = types::Int64()}, {.name = "n", .type = types::Int32()}};
-    child.resolve = [fail_child_of_2](const ResolveContext& ctx, RowWriter& w) -> Status {
+    child.resolve = [fail_child_of_2, child_throws](const ResolveContext& ctx, RowWriter& w) -> Status {
       int64_t pid = ctx.ParentValue("id").as_int();
       if (fail_child_of_2 && pid == 2) return Status::IOError("api said no");
+      if (child_throws == 1 && pid == 2) throw std::runtime_error("json field missing");
+      if (child_throws == 2 && pid == 2) throw 42;
       for (int i = 0; i < 3; ++i) {
         w.Column(0).AppendInt(pid);
         w.Column(1).AppendInt(i);
@@ -160,6 +165,26 @@ TEST(TableSourceTest, MultiplexerThatThrowsFailsItsTables) {
   EXPECT_NE(sink.done["parent/"].message().find("no such account list"), std::string::npos);
   EXPECT_FALSE(sink.done["child/"].ok());
   EXPECT_EQ(sink.Rows("parent"), 0);
+}
+
+// Issue #13: a resolver that throws fails its table (Internal, naming it); the
+// other rows and tables go on and the process does not terminate.
+TEST(TableSourceTest, ResolverThatThrowsFailsItsTable) {
+  for (int kind : {1, 2}) {
+    SCOPED_TRACE(kind == 1 ? "std::exception" : "not a std::exception");
+    TreeSource s(1, false, false, /*child_throws=*/kind);
+    CollectingSink sink;
+    ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+    EXPECT_EQ(sink.Rows("parent"), 5);
+    EXPECT_EQ(sink.Rows("child"), 12);  // the 4 other parents x 3
+    EXPECT_TRUE(sink.done["parent/c0"].ok());
+    const Status& st = sink.done["child/c0"];
+    EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
+    EXPECT_NE(st.message().find("table child"), std::string::npos) << st.message();
+    if (kind == 1) {
+      EXPECT_NE(st.message().find("json field missing"), std::string::npos) << st.message();
+    }
+  }
 }
 
 TEST(TableSourceTest, DeterministicIdsAreStableAcrossRuns) {
