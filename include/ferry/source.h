@@ -16,6 +16,7 @@
 #include "ferry/message.h"
 #include "ferry/options.h"
 #include "ferry/schema.h"
+#include "ferry/shard.h"
 #include "ferry/status.h"
 
 namespace ferry {
@@ -34,6 +35,10 @@ struct SyncRequest {
   // tables sync in full).
   StateSnapshot state;
   bool has_state_backend = false;
+  // --shard N/T: sync only this shard's (table, client) pairs (ferry/shard.h).
+  // Tables with no pair in this shard are still reported as planned, with no
+  // clients, so the engine knows they were not skipped by mistake.
+  Shard shard;
 };
 
 class Source {

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -91,6 +92,13 @@ static std::string JoinFiles(const std::vector<std::string>& files) {
 int RunSync(const Registry& registry, const SyncFlags& flags) {
   auto budget = ParseByteSize(flags.memory_budget);
   if (!budget.ok()) return ReportFatal("--memory-budget", budget.status());
+  Result<Shard> shard = flags.shard.empty() ? ShardFromEnvironment() : ParseShard(flags.shard, "--shard");
+  if (!shard.ok()) return ReportFatal("", shard.status());
+  std::string shard_run = flags.shard_run;
+  if (shard_run.empty())
+    if (const char* v = std::getenv("FERRY_SHARD_RUN")) shard_run = v;
+  if (!shard_run.empty() && !shard->sharded())
+    return ReportFatal("", Status::Invalid("--shard-run " + shard_run + " without --shard N/T (or FERRY_SHARD)"));
   auto cfg = config::LoadConfig(flags.paths);
   if (!cfg.ok()) return ReportFatal("", cfg.status());
   std::cout << "Loading spec(s) from " << JoinFiles(cfg->files) << std::endl;
@@ -117,6 +125,8 @@ int RunSync(const Registry& registry, const SyncFlags& flags) {
     opts.cancel = &g_cancel;
     opts.cancel_signal = &g_cancel_signal;
     opts.progress = &progress;
+    opts.shard = *shard;
+    opts.shard_run = shard_run;
     ProgressLine line(progress, !flags.no_progress && StderrIsTerminal());
     auto summary = engine::SyncSource(registry, *cfg, source, opts);
     line.Stop();

@@ -23,6 +23,8 @@ struct SyncFlags {
   std::string invocation_id;
   bool no_progress = false;
   std::string tables_metrics_location;   // per-table text table, "" for none
+  std::string shard;       // --shard N/T ("": FERRY_SHARD / JOB_COMPLETION_INDEX, else not sharded)
+  std::string shard_run;   // --shard-run ("": FERRY_SHARD_RUN)
 };
 int RunSync(const Registry& registry, const SyncFlags& flags);
 

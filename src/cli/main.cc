@@ -92,6 +92,12 @@ int main(int raw_argc, char** raw_argv) {
       ->capture_default_str();
   sync_cmd->add_option("--invocation-id", sync.invocation_id, "Sync id (default: random UUID)");
   sync_cmd->add_flag("--no-progress", sync.no_progress, "Never print the live progress line");
+  sync_cmd->add_option("--shard", sync.shard,
+                       "Sync only part N of T of the (table, client) pairs (CloudQuery's flag; also FERRY_SHARD=N/T, "
+                       "or JOB_COMPLETION_INDEX with FERRY_SHARD_TOTAL on Kubernetes)");
+  sync_cmd->add_option("--shard-run", sync.shard_run,
+                       "Id of the run the shards belong to (also FERRY_SHARD_RUN); the last shard of a run deletes "
+                       "stale rows once every shard synced the table completely");
   std::string sync_license;
   sync_cmd->add_option("--license", sync_license, "CloudQuery's license file; accepted, Ferry needs none");
   sync_cmd->add_option("--tables-metrics-location", sync.tables_metrics_location,

@@ -381,17 +381,33 @@ void DestinationWriter::DeleteStale() {
     TableWriteStats& s = stats_[table];
     const StaleVerdict v = DecideDeleteStale(table, *outcome, ResultOf(table, *schema));
     if (v.kind == StaleVerdict::Kind::kKeepIncremental) continue;
-    if (v.kind == StaleVerdict::Kind::kKeep) {
-      s.stale_kept = v.reason;
-      s.notes.push_back("destination \"" + opts_.name + "\", table " + table + ": stale rows kept: " + v.reason);
+    if (opts_.defer_delete_stale) {
+      stale_verdicts_[table] = v.kind == StaleVerdict::Kind::kDelete ? "" : v.reason;
       continue;
     }
-    Status st = Call([&](int) { return dest_->DeleteStale(DeleteStaleRequest{schema, opts_.source_name, opts_.sync_time_us}); });
-    if (st.ok()) s.deleted_stale = true;
-    else {
-      s.stale_kept = "deleting them failed";
-      if (!down_) RecordError(table, "delete stale: " + st.message());
+    if (v.kind == StaleVerdict::Kind::kKeep) {
+      KeepStale(table, v.reason);
+      continue;
     }
+    DeleteStaleNow(table, opts_.sync_time_us);
+  }
+}
+
+void DestinationWriter::KeepStale(const std::string& table, const std::string& reason) {
+  TableWriteStats& s = stats_[table];
+  s.stale_kept = reason;
+  s.notes.push_back("destination \"" + opts_.name + "\", table " + table + ": stale rows kept: " + reason);
+}
+
+void DestinationWriter::DeleteStaleNow(const std::string& table, int64_t sync_time_us) {
+  TableWriteStats& s = stats_[table];
+  auto schema = tables_.find(table);
+  if (schema == tables_.end()) return;
+  Status st = Call([&](int) { return dest_->DeleteStale(DeleteStaleRequest{schema->second, opts_.source_name, sync_time_us}); });
+  if (st.ok()) s.deleted_stale = true;
+  else {
+    s.stale_kept = "deleting them failed";
+    if (!down_) RecordError(table, "delete stale: " + st.message());
   }
 }
 

@@ -71,6 +71,10 @@ struct WriterOptions {
   // null when the destination keeps no snapshot views.
   TableSchemaPtr snapshot_table;
   std::string invocation_id;
+  // A sharded sync: the writer decides delete-stale per table but does not
+  // delete; the shard coordinator (shard_run.h) deletes once every shard of
+  // the run has decided, through DeleteStaleNow.
+  bool defer_delete_stale = false;
 };
 
 // What one destination did with one table.
@@ -116,6 +120,14 @@ class DestinationWriter {
   const std::vector<std::string>& errors() const { return errors_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
   const std::string& name() const { return opts_.name; }
+  // With defer_delete_stale: each table's verdict ("" = this process synced it
+  // completely; else why not), incremental tables with a backend left out.
+  const std::map<std::string, std::string>& stale_verdicts() const { return stale_verdicts_; }
+  // Deletes `table`'s rows of this source older than `sync_time_us` (after
+  // Finish, on the caller's thread), recording the outcome in stats/errors.
+  void DeleteStaleNow(const std::string& table, int64_t sync_time_us);
+  // Records that `table`'s stale rows stay, and why (a note).
+  void KeepStale(const std::string& table, const std::string& reason);
 
  private:
   struct Checkpoint {
@@ -131,6 +143,7 @@ class DestinationWriter {
     std::chrono::steady_clock::time_point first;
     int flushes = 0;   // flushes of this stream so far (ramp-up)
   };
+  std::map<std::string, std::string> stale_verdicts_;
   void Loop();
   void Handle(WriterMessage& msg);
   // Rows are buffered per (table, client) stream, so that a client's cursor

@@ -64,6 +64,10 @@ std::vector<nlohmann::ordered_json> SyncSummary::ToJsonLines(const std::string& 
     j["sync_time"] = Rfc3339(sync_time);
     j["sync_duration_ms"] = duration_ms;
     if (!sync_group_id.empty()) j["sync_group_id"] = sync_group_id;
+    if (shard_total > 0) {
+      j["shard_num"] = shard_num;
+      j["shard_total"] = shard_total;
+    }
     if (!per_rows.empty()) {
       j["resources_per_table"] = per_rows;
       j["errors_per_table"] = per_errors;

@@ -43,6 +43,7 @@ struct SyncSummary {
   std::chrono::system_clock::time_point sync_time;
   int64_t duration_ms = 0;
   std::string sync_group_id;
+  int shard_num = 0, shard_total = 0;   // --shard N/T; 0: not sharded
   std::map<std::string, TableSummary> tables;
   std::vector<std::string> errors;     // every error, with its table / destination named
   std::vector<std::string> warnings;

@@ -12,6 +12,7 @@
 #include "engine/memory_budget.h"
 #include "engine/plugin_ref.h"
 #include "engine/retrying.h"
+#include "engine/shard_run.h"
 #include "engine/stale_decision.h"
 #include "engine/state_coordinator.h"
 #include "engine/sync_summary_table.h"
@@ -555,6 +556,93 @@ Status MigrateSource(const Registry& registry, const config::Config& config, con
   return Status::OK();
 }
 
+namespace {
+
+// A sharded sync is refused before anything moves when its shards could not
+// agree on deleting stale rows (shard_run.h).
+Status CheckShardable(const config::SourceSpec& source, const std::vector<DestinationSetup>& dests,
+                      const StateSetup& state, const SyncOptions& options) {
+  const std::string what = "--shard " + options.shard.ToString() + ": source \"" + source.name + "\"";
+  for (const auto& d : dests) {
+    if (d.settings.snapshot_views)
+      return Status::Unsupported(what + ", destination \"" + d.spec->name +
+                                 "\": snapshot_views are not supported in sharded syncs yet (a snapshot is recorded "
+                                 "per process); sync without --shard or turn snapshot_views off");
+    if (d.settings.write_mode != WriteMode::kOverwriteDeleteStale || options.shard.total == 1) continue;
+    if (!state.backend)
+      return Status::Invalid(what + ", destination \"" + d.spec->name +
+                             "\": write_mode overwrite-delete-stale across shards needs the source's backend_options "
+                             "(the state backend is where shards agree that every part of a table synced before its "
+                             "stale rows go); add backend_options, or use write_mode overwrite");
+    if (options.shard_run.empty())
+      return Status::Invalid(what + ", destination \"" + d.spec->name +
+                             "\": write_mode overwrite-delete-stale across shards needs the id of the run every "
+                             "shard belongs to: --shard-run ID or FERRY_SHARD_RUN (on Kubernetes, the Job's uid)");
+  }
+  return Status::OK();
+}
+
+// After every writer finished: record this shard's delete-stale verdicts in
+// the state backend, read the run's, and delete what every shard completed.
+void FinishShard(const SyncOptions& options, const StateSetup& state, std::vector<DestinationSetup>& dests,
+                 std::vector<std::unique_ptr<DestinationWriter>>& writers, int64_t sync_time_us,
+                 SyncSummary& summary) {
+  ShardRecord mine{options.shard, sync_time_us, summary.sync_id, {}};
+  std::vector<size_t> deferred;
+  for (size_t i = 0; i < writers.size(); ++i) {
+    if (dests[i].settings.write_mode != WriteMode::kOverwriteDeleteStale) continue;
+    deferred.push_back(i);
+    mine.tables[dests[i].spec->name] = writers[i]->stale_verdicts();
+  }
+  if (deferred.empty()) return;
+  if (options.shard.total == 1) {   // one shard is the whole run
+    for (size_t i : deferred)
+      for (const auto& [table, why] : writers[i]->stale_verdicts())
+        why.empty() ? writers[i]->DeleteStaleNow(table, sync_time_us) : writers[i]->KeepStale(table, why);
+    return;
+  }
+  const std::string& run = options.shard_run;
+  Result<std::map<int, ShardRecord>> records = Status::OK();
+  {
+    const RetryPolicy policy = RetryPolicyOf(*state.backend);
+    Destination* backend = state.backend->dest.get();
+    Status st = CallWithRetry(policy, options.cancel, [&](int) {
+      return backend->Write(WriteRequest{state.table, {}, state.table, {ShardRecordEntry(run, mine)}});
+    });
+    Result<std::vector<StateEntry>> read = st;
+    if (st.ok())
+      st = CallWithRetry(policy, options.cancel, [&](int) {
+        read = backend->ReadState(state.table);
+        return read.status();
+      });
+    records = read.ok() ? ShardRecordsOf(run, options.shard.total, Latest(*read)) : read.status();
+  }
+  if (!records.ok()) {
+    const std::string e = "shard run \"" + run + "\": recording shard " + options.shard.ToString() +
+                          " in state backend \"" + state.backend->spec->name + "\" failed: " +
+                          records.status().message();
+    summary.errors.push_back(e);
+    log::Error(e);
+  }
+  for (size_t i : deferred) {
+    const std::string& dest = dests[i].spec->name;
+    for (const auto& [table, why] : writers[i]->stale_verdicts()) {
+      if (!why.empty()) {
+        writers[i]->KeepStale(table, why);
+        continue;
+      }
+      if (!records.ok()) {
+        writers[i]->KeepStale(table, "the shard's outcome could not be recorded in the state backend");
+        continue;
+      }
+      const ShardRunVerdict v = DecideShardRun(run, options.shard.total, *records, dest, table);
+      v.remove ? writers[i]->DeleteStaleNow(table, v.before_us) : writers[i]->KeepStale(table, v.reason);
+    }
+  }
+}
+
+}  // namespace
+
 Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& config,
                                const config::SourceSpec& source, const SyncOptions& options) {
   const auto start = Clock::now();
@@ -582,6 +670,15 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     for (auto& d : dests) d.dest->Close().IgnoreError();
     if (state.state_only) state.state_only->dest->Close().IgnoreError();
   };
+  if (options.shard.sharded()) {
+    summary.shard_num = options.shard.num;
+    summary.shard_total = options.shard.total;
+    Status st = CheckShardable(source, dests, state, options);
+    if (!st.ok()) {
+      close_all();  // nothing was written
+      return st;
+    }
+  }
   for (const auto& t : src.selected) summary.tables[t->name];  // every selected table appears
   if (options.progress) options.progress->tables_total = static_cast<int64_t>(src.selected.size());
 
@@ -654,6 +751,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       w.coordinator = coordinator.get();
       if (static_cast<int>(i) == state.backend_index) w.state_table = state.table;
     }
+    w.defer_delete_stale = options.shard.sharded();
     ApplyBatchOptions(d, w);
     writers.push_back(std::make_unique<DestinationWriter>(d.dest.get(), w, &budget, d.schemas));
     if (static_cast<int>(i) == state.backend_index) backend_writer = writers.back().get();
@@ -677,6 +775,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   for (const auto& t : src.selected) req.tables.push_back(t->name);
   req.deterministic_cq_id = source.deterministic_cq_id;
   req.sync_time = sync_time;
+  req.shard = options.shard;
   Status sync_st = src.source->Sync(req, sink);
   if (!sync_st.ok()) summary.errors.push_back("source \"" + source.name + "\": " + sync_st.message());
 
@@ -706,6 +805,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   if (state.backend_index >= 0) order.push_back(static_cast<size_t>(state.backend_index));
   for (size_t i : order) writers[i]->Finish(outcome);
   if (state_writer) state_writer->Finish();
+  if (options.shard.sharded()) FinishShard(options, state, dests, writers, ToMicros(sync_time), summary);
 
   for (size_t i = 0; i < writers.size(); ++i) {
     DestinationSummary& ds = summary.destinations[i];

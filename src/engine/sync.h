@@ -21,6 +21,7 @@
 #include "config/spec.h"
 #include "engine/summary.h"
 #include "ferry/registry.h"
+#include "ferry/shard.h"
 #include "ferry/state.h"
 
 namespace ferry::engine {
@@ -38,6 +39,9 @@ struct SyncOptions {
   const std::atomic<bool>* cancel = nullptr;   // set by Ctrl-C / SIGTERM
   const std::atomic<int>* cancel_signal = nullptr;   // which signal set it (for the summary)
   SyncProgress* progress = nullptr;
+  // --shard N/T and the run all shards share (--shard-run); see shard_run.h.
+  Shard shard;
+  std::string shard_run;
 };
 
 // Runs one source. A returned error means nothing was synced (setup or

@@ -95,6 +95,10 @@ Status RemoteSource::Sync(const SyncRequest& request, SyncSink& sink) {
   for (const auto& t : ref_.skip_tables) req.add_skip_tables(t);
   req.set_skip_dependent_tables(ref_.skip_dependent_tables);
   req.set_deterministic_cq_id(request.deterministic_cq_id);
+  if (request.shard.sharded()) {   // the plugin splits its own pairs (CloudQuery's SDKs do)
+    req.mutable_shard()->set_num(request.shard.num);
+    req.mutable_shard()->set_total(request.shard.total);
+  }
   req.set_witherrormessages(true);
   // Cursors: the plugin reads and writes them through Ferry's proxy (state_proxy.h).
   std::unique_ptr<StateProxy> proxy;

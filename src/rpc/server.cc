@@ -256,8 +256,13 @@ class PluginService final : public pb::Plugin::Service {
       sync.state = std::move(*state);
       sync.has_state_backend = true;
     }
-    if (req->has_shard() && req->shard().total() > 1)
-      return Error(grpc::StatusCode::UNIMPLEMENTED, "ferry plugin serve: sharded syncs are not supported");
+    if (req->has_shard() && req->shard().total() > 0) {
+      const auto& sh = req->shard();
+      if (sh.num() < 1 || sh.num() > sh.total())
+        return Error(grpc::StatusCode::INVALID_ARGUMENT, "shard " + std::to_string(sh.num()) + "/" +
+                                                             std::to_string(sh.total()) + ": N must be 1 .. T");
+      sync.shard = Shard{sh.num(), sh.total()};
+    }
     auto selected = Select(req->tables(), req->skip_tables(), req->skip_dependent_tables());
     if (!selected.ok()) return ToGrpc(selected.status());
     std::map<std::string, TableSchemaPtr> by_name;

@@ -281,6 +281,11 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
     Client client;
   };
   std::deque<Task> tasks;
+  struct Planned {
+    Node* root;
+    std::vector<Client> clients;
+  };
+  std::vector<Planned> planned;
   for (auto& root : roots_) {
     if (!selected.count(root->def.schema.name)) continue;
     std::vector<Client> clients;
@@ -305,16 +310,34 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
       fail(*root);
       continue;
     }
-    // Every selected table of the subtree reports once per client.
+    planned.push_back(Planned{root.get(), std::move(clients)});
+  }
+  // A sharded sync keeps its own pairs (the same split in every shard).
+  if (request.shard.sharded()) {
+    std::vector<WorkPair> pairs;
+    for (const auto& p : planned)
+      for (const auto& c : p.clients) pairs.push_back(WorkPair{p.root->def.schema.name, c.id, p.root->def.shard_weight});
+    const std::vector<int> shard_of = AssignShards(pairs, request.shard.total);
+    size_t i = 0;
+    for (auto& p : planned) {
+      std::vector<Client> mine;
+      for (auto& c : p.clients)
+        if (shard_of[i++] == request.shard.num - 1) mine.push_back(std::move(c));
+      p.clients = std::move(mine);
+    }
+  }
+  for (auto& p : planned) {
+    // Every selected table of the subtree reports once per client (none: this
+    // shard has no pair of it).
     std::vector<std::string> ids;
-    for (const auto& c : clients) ids.push_back(c.id);
+    for (const auto& c : p.clients) ids.push_back(c.id);
     std::function<void(const Node&)> plan = [&](const Node& n) {
       if (!selected.count(n.def.schema.name)) return;
       sink.TablePlanned(n.def.schema.name, ids);
       for (const auto& child : n.children) plan(*child);
     };
-    plan(*root);
-    for (auto& c : clients) tasks.push_back(Task{root.get(), std::move(c)});
+    plan(*p.root);
+    for (auto& c : p.clients) tasks.push_back(Task{p.root, std::move(c)});
   }
 
   std::mutex mu;

@@ -75,6 +75,9 @@ struct TableDef {
   Resolver resolve;
   Multiplexer multiplex;              // null: one client with id ""/the source name
   std::vector<TableDef> relations;
+  // Relative cost of one (table, client) pair of this top-level table, for
+  // splitting a sharded sync evenly (ferry/shard.h); 1 unless known heavier.
+  double shard_weight = 1;
 };
 
 struct TableSourceOptions {

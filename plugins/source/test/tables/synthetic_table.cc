@@ -1,5 +1,6 @@
 #include "plugins/source/test/tables/synthetic_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -139,6 +140,8 @@ sdk::TableDef SyntheticTable(SpecPtr spec) {
     return WriteRows(*spec, ClientIdOf(ctx), w);
   };
   t.multiplex = ClientsMultiplexer(spec);
+  // A sharded sync balances by rows: one pair of this table is many rows of the others.
+  t.shard_weight = std::max<double>(1, static_cast<double>(spec->synthetic_rows) / 1000);
   return t;
 }
 
