@@ -12,6 +12,7 @@
 # module and build caches (default places, kept between CI runs) make a rebuild cheap.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+self=$root/scripts/$(basename "$0")
 dir=$root/deploy/kubernetes/validate
 bin=$dir/bin
 # shellcheck source=../deploy/kubernetes/validate/tools.env
@@ -23,7 +24,7 @@ die() { echo "install-test-k8s: $*" >&2; exit 1; }
 go_pick
 gover=$("$GO" env GOVERSION)
 
-sources=$(cd "$dir" && cat go.mod go.sum ./*.go tools.env "$0" "$root/scripts/go-lib.sh" | sha256sum | cut -c1-16)
+sources=$(cd "$dir" && cat go.mod go.sum ./*.go tools.env "$self" "$root/scripts/go-lib.sh" | sha256sum | cut -c1-16)
 stamp=$(printf 'helm %s\nhadolint %s\n%s\nsources %s\n' "$HELM_VERSION" "$HADOLINT_SHA256" "$gover" "$sources")
 if [ -x "$bin/helm" ] && [ -x "$bin/validate" ] && [ -x "$bin/hadolint" ] &&
    [ "$(cat "$bin/.stamp" 2>/dev/null)" = "$stamp" ]; then

@@ -4,7 +4,6 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,13 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
-
-const mib = int64(1) << 20
-
-// Headroom over the memory budget: the budget bounds row data in flight; the process also holds
-// the batch being encoded, client libraries' buffers and its code (docs/benchmarks.md: peak RSS
-// stays under budget + 128 MiB). deploy/kubernetes/README.md documents the same rule.
-func headroom(limit int64) int64 { return max(128*mib, limit/4) }
 
 // The downward-API path every pod of one Job shares and each new Job changes: the run id.
 var runIDPath = fmt.Sprintf("metadata.labels['%s']", batchv1.ControllerUidLabel)
@@ -142,12 +134,56 @@ func checkPod(where string, pod *corev1.PodSpec, total int32, objs objects) []st
 			bad("volume %q names ConfigMap %q, which is not in the manifests", v.Name, v.ConfigMap.Name)
 		}
 	}
-	if len(pod.Containers) != 1 {
-		bad("want exactly one container (ferry), got %d", len(pod.Containers))
+	// One regular container: a second one (a plugin served over gRPC) would keep running after
+	// ferry exits and the shard would never complete; such sidecars are initContainers with
+	// restartPolicy Always, which Kubernetes stops when the main container is done.
+	if len(pod.Containers) != 1 || pod.Containers[0].Name != "ferry" {
+		bad("want exactly one container, named ferry (run plugins as initContainers with restartPolicy Always)")
 	}
 	for i := range pod.Containers {
-		p = append(p, checkContainer(fmt.Sprintf("%s.containers[%s]", where, pod.Containers[i].Name),
-			&pod.Containers[i], total, volumes, objs)...)
+		c := &pod.Containers[i]
+		w := fmt.Sprintf("%s.containers[%s]", where, c.Name)
+		p = append(p, checkSecurity(w, c)...)
+		if c.Name == "ferry" {
+			p = append(p, checkContainer(w, c, total, volumes, objs)...)
+		}
+	}
+	for i := range pod.InitContainers {
+		c := &pod.InitContainers[i]
+		w := fmt.Sprintf("%s.initContainers[%s]", where, c.Name)
+		p = append(p, checkSecurity(w, c)...)
+		if c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+			p = append(p, w+": restartPolicy must be Always (a sidecar that stops when ferry is done)")
+		}
+		if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+			p = append(p, w+": resources.limits.memory must be set")
+		}
+	}
+	return p
+}
+
+// checkSecurity: the restricted profile's container fields.
+func checkSecurity(where string, c *corev1.Container) []string {
+	var p []string
+	bad := func(f string, a ...any) { p = append(p, where+": "+fmt.Sprintf(f, a...)) }
+	sc := c.SecurityContext
+	if sc == nil {
+		return append(p, where+": securityContext is missing")
+	}
+	if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+		bad("securityContext.readOnlyRootFilesystem must be true")
+	}
+	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		bad("securityContext.allowPrivilegeEscalation must be false")
+	}
+	if sc.Privileged != nil && *sc.Privileged {
+		bad("securityContext.privileged must not be true")
+	}
+	if sc.Capabilities == nil || !hasCap(sc.Capabilities.Drop, "ALL") || len(sc.Capabilities.Add) > 0 {
+		bad("securityContext.capabilities must drop ALL and add none")
+	}
+	if sc.RunAsUser != nil && *sc.RunAsUser == 0 {
+		bad("securityContext.runAsUser must not be 0")
 	}
 	return p
 }
@@ -155,24 +191,6 @@ func checkPod(where string, pod *corev1.PodSpec, total int32, objs objects) []st
 func checkContainer(where string, c *corev1.Container, total int32, volumes map[string]*corev1.Volume, objs objects) []string {
 	var p []string
 	bad := func(f string, a ...any) { p = append(p, where+": "+fmt.Sprintf(f, a...)) }
-	sc := c.SecurityContext
-	switch {
-	case sc == nil:
-		bad("securityContext is missing")
-	default:
-		if sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
-			bad("securityContext.readOnlyRootFilesystem must be true")
-		}
-		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-			bad("securityContext.allowPrivilegeEscalation must be false")
-		}
-		if sc.Privileged != nil && *sc.Privileged {
-			bad("securityContext.privileged must not be true")
-		}
-		if sc.Capabilities == nil || !hasCap(sc.Capabilities.Drop, "ALL") || len(sc.Capabilities.Add) > 0 {
-			bad("securityContext.capabilities must drop ALL and add none")
-		}
-	}
 	args := append(append([]string{}, c.Command...), c.Args...)
 	if !contains(args, "sync") {
 		bad("the command line has no sync subcommand: %q", args)
@@ -227,140 +245,6 @@ func checkContainer(where string, c *corev1.Container, total int32, volumes map[
 	}
 	p = append(p, checkMounts(where, c, args, volumes, objs, defined)...)
 	return p
-}
-
-// checkMemory: requests and limits set, and the budget leaves the documented headroom.
-func checkMemory(where string, c *corev1.Container, args []string) []string {
-	var p []string
-	bad := func(f string, a ...any) { p = append(p, where+": "+fmt.Sprintf(f, a...)) }
-	limit, ok := c.Resources.Limits[corev1.ResourceMemory]
-	if !ok {
-		return append(p, where+": resources.limits.memory must be set (the budget is sized from it)")
-	}
-	if req, ok := c.Resources.Requests[corev1.ResourceMemory]; !ok || req.Cmp(limit) > 0 {
-		bad("resources.requests.memory must be set and at most the limit")
-	}
-	if _, ok := c.Resources.Requests[corev1.ResourceCPU]; !ok {
-		bad("resources.requests.cpu must be set")
-	}
-	budgetArg := ""
-	for i, a := range args {
-		if a == "--memory-budget" && i+1 < len(args) {
-			budgetArg = args[i+1]
-		} else if v, ok := strings.CutPrefix(a, "--memory-budget="); ok {
-			budgetArg = v
-		}
-	}
-	if budgetArg == "" {
-		return append(p, where+": no --memory-budget argument (size it from the memory limit)")
-	}
-	budget, err := parseBytes(budgetArg)
-	if err != nil {
-		return append(p, fmt.Sprintf("%s: --memory-budget %q: %v", where, budgetArg, err))
-	}
-	l := limit.Value()
-	if budget <= 0 || budget > l-headroom(l) {
-		bad("--memory-budget %s is over the memory limit %s minus the headroom max(128MiB, limit/4) = %dMiB",
-			budgetArg, limit.String(), (l-headroom(l))/mib)
-	}
-	return p
-}
-
-// checkMounts: writable places are emptyDirs, the spec comes from a mounted ConfigMap, and every
-// ${VAR} of that spec is defined in the container's environment.
-func checkMounts(where string, c *corev1.Container, args []string, volumes map[string]*corev1.Volume,
-	objs objects, defined map[string]bool) []string {
-	var p []string
-	bad := func(f string, a ...any) { p = append(p, where+": "+fmt.Sprintf(f, a...)) }
-	emptyDirAt := func(path string) bool {
-		for _, m := range c.VolumeMounts {
-			v := volumes[m.Name]
-			if v != nil && v.EmptyDir != nil && !m.ReadOnly && under(path, m.MountPath) {
-				return true
-			}
-		}
-		return false
-	}
-	if !emptyDirAt("/tmp") {
-		bad("/tmp must be a writable emptyDir mount (the root filesystem is read-only)")
-	}
-	if c.WorkingDir == "" || !emptyDirAt(c.WorkingDir) {
-		bad("workingDir %q must be inside a writable emptyDir mount (Ferry writes its log and .cq there)", c.WorkingDir)
-	}
-	specs := 0
-	for _, m := range c.VolumeMounts {
-		v := volumes[m.Name]
-		if v == nil {
-			bad("volumeMount %q names no volume", m.Name)
-			continue
-		}
-		if v.ConfigMap == nil {
-			continue
-		}
-		cm := objs.configMaps[v.ConfigMap.Name]
-		usedBySync := false
-		for _, a := range args {
-			if strings.HasPrefix(a, "/") && under(a, m.MountPath) {
-				usedBySync = true
-			}
-		}
-		if !usedBySync || cm == nil {
-			continue
-		}
-		specs++
-		for key, text := range cm.Data {
-			for _, name := range envRefs(text) {
-				if !defined[name] {
-					bad("ConfigMap %q key %s uses ${%s}, which the container's env does not define", cm.Name, key, name)
-				}
-			}
-			if strings.Contains(text, "kind: source") && !strings.Contains(text, "backend_options:") {
-				bad("ConfigMap %q key %s: a source has no backend_options (the state backend coordinates the shards)", cm.Name, key)
-			}
-		}
-	}
-	if specs == 0 {
-		bad("no sync argument points into a mounted ConfigMap of the manifests (the spec)")
-	}
-	return p
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// envRefs lists the ${VAR} names of a spec, skipping comment lines (${file:...} never matches).
-func envRefs(text string) []string {
-	var names []string
-	for _, line := range strings.Split(text, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		for _, m := range envRef.FindAllStringSubmatch(line, -1) {
-			names = append(names, m[1])
-		}
-	}
-	return names
-}
-
-// parseBytes reads Ferry's byte sizes: an integer and B, KB, MB, GB, TB or KiB, MiB, GiB, TiB.
-func parseBytes(s string) (int64, error) {
-	i := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	if i == 0 {
-		return 0, fmt.Errorf("not a byte size")
-	}
-	num, unit := s, ""
-	if i > 0 {
-		num, unit = s[:i], s[i:]
-	}
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		return 0, err
-	}
-	mult := map[string]int64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
-	if mult == 0 {
-		return 0, fmt.Errorf("unknown unit %q", unit)
-	}
-	return n * mult, nil
 }
 
 func under(path, dir string) bool {

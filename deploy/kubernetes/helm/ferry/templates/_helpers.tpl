@@ -94,6 +94,14 @@ template:
       fsGroup: {{ int .Values.runAsUser }}
       seccompProfile:
         type: RuntimeDefault
+    {{- with .Values.sidecars }}
+    # Sidecars (e.g. a CloudQuery plugin served over gRPC): init containers that keep running
+    # beside ferry and are stopped when it exits, so the shard's pod completes.
+    initContainers:
+      {{- range . }}
+      - {{- toYaml (merge (dict "restartPolicy" "Always") .) | nindent 8 }}
+      {{- end }}
+    {{- end }}
     containers:
       - name: ferry
         image: {{ printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) | quote }}
