@@ -36,7 +36,9 @@ func objName(o runtime.Object) string {
 	return ""
 }
 
-func checkAll(docs []doc) []string {
+// checkAll checks the decoded documents; decodeFailed says some were not decoded (then a missing
+// Job is no news).
+func checkAll(docs []doc, decodeFailed bool) []string {
 	objs := objects{configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{}}
 	for _, d := range docs {
 		switch v := d.obj.(type) {
@@ -68,7 +70,7 @@ func checkAll(docs []doc) []string {
 			p = append(p, fmt.Sprintf("%s: kind %T is not one of Ferry's manifests", d.where, v))
 		}
 	}
-	if jobs == 0 && len(docs) > 0 {
+	if jobs == 0 && !decodeFailed {
 		p = append(p, "no Job or CronJob in the input")
 	}
 	return p

@@ -77,7 +77,7 @@ func main() {
 	if len(docs) == 0 && len(problems) == 0 {
 		problems = append(problems, "no Kubernetes objects in the input")
 	}
-	problems = append(problems, checkAll(docs)...)
+	problems = append(problems, checkAll(docs, len(problems) > 0)...)
 	if *cmDir != "" {
 		if err := writeConfigMaps(*cmDir, docs); err != nil {
 			fmt.Fprintln(os.Stderr, "validate:", err)
