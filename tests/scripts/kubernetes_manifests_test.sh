@@ -155,6 +155,12 @@ if "$bin/helm" template ferry "$chart" -f "$tmp/values-sidecar-bad.yaml" >"$tmp/
    grep -qF 'initContainers[plugin]: securityContext is missing' "$tmp/out"; then
   ok "a sidecar without a securityContext is refused"
 else bad "a sidecar without a securityContext was not refused"; cat "$tmp/out"; fi
+# NOTES.txt renders (a client-side dry run needs no cluster).
+if KUBECONFIG=/nonexistent "$bin/helm" install ferry "$chart" -n sync --dry-run=client --set mode=job \
+    --set memoryLimitMiB=1024 >"$tmp/out" 2>&1 &&
+   grep -qF -- "--memory-budget 768MiB" "$tmp/out" && grep -qF "Job ferry-1 started" "$tmp/out"; then
+  ok "NOTES.txt (helm install --dry-run=client)"
+else bad "NOTES.txt:"; cat "$tmp/out"; fi
 # Values the chart must refuse.
 refuse() {  # NAME EXPECTED-TEXT HELM-ARGS...
   local name=$1 want=$2; shift 2
