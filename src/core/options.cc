@@ -399,15 +399,18 @@ json OptionsJsonSchema(const OptionTable& table) {
 }
 
 void AddBatchingOptions(OptionTable* table, const BatchingDefaults& d) {
+  const std::string ramp = d.ramp_up ? " (the first two of each table and client: a quarter, then half of it, so "
+                                       "writing starts while the source still produces)"
+                                     : "";
   table->push_back({.name = "batch_size",
                     .type = OptionType::kInt,
                     .default_value = d.rows,
-                    .description = "Rows buffered per table before they are " + d.unit,
+                    .description = "Rows buffered per table before they are " + d.unit + ramp,
                     .min = 1});
   table->push_back({.name = "batch_size_bytes",
                     .type = OptionType::kByteSize,
                     .default_value = d.bytes,
-                    .description = "Bytes buffered per table before they are " + d.unit,
+                    .description = "Bytes buffered per table before they are " + d.unit + ramp,
                     .min = 1});
   table->push_back({.name = "batch_timeout",
                     .type = OptionType::kDuration,

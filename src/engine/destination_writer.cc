@@ -109,7 +109,9 @@ void DestinationWriter::Handle(WriterMessage& m) {
       p.rows += m.batch->num_rows();
       p.bytes += m.batch->ByteSize();
       p.batches.push_back(std::move(m.batch));
-      if (p.rows >= opts_.batch_size || p.bytes >= opts_.batch_size_bytes) FlushStream(key, false);
+      const int shift = std::max(0, opts_.ramp_up_steps - p.flushes);
+      if (p.rows >= (opts_.batch_size >> shift) || p.bytes >= (opts_.batch_size_bytes >> shift))
+        FlushStream(key, false);
       break;
     }
     case WriterMessage::Kind::kCheckpoint:
@@ -179,6 +181,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
   std::vector<BatchPtr> batches(p.batches.begin(), p.batches.begin() + cut);
   std::vector<Checkpoint> cps = std::move(p.checkpoints);
   Pending rest;
+  rest.flushes = p.flushes + 1;
   for (size_t i = cut; i < p.batches.size(); ++i) {
     if (rest.batches.empty()) rest.first = Clock::now();
     rest.rows += p.batches[i]->num_rows();

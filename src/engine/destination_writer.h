@@ -51,6 +51,10 @@ struct WriterOptions {
   int64_t batch_size = 10000;
   int64_t batch_size_bytes = 10 << 20;
   int64_t batch_timeout_ms = 20000;
+  // The first flush of each stream happens at batch_size >> ramp_up_steps
+  // (and the bytes likewise), each later one at twice the previous, up to
+  // batch_size (BatchingDefaults::ramp_up: 2 steps).
+  int ramp_up_steps = 0;
   DestinationSettings settings;
   std::string source_name;
   int64_t sync_time_us = 0;
@@ -125,6 +129,7 @@ class DestinationWriter {
     int64_t rows = 0;
     int64_t bytes = 0;
     std::chrono::steady_clock::time_point first;
+    int flushes = 0;   // flushes of this stream so far (ramp-up)
   };
   void Loop();
   void Handle(WriterMessage& msg);

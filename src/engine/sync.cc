@@ -221,6 +221,7 @@ MigrateOptions DataMigrateOptions(const DestinationSetup& d) {
 }
 
 void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
+  w.ramp_up_steps = d.plugin->batching.ramp_up ? 2 : 0;
   for (const auto& o : d.plugin->options) {
     if (o.name == "batch_size") w.batch_size = d.options.GetInt("batch_size");
     if (o.name == "batch_size_bytes") w.batch_size_bytes = d.options.GetBytes("batch_size_bytes");

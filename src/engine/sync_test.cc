@@ -13,10 +13,11 @@ namespace {
 struct Calls {
   int migrate = 0;
   int write = 0;
+  std::vector<int64_t> write_rows;   // rows of each Write, in order
 };
 
 // A destination that supports only `append` and records what it is asked.
-DestinationPlugin AppendOnly(Calls* calls) {
+DestinationPlugin AppendOnly(Calls* calls, bool ramp_up = false) {
   class Dest : public Destination {
    public:
     explicit Dest(Calls* c) : c_(c) {}
@@ -25,8 +26,11 @@ DestinationPlugin AppendOnly(Calls* calls) {
       ++c_->migrate;
       return Status::OK();
     }
-    Status Write(const WriteRequest&) override {
+    Status Write(const WriteRequest& r) override {
       ++c_->write;
+      int64_t rows = 0;
+      for (const auto& b : r.batches) rows += b->num_rows();
+      c_->write_rows.push_back(rows);
       return Status::OK();
     }
     Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
@@ -40,6 +44,7 @@ DestinationPlugin AppendOnly(Calls* calls) {
   p.name = "appendonly";
   p.description = "test double";
   p.capabilities.write_modes = {WriteMode::kAppend};
+  p.batching.ramp_up = ramp_up;
   p.create = [calls] { return std::make_unique<Dest>(calls); };
   return p;
 }
@@ -83,6 +88,45 @@ TEST(SyncTest, UnsupportedWriteModeIsRefusedBeforeAnyDataMoves) {
   EXPECT_TRUE(r2->ok());
   EXPECT_EQ(calls.migrate, 1);
   EXPECT_GE(calls.write, 1);
+}
+
+// BatchingDefaults::ramp_up: the first writes of a stream are a quarter and a
+// half of batch_size, then full batches; without it every write but the last
+// is a full batch. (The test source hands over batches of 10,000 rows.)
+TEST(SyncTest, RampUpCutsTheFirstBatchesOfAStream) {
+  const std::string spec = R"(kind: source
+spec:
+  name: t
+  path: cloudquery/test
+  version: v1.0.0
+  tables: ["test_synthetic_table"]
+  destinations: [d]
+  spec: {num_clients: 1, synthetic_rows: 200000}
+---
+kind: destination
+spec:
+  name: d
+  path: appendonly
+  version: v1.0.0
+  write_mode: append
+  spec: {batch_size: 40000}
+)";
+  for (bool ramp : {false, true}) {
+    SCOPED_TRACE(ramp ? "ramp_up" : "no ramp_up");
+    Calls calls;
+    Registry reg;
+    ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
+    ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls, ramp)).ok());
+    auto cfg = config::LoadConfigFromString(spec, "spec.yml");
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->ok());
+    const std::vector<int64_t> want =
+        ramp ? std::vector<int64_t>{10000, 20000, 40000, 40000, 40000, 40000, 10000}
+             : std::vector<int64_t>{40000, 40000, 40000, 40000, 40000};
+    EXPECT_EQ(calls.write_rows, want);
+  }
 }
 
 }  // namespace

@@ -214,7 +214,10 @@ DestinationPlugin ClickHousePlugin() {
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = false;
   p.capabilities.snapshot_views = true;
-  p.batching = {.rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)"};
+  // Ramp-up: a sync of one batch would otherwise make every row before the
+  // first INSERT starts, and leave the server idle meanwhile.
+  p.batching = {
+      .rows = 1000000, .bytes = 128 << 20, .timeout = "20s", .unit = "sent as one INSERT (one part)", .ramp_up = true};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }
