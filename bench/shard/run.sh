@@ -47,11 +47,12 @@ FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
 WORK=$(mktemp -d /tmp/ferry-shard-bench.XXXXXX)
 # Smoke runs (the test suite) get a server of their own, stopped at the end.
 SRV_TMP=""
-if [ "$SMOKE" = 1 ]; then SRV_TMP=$(mktemp -d /tmp/ferry-shard-bench-servers.XXXXXX); export FERRY_TEST_SERVERS_DIR=$SRV_TMP; fi
+if [ "$SMOKE" = 1 ]; then SRV_TMP=$(mktemp -d /tmp/ferry-shard-bench-servers.XXXXXX); chmod 755 "$SRV_TMP"; export FERRY_TEST_SERVERS_DIR=$SRV_TMP; fi
 export FERRY_TEST_SERVERS_DIR=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-bench-servers}
 started=0
 if ! bash scripts/test-servers.sh env postgres >/dev/null 2>&1; then started=1; fi
-eval "$(bash scripts/test-servers.sh start postgres)"
+servers=$(bash scripts/test-servers.sh start postgres) || { echo "could not start PostgreSQL (scripts/test-servers.sh)" >&2; exit 1; }
+eval "$servers"
 cleanup() {
   [ "$started" = 1 ] && bash scripts/test-servers.sh stop postgres >/dev/null 2>&1
   rm -rf "$WORK"
