@@ -155,7 +155,7 @@ if [ "$SMOKE" = 0 ] && command -v gnuplot >/dev/null; then
   awk '$1 == "latency" { print $2, $3 }' "$WORK/plot.dat" >"$WORK/latency.dat"
   awk '$1 == "cpu" { print $2, $3 }' "$WORK/plot.dat" >"$WORK/cpu.dat"
   gnuplot <<GP
-set terminal png size 800,450
+set terminal png size 800,450 noenhanced
 set output "docs/img/shard-speedup.png"
 set title "Sharded sync: speed-up of T parallel shards on $(nproc) cores"
 set xlabel "shards T"; set ylabel "wall(T=1) / wall(T)"
