@@ -310,15 +310,16 @@ TEST(ShardPostgresStale, KilledShardKeepsStaleRowsUntilItIsReRun) {
     EXPECT_NE(text.find("2/3"), std::string::npos) << text;
     EXPECT_NE(text.find("of run \"r1\" ha"), std::string::npos) << text;
   }
-  // Wait until the victim has written rows of its own, then kill it mid-run.
+  // Wait until the victim has written rows of its own (its writes land when
+  // a pair ends: 6 s for a test_some_table pair), then kill it mid-run.
   const std::string fresh = "_cq_sync_time > '" + big_time + "'";
   const int64_t by_others = Count(db, "test_some_table", fresh) + Count(db, "test_incremental_table", fresh);
   bool victim_wrote = false;
-  for (int i = 0; i < 40 && !victim_wrote; ++i) {
+  for (int i = 0; i < 100 && !victim_wrote; ++i) {
     victim_wrote = Count(db, "test_some_table", fresh) + Count(db, "test_incremental_table", fresh) > by_others;
     if (!victim_wrote) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  EXPECT_TRUE(victim_wrote) << "the slow shard wrote nothing in 4 s";
+  EXPECT_TRUE(victim_wrote) << "the slow shard wrote nothing in 10 s";
   int status = 0;
   ASSERT_EQ(waitpid(victim, &status, WNOHANG), 0) << "the slow shard ended before it was killed";
   ASSERT_EQ(kill(victim, SIGKILL), 0);
