@@ -8,6 +8,7 @@
 #include "ferry/redact.h"
 
 namespace ferry::http {
+
 std::string WithQueryParam(const std::string& url, const std::string& name, const std::string& value) {
   const size_t hash = url.find('#');
   std::string base = url.substr(0, hash), fragment = hash == std::string::npos ? "" : url.substr(hash);
