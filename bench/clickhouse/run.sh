@@ -2,7 +2,7 @@
 # Ferry -> ClickHouse vs a raw HTTP INSERT of the same rows in the same
 # format (Native), same server, one run.
 #
-#   bench/clickhouse/run.sh [--rows N] [--repeat R] [--batch-size N] [--native] [--smoke]
+#   bench/clickhouse/run.sh [--rows N] [--repeat R] [--batch-size N] [--native] [--wide] [--smoke]
 #   (BATCH_BYTES=64MiB in the environment sets batch_size_bytes)
 #   --native: Ferry over the native TCP protocol (clickhouse:// connection
 #   string, CloudQuery's form) against `clickhouse-client --query 'INSERT ...
@@ -11,7 +11,8 @@
 # 1. Starts (or reuses) a ClickHouse with scripts/test-servers.sh, in its own
 #    state dir (FERRY_TEST_SERVERS_DIR, default /tmp/ferry-bench-servers) so
 #    test runs cannot stop it mid-measure; stops it at the end if it started it.
-# 2. `ferry sync` of N rows of the `test` source's test_synthetic_table into a
+# 2. `ferry sync` of N rows of the `test` source's test_synthetic_table (or
+#    test_wide_table with --wide) into a
 #    fresh table, write_mode append; timed end to end (process start, spec,
 #    connect, migrate, generation, encoding, every INSERT).
 # 3. Dumps exactly those rows with `SELECT * ... FORMAT Native` into a file
@@ -28,17 +29,19 @@
 # Env: FERRY_BUILD_DIR (default: build, Release), FERRY_BENCH_DIR (default a temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROWS=5000000 REPEAT=3 BATCH="" SMOKE=0 NATIVE=0
+ROWS=5000000 REPEAT=3 BATCH="" SMOKE=0 NATIVE=0 WORKLOAD=synthetic
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS=$2; shift 2 ;;
     --repeat) REPEAT=$2; shift 2 ;;
     --batch-size) BATCH=$2; shift 2 ;;
     --native) NATIVE=1; shift ;;
+    --wide) WORKLOAD=wide; shift ;;
     --smoke) SMOKE=1 ROWS=20000 REPEAT=1; shift ;;
-    *) echo "usage: $0 [--rows N] [--repeat R] [--batch-size N] [--native] [--smoke]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rows N] [--repeat R] [--batch-size N] [--native] [--wide] [--smoke]" >&2; exit 2 ;;
   esac
 done
+TABLE=test_${WORKLOAD}_table
 BUILD_DIR=${FERRY_BUILD_DIR:-build}
 FERRY=$BUILD_DIR/ferry
 [ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
@@ -79,9 +82,9 @@ spec:
   name: bench
   path: cloudquery/test
   version: v4.0.0
-  tables: ["test_synthetic_table"]
+  tables: ["$TABLE"]
   destinations: [clickhouse]
-  spec: {num_clients: 1, synthetic_rows: $ROWS, seed: 1}
+  spec: {num_clients: 1, ${WORKLOAD}_rows: $ROWS, seed: 1}
 ---
 kind: destination
 spec:
@@ -98,9 +101,9 @@ spec:
   name: bench
   path: cloudquery/test
   version: v4.0.0
-  tables: ["test_synthetic_table"]
+  tables: ["$TABLE"]
   destinations: [discard]
-  spec: {num_clients: 1, synthetic_rows: $ROWS, seed: 1}
+  spec: {num_clients: 1, ${WORKLOAD}_rows: $ROWS, seed: 1}
 ---
 kind: destination
 spec:
@@ -135,20 +138,20 @@ best_ferry="" best_raw="" best_fcpu="" best_rcpu="" best_gen="" dumped=0 rss_max
 for i in $(seq 1 "$REPEAT"); do
   timed gen "$FERRY" --log-level warn sync "$WORK/gen.yml" --no-progress
   gcpu=$CPU best_gen=$(min "$best_gen" "$CPU")
-  q "DROP TABLE IF EXISTS $DB.test_synthetic_table"
+  q "DROP TABLE IF EXISTS $DB.$TABLE"
   settle
   timed ferry "$FERRY" --log-level warn sync "$WORK/bench.yml" --no-progress
   s=$SECS fcpu=$CPU rss=$RSS_KB
   best_ferry=$(min "$best_ferry" "$s"); best_fcpu=$(min "$best_fcpu" "$fcpu")
   [ "$rss" -gt "$rss_max" ] && rss_max=$rss
-  rows=$(q "SELECT count() FROM $DB.test_synthetic_table")
+  rows=$(q "SELECT count() FROM $DB.$TABLE")
   [ "$rows" = "$ROWS" ] || { echo "ferry wrote $rows rows, want $ROWS" >&2; exit 1; }
   if [ "$dumped" = 0 ]; then
-    curl -sS --fail "$URL/?query=SELECT+*+FROM+$DB.test_synthetic_table+FORMAT+Native" -o "$WORK/rows.native"
+    curl -sS --fail "$URL/?query=SELECT+*+FROM+$DB.$TABLE+FORMAT+Native" -o "$WORK/rows.native"
     dumped=1
   fi
   q "DROP TABLE IF EXISTS $DB.raw"
-  q "CREATE TABLE $DB.raw AS $DB.test_synthetic_table"
+  q "CREATE TABLE $DB.raw AS $DB.$TABLE"
   settle
   if [ "$NATIVE" = 1 ]; then
     TIMED_IN="$WORK/rows.native" timed raw clickhouse-client --host 127.0.0.1 --port "$FERRY_CH_TCP_PORT" \
@@ -175,14 +178,14 @@ if [ "$NATIVE" = 1 ]; then proto=native raw_name='clickhouse-client INSERT FORMA
 else proto=http raw_name='curl INSERT FORMAT Native (from file)'; fi
 cols=$(q "SELECT count() FROM system.columns WHERE database = '$DB' AND table = 'raw'")
 printf 'server: ClickHouse %s on %s; load average %s\n' "$FERRY_CH_VERSION" "$URL" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'rows: %d (test_synthetic_table, %d columns; Native dump %s), batch_size %s, batch_size_bytes %s, best of %d\n' \
-  "$ROWS" "$cols" "$(du -h "$WORK/rows.native" | cut -f1)" "${BATCH:-default}" "${BATCH_BYTES:-default}" "$REPEAT"
+printf 'rows: %d (%s, %d columns; Native dump %s), batch_size %s, batch_size_bytes %s, best of %d\n' \
+  "$ROWS" "$TABLE" "$cols" "$(du -h "$WORK/rows.native" | cut -f1)" "${BATCH:-default}" "${BATCH_BYTES:-default}" "$REPEAT"
 printf 'ferry sync (append, Native over %s): %.3f s  %.0f rows/s  cpu %.2f s (client + server; generation %.2f s)\n' \
   "$proto" "$best_ferry" "$ferry_rps" "$best_fcpu" "$best_gen"
 printf '%s: %.3f s  %.0f rows/s  cpu %.2f s\n' "$raw_name" "$best_raw" "$raw_rps" "$best_rcpu"
 printf 'ratio ferry / raw: %.2f wall, %.2f cpu, %.2f cpu less generation\n' "$ratio" "$cpu_ratio" "$cpu_ratio_nogen"
-printf '| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d MiB | %s |\n' \
-  "$proto" "$ROWS" "$best_ferry" "$best_raw" "$ratio" "$best_fcpu" "$best_gen" "$best_rcpu" "$cpu_ratio" \
+printf '| %s | %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d MiB | %s |\n' \
+  "$proto" "$WORKLOAD" "$ROWS" "$best_ferry" "$best_raw" "$ratio" "$best_fcpu" "$best_gen" "$best_rcpu" "$cpu_ratio" \
   "$cpu_ratio_nogen" "$((rss_max / 1024))" "$(cut -d' ' -f1 /proc/loadavg)"
 q "DROP DATABASE IF EXISTS $DB"
 [ "$SMOKE" = 0 ] || echo "smoke run: figures are not meaningful at this size" >&2

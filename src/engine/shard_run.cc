@@ -9,12 +9,13 @@ namespace {
 const char kPrefix[] = "_ferry_shard_run:";
 }
 
-std::string ShardRecordKey(const std::string& run, const Shard& shard) {
-  return kPrefix + run + ":" + std::to_string(shard.num);
+std::string ShardRecordKey(const std::string& run, const std::string& source, const Shard& shard) {
+  return kPrefix + run + ":" + source + ":" + std::to_string(shard.num);
 }
 
 StateEntry ShardRecordEntry(const std::string& run, const ShardRecord& r) {
   nlohmann::ordered_json j;
+  j["source"] = r.source;
   j["shard"] = r.shard.num;
   j["total"] = r.shard.total;
   j["sync_time_us"] = r.sync_time_us;
@@ -26,12 +27,12 @@ StateEntry ShardRecordEntry(const std::string& run, const ShardRecord& r) {
     for (const auto& [table, why] : tables) d[table] = why;
   }
   // The version orders re-runs of a shard (a later attempt wins).
-  return StateEntry{ShardRecordKey(run, r.shard), j.dump(), static_cast<uint64_t>(std::max<int64_t>(0, r.sync_time_us))};
+  return StateEntry{ShardRecordKey(run, r.source, r.shard), j.dump(), static_cast<uint64_t>(std::max<int64_t>(0, r.sync_time_us))};
 }
 
-Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, int total,
+Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, const std::string& source, int total,
                                                   const std::vector<StateEntry>& state) {
-  const std::string prefix = kPrefix + run + ":";
+  const std::string prefix = kPrefix + run + ":" + source + ":";
   std::map<int, ShardRecord> out;
   for (const auto& e : state) {
     if (e.key.rfind(prefix, 0) != 0 || e.value.empty()) continue;   // empty: reset by `ferry state reset`
@@ -40,6 +41,7 @@ Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, int to
     if (j.is_discarded() || !j.is_object()) return Status::Invalid(what + ": not a shard record (JSON object)");
     ShardRecord r;
     try {
+      r.source = j.at("source").get<std::string>();
       r.shard.num = j.at("shard").get<int>();
       r.shard.total = j.at("total").get<int>();
       r.sync_time_us = j.at("sync_time_us").get<int64_t>();
@@ -49,6 +51,7 @@ Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, int to
     } catch (const nlohmann::json::exception& ex) {
       return Status::Invalid(what + ": malformed shard record: " + ex.what());
     }
+    if (r.source != source) continue;   // a run id with ':' in it, seen through another source's prefix
     if (r.shard.total != total)
       return Status::Invalid("shard run \"" + run + "\": shard " + r.shard.ToString() + " was recorded with " +
                              std::to_string(r.shard.total) + " shards, this one has " + std::to_string(total) +

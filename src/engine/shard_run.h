@@ -6,9 +6,10 @@
 // spread over T processes. So each shard, after its writers finished,
 // records in the state backend what it decided for every (destination,
 // table): "" (complete here) or why not. The record is one state entry,
-// key `_ferry_shard_run:<run>:<N>`, value JSON:
-//   {"shard": N, "total": T, "sync_time_us": ..., "invocation_id": "...",
-//    "destinations": {"<dest>": {"<table>": "" | "<why not>"}}}
+// key `_ferry_shard_run:<run>:<source>:<N>`, value JSON:
+//   {"source": "<source>", "shard": N, "total": T, "sync_time_us": ...,
+//    "invocation_id": "...", "destinations": {"<dest>": {"<table>": "" | "<why not>"}}}
+// (one state table may serve several sources of a spec).
 // It then reads every record of the run. The shard that finds all T
 // records deletes, for each (destination, table) complete in all of them,
 // the source's rows older than the earliest sync time of the run's shards
@@ -33,6 +34,7 @@
 namespace ferry::engine {
 
 struct ShardRecord {
+  std::string source;   // the source's name
   Shard shard;
   int64_t sync_time_us = 0;
   std::string invocation_id;
@@ -40,13 +42,13 @@ struct ShardRecord {
   std::map<std::string, std::map<std::string, std::string>> tables;
 };
 
-std::string ShardRecordKey(const std::string& run, const Shard& shard);
+std::string ShardRecordKey(const std::string& run, const std::string& source, const Shard& shard);
 StateEntry ShardRecordEntry(const std::string& run, const ShardRecord& record);
 
 // The run's records among `state` (the latest entry per key), keyed by N.
 // Records of another total are an error (the run id was reused with a
 // different --shard T).
-Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, int total,
+Result<std::map<int, ShardRecord>> ShardRecordsOf(const std::string& run, const std::string& source, int total,
                                                   const std::vector<StateEntry>& state);
 
 // What the shard that read `records` does with (destination, table).

@@ -6,7 +6,7 @@ namespace ferry::engine {
 namespace {
 
 ShardRecord Rec(int n, int t, int64_t time, std::map<std::string, std::string> tables) {
-  return ShardRecord{Shard{n, t}, time, "inv" + std::to_string(n), {{"pg", std::move(tables)}}};
+  return ShardRecord{"aws", Shard{n, t}, time, "inv" + std::to_string(n), {{"pg", std::move(tables)}}};
 }
 
 std::vector<StateEntry> Entries(const std::string& run, const std::vector<ShardRecord>& recs) {
@@ -17,7 +17,7 @@ std::vector<StateEntry> Entries(const std::string& run, const std::vector<ShardR
 
 TEST(ShardRunTest, RecordsRoundTripThroughStateEntries) {
   auto in = Rec(2, 3, 1700, {{"a", ""}, {"b", "client 4 failed: boom"}});
-  auto got = ShardRecordsOf("run1", 3, Entries("run1", {in}));
+  auto got = ShardRecordsOf("run1", "aws", 3, Entries("run1", {in}));
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->size(), 1u);
   const ShardRecord& r = got->at(2);
@@ -26,15 +26,17 @@ TEST(ShardRunTest, RecordsRoundTripThroughStateEntries) {
   EXPECT_EQ(r.invocation_id, "inv2");
   EXPECT_EQ(r.tables, in.tables);
   // Another run's records are not this run's.
-  EXPECT_TRUE(ShardRecordsOf("run2", 3, Entries("run1", {in}))->empty());
+  EXPECT_TRUE(ShardRecordsOf("run2", "aws", 3, Entries("run1", {in}))->empty());
+  // Another source's records (one state table, two sources) are not this source's.
+  EXPECT_TRUE(ShardRecordsOf("run1", "gcp", 3, Entries("run1", {in}))->empty());
   // An entry emptied by `ferry state reset` is no record.
   auto entries = Entries("run1", {in});
   entries.back().value.clear();
-  EXPECT_TRUE(ShardRecordsOf("run1", 3, entries)->empty());
+  EXPECT_TRUE(ShardRecordsOf("run1", "aws", 3, entries)->empty());
 }
 
 TEST(ShardRunTest, ARunIdReusedWithAnotherTotalIsAnError) {
-  auto got = ShardRecordsOf("run1", 4, Entries("run1", {Rec(1, 3, 1, {})}));
+  auto got = ShardRecordsOf("run1", "aws", 4, Entries("run1", {Rec(1, 3, 1, {})}));
   ASSERT_FALSE(got.ok());
   EXPECT_NE(got.status().message().find("same T"), std::string::npos) << got.status().message();
 }

@@ -587,7 +587,7 @@ Status CheckShardable(const config::SourceSpec& source, const std::vector<Destin
 void FinishShard(const SyncOptions& options, const StateSetup& state, std::vector<DestinationSetup>& dests,
                  std::vector<std::unique_ptr<DestinationWriter>>& writers, int64_t sync_time_us,
                  SyncSummary& summary) {
-  ShardRecord mine{options.shard, sync_time_us, summary.sync_id, {}};
+  ShardRecord mine{summary.source_name, options.shard, sync_time_us, summary.sync_id, {}};
   std::vector<size_t> deferred;
   for (size_t i = 0; i < writers.size(); ++i) {
     if (dests[i].settings.write_mode != WriteMode::kOverwriteDeleteStale) continue;
@@ -615,7 +615,7 @@ void FinishShard(const SyncOptions& options, const StateSetup& state, std::vecto
         read = backend->ReadState(state.table);
         return read.status();
       });
-    records = read.ok() ? ShardRecordsOf(run, options.shard.total, Latest(*read)) : read.status();
+    records = read.ok() ? ShardRecordsOf(run, summary.source_name, options.shard.total, Latest(*read)) : read.status();
   }
   if (!records.ok()) {
     const std::string e = "shard run \"" + run + "\": recording shard " + options.shard.ToString() +

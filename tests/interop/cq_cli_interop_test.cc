@@ -5,7 +5,9 @@
 //  - the rows it writes equal those of Ferry's own sync of the same spec;
 //  - Ferry's sqlite destination is the state backend of Ferry's source under
 //    CloudQuery's CLI (`@@plugins.sqlite.connection`): a second sync fetches
-//    nothing, and Ferry's own sync of the same database reads those cursors.
+//    nothing, and Ferry's own sync of the same database reads those cursors;
+//  - `cloudquery sync --shard N/T` hands the shard to Ferry's source, which
+//    syncs its part: the shards together give the rows of one run.
 // Needs tests/peers/go/bin/cloudquery; without it the tests skip, unless
 // FERRY_REQUIRE_PEERS=1, when they fail. CloudQuery's Go plugins are not
 // served by the module proxy here (tests/peers/go/README.md).
@@ -64,10 +66,10 @@ spec:
     connection_string: ./)" + db + "\n";
 }
 
-CommandResult RunCq(const TempDir& dir, const std::string& spec) {
+CommandResult RunCq(const TempDir& dir, const std::string& spec, const std::string& extra = "") {
   std::string out;
   const std::string cmd = "cd '" + dir.path() + "' && CQ_TELEMETRY_LEVEL=none timeout 300 '" + kCqCli.string() +
-                          "' sync " + spec + " --log-console --no-log-file 2>&1";
+                          "' sync " + spec + " --log-console --no-log-file" + extra + " 2>&1";
   CommandResult r;
   r.exit_code = RunShell(cmd, &out);
   r.out = out;
@@ -134,6 +136,31 @@ TEST(CloudQueryCli, FerrysDestinationIsTheStateBackendOfFerrysSourceUnderTheCli)
   auto ferry = RunFerry({"sync", dir.Write("ferry.yml", Spec(false, "db.sqlite")), "--no-progress"}, dir.path());
   ASSERT_EQ(ferry.exit_code, 0) << ferry.out << ferry.err;
   EXPECT_EQ(SqliteQuery(dir.File("db.sqlite"), count)[0], "1000");
+}
+
+TEST(CloudQueryCli, ShardsFerrysSourceAsItsOwnPlugins) {
+  REQUIRE_CQ_CLI();
+  TempDir dir;
+  LinkPlugins(dir);
+  const std::string keys =
+      "SELECT group_concat(k, ' ') FROM (SELECT client_id || ':' || resource_id AS k FROM test_some_table "
+      "ORDER BY client_id, resource_id)";
+  auto ferry = RunFerry({"sync", dir.Write("ferry.yml", Spec(false, "ferry.sqlite", 4)), "--no-progress"}, dir.path());
+  ASSERT_EQ(ferry.exit_code, 0) << ferry.out << ferry.err;
+  const std::string spec = dir.Write("cq.yml", Spec(true, "cq.sqlite", 4));
+  auto one = RunCq(dir, spec, " --shard 1/2");
+  ASSERT_EQ(one.exit_code, 0) << one.out;
+  const int64_t part = SqliteCount(dir.File("cq.sqlite"), "test_some_table");
+  EXPECT_GT(part, 0);
+  EXPECT_LT(part, SqliteCount(dir.File("ferry.sqlite"), "test_some_table"));
+  auto two = RunCq(dir, spec, " --shard 2/2");
+  ASSERT_EQ(two.exit_code, 0) << two.out;
+  EXPECT_EQ(SqliteQuery(dir.File("cq.sqlite"), keys), SqliteQuery(dir.File("ferry.sqlite"), keys));
+  // The CLI names each shard's rows as CloudQuery does: <name>_<N>_<T>.
+  EXPECT_EQ(SqliteQuery(dir.File("cq.sqlite"),
+                        "SELECT group_concat(DISTINCT _cq_source_name) FROM (SELECT _cq_source_name FROM "
+                        "test_some_table ORDER BY 1)")[0],
+            "test_1_2,test_2_2");
 }
 
 }  // namespace

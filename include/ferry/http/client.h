@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/api_call_figures.h"
@@ -154,6 +155,9 @@ class HttpClient {
 
 // The URL without its query string and fragment, for messages.
 std::string UrlForMessages(const std::string& url);
+// RFC 3986 percent-encoding: every byte but the unreserved ALPHA / DIGIT /
+// "-" / "." / "_" / "~", for query values and form bodies.
+std::string PercentEncode(std::string_view s);
 // "host:port" of a URL (the rate limiter's key).
 std::string HostOf(const std::string& url);
 

@@ -24,6 +24,21 @@ std::string Response::Header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
+std::string PercentEncode(std::string_view s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
 std::string UrlForMessages(const std::string& url) {
   const size_t cut = url.find_first_of("?#");
   return Redact(cut == std::string::npos ? url : url.substr(0, cut));

@@ -37,29 +37,15 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/http/credentials.h"
+#include "ferry/http/client.h"
 #include "ferry/redact.h"
 
 namespace ferry::http {
 namespace {
 
-std::string FormEncode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
-  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + FormEncode(k) + "=" + FormEncode(v);
+  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
   return out;
 }
 
@@ -170,7 +156,7 @@ class MetadataFetcher : public TokenFetcher {
     std::string url = TokenUrl();
     std::string query;
     for (const auto& s : scopes_) query += (query.empty() ? "" : ",") + s;
-    Request r{.method = "GET", .url = url + (query.empty() ? "" : "?scopes=" + FormEncode(query))};
+    Request r{.method = "GET", .url = url + (query.empty() ? "" : "?scopes=" + PercentEncode(query))};
     r.headers["Metadata-Flavor"] = "Google";
     return ExchangeForToken(*http_, std::move(r), url, now);
   }

@@ -4,27 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/http/client.h"
 #include "ferry/redact.h"
 
 namespace ferry::http {
-namespace {
-
-std::string PercentEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string WithQueryParam(const std::string& url, const std::string& name, const std::string& value) {
   const size_t hash = url.find('#');
