@@ -76,15 +76,20 @@ if [ "$NATIVE" = 1 ]; then
 else
   CONN="$URL/$DB"
 fi
-cat >"$WORK/bench.yml" <<YML
+# The same source for the measured sync and the generation-only (null) sync.
+source_yml() {
+  cat <<YML
 kind: source
 spec:
   name: bench
   path: cloudquery/test
   version: v4.0.0
   tables: ["$TABLE"]
-  destinations: [clickhouse]
+  destinations: [$1]
   spec: {num_clients: 1, ${WORKLOAD}_rows: $ROWS, seed: 1}
+YML
+}
+{ source_yml clickhouse; cat <<YML
 ---
 kind: destination
 spec:
@@ -95,15 +100,8 @@ spec:
   spec:
     connection_string: "$CONN"
 YML
-cat >"$WORK/gen.yml" <<YML
-kind: source
-spec:
-  name: bench
-  path: cloudquery/test
-  version: v4.0.0
-  tables: ["$TABLE"]
-  destinations: [discard]
-  spec: {num_clients: 1, ${WORKLOAD}_rows: $ROWS, seed: 1}
+} >"$WORK/bench.yml"
+{ source_yml discard; cat <<YML
 ---
 kind: destination
 spec:
@@ -112,6 +110,7 @@ spec:
   version: v1.0.0
   write_mode: append
 YML
+} >"$WORK/gen.yml"
 # The destination's defaults (batch_size 1000000, batch_size_bytes 128MiB) unless asked.
 [ -z "$BATCH" ] || printf '    batch_size: %s\n' "$BATCH" >>"$WORK/bench.yml"
 [ -z "${BATCH_BYTES:-}" ] || printf '    batch_size_bytes: %s\n' "$BATCH_BYTES" >>"$WORK/bench.yml"

@@ -595,15 +595,10 @@ void FinishShard(const SyncOptions& options, const StateSetup& state, std::vecto
     mine.tables[dests[i].spec->name] = writers[i]->stale_verdicts();
   }
   if (deferred.empty()) return;
-  if (options.shard.total == 1) {   // one shard is the whole run
-    for (size_t i : deferred)
-      for (const auto& [table, why] : writers[i]->stale_verdicts())
-        why.empty() ? writers[i]->DeleteStaleNow(table, sync_time_us) : writers[i]->KeepStale(table, why);
-    return;
-  }
   const std::string& run = options.shard_run;
-  Result<std::map<int, ShardRecord>> records = Status::OK();
-  {
+  // One shard is the whole run: its own record is all the records there are.
+  Result<std::map<int, ShardRecord>> records = std::map<int, ShardRecord>{{1, mine}};
+  if (options.shard.total > 1) {
     const RetryPolicy policy = RetryPolicyOf(*state.backend);
     Destination* backend = state.backend->dest.get();
     Status st = CallWithRetry(policy, options.cancel, [&](int) {

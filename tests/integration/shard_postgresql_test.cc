@@ -150,6 +150,17 @@ int Mentions(const std::vector<CommandResult>& results, const std::string& what)
 
 std::string Ns(const std::string& what) { return "shard_" + what + "_" + std::to_string(getpid()); }
 
+// The reference: `first` then `second` synced unsharded into a fresh database `ns`.
+void UnshardedPair(const std::string& ns, Spec first, Spec second) {
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string conn, testing::FreshDatabase(ns));
+  TempDir ref;
+  for (Spec* s : {&first, &second}) {
+    s->conninfo = conn;
+    auto r = RunFerry({"sync", ref.Write("spec.yml", Render(*s)), "--no-progress"}, ref.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+}
+
 class ShardPostgres : public ::testing::TestWithParam<std::string> {};
 
 // T = 1, 2, 4, 8 shards in parallel write exactly what one unsharded run
@@ -223,14 +234,8 @@ INSTANTIATE_TEST_SUITE_P(Modes, ShardPostgres, ::testing::Values("append", "over
 TEST(ShardPostgresStale, StaleRowsGoOnceEveryParallelShardFinished) {
   const Spec big{.clients = 6, .rows = 5, .incremental = 30};
   const Spec small{.clients = 3, .rows = 3, .incremental = 45};
-  FERRY_ASSERT_OK_AND_ASSIGN(std::string ref_conn, testing::FreshDatabase(Ns("stale_ref")));
   const std::string ref_db = testing::DatabaseName(Ns("stale_ref"));
-  TempDir ref;
-  for (Spec s : {big, small}) {
-    s.conninfo = ref_conn;
-    auto r = RunFerry({"sync", ref.Write("spec.yml", Render(s)), "--no-progress"}, ref.path());
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
+  ASSERT_NO_FATAL_FAILURE(UnshardedPair(Ns("stale_ref"), big, small));
   const Contents want = Read(ref_db);
   ASSERT_EQ(Count(ref_db, "test_some_table"), 9);
   ASSERT_EQ(Count(ref_db, "test_sub_table"), 30);
@@ -269,15 +274,8 @@ TEST(ShardPostgresStale, StaleRowsGoOnceEveryParallelShardFinished) {
 TEST(ShardPostgresStale, KilledShardKeepsStaleRowsUntilItIsReRun) {
   const Spec big{.clients = 6, .rows = 5, .incremental = 30};
   const Spec small{.clients = 4, .rows = 3, .incremental = 45};
-  FERRY_ASSERT_OK_AND_ASSIGN(std::string ref_conn, testing::FreshDatabase(Ns("kill_ref")));
-  const std::string ref_db = testing::DatabaseName(Ns("kill_ref"));
-  TempDir ref;
-  for (Spec s : {big, small}) {
-    s.conninfo = ref_conn;
-    auto r = RunFerry({"sync", ref.Write("spec.yml", Render(s)), "--no-progress"}, ref.path());
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  }
-  const Contents want = Read(ref_db);
+  ASSERT_NO_FATAL_FAILURE(UnshardedPair(Ns("kill_ref"), big, small));
+  const Contents want = Read(testing::DatabaseName(Ns("kill_ref")));
 
   FERRY_ASSERT_OK_AND_ASSIGN(std::string conn, testing::FreshDatabase(Ns("kill")));
   const std::string db = testing::DatabaseName(Ns("kill"));
