@@ -88,6 +88,26 @@ struct ConformanceTarget {
   // nothing unsafe to refuse; the unsafe-change case is skipped.
   bool schemaless = false;
 
+  // Set for a destination whose lists are arrays that hold no NULL (BigQuery's
+  // REPEATED columns): for each list type it returns true for, a NULL list
+  // reads back as [] and NULL elements are left out, at any depth; a list it
+  // returns false for (stored as a JSON document) round-trips exactly.
+  std::function<bool(const DataType& list)> list_is_array;
+
+  // False when the destination declares no NOT NULL and no primary key
+  // (BigQuery: every column NULLABLE, no keys): changes to them are no
+  // schema changes there, only type changes are unsafe.
+  bool stores_constraints = true;
+  // The timestamps the destination can hold, microseconds [min, max]: a row
+  // with one outside (at any depth) must be refused with an error naming the
+  // column; the type cases write such rows apart and check that.
+  int64_t timestamp_min_us = INT64_MIN;
+  int64_t timestamp_max_us = INT64_MAX;
+  // Types the server under test cannot store through this target (an
+  // emulator's gap, documented with the target): columns of such a type at
+  // any depth are left out of the type cases, which say so.
+  std::function<bool(const DataType&)> server_cannot_store;
+
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;
 
@@ -123,6 +143,13 @@ class DestinationConformance : public ::testing::TestWithParam<ConformanceTarget
   Status Write(Destination* d, const TableSchemaPtr& table, const std::vector<std::vector<Row>>& batches);
   Status WriteBatches(Destination* d, const TableSchemaPtr& table, std::vector<BatchPtr> batches);
   Result<std::vector<Row>> Read(const TableSchema& table);
+  // `rows` of `schema` as the target stores them: its declared deviations
+  // (NaN, -0, NUL in text, re-formatted JSON, NULL-free arrays) applied.
+  // Applied to expected and read rows alike.
+  std::vector<Row> AsStored(const TableSchema& schema, std::vector<Row> rows) const;
+  // AllTypesTable(name) without the columns server_cannot_store refuses;
+  // `kept` gets the indexes of the columns kept (to project rows).
+  TableSchemaPtr TypesTable(const std::string& name, std::vector<size_t>* kept = nullptr) const;
 
  private:
   std::string ns_;

@@ -38,11 +38,19 @@ struct DestinationCapabilities {
   std::string state_backend_note;
   // Maintains snapshot views (ferry/snapshot_views.h; MigrateOptions::views).
   bool snapshot_views = false;
+  // Can hold rows back until a commit it can repeat (Destination::Prepare,
+  // CommitPrepared): incremental syncs into it are then exactly-once with
+  // the cursors in any state backend (docs/architecture.md, "Cursors").
+  bool prepared_writes = false;
 };
 
 struct DestinationInit {
   std::string name;
   std::string invocation_id;
+  // Set by the engine for a destination with capabilities.prepared_writes
+  // when this sync keeps cursors: rows of incremental tables (and their
+  // relations) are held back until Prepare / CommitPrepared.
+  bool prepare_incremental = false;
 };
 
 struct MigrateOptions {
@@ -70,6 +78,9 @@ struct WriteRequest {
   std::vector<BatchPtr> batches;
   TableSchemaPtr state_table;
   std::vector<StateEntry> state;
+  // The source client whose rows these are (one client's rows per request;
+  // a destination with prepared writes keeps each client's apart).
+  std::string client;
   // Set by the engine: the same id on every attempt of one request, and the
   // attempt number (0 first). A destination that left an attempt's outcome
   // unknown resolves it when it sees the same id again.
@@ -112,6 +123,26 @@ class Destination {
   // until its Write stream ends, so the engine calls Flush before it counts a
   // cursor's rows as written.
   virtual Status Flush() { return Status::OK(); }
+
+  // Prepared writes (capabilities.prepared_writes, with
+  // DestinationInit::prepare_incremental). The engine calls Prepare when a
+  // cursor of `table` for `client` is covered: the rows written for that
+  // table and client since its last Prepare become durable but stay
+  // invisible, and the returned token ("" when there were none) makes them
+  // visible. The engine stores the token in the state backend in the same
+  // transaction as the cursor, then calls CommitPrepared(token); at the start
+  // of the next sync it calls CommitPrepared again for every token a crash
+  // left behind. So CommitPrepared of a token already committed must succeed.
+  // CommitPrepared alone may be called from another thread while the
+  // writer's calls (Write, Prepare) run: it must be thread-safe.
+  // Rows still held back at Close are dropped: their cursor did not move, and
+  // the next sync fetches them again.
+  virtual Result<std::string> Prepare(const std::string& table, const std::string& client) {
+    return Status::Unsupported("this destination has no prepared writes");
+  }
+  virtual Status CommitPrepared(const std::string& token) {
+    return Status::Unsupported("this destination has no prepared writes");
+  }
 
   // Reads every cursor of `state_table` (created by Migrate beforehand). For
   // destinations with Capabilities().state_backend.

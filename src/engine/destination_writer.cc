@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "ferry/builder.h"
 #include "ferry/snapshot_views.h"
 
@@ -118,7 +120,10 @@ void DestinationWriter::Handle(WriterMessage& m) {
       HandleCheckpoint(m);
       break;
     case WriterMessage::Kind::kCommitState:
-      WriteState({std::move(m.entry)}, "commit cursor");
+      if (WriteState(std::move(m.entries), "commit cursor") && m.after) {
+        std::vector<StateEntry> more = m.after();
+        if (!more.empty()) WriteState(std::move(more), "clear prepared-writes token");
+      }
       break;
     case WriterMessage::Kind::kDeleteRecord: {
       FlushTable(m.del.table_name);
@@ -196,6 +201,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
   // Write in chunks of at most batch_size rows, each one transaction. In
   // in-transaction state mode the cursors ride with the last chunk.
   WriteRequest req{schema_it->second, {}, nullptr, {}};
+  req.client = stream.second;
   int64_t rows = 0;
   bool all_ok = !write_failed_.count(table);
   size_t remaining = 0;
@@ -248,7 +254,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
       WriteState(std::move(entries), "cursor for table " + table);
       all_ok = !write_failed_.count(table);
     }
-    SettleCheckpoints(table, cps, all_ok);
+    SettleCheckpoints(table, stream.second, cps, all_ok);
   }
 }
 
@@ -256,17 +262,44 @@ void DestinationWriter::HandleCheckpoint(WriterMessage& m) {
   if (opts_.state_mode == WriterOptions::StateMode::kNone) return;
   if (down_) {   // its rows may have been dropped: the cursor stays where it was
     std::vector<Checkpoint> cps{Checkpoint{m.seq, std::move(m.entry), 0}};
-    SettleCheckpoints(m.table, cps, false);
+    SettleCheckpoints(m.table, m.client, cps, false);
     return;
   }
   const StreamKey key{m.table, m.client};
   Pending& p = pending_[key];
   p.checkpoints.push_back(Checkpoint{m.seq, std::move(m.entry), p.batches.size()});
   // With nothing buffered the cursor is covered now: settle it at once.
-  if (p.batches.empty()) FlushStream(key, false);
+  // With prepared writes each cursor is settled on its own (its token holds
+  // exactly the rows since the previous one), so the rows before it are
+  // written now.
+  if (p.batches.empty() || opts_.prepared) FlushStream(key, false);
 }
 
-void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok) {
+Result<std::optional<PreparedToken>> DestinationWriter::Prepare(const std::string& table, const std::string& client) {
+  // The cursor covers the table's rows and those of its relations (flushed
+  // before it, FlushStream): one token for all, a JSON array.
+  nlohmann::json tokens = nlohmann::json::array();
+  std::vector<std::string> tables{table};
+  for (const auto& child : Descendants(table)) tables.push_back(child);
+  for (const auto& t : tables) {
+    Result<std::string> token = Status::OK();
+    Status st = Call([&](int) {
+      token = dest_->Prepare(t, client);
+      return token.status();
+    });
+    if (!st.ok()) return st;
+    if (!token->empty()) tokens.push_back(*token);
+  }
+  if (tokens.empty()) return std::optional<PreparedToken>();
+  PreparedToken out;
+  out.writer = opts_.writer_index;
+  out.entry.key = PreparedKey(opts_.name, table, client);
+  out.entry.value = tokens.dump();
+  return std::optional<PreparedToken>(std::move(out));
+}
+
+void DestinationWriter::SettleCheckpoints(const std::string& table, const std::string& client,
+                                          std::vector<Checkpoint>& cps, bool ok) {
   if (!ok) {
     stats_[table].notes.push_back("destination \"" + opts_.name + "\", table " + table +
                                   ": cursor not advanced because rows it covers were not written");
@@ -282,13 +315,28 @@ void DestinationWriter::SettleCheckpoints(const std::string& table, std::vector<
                                     ": cursor not advanced because rows it covers were not written");
     }
   }
-  for (const auto& c : cps) {
-    if (ok) opts_.coordinator->Covered(c.seq);
-    else opts_.coordinator->Abandon(c.seq);
+  std::optional<PreparedToken> token;
+  if (ok && opts_.prepared) {
+    auto prepared = Prepare(table, client);
+    if (!prepared.ok()) {
+      ok = false;
+      write_failed_.insert(table);
+      RecordError(table, "preparing rows for their cursor: " + prepared.status().message());
+      stats_[table].notes.push_back("destination \"" + opts_.name + "\", table " + table +
+                                    ": cursor not advanced because rows it covers were not written");
+    } else {
+      token = std::move(*prepared);
+    }
+  }
+  for (size_t i = 0; i < cps.size(); ++i) {
+    // The token goes with the last cursor: with prepared writes there is
+    // only one (HandleCheckpoint).
+    if (ok) opts_.coordinator->Covered(cps[i].seq, i + 1 == cps.size() ? std::move(token) : std::nullopt);
+    else opts_.coordinator->Abandon(cps[i].seq);
   }
 }
 
-void DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::string& what) {
+bool DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::string& what) {
   WriteRequest req{opts_.state_table, {}, opts_.state_table, std::move(entries)};
   Status st = WriteWithRetry(std::move(req));
   if (!st.ok()) {
@@ -296,6 +344,7 @@ void DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::s
     write_failed_.insert(table);
     if (!down_) RecordError(table, what + ": " + st.message());
   }
+  return st.ok();
 }
 
 std::vector<std::string> DestinationWriter::Descendants(const std::string& table) const {
@@ -347,7 +396,7 @@ void DestinationWriter::DropPending() {
     rows_dropped_ += rows;
     stats_[key.first].rows_failed += rows;
     write_failed_.insert(key.first);
-    if (!p.checkpoints.empty()) SettleCheckpoints(key.first, p.checkpoints, false);
+    if (!p.checkpoints.empty()) SettleCheckpoints(key.first, key.second, p.checkpoints, false);
   }
   pending_.clear();
 }

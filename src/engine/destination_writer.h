@@ -31,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -75,6 +76,11 @@ struct WriterOptions {
   // delete; the shard coordinator (shard_run.h) deletes once every shard of
   // the run has decided, through DeleteStaleNow.
   bool defer_delete_stale = false;
+  // Prepared writes (Destination::Prepare; kCoordinated only): at each
+  // covered cursor the writer prepares the rows of its table and client and
+  // hands the token to the coordinator as writer `writer_index`.
+  bool prepared = false;
+  int writer_index = -1;
 };
 
 // What one destination did with one table.
@@ -89,14 +95,18 @@ struct TableWriteStats {
 
 struct WriterMessage {
   // kCheckpoint: a cursor covering the table's rows before it.
-  // kCommitState: write `entry` to the state table (backend writer only).
+  // kCommitState: write `entries` to the state table in one transaction
+  // (backend writer only), then call `after` when they were written: it
+  // returns further entries to write (cleared prepared tokens).
   enum class Kind { kInsert, kDeleteRecord, kCheckpoint, kCommitState } kind;
   BatchPtr batch;                 // kInsert (already in destination schema)
   std::string table;
   std::string client;             // kInsert, kCheckpoint: the client whose rows these are
   ferry::DeleteRecord del;        // kDeleteRecord
-  StateEntry entry;               // kCheckpoint, kCommitState
+  StateEntry entry;               // kCheckpoint
   uint64_t seq = 0;               // kCheckpoint
+  std::vector<StateEntry> entries;                       // kCommitState
+  std::function<std::vector<StateEntry>()> after;        // kCommitState (may be empty)
 };
 
 class DestinationWriter {
@@ -168,8 +178,11 @@ class DestinationWriter {
   std::shared_ptr<const SourceOutcome> Outcome();
   void HandleCheckpoint(WriterMessage& m);
   // The checkpoints were written (ok) or not: commit, report or abandon them.
-  void SettleCheckpoints(const std::string& table, std::vector<Checkpoint>& cps, bool ok);
-  void WriteState(std::vector<StateEntry> entries, const std::string& what);
+  void SettleCheckpoints(const std::string& table, const std::string& client, std::vector<Checkpoint>& cps, bool ok);
+  // Prepared writes: the token of `table` and its relations for `client`.
+  Result<std::optional<PreparedToken>> Prepare(const std::string& table, const std::string& client);
+  // True when written.
+  bool WriteState(std::vector<StateEntry> entries, const std::string& what);
   std::vector<std::string> Descendants(const std::string& table) const;
 
   Destination* dest_;

@@ -1,9 +1,18 @@
 #include "engine/state_coordinator.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 namespace ferry::engine {
 
-StateCoordinator::StateCoordinator(const std::vector<StateEntry>& initial, int data_writers,
-                                   std::function<void(StateEntry)> commit)
+std::string PreparedKeyPrefix(const std::string& dest) { return "_ferry_prepared:" + dest + ":"; }
+
+std::string PreparedKey(const std::string& dest, const std::string& table, const std::string& client) {
+  return PreparedKeyPrefix(dest) + table + ":" + client;
+}
+
+StateCoordinator::StateCoordinator(const std::vector<StateEntry>& initial, int data_writers, CommitFn commit)
     : data_writers_(data_writers), commit_(std::move(commit)) {
   for (const auto& e : initial) {
     auto it = versions_.find(e.key);
@@ -23,20 +32,49 @@ uint64_t StateCoordinator::Register(StateEntry& entry) {
   return seq;
 }
 
-void StateCoordinator::Covered(uint64_t seq) {
-  StateEntry to_commit;
+void StateCoordinator::Covered(uint64_t seq, std::optional<PreparedToken> prepared) {
+  std::vector<StateEntry> entries;
+  std::vector<PreparedToken> tokens;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = pending_.find(seq);
     if (it == pending_.end()) return;
+    if (prepared) it->second.prepared.push_back(std::move(*prepared));
     if (++it->second.covered < data_writers_) return;
     bool blocked = it->second.abandoned || key_blocked_[it->second.entry.key];
-    to_commit = std::move(it->second.entry);
+    entries.push_back(std::move(it->second.entry));
+    tokens = std::move(it->second.prepared);
     pending_.erase(it);
+    // A blocked cursor stays where it was; its tokens' rows stay invisible
+    // and are dropped (the next sync fetches them again).
     if (blocked) return;
     ++committed_;
+    for (PreparedToken& t : tokens) {
+      std::vector<std::string>& all = outstanding_[t.entry.key];
+      auto mine = nlohmann::json::parse(t.entry.value, nullptr, /*allow_exceptions=*/false);
+      if (mine.is_array())
+        for (const auto& x : mine)
+          if (x.is_string()) all.push_back(x.get<std::string>());
+      t.entry.value = nlohmann::json(all).dump();
+      t.entry.version = ++versions_[t.entry.key];
+      entries.push_back(t.entry);
+    }
   }
-  commit_(std::move(to_commit));
+  commit_(std::move(entries), std::move(tokens));
+}
+
+StateEntry StateCoordinator::Cleared(const std::string& key, const std::string& committed_value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string>& all = outstanding_[key];
+  auto done = nlohmann::json::parse(committed_value, nullptr, /*allow_exceptions=*/false);
+  if (done.is_array())
+    for (const auto& x : done)
+      if (x.is_string()) all.erase(std::remove(all.begin(), all.end(), x.get<std::string>()), all.end());
+  StateEntry e;
+  e.key = key;
+  e.value = all.empty() ? "" : nlohmann::json(all).dump();
+  e.version = ++versions_[key];
+  return e;
 }
 
 void StateCoordinator::Abandon(uint64_t seq) {

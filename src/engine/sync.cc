@@ -6,6 +6,8 @@
 #include <mutex>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/destination_schema.h"
 #include "engine/destination_writer.h"
 #include "engine/log.h"
@@ -201,7 +203,14 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   init_policy.deadline = std::min(init_policy.deadline, kInitRetryDeadline);
   if (init_policy.deadline.count() == 0) init_policy.deadline = kInitRetryDeadline;
   FERRY_RETURN_NOT_OK(InitError(CallWithRetry(init_policy, nullptr,
-                                              [&](int) { return d.dest->Init(d.options, DestinationInit{spec.name, sync_id}); }),
+                                              [&](int) {
+                                                DestinationInit init{spec.name, sync_id};
+                                                // Cursors of this source live in a backend: rows of its
+                                                // incremental tables are held until their cursor commits.
+                                                init.prepare_incremental = d.plugin->capabilities.prepared_writes &&
+                                                                           source.backend_options.has_value();
+                                                return d.dest->Init(d.options, init);
+                                              }),
                                 who));
   return d;
 }
@@ -638,6 +647,54 @@ void FinishShard(const SyncOptions& options, const StateSetup& state, std::vecto
 
 }  // namespace
 
+// A prepared-writes state entry's value: the JSON array of the tokens
+// Destination::Prepare returned for one cursor; commits each.
+Status CommitTokens(Destination& dest, const std::string& value) {
+  auto tokens = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!tokens.is_array()) return Status::Invalid("prepared-writes token is not a JSON array: " + value);
+  for (const auto& t : tokens) {
+    if (!t.is_string()) return Status::Invalid("prepared-writes token is not a string: " + t.dump());
+    FERRY_RETURN_NOT_OK(dest.CommitPrepared(t.get<std::string>()));
+  }
+  return Status::OK();
+}
+
+// Rows that an earlier sync stored together with their cursor but did not
+// make visible (it stopped between the two): made visible before anything
+// else, so the cursor is never ahead of the rows it covers. Their entries
+// are then cleared in the backend and in `initial`.
+Status CommitLeftoverPrepared(std::vector<DestinationSetup>& dests, const StateSetup& state,
+                              const SyncOptions& options, std::vector<StateEntry>& initial, SyncSummary& summary) {
+  // Append-only backends may hold several rows of a key: the highest version counts.
+  std::map<std::string, size_t> latest;
+  for (size_t i = 0; i < initial.size(); ++i) {
+    auto it = latest.find(initial[i].key);
+    if (it == latest.end() || initial[i].version >= initial[it->second].version) latest[initial[i].key] = i;
+  }
+  for (auto& d : dests) {
+    if (!d.plugin->capabilities.prepared_writes) continue;
+    const std::string prefix = PreparedKeyPrefix(d.spec->name);
+    for (const auto& [key, index] : latest) {
+      StateEntry& e = initial[index];
+      if (key.rfind(prefix, 0) != 0 || e.value.empty()) continue;
+      const std::string what = "destination \"" + d.spec->name + "\": making visible the rows an earlier sync " +
+                               "stored with their cursor (" + key + ")";
+      Status st = CallWithRetry(RetryPolicyOf(d), options.cancel, [&](int) { return CommitTokens(*d.dest, e.value); });
+      if (!st.ok())
+        return st.WithContext(what + "; until they are, the cursor is ahead of the table. If the rows are gone "
+                              "for good, reset the table's cursor (ferry state) to fetch them again");
+      StateEntry cleared{key, "", e.version + 1};
+      st = CallWithRetry(RetryPolicyOf(*state.backend), options.cancel, [&](int) {
+        return state.backend->dest->Write(WriteRequest{state.table, {}, state.table, {cleared}});
+      });
+      if (!st.ok()) return st.WithContext(what + ": recording it in the state backend");
+      e = cleared;
+      summary.notes.push_back(what + ": done");
+    }
+  }
+  return Status::OK();
+}
+
 Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& config,
                                const config::SourceSpec& source, const SyncOptions& options) {
   const auto start = Clock::now();
@@ -711,6 +768,11 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     }
     initial_state = std::move(*read);
     req.has_state_backend = true;
+    Status recovered = CommitLeftoverPrepared(dests, state, options, initial_state, summary);
+    if (!recovered.ok()) {
+      close_all();
+      return recovered;
+    }
   }
 
   MemoryBudget budget(options.memory_budget_bytes);
@@ -719,13 +781,39 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   std::unique_ptr<DestinationWriter> state_writer;   // for a backend that gets no data
   DestinationWriter* backend_writer = nullptr;
   std::unique_ptr<StateCoordinator> coordinator;
+  std::mutex prepared_mu;
+  std::vector<std::string> prepared_errors;   // guarded by prepared_mu
   const bool in_transaction = state.backend_index >= 0 && dests.size() == 1;
   if (state.backend) {
-    coordinator = std::make_unique<StateCoordinator>(initial_state, static_cast<int>(dests.size()), [&](StateEntry e) {
-      WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, "", {}};
-      m.entry = std::move(e);
-      backend_writer->Push(std::move(m));
-    });
+    coordinator = std::make_unique<StateCoordinator>(
+        initial_state, static_cast<int>(dests.size()),
+        [&](std::vector<StateEntry> entries, std::vector<PreparedToken> tokens) {
+          WriterMessage m{WriterMessage::Kind::kCommitState, nullptr, state.table->name, "", {}};
+          m.entries = std::move(entries);
+          if (!tokens.empty()) {
+            // Once the cursor and the tokens are written, the destinations
+            // make the rows visible (on the backend's writer thread;
+            // CommitPrepared may run beside the destination's own calls).
+            m.after = [&, tokens = std::move(tokens)]() {
+              std::vector<StateEntry> cleared;
+              for (const PreparedToken& t : tokens) {
+                DestinationSetup& d = dests[static_cast<size_t>(t.writer)];
+                Status st = CallWithRetry(RetryPolicyOf(d), options.cancel,
+                                          [&](int) { return CommitTokens(*d.dest, t.entry.value); });
+                if (st.ok()) {
+                  cleared.push_back(coordinator->Cleared(t.entry.key, t.entry.value));
+                } else {
+                  std::lock_guard<std::mutex> lock(prepared_mu);
+                  prepared_errors.push_back("destination \"" + d.spec->name + "\": rows stored with their cursor (" +
+                                            t.entry.key + ") could not be made visible yet: " + st.message() +
+                                            "; the next sync makes them visible before it starts");
+                }
+              }
+              return cleared;
+            };
+          }
+          backend_writer->Push(std::move(m));
+        });
     req.state = coordinator->Snapshot();
   }
   for (size_t i = 0; i < dests.size(); ++i) {
@@ -745,6 +833,8 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
       w.state_mode = in_transaction ? WriterOptions::StateMode::kInTransaction : WriterOptions::StateMode::kCoordinated;
       w.coordinator = coordinator.get();
       if (static_cast<int>(i) == state.backend_index) w.state_table = state.table;
+      w.prepared = !in_transaction && d.plugin->capabilities.prepared_writes;
+      w.writer_index = static_cast<int>(i);
     }
     w.defer_delete_stale = options.shard.sharded();
     ApplyBatchOptions(d, w);
@@ -800,6 +890,10 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   if (state.backend_index >= 0) order.push_back(static_cast<size_t>(state.backend_index));
   for (size_t i : order) writers[i]->Finish(outcome);
   if (state_writer) state_writer->Finish();
+  for (const auto& e : prepared_errors) {
+    summary.errors.push_back(e);
+    log::Error(e);
+  }
   if (options.shard.sharded()) FinishShard(options, state, dests, writers, ToMicros(sync_time), summary);
 
   for (size_t i = 0; i < writers.size(); ++i) {

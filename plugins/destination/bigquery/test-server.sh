@@ -1,7 +1,6 @@
 # The BigQuery emulator test server, sourced by scripts/test-servers.sh and
-# scripts/install-test-servers.sh (the interface is described there). The
-# BigQuery destination (#18) is not written yet: this folder has no sources,
-# so plugins/CMakeLists.txt neither builds nor registers it.
+# scripts/install-test-servers.sh (the interface is described there); the
+# bigquery destination's tests run against it.
 #
 # bqemulator 1.4.0 from PyPI (Apache-2.0; REST + the Storage Write/Read gRPC
 # APIs on DuckDB), pinned with every dependency and its sha256 in

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Ferry -> BigQuery (the bqemulator test server) next to Google's own Python
+# client appending the same rows over the same API, in one run.
+#
+#   bench/bigquery/run.sh [--rows N] [--wide] [--repeat R] [--smoke]
+#
+# 1. Starts (or reuses) the emulator with scripts/test-servers.sh in its own
+#    state dir (FERRY_TEST_SERVERS_DIR, default /tmp/ferry-bench-servers).
+# 2. `ferry sync` of the test source's test_synthetic_table (or, with
+#    --wide, test_wide_table) into a fresh dataset, once with
+#    write_api: storage_write and once with insert_all, timed end to end
+#    (process start, generation, encoding, every request answered), with
+#    user+sys CPU and peak RSS from /usr/bin/time, plus the emulator's CPU
+#    during the run (/proc/PID/stat).
+# 3. The raw path: bench/bigquery/raw_append.py (BigQueryWriteClient from
+#    google-cloud-bigquery-storage, in the emulator's venv) appends exactly
+#    the rows Ferry wrote (read back and serialized before the clock starts)
+#    to a fresh table over one COMMITTED stream, requests of at most 9 MB.
+# Runs alternate (ferry, raw, ...); best of R. Prints a markdown row.
+# Env: FERRY_BUILD_DIR (default: build).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROWS=1000000 WORKLOAD=synthetic REPEAT=1 SMOKE=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rows) ROWS=$2; shift 2 ;;
+    --wide) WORKLOAD=wide; shift ;;
+    --repeat) REPEAT=$2; shift 2 ;;
+    --smoke) SMOKE=1 ROWS=5000 REPEAT=1; shift ;;
+    *) echo "usage: $0 [--rows N] [--wide] [--repeat R] [--smoke]" >&2; exit 2 ;;
+  esac
+done
+TABLE=test_${WORKLOAD}_table
+BUILD_DIR=${FERRY_BUILD_DIR:-build}
+FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
+[ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
+WORK=$(mktemp -d /tmp/ferry-bq-bench.XXXXXX)
+SRV_TMP=""
+if [ "$SMOKE" = 1 ]; then SRV_TMP=$(mktemp -d /tmp/ferry-bq-bench-servers.XXXXXX); export FERRY_TEST_SERVERS_DIR=$SRV_TMP; fi
+export FERRY_TEST_SERVERS_DIR=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-bench-servers}
+started=0
+if ! bash scripts/test-servers.sh env bigquery >/dev/null 2>&1; then started=1; fi
+eval "$(bash scripts/test-servers.sh start bigquery)"
+cleanup() {
+  [ "$started" = 1 ] && bash scripts/test-servers.sh stop bigquery >/dev/null 2>&1
+  rm -rf "$WORK"
+  [ -z "$SRV_TMP" ] || rm -rf "$SRV_TMP"
+}
+trap cleanup EXIT
+REST=$FERRY_BQ_REST PROJECT=$FERRY_BQ_PROJECT
+rest() { curl -sS --fail-with-body -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$REST/bigquery/v2/projects/$PROJECT$2"; }
+count() { # dataset table
+  rest POST /queries "{\"useLegacySql\":false,\"query\":\"SELECT COUNT(*) FROM \`$PROJECT.$1.$2\`\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["f"][0]["v"])'
+}
+spec() { # dataset write_api
+  cat <<YML
+kind: source
+spec:
+  name: bench
+  path: cloudquery/test
+  version: v4.0.0
+  tables: ["$TABLE"]
+  destinations: [bigquery]
+  spec: {num_clients: 1, ${WORKLOAD}_rows: $ROWS, seed: 1}
+---
+kind: destination
+spec:
+  name: bigquery
+  path: cloudquery/bigquery
+  version: v4.2.12
+  write_mode: append
+  spec:
+    project_id: $PROJECT
+    dataset_id: $1
+    endpoint: "$REST"
+    storage_write_endpoint: "$FERRY_BQ_GRPC"
+    write_api: $2
+YML
+}
+now() { date +%s.%N; }
+calc() { awk "BEGIN { print $* }"; }
+min() { if [ -z "$1" ] || [ "$(calc "($2 < $1) ? 1 : 0")" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+CLK=$(getconf CLK_TCK)
+server_cpu() { awk -v t="$CLK" '{ printf "%.3f", ($14 + $15 + $16 + $17) / t }' "/proc/$FERRY_BQ_PID/stat"; }
+# timed NAME CMD...: SECS, CPU (process user+sys), SRV (emulator CPU), RSS_KB.
+timed() {
+  local name=$1; shift
+  local c0 c1 t0 t1
+  c0=$(server_cpu); t0=$(now)
+  /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$@" >"$WORK/$name.out" 2>&1 || { cat "$WORK/$name.out"; exit 1; }
+  t1=$(now); c1=$(server_cpu)
+  SECS=$(calc "$t1 - $t0")
+  read -r u sy RSS_KB <"$WORK/time"
+  CPU=$(calc "$u + $sy") SRV=$(calc "$c1 - $c0")
+}
+declare -A best_s best_cpu best_srv rss_max
+for i in $(seq 1 "$REPEAT"); do
+  for api in storage_write insert_all; do
+    ds="bench_${api}_${i}_$$"
+    rest POST /datasets "{\"datasetReference\":{\"projectId\":\"$PROJECT\",\"datasetId\":\"$ds\"}}" >/dev/null
+    spec "$ds" "$api" >"$WORK/$api.yml"
+    timed "$api" "$FERRY" --log-level warn sync "$WORK/$api.yml" --no-progress
+    got=$(count "$ds" "$TABLE")
+    [ "$got" = "$ROWS" ] || { echo "ferry ($api) wrote $got rows, want $ROWS" >&2; exit 1; }
+    best_s[$api]=$(min "${best_s[$api]:-}" "$SECS"); best_cpu[$api]=$(min "${best_cpu[$api]:-}" "$CPU")
+    best_srv[$api]=$(min "${best_srv[$api]:-}" "$SRV")
+    [ "$RSS_KB" -gt "${rss_max[$api]:-0}" ] && rss_max[$api]=$RSS_KB
+    echo "run $i: ferry $api ${SECS}s cpu ${CPU}s emulator cpu ${SRV}s peak RSS $((RSS_KB / 1024)) MiB" >&2
+    if [ "$api" = storage_write ]; then
+      # The raw path on the rows Ferry just wrote; its own timing (the read
+      # back and serialization are outside it).
+      c0=$(server_cpu)
+      "$FERRY_BQ_PYTHON" bench/bigquery/raw_append.py "$REST" "$FERRY_BQ_GRPC" "$PROJECT" "$ds" "$TABLE" raw \
+        >"$WORK/raw.json" 2>"$WORK/raw.err" || { cat "$WORK/raw.err"; exit 1; }
+      c1=$(server_cpu)
+      read -r rs rc rr <<<"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["seconds"], j["cpu_seconds"], j["rows"])' "$WORK/raw.json")"
+      [ "$rr" = "$ROWS" ] && [ "$(count "$ds" raw)" = "$ROWS" ] || { echo "raw path wrote a wrong count" >&2; exit 1; }
+      best_s[raw]=$(min "${best_s[raw]:-}" "$rs"); best_cpu[raw]=$(min "${best_cpu[raw]:-}" "$rc")
+      echo "run $i: raw ${rs}s cpu ${rc}s (emulator cpu during read-back + append $(calc "$c1 - $c0")s)" >&2
+    fi
+    rest DELETE "/datasets/$ds?deleteContents=true" >/dev/null || true
+  done
+done
+printf 'emulator: bqemulator (pid %s); load average %s; %s rows of %s, best of %d\n' "$FERRY_BQ_PID" \
+  "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS" "$TABLE" "$REPEAT"
+for api in storage_write insert_all; do
+  printf '| %s | %s | %s | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %d MiB |\n' "$WORKLOAD" "$ROWS" "$api" \
+    "${best_s[$api]}" "$(calc "$ROWS / ${best_s[$api]}")" "${best_s[raw]}" "$(calc "${best_s[raw]} / ${best_s[$api]}")" \
+    "${best_cpu[$api]}" "${best_srv[$api]}" "$((rss_max[$api] / 1024))"
+done
+echo "columns: workload | rows | write_api | Ferry s | Ferry rows/s | raw (Python client, Storage Write) s | raw / Ferry (wall) | Ferry CPU s | emulator CPU s | Ferry peak RSS"
+[ "$SMOKE" = 0 ] || echo "smoke run: figures are not meaningful at this size" >&2
