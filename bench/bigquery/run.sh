@@ -2,7 +2,7 @@
 # Ferry -> BigQuery (the bqemulator test server) next to Google's own Python
 # client appending the same rows over the same API, in one run.
 #
-#   bench/bigquery/run.sh [--rows N] [--wide] [--repeat R] [--smoke]
+#   bench/bigquery/run.sh [--rows N] [--wide] [--repeat R] [--api storage_write|insert_all] [--smoke]
 #
 # 1. Starts (or reuses) the emulator with scripts/test-servers.sh in its own
 #    state dir (FERRY_TEST_SERVERS_DIR, default /tmp/ferry-bench-servers).
@@ -20,14 +20,15 @@
 # Env: FERRY_BUILD_DIR (default: build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ROWS=1000000 WORKLOAD=synthetic REPEAT=1 SMOKE=0
+ROWS=1000000 WORKLOAD=synthetic REPEAT=1 SMOKE=0 APIS="storage_write insert_all"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rows) ROWS=$2; shift 2 ;;
     --wide) WORKLOAD=wide; shift ;;
     --repeat) REPEAT=$2; shift 2 ;;
+    --api) APIS=$2; shift 2 ;;
     --smoke) SMOKE=1 ROWS=5000 REPEAT=1; shift ;;
-    *) echo "usage: $0 [--rows N] [--wide] [--repeat R] [--smoke]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--rows N] [--wide] [--repeat R] [--api storage_write|insert_all] [--smoke]" >&2; exit 2 ;;
   esac
 done
 TABLE=test_${WORKLOAD}_table
@@ -96,7 +97,7 @@ timed() {
 }
 declare -A best_s best_cpu best_srv rss_max
 for i in $(seq 1 "$REPEAT"); do
-  for api in storage_write insert_all; do
+  for api in $APIS; do
     ds="bench_${api}_${i}_$$"
     rest POST /datasets "{\"datasetReference\":{\"projectId\":\"$PROJECT\",\"datasetId\":\"$ds\"}}" >/dev/null
     spec "$ds" "$api" >"$WORK/$api.yml"
@@ -124,7 +125,7 @@ for i in $(seq 1 "$REPEAT"); do
 done
 printf 'emulator: bqemulator (pid %s); load average %s; %s rows of %s, best of %d\n' "$FERRY_BQ_PID" \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS" "$TABLE" "$REPEAT"
-for api in storage_write insert_all; do
+for api in $APIS; do
   printf '| %s | %s | %s | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %d MiB |\n' "$WORKLOAD" "$ROWS" "$api" \
     "${best_s[$api]}" "$(calc "$ROWS / ${best_s[$api]}")" "${best_s[raw]}" "$(calc "${best_s[raw]} / ${best_s[$api]}")" \
     "${best_cpu[$api]}" "${best_srv[$api]}" "$((rss_max[$api] / 1024))"

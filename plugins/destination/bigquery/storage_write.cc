@@ -1,6 +1,7 @@
 #include "plugins/destination/bigquery/storage_write.h"
 
 #include <chrono>
+#include <map>
 
 #include <grpcpp/grpcpp.h>
 
@@ -15,6 +16,11 @@ namespace bqs = google::cloud::bigquery::storage::v1;
 namespace {
 
 constexpr auto kCallTimeout = std::chrono::seconds(120);
+// An AppendRows call stays open this long at most (then a new one starts),
+// and its deadline is a little longer: a server that stops answering fails
+// an append within kConnectionDeadline.
+constexpr auto kConnectionLife = std::chrono::seconds(240);
+constexpr auto kConnectionDeadline = std::chrono::seconds(360);
 
 // gRPC codes worth another attempt: the service was unreachable, busy or
 // restarting; with offsets a repeated append cannot duplicate rows.
@@ -54,11 +60,30 @@ struct StorageWriteClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<bqs::BigQueryWrite::Stub> stub;
 
+  // The open AppendRows call of each stream (writer thread only).
+  struct Connection {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientReaderWriter<bqs::AppendRowsRequest, bqs::AppendRowsResponse>> rpc;
+    std::chrono::steady_clock::time_point opened;
+    bool schema_sent = false;
+  };
+  std::map<std::string, Connection> connections;
+
+  // Ends the open call of `stream`, if any.
+  void Close(const std::string& stream) {
+    auto it = connections.find(stream);
+    if (it == connections.end()) return;
+    it->second.rpc->WritesDone();
+    it->second.rpc->Finish().ok();   // nothing is pending: its status tells nothing new
+    connections.erase(it);
+  }
+
   // A context with the deadline, the bearer token and the routing header
   // (Google's front ends route Storage Write calls by it).
-  Result<std::unique_ptr<grpc::ClientContext>> Context(const std::string& routing) {
+  Result<std::unique_ptr<grpc::ClientContext>> Context(const std::string& routing,
+                                                       std::chrono::seconds timeout = kCallTimeout) {
     auto ctx = std::make_unique<grpc::ClientContext>();
-    ctx->set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+    ctx->set_deadline(std::chrono::system_clock::now() + timeout);
     if (auth && !auth->anonymous()) {
       FERRY_ASSIGN_OR_RETURN(std::string token, auth->tokens()->Token());
       ctx->AddMetadata("authorization", "Bearer " + token);
@@ -76,7 +101,12 @@ struct StorageWriteClient::Impl {
 };
 
 StorageWriteClient::StorageWriteClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-StorageWriteClient::~StorageWriteClient() = default;
+StorageWriteClient::~StorageWriteClient() {
+  for (auto& [stream, c] : impl_->connections) {
+    c.ctx->TryCancel();
+    c.rpc->Finish().ok();   // cancelled: nothing to learn
+  }
+}
 
 Result<std::unique_ptr<StorageWriteClient>> StorageWriteClient::Make(const std::string& target, bool tls,
                                                                      http::GoogleAuthorizer* auth, std::string what) {
@@ -114,26 +144,46 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
     const std::vector<std::string>& rows, const std::string& table,
     const std::function<std::string(int64_t index)>& label) {
   const std::string call = "AppendRows to table " + table + " at offset " + std::to_string(offset);
-  FERRY_ASSIGN_OR_RETURN(auto ctx, impl_->Context("write_stream=" + http::PercentEncode(stream)));
+  // One AppendRows call per stream, kept open across appends (what the API
+  // is made for: the server sets up a connection's writer once), renewed
+  // when it gets old so its deadline bounds a server that stops answering.
+  auto it = impl_->connections.find(stream);
+  if (it != impl_->connections.end() && std::chrono::steady_clock::now() - it->second.opened > kConnectionLife) {
+    impl_->Close(stream);
+    it = impl_->connections.end();
+  }
+  if (it == impl_->connections.end()) {
+    Impl::Connection c;
+    FERRY_ASSIGN_OR_RETURN(c.ctx, impl_->Context("write_stream=" + http::PercentEncode(stream), kConnectionDeadline));
+    c.rpc = impl_->stub->AppendRows(c.ctx.get());
+    c.opened = std::chrono::steady_clock::now();
+    it = impl_->connections.emplace(stream, std::move(c)).first;
+  }
+  Impl::Connection& conn = it->second;
   bqs::AppendRowsRequest req;
+  // The stream in every request (the API needs it in the first only;
+  // bqemulator in each), the schema in a connection's first.
   req.set_write_stream(stream);
   req.mutable_offset()->set_value(offset);
   auto* data = req.mutable_proto_rows();
-  *data->mutable_writer_schema()->mutable_proto_descriptor() = schema;
+  if (!conn.schema_sent) *data->mutable_writer_schema()->mutable_proto_descriptor() = schema;
   auto* serialized = data->mutable_rows()->mutable_serialized_rows();
   serialized->Reserve(static_cast<int>(rows.size()));
   for (const std::string& r : rows) *serialized->Add() = r;
 
-  auto rpc = impl_->stub->AppendRows(ctx.get());
   bqs::AppendRowsResponse resp;
-  const bool sent = rpc->Write(req);
-  if (sent) rpc->WritesDone();
-  const bool got = sent && rpc->Read(&resp);
-  grpc::Status s = rpc->Finish();
+  const bool got = conn.rpc->Write(req) && conn.rpc->Read(&resp);
   if (!got) {
+    // The call is over: its status says why. Whether the rows went in is
+    // unknown; the retry appends at the same offset on a new connection.
+    grpc::Status s = conn.rpc->Finish();
+    impl_->connections.erase(it);
     if (!s.ok()) return impl_->Error(s, call);
     return Status::Transient(impl_->what + ": " + call + ": the stream ended without an answer");
   }
+  conn.schema_sent = true;
+  // After an error answer the next append starts on a new connection.
+  if (resp.row_errors_size() > 0 || resp.has_error()) impl_->Close(stream);
   if (resp.row_errors_size() > 0) {
     std::string msg;
     for (int k = 0; k < resp.row_errors_size() && k < 5; ++k) {
@@ -158,6 +208,7 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
 }
 
 Result<int64_t> StorageWriteClient::Finalize(const std::string& stream, const std::string& table) {
+  impl_->Close(stream);
   FERRY_ASSIGN_OR_RETURN(auto ctx, impl_->Context("name=" + http::PercentEncode(stream)));
   bqs::FinalizeWriteStreamRequest req;
   req.set_name(stream);
