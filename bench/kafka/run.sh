@@ -13,13 +13,16 @@
 #    transactional_id): `ferry sync` into a fresh topic, timed end to end
 #    (process start, generation, encoding, every message acknowledged),
 #    with user+sys CPU and peak RSS from /usr/bin/time.
-# 3. Dumps exactly the messages Ferry wrote (key TAB value, one per line:
-#    JSON values hold no raw newline) with kcat, then times
-#    `kcat -P -K '\t' -l` of that file into a fresh topic, with the same
-#    producer settings (enable.idempotence, acks=all, linger.ms=5; kcat has
-#    no transactions, so the transactional runs compare with the same
-#    idempotent raw run). Ferry also sends 3 headers per message; kcat -l
-#    cannot.
+# 3. Dumps exactly the messages Ferry wrote (key TAB value, ended by the
+#    byte 0x1e, which JSON text never holds raw) with kcat, then times
+#    `kcat -P -K TAB -D '\x1e' -l` of that file into a fresh topic, with
+#    the same producer settings (enable.idempotence, acks=all, linger.ms=5;
+#    the transactional runs compare with the same idempotent raw run) and
+#    the same headers: Ferry's headers (cq_table, cq_source_name,
+#    cq_sync_time) are the same on every message of a table's sync, so kcat
+#    sends them with -H. The script checks that: every message Ferry wrote
+#    has the same headers, and the raw topic holds byte for byte what
+#    Ferry's holds (key, value, headers, in order).
 # Runs alternate (ferry, raw, ...) so both see the same load; best of R.
 # Prints a markdown table for docs/benchmarks.md.
 # Env: FERRY_BUILD_DIR (default: build).
@@ -95,6 +98,9 @@ measure() { # out_prefix command...: wall user sys rss_kb into $WORK/$1.t
 count() { # topic: committed messages
   kcat -C -b "$B" -t "$1" -o beginning -e -q -X isolation.level=read_committed -f 'x\n' 2>/dev/null | wc -l
 }
+dump_all() { # topic: every message as key, value and headers, in order
+  kcat -C -b "$B" -t "$1" -o beginning -e -q -f '%k\t%s\t%h\x1e'
+}
 best() { # "wall user sys rss" lines on stdin: the line with the least wall time
   sort -n -k1,1 | head -1
 }
@@ -121,16 +127,28 @@ for p in "${points[@]}"; do
       echo "$wl $n $mode run $r: ferry $line" >&2
       if [ "$mode" = idempotent ]; then
         if [ "$r" = 1 ]; then
-          kcat -C -b "$B" -t "${prefix}$table" -o beginning -e -q -f '%k\t%s' >"$WORK/messages"
+          kcat -C -b "$B" -t "${prefix}$table" -o beginning -e -q -f '%k\t%s\x1e' >"$WORK/messages"
+          dump_all "${prefix}$table" | sha256sum >"$WORK/ferry.sum"
+          # The headers of every message, once each: one line, or the raw
+          # path could not send what Ferry sent with constant -H options.
+          kcat -C -b "$B" -t "${prefix}$table" -o beginning -e -q -f '%h\n' | awk '!seen[$0]++' >"$WORK/headers"
+          [ "$(wc -l <"$WORK/headers")" = 1 ] || { echo "ferry's messages do not all have the same headers:" >&2; head -3 "$WORK/headers" >&2; exit 1; }
+          HEADER_ARGS=()
+          IFS=, read -r -a hs <"$WORK/headers"
+          for h in "${hs[@]}"; do HEADER_ARGS+=(-H "$h"); done
         fi
         raw_topic="raw_${prefix}$table"
         # The broker does not auto-create topics: `ferry migrate` makes the
         # raw topic exactly as it made Ferry's.
         spec "$wl" "$n" "raw_${prefix}" 0 >"$WORK/raw.yml"
         "$FERRY" --log-level warn migrate "$WORK/raw.yml" >/dev/null
-        line=$(measure raw kcat -P -b "$B" -t "$raw_topic" -K $'\t' -l "${PRODUCER_X[@]}" "$WORK/messages")
+        line=$(measure raw kcat -P -b "$B" -t "$raw_topic" -K $'\t' -D '\x1e' "${HEADER_ARGS[@]}" -l "${PRODUCER_X[@]}" "$WORK/messages")
         got=$(count "$raw_topic")
         [ "$got" = "$n" ] || { echo "kcat: $got messages in $raw_topic, want $n" >&2; exit 1; }
+        if [ "$r" = 1 ]; then
+          [ "$(dump_all "$raw_topic" | sha256sum)" = "$(cat "$WORK/ferry.sum")" ] ||
+            { echo "kcat's topic $raw_topic differs from ferry's ${prefix}$table (key, value or headers)" >&2; exit 1; }
+        fi
         echo "$line" >>"$WORK/raw.runs"
         echo "$wl $n raw run $r: kcat $line" >&2
       fi

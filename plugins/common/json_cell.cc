@@ -34,10 +34,118 @@ void AppendString(std::string_view s, const JsonCellStyle& style, std::string* o
   AppendJsonString(s, out, style.nul);
 }
 
+// Text that needs no escape (digits, '-', ':', 'T', hex...): quoted as it is.
+void AppendPlainString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  out->append(s);
+  out->push_back('"');
+}
+
 void AppendBase64String(std::string_view bytes, std::string* out) {
   out->push_back('"');
   AppendBase64(bytes, out);
   out->push_back('"');
+}
+
+// True only when `s` is certainly one JSON value that nlohmann::json::accept
+// takes, checked without building anything: ASCII text, escapes other than
+// \u, numbers without an exponent (one could overflow, which nlohmann
+// refuses), nesting up to 64 deep. False means "ask nlohmann", which decides
+// the rare rest (non-ASCII text, \u escapes, exponents, invalid documents).
+bool SurelyAcceptedJson(std::string_view s) {
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  char open[64];   // the containers around p: '{' or '['
+  int depth = 0;
+  auto ws = [&] {
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) ++p;
+  };
+  auto digits = [&] {
+    const char* from = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    return p > from;
+  };
+  auto string = [&] {   // at '"'
+    for (++p; p < end; ++p) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        ++p;
+        return true;
+      }
+      if (c == '\\') {
+        if (++p == end) return false;
+        const char e = *p;
+        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') return false;
+      } else if (c < 0x20 || c >= 0x7f) {
+        return false;
+      }
+    }
+    return false;
+  };
+  auto key = [&] {   // `"name" :` and the blanks after it
+    if (p == end || *p != '"' || !string()) return false;
+    ws();
+    if (p == end || *p != ':') return false;
+    ++p;
+    ws();
+    return true;
+  };
+  auto literal = [&](std::string_view word) {
+    if (static_cast<size_t>(end - p) < word.size() || std::string_view(p, word.size()) != word) return false;
+    p += word.size();
+    return true;
+  };
+  ws();
+  for (;;) {
+    // A value at p.
+    if (p == end) return false;
+    const char c = *p;
+    if (c == '{' || c == '[') {
+      ++p;
+      ws();
+      if (p < end && *p == (c == '{' ? '}' : ']')) {
+        ++p;
+      } else {
+        if (depth == static_cast<int>(sizeof open)) return false;
+        open[depth++] = c;
+        if (c == '{' && !key()) return false;
+        continue;
+      }
+    } else if (c == '"') {
+      if (!string()) return false;
+    } else if (c == 't') {
+      if (!literal("true")) return false;
+    } else if (c == 'f') {
+      if (!literal("false")) return false;
+    } else if (c == 'n') {
+      if (!literal("null")) return false;
+    } else {
+      const char* from = p;
+      if (*p == '-') ++p;
+      if (p < end && *p == '0') ++p;
+      else if (p == end || *p < '1' || *p > '9' || !digits()) return false;
+      if (p < end && *p == '.' && (++p, !digits())) return false;
+      if (p < end && (*p == 'e' || *p == 'E')) return false;
+      if (p - from > 300) return false;   // at most 1e300: finite as a double
+    }
+    // After a value: close containers, or a comma and the next value.
+    for (;;) {
+      ws();
+      if (depth == 0) return p == end;
+      if (p == end) return false;
+      const char top = open[depth - 1];
+      if (*p == (top == '{' ? '}' : ']')) {
+        ++p;
+        --depth;
+        continue;
+      }
+      if (*p != ',') return false;
+      ++p;
+      ws();
+      if (top == '{' && !key()) return false;
+      break;
+    }
+  }
 }
 
 Result<Value> FromJson(const Json& j, const DataType& type) {
@@ -160,26 +268,28 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
     case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(i), out); return;
     case TypeId::kTimestamp: {
       char buf[kMaxTimeText];
-      AppendString(std::string_view(buf, FormatTimestamp(a.Value<int64_t>(i), buf, style.timestamp)), style, out);
+      AppendPlainString(std::string_view(buf, FormatTimestamp(a.Value<int64_t>(i), buf, style.timestamp)), out);
       return;
     }
     case TypeId::kDate32: {
       char buf[kMaxTimeText];
-      AppendString(std::string_view(buf, FormatDate(a.Value<int32_t>(i), buf)), style, out);
+      AppendPlainString(std::string_view(buf, FormatDate(a.Value<int32_t>(i), buf)), out);
       return;
     }
     case TypeId::kUuid: {
       char buf[36];
       FormatUuid(a.FixedValue(i), buf);
-      AppendString(std::string_view(buf, 36), style, out);
+      AppendPlainString(std::string_view(buf, 36), out);
       return;
     }
     case TypeId::kJson: {
       const std::string_view text = a.StringValue(i);
-      if (!text.empty() && nlohmann::json::accept(text))
-        out->append(style.nul == JsonNul::kDrop ? StripJsonNul(text) : std::string(text));
-      else
+      if (!text.empty() && (SurelyAcceptedJson(text) || nlohmann::json::accept(text))) {
+        if (style.nul == JsonNul::kDrop) out->append(StripJsonNul(text));
+        else out->append(text);
+      } else {
         AppendString(text, style, out);
+      }
       return;
     }
     case TypeId::kList: {

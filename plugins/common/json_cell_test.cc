@@ -1,9 +1,13 @@
 #include "plugins/common/json_cell.h"
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <random>
 
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include "ferry/builder.h"
 
@@ -39,6 +43,65 @@ TEST(JsonCell, Scalars) {
   EXPECT_EQ(Json(types::Json(), Value::String("{\"a\": [1]}")), "{\"a\": [1]}");
   EXPECT_EQ(Json(types::Json(), Value::String("not json")), "\"not json\"");
   EXPECT_EQ(Json(types::Inet(), Value::String("10.0.0.0/8")), "\"10.0.0.0/8\"");
+}
+
+// json cells are embedded when nlohmann accepts them, else quoted; the fast
+// check in front of nlohmann must never embed what nlohmann refuses. Random
+// documents, and each one mutated, against nlohmann's own answer.
+TEST(JsonCell, JsonCellsEmbedExactlyWhatNlohmannAccepts) {
+  std::mt19937_64 rng(7);
+  auto pick = [&](std::initializer_list<std::string_view> xs) { return *(xs.begin() + rng() % xs.size()); };
+  std::function<std::string(int)> doc = [&](int depth) -> std::string {
+    const std::string_view ws = pick({"", "", " ", "\n", "\t ", "\r"});
+    switch (rng() % (depth > 4 ? 4 : 6)) {
+      case 0: return std::string(ws) + std::string(pick({"0", "-0", "12", "-3.25", "1e5", "1E-2", "01", "1.", "-", "1e999",
+                                                       "123456789012345678901234567890", "0.5e+3", "2.", ".5"}));
+      case 1: return std::string(pick({"\"\"", "\"abc\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"\\ud800\"", "\"\\/\\b\\f\\n\\r\\t\"",
+                                       "\"\xc3\xa9\"", "\"\xff\"", "\"tab\there\"", "\"\\x\"", "\"\x7f\"", "\"open"}));
+      case 2: return std::string(pick({"true", "false", "null", "tru", "nul", "True"})) + std::string(ws);
+      case 3: return std::string(ws) + "\"k\"";
+      case 4: {
+        std::string a = "[";
+        const int n = static_cast<int>(rng() % 4);
+        for (int i = 0; i < n; ++i) a += (i ? "," : "") + doc(depth + 1);
+        return a + std::string(ws) + "]";
+      }
+      default: {
+        std::string o = "{";
+        const int n = static_cast<int>(rng() % 4);
+        for (int i = 0; i < n; ++i)
+          o += std::string(i ? "," : "") + std::string(ws) + "\"k" + std::to_string(i) + "\"" + std::string(ws) + ":" + doc(depth + 1);
+        return o + "}";
+      }
+    }
+  };
+  const std::string_view noise = "{}[],:\"\\ -.0e1tx\n\x01\xe9";
+  int embedded = 0, quoted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = doc(0);
+    if (i % 2 == 1 && !text.empty()) {   // one mutation: delete, insert or replace a byte
+      const size_t at = rng() % text.size();
+      const char c = noise[rng() % noise.size()];
+      switch (rng() % 3) {
+        case 0: text.erase(at, 1); break;
+        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: text[at] = c;
+      }
+    }
+    if (i % 500 == 0) text = std::string(70, '[') + std::string(70, ']');   // deeper than the fast check goes
+    if (text.empty()) continue;
+    std::string want;
+    if (nlohmann::json::accept(text)) {
+      want = text;
+      ++embedded;
+    } else {
+      AppendJsonString(text, &want);
+      ++quoted;
+    }
+    ASSERT_EQ(Json(types::Json(), Value::String(text)), want) << "text: " << text;
+  }
+  EXPECT_GT(embedded, 2000);
+  EXPECT_GT(quoted, 2000);
 }
 
 TEST(JsonCell, Nested) {

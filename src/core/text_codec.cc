@@ -1,5 +1,8 @@
 #include "ferry/text_codec.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace ferry {
 namespace {
 
@@ -163,32 +166,64 @@ Result<std::string> DecodeBase64(std::string_view text) {
   return out;
 }
 
-void AppendJsonString(std::string_view s, std::string* out, JsonNul nul) {
+namespace {
+
+// Bytes a JSON string cannot hold as they are: controls, '"' and '\\'.
+constexpr bool NeedsJsonEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// Whether any of the 8 bytes of `v` needs an escape (exact: the borrows of
+// the subtractions start only at a byte that matches).
+inline bool AnyNeedsJsonEscape(uint64_t v) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  const uint64_t quote = v ^ (k01 * '"'), backslash = v ^ (k01 * '\\');
+  return (((v - k01 * 0x20) & ~v) | ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash)) & k80;
+}
+
+void AppendJsonEscape(unsigned char c, std::string* out, JsonNul nul) {
   static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  // Runs of characters that need no escape are appended whole.
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        if (c == 0 && nul == JsonNul::kDrop) break;
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-    }
+  switch (c) {
+    case '"': out->append("\\\""); break;
+    case '\\': out->append("\\\\"); break;
+    case '\n': out->append("\\n"); break;
+    case '\r': out->append("\\r"); break;
+    case '\t': out->append("\\t"); break;
+    case '\b': out->append("\\b"); break;
+    case '\f': out->append("\\f"); break;
+    default:
+      if (c == 0 && nul == JsonNul::kDrop) break;
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
   }
-  out->append(s.data() + run, s.size() - run);
+}
+
+}  // namespace
+
+void AppendJsonString(std::string_view s, std::string* out, JsonNul nul) {
+  out->push_back('"');
+  // Runs of characters that need no escape are appended whole; eight bytes
+  // at a time are checked while there is no escape among them.
+  const char* d = s.data();
+  const size_t n = s.size();
+  size_t run = 0, i = 0;
+  while (i < n) {
+    if (i + 8 <= n) {
+      uint64_t v;
+      std::memcpy(&v, d + i, 8);
+      if (!AnyNeedsJsonEscape(v)) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto c = static_cast<unsigned char>(d[i]);
+    if (NeedsJsonEscape(c)) {
+      out->append(d + run, i - run);
+      run = i + 1;
+      AppendJsonEscape(c, out, nul);
+    }
+    ++i;
+  }
+  out->append(d + run, n - run);
   out->push_back('"');
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <ctime>
 #include <random>
 
@@ -56,6 +57,48 @@ TEST(TextCodec, JsonStringEscapesAndNulPolicy) {
   out.clear();
   AppendJsonString(std::string_view("a\0b", 3), &out, JsonNul::kDrop);
   EXPECT_EQ(out, "\"ab\"");
+}
+
+// The escaper checks 8 bytes at a time: every byte at every position of
+// strings around that width, against the one-byte-at-a-time rule.
+TEST(TextCodec, JsonStringEscapesEveryByteAtEveryPosition) {
+  auto reference = [](std::string_view s, JsonNul nul) {
+    std::string r = "\"";
+    for (char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      char buf[8];
+      switch (c) {
+        case '"': r += "\\\""; break;
+        case '\\': r += "\\\\"; break;
+        case '\n': r += "\\n"; break;
+        case '\r': r += "\\r"; break;
+        case '\t': r += "\\t"; break;
+        case '\b': r += "\\b"; break;
+        case '\f': r += "\\f"; break;
+        default:
+          if (c >= 0x20) r.push_back(ch);
+          else if (c != 0 || nul == JsonNul::kEscape) {
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            r += buf;
+          }
+      }
+    }
+    return r + "\"";
+  };
+  for (size_t len : {1, 7, 8, 9, 15, 16, 17, 23}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'x');
+        s[pos] = static_cast<char>(b);
+        if (pos + 1 < len) s[pos + 1] = static_cast<char>(0xff - b);   // high bytes next to a match
+        for (JsonNul nul : {JsonNul::kEscape, JsonNul::kDrop}) {
+          std::string out = "prefix";
+          AppendJsonString(s, &out, nul);
+          ASSERT_EQ(out, "prefix" + reference(s, nul)) << "len " << len << " pos " << pos << " byte " << b;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -306,10 +306,11 @@ Status Producer::CreateTopics(const std::vector<std::string>& names, int partiti
   return st;
 }
 
-rd_kafka_topic_s* Producer::TopicHandle(const std::string& topic) {
+Result<rd_kafka_topic_s*> Producer::Topic(const std::string& topic) {
   auto it = topics_.find(topic);
   if (it != topics_.end()) return it->second;
   rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+  if (!t) return Status::Invalid("topic " + topic + ": " + rd_kafka_err2str(rd_kafka_last_error()));
   topics_[topic] = t;
   return t;
 }
@@ -328,10 +329,14 @@ Status Producer::Begin() {
   return Status::OK();
 }
 
-Status Producer::Produce(const std::string& topic, const std::string* key, const std::string& value,
+Status Producer::Produce(const std::string& topic, const std::string* key, std::string_view value,
                          const std::vector<Header>& headers, Delivery* d) {
-  rd_kafka_topic_t* rkt = TopicHandle(topic);
-  if (!rkt) return Status::Invalid("topic " + topic + ": " + rd_kafka_err2str(rd_kafka_last_error()));
+  FERRY_ASSIGN_OR_RETURN(rd_kafka_topic_t * rkt, Topic(topic));
+  return Produce(rkt, key, value, headers, d);
+}
+
+Status Producer::Produce(rd_kafka_topic_s* rkt, const std::string* key, std::string_view value,
+                         const std::vector<Header>& headers, Delivery* d) {
   std::optional<Clock::time_point> deadline;   // read the clock only when the queue is full
   for (;;) {
     rd_kafka_headers_t* hdrs = nullptr;
@@ -358,17 +363,19 @@ Status Producer::Produce(const std::string& topic, const std::string* key, const
       }
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
-      return Status::Invalid("topic " + topic + ": a message of " + std::to_string(value.size()) +
+      return Status::Invalid(std::string("topic ") + rd_kafka_topic_name(rkt) + ": a message of " + std::to_string(value.size()) +
                              " bytes is larger than the producer's message.max.bytes (1000000)");
     if (err == RD_KAFKA_RESP_ERR__FATAL) return FatalError();
-    return Status::Invalid("topic " + topic + ": " + rd_kafka_err2str(err));
+    return Status::Invalid(std::string("topic ") + rd_kafka_topic_name(rkt) + ": " + rd_kafka_err2str(err));
   }
 }
 
 Status Producer::Flush(Delivery* d) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_ + 10000);
+  // rd_kafka_flush (unlike rd_kafka_poll) sends the messages still waiting
+  // out linger.ms at once: the write ends as soon as the broker answers.
   while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < deadline)
-    rd_kafka_poll(rk_, 100);
+    rd_kafka_flush(rk_, 100);
   const int64_t produced = d->produced.load(), failed = d->failed.load(),
                 pending = produced - d->acked.load() - failed;
   if (failed == 0 && pending == 0) return Status::OK();

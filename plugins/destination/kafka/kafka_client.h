@@ -56,8 +56,14 @@ class Producer {
                       const std::map<std::string, std::string>& config);
 
   Status Begin();
-  // Queues one message; the delivery report lands in `d`.
-  Status Produce(const std::string& topic, const std::string* key, const std::string& value,
+  // The handle of `topic`, to produce many messages into (owned by the
+  // producer, valid while it lives).
+  Result<rd_kafka_topic_s*> Topic(const std::string& topic);
+  // Queues one message (librdkafka copies key, value and headers); the
+  // delivery report lands in `d`.
+  Status Produce(rd_kafka_topic_s* topic, const std::string* key, std::string_view value,
+                 const std::vector<Header>& headers, Delivery* d);
+  Status Produce(const std::string& topic, const std::string* key, std::string_view value,
                  const std::vector<Header>& headers, Delivery* d);
   // Waits until every message produced into `d` is acknowledged or failed;
   // an error when any failed (non-transactional use).
@@ -76,7 +82,6 @@ class Producer {
  private:
   Producer() = default;
   Status FatalError() const;
-  rd_kafka_topic_s* TopicHandle(const std::string& topic);
 
   Spec spec_;
   rd_kafka_s* rk_ = nullptr;

@@ -120,22 +120,39 @@ Status KafkaDestination::Migrate(const std::vector<TableSchemaPtr>& tables, cons
 }
 
 Status KafkaDestination::ProduceRows(const Table& t, const WriteRequest& request, Delivery* d) {
-  const std::string topic = TopicName(spec_, t.schema->name);
+  FERRY_ASSIGN_OR_RETURN(rd_kafka_topic_s * topic, producer_->Topic(TopicName(spec_, t.schema->name)));
   std::string value, key;
   std::vector<Header> headers;
-  char time_buf[kMaxTimeText];
+  // The sync time is the same on every row of a sync: formatted once.
+  int64_t time_us = 0;
+  size_t time_len = 0;
+  char time_buf[kMaxTimeText], source_buf[kMaxTimeText], meta_buf[kMaxTimeText], group_buf[kMaxTimeText];
   for (const BatchPtr& batch : request.batches) {
+    const ArrayData* source = t.source_name_col >= 0 ? batch->column(t.source_name_col).get() : nullptr;
+    const ArrayData* sync_time = t.sync_time_col >= 0 ? batch->column(t.sync_time_col).get() : nullptr;
+    const ArrayData* group = t.group_col >= 0 ? batch->column(t.group_col).get() : nullptr;
     for (int64_t r = 0; r < batch->num_rows(); ++r) {
       FERRY_RETURN_NOT_OK(t.codec->Value(*batch, r, &value));
       if (t.codec->keyed()) t.codec->Key(*batch, r, &key);
       headers.clear();
       if (spec_.headers) {
         headers.push_back({"cq_table", t.schema->name});
-        if (t.source_name_col >= 0)
-          headers.push_back({"cq_source_name", MetaText(*batch->column(t.source_name_col), r, time_buf)});
-        if (t.sync_time_col >= 0)
-          headers.push_back({"cq_sync_time", MetaText(*batch->column(t.sync_time_col), r, time_buf)});
-        if (t.group_col >= 0) headers.push_back({"cq_sync_group_id", MetaText(*batch->column(t.group_col), r, time_buf)});
+        if (source) headers.push_back({"cq_source_name", MetaText(*source, r, source_buf)});
+        if (sync_time && sync_time->type->id != TypeId::kTimestamp) {
+          headers.push_back({"cq_sync_time", MetaText(*sync_time, r, meta_buf)});
+        } else if (sync_time) {
+          std::string_view text;
+          if (!sync_time->IsNull(r)) {
+            const int64_t us = sync_time->Value<int64_t>(r);
+            if (time_len == 0 || us != time_us) {
+              time_us = us;
+              time_len = FormatTimestamp(us, time_buf, TimestampStyle::kRfc3339Nano);
+            }
+            text = {time_buf, time_len};
+          }
+          headers.push_back({"cq_sync_time", text});
+        }
+        if (group) headers.push_back({"cq_sync_group_id", MetaText(*group, r, group_buf)});
       }
       FERRY_RETURN_NOT_OK(producer_->Produce(topic, t.codec->keyed() ? &key : nullptr, value, headers, d));
     }

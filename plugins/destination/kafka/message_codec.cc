@@ -27,6 +27,12 @@ MessageCodec::MessageCodec(const Spec& spec, const TableSchema& table, const std
     k.push_back(':');
     json_keys_.push_back(std::move(k));
   }
+  for (size_t k = 0; k < key_columns_.size(); ++k) {
+    std::string prefix(k == 0 ? "{" : ",");
+    AppendJsonString(names_[key_columns_[k]], &prefix);
+    prefix.push_back(':');
+    key_prefixes_.push_back(std::move(prefix));
+  }
   if (format_ == Format::kCsv && !spec.csv_skip_header) {
     for (size_t i = 0; i < names_.size(); ++i) {
       if (i) csv_header_.push_back(delimiter_);
@@ -108,11 +114,9 @@ Status MessageCodec::Value(const Batch& batch, int64_t row, std::string* out) co
 void MessageCodec::Key(const Batch& batch, int64_t row, std::string* out) const {
   static const JsonCellStyle kStyle = CloudQueryFileStyle();
   out->clear();
-  out->push_back('{');
+  if (key_columns_.empty()) out->push_back('{');
   for (size_t k = 0; k < key_columns_.size(); ++k) {
-    if (k) out->push_back(',');
-    AppendJsonString(names_[key_columns_[k]], out);
-    out->push_back(':');
+    out->append(key_prefixes_[k]);
     AppendJsonCell(*batch.column(key_columns_[k]), row, kStyle, out);
   }
   out->push_back('}');

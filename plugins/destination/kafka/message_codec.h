@@ -48,6 +48,7 @@ class MessageCodec {
   std::vector<size_t> name_order_;    // column indexes in name order (JSON)
   std::vector<std::string> json_keys_;  // per name_order_ entry: `{"name":` or `,"name":`, escaped once
   std::vector<size_t> key_columns_;   // in name order
+  std::vector<std::string> key_prefixes_;   // per key column: `{"name":` or `,"name":`, escaped once
   std::string csv_header_;            // "" with skip_header
 };
 
