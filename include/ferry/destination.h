@@ -1,7 +1,9 @@
 // Destination integrations.
 //
-// The engine drives a Destination from one writer thread (calls never overlap
-// for one instance). Messages mirror CloudQuery protocol v3's Write stream:
+// The engine drives a Destination from one writer thread: calls never overlap
+// for one instance, except Write calls of a destination that declares
+// capabilities.concurrent_writes > 1 (below), which may run on up to that
+// many threads at once (never next to any other call). Messages mirror CloudQuery protocol v3's Write stream:
 // migrate table, insert batches, delete stale, delete record. Write modes are
 // applied by the engine: in `append` the schemas arrive with primary keys and
 // unique flags stripped, so a destination upserts when a table has a primary
@@ -42,6 +44,12 @@ struct DestinationCapabilities {
   // CommitPrepared): incremental syncs into it are then exactly-once with
   // the cursors in any state backend (docs/architecture.md, "Cursors").
   bool prepared_writes = false;
+  // How many Write calls the destination can run at once (each on its own
+  // thread, e.g. one connection each). Above 1 the engine keeps up to that
+  // many writes in flight, so the destination's work on one request overlaps
+  // the next (src/engine/destination_writer.h says how rows, errors, cursors
+  // and retries stay exact). Each Write is still durable when it returns.
+  int concurrent_writes = 1;
 };
 
 struct DestinationInit {

@@ -61,6 +61,7 @@ void DestinationWriter::Loop() {
       done = done_;
     }
     for (auto& m : batch) Handle(m);
+    ReapFinished();
     if (budget_ && budget_->UnderPressure()) FlushAll(true);
     else FlushDue();
     if (done) {
@@ -69,6 +70,7 @@ void DestinationWriter::Loop() {
     }
   }
   FlushAll(true);
+  ReapWrites(0);
   // The final flushes may have completed checkpoints whose commits were queued
   // here (when this destination is also the state backend).
   for (;;) {
@@ -80,6 +82,7 @@ void DestinationWriter::Loop() {
     if (rest.empty()) break;
     for (auto& m : rest) Handle(m);
     FlushAll(true);
+    ReapWrites(0);
   }
   if (opts_.settings.write_mode == WriteMode::kOverwriteDeleteStale) DeleteStale();
   if (opts_.snapshot_table && !down_) RecordSnapshots();
@@ -127,6 +130,7 @@ void DestinationWriter::Handle(WriterMessage& m) {
       break;
     case WriterMessage::Kind::kDeleteRecord: {
       FlushTable(m.del.table_name);
+      ReapWrites(0);   // the rows before it are in the table before it deletes
       if (down_) {
         write_failed_.insert(m.del.table_name);
         break;
@@ -216,15 +220,12 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
       req.state_table = opts_.state_table;
       for (auto& [k, e] : latest) req.state.push_back(e);
     }
-    Status st = WriteWithRetry(req);
-    TableWriteStats& s = stats_[table];
-    if (st.ok()) s.rows_written += rows;
-    else {
-      s.rows_failed += rows;
-      all_ok = false;
-      write_failed_.insert(table);
-      if (down_) rows_dropped_ += rows;   // the one error is GoDown's
-      else RecordError(table, "writing " + std::to_string(rows) + " rows failed: " + st.message());
+    if (Overlapping()) {
+      LaunchWrite(req, table, rows);   // counted when collected (ReapWrites)
+    } else {
+      Status st = WriteWithRetry(req);
+      if (!st.ok()) all_ok = false;
+      CountWrite(table, rows, st);
     }
     req.batches.clear();
     req.state.clear();
@@ -248,6 +249,10 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
   }
   write();
   if (!cps.empty()) {
+    if (Overlapping()) {   // the cursor waits for every row before it
+      ReapWrites(0);
+      all_ok = !write_failed_.count(table);
+    }
     if (batches.empty() && all_ok && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
       std::vector<StateEntry> entries;
       for (auto& c : cps) entries.push_back(c.entry);
@@ -337,6 +342,7 @@ void DestinationWriter::SettleCheckpoints(const std::string& table, const std::s
 }
 
 bool DestinationWriter::WriteState(std::vector<StateEntry> entries, const std::string& what) {
+  ReapWrites(0);
   WriteRequest req{opts_.state_table, {}, opts_.state_table, std::move(entries)};
   Status st = WriteWithRetry(std::move(req));
   if (!st.ok()) {
@@ -366,11 +372,83 @@ Status DestinationWriter::Call(const std::function<Status(int attempt)>& op) {
   if (down_) return Status::IOError("destination \"" + opts_.name + "\" is down: " + down_reason_);
   RetryReport report;
   Status st = CallWithRetry(opts_.retry, opts_.cancel, op, &report);
+  Account(st, report);
+  return st;
+}
+
+void DestinationWriter::Account(const Status& st, const RetryReport& report) {
   retries_ += report.retries;
   if (report.retries > 0) unavailable_ += report.unavailable;
   if (report.retries > 0 && !st.ok()) ++retried_then_failed_;
-  if (!st.ok() && report.gave_up_transient) GoDown(st);
-  return st;
+  // (Two writes in flight can both give up: one error says so.)
+  if (!st.ok() && report.gave_up_transient && !down_) GoDown(st);
+}
+
+void DestinationWriter::CountWrite(const std::string& table, int64_t rows, const Status& st) {
+  TableWriteStats& s = stats_[table];
+  if (st.ok()) {
+    s.rows_written += rows;
+    return;
+  }
+  s.rows_failed += rows;
+  write_failed_.insert(table);
+  if (down_) rows_dropped_ += rows;   // the one error is GoDown's
+  else RecordError(table, "writing " + std::to_string(rows) + " rows failed: " + st.message());
+}
+
+bool DestinationWriter::Overlapping() const {
+  return opts_.writes_in_flight > 1 && opts_.state_mode != WriterOptions::StateMode::kInTransaction;
+}
+
+void DestinationWriter::LaunchWrite(WriteRequest req, const std::string& table, int64_t rows) {
+  // A table with a primary key: the later row of a key must win, so its
+  // earlier write lands first.
+  auto schema = tables_.find(table);
+  if (schema != tables_.end() && !schema->second->PrimaryKeys().empty()) {
+    for (size_t i = in_flight_.size(); i > 0; --i)
+      if (in_flight_[i - 1].table == table) {
+        ReapWrites(in_flight_.size() - i);
+        break;
+      }
+  }
+  const size_t most = static_cast<size_t>(opts_.writes_in_flight);
+  if (in_flight_.size() >= most) ReapWrites(most - 1);
+  if (down_) {   // (the oldest write took it down)
+    CountWrite(table, rows, Status::IOError("destination \"" + opts_.name + "\" is down: " + down_reason_));
+    return;
+  }
+  req.request_id = next_request_id_++;
+  auto run = [this, req = std::move(req)]() mutable {
+    RetryReport report;
+    Status st = CallWithRetry(
+        opts_.retry, opts_.cancel,
+        [&](int attempt) {
+          req.attempt = attempt;
+          return dest_->Write(req);
+        },
+        &report);
+    req = WriteRequest{};   // the batches go back to the memory budget now, not when collected
+    return std::make_pair(std::move(st), report);
+  };
+  in_flight_.push_back(InFlight{table, rows, std::async(std::launch::async, std::move(run))});
+}
+
+void DestinationWriter::ReapWrites(size_t keep) {
+  while (in_flight_.size() > keep) {
+    InFlight f = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    auto [st, report] = f.done.get();
+    Account(st, report);
+    CountWrite(f.table, f.rows, st);
+  }
+}
+
+void DestinationWriter::ReapFinished() {
+  size_t ready = 0;
+  while (ready < in_flight_.size() &&
+         in_flight_[ready].done.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+    ++ready;
+  ReapWrites(in_flight_.size() - ready);
 }
 
 Status DestinationWriter::WriteWithRetry(WriteRequest req) {

@@ -20,6 +20,21 @@
 // SourceOutcome passed to Finish and this writer's own results. With
 // snapshot views (append mode), the same rule decides which tables synced
 // completely; they are recorded in snapshot::kTable, after their rows.
+//
+// Writes in flight: a destination with capabilities.concurrent_writes = N > 1
+// gets up to N Write calls at once. FlushStream hands each write (with its
+// retries, CallWithRetry, under the same policy and request id) to a thread of
+// its own and goes on buffering the next batch; a write that would be the
+// N+1st waits for the oldest. Everything a result decides happens on the
+// writer thread when it is collected (ReapWrites, in launch order): rows
+// counted written or failed, the error naming its table, the destination
+// going down. So a batch counts as written only when its Write returned OK,
+// as without overlap. The writer collects every write in flight (drains)
+// before anything that depends on earlier rows: settling cursors (and
+// Destination::Flush), writing state, a delete-record, delete-stale, the
+// snapshot record and the end of the stream. Two writes of one table with a
+// primary key are never in flight together (the later row must win); writes
+// with cursors in the same transaction (kInTransaction) are not overlapped.
 // Push() and down() are thread-safe; everything else runs on the writer thread.
 #pragma once
 
@@ -28,6 +43,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -81,6 +97,8 @@ struct WriterOptions {
   // hands the token to the coordinator as writer `writer_index`.
   bool prepared = false;
   int writer_index = -1;
+  // Write calls in flight at once (DestinationCapabilities::concurrent_writes).
+  int writes_in_flight = 1;
 };
 
 // What one destination did with one table.
@@ -168,6 +186,24 @@ class DestinationWriter {
   // destination down when it gave up on a transient failure.
   Status Call(const std::function<Status(int attempt)>& op);
   Status WriteWithRetry(WriteRequest req);
+  // The bookkeeping of one finished call (retries; down on a give-up).
+  void Account(const Status& st, const RetryReport& report);
+  // Counts `rows` of `table` written (ok) or failed, recording the error.
+  void CountWrite(const std::string& table, int64_t rows, const Status& st);
+  // Writes in flight (opts_.writes_in_flight > 1).
+  struct InFlight {
+    std::string table;
+    int64_t rows;
+    std::future<std::pair<Status, RetryReport>> done;
+  };
+  bool Overlapping() const;
+  // Starts `req` (`rows` rows of `table`) on a thread of its own, once fewer
+  // than writes_in_flight writes are in flight.
+  void LaunchWrite(WriteRequest req, const std::string& table, int64_t rows);
+  // Collects the oldest writes in flight until at most `keep` remain.
+  void ReapWrites(size_t keep);
+  // Collects the writes that finished, oldest first, without waiting.
+  void ReapFinished();
   void GoDown(const Status& cause);
   void DropPending();
   void RecordError(const std::string& table, const std::string& msg);
@@ -210,6 +246,7 @@ class DestinationWriter {
   std::chrono::milliseconds unavailable_{0};      // time spent waiting on transient failures
   int64_t rows_dropped_ = 0;                      // rows not written because the destination was down
   std::set<std::string> write_failed_;   // tables with a failed write: cursors frozen
+  std::deque<InFlight> in_flight_;       // oldest first
 };
 
 }  // namespace ferry::engine

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "ferry/redact.h"
+#include "ferry/uuid.h"
 #include "plugins/destination/clickhouse/gzip_body.h"
 #include "plugins/destination/clickhouse/migrate.h"
 #include "plugins/destination/clickhouse/native_connection.h"
@@ -70,12 +71,8 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
   FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
   RegisterSecret(spec_.endpoint.password);
   FERRY_RETURN_NOT_OK(Close());
-  TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert};
-  FERRY_ASSIGN_OR_RETURN(auto wire, NewWire(spec_.endpoint, topts, transports_));  // native or HTTP
-  ClientOptions copts;
-  copts.request_timeout_ms = spec_.request_timeout_ms;
-  copts.mutation_timeout_ms = spec_.mutation_timeout_ms;
-  auto client = std::make_unique<Client>(std::move(wire), spec_.endpoint, copts);
+  request_namespace_ = "ferry-" + uuid::ToString(uuid::NewV4()).substr(0, 13);
+  FERRY_ASSIGN_OR_RETURN(auto client, Connect());
   FERRY_ASSIGN_OR_RETURN(std::string version, client->Query("SELECT version() FORMAT TSV", "connect"));
   FERRY_ASSIGN_OR_RETURN(ServerVersion v, ParseVersion(version));
   FERRY_ASSIGN_OR_RETURN(features_, FeaturesOf(v));
@@ -87,6 +84,42 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
                             spec_.endpoint.base_url + "): create it or fix the database in connection_string");
   client_ = std::move(client);
   return Status::OK();
+}
+
+Result<std::unique_ptr<Client>> Destination::Connect() {
+  TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert};
+  FERRY_ASSIGN_OR_RETURN(auto wire, NewWire(spec_.endpoint, topts, transports_));  // native or HTTP
+  ClientOptions copts;
+  copts.request_timeout_ms = spec_.request_timeout_ms;
+  copts.mutation_timeout_ms = spec_.mutation_timeout_ms;
+  copts.request_namespace = request_namespace_;
+  return std::make_unique<Client>(std::move(wire), spec_.endpoint, copts);
+}
+
+Result<Client*> Destination::AcquireWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!client_writing_) {
+      client_writing_ = true;
+      return client_.get();
+    }
+    if (!extra_idle_.empty()) {
+      Client* c = extra_idle_.back();
+      extra_idle_.pop_back();
+      return c;
+    }
+  }
+  // (Connections are made lazily: this makes no network call.)
+  FERRY_ASSIGN_OR_RETURN(auto c, Connect());
+  std::lock_guard<std::mutex> lock(mu_);
+  extra_.push_back(std::move(c));
+  return extra_.back().get();
+}
+
+void Destination::ReleaseWriter(Client* c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (c == client_.get()) client_writing_ = false;
+  else extra_idle_.push_back(c);
 }
 
 Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const MigrateOptions& options) {
@@ -102,10 +135,12 @@ Status Destination::Migrate(const std::vector<TableSchemaPtr>& tables, const Mig
   return Status::OK();
 }
 
-const TableLayout& Destination::LayoutFor(const TableSchemaPtr& schema) {
+std::shared_ptr<const TableLayout> Destination::LayoutFor(const TableSchemaPtr& schema) {
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = layouts_.find(schema->name);
-  if (it == layouts_.end() || it->second.schema != schema)
-    it = layouts_.insert_or_assign(schema->name, LayoutOf(schema, features_)).first;
+  if (it == layouts_.end() || it->second->schema != schema)
+    it = layouts_.insert_or_assign(schema->name, std::make_shared<const TableLayout>(LayoutOf(schema, features_)))
+             .first;
   return it->second;
 }
 
@@ -118,7 +153,8 @@ Status Destination::Write(const WriteRequest& request) {
   if (!request.table || request.batches.empty()) return Status::OK();
   const std::string& name = request.table->name;
   const std::string context = "table " + name;
-  const TableLayout& layout = LayoutFor(request.table);
+  const std::shared_ptr<const TableLayout> held = LayoutFor(request.table);  // another Write may replace it
+  const TableLayout& layout = *held;
   FERRY_RETURN_NOT_OK(CheckBatches(layout, request.batches));
   int64_t dropped = 0;
   const std::vector<RowRange> rows = RowsToWrite(*request.table, request.batches, &dropped);
@@ -133,8 +169,11 @@ Status Destination::Write(const WriteRequest& request) {
   if (gzip) compressed.emplace(&native);
   BodySource& body = gzip ? static_cast<BodySource&>(*compressed) : native;
   auto d = dedup_.find(name);
-  return client_->Insert(into, body, native.rows(), gzip, d != dedup_.end() && d->second, context + ": insert",
-                         request.request_id, request.attempt);
+  FERRY_ASSIGN_OR_RETURN(Client * client, AcquireWriter());
+  Status st = client->Insert(into, body, native.rows(), gzip, d != dedup_.end() && d->second, context + ": insert",
+                             request.request_id, request.attempt);
+  ReleaseWriter(client);
+  return st;
 }
 
 Status Destination::RunMutation(const std::string& table, const std::string& where, const std::string& context) {
@@ -196,6 +235,9 @@ Status Destination::DeleteRecord(const ferry::DeleteRecord& request) {
 }
 
 Status Destination::Close() {
+  extra_idle_.clear();
+  extra_.clear();
+  client_writing_ = false;
   client_.reset();
   layouts_.clear();
   return Status::OK();
@@ -214,6 +256,8 @@ DestinationPlugin ClickHousePlugin() {
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = false;
   p.capabilities.snapshot_views = true;
+  // Two INSERTs in flight (see clickhouse_destination.h).
+  p.capabilities.concurrent_writes = 2;
   // Ramp-up: a sync of one batch would otherwise make every row before the
   // first INSERT starts, and leave the server idle meanwhile.
   p.batching = {

@@ -27,12 +27,24 @@
 // Not a state backend: ClickHouse cannot commit a cursor with the rows it
 // covers in one transaction.
 //
-// Thread-safety: one instance is driven by one thread (the engine's writer);
-// calls must not overlap.
+// Two INSERTs in flight: the plugin declares capabilities.concurrent_writes
+// = 2, so the engine may run two Write calls at once (destination_writer.h)
+// and the server writes one part while the next INSERT's rows are encoded
+// and parsed. Each Write runs on a connection of its own (the Init
+// connection when it is free, else a second one, made on first need and
+// kept), and is still durable when it returns: one INSERT, one part, the
+// same retries and lost-insert resolver. Every connection names a logical
+// insert alike (ClientOptions::request_namespace), so a retry of a request
+// on the other connection carries the same deduplication token and is found
+// by the same query id pattern.
+//
+// Thread-safety: Write may run on two threads at once; every other call runs
+// alone (the engine's writer thread, after the writes in flight ended).
 #pragma once
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -67,7 +79,13 @@ class Destination final : public ferry::Destination {
 
  private:
   Status CheckOpen() const;
-  const TableLayout& LayoutFor(const TableSchemaPtr& schema);
+  std::shared_ptr<const TableLayout> LayoutFor(const TableSchemaPtr& schema);
+  // A new connection to the server (Init's and the concurrent writes').
+  Result<std::unique_ptr<Client>> Connect();
+  // A client no other Write uses until Release: the Init connection when it
+  // is free, else an idle extra one, else a new one.
+  Result<Client*> AcquireWriter();
+  void ReleaseWriter(Client* c);
   Status RunMutation(const std::string& table, const std::string& where, const std::string& context);
 
   TransportFactory transports_;
@@ -75,7 +93,12 @@ class Destination final : public ferry::Destination {
   std::string name_ = "clickhouse";
   ServerFeatures features_;
   std::unique_ptr<Client> client_;
-  std::map<std::string, TableLayout> layouts_;  // by table name, for the last schema seen
+  std::mutex mu_;  // guards layouts_ and the writers below (Write runs on two threads)
+  std::map<std::string, std::shared_ptr<const TableLayout>> layouts_;  // by table name, for the last schema seen
+  bool client_writing_ = false;                       // client_ runs a Write
+  std::vector<std::unique_ptr<Client>> extra_;        // connections for concurrent writes
+  std::vector<Client*> extra_idle_;
+  std::string request_namespace_;                     // shared by every client (client.h)
   std::map<std::string, TableSchemaPtr> schemas_;
   std::map<std::string, bool> dedup_;  // table -> inserts deduplicate by token
 };

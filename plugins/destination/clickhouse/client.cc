@@ -81,6 +81,7 @@ bool IsRetryableCode(int code) {
 Client::Client(std::unique_ptr<Wire> wire, Endpoint endpoint, ClientOptions options)
     : wire_(std::move(wire)), endpoint_(std::move(endpoint)), options_(options) {
   session_prefix_ = "ferry-" + uuid::ToString(uuid::NewV4()).substr(0, 13);
+  request_prefix_ = options_.request_namespace.empty() ? session_prefix_ : options_.request_namespace;
 }
 
 Client::Client(std::unique_ptr<HttpTransport> transport, Endpoint endpoint, ClientOptions options)
@@ -141,8 +142,8 @@ Status Client::Insert(const std::string& into, BodySource& body, int64_t rows, b
                       const std::string& context, uint64_t request, int attempt) {
   // The token names the logical insert: the same on every attempt of one
   // request, so a deduplicating table drops a repeat of a block that landed.
-  const std::string token =
-      session_prefix_ + "-" + (request ? "r" + std::to_string(request) : std::to_string(next_query_++));
+  const std::string token = request ? request_prefix_ + "-r" + std::to_string(request)
+                                    : session_prefix_ + "-" + std::to_string(next_query_++);
   last_attempts_ = attempt + 1;
   {
     const std::string qid = token + "-" + std::to_string(attempt);

@@ -33,7 +33,8 @@
 //     permanently with a message saying the rows may or may not be there:
 //     never a silent duplicate.
 //
-// Thread-safety: one instance per thread (it owns the wire).
+// Thread-safety: one instance per thread (it owns the wire). Several clients
+// (connections) of one destination share ClientOptions::request_namespace.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +54,11 @@ struct ClientOptions {
   int64_t request_timeout_ms = 600000;
   int64_t mutation_timeout_ms = 1800000;
   int64_t resolve_timeout_ms = 60000;  // longest wait for an unknown insert's verdict
+  // Names the logical inserts (Insert's `request`) in their query ids and
+  // deduplication tokens. Clients that share it may send attempts of the same
+  // request (one connection each, a destination's concurrent writes) and
+  // still name them alike. Empty: a random name of this client's own.
+  std::string request_namespace;
 };
 
 // What the server said about a failed request.
@@ -105,6 +111,7 @@ class Client {
   Endpoint endpoint_;
   ClientOptions options_;
   std::string session_prefix_;  // random, names this client's query ids
+  std::string request_prefix_;  // names logical inserts (request_namespace)
   uint64_t next_query_ = 0;
   int last_attempts_ = 0;
 };
