@@ -299,10 +299,10 @@ TEST_F(ClickHouseInFlight, CursorWaitsForTheInsertsInFlight) {
   std::mutex mu;
   std::vector<std::pair<StateEntry, int>> commits;  // entry, INSERTs completed when it committed
   auto gate = gate_;
-  engine::StateCoordinator coordinator({}, 1, [&](StateEntry e) {
+  engine::StateCoordinator coordinator({}, 1, [&](std::vector<StateEntry> entries, std::vector<engine::PreparedToken>) {
     std::lock_guard<std::mutex> lock(gate->mu);
     std::lock_guard<std::mutex> l2(mu);
-    commits.emplace_back(std::move(e), gate->completed);
+    for (auto& e : entries) commits.emplace_back(std::move(e), gate->completed);
   });
   extra_ = [&](engine::WriterOptions& o) {
     o.state_mode = engine::WriterOptions::StateMode::kCoordinated;
