@@ -21,9 +21,9 @@ bool TransientReason(const std::string& reason) {
 }
 
 std::string FirstReason(const json& body) {
-  if (!body.is_object() || !body.contains("error")) return "";
+  if (!body.is_object() || !body.contains("error") || !body["error"].is_object()) return "";
   const json& e = body["error"];
-  if (e.contains("errors") && e["errors"].is_array() && !e["errors"].empty())
+  if (e.contains("errors") && e["errors"].is_array() && !e["errors"].empty() && e["errors"][0].is_object())
     return e["errors"][0].value("reason", "");
   return e.value("status", "");
 }
@@ -42,7 +42,10 @@ Result<std::unique_ptr<BigQueryApi>> BigQueryApi::Make(const Spec& spec, const s
   http::ClientOptions co;
   co.user_agent = "ferry-bigquery";
   // One attempt per call: the engine retries what this classifies Transient.
+  // Every answer comes back to ApiError (a 429 or 503 says the request was
+  // not processed); only a missing answer is the client's error.
   co.retry.max_retries = 0;
+  co.classify = [](const http::Response&) { return http::Verdict::kOk; };
   co.request_timeout = std::chrono::milliseconds(120000);
   FERRY_ASSIGN_OR_RETURN(auto client, http::HttpClient::Make(co));
   api->http_ = std::move(client);

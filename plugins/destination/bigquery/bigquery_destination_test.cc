@@ -17,7 +17,9 @@
 #include "plugins/destination/bigquery/type_map.h"
 #include "plugins/destination/bigquery/value_ranges.h"
 #include "testing/batch_gen.h"
+#include "engine/retrying.h"
 #include "testing/destination_conformance.h"
+#include "testing/http_test_server.h"
 #include "testing/test_servers.h"
 
 namespace ferry::plugins::bigquery {
@@ -282,6 +284,86 @@ TEST(BigQueryValueRanges, TimestampsOutsideYears1To9999AreRefusedNamingTheColumn
   Status st = CheckValueRanges(**bad, "table t:", 4);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("batch 4 row 1 column c_struct.e"), std::string::npos) << st.message();
+}
+
+// A retried write of the Storage Write API (the engine repeats a request
+// whose answer was lost: same request_id, next attempt) finds its rows at
+// their offsets (ALREADY_EXISTS) and appends nothing twice.
+TEST(BigQueryEmulator, ARetriedStorageWriteAppendsNothingTwice) {
+  auto d = OpenNamespace("bq-retry", "storage_write");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto t = ferry::testing::TableWithMeta("bq_retry", {ferry::testing::Col("n", types::Int64())});
+  ASSERT_TRUE((*d)->Migrate({t}, {}).ok());
+  std::vector<Row> rows;
+  for (int i = 0; i < 50; ++i) rows.push_back(ferry::testing::MetaRow(1, "src", i, {Value::Int(i)}));
+  auto batch = ferry::testing::MakeBatch(t, rows);
+  ASSERT_TRUE(batch.ok());
+  WriteRequest req{t, {*batch}, nullptr, {}};
+  req.request_id = 7;
+  ASSERT_TRUE((*d)->Write(req).ok());
+  req.attempt = 1;   // as if the first answer was lost
+  ASSERT_TRUE((*d)->Write(req).ok());
+  WriteRequest next{t, {*batch}, nullptr, {}};
+  next.request_id = 8;
+  ASSERT_TRUE((*d)->Write(next).ok());
+  auto got = (*d)->ReadTable(*t);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->size(), 100u) << "the retry added nothing; the next request added its 50 rows";
+  ASSERT_TRUE((*d)->Close().ok());
+}
+
+// Throttling and server errors on the REST API, injected by the HTTP fault
+// proxy between the destination and the emulator: 429 and 503 answers are
+// Transient (the engine's retry, CallWithRetry, repeats them and the rows
+// land once); an insertAll whose answer is cut is permanent and says the
+// rows may or may not be there.
+TEST(BigQueryFaults, ThrottlingIsRetriedAndAnUnknownOutcomeIsSaidPlainly) {
+  const std::string dataset = ferry::testing::NamespaceDatabase("bq-faults");
+  ASSERT_TRUE(EnsureDataset(dataset).ok());
+  ferry::testing::HttpFaultProxy proxy(Emulator().Get("FERRY_BQ_REST"));
+  json spec = EmulatorSpec(dataset, "insert_all");
+  spec["endpoint"] = proxy.url();
+  auto d = OpenEmulator(spec);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto t = ferry::testing::TableWithMeta("bq_faults", {ferry::testing::Col("n", types::Int64())});
+  ASSERT_TRUE((*d)->Migrate({t}, {}).ok());
+  std::vector<Row> rows;
+  for (int i = 0; i < 20; ++i) rows.push_back(ferry::testing::MetaRow(1, "src", i, {Value::Int(i)}));
+  auto batch = ferry::testing::MakeBatch(t, rows);
+  ASSERT_TRUE(batch.ok());
+  RetryPolicy policy;
+  policy.initial_backoff = std::chrono::milliseconds(10);
+  policy.max_backoff = std::chrono::milliseconds(50);
+  using Fault = ferry::testing::HttpFaultProxy::Fault;
+  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 429, .retry_after_seconds = 0}, 1);
+  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 503}, 2);
+  WriteRequest req{t, {*batch}, nullptr, {}};
+  req.request_id = 1;
+  engine::RetryReport report;
+  Status st = engine::CallWithRetry(policy, nullptr, [&](int attempt) {
+    req.attempt = attempt;
+    return (*d)->Write(req);
+  }, &report);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(report.retries, 3);
+  EXPECT_EQ(proxy.faults_served(), 3);
+  auto got = (*d)->ReadTable(*t);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->size(), 20u);
+
+  // The request reaches BigQuery, its answer is cut: the rows are in, and
+  // a repeat would add them again, so the error is permanent and says so.
+  proxy.Inject(Fault{.kind = Fault::Kind::kTruncate}, 1);
+  WriteRequest lost{t, {*batch}, nullptr, {}};
+  lost.request_id = 2;
+  Status cut = (*d)->Write(lost);
+  ASSERT_FALSE(cut.ok());
+  EXPECT_FALSE(cut.IsRetryable()) << "insertAll cannot tell a repeat from new rows";
+  EXPECT_NE(cut.message().find("may or may not be in table bq_faults"), std::string::npos) << cut.message();
+  auto after = (*d)->ReadTable(*t);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 40u) << "the cut request's rows are in: a retry would have doubled them";
+  ASSERT_TRUE((*d)->Close().ok());
 }
 
 TEST(BigQueryEmulator, MissingDatasetIsAClearErrorBeforeAnyData) {
