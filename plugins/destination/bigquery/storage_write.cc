@@ -182,8 +182,11 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
     return Status::Transient(impl_->what + ": " + call + ": the stream ended without an answer");
   }
   conn.schema_sent = true;
-  // After an error answer the next append starts on a new connection.
-  if (resp.row_errors_size() > 0 || resp.has_error()) impl_->Close(stream);
+  // Each append ends its call cleanly (WritesDone, Finish): bqemulator keeps
+  // a worker thread for every AppendRows call that ends any other way
+  // (cancelled, or its client gone) and stops answering after about six,
+  // so a call is not left open between writes (EMULATOR.md).
+  impl_->Close(stream);
   if (resp.row_errors_size() > 0) {
     std::string msg;
     for (int k = 0; k < resp.row_errors_size() && k < 5; ++k) {
