@@ -16,11 +16,6 @@ namespace bqs = google::cloud::bigquery::storage::v1;
 namespace {
 
 constexpr auto kCallTimeout = std::chrono::seconds(120);
-// An AppendRows call stays open this long at most (then a new one starts),
-// and its deadline is a little longer: a server that stops answering fails
-// an append within kConnectionDeadline.
-constexpr auto kConnectionLife = std::chrono::seconds(240);
-constexpr auto kConnectionDeadline = std::chrono::seconds(360);
 
 // gRPC codes worth another attempt: the service was unreachable, busy or
 // restarting; with offsets a repeated append cannot duplicate rows.
@@ -60,12 +55,10 @@ struct StorageWriteClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<bqs::BigQueryWrite::Stub> stub;
 
-  // The open AppendRows call of each stream (writer thread only).
+  // The AppendRows call of an append in progress, per stream (writer thread only).
   struct Connection {
     std::unique_ptr<grpc::ClientContext> ctx;
     std::unique_ptr<grpc::ClientReaderWriter<bqs::AppendRowsRequest, bqs::AppendRowsResponse>> rpc;
-    std::chrono::steady_clock::time_point opened;
-    bool schema_sent = false;
   };
   std::map<std::string, Connection> connections;
 
@@ -144,21 +137,14 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
     const std::vector<std::string>& rows, const std::string& table,
     const std::function<std::string(int64_t index)>& label) {
   const std::string call = "AppendRows to table " + table + " at offset " + std::to_string(offset);
-  // One AppendRows call per stream, kept open across appends (what the API
-  // is made for: the server sets up a connection's writer once), renewed
-  // when it gets old so its deadline bounds a server that stops answering.
-  auto it = impl_->connections.find(stream);
-  if (it != impl_->connections.end() && std::chrono::steady_clock::now() - it->second.opened > kConnectionLife) {
-    impl_->Close(stream);
-    it = impl_->connections.end();
-  }
-  if (it == impl_->connections.end()) {
-    Impl::Connection c;
-    FERRY_ASSIGN_OR_RETURN(c.ctx, impl_->Context("write_stream=" + http::PercentEncode(stream), kConnectionDeadline));
-    c.rpc = impl_->stub->AppendRows(c.ctx.get());
-    c.opened = std::chrono::steady_clock::now();
-    it = impl_->connections.emplace(stream, std::move(c)).first;
-  }
+  // One AppendRows call per append, ended cleanly (WritesDone, Finish):
+  // bqemulator keeps a worker thread for every call that ends any other way
+  // (cancelled, or its client gone) and stops answering after about six, so
+  // no call is left open between writes (EMULATOR.md).
+  Impl::Connection c;
+  FERRY_ASSIGN_OR_RETURN(c.ctx, impl_->Context("write_stream=" + http::PercentEncode(stream)));
+  c.rpc = impl_->stub->AppendRows(c.ctx.get());
+  auto it = impl_->connections.insert_or_assign(stream, std::move(c)).first;
   Impl::Connection& conn = it->second;
   bqs::AppendRowsRequest req;
   // The stream in every request (the API needs it in the first only;
@@ -166,7 +152,7 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
   req.set_write_stream(stream);
   req.mutable_offset()->set_value(offset);
   auto* data = req.mutable_proto_rows();
-  if (!conn.schema_sent) *data->mutable_writer_schema()->mutable_proto_descriptor() = schema;
+  *data->mutable_writer_schema()->mutable_proto_descriptor() = schema;
   auto* serialized = data->mutable_rows()->mutable_serialized_rows();
   serialized->Reserve(static_cast<int>(rows.size()));
   for (const std::string& r : rows) *serialized->Add() = r;
@@ -181,11 +167,6 @@ Result<StorageWriteClient::Appended> StorageWriteClient::Append(
     if (!s.ok()) return impl_->Error(s, call);
     return Status::Transient(impl_->what + ": " + call + ": the stream ended without an answer");
   }
-  conn.schema_sent = true;
-  // Each append ends its call cleanly (WritesDone, Finish): bqemulator keeps
-  // a worker thread for every AppendRows call that ends any other way
-  // (cancelled, or its client gone) and stops answering after about six,
-  // so a call is not left open between writes (EMULATOR.md).
   impl_->Close(stream);
   if (resp.row_errors_size() > 0) {
     std::string msg;
