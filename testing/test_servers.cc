@@ -44,6 +44,14 @@ ServersEnvironment* Env() {
   return env;
 }
 
+// Servers one test process may use at a time. bqemulator deadlocks when a
+// REST request and a Storage Write (gRPC) append reach it at once: one
+// DuckDB connection serves both, the REST handler waits for it holding
+// Python's GIL while the gRPC handler, holding it, needs the GIL to drop
+// the Arrow view of its append (EMULATOR.md has the stacks). Processes of
+// other kinds keep running in parallel.
+bool OneProcessAtATime(const std::string& kind) { return kind == "bigquery"; }
+
 TestServerInfo Start(const std::string& kind) {
   TestServerInfo s;
   std::string out;
@@ -106,6 +114,11 @@ const TestServerInfo& SharedTestServer(const std::string& kind) {
   const int fd = open((dir + "/" + kind + ".users").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd >= 0) flock(fd, LOCK_SH);  // held until the environment's TearDown
   env->users[kind] = fd;
+  if (OneProcessAtATime(kind)) {
+    // Held until the process exits (closed with it; never unlocked early).
+    const int ex = open((dir + "/" + kind + ".exclusive").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (ex >= 0) flock(ex, LOCK_EX);
+  }
   return env->started.emplace(kind, Start(kind)).first->second;
 }
 

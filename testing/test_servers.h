@@ -8,7 +8,9 @@
 // <state dir>/<kind>.users for its lifetime; at the end of the test program
 // it stops the server when no other process holds that lock, unless
 // FERRY_TEST_SERVERS_KEEP is set (scripts/test.sh sets it and stops the
-// servers itself at the end). When the server is not installed the error
+// servers itself at the end). A kind that cannot serve two test processes
+// at once (bigquery: see OneProcessAtATime in test_servers.cc) is also held
+// exclusively, for the process's lifetime, so its processes take turns. When the server is not installed the error
 // says how to install it, and the tests FAIL (they never skip).
 #pragma once
 

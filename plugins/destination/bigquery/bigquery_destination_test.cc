@@ -17,6 +17,7 @@
 #include "plugins/destination/bigquery/type_map.h"
 #include "plugins/destination/bigquery/value_ranges.h"
 #include "testing/batch_gen.h"
+#include "testing/conformance_util.h"
 #include "engine/retrying.h"
 #include "testing/destination_conformance.h"
 #include "testing/http_test_server.h"
@@ -298,19 +299,19 @@ TEST(BigQueryEmulator, ARetriedStorageWriteAppendsNothingTwice) {
   auto d = OpenNamespace("bq-retry", "storage_write");
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   auto t = ferry::testing::TableWithMeta("bq_retry", {ferry::testing::Col("n", types::Int64())});
-  ASSERT_TRUE((*d)->Migrate({t}, {}).ok());
+  FERRY_ASSERT_OK((*d)->Migrate({t}, {}));
   std::vector<Row> rows;
   for (int i = 0; i < 50; ++i) rows.push_back(ferry::testing::MetaRow(1, "src", i, {Value::Int(i)}));
   auto batch = ferry::testing::MakeBatch(t, rows);
   ASSERT_TRUE(batch.ok());
   WriteRequest req{t, {*batch}, nullptr, {}};
   req.request_id = 7;
-  ASSERT_TRUE((*d)->Write(req).ok());
+  FERRY_ASSERT_OK((*d)->Write(req));
   req.attempt = 1;   // as if the first answer was lost
-  ASSERT_TRUE((*d)->Write(req).ok());
+  FERRY_ASSERT_OK((*d)->Write(req));
   WriteRequest next{t, {*batch}, nullptr, {}};
   next.request_id = 8;
-  ASSERT_TRUE((*d)->Write(next).ok());
+  FERRY_ASSERT_OK((*d)->Write(next));
   auto got = (*d)->ReadTable(*t);
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->size(), 100u) << "the retry added nothing; the next request added its 50 rows";
@@ -331,7 +332,7 @@ TEST(BigQueryFaults, ThrottlingIsRetriedAndAnUnknownOutcomeIsSaidPlainly) {
   auto d = OpenEmulator(spec);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   auto t = ferry::testing::TableWithMeta("bq_faults", {ferry::testing::Col("n", types::Int64())});
-  ASSERT_TRUE((*d)->Migrate({t}, {}).ok());
+  FERRY_ASSERT_OK((*d)->Migrate({t}, {}));
   std::vector<Row> rows;
   for (int i = 0; i < 20; ++i) rows.push_back(ferry::testing::MetaRow(1, "src", i, {Value::Int(i)}));
   auto batch = ferry::testing::MakeBatch(t, rows);
@@ -390,7 +391,7 @@ TEST(BigQueryEmulator, TablesArePartitionedOnSyncTimeWithDescriptions) {
   auto t = std::make_shared<TableSchema>(*ferry::testing::AllTypesTable("bq_parts"));
   t->description = "every type";
   t->columns[ferry::testing::kMetaColumns].description = "the id";
-  ASSERT_TRUE((*d)->Migrate({t}, {}).ok());
+  FERRY_ASSERT_OK((*d)->Migrate({t}, {}));
   auto resource = (*d)->api()->GetTable("bq_parts");
   ASSERT_TRUE(resource.ok() && resource->has_value());
   const json& r = **resource;
