@@ -3,12 +3,13 @@
 // Kafka protocol; a test double shipped with the client library, named as
 // such): produce requests failing with retriable errors, partition leaders
 // moving during a write, a broker down and up, a permanent error, and an
-// aborted transaction. Every row arrives exactly once, or the write fails
-// with the broker's error.
+// aborted transaction. Every row arrives (exactly once where the producer
+// can promise it), or the write fails with the broker's error.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 #include <atomic>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -121,10 +122,22 @@ TEST(KafkaMockCluster, RetriableProduceErrorsDuplicateNothing) {
   ExpectExactlyOnce(j, "retried", 10000);
 }
 
-TEST(KafkaMockCluster, LeadersMovingAndABrokerDownAndUpDuringWrites) {
+// Leaders moving and brokers going down and up under writes. Transactional:
+// every row exactly once for a read_committed reader (an aborted write is
+// written again, as the engine does). Idempotent only: every row, but not
+// always once: librdkafka (2.0.2 here, and still in 2025,
+// confluentinc/librdkafka#4953) bumps the producer epoch when requests
+// behind a failed one answer OUT_OF_ORDER_SEQUENCE_NUMBER, and a message of
+// another partition that may already be stored is then sent again under the
+// new epoch. CI saw 328 of 20,000 once; the README says so, and that
+// exactly-once needs a transactional_id.
+class KafkaMockLeaders : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KafkaMockLeaders, LeadersMovingAndABrokerDownAndUpDuringWrites) {
+  const bool txn = GetParam();
   MockCluster mc;
   ASSERT_EQ(rd_kafka_mock_topic_create(mc.get(), "moving", 3, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
-  const auto j = MockSpec(mc);
+  const auto j = txn ? MockSpec(mc, {{"transactional_id", "ferry-mock-moving"}}) : MockSpec(mc);
   FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(j));
   FERRY_ASSERT_OK(d->Migrate({Table("moving")}, {}));
   // First leaders move between live brokers, then brokers go down and come
@@ -148,16 +161,32 @@ TEST(KafkaMockCluster, LeadersMovingAndABrokerDownAndUpDuringWrites) {
     rd_kafka_mock_broker_set_up(mc.get(), -1);
   });
   Status st;
+  int retries = 0;
   for (int i = 0; i < 20 && st.ok(); ++i) {
     if (i == 10) phase = 1;
-    st = WriteRange(d.get(), Table("moving"), i * 1000, 1000);
+    st = txn ? WriteRangeWithRetry(d.get(), Table("moving"), i * 1000, 1000, &retries)
+             : WriteRange(d.get(), Table("moving"), i * 1000, 1000);
   }
   done = true;
   chaos.join();
   FERRY_ASSERT_OK(st);
   FERRY_ASSERT_OK(d->Close());
-  ExpectExactlyOnce(j, "moving", 20000);
+  if (txn) {
+    ExpectExactlyOnce(j, "moving", 20000);
+    return;
+  }
+  FERRY_ASSERT_OK_AND_ASSIGN(Options o, ValidateOptions(SpecOptions(), j, "d", nullptr));
+  FERRY_ASSERT_OK_AND_ASSIGN(Spec spec, ParseSpec(o));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto msgs, ReadTopic(spec, "moving", 60000));
+  std::set<std::string> keys;
+  for (const auto& m : msgs) keys.insert(m.key);
+  EXPECT_EQ(static_cast<int64_t>(keys.size()), 20000) << "every row arrives";
+  if (msgs.size() > keys.size())
+    std::printf("idempotent producer: %zu duplicate messages of 20000 (librdkafka#4953)\n", msgs.size() - keys.size());
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, KafkaMockLeaders, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Transactional" : "Idempotent"; });
 
 TEST(KafkaMockCluster, APermanentBrokerErrorFailsTheWriteWithTheBrokersWords) {
   MockCluster mc;
