@@ -120,6 +120,15 @@ struct GoogleAuthOptions {
   Clock clock = [] { return std::chrono::system_clock::now(); };
   // Names the integration in messages ("bigquery destination").
   std::string what = "google auth";
+  // Set: the credentials above (key or ADC) only sign in; every token is
+  // this service account's, from IAM Credentials generateAccessToken
+  // (POST {iam_credentials_endpoint}/v1/projects/-/serviceAccounts/EMAIL:generateAccessToken
+  // with {scope, delegates, lifetime}), as Google's impersonated credentials
+  // do. Scopes: impersonation_scopes, else cloud-platform.
+  std::string impersonate_service_account;
+  std::vector<std::string> impersonation_delegates;   // emails, in chain order
+  std::vector<std::string> impersonation_scopes;
+  std::string iam_credentials_endpoint = "https://iamcredentials.googleapis.com";
 };
 
 // A cached token shared by every thread. Thread-safe.

@@ -39,6 +39,7 @@
 #include "ferry/http/credentials.h"
 #include "ferry/http/client.h"
 #include "ferry/redact.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::http {
 namespace {
@@ -168,6 +169,62 @@ class MetadataFetcher : public TokenFetcher {
   }
   std::string host_;
   std::vector<std::string> scopes_;
+  std::shared_ptr<HttpClient> http_;
+};
+
+// Impersonation: the base credentials' token buys the target's through IAM
+// Credentials (facts: the generateAccessToken reference: body {"scope": [...],
+// "delegates": ["projects/-/serviceAccounts/EMAIL"], "lifetime": "3600s"};
+// answer {"accessToken", "expireTime" (RFC 3339)}).
+class ImpersonationFetcher : public TokenFetcher {
+ public:
+  ImpersonationFetcher(std::unique_ptr<GoogleTokenSource> base, std::string target, std::vector<std::string> delegates,
+                       std::vector<std::string> scopes, std::string endpoint, std::shared_ptr<HttpClient> http)
+      : base_(std::move(base)), target_(std::move(target)), delegates_(std::move(delegates)),
+        scopes_(std::move(scopes)), endpoint_(std::move(endpoint)), http_(std::move(http)) {}
+  Result<AccessToken> Fetch(std::chrono::system_clock::time_point now) override {
+    FERRY_ASSIGN_OR_RETURN(std::string base_token, base_->Token());
+    nlohmann::json body = {{"scope", scopes_}, {"lifetime", "3600s"}};
+    body["delegates"] = nlohmann::json::array();
+    for (const auto& d : delegates_) body["delegates"].push_back("projects/-/serviceAccounts/" + d);
+    Request r{.method = "POST", .url = Url(), .body = body.dump()};
+    r.headers["Authorization"] = "Bearer " + base_token;
+    r.headers["Content-Type"] = "application/json";
+    FERRY_ASSIGN_OR_RETURN(Response resp, http_->Do(r));
+    if (resp.status != 200) {
+      auto j = nlohmann::json::parse(resp.body, nullptr, false);
+      std::string said = resp.body.substr(0, 300);
+      if (j.is_object() && j.contains("error") && j["error"].is_object()) said = j["error"].value("message", said);
+      return Status::IOError("impersonating " + target_ + " (" + Url() + "): HTTP " +
+                                      std::to_string(resp.status) + ": " + said +
+                                      " (the signed-in credentials need roles/iam.serviceAccountTokenCreator on it)");
+    }
+    auto j = nlohmann::json::parse(resp.body, nullptr, false);
+    if (!j.is_object() || !j.contains("accessToken") || !j["accessToken"].is_string())
+      return Status::IOError("impersonating " + target_ + ": the answer of " + Url() + " has no accessToken");
+    AccessToken t;
+    t.token = j["accessToken"].get<std::string>();
+    RegisterSecret(t.token);
+    t.expiry = now + std::chrono::seconds(3600);
+    if (j.contains("expireTime") && j["expireTime"].is_string()) {
+      std::string text = j["expireTime"].get<std::string>();
+      auto micros = ParseTimestamp(text);
+      if (micros.ok()) t.expiry = std::chrono::system_clock::time_point(std::chrono::microseconds(*micros));
+    }
+    return t;
+  }
+  std::string Describe() const override {
+    return "service account " + target_ + " impersonated through " + Url() + ", signed in with " + base_->Describe();
+  }
+
+ private:
+  std::string Url() const {
+    return endpoint_ + "/v1/projects/-/serviceAccounts/" + PercentEncode(target_) + ":generateAccessToken";
+  }
+  std::unique_ptr<GoogleTokenSource> base_;
+  std::string target_;
+  std::vector<std::string> delegates_, scopes_;
+  std::string endpoint_;
   std::shared_ptr<HttpClient> http_;
 };
 
@@ -350,9 +407,18 @@ Result<std::unique_ptr<GoogleAuthorizer>> GoogleAuthorizer::Make(GoogleAuthOptio
     if (!fetcher.ok()) return RedactStatus(fetcher.status());
     a->tokens_ = std::make_unique<GoogleTokenSource>(fetcher.MoveValue(), "service_account_key_json",
                                                      options.clock, options.refresh_margin);
-    return a;
+  } else {
+    FERRY_ASSIGN_OR_RETURN(a->tokens_, DefaultGoogleCredentials(options, http));
   }
-  FERRY_ASSIGN_OR_RETURN(a->tokens_, DefaultGoogleCredentials(options, std::move(http)));
+  if (!options.impersonate_service_account.empty()) {
+    std::vector<std::string> scopes = options.impersonation_scopes;
+    if (scopes.empty()) scopes.push_back(std::string(kGoogleCloudPlatformScope));
+    auto fetcher = std::make_unique<ImpersonationFetcher>(std::move(a->tokens_), options.impersonate_service_account,
+                                                          options.impersonation_delegates, std::move(scopes),
+                                                          options.iam_credentials_endpoint, http);
+    a->tokens_ = std::make_unique<GoogleTokenSource>(std::move(fetcher), "service_account_impersonation",
+                                                     options.clock, options.refresh_margin);
+  }
   return a;
 }
 

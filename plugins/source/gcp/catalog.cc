@@ -1,0 +1,165 @@
+#include "plugins/source/gcp/catalog.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <nlohmann/json.hpp>
+
+namespace ferry::plugins::gcp {
+
+extern const std::string_view kCatalogJson;  // catalog/catalog.json (plugin.cmake)
+
+namespace {
+
+using json = nlohmann::json;
+
+Result<std::string> Str(const json& j, const char* key, const std::string& where, bool required = true) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) return Status::Invalid(where + ": no \"" + key + "\"");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::Invalid(where + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
+Result<ValueKind> KindOf(const std::string& type, const std::string& where) {
+  static const std::pair<const char*, ValueKind> kKinds[] = {
+      {"utf8", ValueKind::kUtf8},       {"int64", ValueKind::kInt64},
+      {"uint64", ValueKind::kUInt64},   {"float64", ValueKind::kFloat64},
+      {"bool", ValueKind::kBool},       {"json", ValueKind::kJson},
+      {"list<utf8>", ValueKind::kUtf8List}, {"list<int64>", ValueKind::kInt64List},
+      {"timestamp", ValueKind::kTimestamp}, {"duration_ns", ValueKind::kDurationNs},
+      {"binary", ValueKind::kBinary}};
+  for (const auto& [name, kind] : kKinds)
+    if (type == name) return kind;
+  return Status::Invalid(where + ": unknown type \"" + type + "\"");
+}
+
+std::vector<std::string> SplitDots(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::string& parent) {
+  if (!j.is_object()) return Status::Invalid("catalog: a table entry" + parent + " is not an object");
+  auto t = std::make_shared<CatalogTable>();
+  FERRY_ASSIGN_OR_RETURN(t->name, Str(j, "name", "catalog: a table" + parent));
+  const std::string where = "catalog: table " + t->name;
+  FERRY_ASSIGN_OR_RETURN(t->description, Str(j, "description", where, false));
+  FERRY_ASSIGN_OR_RETURN(t->service, Str(j, "service", where));
+  FERRY_ASSIGN_OR_RETURN(t->api, Str(j, "api", where));
+  FERRY_ASSIGN_OR_RETURN(t->method_id, Str(j, "method", where));
+  FERRY_ASSIGN_OR_RETURN(t->base_url, Str(j, "base_url", where));
+  FERRY_ASSIGN_OR_RETURN(t->path, Str(j, "path", where));
+  FERRY_ASSIGN_OR_RETURN(t->items_field, Str(j, "items", where, false));  // none: a get, one row
+  FERRY_ASSIGN_OR_RETURN(t->aggregated_field, Str(j, "aggregated", where, false));
+  FERRY_ASSIGN_OR_RETURN(t->page_token_param, Str(j, "page_token_param", where, false));
+  FERRY_ASSIGN_OR_RETURN(std::string next, Str(j, "next_page_token", where, false));
+  if (!next.empty()) t->next_page_token_field = next;
+  FERRY_ASSIGN_OR_RETURN(t->page_size_param, Str(j, "page_size_param", where, false));
+  FERRY_ASSIGN_OR_RETURN(t->detail_path, Str(j, "detail_path", where, false));
+  if (j.contains("page_size")) {
+    if (!j["page_size"].is_number_integer()) return Status::Invalid(where + ": \"page_size\" is not an integer");
+    t->page_size = j["page_size"].get<int64_t>();
+  }
+  if (j.contains("query")) {
+    if (!j["query"].is_object()) return Status::Invalid(where + ": \"query\" is not an object");
+    for (const auto& [k, v] : j["query"].items()) {
+      if (!v.is_string()) return Status::Invalid(where + ": query \"" + k + "\" is not a string");
+      t->query.emplace_back(k, v.get<std::string>());
+    }
+  }
+  if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
+    return Status::Invalid(where + ": no \"columns\" list");
+  for (const auto& c : j["columns"]) {
+    CatalogColumn col;
+    FERRY_ASSIGN_OR_RETURN(col.name, Str(c, "name", where + " column"));
+    const std::string cw = where + " column " + col.name;
+    FERRY_ASSIGN_OR_RETURN(std::string type, Str(c, "type", cw));
+    FERRY_ASSIGN_OR_RETURN(col.kind, KindOf(type, cw));
+    FERRY_ASSIGN_OR_RETURN(col.description, Str(c, "description", cw, false));
+    col.primary_key = c.value("pk", false);
+    FERRY_ASSIGN_OR_RETURN(std::string from, Str(c, "from", cw));
+    // "field:a.b", "project", "parent:column", "scope"
+    if (from == "project") {
+      col.source = ColumnSource::kProject;
+    } else if (from == "scope") {
+      if (t->aggregated_field.empty()) return Status::Invalid(cw + ": \"scope\" only exists in an aggregatedList");
+      col.source = ColumnSource::kScope;
+    } else if (from.rfind("field:", 0) == 0 && from.size() > 6) {
+      col.source = ColumnSource::kField;
+      col.path = SplitDots(from.substr(6));
+    } else if (from.rfind("parent:", 0) == 0 && from.size() > 7) {
+      if (parent.empty()) return Status::Invalid(cw + ": a top-level table has no parent to read \"" + from + "\"");
+      col.source = ColumnSource::kParent;
+      col.path = {from.substr(7)};
+    } else {
+      return Status::Invalid(cw + ": \"from\" must be field:NAME, project, parent:COLUMN or scope, not \"" + from + "\"");
+    }
+    t->columns.push_back(std::move(col));
+  }
+  if (j.contains("relations")) {
+    if (!j["relations"].is_array()) return Status::Invalid(where + ": \"relations\" is not a list");
+    for (const auto& r : j["relations"]) {
+      FERRY_ASSIGN_OR_RETURN(auto child, ParseTable(r, " (under " + t->name + ")"));
+      t->relations.push_back(std::move(child));
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<Catalog> ParseCatalog(std::string_view json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::Invalid("catalog: not a JSON object");
+  Catalog c;
+  FERRY_ASSIGN_OR_RETURN(c.generated_from, Str(doc, "generated_from", "catalog"));
+  if (!doc.contains("tables") || !doc["tables"].is_array()) return Status::Invalid("catalog: no \"tables\" list");
+  for (const auto& t : doc["tables"]) {
+    FERRY_ASSIGN_OR_RETURN(auto table, ParseTable(t, ""));
+    c.tables.push_back(std::move(table));
+  }
+  return c;
+}
+
+const Catalog& BuiltinCatalog() {
+  static const Catalog catalog = [] {
+    auto c = ParseCatalog(kCatalogJson);
+    // The catalog is built in and tested (catalog_test.cc): a bad one is a
+    // build defect, not a user's error.
+    if (!c.ok()) {
+      std::fprintf(stderr, "ferry: the built-in GCP catalog is invalid: %s\n", c.status().ToString().c_str());
+      std::abort();
+    }
+    return *std::move(c);
+  }();
+  return catalog;
+}
+
+DataTypePtr TypeOf(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kUtf8: return types::Utf8();
+    case ValueKind::kInt64: return types::Int64();
+    case ValueKind::kUInt64: return types::UInt64();
+    case ValueKind::kFloat64: return types::Float64();
+    case ValueKind::kBool: return types::Bool();
+    case ValueKind::kJson: return types::Json();
+    case ValueKind::kUtf8List: return types::List(types::Utf8());
+    case ValueKind::kInt64List: return types::List(types::Int64());
+    case ValueKind::kTimestamp: return types::Timestamp();
+    case ValueKind::kDurationNs: return types::Int64();
+    case ValueKind::kBinary: return types::Binary();
+  }
+  return types::Utf8();
+}
+
+}  // namespace ferry::plugins::gcp
