@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/cli_runner.h"
 #include "testing/fake_sink.h"
 #include "testing/http_test_server.h"
 
@@ -498,6 +499,35 @@ TEST(GcpSource, SpecIsCloudQuerysAndBadKeysAreNamed) {
                                  "s", nullptr);
   ASSERT_TRUE(subject.ok());
   EXPECT_FALSE(ParseSpec(*subject).ok());
+}
+
+// CloudQuery's documented spec shape, end to end through the `ferry` binary
+// into SQLite, with the warnings in the summary and the exit code 0.
+TEST(GcpSource, CloudQuerySpecSyncsIntoSqliteEndToEnd) {
+  FakeGcp fake;
+  ASSERT_TRUE(fake.up());
+  Seed(fake, 5);
+  ferry::testing::TempDir dir;
+  std::string endpoints;
+  const json mounts = fake.Endpoints();
+  for (const auto& [api, url] : mounts.items()) endpoints += "      " + api + ": " + url.get<std::string>() + "\n";
+  dir.Write("gcp.yml", "kind: source\nspec:\n  name: gcp\n  path: cloudquery/gcp\n  registry: cloudquery\n"
+                       "  version: \"v11.0.0\"\n  tables: [\"gcp_compute_instances\", \"gcp_iam_*\"]\n"
+                       "  destinations: [\"sqlite\"]\n  spec:\n    project_ids: [\"proj-a\", \"proj-b\"]\n"
+                       "    endpoints:\n" + endpoints +
+                       "---\nkind: destination\nspec:\n  name: sqlite\n  path: cloudquery/sqlite\n"
+                       "  registry: cloudquery\n  version: \"v2.4.0\"\n  spec:\n    connection_string: ./gcp.sqlite\n");
+  auto r = ferry::testing::RunFerry({"sync", "gcp.yml", "--no-progress"}, dir.path());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string db = dir.File("gcp.sqlite");
+  EXPECT_EQ(ferry::testing::SqliteCount(db, "gcp_compute_instances"), 23);
+  EXPECT_EQ(ferry::testing::SqliteCount(db, "gcp_compute_instances", "project_id = 'proj-a'"), 23);
+  EXPECT_EQ(ferry::testing::SqliteCount(db, "gcp_iam_service_accounts"), 3);
+  EXPECT_EQ(ferry::testing::SqliteCount(db, "gcp_iam_service_account_keys"), 6);
+  EXPECT_EQ(ferry::testing::SqliteCount(db, "gcp_iam_roles"), 0);
+  const std::string all = r.out + r.err;
+  EXPECT_NE(all.find("the API is not enabled"), std::string::npos) << all;
+  EXPECT_NE(all.find("permission denied"), std::string::npos) << all;
 }
 
 TEST(GcpSource, TablesAreKnownWithoutConnecting) {

@@ -219,7 +219,11 @@ class ImpersonationFetcher : public TokenFetcher {
 
  private:
   std::string Url() const {
-    return endpoint_ + "/v1/projects/-/serviceAccounts/" + PercentEncode(target_) + ":generateAccessToken";
+    // The email as Google's libraries put it in the path ('@' is a valid path
+    // character); anything else that is not unreserved is escaped.
+    std::string email = PercentEncode(target_);
+    for (size_t at; (at = email.find("%40")) != std::string::npos;) email.replace(at, 3, "@");
+    return endpoint_ + "/v1/projects/-/serviceAccounts/" + email + ":generateAccessToken";
   }
   std::unique_ptr<GoogleTokenSource> base_;
   std::string target_;

@@ -107,6 +107,63 @@ TEST(GoogleAuth, ServiceAccountKeyJwtGrantAgainstFakeTokenEndpoint) {
   EXPECT_EQ(Redact("token ya29.fake-token-1"), "token ***") << "the access token is a registered secret";
 }
 
+// Impersonation: the key's token buys the target's token from IAM
+// Credentials' generateAccessToken (a fake of it on 127.0.0.1: the request
+// shape and answer of Google's reference), and a refusal names the target
+// and the role it needs, never a token.
+TEST(GoogleAuth, ImpersonationTradesTheBaseTokenForTheTargetsThroughIamCredentials) {
+  FERRY_REQUIRE_PEER(ferry::testing::OpensslMissing());
+  OpensslKey k = OpensslKey::Make();
+  std::mutex mu;
+  std::string auth_header, target, body;
+  bool refuse = false;
+  HttpTestServer server([&](const ServerRequest& req) {
+    std::lock_guard lk(mu);
+    if (req.method == "POST" && req.target == "/token") return TokenReply("ya29.base-token");
+    if (req.method == "POST" && req.target.find(":generateAccessToken") != std::string::npos) {
+      auth_header = req.headers.count("Authorization") ? req.headers.at("Authorization") : "";
+      target = req.target;
+      body = req.body;
+      if (refuse)
+        return ServerReply{.status = 403,
+                           .body = R"({"error":{"code":403,"message":"Permission 'iam.serviceAccounts.getAccessToken' denied","status":"PERMISSION_DENIED"}})"};
+      return ServerReply{.body = R"({"accessToken":"ya29.impersonated","expireTime":"2099-01-01T00:00:00Z"})"};
+    }
+    return ServerReply{.status = 404};
+  });
+  GoogleAuthOptions o;
+  o.service_account_key_json = k.KeyJson(server.url() + "/token");
+  o.env = Env({});
+  o.impersonate_service_account = "reader@p.iam.gserviceaccount.com";
+  o.impersonation_delegates = {"middle@p.iam.gserviceaccount.com"};
+  o.iam_credentials_endpoint = server.url();
+  auto auth = GoogleAuthorizer::Make(o);
+  ASSERT_TRUE(auth.ok()) << auth.status().ToString();
+  Request r{.url = "https://compute.example.test/x"};
+  ASSERT_TRUE((*auth)->Authorize(r).ok());
+  EXPECT_EQ(r.headers["Authorization"], "Bearer ya29.impersonated");
+  EXPECT_EQ(auth_header, "Bearer ya29.base-token");
+  EXPECT_EQ(target, "/v1/projects/-/serviceAccounts/reader@p.iam.gserviceaccount.com:generateAccessToken");
+  auto j = nlohmann::json::parse(body);
+  EXPECT_EQ(j["scope"], nlohmann::json::array({"https://www.googleapis.com/auth/cloud-platform"}));
+  EXPECT_EQ(j["delegates"], nlohmann::json::array({"projects/-/serviceAccounts/middle@p.iam.gserviceaccount.com"}));
+  EXPECT_EQ(Redact("x ya29.impersonated"), "x ***");
+
+  {
+    std::lock_guard lk(mu);
+    refuse = true;
+  }
+  o.impersonate_service_account = "other@p.iam.gserviceaccount.com";
+  auto refused = GoogleAuthorizer::Make(o);
+  ASSERT_TRUE(refused.ok());
+  Request r2{.url = "https://compute.example.test/x"};
+  Status st = (*refused)->Authorize(r2);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("impersonating other@p.iam.gserviceaccount.com"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("roles/iam.serviceAccountTokenCreator"), std::string::npos);
+  EXPECT_EQ(st.message().find("ya29.base-token"), std::string::npos);
+}
+
 TEST(GoogleAuth, TokenEndpointErrorNamesEndpointAndCodeButNeverTheKeyOrAssertion) {
   FERRY_REQUIRE_PEER(ferry::testing::OpensslMissing());
   OpensslKey k = OpensslKey::Make();
