@@ -46,7 +46,20 @@ pyver=$("$py" -c 'import sys; print(sys.version.split()[0], sys.executable)')
 
 stamp=$(printf 'lock %s\npython %s\nscript %s\n' "$(sha256sum <"$lock" | cut -c1-16)" "$pyver" \
   "$(sha256sum <"$0" | cut -c1-16)")
+# The wheel of Google's discovery documents that plugins/source/gcp/catalog/generate.py reads
+# (as a zip: not installed), by hash, into the wheel directory.
+discovery_lock=$root/plugins/source/gcp/catalog/discovery-requirements.txt
+fetch_discovery() {
+  local w
+  w=$(sed -n 's/^google-api-python-client==\([^ ]*\).*/google_api_python_client-\1-py3-none-any.whl/p' "$discovery_lock")
+  [ -f "$wheels/$w" ] && return 0
+  mkdir -p "$wheels"
+  "$venv/bin/python" -m pip --disable-pip-version-check --no-input download --no-deps --require-hashes \
+    --only-binary :all: -d "$wheels" -r "$discovery_lock" >/dev/null || die "pip could not download $discovery_lock"
+  say "downloaded $w (Google's discovery documents, for the gcp catalog)"
+}
 if [ "$(cat "$venv/.ferry-stamp" 2>/dev/null)" = "$stamp" ] && "$venv/bin/python" -c '' 2>/dev/null; then
+  fetch_discovery
   say "up to date ($(sed -n 's/^\(cloudquery-plugin-sdk\|neo4j\|chdb-core\)==\([^ ]*\).*/\1 \2/p' "$lock" | paste -sd, | sed 's/,/, /g'); Python ${pyver%% *})"
   exit 0
 fi
@@ -77,8 +90,9 @@ if ! install; then
     die "pip could not install $lock"
   fi
 fi
-"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j, chdb, clickhouse_cityhash.cityhash' ||
+"$venv/bin/python" -c 'import cloudquery.sdk.serve, cloudquery.sdk.internal.memdb, neo4j, chdb, clickhouse_cityhash.cityhash, yaml' ||
   { rm -rf "$venv"; die "the installed packages do not import"; }
 echo "$stamp" >"$venv/.ferry-stamp"
+fetch_discovery
 v() { "$venv/bin/python" -c "import importlib.metadata as m; print(m.version('$1'))"; }
 say "installed cloudquery-plugin-sdk $(v cloudquery-plugin-sdk) (pyarrow $(v pyarrow), grpcio $(v grpcio), protobuf $(v protobuf)), neo4j $(v neo4j), chdb-core $(v chdb-core) with Python ${pyver%% *} in $((SECONDS - start)) s"

@@ -7,11 +7,12 @@ which parameters, keys and relations).
 
 The discovery documents are the ones google-api-python-client ships
 (googleapiclient/discovery_cache/documents/<api>.<version>.json); the wheel
-is pinned below by version and sha256 and downloaded from PyPI into
-$FERRY_CACHE_DIR/python-wheels (default ~/.cache/ferry) when absent. The
-output is deterministic: running it again with the same inputs changes
-nothing (ctest gcp_catalog_up_to_date checks the committed file against
-tables.yaml when the wheel is cached).
+is pinned by version and sha256 (here and in discovery-requirements.txt) and
+kept in $FERRY_CACHE_DIR/python-wheels (default ~/.cache/ferry), where
+scripts/install-python-peers.sh puts it. Needs PyYAML (the test peers' venv,
+tests/peers/python/.venv, has it). The output is deterministic: ctest
+gcp_catalog_up_to_date runs `generate.py --check` and fails when
+catalog.json is not what tables.yaml and the documents make.
 
 Columns come from the schema of the list's items: every property, named in
 snake_case (CloudQuery's rule: an upper-case letter starts a new word, a run
@@ -45,10 +46,10 @@ def wheel_path(arg):
         return arg
     cache = os.path.join(os.environ.get("FERRY_CACHE_DIR", os.path.expanduser("~/.cache/ferry")), "python-wheels")
     path = os.path.join(cache, WHEEL)
-    if not os.path.exists(path):
+    if not os.path.exists(path):  # scripts/install-python-peers.sh fetches it; else pip does here
         os.makedirs(cache, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", cache,
-                        "google-api-python-client==" + WHEEL_VERSION], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--only-binary",
+                        ":all:", "-d", cache, "-r", os.path.join(HERE, "discovery-requirements.txt")], check=True)
     with open(path, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()
     if digest != WHEEL_SHA256:
@@ -310,7 +311,7 @@ def main():
     if args.check:
         current = open(path).read() if os.path.exists(path) else ""
         if current != text:
-            sys.exit("catalog.json is stale: run python3 plugins/source/gcp/catalog/generate.py")
+            sys.exit("catalog.json is stale: run tests/peers/python/.venv/bin/python plugins/source/gcp/catalog/generate.py")
         return
     with open(path, "w") as f:
         f.write(text)
