@@ -23,6 +23,7 @@
 #include "testing/cli_runner.h"
 #include "testing/fake_sink.h"
 #include "testing/http_test_server.h"
+#include "testing/test_servers.h"
 
 extern char** environ;
 
@@ -528,6 +529,89 @@ TEST(GcpSource, CloudQuerySpecSyncsIntoSqliteEndToEnd) {
   const std::string all = r.out + r.err;
   EXPECT_NE(all.find("the API is not enabled"), std::string::npos) << all;
   EXPECT_NE(all.find("permission denied"), std::string::npos) << all;
+}
+
+// Cross-check against an emulator written by others: gcplocal 0.1.0
+// (scripts/test-servers.sh start gcplocal), seeded through its REST API as
+// Google documents it, with plain HTTP requests independent of Ferry's
+// catalog. It serves Storage, IAM and Compute's global lists (no
+// aggregatedList: EMULATORS.md). Its projects are this test's own.
+TEST(GcpLocal, WhatIsSeededThroughTheApiIsWhatFerrySyncs) {
+  const auto& server = ferry::testing::SharedTestServer("gcplocal");
+  ASSERT_TRUE(server.error.empty()) << server.error;
+  const std::string base = server.Get("FERRY_GCPLOCAL_URL");
+  const std::string project = "p-" + std::to_string(getpid());
+  auto http = http::HttpClient::Make({});
+  ASSERT_TRUE(http.ok());
+  auto post = [&](const std::string& method, const std::string& path, const json& body) {
+    http::Request r{.method = method, .url = base + path, .body = body.dump()};
+    r.headers["Content-Type"] = "application/json";
+    auto resp = (*http)->Do(r);
+    EXPECT_TRUE(resp.ok() && resp->status == 200) << method << " " << path << ": "
+                                                  << (resp.ok() ? resp->body : resp.status().ToString());
+    return resp.ok() ? json::parse(resp->body, nullptr, false) : json();
+  };
+  std::set<std::string> buckets, accounts, networks;
+  for (int i = 0; i < 3; ++i) {
+    const std::string b = project + "-bucket-" + std::to_string(i);
+    post("POST", "/storage/v1/b?project=" + project, {{"name", b}, {"location", "EU"}, {"labels", {{"i", std::to_string(i)}}}});
+    post("PUT", "/storage/v1/b/" + b + "/iam",
+         {{"bindings", json::array({{{"role", "roles/storage.objectViewer"}, {"members", json::array({"user:u" + std::to_string(i) + "@x.com"})}}})}});
+    buckets.insert(b);
+  }
+  for (int i = 0; i < 2; ++i) {
+    json sa = post("POST", "/v1/projects/" + project + "/serviceAccounts",
+                   {{"accountId", "sa-" + std::to_string(i)}, {"serviceAccount", {{"displayName", "SA " + std::to_string(i)}}}});
+    accounts.insert(sa.value("email", ""));
+    post("POST", "/v1/" + sa.value("name", "") + "/keys", json::object());
+  }
+  for (int i = 0; i < 2; ++i) {
+    const std::string n = "net-" + std::to_string(i);
+    post("POST", "/compute/v1/projects/" + project + "/global/networks", {{"name", n}, {"autoCreateSubnetworks", false}});
+    networks.insert(n);
+  }
+  post("POST", "/compute/v1/projects/" + project + "/global/firewalls",
+       {{"name", "allow-ssh"}, {"network", "global/networks/net-0"}, {"direction", "INGRESS"}, {"priority", 1000},
+        {"sourceRanges", json::array({"10.0.0.0/8"})}, {"allowed", json::array({{{"IPProtocol", "tcp"}, {"ports", json::array({"22"})}}})}});
+
+  json endpoints = {{"storage", base}, {"iam", base}, {"compute", base}};
+  auto src = MakeSource(GcpSourcePlugin(), {{"project_ids", {project}}, {"endpoints", endpoints}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  ASSERT_TRUE(SyncAll(**src, sink, {"gcp_storage_buckets", "gcp_storage_bucket_policies", "gcp_iam_service_accounts",
+                                    "gcp_iam_service_account_keys", "gcp_compute_networks", "gcp_compute_firewalls"}).ok());
+  for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << ": " << d.status.ToString();
+  std::set<std::string> got;
+  for (const auto& r : sink.Table("gcp_storage_buckets")) {
+    got.insert(r.at("name").as_string());
+    EXPECT_EQ(r.at("project_id").as_string(), project);
+  }
+  EXPECT_EQ(got, buckets);
+  auto policies = sink.Table("gcp_storage_bucket_policies");
+  ASSERT_EQ(policies.size(), 3u);
+  EXPECT_EQ(json::parse(Find(policies, "bucket_name", project + "-bucket-2")["bindings"].as_string())[0]["members"][0],
+            "user:u2@x.com");
+  got.clear();
+  for (const auto& r : sink.Table("gcp_iam_service_accounts")) got.insert(r.at("email").as_string());
+  EXPECT_EQ(got, accounts);
+  auto keys = sink.Table("gcp_iam_service_account_keys");
+  EXPECT_EQ(keys.size(), 2u);
+  for (const auto& k : keys) {
+    EXPECT_EQ(k.count("private_key_data"), 0u);
+    for (const auto& [col, v] : k)
+      if (!v.is_null() && v.kind() == Value::Kind::kString)
+        EXPECT_EQ(v.as_string().find("REDACTED_FOR_LOCAL_EMULATION"), std::string::npos)
+            << col << ": the private key gcplocal's list returns is never stored";
+  }
+  got.clear();
+  for (const auto& r : sink.Table("gcp_compute_networks")) got.insert(r.at("name").as_string());
+  EXPECT_EQ(got, networks);
+  auto fw = sink.Table("gcp_compute_firewalls");
+  ASSERT_EQ(fw.size(), 1u);
+  EXPECT_EQ(fw[0]["direction"].as_string(), "INGRESS");
+  EXPECT_EQ(fw[0]["priority"].as_int(), 1000);
+  ASSERT_EQ(fw[0]["source_ranges"].items().size(), 1u);
+  EXPECT_EQ(fw[0]["source_ranges"].items()[0].as_string(), "10.0.0.0/8");
 }
 
 TEST(GcpSource, TablesAreKnownWithoutConnecting) {

@@ -277,8 +277,8 @@ Result<std::string> ExpandTemplate(const std::string& text, const std::string& p
   return out;
 }
 
-Result<Row> ItemToRow(const CatalogTable& table, const json& item, const std::string& project,
-                      const std::string& scope, const sdk::ResolveContext* ctx) {
+Row ItemToRow(const CatalogTable& table, const json& item, const std::string& project, const std::string& scope,
+              const sdk::ResolveContext* ctx, std::vector<std::string>* warnings) {
   Row row;
   row.reserve(table.columns.size());
   for (const auto& c : table.columns) {
@@ -299,9 +299,12 @@ Result<Row> ItemToRow(const CatalogTable& table, const json& item, const std::st
           break;
         }
         auto converted = Convert(c.kind, *v);
-        if (!converted.ok())
-          return Status::Invalid("table " + table.name + ", project " + project + ", item " + ItemName(item) +
-                                 ", column " + c.name + ": " + converted.status().message());
+        if (!converted.ok()) {
+          warnings->push_back("project " + project + ", item " + ItemName(item) + ", column " + c.name + ": " +
+                              converted.status().message() + "; stored as NULL");
+          row.push_back(Value::Null());
+          break;
+        }
         row.push_back(*std::move(converted));
         break;
       }
@@ -405,7 +408,9 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
     if (doc.is_discarded() || !doc.is_object())
       return Status::IOError(what + ": the answer is not a JSON object: " + Truncate(resp.body, 200));
     if (table.items_field.empty()) {  // a get: the answer is the row
-      FERRY_ASSIGN_OR_RETURN(Row row, ItemToRow(table, doc, project, "", &ctx));
+      std::vector<std::string> warnings;
+      Row row = ItemToRow(table, doc, project, "", &ctx, &warnings);
+      for (const auto& w : warnings) ctx.Warning(table.name, w);
       return out.Write(std::move(row));
     }
     auto items = doc.find(table.items_field);
@@ -419,7 +424,9 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
             if (!found) continue;
           }
           const json& item = table.detail_path.empty() ? listed : detail;
-          FERRY_ASSIGN_OR_RETURN(Row row, ItemToRow(table, item, project, "", &ctx));
+          std::vector<std::string> warnings;
+          Row row = ItemToRow(table, item, project, "", &ctx, &warnings);
+          for (const auto& w : warnings) ctx.Warning(table.name, w);
           FERRY_RETURN_NOT_OK(out.Write(std::move(row)));
         }
       } else {
@@ -431,7 +438,9 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
           if (!list->is_array())
             return Status::IOError(what + ": " + scope + "." + table.aggregated_field + " is not a list");
           for (const auto& item : *list) {
-            FERRY_ASSIGN_OR_RETURN(Row row, ItemToRow(table, item, project, scope, &ctx));
+            std::vector<std::string> warnings;
+            Row row = ItemToRow(table, item, project, scope, &ctx, &warnings);
+            for (const auto& w : warnings) ctx.Warning(table.name, w);
             FERRY_RETURN_NOT_OK(out.Write(std::move(row)));
           }
         }

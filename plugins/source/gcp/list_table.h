@@ -49,9 +49,12 @@ std::string BaseUrl(const CatalogTable& table, const ApiContext& api);
 Result<std::string> ExpandTemplate(const std::string& text, const std::string& project,
                                    const sdk::ResolveContext* ctx, const nlohmann::json* item = nullptr);
 
-// Converts one item into the table's row. `what` names the item in errors.
-Result<Row> ItemToRow(const CatalogTable& table, const nlohmann::json& item, const std::string& project,
-                      const std::string& scope, const sdk::ResolveContext* ctx);
+// Converts one item into the table's row. A value that does not fit its
+// column becomes NULL and a warning (naming table, project, item, column and
+// the value) is added to *warnings: one odd field does not lose the row, the
+// table or the sync.
+Row ItemToRow(const CatalogTable& table, const nlohmann::json& item, const std::string& project,
+              const std::string& scope, const sdk::ResolveContext* ctx, std::vector<std::string>* warnings);
 
 // Lists the table for ctx.client (a project) and writes its rows.
 Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk::ResolveContext& ctx,
