@@ -213,7 +213,8 @@ void Seed(FakeGcp& fake, int max_page) {
   fake.Put("objects", objects);
   fake.Put("config", {{"max_page", max_page},
                       {"disabled", {{"proj-b", json::array({"compute"})}}},
-                      {"denied", {{"proj-b", json::array({"iam"})}}}});
+                      {"denied", {{"proj-b", json::array({"iam"})}}},
+                      {"not_found", json::array({"cloudkms/v1/projects/proj-b"})}});
 }
 
 std::map<std::string, Value> Find(const std::vector<std::map<std::string, Value>>& rows, const std::string& col,

@@ -22,13 +22,18 @@ of fixtures served in the wire format Google documents for its REST APIs
   * a get answers the object stored at its path;
   * errors are Google's JSON error body: 403 with ErrorInfo SERVICE_DISABLED
     for an API "disabled" in a project, 403 PERMISSION_DENIED for "denied",
-    404 NOT_FOUND for anything not stored.
+    404 NOT_FOUND under the "not_found" path prefixes; any other path not
+    stored is an empty list ({}: Google leaves an empty items field out).
 
 Control (not part of any Google API):
   PUT  /_fake/lists   {"<api>/<path>": {"field": "items", "items": [...]}, ...}
   PUT  /_fake/objects {"<api>/<path>": {...}, ...}
   PUT  /_fake/config  {"max_page": 7, "disabled": {"<project>": ["compute"]},
-                       "denied": {"<project>": ["iam"]}}
+                       "denied": {"<project>": ["iam"]}, "latency_ms": 50,
+                       "not_found": ["<api>/<path prefix>", ...]}
+  PUT  /_fake/generate {"<api>/<path>": {"field": "items", "count": N, "template": {...}}}
+       N items made from the template: every string's "{i}" becomes the
+       item's number (benchmarks: 100k resources without a 100 MB upload)
   GET  /_fake/requests -> {"count": N, "paths": {"<api>/<path>": n}}
   GET  /_fake/health
 Resource Manager's v3/projects:search and v3/projects?parent= and
@@ -44,14 +49,16 @@ import json
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 LISTS = {}     # "compute/compute/v1/projects/p/zones/z/instances" -> {"field":..., "items": [...]}
 OBJECTS = {}   # "storage/storage/v1/b/bucket/iam" -> {...}
-CONFIG = {"max_page": 0, "disabled": {}, "denied": {}}
+CONFIG = {"max_page": 0, "disabled": {}, "denied": {}, "latency_ms": 0}
 REQUESTS = {}
+SCOPED = {}    # (prefix, collection) -> [(scope, item)], cleared by every PUT
 
 SERVICES = {  # API (mount name) -> the service name Google's errors name
     "compute": "compute.googleapis.com", "storage": "storage.googleapis.com", "iam": "iam.googleapis.com",
@@ -87,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def send_json(self, status, doc):
-        body = json.dumps(doc).encode()
+        body = json.dumps(doc, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
@@ -113,12 +120,18 @@ class Handler(BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         doc = self.read_body()
         with LOCK:
+            SCOPED.clear()
             if u.path == "/_fake/lists":
                 LISTS.update(doc)
             elif u.path == "/_fake/objects":
                 OBJECTS.update(doc)
             elif u.path == "/_fake/config":
                 CONFIG.update(doc)
+            elif u.path == "/_fake/generate":
+                for key, spec in doc.items():
+                    tmpl = json.dumps(spec["template"])
+                    LISTS[key] = {"field": spec["field"],
+                                  "items": [json.loads(tmpl.replace("{i}", str(i))) for i in range(spec["count"])]}
             else:
                 return self.send_json(404, {"error": "no such control path"})
         self.send_json(200, {"ok": True})
@@ -132,6 +145,8 @@ class Handler(BaseHTTPRequestHandler):
         if path == "_fake/requests":
             with LOCK:
                 return self.send_json(200, {"count": sum(REQUESTS.values()), "paths": REQUESTS})
+        if CONFIG.get("latency_ms"):  # outside the lock: requests wait side by side
+            time.sleep(CONFIG["latency_ms"] / 1000.0)
         api = path.split("/", 1)[0]
         # Storage lists buckets by a query parameter: its lists are stored
         # under "<path>?project=P".
@@ -157,7 +172,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.aggregated(m.group(1), m.group(2), q)
             if path in LISTS:
                 return self.page(LISTS[path]["field"], LISTS[path]["items"], q)
-        self.error(404, "NOT_FOUND", f"The resource '{path}' was not found")
+            if any(path.startswith(p) for p in CONFIG.get("not_found", [])):
+                return self.error(404, "NOT_FOUND", f"The resource '{path}' was not found")
+        # Anything else is an empty list, as Google answers one: no items field.
+        self.send_json(200, {})
 
     def page_size(self, q, default=500):
         size = int(q.get("maxResults") or q.get("pageSize") or default)
@@ -179,12 +197,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, doc)
 
     def aggregated(self, prefix, collection, q):
-        scoped = []  # (scope, item)
-        pat = re.compile(re.escape(prefix) + r"/((?:zones|regions)/[^/]+|global)/" + re.escape(collection) + "$")
-        for key in sorted(LISTS):
-            m = pat.match(key)
-            if m:
-                scoped.extend((m.group(1), item) for item in LISTS[key]["items"])
+        scoped = SCOPED.get((prefix, collection))
+        if scoped is None:
+            scoped = []  # (scope, item)
+            pat = re.compile(re.escape(prefix) + r"/((?:zones|regions)/[^/]+|global)/" + re.escape(collection) + "$")
+            for key in sorted(LISTS):
+                m = pat.match(key)
+                if m:
+                    scoped.extend((m.group(1), item) for item in LISTS[key]["items"])
+            SCOPED[(prefix, collection)] = scoped
         start = offset_of(q["pageToken"]) if q.get("pageToken") else 0
         size = self.page_size(q)
         items = {}
@@ -230,6 +251,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port-file", required=True)
     args = ap.parse_args()
+    # A listen backlog for a client with many connections at once (the
+    # default 5 drops SYNs, which come back after 1, 3, 7 s).
+    ThreadingHTTPServer.request_queue_size = 256
+    ThreadingHTTPServer.daemon_threads = True
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
