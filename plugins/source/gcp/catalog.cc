@@ -54,6 +54,10 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
   FERRY_ASSIGN_OR_RETURN(t->name, Str(j, "name", "catalog: a table" + parent));
   const std::string where = "catalog: table " + t->name;
   FERRY_ASSIGN_OR_RETURN(t->description, Str(j, "description", where, false));
+  FERRY_ASSIGN_OR_RETURN(std::string scope, Str(j, "scope", where, false));
+  if (scope == "organization") t->scope = TableScope::kOrganization;
+  else if (!scope.empty() && scope != "project")
+    return Status::Invalid(where + ": \"scope\" must be project or organization, not \"" + scope + "\"");
   FERRY_ASSIGN_OR_RETURN(t->service, Str(j, "service", where));
   FERRY_ASSIGN_OR_RETURN(t->api, Str(j, "api", where));
   FERRY_ASSIGN_OR_RETURN(t->method_id, Str(j, "method", where));
@@ -91,6 +95,8 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
     // "field:a.b", "project", "parent:column", "scope"
     if (from == "project") {
       col.source = ColumnSource::kProject;
+    } else if (from == "organization") {
+      col.source = ColumnSource::kOrganization;
     } else if (from == "scope") {
       if (t->aggregated_field.empty()) return Status::Invalid(cw + ": \"scope\" only exists in an aggregatedList");
       col.source = ColumnSource::kScope;
@@ -102,7 +108,8 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
       col.source = ColumnSource::kParent;
       col.path = {from.substr(7)};
     } else {
-      return Status::Invalid(cw + ": \"from\" must be field:NAME, project, parent:COLUMN or scope, not \"" + from + "\"");
+      return Status::Invalid(cw + ": \"from\" must be field:NAME, project, organization, parent:COLUMN or scope, not \"" +
+                             from + "\"");
     }
     t->columns.push_back(std::move(col));
   }

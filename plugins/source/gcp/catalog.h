@@ -25,6 +25,7 @@ namespace ferry::plugins::gcp {
 enum class ColumnSource {
   kField,    // the item's field at `path` (dotted for nested fields)
   kProject,  // the project the table was listed for
+  kOrganization,  // the organization (its number) an organization-level table was listed for
   kParent,   // the parent row's column `path`
   kScope,    // aggregatedList: the scope key ("zones/us-central1-a") the item was under
 };
@@ -46,8 +47,12 @@ struct CatalogColumn {
   bool primary_key = false;
 };
 
+// What a top-level table is listed once for.
+enum class TableScope { kProject, kOrganization };
+
 struct CatalogTable {
   std::string name;
+  TableScope scope = TableScope::kProject;
   std::string description;
   std::string service;       // "compute.googleapis.com" (enabled_services_only checks it)
   std::string api;           // "compute" (the discovery document's name; spec `endpoints` key)

@@ -111,6 +111,29 @@ Result<Discovered> Discover(const Spec& spec, const ApiContext& api) {
                              "resourcemanager.projects.get on the projects to sync");
   }
   d.projects.assign(projects.begin(), projects.end());
+  if (!spec.skip_organization_resources) {
+    std::set<std::string> orgs;
+    for (const auto& o : spec.organization_ids) orgs.insert(o.substr(std::string("organizations/").size()));
+    if (!spec.organization_filter.empty() || spec.organization_ids.empty()) {
+      GoogleError e;
+      std::string url = "v3/organizations:search";
+      if (!spec.organization_filter.empty()) url = http::WithQueryParam(url, "query", spec.organization_filter);
+      Status st = ListAll(api, "cloudresourcemanager", kRm, url, "organizations",
+                          [&](const json& o) {
+                            const std::string name = o.value("name", "");
+                            if (o.value("state", "ACTIVE") == "ACTIVE" && name.rfind("organizations/", 0) == 0)
+                              orgs.insert(name.substr(14));
+                            return Status::OK();
+                          },
+                          &e);
+      if (!st.ok()) {
+        if (!spec.organization_filter.empty())
+          return Status::IOError("searching organizations for organization_filter: " + st.message());
+        d.warnings.push_back("organizations: none listed for organization-level tables: " + st.message());
+      }
+    }
+    d.organizations.assign(orgs.begin(), orgs.end());
+  }
   if (spec.enabled_services_only) {
     for (const auto& p : d.projects) {
       std::set<std::string> services;

@@ -19,6 +19,11 @@ namespace ferry::plugins::gcp {
 
 struct Discovered {
   std::vector<std::string> projects;  // sorted, unique
+  // Organizations (numbers, no "organizations/") for organization-level
+  // tables: organization_ids plus those matching organization_filter; with
+  // neither, every organization the credentials can see (a failure to list
+  // them is a warning, as CloudQuery only logs it).
+  std::vector<std::string> organizations;
   // enabled_services_only: project -> enabled service names
   // ("compute.googleapis.com"); a project absent here syncs every table.
   std::map<std::string, std::set<std::string>> enabled_services;

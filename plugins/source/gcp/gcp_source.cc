@@ -25,6 +25,10 @@ sdk::TableDef GcpSource::Define(const std::shared_ptr<CatalogTable>& table, bool
 
 std::vector<sdk::Client> GcpSource::ClientsFor(const CatalogTable& table) const {
   std::vector<sdk::Client> clients;
+  if (table.scope == TableScope::kOrganization) {
+    for (const auto& o : discovered_.organizations) clients.push_back(sdk::Client{o, nullptr});
+    return clients;
+  }
   for (const auto& p : discovered_.projects) {
     auto it = discovered_.enabled_services.find(p);
     if (it != discovered_.enabled_services.end() && !it->second.count(table.service)) continue;

@@ -207,6 +207,27 @@ void Seed(FakeGcp& fake, int max_page) {
       {"items", json::array({{{"name", "projects/proj-a/locations/global/keyRings/ring/cryptoKeys/k"},
                               {"purpose", "ENCRYPT_DECRYPT"}, {"rotationPeriod", "7776000.5s"},
                               {"createTime", "2022-02-02T02:02:03Z"}}})}};
+  // Two organizations, folders and tags of the first.
+  lists["cloudresourcemanager/v3/organizations"] = {
+      {"field", "organizations"},
+      {"items", json::array({{{"name", "organizations/111"}, {"displayName", "example.com"}, {"state", "ACTIVE"}},
+                             {{"name", "organizations/222"}, {"displayName", "other.com"}, {"state", "ACTIVE"}}})}};
+  objects["cloudresourcemanager/v1/organizations/111"] = {
+      {"name", "organizations/111"}, {"displayName", "example.com"}, {"lifecycleState", "ACTIVE"},
+      {"creationTime", "2019-05-06T07:08:09.123Z"}, {"owner", {{"directoryCustomerId", "C0abc"}}}};
+  objects["cloudresourcemanager/v1/organizations/222"] = {
+      {"name", "organizations/222"}, {"displayName", "other.com"}, {"lifecycleState", "ACTIVE"}};
+  lists["cloudresourcemanager/v3/folders"]["items"].push_back(
+      {{"name", "folders/100"}, {"parent", "organizations/111"}, {"state", "ACTIVE"}, {"displayName", "Eng"}});
+  lists["cloudresourcemanager/v3/folders"]["items"].push_back(
+      {{"name", "folders/300"}, {"parent", "organizations/111"}, {"state", "ACTIVE"}, {"displayName", "Ops"}});
+  lists["cloudresourcemanager/v3/tagKeys"] = {
+      {"field", "tagKeys"},
+      {"items", json::array({{{"name", "tagKeys/5"}, {"parent", "organizations/111"}, {"shortName", "env"}}})}};
+  lists["cloudresourcemanager/v3/tagValues"] = {
+      {"field", "tagValues"},
+      {"items", json::array({{{"name", "tagValues/51"}, {"parent", "tagKeys/5"}, {"shortName", "prod"}},
+                             {{"name", "tagValues/52"}, {"parent", "tagKeys/5"}, {"shortName", "dev"}}})}};
   objects["cloudresourcemanager/v3/projects/proj-a"] = rm_projects[0];
   objects["cloudresourcemanager/v3/projects/proj-b"] = rm_projects[1];
   fake.Put("lists", lists);
@@ -417,6 +438,47 @@ TEST(GcpSource, ProjectsAreDiscoveredAsCloudQueryDoes) {
   EXPECT_EQ(projects_of({{"project_ids", {"proj-b"}}, {"project_filter", "labels.env:prod"}}), (S{"proj-a", "proj-b"}));
 }
 
+// Organization-level tables run once per organization: organization_ids,
+// those organization_filter finds, or every one the credentials see.
+TEST(GcpSource, OrganizationTablesRunPerOrganization) {
+  FakeGcp fake;
+  ASSERT_TRUE(fake.up());
+  Seed(fake, 0);
+  const std::vector<std::string> tables = {"gcp_cloudresourcemanager_organizations", "gcp_resourcemanager_folders",
+                                           "gcp_resourcemanager_organization_tag_keys",
+                                           "gcp_resourcemanager_organization_tag_values"};
+  auto run = [&](json spec, FakeSink* sink) {
+    spec["project_ids"] = {"proj-a"};
+    spec["endpoints"] = fake.Endpoints();
+    auto src = MakeSource(GcpSourcePlugin(), spec);
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    ASSERT_TRUE(SyncAll(**src, *sink, tables).ok());
+  };
+  FakeSink all;
+  run(json::object(), &all);
+  EXPECT_EQ(all.Rows("gcp_cloudresourcemanager_organizations"), 2);
+  auto org = Find(all.Table("gcp_cloudresourcemanager_organizations"), "name", "organizations/111");
+  EXPECT_EQ(org["creation_time"].as_string(), "2019-05-06T07:08:09.123Z");
+  EXPECT_EQ(json::parse(org["owner"].as_string())["directoryCustomerId"], "C0abc");
+  auto folders = all.Table("gcp_resourcemanager_folders");
+  ASSERT_EQ(folders.size(), 2u) << "the top-level folders of organization 111; folders/200 is a sub-folder";
+  EXPECT_EQ(Find(folders, "name", "folders/300")["organization_id"].as_string(), "111");
+  auto values = all.Table("gcp_resourcemanager_organization_tag_values");
+  ASSERT_EQ(values.size(), 2u);
+  EXPECT_EQ(Find(values, "name", "tagValues/52")["organization_id"].as_string(), "111");
+  FakeSink filtered;
+  run({{"organization_filter", "domain:other.com"}}, &filtered);
+  ASSERT_EQ(filtered.Rows("gcp_cloudresourcemanager_organizations"), 1);
+  EXPECT_EQ(filtered.Table("gcp_cloudresourcemanager_organizations")[0].at("name").as_string(), "organizations/222");
+  FakeSink by_id;
+  run({{"organization_ids", {"111"}}}, &by_id);
+  EXPECT_EQ(by_id.Rows("gcp_cloudresourcemanager_organizations"), 1);
+  EXPECT_EQ(by_id.Rows("gcp_resourcemanager_folders"), 2);
+  FakeSink skipped;
+  run({{"skip_organization_resources", true}}, &skipped);
+  EXPECT_EQ(skipped.Rows("gcp_cloudresourcemanager_organizations"), 0);
+}
+
 TEST(GcpSource, EnabledServicesOnlySkipsDisabledApisWithoutARequest) {
   FakeGcp fake;
   ASSERT_TRUE(fake.up());
@@ -441,20 +503,24 @@ TEST(GcpSource, EnabledServicesOnlySkipsDisabledApisWithoutARequest) {
   EXPECT_EQ(reqs.count("iam/v1/projects/proj-a/serviceAccounts"), 0u);
 }
 
-TEST(GcpSource, ThrottlingAndServerErrorsAreRetriedThroughTheFaultProxy) {
+TEST(GcpSource, ThrottlingServerErrorsSlownessAndCutAnswersAreRetried) {
   FakeGcp fake;
   ASSERT_TRUE(fake.up());
   Seed(fake, 7);
   ferry::testing::HttpFaultProxy proxy(fake.url());
   using Fault = ferry::testing::HttpFaultProxy::Fault;
-  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 429, .retry_after_seconds = 0}, 2);
-  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 503}, 1);
   auto src = MakeSource(GcpSourcePlugin(), {{"project_ids", {"proj-a"}}, {"endpoints", fake.Endpoints(proxy.url())}});
   ASSERT_TRUE(src.ok()) << src.status().ToString();
+  // After Init (its organization search went through the proxy too).
+  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 429, .retry_after_seconds = 0}, 2);
+  proxy.Inject(Fault{.kind = Fault::Kind::kStatus, .status = 503}, 1);
+  proxy.Inject(Fault{.kind = Fault::Kind::kDelay, .delay = std::chrono::milliseconds(300)}, 1);  // slow, answered
+  proxy.Inject(Fault{.kind = Fault::Kind::kReset}, 1);
+  proxy.Inject(Fault{.kind = Fault::Kind::kTruncate}, 1);
   FakeSink sink;
   ASSERT_TRUE(SyncAll(**src, sink, {"gcp_compute_instances"}).ok());
-  EXPECT_EQ(sink.Rows("gcp_compute_instances"), 23);
-  EXPECT_EQ(proxy.faults_served(), 3);
+  EXPECT_EQ(sink.Rows("gcp_compute_instances"), 23) << "every page once, whatever was retried";
+  EXPECT_EQ(proxy.faults_served(), 6);
   EXPECT_EQ(sink.figures["gcp_compute_instances"].throttled, 2);
 }
 

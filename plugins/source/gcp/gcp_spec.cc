@@ -31,13 +31,14 @@ void Declare(OptionBinder<Spec>& b) {
                            "`gcloud projects list --filter`'s server-side part, e.g. `labels.env:prod`)"});
   b.StringList(&Spec::organization_ids,
                {.name = "organization_ids",
-                .description = "Organizations (`organizations/123` or `123`) for organization-level tables "
-                               "(Ferry has none yet: accepted and unused; put an organization in `folder_ids` "
-                               "to sync its projects)"});
+                .description = "Organizations (`organizations/123` or `123`) for the organization-level "
+                               "tables (folders, tag keys, the organization itself); empty: those matching "
+                               "`organization_filter`, or every organization the credentials can see. To sync "
+                               "an organization's projects, put it in `folder_ids`"});
   b.String(&Spec::organization_filter,
            {.name = "organization_filter",
-            .description = "A search query selecting organizations for organization-level tables (Ferry has "
-                           "none yet: accepted and unused)"});
+            .description = "A Resource Manager organizations search query (`domain:example.com`); the "
+                           "organizations it finds join `organization_ids`"});
   b.String(&Spec::service_account_key_json,
            {.name = "service_account_key_json",
             .description = "A service account key (JSON text); empty: Application Default Credentials",
@@ -92,9 +93,10 @@ void Declare(OptionBinder<Spec>& b) {
          .description = "Accepted for CloudQuery compatibility; project discovery runs its searches one after "
                         "another",
          .min = 1});
-  b.Ignored({.name = "skip_organization_resources", .type = OptionType::kBool,
-             .description = "CloudQuery: skip organization discovery; Ferry has no organization-level tables "
-                            "yet, so nothing is discovered either way"});
+  b.Bool(&Spec::skip_organization_resources,
+         {.name = "skip_organization_resources", .default_value = false,
+          .description = "Do not look for organizations: organization-level tables then have no client "
+                         "(as CloudQuery, selecting one is then an error)"});
   b.Ignored({.name = "scheduler", .type = OptionType::kString,
              .description = "CloudQuery's scheduler choice (dfs, round-robin, shuffle); Ferry's scheduler "
                             "runs every (table, project) pair on its worker pool"});

@@ -28,6 +28,7 @@ struct Spec {
   std::string service_account_key_json;         // secret
   Impersonation impersonation;                  // target_principal empty: none
   bool enabled_services_only{};
+  bool skip_organization_resources{};
   int64_t backoff_delay_s{};
   int64_t backoff_retries{};
   int64_t concurrency{};

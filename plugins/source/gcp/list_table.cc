@@ -218,7 +218,7 @@ std::string BaseUrl(const CatalogTable& table, const ApiContext& api) {
 }
 
 Result<std::string> ExpandTemplate(const std::string& text, const std::string& project,
-                                   const sdk::ResolveContext* ctx, const json* item) {
+                                   const sdk::ResolveContext* ctx, const json* item, bool in_query) {
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -234,7 +234,7 @@ Result<std::string> ExpandTemplate(const std::string& text, const std::string& p
     const bool reserved = !name.empty() && name[0] == '+';
     if (reserved) name = name.substr(1);
     std::string value;
-    if (name == "project") {
+    if (name == "project" || name == "organization") {  // the client: a project or an organization
       value = project;
     } else if (name.rfind("parent.", 0) == 0) {
       if (!ctx || !ctx->parent) return Status::Invalid("{" + name + "} outside a relation");
@@ -271,7 +271,7 @@ Result<std::string> ExpandTemplate(const std::string& text, const std::string& p
     } else {
       return Status::Invalid("unknown placeholder {" + name + "} in \"" + text + "\"");
     }
-    out += reserved ? value : http::PercentEncode(value);
+    out += reserved || in_query ? value : http::PercentEncode(value);
     i = close + 1;
   }
   return out;
@@ -284,6 +284,7 @@ Row ItemToRow(const CatalogTable& table, const json& item, const std::string& pr
   for (const auto& c : table.columns) {
     switch (c.source) {
       case ColumnSource::kProject:
+      case ColumnSource::kOrganization:
         row.push_back(Value::String(project));
         break;
       case ColumnSource::kScope:
@@ -366,7 +367,7 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
   FERRY_ASSIGN_OR_RETURN(std::string path, ExpandTemplate(table.path, project, &ctx));
   std::string url = BaseUrl(table, api) + path;
   for (const auto& [k, v] : table.query) {
-    FERRY_ASSIGN_OR_RETURN(std::string value, ExpandTemplate(v, project, &ctx));
+    FERRY_ASSIGN_OR_RETURN(std::string value, ExpandTemplate(v, project, &ctx, nullptr, /*in_query=*/true));
     url = http::WithQueryParam(url, k, value);
   }
   if (!table.page_size_param.empty() && table.page_size > 0)

@@ -42,12 +42,16 @@ struct ApiContext {
 // The base URL of `table`'s API after the spec's endpoint overrides.
 std::string BaseUrl(const CatalogTable& table, const ApiContext& api);
 
-// Expands {project}, {parent.COL[.json.path]} (the parent row's column, or a
+// Expands {project} / {organization} (the table's client: a project id or
+// an organization's number), {parent.COL[.json.path]} (the parent row's column, or a
 // field inside a JSON column) and {item.FIELD.PATH} (a listed item's field),
 // each also in the {+...} form. Plain expansions are percent-encoded, +
 // forms are not (RFC 6570).
+// `in_query`: the text is a query value, which WithQueryParam encodes: no
+// expansion is encoded here.
 Result<std::string> ExpandTemplate(const std::string& text, const std::string& project,
-                                   const sdk::ResolveContext* ctx, const nlohmann::json* item = nullptr);
+                                   const sdk::ResolveContext* ctx, const nlohmann::json* item = nullptr,
+                                   bool in_query = false);
 
 // Converts one item into the table's row. A value that does not fit its
 // column becomes NULL and a warning (naming table, project, item, column and

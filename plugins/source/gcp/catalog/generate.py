@@ -183,7 +183,7 @@ def build_table(docs, entry, parent=None):
         die(f"{where}: {entry['method']} is not a GET")
     path = method["path"]
     params = entry.get("params", {})
-    for pname in re.findall(r"\{\+?([^}]+)\}", path):
+    for pname in re.findall(r"\{\+?([^}]+)\}", method["path"]):
         if pname not in params:
             die(f"{where}: path {path} needs parameter {pname}; set params: {{{pname}: ...}}")
     for pname, value in params.items():
@@ -250,8 +250,14 @@ def build_table(docs, entry, parent=None):
     types = entry.get("types", {})
     skip = set(entry.get("skip", []))
     columns = []
-    for c in entry.get("columns_before", [{"name": "project_id", "from": "project",
-                                           "description": "The project the resource was listed in"}]):
+    if entry.get("scope", "project") == "organization":
+        table["scope"] = "organization"
+        default_before = [{"name": "organization_id", "from": "organization",
+                           "description": "The organization (its number) the resource was listed in"}]
+    else:
+        default_before = [{"name": "project_id", "from": "project",
+                           "description": "The project the resource was listed in"}]
+    for c in entry.get("columns_before", default_before):
         columns.append(dict(c, type=c.get("type", "utf8")))
     for prop_name, prop in schema.get("properties", {}).items():
         if prop_name in skip:

@@ -36,10 +36,11 @@ Control (not part of any Google API):
        item's number (benchmarks: 100k resources without a 100 MB upload)
   GET  /_fake/requests -> {"count": N, "paths": {"<api>/<path>": n}}
   GET  /_fake/health
-Resource Manager's v3/projects:search and v3/projects?parent= and
-v3/folders?parent= are served from the list stored at
-"cloudresourcemanager/v3/projects" / ".../v3/folders" (state, parent and a
-labels.K:V query are honoured).
+Resource Manager's v3 projects:search, projects?parent=, folders?parent=,
+organizations:search, tagKeys?parent= and tagValues?parent= are served from
+the lists stored at "cloudresourcemanager/v3/<projects|folders|organizations|
+tagKeys|tagValues>" (parent, and the query terms state:, labels.K:V and
+domain: are honoured).
 
     python3 fake_gcp.py --port-file FILE   (listens on 127.0.0.1, a free port)
 """
@@ -222,8 +223,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def resource_manager(self, path, q):
         rest = path[len("cloudresourcemanager/"):]
-        if rest in ("v3/projects:search", "v3/projects", "v3/folders"):
-            kind = "folders" if rest == "v3/folders" else "projects"
+        kinds = {"v3/projects:search": "projects", "v3/projects": "projects", "v3/folders": "folders",
+                 "v3/organizations:search": "organizations", "v3/tagKeys": "tagKeys", "v3/tagValues": "tagValues"}
+        if rest in kinds:
+            kind = kinds[rest]
             stored = LISTS.get("cloudresourcemanager/v3/" + kind, {"items": []})["items"]
             out = []
             query = q.get("query", "")
@@ -239,7 +242,9 @@ class Handler(BaseHTTPRequestHandler):
                         ok = False
                     elif k.startswith("labels.") and p.get("labels", {}).get(k[7:]) != v:
                         ok = False
-                    elif k not in ("state",) and not k.startswith("labels."):
+                    elif k == "domain" and p.get("displayName") != v:
+                        ok = False
+                    elif k not in ("state", "domain") and not k.startswith("labels."):
                         return self.error(400, "INVALID_ARGUMENT", f"the fake does not know the query term {term}")
                 if ok:
                     out.append(p)
