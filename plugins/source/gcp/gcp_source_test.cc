@@ -83,12 +83,16 @@ class FakeGcp {
     return resp.ok() ? json::parse(resp->body) : json();
   }
   // The `endpoints:` of a spec pointing every API at its mount of the fake.
+  // Every API of the catalog: nothing may leave 127.0.0.1.
   json Endpoints(const std::string& base = "") const {
     json e = json::object();
-    for (const char* api : {"compute", "storage", "iam", "cloudresourcemanager", "serviceusage", "cloudkms",
-                            "sqladmin", "container", "run", "cloudfunctions", "pubsub", "bigquery", "dns",
-                            "logging", "secretmanager"})
-      e[api] = (base.empty() ? url_ : base) + "/" + api;
+    std::function<void(const CatalogTable&)> add = [&](const CatalogTable& t) {
+      e[t.api] = (base.empty() ? url_ : base) + "/" + t.api;
+      for (const auto& r : t.relations) add(*r);
+    };
+    for (const auto& t : BuiltinCatalog().tables) add(*t);
+    for (const char* discovery_api : {"cloudresourcemanager", "serviceusage"})
+      e[discovery_api] = (base.empty() ? url_ : base) + "/" + discovery_api;
     return e;
   }
 

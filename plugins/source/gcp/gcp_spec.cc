@@ -107,7 +107,8 @@ void Declare(OptionBinder<Spec>& b) {
   b.Custom({.name = "endpoints",
             .type = OptionType::kObject,
             .description = "Ferry: per-API base URLs (`compute: http://127.0.0.1:PORT`), over `endpoint`; "
-                           "like `endpoint`, for emulators and fakes: no credentials are used"},
+                           "like `endpoint`, for emulators and fakes: no credentials are used, and without "
+                           "`endpoint` an API left out is not called (its tables are skipped with a warning)"},
            [](const nlohmann::json& v, Spec* s) -> Status {
              if (v.is_null()) return Status::OK();
              for (const auto& [api, url] : v.items()) {

@@ -364,6 +364,14 @@ Result<bool> FetchDetail(const CatalogTable& table, const ApiContext& api, const
 Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk::ResolveContext& ctx,
                     sdk::RowWriter& out) {
   const std::string& project = ctx.client.id;
+  // With per-API `endpoints` (emulators, fakes) and no `endpoint`, an API
+  // left out is not sent to Google (no credentials are used in that mode):
+  // its tables are skipped.
+  if (api.endpoint.empty() && !api.endpoints.empty() && !api.endpoints.count(table.api)) {
+    ctx.Warning(table.name, "project " + project + ": skipped, `endpoints` has no entry for the " + table.api +
+                                " API (add " + table.api + ": URL, or leave `endpoints` out to call Google)");
+    return Status::OK();
+  }
   FERRY_ASSIGN_OR_RETURN(std::string path, ExpandTemplate(table.path, project, &ctx));
   std::string url = BaseUrl(table, api) + path;
   for (const auto& [k, v] : table.query) {
@@ -409,6 +417,10 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
     if (doc.is_discarded() || !doc.is_object())
       return Status::IOError(what + ": the answer is not a JSON object: " + Truncate(resp.body, 200));
     if (table.items_field.empty()) {  // a get: the answer is the row
+      if (doc.empty()) {
+        ctx.Warning(table.name, "project " + project + ": " + table.method_id + " answered an empty resource; no row");
+        return Status::OK();
+      }
       std::vector<std::string> warnings;
       Row row = ItemToRow(table, doc, project, "", &ctx, &warnings);
       for (const auto& w : warnings) ctx.Warning(table.name, w);
