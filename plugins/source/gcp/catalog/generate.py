@@ -173,6 +173,25 @@ def item_schema(doc, method, entry, where):
     return items_field, aggregated, doc["schemas"][item["$ref"]] if "$ref" in item else item
 
 
+def bind_params(method, params, where):
+    """The method's path with every path parameter bound: to text with
+    Ferry's placeholders ({project}, {organization}, {parent.COL},
+    {item.FIELD}); a placeholder bound to a reserved expansion {+x} is marked
+    {+...} (not percent-encoded)."""
+    path = method["path"]
+    for pname in re.findall(r"\{\+?([^}]+)\}", method["path"]):
+        if pname not in params:
+            die(f"{where}: {method['id']} ({method['path']}) needs {pname}; set {{{pname}: ...}}")
+    for pname, value in params.items():
+        if "{+" + pname + "}" in path:
+            path = path.replace("{+" + pname + "}", value.replace("{", "{+", 1) if value.startswith("{") else value)
+        elif "{" + pname + "}" in path:
+            path = path.replace("{" + pname + "}", value)
+        else:
+            die(f"{where}.{pname} is not in the path {method['path']}")
+    return path
+
+
 def build_table(docs, entry, parent=None):
     name = entry["name"]
     where = f"tables.yaml: {name}"
@@ -181,18 +200,7 @@ def build_table(docs, entry, parent=None):
     method = find_method(doc, entry["method"])
     if method.get("httpMethod") != "GET":
         die(f"{where}: {entry['method']} is not a GET")
-    path = method["path"]
-    params = entry.get("params", {})
-    for pname in re.findall(r"\{\+?([^}]+)\}", method["path"]):
-        if pname not in params:
-            die(f"{where}: path {path} needs parameter {pname}; set params: {{{pname}: ...}}")
-    for pname, value in params.items():
-        if "{+" + pname + "}" in path:
-            path = path.replace("{+" + pname + "}", value.replace("{", "{+", 1) if value.startswith("{") else value)
-        elif "{" + pname + "}" in path:
-            path = path.replace("{" + pname + "}", value)
-        else:
-            die(f"{where}: params.{pname} is not in the path {method['path']}")
+    path = bind_params(method, entry.get("params", {}), f"{where}: params")
     detail = None
     if entry.get("single"):  # a get: the answer is the one row
         items_field, aggregated, schema = "", None, doc["schemas"][method["response"]["$ref"]]
@@ -200,16 +208,7 @@ def build_table(docs, entry, parent=None):
         items_field, aggregated, schema = item_schema(doc, method, entry, where)
     if "detail" in entry:  # each item fetched again with this get; its answer is the row
         dm = find_method(doc, entry["detail"]["method"])
-        detail = dm["path"]
-        for pname, value in entry["detail"]["params"].items():
-            if "{+" + pname + "}" in detail:
-                detail = detail.replace("{+" + pname + "}", value.replace("{", "{+", 1) if value.startswith("{") else value)
-            elif "{" + pname + "}" in detail:
-                detail = detail.replace("{" + pname + "}", value)
-            else:
-                die(f"{where}: detail.params.{pname} is not in the path {dm['path']}")
-        if "{" in re.sub(r"\{\+?(project|item\.[^}]+|parent\.[^}]+)\}", "", detail):
-            die(f"{where}: detail path {detail} has unbound parameters")
+        detail = bind_params(dm, entry["detail"]["params"], f"{where}: detail.params")
         schema = doc["schemas"][dm["response"]["$ref"]]
     ref = schema.get("id", "item")
     mparams = method.get("parameters", {})
