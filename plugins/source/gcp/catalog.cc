@@ -70,6 +70,12 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
   if (!next.empty()) t->next_page_token_field = next;
   FERRY_ASSIGN_OR_RETURN(t->page_size_param, Str(j, "page_size_param", where, false));
   FERRY_ASSIGN_OR_RETURN(t->detail_path, Str(j, "detail_path", where, false));
+  if (j.contains("recurse")) {
+    const json& r = j["recurse"];
+    if (!r.is_object()) return Status::Invalid(where + ": \"recurse\" is not an object");
+    FERRY_ASSIGN_OR_RETURN(t->recurse_field, Str(r, "field", where + " recurse"));
+    FERRY_ASSIGN_OR_RETURN(t->recurse_query, Str(r, "query", where + " recurse"));
+  }
   if (j.contains("page_size")) {
     if (!j["page_size"].is_number_integer()) return Status::Invalid(where + ": \"page_size\" is not an integer");
     t->page_size = j["page_size"].get<int64_t>();

@@ -70,6 +70,10 @@ struct CatalogTable {
   // base URL, with {item.FIELD.PATH} placeholders) and the answer is the row
   // (bigquery's lists hold a subset of each resource).
   std::string detail_path;
+  // Set: a tree. Each item's field recurse_field is listed again as query
+  // parameter recurse_query (folders.list?parent=<a folder's name>), into
+  // this table, down to every level.
+  std::string recurse_field, recurse_query;
   std::vector<CatalogColumn> columns;
   std::vector<std::shared_ptr<CatalogTable>> relations;
 };

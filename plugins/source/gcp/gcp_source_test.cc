@@ -225,6 +225,8 @@ void Seed(FakeGcp& fake, int max_page) {
       {{"name", "folders/100"}, {"parent", "organizations/111"}, {"state", "ACTIVE"}, {"displayName", "Eng"}});
   lists["cloudresourcemanager/v3/folders"]["items"].push_back(
       {{"name", "folders/300"}, {"parent", "organizations/111"}, {"state", "ACTIVE"}, {"displayName", "Ops"}});
+  lists["cloudresourcemanager/v3/folders"]["items"].push_back(
+      {{"name", "folders/400"}, {"parent", "folders/200"}, {"state", "ACTIVE"}, {"displayName", "Deep"}});
   lists["cloudresourcemanager/v3/tagKeys"] = {
       {"field", "tagKeys"},
       {"items", json::array({{{"name", "tagKeys/5"}, {"parent", "organizations/111"}, {"shortName", "env"}}})}};
@@ -450,6 +452,7 @@ TEST(GcpSource, OrganizationTablesRunPerOrganization) {
   ASSERT_TRUE(fake.up());
   Seed(fake, 0);
   const std::vector<std::string> tables = {"gcp_cloudresourcemanager_organizations", "gcp_resourcemanager_folders",
+                                           "gcp_resourcemanager_subfolders",
                                            "gcp_resourcemanager_organization_tag_keys",
                                            "gcp_resourcemanager_organization_tag_values"};
   auto run = [&](json spec, FakeSink* sink) {
@@ -468,6 +471,11 @@ TEST(GcpSource, OrganizationTablesRunPerOrganization) {
   auto folders = all.Table("gcp_resourcemanager_folders");
   ASSERT_EQ(folders.size(), 2u) << "the top-level folders of organization 111; folders/200 is a sub-folder";
   EXPECT_EQ(Find(folders, "name", "folders/300")["organization_id"].as_string(), "111");
+  auto sub = all.Table("gcp_resourcemanager_subfolders");
+  std::set<std::string> sub_names;
+  for (const auto& r : sub) sub_names.insert(r.at("name").as_string());
+  EXPECT_EQ(sub_names, (std::set<std::string>{"folders/200", "folders/400"})) << "every level below the top";
+  EXPECT_EQ(Find(sub, "name", "folders/400")["parent"].as_string(), "folders/200");
   auto values = all.Table("gcp_resourcemanager_organization_tag_values");
   ASSERT_EQ(values.size(), 2u);
   EXPECT_EQ(Find(values, "name", "tagValues/52")["organization_id"].as_string(), "111");

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <set>
 
 #include "ferry/text_codec.h"
 
@@ -361,6 +362,11 @@ Result<bool> FetchDetail(const CatalogTable& table, const ApiContext& api, const
 
 }  // namespace
 
+namespace {
+Status ListPages(const CatalogTable& table, const ApiContext& api, const sdk::ResolveContext& ctx,
+                 const std::string& url, sdk::RowWriter& out, std::vector<std::string>* recurse);
+}  // namespace
+
 Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk::ResolveContext& ctx,
                     sdk::RowWriter& out) {
   const std::string& project = ctx.client.id;
@@ -380,6 +386,27 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
   }
   if (!table.page_size_param.empty() && table.page_size > 0)
     url = http::WithQueryParam(url, table.page_size_param, std::to_string(table.page_size));
+  if (table.recurse_field.empty()) return ListPages(table, api, ctx, url, out, nullptr);
+  // A tree (folders under folders): each item's recurse_field is listed again
+  // as recurse_query, depth-first, into the same table; a value seen twice
+  // (a cycle) is not listed again.
+  std::vector<std::string> stack;
+  std::set<std::string> seen;
+  FERRY_RETURN_NOT_OK(ListPages(table, api, ctx, url, out, &stack));
+  while (!stack.empty()) {
+    std::string next = std::move(stack.back());
+    stack.pop_back();
+    if (!seen.insert(next).second) continue;
+    FERRY_RETURN_NOT_OK(ListPages(table, api, ctx, http::WithQueryParam(url, table.recurse_query, next), out, &stack));
+  }
+  return Status::OK();
+}
+
+namespace {
+
+Status ListPages(const CatalogTable& table, const ApiContext& api, const sdk::ResolveContext& ctx,
+                 const std::string& url, sdk::RowWriter& out, std::vector<std::string>* recurse) {
+  const std::string& project = ctx.client.id;
   const std::string what = "table " + table.name + ", project " + project + ": " + table.method_id;
   std::string token;
   int64_t pages = 0;
@@ -441,6 +468,10 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
           Row row = ItemToRow(table, item, project, "", &ctx, &warnings);
           for (const auto& w : warnings) ctx.Warning(table.name, w);
           FERRY_RETURN_NOT_OK(out.Write(std::move(row)));
+          if (recurse) {
+            auto f = item.find(table.recurse_field);
+            if (f != item.end() && f->is_string()) recurse->push_back(f->get<std::string>());
+          }
         }
       } else {
         if (!items->is_object())
@@ -473,5 +504,7 @@ Status ResolveTable(const CatalogTable& table, const ApiContext& api, const sdk:
     token = std::move(next);
   }
 }
+
+}  // namespace
 
 }  // namespace ferry::plugins::gcp

@@ -227,6 +227,11 @@ def build_table(docs, entry, parent=None):
         table["aggregated"] = aggregated
     if detail:
         table["detail_path"] = detail
+    if "recurse" in entry:  # a tree: each item's field is listed again as this query parameter
+        r = entry["recurse"]
+        if r.get("query") not in method.get("parameters", {}):
+            die(f"{where}: recurse.query {r.get('query')} is not a parameter of {method['id']}")
+        table["recurse"] = {"field": r["field"], "query": r["query"]}
     if "pageToken" in mparams:
         table["page_token_param"] = "pageToken"
         table["next_page_token"] = "nextPageToken"
