@@ -17,6 +17,9 @@ Status ListAll(const ApiContext& api, const std::string& api_name, const std::st
   CatalogTable shape;  // only for BaseUrl's endpoint override
   shape.api = api_name;
   shape.base_url = base;
+  if (api.endpoint.empty() && !api.endpoints.empty() && !api.endpoints.count(api_name))
+    return Status::Invalid("`endpoints` has no entry for the " + api_name + " API, so it is not called (add " +
+                           api_name + ": URL)");
   url = BaseUrl(shape, api) + url;
   std::string token;
   while (true) {
