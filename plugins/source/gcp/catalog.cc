@@ -36,18 +36,6 @@ Result<ValueKind> KindOf(const std::string& type, const std::string& where) {
   return Status::Invalid(where + ": unknown type \"" + type + "\"");
 }
 
-std::vector<std::string> SplitDots(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return out;
-}
-
 Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::string& parent) {
   if (!j.is_object()) return Status::Invalid("catalog: a table entry" + parent + " is not an object");
   auto t = std::make_shared<CatalogTable>();
@@ -130,6 +118,18 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
 }
 
 }  // namespace
+
+std::vector<std::string> SplitDots(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    out.emplace_back(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
 
 Result<Catalog> ParseCatalog(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);

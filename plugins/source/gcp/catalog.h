@@ -91,4 +91,7 @@ const Catalog& BuiltinCatalog();
 
 DataTypePtr TypeOf(ValueKind kind);
 
+// "a.b.c" -> {"a", "b", "c"}: a field path of the catalog or of a placeholder.
+std::vector<std::string> SplitDots(std::string_view s);
+
 }  // namespace ferry::plugins::gcp

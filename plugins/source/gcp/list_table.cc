@@ -239,14 +239,7 @@ Result<std::string> ExpandTemplate(const std::string& text, const std::string& p
       value = project;
     } else if (name.rfind("parent.", 0) == 0) {
       if (!ctx || !ctx->parent) return Status::Invalid("{" + name + "} outside a relation");
-      std::vector<std::string> path;
-      size_t start = 7;
-      while (true) {
-        size_t dot = name.find('.', start);
-        path.push_back(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-      }
+      const std::vector<std::string> path = SplitDots(std::string_view(name).substr(7));
       const Value& v = ctx->ParentValue(path[0]);
       if (v.is_null()) return Status::Invalid("the parent row has no " + path[0]);
       if (path.size() == 1) {
@@ -258,15 +251,7 @@ Result<std::string> ExpandTemplate(const std::string& text, const std::string& p
         value = f->get<std::string>();
       }
     } else if (name.rfind("item.", 0) == 0 && item) {
-      std::vector<std::string> path;
-      size_t start = 5;
-      while (true) {
-        size_t dot = name.find('.', start);
-        path.push_back(name.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-      }
-      const json* f = At(*item, path);
+      const json* f = At(*item, SplitDots(std::string_view(name).substr(5)));
       if (!f || !f->is_string()) return Status::Invalid("the item " + ItemName(*item) + " has no " + name.substr(5));
       value = f->get<std::string>();
     } else {
