@@ -8,7 +8,7 @@ PKGS=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   libsqlite3-dev sqlite3 libpq-dev libssl-dev libzstd-dev liblz4-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev zlib1g-dev librdkafka-dev
+  libcurl4-openssl-dev zlib1g-dev librdkafka-dev libpugixml-dev
   libflatbuffers-dev flatbuffers-compiler
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
 )
