@@ -32,4 +32,13 @@ std::string ChdbMissing() {
          "scripts/install-test-peers.sh)";
 }
 
+std::string BotocoreMissing() {
+  if (std::string why = PythonPeersMissing(); !why.empty()) return why;
+  std::error_code ec;
+  for (const auto& lib : std::filesystem::directory_iterator(PeersDir() / "python" / ".venv" / "lib", ec))
+    if (std::filesystem::exists(lib.path() / "site-packages" / "botocore" / "auth.py")) return "";
+  return "botocore is not in tests/peers/python/.venv (made before botocore joined requirements.txt: run "
+         "scripts/install-test-peers.sh)";
+}
+
 }  // namespace ferry::testing

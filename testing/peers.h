@@ -27,6 +27,10 @@ std::string PythonPeersMissing();
 // else why not: a venv made before chdb joined the lock lacks it.
 std::string ChdbMissing();
 
+// Empty when that venv has botocore (AWS's Python SDK core, for the SigV4
+// cross-check), else why not.
+std::string BotocoreMissing();
+
 // Skips the test when `why` (an expression: empty when the peer is there) is
 // not empty, or fails it when FERRY_REQUIRE_PEERS=1 (CI), so peer tests
 // cannot silently skip there.
@@ -48,5 +52,8 @@ std::string ChdbMissing();
 
 // chdb in tests/peers/python/.venv.
 #define FERRY_REQUIRE_CHDB() FERRY_REQUIRE_PEER(::ferry::testing::ChdbMissing())
+
+// botocore in tests/peers/python/.venv.
+#define FERRY_REQUIRE_BOTOCORE() FERRY_REQUIRE_PEER(::ferry::testing::BotocoreMissing())
 
 }  // namespace ferry::testing
