@@ -1,0 +1,246 @@
+// Credentials fetched over HTTP: STS (AssumeRole, AssumeRoleWithWebIdentity),
+// the ECS container endpoint and EC2 instance metadata.
+//
+// Facts relied on:
+//   - STS API Reference: query protocol, Version=2011-06-15, form-encoded
+//     POST; AssumeRole(RoleArn, RoleSessionName, ExternalId, DurationSeconds),
+//     AssumeRoleWithWebIdentity(RoleArn, RoleSessionName, WebIdentityToken,
+//     DurationSeconds), the latter unsigned; answers
+//     <XResponse><XResult><Credentials><AccessKeyId/><SecretAccessKey/>
+//     <SessionToken/><Expiration/> (ISO 8601)</Credentials>...; errors as
+//     <ErrorResponse> (aws_error.h). Regional endpoint sts.REGION.amazonaws.com
+//     (amazonaws.com.cn for cn- regions).
+//   - ECS task credentials (ECS Developer Guide, "Task IAM role"; botocore's
+//     ContainerProvider; EKS Pod Identity): GET http://169.254.170.2$RELATIVE_URI
+//     or $FULL_URI, Authorization: the token; JSON {AccessKeyId,
+//     SecretAccessKey, Token, Expiration}.
+//   - EC2 instance metadata (EC2 User Guide, "Use IMDSv2"; "Retrieve security
+//     credentials from instance metadata"): PUT /latest/api/token with
+//     X-aws-ec2-metadata-token-ttl-seconds (21600 here, the SDKs' value), then
+//     X-aws-ec2-metadata-token on GET /latest/meta-data/iam/security-credentials/
+//     (the role name) and .../ROLE (JSON {Code: "Success", AccessKeyId,
+//     SecretAccessKey, Token, Expiration}).
+#include "aws_remote_credentials.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+
+#include "ferry/http/aws_error.h"
+#include "ferry/redact.h"
+#include "ferry/text_codec.h"
+
+namespace ferry::http::aws {
+namespace internal {
+
+Result<std::chrono::system_clock::time_point> ParseExpiry(const std::string& text, const std::string& where) {
+  auto micros = ParseTimestamp(text);
+  if (!micros.ok()) return Status::IOError(where + ": expiration \"" + text + "\" is not an ISO 8601 time");
+  return std::chrono::system_clock::time_point(std::chrono::microseconds(*micros));
+}
+
+namespace {
+
+// {AccessKeyId, SecretAccessKey, Token, Expiration} (ECS and EC2 metadata).
+Result<AwsCredentials> ParseMetadataJson(const std::string& body, const std::string& where) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object()) return Status::IOError(where + " answered something that is not a JSON object");
+  auto str = [&](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (std::string code = str("Code"); !code.empty() && code != "Success")
+    return Status::IOError(where + " answered Code \"" + code + "\": " + str("Message"));
+  AwsCredentials c;
+  c.access_key_id = str("AccessKeyId");
+  c.secret_access_key = str("SecretAccessKey");
+  c.session_token = str("Token");
+  RegisterSecret(c.secret_access_key);
+  RegisterSecret(c.session_token);
+  if (c.access_key_id.empty() || c.secret_access_key.empty())
+    return Status::IOError(where + " answered without AccessKeyId or SecretAccessKey");
+  if (std::string e = str("Expiration"); !e.empty()) {
+    FERRY_ASSIGN_OR_RETURN(c.expires, ParseExpiry(e, where));
+  }
+  c.source = where;
+  return c;
+}
+
+std::string ReadWhole(const std::string& path, bool* ok) {
+  std::ifstream in(path, std::ios::binary);
+  *ok = static_cast<bool>(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t\r\n");
+  size_t e = s.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+}  // namespace
+
+Result<AwsCredentials> FetchContainerCredentials(HttpClient& http, const ContainerSource& source) {
+  std::string where = "container credentials endpoint " + UrlForMessages(source.url);
+  Request r{.method = "GET", .url = source.url};
+  r.idempotent = true;
+  std::string token = source.auth_token;
+  if (!source.auth_token_file.empty()) {
+    bool ok = false;
+    token = Trim(ReadWhole(source.auth_token_file, &ok));
+    if (!ok) return Status::IOError(where + ": cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + source.auth_token_file);
+  }
+  if (!token.empty()) {
+    RegisterSecret(token);
+    r.headers["Authorization"] = token;
+  }
+  auto response = http.Do(r);
+  if (!response.ok()) return response.status().WithContext(where);
+  if (response->status != 200)
+    return Status::IOError(where + " answered HTTP " + std::to_string(response->status) + ": " +
+                           Redact(response->body.substr(0, 200)));
+  return ParseMetadataJson(response->body, where);
+}
+
+Result<AwsCredentials> FetchInstanceCredentials(HttpClient& http, const std::string& endpoint) {
+  std::string base = endpoint;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  std::string where = "EC2 instance metadata at " + base;
+  Request token_req{.method = "PUT", .url = base + "/latest/api/token"};
+  token_req.headers["X-aws-ec2-metadata-token-ttl-seconds"] = "21600";
+  token_req.idempotent = true;
+  // No session token (nothing listening, or another cloud's metadata
+  // server, which does not know this path): not an EC2 instance, NotFound.
+  auto token = http.Do(token_req);
+  if (!token.ok()) return Status::NotFound(where + " did not answer: " + token.status().message());
+  if (token->status != 200)
+    return Status::NotFound(where + ": PUT /latest/api/token answered HTTP " + std::to_string(token->status) +
+                            " (IMDSv2 only; IMDSv1 is not used)");
+  RegisterSecret(token->body);
+  Request list{.method = "GET", .url = base + "/latest/meta-data/iam/security-credentials/"};
+  list.headers["X-aws-ec2-metadata-token"] = token->body;
+  list.idempotent = true;
+  auto roles = http.Do(list);
+  if (!roles.ok()) return roles.status().WithContext(where);
+  if (roles->status == 404) return Status::NotFound(where + ": the instance has no IAM role");
+  if (roles->status != 200)
+    return Status::IOError(where + ": the role list answered HTTP " + std::to_string(roles->status));
+  std::string role = Trim(roles->body.substr(0, roles->body.find('\n')));
+  if (role.empty()) return Status::NotFound(where + ": the instance has no IAM role");
+  Request get{.method = "GET", .url = base + "/latest/meta-data/iam/security-credentials/" + PercentEncode(role)};
+  get.headers["X-aws-ec2-metadata-token"] = token->body;
+  get.idempotent = true;
+  auto creds = http.Do(get);
+  if (!creds.ok()) return creds.status().WithContext(where);
+  if (creds->status != 200)
+    return Status::IOError(where + ": the credentials of role " + role + " answered HTTP " +
+                           std::to_string(creds->status));
+  return ParseMetadataJson(creds->body, where + ", role " + role);
+}
+
+}  // namespace internal
+
+namespace {
+
+std::string DefaultStsEndpoint(const std::string& region) {
+  bool china = region.rfind("cn-", 0) == 0;
+  return "https://sts." + region + (china ? ".amazonaws.com.cn" : ".amazonaws.com");
+}
+
+std::string SessionName(const AssumeRoleParams& p, std::chrono::system_clock::time_point now) {
+  if (!p.session_name.empty()) return p.session_name;
+  return "ferry-" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+}
+
+std::string Form(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [k, v] : fields) out += (out.empty() ? "" : "&") + PercentEncode(k) + "=" + PercentEncode(v);
+  return out;
+}
+
+// Sends an STS request and reads <ActionResponse><ActionResult><Credentials>.
+Result<AwsCredentials> CallSts(HttpClient& http, Request request, const std::string& action,
+                               const std::string& role_arn, const std::string& endpoint) {
+  std::string where = "sts:" + action + " of " + role_arn + " at " + UrlForMessages(endpoint);
+  auto response = http.Do(request);
+  if (!response.ok()) return response.status().WithContext(where);
+  if (response->status != 200) {
+    AwsError e = ParseAwsError(*response);
+    return Status::IOError(where + " failed: " + Redact(e.ToString()));
+  }
+  pugi::xml_document doc;
+  if (!doc.load_buffer(response->body.data(), response->body.size()))
+    return Status::IOError(where + " answered HTTP 200 with a body that is not XML");
+  pugi::xml_node creds =
+      doc.child((action + "Response").c_str()).child((action + "Result").c_str()).child("Credentials");
+  if (!creds) return Status::IOError(where + " answered HTTP 200 without " + action + "Result/Credentials");
+  AwsCredentials c;
+  c.access_key_id = creds.child("AccessKeyId").text().as_string();
+  c.secret_access_key = creds.child("SecretAccessKey").text().as_string();
+  c.session_token = creds.child("SessionToken").text().as_string();
+  RegisterSecret(c.secret_access_key);
+  RegisterSecret(c.session_token);
+  if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
+    return Status::IOError(where + " answered without AccessKeyId, SecretAccessKey or SessionToken");
+  std::string expiration = creds.child("Expiration").text().as_string();
+  FERRY_ASSIGN_OR_RETURN(c.expires, internal::ParseExpiry(expiration, where));
+  c.source = "role " + role_arn;
+  return c;
+}
+
+std::chrono::system_clock::time_point Now(const Clock& clock) {
+  return clock ? clock() : std::chrono::system_clock::now();
+}
+
+}  // namespace
+
+std::shared_ptr<AwsCredentialProvider> AssumeRole(std::shared_ptr<AwsCredentialProvider> base,
+                                                  AssumeRoleParams params) {
+  std::string endpoint = params.sts_endpoint.empty() ? DefaultStsEndpoint(params.sts_region) : params.sts_endpoint;
+  std::string description = "assume role " + params.role_arn + " with " + base->Describe();
+  auto fetch = [base, params, endpoint]() -> Result<AwsCredentials> {
+    if (!params.http) return Status::Invalid("assume role " + params.role_arn + ": no HTTP client");
+    FERRY_ASSIGN_OR_RETURN(AwsCredentials base_creds, base->Get());
+    auto now = Now(params.clock);
+    std::vector<std::pair<std::string, std::string>> form = {{"Action", "AssumeRole"},
+                                                             {"Version", "2011-06-15"},
+                                                             {"RoleArn", params.role_arn},
+                                                             {"RoleSessionName", SessionName(params, now)}};
+    if (!params.external_id.empty()) form.emplace_back("ExternalId", params.external_id);
+    if (params.duration) form.emplace_back("DurationSeconds", std::to_string(params.duration->count()));
+    Request r{.method = "POST", .url = endpoint + "/", .body = Form(form)};
+    r.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    r.idempotent = true;   // assuming a role twice is harmless
+    FERRY_RETURN_NOT_OK(SignV4(r, base_creds, {.region = params.sts_region, .service = "sts", .now = now}));
+    return CallSts(*params.http, std::move(r), "AssumeRole", params.role_arn, endpoint);
+  };
+  return std::make_shared<RefreshingCredentials>(description, fetch, params.clock);
+}
+
+std::shared_ptr<AwsCredentialProvider> AssumeRoleWithWebIdentity(std::string token_file, AssumeRoleParams params) {
+  std::string endpoint = params.sts_endpoint.empty() ? DefaultStsEndpoint(params.sts_region) : params.sts_endpoint;
+  std::string description = "assume role " + params.role_arn + " with the web identity token in " + token_file;
+  auto fetch = [token_file, params, endpoint]() -> Result<AwsCredentials> {
+    if (!params.http) return Status::Invalid("assume role " + params.role_arn + ": no HTTP client");
+    bool ok = false;
+    std::string token = internal::Trim(internal::ReadWhole(token_file, &ok));
+    if (!ok) return Status::IOError("web identity token file " + token_file + " cannot be read");
+    if (token.empty()) return Status::IOError("web identity token file " + token_file + " is empty");
+    RegisterSecret(token);
+    std::vector<std::pair<std::string, std::string>> form = {
+        {"Action", "AssumeRoleWithWebIdentity"}, {"Version", "2011-06-15"}, {"RoleArn", params.role_arn},
+        {"RoleSessionName", SessionName(params, Now(params.clock))}, {"WebIdentityToken", token}};
+    if (params.duration) form.emplace_back("DurationSeconds", std::to_string(params.duration->count()));
+    Request r{.method = "POST", .url = endpoint + "/", .body = Form(form)};
+    r.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+    r.idempotent = true;
+    return CallSts(*params.http, std::move(r), "AssumeRoleWithWebIdentity", params.role_arn, endpoint);
+  };
+  return std::make_shared<RefreshingCredentials>(description, fetch, params.clock);
+}
+
+}  // namespace ferry::http::aws
