@@ -1,0 +1,661 @@
+#!/usr/bin/env python3
+"""Seeds a running moto server (scripts/test-servers.sh start moto) through the AWS APIs
+with boto3, then writes a JSON expectation file listing what it created, so a test can
+compare the aws source's rows with it.
+
+    $FERRY_MOTO_PYTHON plugins/source/aws/testing/seed_moto.py \
+        --endpoint "$FERRY_MOTO_URL" --out /tmp/expect.json \
+        --accounts 3 --regions us-east-1,eu-west-1,us-west-2 \
+        --instances 1000 --users 200 --buckets 100 --per-region 2
+
+Accounts: the first is moto's default account 123456789012, which becomes the management
+account of an AWS Organization (two OUs); the others are member accounts made with
+organizations:CreateAccount (moto gives them random 12-digit ids and an
+OrganizationAccountAccessRole) and seeded with credentials from sts:AssumeRole on that role,
+as a real multi-account sync reaches them.
+
+Spread: instances over every account x region, in RunInstances calls of 1-5 instances (so
+DescribeInstances has many reservations to page through); users and roles over the accounts;
+buckets over the accounts, their regions rotating through --regions; everything else
+--per-region per account x region (or per account for global services).
+
+The expectation (--out) is {"moto_version", "endpoint", "accounts", "regions", "organization",
+"tables": {cloudquery_table_name: [row, ...]}, "counts", "seconds"}; each row has at least
+"account_id", "region" (null for global resources), "tags" ({key: value}, {} when the resource
+has none) and its ids/ARN under the names the AWS API uses. moto also serves things nobody
+seeded: every account x region has a default VPC with subnets, security group, route table,
+network ACL and internet gateway, and RunInstances makes a root volume and a network
+interface per instance. The EC2 tables therefore list, after seeding, everything the API
+returns, each row with "seeded": true or false.
+
+Everything is tagged ferry-seed=<run id> where the service takes tags.
+Fails (exit 1, the AWS error on stderr) at the first call moto refuses.
+"""
+
+import argparse
+import concurrent.futures
+import io
+import json
+import os
+import random
+import sys
+import threading
+import time
+import zipfile
+
+import boto3
+import botocore.config
+
+MANAGEMENT_ACCOUNT = "123456789012"  # moto's default account
+AMIS = ["ami-12c6146b", "ami-03cf127a", "ami-1e749f67"]  # from moto's default AMI list
+INSTANCE_TYPES = ["t2.micro", "t3.small", "m5.large", "c5.xlarge"]
+ASSUME_ROLE_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+})
+
+
+def policy_doc(actions, resource="*"):
+    return json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": actions, "Resource": resource}]})
+
+
+class Seeder:
+    def __init__(self, args):
+        self.args = args
+        self.endpoint = args.endpoint.rstrip("/")
+        self.regions = args.regions
+        self.home = self.regions[0]
+        self.run = args.run_id
+        self.rng = random.Random(args.random_seed)
+        self.cfg = botocore.config.Config(
+            s3={"addressing_style": "path"},
+            retries={"max_attempts": 2, "mode": "standard"},
+            max_pool_connections=max(10, args.jobs * 2),
+        )
+        self.creds = {MANAGEMENT_ACCOUNT: ("AKIAIOSFODNN7EXAMPLE", "ferry-test-secret", None)}
+        self.clients = {}
+        self.lock = threading.Lock()
+        self.tables = {}
+        self.accounts = []
+        self.organization = None
+
+    # ---- plumbing
+
+    def client(self, service, account, region=None):
+        region = region or self.home
+        key = (service, account, region)
+        with self.lock:
+            cl = self.clients.get(key)
+            if cl is None:
+                ak, sk, tok = self.creds[account]
+                cl = boto3.session.Session().client(
+                    service, endpoint_url=self.endpoint, region_name=region, aws_access_key_id=ak,
+                    aws_secret_access_key=sk, aws_session_token=tok, config=self.cfg)
+                self.clients[key] = cl
+            return cl
+
+    def add(self, table, row):
+        with self.lock:
+            self.tables.setdefault(table, []).append(row)
+
+    def tags(self, kind, i, extra=None):
+        t = {"ferry-seed": self.run, "Name": f"{kind}-{i}", "index": str(i)}
+        if extra:
+            t.update(extra)
+        return t
+
+    @staticmethod
+    def kv(tags, k="Key", v="Value"):
+        return [{k: a, v: b} for a, b in tags.items()]
+
+    def parallel(self, fn, items):
+        items = list(items)
+        if self.args.jobs <= 1:
+            for it in items:
+                fn(*it)
+            return
+        with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
+            for f in [ex.submit(fn, *it) for it in items]:
+                f.result()  # the first failure propagates
+
+    # ---- organization and accounts
+
+    def seed_organization(self):
+        org = self.client("organizations", MANAGEMENT_ACCOUNT)
+        o = org.create_organization(FeatureSet="ALL")["Organization"]
+        root = org.list_roots()["Roots"][0]
+        ous = [org.create_organizational_unit(ParentId=root["Id"], Name=f"ou-{i}")["OrganizationalUnit"]
+               for i in range(2)]
+        self.accounts = [{"id": MANAGEMENT_ACCOUNT, "name": "master", "email": o["MasterAccountEmail"],
+                          "management": True, "parent_id": root["Id"]}]
+        for i in range(1, self.args.accounts):
+            st = org.create_account(AccountName=f"ferry-member-{i}", Email=f"member{i}@example.com",
+                                    Tags=self.kv(self.tags("account", i)))["CreateAccountStatus"]
+            st = org.describe_create_account_status(CreateAccountRequestId=st["Id"])["CreateAccountStatus"]
+            if st["State"] != "SUCCEEDED":
+                raise RuntimeError(f"organizations CreateAccount ferry-member-{i}: {st}")
+            ou = ous[(i - 1) % len(ous)]
+            org.move_account(AccountId=st["AccountId"], SourceParentId=root["Id"], DestinationParentId=ou["Id"])
+            self.accounts.append({"id": st["AccountId"], "name": f"ferry-member-{i}",
+                                  "email": f"member{i}@example.com", "management": False,
+                                  "parent_id": ou["Id"], "tags": self.tags("account", i)})
+            c = self.client("sts", MANAGEMENT_ACCOUNT).assume_role(
+                RoleArn=f"arn:aws:iam::{st['AccountId']}:role/OrganizationAccountAccessRole",
+                RoleSessionName="ferry-seed", DurationSeconds=43200)["Credentials"]
+            self.creds[st["AccountId"]] = (c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+            got = self.client("sts", st["AccountId"]).get_caller_identity()["Account"]
+            if got != st["AccountId"]:
+                raise RuntimeError(f"AssumeRole into {st['AccountId']} answered as account {got}")
+            self.add("aws_iam_roles", {"account_id": st["AccountId"], "region": None,
+                                       "role_name": "OrganizationAccountAccessRole",
+                                       "arn": f"arn:aws:iam::{st['AccountId']}:role/OrganizationAccountAccessRole",
+                                       "tags": {}, "created_by": "organizations:CreateAccount"})
+        self.organization = {"id": o["Id"], "arn": o["Arn"], "master_account_id": o["MasterAccountId"],
+                             "root_id": root["Id"], "ous": [{"id": u["Id"], "arn": u["Arn"], "name": u["Name"]}
+                                                            for u in ous]}
+        for a in self.accounts:
+            self.add("aws_organizations_accounts", {"account_id": MANAGEMENT_ACCOUNT, "region": None, "id": a["id"],
+                                                    "name": a["name"], "email": a["email"],
+                                                    "parent_id": a["parent_id"], "tags": a.get("tags", {})})
+        for u in ous:
+            self.add("aws_organizations_organizational_units", {"account_id": MANAGEMENT_ACCOUNT, "region": None,
+                                                                "id": u["Id"], "arn": u["Arn"], "name": u["Name"],
+                                                                "tags": {}})
+
+    # ---- IAM (global, per account)
+
+    def seed_iam_account(self, acct, n_users, n_roles, n_groups, n_policies):
+        iam = self.client("iam", acct)
+        policies = []
+        for i in range(n_policies):
+            t = self.tags("policy", i)
+            p = iam.create_policy(PolicyName=f"ferry-policy-{i}", Path="/ferry/",
+                                  PolicyDocument=policy_doc([f"s3:Get*", f"ec2:Describe*"]),
+                                  Description=f"seeded policy {i}", Tags=self.kv(t))["Policy"]
+            policies.append(p["Arn"])
+            self.add("aws_iam_policies", {"account_id": acct, "region": None, "policy_name": p["PolicyName"],
+                                          "arn": p["Arn"], "id": p["PolicyId"], "path": "/ferry/", "tags": t})
+        groups = []
+        for i in range(n_groups):
+            g = iam.create_group(GroupName=f"ferry-group-{i}")["Group"]
+            iam.put_group_policy(GroupName=g["GroupName"], PolicyName="inline",
+                                 PolicyDocument=policy_doc(["sqs:List*"]))
+            if policies:
+                iam.attach_group_policy(GroupName=g["GroupName"], PolicyArn=policies[i % len(policies)])
+            groups.append(g["GroupName"])
+            self.add("aws_iam_groups", {"account_id": acct, "region": None, "group_name": g["GroupName"],
+                                        "arn": g["Arn"], "id": g["GroupId"], "tags": {},
+                                        "inline_policies": ["inline"],
+                                        "attached_policies": [policies[i % len(policies)]] if policies else []})
+        for i in range(n_roles):
+            t = self.tags("role", i)
+            r = iam.create_role(RoleName=f"ferry-role-{i}", AssumeRolePolicyDocument=ASSUME_ROLE_POLICY,
+                                Description=f"seeded role {i}", Tags=self.kv(t))["Role"]
+            iam.put_role_policy(RoleName=r["RoleName"], PolicyName="inline", PolicyDocument=policy_doc(["logs:*"]))
+            attached = [policies[i % len(policies)]] if policies else []
+            for a in attached:
+                iam.attach_role_policy(RoleName=r["RoleName"], PolicyArn=a)
+            self.add("aws_iam_roles", {"account_id": acct, "region": None, "role_name": r["RoleName"],
+                                       "arn": r["Arn"], "id": r["RoleId"], "tags": t,
+                                       "inline_policies": ["inline"], "attached_policies": attached})
+        for i in range(n_users):
+            t = self.tags("user", i)
+            u = iam.create_user(UserName=f"ferry-user-{i}", Path="/ferry/", Tags=self.kv(t))["User"]
+            keys = []
+            for _ in range(1 + i % 2):
+                k = iam.create_access_key(UserName=u["UserName"])["AccessKey"]
+                keys.append(k["AccessKeyId"])  # the secret is not recorded
+            inline = []
+            if i % 2 == 0:
+                iam.put_user_policy(UserName=u["UserName"], PolicyName="inline",
+                                    PolicyDocument=policy_doc(["s3:ListBucket"]))
+                inline.append("inline")
+            attached = [policies[i % len(policies)]] if policies else []
+            for a in attached:
+                iam.attach_user_policy(UserName=u["UserName"], PolicyArn=a)
+            user_groups = [groups[i % len(groups)]] if groups else []
+            for g in user_groups:
+                iam.add_user_to_group(GroupName=g, UserName=u["UserName"])
+            self.add("aws_iam_users", {"account_id": acct, "region": None, "user_name": u["UserName"],
+                                       "arn": u["Arn"], "id": u["UserId"], "path": "/ferry/", "tags": t,
+                                       "access_key_ids": keys, "inline_policies": inline,
+                                       "attached_policies": attached, "groups": user_groups})
+            for k in keys:
+                self.add("aws_iam_user_access_keys", {"account_id": acct, "region": None,
+                                                      "user_arn": u["Arn"], "access_key_id": k, "tags": {}})
+
+    # ---- S3 (global listing, regional buckets)
+
+    def seed_bucket(self, acct, region, i):
+        s3 = self.client("s3", acct, region)
+        name = f"ferry-{acct}-{i:04d}"
+        kw = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **kw)
+        t = self.tags("bucket", i)
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": self.kv(t)})
+        arn = f"arn:aws:s3:::{name}"
+        s3.put_bucket_policy(Bucket=name, Policy=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Sid": "ferry", "Effect": "Deny", "Principal": "*",
+                                                    "Action": "s3:*", "Resource": [arn, arn + "/*"],
+                                                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+        versioning = "Enabled" if i % 2 == 0 else "Suspended"
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning})
+        algo = "AES256" if i % 3 else "aws:kms"
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": algo}}]})
+        block = i % 4 != 3
+        s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+            "BlockPublicAcls": block, "IgnorePublicAcls": block, "BlockPublicPolicy": block,
+            "RestrictPublicBuckets": block})
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+            {"ID": "expire-tmp", "Status": "Enabled", "Filter": {"Prefix": "tmp/"}, "Expiration": {"Days": 7 + i % 30}}]})
+        self.add("aws_s3_buckets", {"account_id": acct, "region": region, "name": name, "arn": arn, "tags": t,
+                                    "versioning_status": versioning, "sse_algorithm": algo,
+                                    "block_public_acls": block, "policy_sids": ["ferry"],
+                                    "lifecycle_rule_ids": ["expire-tmp"]})
+
+    # ---- EC2 (regional)
+
+    def seed_network(self, acct, region, n):
+        ec2 = self.client("ec2", acct, region)
+        azs = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+        out = []
+        for i in range(n):
+            t = self.tags("vpc", i)
+            vpc = ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16", TagSpecifications=[
+                {"ResourceType": "vpc", "Tags": self.kv(t)}])["Vpc"]["VpcId"]
+            subnets = []
+            for j, az in enumerate(azs):
+                st = self.tags("subnet", f"{i}-{j}")
+                s = ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{i}.{j}.0/24", AvailabilityZone=az,
+                                      TagSpecifications=[{"ResourceType": "subnet", "Tags": self.kv(st)}])["Subnet"]
+                subnets.append(s["SubnetId"])
+                self.add("aws_ec2_subnets", {"account_id": acct, "region": region, "subnet_id": s["SubnetId"],
+                                             "arn": s.get("SubnetArn"), "vpc_id": vpc, "tags": st, "seeded": True})
+            gt = self.tags("sg", i)
+            sg = ec2.create_security_group(GroupName=f"ferry-sg-{i}", Description="seeded", VpcId=vpc,
+                                           TagSpecifications=[{"ResourceType": "security-group",
+                                                               "Tags": self.kv(gt)}])["GroupId"]
+            ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+                {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+            it = self.tags("igw", i)
+            igw = ec2.create_internet_gateway(TagSpecifications=[
+                {"ResourceType": "internet-gateway", "Tags": self.kv(it)}])["InternetGateway"]["InternetGatewayId"]
+            ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+            rt_t = self.tags("rtb", i)
+            rtb = ec2.create_route_table(VpcId=vpc, TagSpecifications=[
+                {"ResourceType": "route-table", "Tags": self.kv(rt_t)}])["RouteTable"]["RouteTableId"]
+            ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+            ec2.associate_route_table(RouteTableId=rtb, SubnetId=subnets[0])
+            et = self.tags("eip", i)
+            eip = ec2.allocate_address(Domain="vpc", TagSpecifications=[
+                {"ResourceType": "elastic-ip", "Tags": self.kv(et)}])
+            nt = self.tags("nat", i)
+            nat = ec2.create_nat_gateway(SubnetId=subnets[0], AllocationId=eip["AllocationId"], TagSpecifications=[
+                {"ResourceType": "natgateway", "Tags": self.kv(nt)}])["NatGateway"]["NatGatewayId"]
+            nit = self.tags("eni", i)
+            eni = ec2.create_network_interface(SubnetId=subnets[-1], Groups=[sg], TagSpecifications=[
+                {"ResourceType": "network-interface", "Tags": self.kv(nit)}])["NetworkInterface"]["NetworkInterfaceId"]
+            kt = self.tags("key", i)
+            key = ec2.create_key_pair(KeyName=f"ferry-key-{i}", TagSpecifications=[
+                {"ResourceType": "key-pair", "Tags": self.kv(kt)}])
+            vt = self.tags("vol", i)
+            vol = ec2.create_volume(AvailabilityZone=azs[0], Size=8 + i, VolumeType="gp3", TagSpecifications=[
+                {"ResourceType": "volume", "Tags": self.kv(vt)}])["VolumeId"]
+            snt = self.tags("snap", i)
+            snap = ec2.create_snapshot(VolumeId=vol, Description="seeded", TagSpecifications=[
+                {"ResourceType": "snapshot", "Tags": self.kv(snt)}])["SnapshotId"]
+            common = {"account_id": acct, "region": region, "seeded": True}
+            self.add("aws_ec2_vpcs", {**common, "vpc_id": vpc, "tags": t})
+            self.add("aws_ec2_security_groups", {**common, "group_id": sg, "vpc_id": vpc, "tags": gt})
+            self.add("aws_ec2_internet_gateways", {**common, "internet_gateway_id": igw, "vpc_id": vpc, "tags": it})
+            self.add("aws_ec2_route_tables", {**common, "route_table_id": rtb, "vpc_id": vpc, "tags": rt_t})
+            self.add("aws_ec2_eips", {**common, "allocation_id": eip["AllocationId"], "public_ip": eip["PublicIp"],
+                                      "tags": et})
+            self.add("aws_ec2_nat_gateways", {**common, "nat_gateway_id": nat, "vpc_id": vpc, "subnet_id": subnets[0],
+                                              "tags": nt})
+            self.add("aws_ec2_network_interfaces", {**common, "network_interface_id": eni, "tags": nit})
+            self.add("aws_ec2_key_pairs", {**common, "key_pair_id": key["KeyPairId"], "key_name": key["KeyName"],
+                                           "tags": kt})
+            self.add("aws_ec2_ebs_volumes", {**common, "volume_id": vol, "tags": vt})
+            self.add("aws_ec2_ebs_snapshots", {**common, "snapshot_id": snap, "volume_id": vol, "tags": snt})
+            out.append({"vpc": vpc, "subnets": subnets, "sg": sg})
+        return out
+
+    def seed_instances(self, acct, region, n, networks):
+        ec2 = self.client("ec2", acct, region)
+        made = 0
+        call = 0
+        while made < n:
+            count = min(n - made, 1 + self.rng.randrange(5))
+            net = networks[call % len(networks)] if networks else None
+            t = self.tags("instance", call, {"batch": str(call)})
+            kw = {"SubnetId": net["subnets"][call % len(net["subnets"])], "SecurityGroupIds": [net["sg"]]} if net else {}
+            r = ec2.run_instances(ImageId=AMIS[call % len(AMIS)], InstanceType=INSTANCE_TYPES[call % len(INSTANCE_TYPES)],
+                                  MinCount=count, MaxCount=count,
+                                  TagSpecifications=[{"ResourceType": "instance", "Tags": self.kv(t)}], **kw)
+            for inst in r["Instances"]:
+                self.add("aws_ec2_instances", {"account_id": acct, "region": region, "instance_id": inst["InstanceId"],
+                                               "arn": f"arn:aws:ec2:{region}:{acct}:instance/{inst['InstanceId']}",
+                                               "reservation_id": r["ReservationId"], "image_id": inst["ImageId"],
+                                               "instance_type": inst["InstanceType"], "subnet_id": inst.get("SubnetId"),
+                                               "vpc_id": inst.get("VpcId"), "tags": t, "seeded": True})
+            made += count
+            call += 1
+
+    # ---- the other regional services
+
+    def seed_regional(self, acct, region, n, role_arn):
+        common = {"account_id": acct, "region": region}
+        lam = self.client("lambda", acct, region)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("index.py", "def handler(event, context):\n    return event\n")
+        code = buf.getvalue()
+        for i in range(n):
+            t = self.tags("fn", i)
+            f = lam.create_function(FunctionName=f"ferry-fn-{i}", Runtime="python3.12", Role=role_arn,
+                                    Handler="index.handler", Code={"ZipFile": code}, Tags=t,
+                                    Environment={"Variables": {"STAGE": "test"}})
+            self.add("aws_lambda_functions", {**common, "function_name": f["FunctionName"], "arn": f["FunctionArn"],
+                                              "role": role_arn, "tags": t})
+        ddb = self.client("dynamodb", acct, region)
+        for i in range(n):
+            t = self.tags("table", i)
+            d = ddb.create_table(TableName=f"ferry-table-{i}", BillingMode="PAY_PER_REQUEST",
+                                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 Tags=self.kv(t))["TableDescription"]
+            self.add("aws_dynamodb_tables", {**common, "table_name": d["TableName"], "arn": d["TableArn"], "tags": t})
+        sqs = self.client("sqs", acct, region)
+        queues = []
+        for i in range(n):
+            t = self.tags("queue", i)
+            url = sqs.create_queue(QueueName=f"ferry-queue-{i}", tags=t)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            queues.append(arn)
+            self.add("aws_sqs_queues", {**common, "url": url, "arn": arn, "tags": t})
+        sns = self.client("sns", acct, region)
+        for i in range(n):
+            t = self.tags("topic", i)
+            arn = sns.create_topic(Name=f"ferry-topic-{i}", Tags=self.kv(t))["TopicArn"]
+            sub = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queues[i % len(queues)],
+                                ReturnSubscriptionArn=True)["SubscriptionArn"]
+            self.add("aws_sns_topics", {**common, "arn": arn, "tags": t})
+            self.add("aws_sns_subscriptions", {**common, "arn": sub, "topic_arn": arn, "protocol": "sqs",
+                                               "endpoint": queues[i % len(queues)], "tags": {}})
+        kms = self.client("kms", acct, region)
+        for i in range(n):
+            t = self.tags("key", i)
+            k = kms.create_key(Description=f"seeded key {i}", Tags=self.kv(t, "TagKey", "TagValue"))["KeyMetadata"]
+            alias = f"alias/ferry-key-{i}"
+            kms.create_alias(AliasName=alias, TargetKeyId=k["KeyId"])
+            self.add("aws_kms_keys", {**common, "id": k["KeyId"], "arn": k["Arn"], "tags": t})
+            self.add("aws_kms_aliases", {**common, "alias_name": alias,
+                                         "arn": f"arn:aws:kms:{region}:{acct}:{alias}", "target_key_id": k["KeyId"],
+                                         "tags": {}})
+        cw = self.client("cloudwatch", acct, region)
+        for i in range(n):
+            t = self.tags("alarm", i)
+            name = f"ferry-alarm-{i}"
+            cw.put_metric_alarm(AlarmName=name, MetricName="CPUUtilization", Namespace="AWS/EC2", Statistic="Average",
+                                Period=300, EvaluationPeriods=1, Threshold=80.0 + i,
+                                ComparisonOperator="GreaterThanThreshold", Tags=self.kv(t))
+            self.add("aws_cloudwatch_alarms", {**common, "alarm_name": name,
+                                               "arn": f"arn:aws:cloudwatch:{region}:{acct}:alarm:{name}", "tags": t})
+        ecs = self.client("ecs", acct, region)
+        for i in range(n):
+            t = self.tags("ecs", i)
+            cl = ecs.create_cluster(clusterName=f"ferry-ecs-{i}", tags=self.kv(t, "key", "value"))["cluster"]
+            self.add("aws_ecs_clusters", {**common, "cluster_name": cl["clusterName"], "arn": cl["clusterArn"],
+                                          "tags": t})
+        secrets = self.client("secretsmanager", acct, region)
+        for i in range(n):
+            t = self.tags("secret", i)
+            s = secrets.create_secret(Name=f"ferry/secret-{i}", SecretString="not-a-real-secret", Tags=self.kv(t))
+            self.add("aws_secretsmanager_secrets", {**common, "name": s["Name"], "arn": s["ARN"], "tags": t})
+        ssm = self.client("ssm", acct, region)
+        for i in range(n):
+            t = self.tags("param", i)
+            name = f"/ferry/param-{i}"
+            ssm.put_parameter(Name=name, Value=f"value-{i}", Type="String" if i % 2 == 0 else "SecureString",
+                              Tags=self.kv(t))
+            self.add("aws_ssm_parameters", {**common, "name": name,
+                                            "arn": f"arn:aws:ssm:{region}:{acct}:parameter{name}", "tags": t})
+        ecr = self.client("ecr", acct, region)
+        for i in range(n):
+            t = self.tags("repo", i)
+            r = ecr.create_repository(repositoryName=f"ferry/repo-{i}", tags=self.kv(t))["repository"]
+            self.add("aws_ecr_repositories", {**common, "repository_name": r["repositoryName"],
+                                              "arn": r["repositoryArn"], "tags": t})
+        rds = self.client("rds", acct, region)
+        for i in range(n):
+            t = self.tags("db", i)
+            d = rds.create_db_instance(DBInstanceIdentifier=f"ferry-db-{i}", Engine="postgres",
+                                       DBInstanceClass="db.t3.micro", AllocatedStorage=20, MasterUsername="ferry",
+                                       MasterUserPassword="not-a-real-password", Tags=self.kv(t))["DBInstance"]
+            self.add("aws_rds_instances", {**common, "db_instance_identifier": d["DBInstanceIdentifier"],
+                                           "arn": d["DBInstanceArn"], "tags": t})
+            t = self.tags("cluster", i)
+            d = rds.create_db_cluster(DBClusterIdentifier=f"ferry-cluster-{i}", Engine="aurora-postgresql",
+                                      MasterUsername="ferry", MasterUserPassword="not-a-real-password",
+                                      Tags=self.kv(t))["DBCluster"]
+            self.add("aws_rds_clusters", {**common, "db_cluster_identifier": d["DBClusterIdentifier"],
+                                          "arn": d["DBClusterArn"], "tags": t})
+        cfn = self.client("cloudformation", acct, region)
+        for i in range(min(n, 1)):
+            t = self.tags("stack", i)
+            template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic",
+                                                "Properties": {"TopicName": f"ferry-stack-topic-{i}"}}}}
+            s = cfn.create_stack(StackName=f"ferry-stack-{i}", TemplateBody=json.dumps(template), Tags=self.kv(t))
+            self.add("aws_cloudformation_stacks", {**common, "stack_name": f"ferry-stack-{i}", "id": s["StackId"],
+                                                   "arn": s["StackId"], "tags": t})
+            # the stack's own resource, made by moto's CloudFormation
+            self.add("aws_sns_topics", {**common, "arn": f"arn:aws:sns:{region}:{acct}:ferry-stack-topic-{i}",
+                                        "tags": {}, "created_by": "cloudformation"})
+
+    def seed_load_balancers(self, acct, region, n, networks):
+        elb = self.client("elbv2", acct, region)
+        common = {"account_id": acct, "region": region}
+        for i in range(n):
+            net = networks[i % len(networks)]
+            t = self.tags("alb", i)
+            lb = elb.create_load_balancer(Name=f"ferry-alb-{i}", Subnets=net["subnets"], SecurityGroups=[net["sg"]],
+                                          Scheme="internal", Type="application", Tags=self.kv(t))["LoadBalancers"][0]
+            tt = self.tags("tg", i)
+            tg = elb.create_target_group(Name=f"ferry-tg-{i}", Protocol="HTTP", Port=80, VpcId=net["vpc"],
+                                         TargetType="ip", Tags=self.kv(tt))["TargetGroups"][0]
+            elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}])
+            self.add("aws_elbv2_load_balancers", {**common, "name": lb["LoadBalancerName"],
+                                                  "arn": lb["LoadBalancerArn"], "vpc_id": net["vpc"], "tags": t})
+            self.add("aws_elbv2_target_groups", {**common, "name": tg["TargetGroupName"], "arn": tg["TargetGroupArn"],
+                                                 "load_balancer_arns": [lb["LoadBalancerArn"]], "tags": tt})
+
+    def seed_eks(self, acct, region, n, networks, role_arn):
+        eks = self.client("eks", acct, region)
+        for i in range(n):
+            t = self.tags("eks", i)
+            cl = eks.create_cluster(name=f"ferry-eks-{i}", roleArn=role_arn, tags=t,
+                                    resourcesVpcConfig={"subnetIds": networks[i % len(networks)]["subnets"]})["cluster"]
+            self.add("aws_eks_clusters", {"account_id": acct, "region": region, "name": cl["name"], "arn": cl["arn"],
+                                          "tags": t})
+
+    def seed_account_globals(self, acct, n):
+        r53 = self.client("route53", acct)
+        for i in range(n):
+            t = self.tags("zone", i)
+            name = f"ferry{i}.{acct}.example.com."
+            z = r53.create_hosted_zone(Name=name, CallerReference=f"{self.run}-{acct}-{i}")["HostedZone"]
+            zid = z["Id"].split("/")[-1]
+            r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zid, AddTags=self.kv(t))
+            self.add("aws_route53_hosted_zones", {"account_id": acct, "region": None, "id": zid, "name": name,
+                                                  "arn": f"arn:aws:route53:::hostedzone/{zid}", "tags": t})
+        # one multi-region trail per account, logging into a bucket of that account
+        s3 = self.client("s3", acct, self.home)
+        bucket = f"ferry-trail-{acct}"
+        kw = {} if self.home == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.home}}
+        s3.create_bucket(Bucket=bucket, **kw)
+        self.add("aws_s3_buckets", {"account_id": acct, "region": self.home, "name": bucket,
+                                    "arn": f"arn:aws:s3:::{bucket}", "tags": {}, "purpose": "cloudtrail"})
+        ct = self.client("cloudtrail", acct, self.home)
+        t = self.tags("trail", 0)
+        tr = ct.create_trail(Name="ferry-trail", S3BucketName=bucket, IsMultiRegionTrail=True,
+                             TagsList=self.kv(t))
+        ct.start_logging(Name="ferry-trail")
+        self.add("aws_cloudtrail_trails", {"account_id": acct, "region": self.home, "name": tr["Name"],
+                                           "arn": tr["TrailARN"], "is_multi_region_trail": True, "tags": t})
+
+    # ---- by-products moto makes without being asked (default VPCs, root volumes, ...)
+
+    def list_ec2_defaults(self, acct, region):
+        ec2 = self.client("ec2", acct, region)
+
+        def tagmap(x):
+            return {t["Key"]: t["Value"] for t in x.get("Tags", [])}
+
+        def pages(op, key, **kw):
+            tok = None
+            while True:
+                r = getattr(ec2, op)(**kw, **({"NextToken": tok} if tok else {}))
+                yield from r[key]
+                tok = r.get("NextToken")
+                if not tok:
+                    return
+
+        spec = [("aws_ec2_vpcs", "describe_vpcs", "Vpcs", "VpcId", "vpc_id"),
+                ("aws_ec2_subnets", "describe_subnets", "Subnets", "SubnetId", "subnet_id"),
+                ("aws_ec2_security_groups", "describe_security_groups", "SecurityGroups", "GroupId", "group_id"),
+                ("aws_ec2_route_tables", "describe_route_tables", "RouteTables", "RouteTableId", "route_table_id"),
+                ("aws_ec2_internet_gateways", "describe_internet_gateways", "InternetGateways", "InternetGatewayId",
+                 "internet_gateway_id"),
+                ("aws_ec2_network_acls", "describe_network_acls", "NetworkAcls", "NetworkAclId", "network_acl_id"),
+                ("aws_ec2_network_interfaces", "describe_network_interfaces", "NetworkInterfaces",
+                 "NetworkInterfaceId", "network_interface_id"),
+                ("aws_ec2_ebs_volumes", "describe_volumes", "Volumes", "VolumeId", "volume_id")]
+        with self.lock:
+            seen = {(tb, r.get(col)) for tb, _, _, _, col in spec for r in self.tables.get(tb, [])
+                    if r["account_id"] == acct and r["region"] == region}
+        for table, op, key, idf, col in spec:
+            for x in pages(op, key):
+                if (table, x[idf]) not in seen:
+                    row = {"account_id": acct, "region": region, col: x[idf], "tags": tagmap(x), "seeded": False}
+                    if "VpcId" in x and col != "vpc_id":
+                        row["vpc_id"] = x["VpcId"]
+                    if x.get("IsDefault") is not None:
+                        row["is_default"] = x["IsDefault"]
+                    self.add(table, row)
+
+    # ---- driver
+
+    def seed(self):
+        t0 = time.monotonic()
+        a = self.args
+        self.seed_organization()
+        accts = [x["id"] for x in self.accounts]
+        na, nr = len(accts), len(self.regions)
+
+        def share(total, k, parts):
+            return total // parts + (1 if k < total % parts else 0)
+
+        # IAM first: Lambda and EKS need a role in their account.
+        self.parallel(self.seed_iam_account, [
+            (acct, share(a.users, k, na), share(a.roles, k, na), a.groups, a.policies)
+            for k, acct in enumerate(accts)])
+        svc_roles = {}
+        for acct in accts:
+            r = self.client("iam", acct).create_role(RoleName="ferry-service-role",
+                                                     AssumeRolePolicyDocument=ASSUME_ROLE_POLICY)["Role"]
+            svc_roles[acct] = r["Arn"]
+            self.add("aws_iam_roles", {"account_id": acct, "region": None, "role_name": "ferry-service-role",
+                                       "arn": r["Arn"], "id": r["RoleId"], "tags": {}, "inline_policies": [],
+                                       "attached_policies": []})
+        self.parallel(self.seed_account_globals, [(acct, a.per_region) for acct in accts])
+
+        networks = {}
+
+        def net(acct, region):
+            networks[(acct, region)] = self.seed_network(acct, region, max(1, a.per_region))
+
+        cells = [(acct, region) for acct in accts for region in self.regions]
+        self.parallel(net, cells)
+        # instances: split over the cells, each cell's share in its own task chunks of ~50
+        tasks = []
+        for k, (acct, region) in enumerate(cells):
+            n = share(a.instances, k, len(cells))
+            while n > 0:
+                m = min(n, 50)
+                tasks.append((acct, region, m, networks[(acct, region)]))
+                n -= m
+        self.parallel(self.seed_instances, tasks)
+        self.parallel(self.seed_bucket, [
+            (accts[i % na], self.regions[(i // na) % nr], i) for i in range(a.buckets)])
+        self.parallel(self.seed_regional, [(acct, region, a.per_region, svc_roles[acct]) for acct, region in cells])
+        self.parallel(self.seed_load_balancers, [(acct, region, a.per_region, networks[(acct, region)])
+                                                 for acct, region in cells])
+        if a.eks:
+            self.parallel(self.seed_eks, [(acct, region, a.per_region, networks[(acct, region)], svc_roles[acct])
+                                          for acct, region in cells])
+        self.parallel(self.list_ec2_defaults, cells)
+        return time.monotonic() - t0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--endpoint", default=os.environ.get("FERRY_MOTO_URL"),
+                   help="moto's URL (default $FERRY_MOTO_URL)")
+    p.add_argument("--out", required=True, help="where to write the JSON expectation")
+    p.add_argument("--accounts", type=int, default=3, help="accounts: 1 management + N-1 members (default 3)")
+    p.add_argument("--regions", default="us-east-1,eu-west-1,us-west-2",
+                   help="comma-separated; the first is the home region (default us-east-1,eu-west-1,us-west-2)")
+    p.add_argument("--instances", type=int, default=60, help="EC2 instances in all (default 60)")
+    p.add_argument("--users", type=int, default=12, help="IAM users in all (default 12)")
+    p.add_argument("--roles", type=int, default=6, help="IAM roles in all, besides the service roles (default 6)")
+    p.add_argument("--groups", type=int, default=2, help="IAM groups per account (default 2)")
+    p.add_argument("--policies", type=int, default=3, help="customer managed IAM policies per account (default 3)")
+    p.add_argument("--buckets", type=int, default=9, help="S3 buckets in all, besides the trail buckets (default 9)")
+    p.add_argument("--per-region", type=int, default=1,
+                   help="of every other resource kind per account x region (per account: Route53 zones) (default 1)")
+    p.add_argument("--no-eks", dest="eks", action="store_false", help="skip EKS clusters")
+    p.add_argument("--jobs", type=int, default=4, help="concurrent API callers (default 4)")
+    p.add_argument("--run-id", default="ferry", help="value of the ferry-seed tag (default ferry)")
+    p.add_argument("--random-seed", type=int, default=1, help="for the RunInstances batch sizes (default 1)")
+    args = p.parse_args()
+    if not args.endpoint:
+        p.error("no --endpoint and no FERRY_MOTO_URL")
+    args.regions = [r for r in args.regions.split(",") if r]
+    if args.accounts < 1 or not args.regions:
+        p.error("need at least one account and one region")
+
+    s = Seeder(args)
+    try:
+        secs = s.seed()
+    except Exception as e:  # the AWS error as moto answered it, then exit 1
+        print(f"seed_moto: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    try:
+        import moto
+        version = moto.__version__
+    except ImportError:
+        version = None
+    tables = {k: sorted(v, key=lambda r: json.dumps(r, sort_keys=True)) for k, v in sorted(s.tables.items())}
+    doc = {"moto_version": version, "endpoint": s.endpoint, "run_id": args.run_id,
+           "accounts": s.accounts, "regions": args.regions, "organization": s.organization,
+           "tables": tables,
+           "counts": {k: {"seeded": sum(1 for r in v if r.get("seeded", True)),
+                          "total": len(v)} for k, v in tables.items()},
+           "seconds": round(secs, 2)}
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, args.out)
+    print(f"seed_moto: {sum(len(v) for v in tables.values())} rows in {len(tables)} tables, "
+          f"{len(s.accounts)} accounts x {len(args.regions)} regions, {secs:.1f} s -> {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
