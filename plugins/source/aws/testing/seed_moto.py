@@ -26,7 +26,9 @@ has none) and its ids/ARN under the names the AWS API uses. moto also serves thi
 seeded: every account x region has a default VPC with subnets, security group, route table,
 network ACL and internet gateway, and RunInstances makes a root volume and a network
 interface per instance. The EC2 tables therefore list, after seeding, everything the API
-returns, each row with "seeded": true or false.
+returns, each row with "seeded": true or false. Two more kinds are only counted, in
+"also_served": the ~1,360 snapshots of moto's default AMIs that DescribeSnapshots returns to
+every account whatever OwnerIds says, and KMS's AWS-managed aliases (alias/aws/*).
 
 Everything is tagged ferry-seed=<run id> where the service takes tags.
 Fails (exit 1, the AWS error on stderr) at the first call moto refuses.
@@ -76,10 +78,12 @@ class Seeder:
         )
         self.creds = {MANAGEMENT_ACCOUNT: ("AKIAIOSFODNN7EXAMPLE", "ferry-test-secret", None)}
         self.clients = {}
+        self.session = boto3.session.Session()  # one, so the service models load once
         self.lock = threading.Lock()
         self.tables = {}
         self.accounts = []
         self.organization = None
+        self.also_served = []
 
     # ---- plumbing
 
@@ -90,7 +94,7 @@ class Seeder:
             cl = self.clients.get(key)
             if cl is None:
                 ak, sk, tok = self.creds[account]
-                cl = boto3.session.Session().client(
+                cl = self.session.client(
                     service, endpoint_url=self.endpoint, region_name=region, aws_access_key_id=ak,
                     aws_secret_access_key=sk, aws_session_token=tok, config=self.cfg)
                 self.clients[key] = cl
@@ -538,6 +542,18 @@ class Seeder:
         with self.lock:
             seen = {(tb, r.get(col)) for tb, _, _, _, col in spec for r in self.tables.get(tb, [])
                     if r["account_id"] == acct and r["region"] == region}
+        # moto ignores DescribeSnapshots' OwnerIds (even "self") and serves the ~1,360
+        # snapshots behind its default AMIs (owners such as 801119661308) to every account; KMS has
+        # AWS-managed aliases (alias/aws/*) nobody created. Counted, not listed.
+        snaps = [x for x in pages("describe_snapshots", "Snapshots", OwnerIds=["self"]) if x["OwnerId"] != acct]
+        kms_aliases = [a for a in self.client("kms", acct, region).list_aliases()["Aliases"]
+                       if a["AliasName"].startswith("alias/aws/")]
+        with self.lock:
+            self.also_served.append({"table": "aws_ec2_ebs_snapshots", "account_id": acct, "region": region,
+                                     "count": len(snaps), "owner_ids": sorted({x["OwnerId"] for x in snaps}),
+                                     "why": "snapshots of moto's default AMIs (Amazon, Canonical, ... owners); DescribeSnapshots ignores OwnerIds"})
+            self.also_served.append({"table": "aws_kms_aliases", "account_id": acct, "region": region,
+                                     "count": len(kms_aliases), "why": "AWS-managed aliases alias/aws/*"})
         for table, op, key, idf, col in spec:
             for x in pages(op, key):
                 if (table, x[idf]) not in seen:
@@ -644,6 +660,7 @@ def main():
     doc = {"moto_version": version, "endpoint": s.endpoint, "run_id": args.run_id,
            "accounts": s.accounts, "regions": args.regions, "organization": s.organization,
            "tables": tables,
+           "also_served": sorted(s.also_served, key=lambda r: (r["table"], r["account_id"], r["region"])),
            "counts": {k: {"seeded": sum(1 for r in v if r.get("seeded", True)),
                           "total": len(v)} for k, v in tables.items()},
            "seconds": round(secs, 2)}
