@@ -44,7 +44,7 @@ Env Clean(const TempDir& dir) { return {{"HOME", dir.path()}, {"AWS_EC2_METADATA
 std::shared_ptr<HttpClient> Client() {
   ClientOptions o;
   o.retry.max_retries = 0;
-  return std::shared_ptr<HttpClient>(*HttpClient::Make(o));
+  return std::shared_ptr<HttpClient>(HttpClient::Make(o).MoveValue());
 }
 
 std::string FormValue(const std::string& body, const std::string& key) {
