@@ -4,6 +4,7 @@
 //   ec2:                           <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>
 //   rest-xml (S3, Route 53...):    <Error><Code/><Message/><RequestId/>...</Error>
 //                                  (Route 53 and CloudFront wrap it in <ErrorResponse>, as query does)
+//                                  (moto's IAM denials: <ErrorResponse><Errors><Error>, also read)
 //   json (DynamoDB, ECS...):       {"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
 //                                   "message": "..."} ("Message" in some services)
 //   rest-json (Lambda, EKS...):    the x-amzn-ErrorType header ("ValidationException:http://...")

@@ -33,7 +33,8 @@
 //     as AWS's canonical request wants;
 //   - S3 (params.s3, or normalize_path = false): the path as sent, neither
 //     normalised nor encoded a second time; bytes that a correctly encoded
-//     path cannot hold raw (anything but unreserved, "/" and %XX) are
+//     path cannot hold raw (anything but unreserved, "/" and %XX, whose hex
+//     is written upper-case) are
 //     encoded once;
 //   - query: each name and value is percent-decoded and encoded again with
 //     RFC 3986's rule (upper-case hex), pairs sorted by encoded name then

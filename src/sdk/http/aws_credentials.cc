@@ -227,7 +227,9 @@ Result<AwsCredentials> RefreshingCredentials::Get() {
     cached_ = *fresh;
     last_error_ = Status::OK();
   } else {
-    last_error_ = fresh.status().WithContext(description_);
+    // Fetchers that already name their source are not named twice.
+    last_error_ = fresh.status().message().rfind(description_, 0) == 0 ? fresh.status()
+                                                                        : fresh.status().WithContext(description_);
   }
   cv_.notify_all();
   if (!fresh.ok()) return last_error_;

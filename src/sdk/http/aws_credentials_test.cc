@@ -15,6 +15,7 @@
 
 #include "aws_remote_credentials.h"
 #include "ferry/http/aws_sigv4.h"
+#include "ferry/redact.h"
 #include "testing/cli_runner.h"
 #include "testing/http_test_server.h"
 
@@ -44,7 +45,7 @@ Env Clean(const TempDir& dir) { return {{"HOME", dir.path()}, {"AWS_EC2_METADATA
 std::shared_ptr<HttpClient> Client() {
   ClientOptions o;
   o.retry.max_retries = 0;
-  return std::shared_ptr<HttpClient>(*HttpClient::Make(o));
+  return std::shared_ptr<HttpClient>(HttpClient::Make(o).MoveValue());
 }
 
 std::string FormValue(const std::string& body, const std::string& key) {
@@ -496,6 +497,54 @@ TEST(AwsCredentials, FakeInstanceMetadataWithoutRoleOrAnswerIsNotApplicable) {
   auto q = DefaultCredentials({.getenv = Lookup(env), .imds_endpoint = "http://127.0.0.1:" + std::to_string(port)});
   ASSERT_FALSE(q.ok());
   EXPECT_NE(q.status().message().find("did not answer"), std::string::npos) << q.status().message();
+}
+
+// Roles whose base credentials come from a credential_source or a web
+// identity token named in the profile.
+TEST(AwsCredentials, FakeStsProfileWithInstanceMetadataSourceAndWebIdentity) {
+  FakeSts sts;
+  FakeImds imds("instance-role");
+  TempDir dir;
+  std::string token = dir.Write("oidc-token", "profile-web-identity-token-0123456789");
+  dir.Write(".aws/config",
+            "[profile fromimds]\nrole_arn = arn:aws:iam::555555555555:role/from-imds\n"
+            "credential_source = Ec2InstanceMetadata\n"
+            "[profile web]\nrole_arn = arn:aws:iam::666666666666:role/web\nweb_identity_token_file = " + token + "\n"
+            "role_session_name = web-session\n"
+            "[profile badsource]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Somewhere\n");
+  Env env = Clean(dir);
+  AwsCredentialOptions o{.profile = "fromimds", .http = Client(), .sts_endpoint = sts.url(), .getenv = Lookup(env),
+                         .imds_endpoint = imds.url()};
+  auto p = DefaultCredentials(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(SignedBy(sts.requests().back()), "ASIAIMDS1");
+  EXPECT_EQ(sts.requests().back().headers.at("X-Amz-Security-Token"), "imds-token-0123456789");
+
+  o.profile = "web";
+  p = DefaultCredentials(o);
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  auto r = sts.requests().back();
+  EXPECT_EQ(FormValue(r.body, "Action"), "AssumeRoleWithWebIdentity");
+  EXPECT_EQ(FormValue(r.body, "WebIdentityToken"), "profile-web-identity-token-0123456789");
+  EXPECT_EQ(FormValue(r.body, "RoleSessionName"), "web-session");
+
+  o.profile = "badsource";
+  p = DefaultCredentials(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("credential_source \"Somewhere\" is none of"), std::string::npos);
+}
+
+TEST(AwsCredentials, SecretsAreRegisteredForRedaction) {
+  TempDir dir;
+  dir.Write(".aws/credentials",
+            "[default]\naws_access_key_id = AKIAREDACT\naws_secret_access_key = file-secret-redact-me-0123456789\n");
+  auto p = DefaultCredentials({.getenv = Lookup(Clean(dir))});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(Redact("leaked file-secret-redact-me-0123456789 here"), "leaked *** here");
+  FakeImds imds("r");
+  ASSERT_TRUE(internal::FetchInstanceCredentials(*Client(), imds.url()).ok());
+  EXPECT_EQ(Redact("token imds-token-0123456789"), "token ***");
+  EXPECT_EQ(Redact("session imds-session-token-0123456789"), "session ***");
 }
 
 TEST(AwsCredentials, CredentialProcessOutputParsing) {

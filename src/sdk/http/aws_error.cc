@@ -36,6 +36,8 @@ void FromXml(const std::string& body, AwsError* e) {
   pugi::xml_node error;
   if (name == "ErrorResponse") {
     error = root.child("Error");
+    // moto's IAM denials nest it in <Errors> (plugins/source/aws/EMULATORS.md).
+    if (!error) error = root.child("Errors").child("Error");
     e->request_id = Text(root, "RequestId");
   } else if (name == "Response") {
     error = root.child("Errors").child("Error");

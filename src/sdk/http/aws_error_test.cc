@@ -36,6 +36,17 @@ TEST(AwsError, QueryProtocolErrorResponse) {
   EXPECT_NE(e.ToString().find("(HTTP 403, request id c8a8ea5b-9d2d-4a0b-8b8c-2f9b3f0f3b1e)"), std::string::npos);
 }
 
+// moto's answer when it enforces IAM, for every protocol (measured, in
+// plugins/source/aws/EMULATORS.md): ErrorResponse with an Errors list.
+TEST(AwsError, MotoDenialShape) {
+  AwsError e = ParseAwsError(Answer(
+      403, "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: "
+           "arn:aws:iam::123456789012:user/limited is not authorized to perform: iam:ListUsers</Message>"
+           "<Type>Sender</Type></Error></Errors></ErrorResponse>"));
+  EXPECT_EQ(e.code, "AccessDenied");
+  EXPECT_EQ(e.message.substr(0, 5), "User:");
+}
+
 TEST(AwsError, Ec2ResponseErrors) {
   AwsError e = ParseAwsError(Answer(400, R"(<?xml version="1.0" encoding="UTF-8"?>
 <Response>

@@ -28,6 +28,13 @@ namespace {
 
 using nlohmann::json;
 
+// A request header's value, "" when absent.
+std::string Hdr(const Request& r, const std::string& name) {
+  auto it = r.headers.find(name);
+  return it == r.headers.end() ? "" : it->second;
+}
+
+
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -150,7 +157,7 @@ TEST(AwsSigV4Botocore, GeneratedRequestsSignedAlike) {
     const json& want = signed_by_botocore[i];
     EXPECT_EQ(parts->canonical_request, want["canonical_request"].get<std::string>());
     for (const auto& [name, value] : want["headers"].items())
-      EXPECT_EQ(c.request.Header(name), value.get<std::string>()) << name;
+      EXPECT_EQ(Hdr(c.request, name), value.get<std::string>()) << name;
     s3 += c.params.s3;
     tokens += !c.creds.session_token.empty();
     dot_paths += c.request.url.find("/..") != std::string::npos;
