@@ -48,9 +48,11 @@ ServersEnvironment* Env() {
 // REST request and a Storage Write (gRPC) append reach it at once: one
 // DuckDB connection serves both, the REST handler waits for it holding
 // Python's GIL while the gRPC handler, holding it, needs the GIL to drop
-// the Arrow view of its append (EMULATOR.md has the stacks). Processes of
-// other kinds keep running in parallel.
-bool OneProcessAtATime(const std::string& kind) { return kind == "bigquery"; }
+// the Arrow view of its append (EMULATOR.md has the stacks). moto: the aws
+// source's tests reset it (POST /moto-api/reset) and seed it, which would
+// wipe another process's accounts. Processes of other kinds keep running in
+// parallel.
+bool OneProcessAtATime(const std::string& kind) { return kind == "bigquery" || kind == "moto"; }
 
 TestServerInfo Start(const std::string& kind) {
   TestServerInfo s;

@@ -39,7 +39,7 @@ TEST(Registry, EngineOptionsAreDeclaredOnceWithTheDescriptorsDefaults) {
 TEST(Registry, BuiltinsRegisterWithoutClashes) {
   Registry r;
   ASSERT_TRUE(RegisterBuiltins(r).ok());
-  EXPECT_EQ(r.SourceNames(), (std::vector<std::string>{"gcp", "host", "test"}));
+  EXPECT_EQ(r.SourceNames(), (std::vector<std::string>{"aws", "gcp", "host", "test"}));
 }
 
 }  // namespace

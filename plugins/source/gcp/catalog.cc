@@ -23,19 +23,6 @@ Result<std::string> Str(const json& j, const char* key, const std::string& where
   return it->get<std::string>();
 }
 
-Result<ValueKind> KindOf(const std::string& type, const std::string& where) {
-  static const std::pair<const char*, ValueKind> kKinds[] = {
-      {"utf8", ValueKind::kUtf8},       {"int64", ValueKind::kInt64},
-      {"uint64", ValueKind::kUInt64},   {"float64", ValueKind::kFloat64},
-      {"bool", ValueKind::kBool},       {"json", ValueKind::kJson},
-      {"list<utf8>", ValueKind::kUtf8List}, {"list<int64>", ValueKind::kInt64List},
-      {"timestamp", ValueKind::kTimestamp}, {"duration_ns", ValueKind::kDurationNs},
-      {"binary", ValueKind::kBinary}};
-  for (const auto& [name, kind] : kKinds)
-    if (type == name) return kind;
-  return Status::Invalid(where + ": unknown type \"" + type + "\"");
-}
-
 Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::string& parent) {
   if (!j.is_object()) return Status::Invalid("catalog: a table entry" + parent + " is not an object");
   auto t = std::make_shared<CatalogTable>();
@@ -82,7 +69,7 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
     FERRY_ASSIGN_OR_RETURN(col.name, Str(c, "name", where + " column"));
     const std::string cw = where + " column " + col.name;
     FERRY_ASSIGN_OR_RETURN(std::string type, Str(c, "type", cw));
-    FERRY_ASSIGN_OR_RETURN(col.kind, KindOf(type, cw));
+    FERRY_ASSIGN_OR_RETURN(col.kind, ::ferry::plugins::KindOf(type, cw));
     FERRY_ASSIGN_OR_RETURN(col.description, Str(c, "description", cw, false));
     col.primary_key = c.value("pk", false);
     FERRY_ASSIGN_OR_RETURN(std::string from, Str(c, "from", cw));
@@ -156,23 +143,6 @@ const Catalog& BuiltinCatalog() {
     return *std::move(c);
   }();
   return catalog;
-}
-
-DataTypePtr TypeOf(ValueKind kind) {
-  switch (kind) {
-    case ValueKind::kUtf8: return types::Utf8();
-    case ValueKind::kInt64: return types::Int64();
-    case ValueKind::kUInt64: return types::UInt64();
-    case ValueKind::kFloat64: return types::Float64();
-    case ValueKind::kBool: return types::Bool();
-    case ValueKind::kJson: return types::Json();
-    case ValueKind::kUtf8List: return types::List(types::Utf8());
-    case ValueKind::kInt64List: return types::List(types::Int64());
-    case ValueKind::kTimestamp: return types::Timestamp();
-    case ValueKind::kDurationNs: return types::Int64();
-    case ValueKind::kBinary: return types::Binary();
-  }
-  return types::Utf8();
 }
 
 }  // namespace ferry::plugins::gcp

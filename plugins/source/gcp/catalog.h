@@ -18,6 +18,7 @@
 
 #include "ferry/schema.h"
 #include "ferry/status.h"
+#include "plugins/common/catalog_value.h"
 
 namespace ferry::plugins::gcp {
 
@@ -30,13 +31,10 @@ enum class ColumnSource {
   kScope,    // aggregatedList: the scope key ("zones/us-central1-a") the item was under
 };
 
-// The value types the catalog uses; each maps to one Ferry type.
-// kInt64 also takes uint64 text above 2^63, wrapped as CloudQuery's cast does;
-// kDurationNs is a Duration ("3.5s") as int64 nanoseconds (CloudQuery's
-// type); kBinary is base64 text decoded.
-enum class ValueKind {
-  kUtf8, kInt64, kUInt64, kFloat64, kBool, kJson, kUtf8List, kInt64List, kTimestamp, kDurationNs, kBinary
-};
+// The value types the catalog uses (shared with the aws catalog):
+// plugins/common/catalog_value.h.
+using ValueKind = ::ferry::plugins::ValueKind;
+using ::ferry::plugins::TypeOf;
 
 struct CatalogColumn {
   std::string name;
@@ -88,8 +86,6 @@ Result<Catalog> ParseCatalog(std::string_view json_text);
 
 // The catalog built into Ferry (catalog/catalog.json, embedded at build time).
 const Catalog& BuiltinCatalog();
-
-DataTypePtr TypeOf(ValueKind kind);
 
 // "a.b.c" -> {"a", "b", "c"}: a field path of the catalog or of a placeholder.
 std::vector<std::string> SplitDots(std::string_view s);

@@ -1,0 +1,495 @@
+#include "plugins/source/aws/aws_call.h"
+
+#include <cmath>
+#include <set>
+
+#include <pugixml.hpp>
+
+#include "ferry/http/aws_error.h"
+#include "ferry/http/paging.h"
+#include "ferry/text_codec.h"
+
+namespace ferry::plugins::aws {
+namespace {
+
+using json = nlohmann::json;
+
+const std::string& WireName(const MemberRef& m) { return m.location_name.empty() ? m.name : m.location_name; }
+
+// Timestamps as Go's RFC3339Nano prints them (CloudQuery's JSON): from epoch
+// seconds (JSON protocols) or ISO 8601 text (XML protocols). Text that does
+// not parse is kept as it came.
+json NormalTime(const json& v) {
+  if (v.is_number()) {
+    const double secs = v.get<double>();
+    if (!std::isfinite(secs)) return v;
+    return TimestampText(static_cast<int64_t>(std::llround(secs * 1e6)), TimestampStyle::kRfc3339Nano);
+  }
+  if (v.is_string()) {
+    auto t = ParseRfc3339(v.get<std::string>());
+    if (t.ok()) return TimestampText(*t, TimestampStyle::kRfc3339Nano);
+  }
+  return v;
+}
+
+json FromJson(const Service& svc, const std::string& shape_name, const json& v, int depth) {
+  const Shape* shape = svc.Find(shape_name);
+  if (!shape || depth > 64 || v.is_null()) return v;
+  if (shape->type == "structure") {
+    if (!v.is_object()) return v;
+    json out = json::object();
+    for (const auto& m : shape->members) {
+      if (!m.location.empty()) continue;  // headers and status codes are not in the body
+      auto it = v.find(WireName(m));
+      if (it == v.end()) continue;
+      out[m.name] = FromJson(svc, m.shape, *it, depth + 1);
+    }
+    return out;
+  }
+  if (shape->type == "list") {
+    if (!v.is_array()) return v;
+    json out = json::array();
+    for (const auto& e : v) out.push_back(FromJson(svc, shape->member.shape, e, depth + 1));
+    return out;
+  }
+  if (shape->type == "map") {
+    if (!v.is_object()) return v;
+    json out = json::object();
+    for (const auto& [k, e] : v.items()) out[k] = FromJson(svc, shape->value.shape, e, depth + 1);
+    return out;
+  }
+  if (shape->type == "timestamp") return NormalTime(v);
+  return v;
+}
+
+json Scalar(const Shape& shape, const std::string& text) {
+  const std::string& t = shape.type;
+  if (t == "integer" || t == "long") {
+    try {
+      size_t used = 0;
+      long long x = std::stoll(text, &used);
+      if (used == text.size()) return x;
+    } catch (...) {
+    }
+    return text;
+  }
+  if (t == "boolean") {
+    if (text == "true") return true;
+    if (text == "false") return false;
+    return text;
+  }
+  if (t == "double" || t == "float") {
+    try {
+      size_t used = 0;
+      double x = std::stod(text, &used);
+      if (used == text.size()) return x;
+    } catch (...) {
+    }
+    return text;
+  }
+  if (t == "timestamp") return NormalTime(text);
+  return text;
+}
+
+json FromXml(const Service& svc, const std::string& shape_name, const pugi::xml_node& node, int depth);
+
+// The elements of one member of a structure node.
+json XmlMember(const Service& svc, const MemberRef& m, const pugi::xml_node& parent, int depth) {
+  const Shape* shape = svc.Find(m.shape);
+  if (!shape) return nullptr;
+  const std::string& name = WireName(m);
+  if (m.xml_attribute) {
+    auto a = parent.attribute(name.c_str());
+    return a ? Scalar(*shape, a.value()) : json();
+  }
+  const bool flattened = m.flattened || shape->flattened;
+  if (shape->type == "list" && flattened) {
+    json out = json::array();
+    for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
+      out.push_back(FromXml(svc, shape->member.shape, c, depth + 1));
+    return out.empty() ? json() : out;
+  }
+  if (shape->type == "map" && flattened) {
+    json out = json::object();
+    const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
+    const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+    for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
+      out[c.child(kn.c_str()).text().as_string()] = FromXml(svc, shape->value.shape, c.child(vn.c_str()), depth + 1);
+    return out.empty() ? json() : out;
+  }
+  auto c = parent.child(name.c_str());
+  if (!c) return nullptr;
+  return FromXml(svc, m.shape, c, depth + 1);
+}
+
+json FromXml(const Service& svc, const std::string& shape_name, const pugi::xml_node& node, int depth) {
+  const Shape* shape = svc.Find(shape_name);
+  if (!shape || depth > 64) return node.text().as_string();
+  if (shape->type == "structure") {
+    json out = json::object();
+    for (const auto& m : shape->members) {
+      if (!m.location.empty()) continue;
+      json v = XmlMember(svc, m, node, depth);
+      if (!v.is_null()) out[m.name] = std::move(v);
+    }
+    return out;
+  }
+  if (shape->type == "list") {
+    json out = json::array();
+    for (auto c = node.first_child(); c; c = c.next_sibling())
+      if (c.type() == pugi::node_element) out.push_back(FromXml(svc, shape->member.shape, c, depth + 1));
+    return out;
+  }
+  if (shape->type == "map") {
+    json out = json::object();
+    const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
+    const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+    for (auto e = node.child("entry"); e; e = e.next_sibling("entry"))
+      out[e.child(kn.c_str()).text().as_string()] = FromXml(svc, shape->value.shape, e.child(vn.c_str()), depth + 1);
+    return out;
+  }
+  return Scalar(*shape, node.text().as_string());
+}
+
+// The first element child of `node` named `name`, ignoring XML namespaces' prefixes.
+pugi::xml_node Child(const pugi::xml_node& node, const std::string& name) {
+  for (auto c = node.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    std::string_view n = c.name();
+    auto colon = n.find(':');
+    if (colon != std::string_view::npos) n = n.substr(colon + 1);
+    if (n == name) return c;
+  }
+  return {};
+}
+
+// RFC 3986 encoding of a URI label; `greedy` ({Key+}) keeps '/'.
+std::string EncodeLabel(const std::string& v, bool greedy) {
+  if (!greedy) return http::PercentEncode(v);
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    size_t slash = v.find('/', start);
+    out += http::PercentEncode(v.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    out += '/';
+    start = slash + 1;
+  }
+  return out;
+}
+
+Result<json> ExpandJson(const json& v, const Expander& expand) {
+  if (v.is_string()) {
+    FERRY_ASSIGN_OR_RETURN(std::string s, ExpandText(v.get<std::string>(), expand));
+    return json(s);
+  }
+  if (v.is_array()) {
+    json out = json::array();
+    for (const auto& e : v) {
+      FERRY_ASSIGN_OR_RETURN(json x, ExpandJson(e, expand));
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+  if (v.is_object()) {
+    json out = json::object();
+    for (const auto& [k, e] : v.items()) {
+      FERRY_ASSIGN_OR_RETURN(json x, ExpandJson(e, expand));
+      out[k] = std::move(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+Result<json> TypedJson(const Input& in, const std::string& value) {
+  if (in.json_type == "number") {
+    try {
+      size_t used = 0;
+      double d = std::stod(value, &used);
+      if (used == value.size()) {
+        if (d == std::floor(d) && std::fabs(d) < 9e15) return json(static_cast<int64_t>(d));
+        return json(d);
+      }
+    } catch (...) {
+    }
+    return Status::Invalid("input " + in.name + ": \"" + value + "\" is not a number");
+  }
+  if (in.json_type == "bool") return json(value == "true");
+  return json(value);
+}
+
+const json* At(const json& doc, const std::vector<std::string>& path) {
+  const json* cur = &doc;
+  for (const auto& step : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(step);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+// The request of one page: `token` set (non-empty) on pages after the first.
+Result<http::Request> BuildRequest(const Service& svc, const Call& call, const std::string& base_url,
+                                   const Expander& expand, const std::string& token) {
+  http::Request req;
+  req.method = call.http_method;
+  std::vector<const Input*> inputs;
+  for (const auto& in : call.inputs) inputs.push_back(&in);
+  Input token_in;
+  if (!token.empty()) {
+    token_in = call.token_input;
+    token_in.value = token;
+    token_in.json_type = "string";
+    inputs.push_back(&token_in);
+  }
+  // Values: placeholders expanded, except the token (AWS's own text).
+  auto value_of = [&](const Input* in) -> Result<std::string> {
+    if (in == &token_in) return in->value;
+    return ExpandText(in->value, expand);
+  };
+  switch (svc.protocol) {
+    case Protocol::kQuery:
+    case Protocol::kEc2: {
+      std::string body = "Action=" + http::PercentEncode(call.operation) + "&Version=" + http::PercentEncode(svc.api_version);
+      for (const Input* in : inputs) {
+        FERRY_ASSIGN_OR_RETURN(std::string v, value_of(in));
+        body += "&" + http::PercentEncode(in->name) + "=" + http::PercentEncode(v);
+      }
+      req.method = "POST";
+      req.url = base_url + "/";
+      req.body = std::move(body);
+      req.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
+      // Query and ec2 operations the catalog names only read: repeating one is harmless.
+      req.idempotent = true;
+      return req;
+    }
+    case Protocol::kJson: {
+      json body = json::object();
+      for (const Input* in : inputs) {
+        if (in->has_json) {
+          FERRY_ASSIGN_OR_RETURN(body[in->name], ExpandJson(in->json, expand));
+        } else {
+          FERRY_ASSIGN_OR_RETURN(std::string v, value_of(in));
+          FERRY_ASSIGN_OR_RETURN(body[in->name], TypedJson(*in, v));
+        }
+      }
+      req.method = "POST";
+      req.url = base_url + "/";
+      req.body = body.dump();
+      req.headers["Content-Type"] = "application/x-amz-json-" + (svc.json_version.empty() ? std::string("1.0") : svc.json_version);
+      req.headers["X-Amz-Target"] = svc.target_prefix + "." + call.operation;
+      req.idempotent = true;
+      return req;
+    }
+    case Protocol::kRestJson:
+    case Protocol::kRestXml: {
+      std::string uri = call.request_uri, query;
+      auto q = uri.find('?');
+      if (q != std::string::npos) {
+        query = uri.substr(q + 1);
+        uri = uri.substr(0, q);
+      }
+      json body = json::object();
+      bool has_body = false;
+      for (const Input* in : inputs) {
+        if (in->location == "json") {
+          has_body = true;
+          if (in->has_json) {
+            FERRY_ASSIGN_OR_RETURN(body[in->name], ExpandJson(in->json, expand));
+          } else {
+            FERRY_ASSIGN_OR_RETURN(std::string v, value_of(in));
+            FERRY_ASSIGN_OR_RETURN(body[in->name], TypedJson(*in, v));
+          }
+          continue;
+        }
+        FERRY_ASSIGN_OR_RETURN(std::string v, value_of(in));
+        if (in->location == "uri") {
+          for (bool greedy : {false, true}) {
+            const std::string label = "{" + in->name + (greedy ? "+}" : "}");
+            auto at = uri.find(label);
+            if (at != std::string::npos) uri.replace(at, label.size(), EncodeLabel(v, greedy));
+          }
+        } else if (in->location == "querystring") {
+          query += (query.empty() ? "" : "&") + http::PercentEncode(in->name) + "=" + http::PercentEncode(v);
+        } else if (in->location == "header") {
+          req.headers[in->name] = v;
+        }
+      }
+      if (uri.find('{') != std::string::npos)
+        return Status::Invalid(call.operation + ": URI " + call.request_uri + " has a label without a value");
+      req.url = base_url + uri + (query.empty() ? "" : "?" + query);
+      if (has_body) {
+        req.body = body.dump();
+        req.headers["Content-Type"] = "application/json";
+      }
+      req.idempotent = req.method == "GET" || req.method == "HEAD";
+      return req;
+    }
+  }
+  return Status::Invalid("unknown protocol");
+}
+
+ApiError ToApiError(const http::Response& r) {
+  auto e = http::aws::ParseAwsError(r);
+  return ApiError{r.status, e.code, e.message, e.request_id};
+}
+
+}  // namespace
+
+std::string PartitionOf(const std::string& region) {
+  if (region.rfind("cn-", 0) == 0) return "aws-cn";
+  if (region.rfind("us-gov-", 0) == 0) return "aws-us-gov";
+  return "aws";
+}
+
+std::string EndpointOf(const Service& service, const std::string& region, const std::string& partition,
+                       const ApiOptions& options, std::string* signing_region) {
+  const bool global = !service.global_endpoint.empty() && service.name != "s3" && service.name != "sts";
+  // Global services are signed in their partition's home region.
+  std::string home = partition == "aws-cn" ? "cn-north-1" : partition == "aws-us-gov" ? "us-gov-west-1" : "us-east-1";
+  if (!options.endpoint.empty()) {
+    *signing_region = !options.signing_region.empty() ? options.signing_region : global ? home : region;
+    std::string e = options.endpoint;
+    while (!e.empty() && e.back() == '/') e.pop_back();
+    return e;
+  }
+  *signing_region = global ? home : region;
+  const std::string domain = partition == "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com";
+  if (global && partition == "aws") return "https://" + service.global_endpoint;
+  if (global) return "https://" + service.endpoint_prefix + "." + home + "." + domain;
+  return "https://" + service.endpoint_prefix + "." + region + "." + domain;
+}
+
+Result<std::string> ExpandText(const std::string& text, const Expander& expand) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t open = text.find('{', i);
+    if (open == std::string::npos) {
+      out.append(text, i, std::string::npos);
+      break;
+    }
+    size_t close = text.find('}', open);
+    if (close == std::string::npos) return Status::Invalid("template \"" + text + "\": an unclosed '{'");
+    out.append(text, i, open - i);
+    FERRY_ASSIGN_OR_RETURN(std::string v, expand(text.substr(open + 1, close - open - 1)));
+    out += v;
+    i = close + 1;
+  }
+  return out;
+}
+
+Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Response& response) {
+  if (call.output_shape.empty()) return json::object();
+  const Shape* out_shape = svc.Find(call.output_shape);
+  if (!out_shape) return Status::Invalid(call.operation + ": no output shape " + call.output_shape);
+  if (svc.protocol == Protocol::kJson || svc.protocol == Protocol::kRestJson) {
+    if (!out_shape->payload.empty()) {
+      for (const auto& m : out_shape->members) {
+        if (m.name != out_shape->payload) continue;
+        const Shape* ps = svc.Find(m.shape);
+        if (ps && ps->type != "structure") return json{{m.name, response.body}};
+        json body = json::parse(response.body, nullptr, false);
+        if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
+        return json{{m.name, FromJson(svc, m.shape, body, 0)}};
+      }
+    }
+    if (response.body.empty()) return json::object();
+    json body = json::parse(response.body, nullptr, false);
+    if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
+    return FromJson(svc, call.output_shape, body, 0);
+  }
+  // XML protocols.
+  if (svc.protocol == Protocol::kRestXml && !out_shape->payload.empty()) {
+    for (const auto& m : out_shape->members) {
+      if (m.name != out_shape->payload) continue;
+      const Shape* ps = svc.Find(m.shape);
+      if (ps && ps->type != "structure") return json{{m.name, response.body}};
+      pugi::xml_document doc;
+      if (!doc.load_buffer(response.body.data(), response.body.size()))
+        return Status::IOError(call.operation + ": the answer is not XML");
+      return json{{m.name, FromXml(svc, m.shape, doc.document_element(), 0)}};
+    }
+  }
+  if (response.body.empty()) return json::object();
+  pugi::xml_document doc;
+  auto parsed = doc.load_buffer(response.body.data(), response.body.size());
+  if (!parsed) return Status::IOError(call.operation + ": the answer is not XML (" + parsed.description() + ")");
+  pugi::xml_node root = doc.document_element();
+  if (svc.protocol == Protocol::kQuery) {
+    const std::string wrapper = call.result_wrapper.empty() ? call.operation + "Result" : call.result_wrapper;
+    pugi::xml_node result = Child(root, wrapper);
+    if (!result) return json::object();  // an operation without output members
+    root = result;
+  }
+  return FromXml(svc, call.output_shape, root, 0);
+}
+
+void ForEachItem(const json& doc, const std::vector<std::string>& path, size_t at,
+                 const std::function<void(const json&)>& fn) {
+  if (at == path.size()) {
+    if (!doc.is_null()) fn(doc);
+    return;
+  }
+  const std::string& step = path[at];
+  if (step == "[]") {
+    if (doc.is_array())
+      for (const auto& e : doc) ForEachItem(e, path, at + 1, fn);
+    return;
+  }
+  if (step == "{}") {
+    if (doc.is_object())
+      for (const auto& [k, e] : doc.items()) ForEachItem(e, path, at + 1, fn);
+    return;
+  }
+  if (!doc.is_object()) return;
+  auto it = doc.find(step);
+  if (it != doc.end()) ForEachItem(*it, path, at + 1, fn);
+}
+
+Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                 const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
+                 ApiError* error) {
+  std::string signing_region;
+  const std::string base = EndpointOf(service, target.region, target.partition, options, &signing_region);
+  const std::string where = service.name + " " + call.operation + " (account " + target.account_id +
+                            (target.region.empty() ? "" : ", region " + target.region) + ")";
+  std::string token;
+  std::set<std::string> seen_tokens;
+  while (true) {
+    if (options.cancel && options.cancel->load()) return Status::Cancelled("sync cancelled");
+    FERRY_ASSIGN_OR_RETURN(http::Request req, BuildRequest(service, call, base, expand, token));
+    req.figures = figures;
+    if (!target.credentials) return Status::Invalid(where + ": no credentials");
+    FERRY_ASSIGN_OR_RETURN(http::aws::AwsCredentials creds, target.credentials());
+    http::aws::SigningParams sp;
+    sp.region = signing_region;
+    sp.service = service.signing_name;
+    sp.s3 = service.name == "s3";
+    FERRY_RETURN_NOT_OK(http::aws::SignV4(req, creds, sp));
+    FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
+    if (resp.status < 200 || resp.status >= 300) {
+      ApiError e = ToApiError(resp);
+      if (error) *error = e;
+      return Status::IOError(where + ": HTTP " + std::to_string(resp.status) + " " + e.code +
+                             (e.message.empty() ? "" : ": " + e.message));
+    }
+    auto decoded = DecodeAnswer(service, call, resp);
+    if (!decoded.ok()) return Status::IOError(where + ": " + decoded.status().message());
+    FERRY_RETURN_NOT_OK(on_page(*decoded));
+    if (!call.paginated) return Status::OK();
+    if (!call.more_results.empty()) {
+      const json* more = At(*decoded, call.more_results);
+      if (!more || !more->is_boolean() || !more->get<bool>()) return Status::OK();
+    }
+    const json* next = At(*decoded, call.output_token);
+    if (!next || !next->is_string() || next->get<std::string>().empty()) return Status::OK();
+    token = next->get<std::string>();
+    if (!seen_tokens.insert(token).second)
+      return Status::IOError(where + ": the API returned the same page token twice; stopped to avoid a loop");
+  }
+}
+
+}  // namespace ferry::plugins::aws

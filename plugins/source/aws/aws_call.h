@@ -1,0 +1,81 @@
+// One generic client for every AWS API the catalog names: it builds the
+// request of a catalog call for the protocol (query, ec2, json, rest-json,
+// rest-xml), signs it (SigV4, ferry/http/aws_sigv4.h), sends it through the
+// shared HTTP client (retries, throttling, per-host rate), follows the
+// paginator's tokens, and reads every answer (XML or JSON) into the same
+// JSON: keys are the model's member names, timestamps RFC 3339 text, as
+// CloudQuery's Go structs render them.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "ferry/api_call_figures.h"
+#include "ferry/http/aws_sigv4.h"
+#include "ferry/http/client.h"
+#include "plugins/source/aws/catalog.h"
+
+namespace ferry::plugins::aws {
+
+// Where and as whom one (account, region) calls.
+struct Target {
+  std::string account_id;
+  std::string region;
+  std::string partition = "aws";
+  // The account's credentials (temporary ones refreshed by the provider).
+  std::function<Result<http::aws::AwsCredentials>()> credentials;
+};
+
+// What every call shares.
+struct ApiOptions {
+  http::HttpClient* http = nullptr;
+  // custom_endpoint_url: every service at this URL (emulators, VPC endpoints),
+  // signed for custom_endpoint_signing_region when set, else the target's region.
+  std::string endpoint;
+  std::string signing_region;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+// The URL of `service` for `region` ("https://ec2.eu-west-1.amazonaws.com"),
+// and the region to sign for (global services: us-east-1 in the aws partition).
+std::string EndpointOf(const Service& service, const std::string& region, const std::string& partition,
+                       const ApiOptions& options, std::string* signing_region);
+
+// "aws", "aws-cn" or "aws-us-gov" for a region name.
+std::string PartitionOf(const std::string& region);
+
+// Placeholders of inputs and templates: {item}, {item.A.B}, {parent.COL},
+// {account}, {region}, {partition}.
+using Expander = std::function<Result<std::string>(const std::string& name)>;
+Result<std::string> ExpandText(const std::string& text, const Expander& expand);
+
+// An answer AWS gave with an error status.
+struct ApiError {
+  int http_status = 0;
+  std::string code, message, request_id;
+};
+
+// Calls `call` for `target` and hands each page, decoded, to on_page. When
+// AWS answers with an error, *error (if given) holds it and the status says
+// it (operation, service, region, code and message).
+Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                 const Expander& expand, ApiCallFigures* figures,
+                 const std::function<Status(const nlohmann::json& page)>& on_page, ApiError* error = nullptr);
+
+// Decoding, exposed for tests: an answer body of `call` as JSON keyed by
+// member names.
+Result<nlohmann::json> DecodeAnswer(const Service& service, const Call& call, const http::Response& response);
+
+// The items of a decoded answer at `path` ("[]" iterates a list, "{}" a
+// map's values); an empty path is the answer itself.
+void ForEachItem(const nlohmann::json& doc, const std::vector<std::string>& path, size_t at,
+                 const std::function<void(const nlohmann::json&)>& fn);
+
+}  // namespace ferry::plugins::aws

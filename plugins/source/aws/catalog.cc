@@ -1,0 +1,286 @@
+#include "plugins/source/aws/catalog.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace ferry::plugins::aws {
+
+extern const std::string_view kCatalogJson;  // catalog/catalog.json (plugin.cmake)
+
+namespace {
+
+using json = nlohmann::json;
+
+Result<std::string> Str(const json& j, const char* key, const std::string& where, bool required = true) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) return Status::Invalid(where + ": no \"" + key + "\"");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::Invalid(where + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
+Result<std::vector<std::string>> Strings(const json& j, const char* key, const std::string& where) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end()) return out;
+  if (!it->is_array()) return Status::Invalid(where + ": \"" + key + "\" is not a list");
+  for (const auto& s : *it) {
+    if (!s.is_string()) return Status::Invalid(where + ": \"" + key + "\" holds a non-string");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+Result<MemberRef> ParseRef(const std::string& name, const json& j, const std::string& where) {
+  if (!j.is_object()) return Status::Invalid(where + ": member " + name + " is not an object");
+  MemberRef r;
+  r.name = name;
+  FERRY_ASSIGN_OR_RETURN(r.shape, Str(j, "shape", where + " member " + name));
+  FERRY_ASSIGN_OR_RETURN(r.location_name, Str(j, "locationName", where, false));
+  FERRY_ASSIGN_OR_RETURN(r.location, Str(j, "location", where, false));
+  r.flattened = j.value("flattened", false);
+  r.xml_attribute = j.value("xmlAttribute", false);
+  return r;
+}
+
+Result<Shape> ParseShape(const std::string& name, const json& j, const std::string& where0) {
+  const std::string where = where0 + " shape " + name;
+  if (!j.is_object()) return Status::Invalid(where + ": not an object");
+  Shape s;
+  FERRY_ASSIGN_OR_RETURN(s.type, Str(j, "type", where));
+  s.flattened = j.value("flattened", false);
+  FERRY_ASSIGN_OR_RETURN(s.timestamp_format, Str(j, "timestampFormat", where, false));
+  if (s.type == "structure") {
+    FERRY_ASSIGN_OR_RETURN(s.payload, Str(j, "payload", where, false));
+    if (j.contains("members")) {
+      if (!j["members"].is_object()) return Status::Invalid(where + ": \"members\" is not an object");
+      for (const auto& [m, ref] : j["members"].items()) {
+        FERRY_ASSIGN_OR_RETURN(auto r, ParseRef(m, ref, where));
+        s.members.push_back(std::move(r));
+      }
+    }
+  } else if (s.type == "list") {
+    if (!j.contains("member")) return Status::Invalid(where + ": a list without \"member\"");
+    FERRY_ASSIGN_OR_RETURN(s.member, ParseRef("member", j["member"], where));
+  } else if (s.type == "map") {
+    if (!j.contains("key") || !j.contains("value")) return Status::Invalid(where + ": a map without key/value");
+    FERRY_ASSIGN_OR_RETURN(s.key, ParseRef("key", j["key"], where));
+    FERRY_ASSIGN_OR_RETURN(s.value, ParseRef("value", j["value"], where));
+  }
+  return s;
+}
+
+Result<Protocol> ProtocolOf(const std::string& p, const std::string& where) {
+  if (p == "query") return Protocol::kQuery;
+  if (p == "ec2") return Protocol::kEc2;
+  if (p == "json") return Protocol::kJson;
+  if (p == "rest-json") return Protocol::kRestJson;
+  if (p == "rest-xml") return Protocol::kRestXml;
+  return Status::Invalid(where + ": unknown protocol \"" + p + "\"");
+}
+
+Result<std::unique_ptr<Service>> ParseService(const std::string& name, const json& j) {
+  const std::string where = "catalog: service " + name;
+  if (!j.is_object()) return Status::Invalid(where + ": not an object");
+  auto s = std::make_unique<Service>();
+  s->name = name;
+  FERRY_ASSIGN_OR_RETURN(std::string protocol, Str(j, "protocol", where));
+  FERRY_ASSIGN_OR_RETURN(s->protocol, ProtocolOf(protocol, where));
+  FERRY_ASSIGN_OR_RETURN(s->api_version, Str(j, "api_version", where));
+  FERRY_ASSIGN_OR_RETURN(s->endpoint_prefix, Str(j, "endpoint_prefix", where));
+  FERRY_ASSIGN_OR_RETURN(s->signing_name, Str(j, "signing_name", where));
+  FERRY_ASSIGN_OR_RETURN(s->target_prefix, Str(j, "target_prefix", where, false));
+  FERRY_ASSIGN_OR_RETURN(s->json_version, Str(j, "json_version", where, false));
+  FERRY_ASSIGN_OR_RETURN(s->global_endpoint, Str(j, "global_endpoint", where, false));
+  if (j.contains("shapes")) {
+    if (!j["shapes"].is_object()) return Status::Invalid(where + ": \"shapes\" is not an object");
+    for (const auto& [n, sj] : j["shapes"].items()) {
+      FERRY_ASSIGN_OR_RETURN(auto shape, ParseShape(n, sj, where));
+      s->shapes.emplace(n, std::move(shape));
+    }
+  }
+  return s;
+}
+
+Result<Input> ParseInput(const json& j, const std::string& where) {
+  if (!j.is_object()) return Status::Invalid(where + ": an input is not an object");
+  Input in;
+  FERRY_ASSIGN_OR_RETURN(in.location, Str(j, "location", where + " input"));
+  FERRY_ASSIGN_OR_RETURN(in.name, Str(j, "name", where + " input"));
+  FERRY_ASSIGN_OR_RETURN(in.value, Str(j, "value", where + " input " + in.name, false));
+  FERRY_ASSIGN_OR_RETURN(in.json_type, Str(j, "type", where + " input " + in.name, false));
+  if (j.contains("json")) {
+    in.json = j["json"];
+    in.has_json = true;
+  }
+  static const char* kLocations[] = {"form", "json", "uri", "querystring", "header"};
+  bool known = false;
+  for (const char* l : kLocations) known |= in.location == l;
+  if (!known) return Status::Invalid(where + ": input " + in.name + " has an unknown location \"" + in.location + "\"");
+  return in;
+}
+
+Result<Call> ParseCall(const json& j, const Service& service, const std::string& where) {
+  if (!j.is_object()) return Status::Invalid(where + ": the call is not an object");
+  Call c;
+  FERRY_ASSIGN_OR_RETURN(c.operation, Str(j, "operation", where));
+  FERRY_ASSIGN_OR_RETURN(c.http_method, Str(j, "http_method", where));
+  FERRY_ASSIGN_OR_RETURN(c.request_uri, Str(j, "request_uri", where));
+  FERRY_ASSIGN_OR_RETURN(c.output_shape, Str(j, "output_shape", where, false));
+  if (!c.output_shape.empty() && !service.Find(c.output_shape))
+    return Status::Invalid(where + ": output shape " + c.output_shape + " is not in service " + service.name);
+  FERRY_ASSIGN_OR_RETURN(c.result_wrapper, Str(j, "result_wrapper", where, false));
+  FERRY_ASSIGN_OR_RETURN(c.items, Strings(j, "items", where));
+  if (j.contains("input")) {
+    if (!j["input"].is_array()) return Status::Invalid(where + ": \"input\" is not a list");
+    for (const auto& i : j["input"]) {
+      FERRY_ASSIGN_OR_RETURN(auto in, ParseInput(i, where));
+      c.inputs.push_back(std::move(in));
+    }
+  }
+  if (j.contains("paginator")) {
+    const json& p = j["paginator"];
+    if (!p.is_object() || !p.contains("input_token")) return Status::Invalid(where + ": a bad \"paginator\"");
+    c.paginated = true;
+    FERRY_ASSIGN_OR_RETURN(c.token_input, ParseInput(p["input_token"], where + " paginator"));
+    FERRY_ASSIGN_OR_RETURN(c.output_token, Strings(p, "output_token", where + " paginator"));
+    FERRY_ASSIGN_OR_RETURN(c.more_results, Strings(p, "more_results", where + " paginator"));
+    if (c.output_token.empty()) return Status::Invalid(where + ": the paginator has no output_token");
+  }
+  FERRY_ASSIGN_OR_RETURN(c.as, Str(j, "as", where, false));
+  FERRY_ASSIGN_OR_RETURN(c.region, Str(j, "region", where, false));
+  FERRY_ASSIGN_OR_RETURN(c.ignore_errors, Strings(j, "ignore_errors", where));
+  return c;
+}
+
+Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& catalog, const std::string& parent) {
+  if (!j.is_object()) return Status::Invalid("catalog: a table entry" + parent + " is not an object");
+  auto t = std::make_shared<CatalogTable>();
+  FERRY_ASSIGN_OR_RETURN(t->name, Str(j, "name", "catalog: a table" + parent));
+  const std::string where = "catalog: table " + t->name;
+  FERRY_ASSIGN_OR_RETURN(t->description, Str(j, "description", where, false));
+  FERRY_ASSIGN_OR_RETURN(std::string service, Str(j, "service", where));
+  auto sit = catalog.services.find(service);
+  if (sit == catalog.services.end()) return Status::Invalid(where + ": unknown service \"" + service + "\"");
+  t->service = sit->second.get();
+  FERRY_ASSIGN_OR_RETURN(std::string scope, Str(j, "scope", where, false));
+  if (scope == "account") t->scope = TableScope::kAccount;
+  else if (!scope.empty() && scope != "region")
+    return Status::Invalid(where + ": \"scope\" must be region or account, not \"" + scope + "\"");
+  if (!j.contains("call")) return Status::Invalid(where + ": no \"call\"");
+  FERRY_ASSIGN_OR_RETURN(t->call, ParseCall(j["call"], *t->service, where + " call"));
+  if (j.contains("detail")) {
+    t->has_detail = true;
+    FERRY_ASSIGN_OR_RETURN(t->detail, ParseCall(j["detail"], *t->service, where + " detail"));
+  }
+  if (j.contains("enrich")) {
+    if (!j["enrich"].is_array()) return Status::Invalid(where + ": \"enrich\" is not a list");
+    for (const auto& e : j["enrich"]) {
+      FERRY_ASSIGN_OR_RETURN(Call c, ParseCall(e, *t->service, where + " enrich"));
+      if (c.as.empty()) return Status::Invalid(where + ": an enrich call without \"as\"");
+      t->enrich.push_back(std::move(c));
+    }
+  }
+  FERRY_ASSIGN_OR_RETURN(t->region, Str(j, "region", where, false));
+  FERRY_ASSIGN_OR_RETURN(t->ignore_errors, Strings(j, "ignore_errors", where));
+  if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
+    return Status::Invalid(where + ": no \"columns\" list");
+  for (const auto& cj : j["columns"]) {
+    CatalogColumn col;
+    FERRY_ASSIGN_OR_RETURN(col.name, Str(cj, "name", where + " column"));
+    const std::string cw = where + " column " + col.name;
+    FERRY_ASSIGN_OR_RETURN(std::string kind, Str(cj, "kind", cw));
+    FERRY_ASSIGN_OR_RETURN(col.kind, ::ferry::plugins::KindOf(kind, cw));
+    FERRY_ASSIGN_OR_RETURN(std::string source, Str(cj, "source", cw, false));
+    FERRY_ASSIGN_OR_RETURN(col.path, Strings(cj, "path", cw));
+    FERRY_ASSIGN_OR_RETURN(col.text, Str(cj, "template", cw, false));
+    FERRY_ASSIGN_OR_RETURN(col.transform, Str(cj, "transform", cw, false));
+    if (!col.transform.empty() && col.transform != "tags" && col.transform != "opted_in")
+      return Status::Invalid(cw + ": unknown transform \"" + col.transform + "\"");
+    col.primary_key = cj.value("primary_key", false);
+    if (source.empty()) col.source = ColumnSource::kField;
+    else if (source == "account") col.source = ColumnSource::kAccount;
+    else if (source == "region") col.source = ColumnSource::kRegion;
+    else if (source == "partition") col.source = ColumnSource::kPartition;
+    else if (source == "parent") col.source = ColumnSource::kParent;
+    else if (source == "item") col.source = ColumnSource::kItem;
+    else if (source == "template") col.source = ColumnSource::kTemplate;
+    else return Status::Invalid(cw + ": unknown source \"" + source + "\"");
+    if ((col.source == ColumnSource::kField || col.source == ColumnSource::kParent) && col.path.empty())
+      return Status::Invalid(cw + ": no \"path\"");
+    t->columns.push_back(std::move(col));
+  }
+  if (j.contains("relations")) {
+    for (const auto& r : j["relations"]) {
+      FERRY_ASSIGN_OR_RETURN(auto child, ParseTable(r, catalog, " (under " + t->name + ")"));
+      t->relations.push_back(std::move(child));
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+const Shape* Service::Find(std::string_view name) const {
+  auto it = shapes.find(name);
+  return it == shapes.end() ? nullptr : &it->second;
+}
+
+Result<std::unique_ptr<Catalog>> ParseCatalog(std::string_view json_text) {
+  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::Invalid("catalog: not a JSON object");
+  auto c = std::make_unique<Catalog>();
+  FERRY_ASSIGN_OR_RETURN(c->generated_from, Str(doc, "generated_from", "catalog"));
+  if (!doc.contains("services") || !doc["services"].is_object())
+    return Status::Invalid("catalog: no \"services\" object");
+  for (const auto& [name, sj] : doc["services"].items()) {
+    FERRY_ASSIGN_OR_RETURN(auto s, ParseService(name, sj));
+    c->services.emplace(name, std::move(s));
+  }
+  if (!doc.contains("tables") || !doc["tables"].is_array()) return Status::Invalid("catalog: no \"tables\" list");
+  for (const auto& t : doc["tables"]) {
+    FERRY_ASSIGN_OR_RETURN(auto table, ParseTable(t, *c, ""));
+    c->tables.push_back(std::move(table));
+  }
+  if (doc.contains("calls")) {
+    if (!doc["calls"].is_object()) return Status::Invalid("catalog: \"calls\" is not an object");
+    for (const auto& [name, cj] : doc["calls"].items()) {
+      const std::string where = "catalog: call " + name;
+      FERRY_ASSIGN_OR_RETURN(std::string service, Str(cj, "service", where));
+      auto sit = c->services.find(service);
+      if (sit == c->services.end()) return Status::Invalid(where + ": unknown service \"" + service + "\"");
+      NamedCall nc;
+      nc.service = sit->second.get();
+      FERRY_ASSIGN_OR_RETURN(nc.call, ParseCall(cj, *nc.service, where));
+      c->calls.emplace(name, std::move(nc));
+    }
+  }
+  return c;
+}
+
+const NamedCall& Catalog::Named(std::string_view name) const {
+  auto it = calls.find(name);
+  if (it == calls.end()) {
+    std::fprintf(stderr, "ferry: the built-in AWS catalog has no call %.*s\n", static_cast<int>(name.size()), name.data());
+    std::abort();
+  }
+  return it->second;
+}
+
+const Catalog& BuiltinCatalog() {
+  static const std::unique_ptr<Catalog> catalog = [] {
+    auto c = ParseCatalog(kCatalogJson);
+    // The catalog is built in and tested (aws_source_test.cc): a bad one is
+    // a build defect, not a user's error.
+    if (!c.ok()) {
+      std::fprintf(stderr, "ferry: the built-in AWS catalog is invalid: %s\n", c.status().ToString().c_str());
+      std::abort();
+    }
+    return std::move(*c);
+  }();
+  return *catalog;
+}
+
+}  // namespace ferry::plugins::aws

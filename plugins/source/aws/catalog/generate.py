@@ -1,0 +1,532 @@
+#!/usr/bin/env python3
+"""Writes catalog.json, the AWS source's tables as data, from AWS's service models.
+
+The models are the JSON files AWS's SDKs are generated from, as botocore ships
+them (service-2.json and paginators-1.json of each service; botocore is pinned
+in the Python test peers' lock, tests/peers/python/requirements.txt, and only
+its data files are read).
+tables.yaml says which operation each table lists, where the items are in its
+answer, which fixed parameters it sends, its primary key and relations.
+Everything else is derived from the models:
+
+  - how to call the operation: protocol (query, ec2, json, rest-json,
+    rest-xml), HTTP method and URI, where each input parameter goes (form
+    key, JSON member, URI label, query string, header) under its wire name;
+  - pagination: the paginator's input and output tokens, the "more results"
+    flag and the page-size parameter, set to the largest value the model
+    allows;
+  - how to read the answer: every shape reachable from the operation's
+    output (types, XML element names, flattened lists), so one generic client
+    reads XML and JSON answers into the same JSON, keyed by member names;
+  - the columns: every member of the item's shape, snake_cased as CloudQuery
+    names them, with CloudQuery's types.
+
+Usage:
+  tests/peers/python/.venv/bin/python plugins/source/aws/catalog/generate.py [--models DIR] [--check]
+--check compares with the committed catalog.json and fails when it is stale.
+"""
+import argparse
+import gzip
+import json
+import os
+import re
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+SUPPORTED_PROTOCOLS = ["json", "rest-json", "rest-xml", "query", "ec2"]
+
+
+def die(msg):
+    sys.exit("plugins/source/aws/catalog/generate.py: " + msg)
+
+
+def models_dir(arg):
+    """botocore's data directory: the botocore the Python test peers' venv has
+    (tests/peers/python/requirements.txt pins it; scripts/install-python-peers.sh installs it)."""
+    if arg:
+        return arg, "botocore (" + arg + ")"
+    try:
+        import botocore
+    except ImportError:
+        die("botocore is not importable: run with tests/peers/python/.venv/bin/python "
+            "(scripts/install-python-peers.sh installs it), or pass --models DIR")
+    return os.path.join(os.path.dirname(botocore.__file__), "data"), f"botocore {botocore.__version__}"
+
+
+class Models:
+    def __init__(self, data_dir):
+        self.dir = data_dir
+        self.cache = {}
+
+    def _load(self, service, file):
+        base = os.path.join(self.dir, service)
+        if not os.path.isdir(base):
+            return None
+        # The newest API version of the service.
+        for version in sorted(os.listdir(base), reverse=True):
+            for name in (file, file + ".gz"):
+                path = os.path.join(base, version, name)
+                if os.path.exists(path):
+                    with open(path, "rb") as f:
+                        data = f.read()
+                    return json.loads(gzip.decompress(data) if name.endswith(".gz") else data)
+        return None
+
+    def service(self, name):
+        if name not in self.cache:
+            model = self._load(name, "service-2.json")
+            if model is None:
+                die(f"botocore has no service {name!r}")
+            pag = self._load(name, "paginators-1.json") or {"pagination": {}}
+            self.cache[name] = (model, pag["pagination"])
+        return self.cache[name]
+
+
+# CloudQuery's column names: its Go SDK field names (the models' member
+# names) snake_cased. Fixes where the plain rule and CloudQuery's differ.
+NAME_FIXES = []
+
+
+def snake(name):
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    s = s.replace("-", "_").replace(".", "_").replace(":", "_").lower()
+    for old, new in NAME_FIXES:
+        s = s.replace(old, new)
+    return s
+
+
+def first_sentence(html):
+    text = re.sub(r"<[^>]+>", "", html or "").strip()
+    text = re.sub(r"\s+", " ", text)
+    m = re.match(r"(.+?\.)(\s|$)", text)
+    return (m.group(1) if m else text)[:300]
+
+
+def pick_protocol(model, entry):
+    meta = model["metadata"]
+    protocols = meta.get("protocols") or [meta["protocol"]]
+    if entry.get("protocol"):
+        if entry["protocol"] not in protocols:
+            die(f"{entry['name']}: protocol {entry['protocol']} is not one of {protocols}")
+        return entry["protocol"]
+    for p in protocols:
+        if p in SUPPORTED_PROTOCOLS:
+            return p
+    die(f"{entry['name']}: none of the protocols {protocols} is supported")
+
+
+def is_tags_shape(shapes, shape_name):
+    """A list of {Key, Value} structures: CloudQuery turns it into a JSON map."""
+    shape = shapes[shape_name]
+    if shape["type"] != "list":
+        return False
+    member = shapes[shape["member"]["shape"]]
+    if member["type"] != "structure":
+        return False
+    names = {k.lower() for k in member["members"]}
+    return names in ({"key", "value"}, {"tagkey", "tagvalue"})
+
+
+def column_kind(shapes, shape_name):
+    shape = shapes[shape_name]
+    t = shape["type"]
+    if t == "string":
+        return "utf8"
+    if t in ("integer", "long"):
+        return "int64"
+    if t == "boolean":
+        return "bool"
+    if t in ("double", "float"):
+        return "float64"
+    if t == "timestamp":
+        return "timestamp"
+    if t == "blob":
+        return "binary"
+    if t == "list":
+        inner = shapes[shape["member"]["shape"]]["type"]
+        if inner == "string":
+            return "list<utf8>"
+        if inner in ("integer", "long"):
+            return "list<int64>"
+        return "json"
+    return "json"   # structure, map, document, list of structures
+
+
+def collect_shapes(shapes, root, out):
+    """Every shape reachable from `root`, with what decoding needs."""
+    stack = [root]
+    while stack:
+        name = stack.pop()
+        if name in out:
+            continue
+        s = shapes[name]
+        d = {"type": s["type"]}
+        if s.get("flattened"):
+            d["flattened"] = True
+        if s["type"] == "structure":
+            members = {}
+            for m, ref in s["members"].items():
+                md = {"shape": ref["shape"]}
+                for k in ("locationName", "location", "flattened", "xmlAttribute"):
+                    if ref.get(k):
+                        md[k] = ref[k]
+                members[m] = md
+                stack.append(ref["shape"])
+            d["members"] = members
+            if s.get("payload"):
+                d["payload"] = s["payload"]
+        elif s["type"] == "list":
+            d["member"] = {k: v for k, v in s["member"].items() if k in ("shape", "locationName")}
+            stack.append(s["member"]["shape"])
+        elif s["type"] == "map":
+            for k in ("key", "value"):
+                d[k] = {kk: vv for kk, vv in s[k].items() if kk in ("shape", "locationName")}
+                stack.append(s[k]["shape"])
+        elif s["type"] == "timestamp" and s.get("timestampFormat"):
+            d["timestampFormat"] = s["timestampFormat"]
+        out[name] = d
+
+
+def wire_inputs(protocol, shapes, input_shape, params, where):
+    """Input parameters (member -> value) as wire entries for the protocol."""
+    out = []
+    members = shapes[input_shape]["members"] if input_shape else {}
+    for member, value in params.items():
+        if member not in members:
+            die(f"{where}: the operation has no input parameter {member!r} (it has {sorted(members)})")
+        out.extend(wire_entry(protocol, shapes, member, members[member], value, where))
+    return out
+
+
+def scalar_text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def wire_entry(protocol, shapes, member, ref, value, where):
+    shape = shapes[ref["shape"]]
+    t = shape["type"]
+    json_type = {"integer": "number", "long": "number", "boolean": "bool", "double": "number",
+                 "float": "number"}.get(t, "string")
+    if protocol in ("query", "ec2"):
+        if protocol == "ec2":
+            # ec2: the serialised name is queryName, else locationName capitalised, else the member.
+            base = ref.get("queryName") or (ref["locationName"][0].upper() + ref["locationName"][1:]
+                                            if ref.get("locationName") else member)
+        else:
+            base = ref.get("locationName", member)
+        if t == "list":
+            if not isinstance(value, list):
+                die(f"{where}: parameter {member} is a list")
+            item = shape["member"].get("locationName", "member")
+            entries = []
+            for i, v in enumerate(value, 1):
+                key = f"{base}.{i}" if protocol == "ec2" or shape.get("flattened") else f"{base}.{item}.{i}"
+                entries.append({"location": "form", "name": key, "value": scalar_text(v)})
+            return entries
+        if t in ("structure", "map"):
+            die(f"{where}: parameter {member}: structures are not supported as fixed query parameters")
+        return [{"location": "form", "name": base, "value": scalar_text(value)}]
+    if protocol == "json":
+        if t in ("structure", "map", "list"):
+            return [{"location": "json", "name": member, "json": value}]
+        return [{"location": "json", "name": member, "value": scalar_text(value), "type": json_type}]
+    # rest-json, rest-xml
+    loc = ref.get("location")
+    if loc in ("uri", "querystring", "header"):
+        if t == "list":
+            if loc != "querystring":
+                die(f"{where}: parameter {member}: a list in {loc} is not supported")
+            return [{"location": "querystring", "name": ref.get("locationName", member), "value": scalar_text(v)}
+                    for v in value]
+        return [{"location": loc, "name": ref.get("locationName", member), "value": scalar_text(value)}]
+    if protocol == "rest-json":
+        if t in ("structure", "map", "list"):
+            return [{"location": "json", "name": ref.get("locationName", member), "json": value}]
+        return [{"location": "json", "name": ref.get("locationName", member), "value": scalar_text(value),
+                 "type": json_type}]
+    die(f"{where}: parameter {member}: an XML body parameter is not supported")
+
+
+def parse_items_path(text):
+    """'Reservations[].Instances[]' -> ['Reservations', '[]', 'Instances', '[]']."""
+    out = []
+    for part in text.split("."):
+        if part.endswith("[]"):
+            out += [part[:-2], "[]"]
+        elif part:
+            out.append(part)
+    return out
+
+
+def shape_at(shapes, root, path, where):
+    """The shape the items path ends at."""
+    name = root
+    for step in path:
+        s = shapes[name]
+        if step == "[]":
+            if s["type"] != "list":
+                die(f"{where}: '[]' on a {s['type']}")
+            name = s["member"]["shape"]
+        elif step == "{}":
+            if s["type"] != "map":
+                die(f"{where}: '{{}}' on a {s['type']}")
+            name = s["value"]["shape"]
+        else:
+            if s["type"] != "structure" or step not in s["members"]:
+                die(f"{where}: no member {step!r} in shape {name}")
+            name = s["members"][step]["shape"]
+    return name
+
+
+def build_call(models, service_name, op_name, entry, params, where, paginate=True):
+    model, paginators = models.service(service_name)
+    shapes = model["shapes"]
+    if op_name not in model["operations"]:
+        die(f"{where}: service {service_name} has no operation {op_name}")
+    op = model["operations"][op_name]
+    protocol = pick_protocol(model, entry)
+    input_shape = op.get("input", {}).get("shape")
+    output_shape = op.get("output", {}).get("shape")
+    call = {
+        "operation": op_name,
+        "http_method": op["http"]["method"],
+        "request_uri": op["http"]["requestUri"],
+        "input": wire_inputs(protocol, shapes, input_shape, params, where),
+        "output_shape": output_shape or "",
+    }
+    if op.get("output", {}).get("resultWrapper"):
+        call["result_wrapper"] = op["output"]["resultWrapper"]
+    pag = paginators.get(op_name) if paginate else None
+    if pag:
+        if isinstance(pag["input_token"], list) or isinstance(pag["output_token"], list):
+            die(f"{where}: {op_name} pages with several tokens; not supported yet")
+        if not re.fullmatch(r"[A-Za-z0-9_.]+", pag["output_token"]):
+            die(f"{where}: {op_name}'s output token {pag['output_token']!r} is an expression; not supported")
+        members = shapes[input_shape]["members"]
+        token_ref = members[pag["input_token"]]
+        token_wire = wire_entry(protocol, shapes, pag["input_token"], token_ref, "", where)[0]
+        token_wire.pop("value", None)
+        p = {"input_token": token_wire, "output_token": pag["output_token"].split(".")}
+        if pag.get("more_results"):
+            p["more_results"] = pag["more_results"].split(".")
+        limit = entry.get("page_size")
+        if pag.get("limit_key") and limit is None:
+            limit = shapes[members[pag["limit_key"]]["shape"]].get("max")
+        if pag.get("limit_key") and limit is not None and pag["limit_key"] not in params:
+            call["input"].extend(wire_entry(protocol, shapes, pag["limit_key"], members[pag["limit_key"]], int(limit),
+                                            where))
+        call["paginator"] = p
+    return call, protocol, shapes, output_shape
+
+
+def service_entry(models, service_name, protocol):
+    model, _ = models.service(service_name)
+    meta = model["metadata"]
+    d = {
+        "protocol": protocol,
+        "api_version": meta["apiVersion"],
+        "endpoint_prefix": meta["endpointPrefix"],
+        "signing_name": meta.get("signingName") or meta["endpointPrefix"],
+        "shapes": {},
+    }
+    if meta.get("targetPrefix"):
+        d["target_prefix"] = meta["targetPrefix"]
+    if meta.get("jsonVersion"):
+        d["json_version"] = meta["jsonVersion"]
+    if meta.get("globalEndpoint"):
+        d["global_endpoint"] = meta["globalEndpoint"]
+    return d
+
+
+def make_columns(shapes, item_shape, entry, where):
+    cols = []
+    for extra in entry.get("columns_before", []):
+        cols.append(extra_column(extra, where))
+    rename = entry.get("rename", {})
+    types = entry.get("types", {})
+    skip = set(entry.get("skip", []))
+    s = shapes[item_shape]
+    members = s["members"] if s["type"] == "structure" else {}
+    if s["type"] != "structure" and not entry.get("columns_after") and not entry.get("columns_before"):
+        die(f"{where}: the items are {s['type']}s, not structures: give their columns")
+    for member, ref in members.items():
+        if member in skip:
+            continue
+        name = rename.get(member) or snake(member)
+        col = {"name": name, "path": [member]}
+        if member in ("Tags", "TagList", "TagSet", "tags") and is_tags_shape(shapes, ref["shape"]):
+            col["name"] = rename.get(member) or "tags"
+            col["kind"] = "json"
+            col["transform"] = "tags"
+        else:
+            col["kind"] = types.get(name) or column_kind(shapes, ref["shape"])
+        cols.append(col)
+    for extra in entry.get("columns_after", []):
+        cols.append(extra_column(extra, where))
+    names = [c["name"] for c in cols]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        die(f"{where}: duplicate columns {sorted(dupes)} (rename or skip one)")
+    pk = entry.get("primary_keys", [])
+    for k in pk:
+        if k not in names:
+            die(f"{where}: primary key {k!r} is not a column (columns: {names})")
+    for c in cols:
+        if c["name"] in pk:
+            c["primary_key"] = True
+    return cols
+
+
+def extra_column(extra, where):
+    """{name, from: account|region|partition|arn|parent:COL|item|path:A.B|template:TEXT, type}"""
+    src = extra["from"]
+    col = {"name": extra["name"], "kind": extra.get("type", "utf8")}
+    if src in ("account", "region", "partition"):
+        col["source"] = src
+    elif src == "item":
+        col["source"] = "item"
+    elif src.startswith("parent:"):
+        col["source"] = "parent"
+        col["path"] = [src[len("parent:"):]]
+    elif src.startswith("path:"):
+        col["path"] = src[len("path:"):].split(".")
+    elif src.startswith("template:"):
+        col["source"] = "template"
+        col["template"] = src[len("template:"):]
+    else:
+        die(f"{where}: column {extra['name']}: unknown source {src!r}")
+    if extra.get("transform"):
+        col["transform"] = extra["transform"]
+    return col
+
+
+def build_table(models, entry, services, parent=None):
+    where = f"tables.yaml: {entry['name']}"
+    for key in entry:
+        if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
+                       "skip", "columns_before", "columns_after", "relations", "description", "scope",
+                       "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region"):
+            die(f"{where}: unknown key {key!r}")
+    service_name = entry["service"]
+    call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,
+                                                      entry.get("params", {}), where,
+                                                      entry.get("paginate", True))
+    svc = services.setdefault(service_name, service_entry(models, service_name, protocol))
+    if svc["protocol"] != protocol:
+        die(f"{where}: service {service_name} already uses protocol {svc['protocol']}")
+    if output_shape:
+        collect_shapes(shapes, output_shape, svc["shapes"])
+    items = parse_items_path(entry.get("items", ""))
+    call["items"] = items
+    item_shape = shape_at(shapes, output_shape, items, where) if output_shape else None
+    table = {
+        "name": entry["name"],
+        "service": service_name,
+        "scope": entry.get("scope", "account" if svc.get("global_endpoint") else "region"),
+        "call": call,
+    }
+    model, _ = models.service(service_name)
+    table["description"] = entry.get("description") or first_sentence(
+        model["operations"][entry["operation"]].get("documentation", ""))
+    if entry.get("detail"):
+        d = entry["detail"]
+        dwhere = where + " detail"
+        dcall, dprotocol, _, dout = build_call(models, service_name, d["operation"], entry, d.get("params", {}),
+                                               dwhere, paginate=False)
+        if dprotocol != protocol:
+            die(f"{dwhere}: protocol differs")
+        dcall["items"] = parse_items_path(d.get("items", ""))
+        if d.get("ignore_errors"):
+            dcall["ignore_errors"] = d["ignore_errors"]
+        collect_shapes(shapes, dout, svc["shapes"])
+        item_shape = shape_at(shapes, dout, dcall["items"], dwhere)
+        table["detail"] = dcall
+    if entry.get("ignore_errors"):
+        table["ignore_errors"] = entry["ignore_errors"]
+    if entry.get("region"):
+        table["region"] = entry["region"]
+    enrich = []
+    for e in entry.get("enrich", []):
+        ewhere = f"{where} enrich {e.get('operation')}"
+        ecall, eprotocol, _, eout = build_call(models, service_name, e["operation"], entry, e.get("params", {}),
+                                               ewhere, paginate=False)
+        if eprotocol != protocol:
+            die(f"{ewhere}: protocol differs")
+        ecall["items"] = parse_items_path(e.get("items", ""))
+        ecall["as"] = e["as"]
+        if e.get("region"):
+            ecall["region"] = e["region"]
+        if e.get("ignore_errors"):
+            ecall["ignore_errors"] = e["ignore_errors"]
+        if eout:
+            collect_shapes(shapes, eout, svc["shapes"])
+            shape_at(shapes, eout, ecall["items"], ewhere)
+        enrich.append(ecall)
+    if enrich:
+        table["enrich"] = enrich
+    table["columns"] = make_columns(shapes, item_shape, entry, where)
+    table["relations"] = [build_table(models, r, services, table) for r in entry.get("relations", [])]
+    return table
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models")
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    data_dir, source = models_dir(args.models)
+    models = Models(data_dir)
+    with open(os.path.join(HERE, "tables.yaml")) as f:
+        entries = yaml.safe_load(f)
+    with open(os.path.join(HERE, "calls.yaml")) as f:
+        call_entries = yaml.safe_load(f)
+    services = {}
+    tables = [build_table(models, e, services) for e in entries]
+    # Calls the source makes besides tables' (identity, regions, organization discovery).
+    calls = {}
+    for e in call_entries:
+        where = f"calls.yaml: {e['name']}"
+        call, protocol, shapes, out = build_call(models, e["service"], e["operation"], e, e.get("params", {}), where,
+                                                 e.get("paginate", True))
+        svc = services.setdefault(e["service"], service_entry(models, e["service"], protocol))
+        if svc["protocol"] != protocol:
+            die(f"{where}: service {e['service']} already uses protocol {svc['protocol']}")
+        if out:
+            collect_shapes(shapes, out, svc["shapes"])
+        call["items"] = parse_items_path(e.get("items", ""))
+        if out:
+            shape_at(shapes, out, call["items"], where)
+        call["service"] = e["service"]
+        calls[e["name"]] = call
+    seen = set()
+
+    def check(t):
+        if t["name"] in seen:
+            die(f"tables.yaml: {t['name']} is listed twice")
+        seen.add(t["name"])
+        for r in t["relations"]:
+            check(r)
+    for t in tables:
+        check(t)
+    catalog = {"generated_from": f"{source} service models", "services": services,
+               "tables": tables, "calls": calls}
+    text = json.dumps(catalog, indent=1, sort_keys=True) + "\n"
+    out = os.path.join(HERE, "catalog.json")
+    if args.check:
+        with open(out) as f:
+            if f.read() != text:
+                die("catalog.json is stale: run plugins/source/aws/catalog/generate.py and commit it")
+        return
+    with open(out, "w") as f:
+        f.write(text)
+    print(f"catalog.json: {len(seen)} tables over {len(services)} services")
+
+
+if __name__ == "__main__":
+    main()

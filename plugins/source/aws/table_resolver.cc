@@ -1,0 +1,355 @@
+#include "plugins/source/aws/table_resolver.h"
+
+#include <algorithm>
+
+#include "ferry/http/client.h"
+
+namespace ferry::plugins::aws {
+namespace {
+
+using json = nlohmann::json;
+
+const json* At(const json& doc, const std::vector<std::string>& path) {
+  const json* cur = &doc;
+  for (const auto& step : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(step);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+// Names an item in messages: its ARN, id or name, whichever it has.
+std::string ItemName(const json& item) {
+  if (item.is_string()) return item.get<std::string>();
+  if (!item.is_object()) return "(item)";
+  for (const char* k : {"Arn", "ARN", "arn", "Id", "id", "Name", "name"}) {
+    auto it = item.find(k);
+    if (it != item.end() && it->is_string()) return it->get<std::string>();
+  }
+  for (const auto& [k, v] : item.items())
+    if (v.is_string() && (k.size() > 2 && (k.ends_with("Id") || k.ends_with("Arn") || k.ends_with("Name"))))
+      return v.get<std::string>();
+  return "(item)";
+}
+
+std::string Truncate(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n) + "..."; }
+
+// "%7B%22Version%22..." -> "{\"Version\"...": IAM sends policy documents URL-encoded.
+std::string UrlDecode(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else if (s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// A JSON column's value: a string holding a JSON document (a policy) is the
+// document itself, as CloudQuery stores it; URL-encoded documents (IAM) are
+// decoded first.
+json JsonDocument(const json& v) {
+  if (!v.is_string()) return v;
+  const std::string& s = v.get_ref<const std::string&>();
+  json doc = json::parse(s, nullptr, false);
+  if (!doc.is_discarded()) return doc;
+  if (s.find('%') != std::string::npos) {
+    doc = json::parse(UrlDecode(s), nullptr, false);
+    if (!doc.is_discarded()) return doc;
+  }
+  return v;
+}
+
+// [{Key, Value}] -> {key: value}; a missing value is "", as CloudQuery's TagsToMap.
+json TagsMap(const json* v) {
+  json out = json::object();
+  if (!v) return out;
+  if (v->is_object()) return *v;   // already a map (Lambda, SQS)
+  if (!v->is_array()) return out;
+  for (const auto& t : *v) {
+    if (!t.is_object()) continue;
+    const json* k = nullptr;
+    const json* val = nullptr;
+    for (const auto& [name, x] : t.items()) {  // Key/Value, key/value (ECS), TagKey/TagValue (KMS)
+      if (name == "Key" || name == "key" || name == "TagKey") k = &x;
+      if (name == "Value" || name == "value" || name == "TagValue") val = &x;
+    }
+    if (!k || !k->is_string()) continue;
+    out[k->get<std::string>()] = val && val->is_string() ? val->get<std::string>() : std::string();
+  }
+  return out;
+}
+
+std::string Where(const Target& t) {
+  return "account " + t.account_id + (t.region.empty() ? "" : ", region " + t.region);
+}
+
+Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
+
+// "a.b.c" -> {"a", "b", "c"}.
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+// A placeholder's filter: "|basename" keeps what follows the last '/'
+// (Route 53's "/hostedzone/Z123" -> "Z123").
+Expander WithFilters(Expander inner) {
+  return [inner = std::move(inner)](const std::string& spec) -> Result<std::string> {
+    auto bar = spec.find('|');
+    if (bar == std::string::npos) return inner(spec);
+    FERRY_ASSIGN_OR_RETURN(std::string v, inner(spec.substr(0, bar)));
+    const std::string filter = spec.substr(bar + 1);
+    if (filter == "basename") {
+      auto slash = v.rfind('/');
+      return slash == std::string::npos ? v : v.substr(slash + 1);
+    }
+    return Status::Invalid("unknown placeholder filter |" + filter);
+  };
+}
+
+Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item) {
+  return WithFilters([&target, ctx, item](const std::string& name) -> Result<std::string> {
+    if (name == "account") return target.account_id;
+    if (name == "region") return target.region;
+    if (name == "partition") return target.partition;
+    if (name == "item" || name.rfind("item.", 0) == 0) {
+      if (!item) return Status::Invalid("{" + name + "} outside an item");
+      const json* v = item;
+      if (name != "item") v = At(*item, Split(name.substr(5)));
+      if (!v || v->is_null()) return Status::Invalid("the item " + ItemName(*item) + " has no " + name.substr(std::min<size_t>(5, name.size())));
+      return v->is_string() ? v->get<std::string>() : v->dump();
+    }
+    if (name.rfind("parent.", 0) == 0) {
+      // {parent.COL} or {parent.COL.Json.Path} (a member of a JSON column).
+      if (!ctx || !ctx->parent) return Status::Invalid("{" + name + "} without a parent row");
+      std::vector<std::string> path = Split(name.substr(7));
+      const std::string col = path.front();
+      path.erase(path.begin());
+      const Value& v = ctx->ParentValue(col);
+      if (v.kind() != Value::Kind::kString) return Status::Invalid("the parent row's " + col + " is not set");
+      if (path.empty()) return v.as_string();
+      json doc = json::parse(v.as_string(), nullptr, false);
+      const json* f = doc.is_discarded() ? nullptr : At(doc, path);
+      if (!f || !f->is_string()) return Status::Invalid("the parent row's " + name.substr(7) + " is not set");
+      return f->get<std::string>();
+    }
+    return Status::Invalid("unknown placeholder {" + name + "}");
+  });
+}
+
+// S3's rule for GetBucketLocation: no constraint is us-east-1, "EU" is eu-west-1.
+std::string BucketRegion(const json& location) {
+  if (!location.is_string() || location.get<std::string>().empty()) return "us-east-1";
+  if (location == "EU") return "eu-west-1";
+  return location.get<std::string>();
+}
+
+bool Listed(const std::vector<std::string>& codes, const std::string& code) {
+  return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+}  // namespace
+
+bool IsSkipCode(const std::string& code) {
+  static const char* kCodes[] = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
+                                 "AuthorizationError", "Unauthorized", "InsufficientPrivilegesException",
+                                 "OptInRequired", "SubscriptionRequiredException", "AWSOrganizationsNotInUseException",
+                                 "UnrecognizedClientException", "InvalidClientTokenId", "UnauthorizedException"};
+  for (const char* c : kCodes)
+    if (code == c) return true;
+  return false;
+}
+
+Row ItemToRow(const CatalogTable& table, const json& listed, const json& item, const Target& target,
+              const sdk::ResolveContext* ctx, std::vector<std::string>* warnings) {
+  Row row;
+  row.reserve(table.columns.size());
+  for (const auto& c : table.columns) {
+    switch (c.source) {
+      case ColumnSource::kAccount:
+        row.push_back(Value::String(target.account_id));
+        continue;
+      case ColumnSource::kRegion:
+        row.push_back(target.region.empty() ? Value::Null() : Value::String(target.region));
+        continue;
+      case ColumnSource::kPartition:
+        row.push_back(Value::String(target.partition));
+        continue;
+      case ColumnSource::kParent:
+        row.push_back(ctx && ctx->parent ? ctx->ParentValue(c.path[0]) : Value::Null());
+        continue;
+      case ColumnSource::kTemplate: {
+        auto text = ExpandText(c.text, MakeExpander(target, ctx, &listed));
+        row.push_back(text.ok() ? Value::String(*text) : Value::Null());
+        continue;
+      }
+      case ColumnSource::kItem:
+      case ColumnSource::kField:
+        break;
+    }
+    json tmp;
+    const json* v = c.source == ColumnSource::kItem ? &item : At(item, c.path);
+    if (c.source == ColumnSource::kItem && item.is_object()) {
+      // Without the keys Ferry added (_listed, _tags, ...).
+      tmp = json::object();
+      for (const auto& [k, x] : item.items())
+        if (k.empty() || k[0] != '_') tmp[k] = x;
+      v = &tmp;
+    }
+    if (c.transform == "tags") {
+      tmp = TagsMap(v);
+      v = &tmp;
+    } else if (c.transform == "opted_in") {
+      tmp = v && v->is_string() ? json(v->get<std::string>() != "not-opted-in") : json();
+      v = &tmp;
+    } else if (c.kind == ValueKind::kJson && v) {
+      tmp = JsonDocument(*v);
+      v = &tmp;
+    }
+    if (!v || v->is_null()) {
+      row.push_back(Value::Null());
+      continue;
+    }
+    auto converted = ConvertJson(c.kind, *v);
+    if (!converted.ok()) {
+      if (warnings)
+        warnings->push_back(Where(target) + ", " + ItemName(item) + ", column " + c.name + ": " +
+                            Truncate(v->dump(), 100) + " does not fit its type; stored as NULL");
+      row.push_back(Value::Null());
+      continue;
+    }
+    row.push_back(*std::move(converted));
+  }
+  return row;
+}
+
+TableSchema SchemaOf(const CatalogTable& table) {
+  TableSchema s;
+  s.name = table.name;
+  s.description = table.description;
+  for (const auto& c : table.columns) {
+    Column col;
+    col.name = c.name;
+    col.type = TypeOf(c.kind);
+    col.primary_key = c.primary_key;
+    s.columns.push_back(std::move(col));
+  }
+  return s;
+}
+
+Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk::ResolveContext& ctx,
+                    sdk::RowWriter& out) {
+  auto data = std::static_pointer_cast<const ClientData>(ctx.client.data);
+  if (!data) return Status::Invalid(table.name + ": no AWS client");
+  Target target = data->target;
+  if (!table.region.empty()) {
+    FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));
+  }
+  const Service& svc = *table.service;
+  std::vector<std::string> warnings;
+  auto flush_warnings = [&] {
+    for (const auto& w : warnings) ctx.Warning(table.name, w);
+    warnings.clear();
+  };
+
+  // Adds the answers of the table's per-item calls to `item` (after its detail).
+  auto enrich = [&](json& item) -> Status {
+    for (const auto& e : table.enrich) {
+      Target et = target;
+      if (!e.region.empty()) {
+        auto r = ExpandText(e.region, MakeExpander(target, &ctx, &item));
+        if (!r.ok()) continue;   // no region known (the location call was skipped): nothing to add
+        et.region = *r;
+      }
+      ApiError err;
+      json value;
+      Status s = CallPages(svc, e, et, api, MakeExpander(et, &ctx, &item), ctx.figures,
+                           [&](const json& page) {
+                             ForEachItem(page, e.items, 0, [&](const json& x) { value = x; });
+                             return Status::OK();
+                           }, &err);
+      if (!s.ok()) {
+        if (err.http_status == 0) return s;
+        if (!Listed(e.ignore_errors, err.code))
+          warnings.push_back(Where(et) + ", " + ItemName(item) + ": " + e.operation + " skipped: " + s.message());
+        continue;
+      }
+      if (!item.is_object()) continue;
+      item[e.as] = value;
+      // S3: the bucket's region, which the per-bucket calls and tables use.
+      if (e.operation == "GetBucketLocation") item["_region"] = BucketRegion(value);
+    }
+    return Status::OK();
+  };
+
+  // One listed item: its detail, its enrichments, then its row(s).
+  auto handle = [&](const json& listed) -> Status {
+    if (!table.has_detail) {
+      json item = listed;
+      FERRY_RETURN_NOT_OK(enrich(item));
+      return out.Write(ItemToRow(table, listed, item, target, &ctx, &warnings));
+    }
+    ApiError err;
+    std::vector<json> described;
+    Status s = CallPages(svc, table.detail, target, api, MakeExpander(target, &ctx, &listed), ctx.figures,
+                         [&](const json& page) {
+                           ForEachItem(page, table.detail.items, 0, [&](const json& x) { described.push_back(x); });
+                           return Status::OK();
+                         }, &err);
+    if (!s.ok()) {
+      if (err.http_status == 0) return s;
+      // Gone since it was listed, or not readable: that item only.
+      if (!Listed(table.ignore_errors, err.code))
+        warnings.push_back(Where(target) + ", " + ItemName(listed) + ": " + table.detail.operation +
+                           " skipped: " + s.message());
+      return Status::OK();
+    }
+    for (auto& d : described) {
+      // The listed id (SQS's queue URL) for the per-item calls: {item._listed}.
+      if (listed.is_string() && d.is_object()) d["_listed"] = listed;
+      FERRY_RETURN_NOT_OK(enrich(d));
+      FERRY_RETURN_NOT_OK(out.Write(ItemToRow(table, listed, d, target, &ctx, &warnings)));
+    }
+    return Status::OK();
+  };
+
+  ApiError err;
+  Status s = CallPages(svc, table.call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
+                       [&](const json& page) -> Status {
+                         Status inner = Status::OK();
+                         ForEachItem(page, table.call.items, 0, [&](const json& x) {
+                           if (inner.ok()) inner = handle(x);
+                         });
+                         flush_warnings();
+                         return inner;
+                       }, &err);
+  flush_warnings();
+  if (s.ok()) return s;
+  if (err.http_status != 0) {
+    if (Listed(table.ignore_errors, err.code)) return Status::OK();
+    if (IsSkipCode(err.code)) {
+      ctx.Warning(table.name, Where(target) + ": skipped, " + s.message());
+      return Status::OK();
+    }
+  }
+  return Status::IOError(table.name + ": " + s.message());
+}
+
+}  // namespace ferry::plugins::aws
