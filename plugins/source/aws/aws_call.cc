@@ -418,6 +418,20 @@ Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Resp
   auto parsed = doc.load_buffer(response.body.data(), response.body.size());
   if (!parsed) return Status::IOError(call.operation + ": the answer is not XML (" + parsed.description() + ")");
   pugi::xml_node root = doc.document_element();
+  if (svc.protocol == Protocol::kRestXml) {
+    // S3's GetBucketLocation answers the member itself as the root element
+    // (<LocationConstraint>eu-west-1</LocationConstraint>), as botocore
+    // special-cases: a root named like a member of the output is that member.
+    std::string_view root_name = root.name();
+    auto colon = root_name.find(':');
+    if (colon != std::string_view::npos) root_name = root_name.substr(colon + 1);
+    for (const auto& m : out_shape->members) {
+      if (m.location.empty() && WireName(m) == root_name) {
+        const Shape* ms = svc.Find(m.shape);
+        if (ms && ms->type != "structure") return json{{m.name, Scalar(*ms, root.text().as_string())}};
+      }
+    }
+  }
   if (svc.protocol == Protocol::kQuery) {
     const std::string wrapper = call.result_wrapper.empty() ? call.operation + "Result" : call.result_wrapper;
     pugi::xml_node result = Child(root, wrapper);

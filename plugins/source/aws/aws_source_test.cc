@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "testing/fake_sink.h"
+#include "testing/http_test_server.h"
+#include "testing/test_servers.h"
 
 namespace ferry::plugins::aws {
 namespace {
@@ -281,6 +283,266 @@ TEST(AwsSpec, BadValuesAreClearErrors) {
   expect_error(R"({"table_options": {"aws_cloudtrail_events": {}}})", "table_options");
   expect_error(R"({"event_based_sync": {"kinesis_stream_arn": "arn:aws:kinesis:us-east-1:1:stream/s"}})",
                "event_based_sync");
+}
+
+// ---- against moto (a real emulator of AWS's APIs), seeded through AWS's API
+
+// Credentials of moto's: any key works; nothing from the machine's ~/.aws.
+void UseMotoCredentials() {
+  setenv("AWS_ACCESS_KEY_ID", "testing", 1);
+  setenv("AWS_SECRET_ACCESS_KEY", "testing", 1);
+  unsetenv("AWS_SESSION_TOKEN");
+  unsetenv("AWS_PROFILE");
+  setenv("AWS_CONFIG_FILE", "/nonexistent/ferry-test", 1);
+  setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/ferry-test", 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+  unsetenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+  unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+}
+
+struct Moto {
+  std::string url, python, error;
+};
+
+// The shared moto, emptied and seeded with `seed_args`; the expectation
+// seed_moto.py wrote.
+Moto SeededMoto(const std::string& seed_args, json* expect) {
+  Moto m;
+  const auto& info = ferry::testing::SharedTestServer("moto");
+  if (!info.error.empty()) {
+    m.error = info.error;
+    return m;
+  }
+  m.url = info.Get("FERRY_MOTO_URL");
+  m.python = info.Get("FERRY_MOTO_PYTHON");
+  std::string out;
+  if (ferry::testing::RunShell("curl -sf -X POST " + m.url + "/moto-api/reset", &out) != 0) {
+    m.error = "could not reset moto at " + m.url;
+    return m;
+  }
+  const std::string file = ::testing::TempDir() + "/aws-expect-" + std::to_string(getpid()) + ".json";
+  const std::string cmd = m.python + " " + std::string(FERRY_SOURCE_DIR) +
+                          "/plugins/source/aws/testing/seed_moto.py --endpoint " + m.url + " --out " + file + " " +
+                          seed_args + " 2>&1";
+  if (ferry::testing::RunShell(cmd, &out) != 0) {
+    m.error = "seed_moto.py failed: " + out;
+    return m;
+  }
+  std::ifstream in(file);
+  *expect = json::parse(in);
+  return m;
+}
+
+std::string Text(const Value& v) { return v.kind() == Value::Kind::kString ? v.as_string() : std::string(); }
+
+// Tables moto does not implement (EMULATORS.md): ec2 DescribePlacementGroups
+// answers 500, athena ListWorkGroups 404.
+std::vector<std::string> TablesMotoServes(const ferry::Source& src) {
+  std::vector<std::string> out;
+  for (const auto& t : src.Tables())
+    if (t->name != "aws_ec2_placement_groups" && t->name != "aws_athena_work_groups") out.push_back(t->name);
+  return out;
+}
+
+// A whole organization (3 accounts, 2 regions): every table the seeding
+// filled has exactly its rows (ids, accounts, regions, tags), the member
+// accounts reached through AssumeRole into OrganizationAccountAccessRole.
+TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
+  json expect;
+  Moto moto = SeededMoto("--accounts 3 --regions us-east-1,eu-west-1 --instances 90 --users 12 --buckets 9", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", moto.url},
+                                            {"regions", {"us-east-1", "eu-west-1"}},
+                                            {"max_retries", 1},
+                                            {"org", {{"member_role_name", "OrganizationAccountAccessRole"}}}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  Status st = test::testing::SyncAll(**src, sink, TablesMotoServes(**src));
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << " " << d.client << ": " << d.status.ToString();
+  for (const auto& w : sink.warnings) ADD_FAILURE() << "warning: " << w;
+
+  std::set<std::string> accounts;
+  for (const auto& a : expect["accounts"]) accounts.insert(a["id"].get<std::string>());
+  ASSERT_EQ(accounts.size(), 3u);
+  // Every seeded resource, by its id column, in its account and region, with its tags.
+  const std::vector<std::pair<std::string, std::string>> checks = {
+      {"aws_ec2_instances", "arn"},     {"aws_ec2_vpcs", "vpc_id"},         {"aws_ec2_ebs_volumes", "volume_id"},
+      {"aws_ec2_key_pairs", "key_name"}, {"aws_ec2_eips", "allocation_id"}, {"aws_iam_users", "arn"},
+      {"aws_iam_roles", "arn"},          {"aws_iam_groups", "arn"},           {"aws_iam_policies", "arn"},
+      {"aws_iam_user_access_keys", "access_key_id"}, {"aws_s3_buckets", "arn"}, {"aws_lambda_functions", "arn"},
+      {"aws_rds_instances", "arn"},      {"aws_rds_clusters", "arn"},         {"aws_dynamodb_tables", "arn"},
+      {"aws_sqs_queues", "arn"},         {"aws_sns_topics", "arn"},           {"aws_sns_subscriptions", "arn"},
+      {"aws_kms_keys", "arn"},           {"aws_cloudtrail_trails", "arn"},    {"aws_cloudwatch_alarms", "arn"},
+      {"aws_ecs_clusters", "arn"},       {"aws_eks_clusters", "arn"},         {"aws_ecr_repositories", "arn"},
+      {"aws_elbv2_load_balancers", "arn"}, {"aws_elbv2_target_groups", "arn"}, {"aws_route53_hosted_zones", "arn"},
+      {"aws_secretsmanager_secrets", "arn"}, {"aws_cloudformation_stacks", "arn"},
+      {"aws_organizations_accounts", "id"}};
+  for (const auto& [table, key] : checks) {
+    SCOPED_TRACE(table);
+    ASSERT_TRUE(expect["tables"].contains(table));
+    // Keyed by id, account and region: key pair names repeat across accounts.
+    auto account_of = [](std::map<std::string, Value>& r) {
+      return Text(r.count("account_id") ? r["account_id"] : r["request_account_id"]);
+    };
+    std::map<std::string, std::map<std::string, Value>> got;
+    for (auto& r : sink.Table(table)) {
+      std::string k = Text(r[key]) + "|" + account_of(r);
+      if (table == "aws_ec2_key_pairs") k += "|" + Text(r["region"]);
+      got[k] = r;
+    }
+    int seeded = 0;
+    for (const auto& e : expect["tables"][table]) {
+      if (e.contains("seeded") && !e["seeded"].get<bool>()) continue;
+      ++seeded;
+      const std::string id = e[key].get<std::string>() + "|" + e["account_id"].get<std::string>() +
+                             (table == "aws_ec2_key_pairs" ? "|" + e["region"].get<std::string>() : "");
+      auto it = got.find(id);
+      if (it == got.end()) {
+        ADD_FAILURE() << id << " is missing";
+        continue;
+      }
+      auto& row = it->second;
+      if (e["region"].is_string() && row.count("region")) EXPECT_EQ(Text(row["region"]), e["region"].get<std::string>()) << id;
+      if (e.contains("tags") && row.count("tags")) {
+        EXPECT_EQ(json::parse(Text(row["tags"])), e["tags"]) << id;
+      }
+    }
+    EXPECT_GT(seeded, 0);
+    // Tables whose every row moto holds was seeded: nothing more, nothing less.
+    if (table != "aws_ec2_vpcs" && table != "aws_ec2_ebs_volumes" && table != "aws_iam_roles" &&
+        table != "aws_kms_keys" && table != "aws_cloudformation_stacks")
+      EXPECT_EQ(got.size(), expect["tables"][table].size());
+  }
+  // Relations: each user's access keys under it; S3 per-bucket tables in the bucket's region.
+  for (const auto& e : expect["tables"]["aws_iam_users"]) {
+    int keys = 0;
+    for (auto& r : sink.Table("aws_iam_user_access_keys"))
+      if (Text(r["user_arn"]) == e["arn"].get<std::string>()) ++keys;
+    EXPECT_EQ(keys, static_cast<int>(e["access_key_ids"].size())) << e["arn"];
+  }
+  std::map<std::string, std::string> versioning;
+  for (auto& r : sink.Table("aws_s3_bucket_versionings")) versioning[Text(r["bucket_arn"])] = Text(r["status"]);
+  for (const auto& e : expect["tables"]["aws_s3_buckets"]) {
+    if (!e.contains("versioning_status")) continue;
+    EXPECT_EQ(versioning[e["arn"].get<std::string>()], e["versioning_status"].get<std::string>()) << e["arn"];
+  }
+  // Every account answered for itself: the identity table has the three.
+  std::set<std::string> idents;
+  for (auto& r : sink.Table("aws_sts_caller_identities")) idents.insert(Text(r["account_id"]));
+  EXPECT_EQ(idents, accounts);
+}
+
+// A forwarder in front of moto that denies one operation, as IAM would.
+class DenyingProxy {
+ public:
+  DenyingProxy(std::string upstream, std::string denied_action)
+      : upstream_(std::move(upstream)), denied_(std::move(denied_action)),
+        server_([this](const ferry::testing::ServerRequest& r) { return Handle(r); }) {
+    http::ClientOptions o;
+    o.retry.max_retries = 0;
+    auto made = http::HttpClient::Make(o);
+    client_ = std::move(*made);
+  }
+  std::string url() const { return server_.url(); }
+  int denied() const { return denied_count_; }
+
+ private:
+  ferry::testing::ServerReply Handle(const ferry::testing::ServerRequest& r) {
+    if (r.body.find("Action=" + denied_ + "&") != std::string::npos) {
+      ++denied_count_;
+      ferry::testing::ServerReply deny;
+      deny.status = 403;
+      deny.body = "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to "
+                  "perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>";
+      return deny;
+    }
+    http::Request fwd;
+    fwd.method = r.method;
+    fwd.url = upstream_ + r.target;
+    fwd.headers = r.headers;
+    fwd.headers.erase("Host");
+    fwd.headers.erase("Content-Length");
+    fwd.body = r.body;
+    fwd.idempotent = true;
+    auto resp = client_->Do(fwd);
+    ferry::testing::ServerReply out;
+    if (!resp.ok()) {
+      out.status = 502;
+      return out;
+    }
+    out.status = resp->status;
+    out.body = resp->body;
+    for (const auto& [k, v] : resp->headers)
+      if (k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection") out.headers[k] = v;
+    return out;
+  }
+  std::string upstream_, denied_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::atomic<int> denied_count_{0};
+  ferry::testing::HttpTestServer server_;
+};
+
+// An operation the credentials may not call is a warning for that table in
+// each (account, region), whose rows are then none; the other tables sync.
+// A configured region the account has not enabled is dropped with a warning.
+TEST(AwsMoto, AccessDeniedIsAWarningAndRegionsNotEnabledAreDropped) {
+  json expect;
+  Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 6 --users 2 --roles 1 --buckets 1 --no-eks", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  DenyingProxy proxy(moto.url, "DescribeVolumes");
+  // moto lists me-south-1 as not-opted-in (EMULATORS.md).
+  auto src = MakeSource(AwsSourcePlugin(),
+                        {{"endpoint", proxy.url()}, {"regions", {"us-east-1", "me-south-1"}}, {"max_retries", 1}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  Status st = test::testing::SyncAll(**src, sink, {"aws_ec2_instances", "aws_ec2_ebs_volumes", "aws_iam_users"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(proxy.denied(), 1);
+  for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << ": " << d.status.ToString();
+  EXPECT_EQ(sink.Table("aws_ec2_instances").size(), 6u);
+  EXPECT_EQ(sink.Table("aws_ec2_ebs_volumes").size(), 0u);
+  EXPECT_EQ(sink.Table("aws_iam_users").size(), 2u);
+  bool denied_warning = false, region_warning = false;
+  for (const auto& w : sink.warnings) {
+    if (w.find("aws_ec2_ebs_volumes") != std::string::npos && w.find("UnauthorizedOperation") != std::string::npos)
+      denied_warning = true;
+    if (w.find("me-south-1") != std::string::npos && w.find("not enabled") != std::string::npos) region_warning = true;
+  }
+  EXPECT_TRUE(denied_warning) << ::testing::PrintToString(sink.warnings);
+  EXPECT_TRUE(region_warning) << ::testing::PrintToString(sink.warnings);
+}
+
+// Throttling bursts and slow answers on the way (the fault proxy): retried,
+// and the rows are the same.
+TEST(AwsMoto, ThrottlingAndSlowAnswersAreRetried) {
+  json expect;
+  Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 12 --users 3 --roles 1 --buckets 2 --no-eks", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  ferry::testing::HttpFaultProxy proxy(moto.url);
+  using Fault = ferry::testing::HttpFaultProxy::Fault;
+  Fault throttle;
+  throttle.kind = Fault::Kind::kStatus;
+  throttle.status = 503;
+  proxy.Inject(throttle, 3);
+  Fault slow;
+  slow.kind = Fault::Kind::kDelay;
+  slow.delay = std::chrono::milliseconds(300);
+  proxy.Inject(slow, 2);
+  auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", proxy.url()}, {"regions", {"us-east-1"}}, {"max_backoff", 1}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  Status st = test::testing::SyncAll(**src, sink, {"aws_ec2_instances", "aws_iam_users", "aws_s3_buckets"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << ": " << d.status.ToString();
+  EXPECT_EQ(proxy.faults_served(), 5);
+  EXPECT_EQ(sink.Table("aws_ec2_instances").size(), 12u);
+  EXPECT_EQ(sink.Table("aws_iam_users").size(), 3u);
+  EXPECT_EQ(sink.Table("aws_s3_buckets").size(), expect["tables"]["aws_s3_buckets"].size());
 }
 
 }  // namespace
