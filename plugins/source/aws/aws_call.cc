@@ -216,6 +216,11 @@ Result<json> TypedJson(const Input& in, const std::string& value) {
     return Status::Invalid("input " + in.name + ": \"" + value + "\" is not a number");
   }
   if (in.json_type == "bool") return json(value == "true");
+  if (in.json_type == "timestamp") {  // JSON protocols send epoch seconds
+    auto t = ParseRfc3339(value);
+    if (!t.ok()) return Status::Invalid("input " + in.name + ": \"" + value + "\" is not an RFC 3339 time");
+    return json(static_cast<double>(*t) / 1e6);
+  }
   return json(value);
 }
 

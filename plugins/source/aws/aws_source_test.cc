@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ferry/text_codec.h"
 #include "testing/fake_sink.h"
 #include "testing/http_test_server.h"
 #include "testing/test_servers.h"
@@ -435,11 +436,13 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   EXPECT_EQ(idents, accounts);
 }
 
-// A forwarder in front of moto that denies one operation, as IAM would.
-class DenyingProxy {
+// A forwarder in front of moto: `hook` may answer a request itself (deny it
+// as IAM would, or serve an API moto lacks); everything else goes to moto.
+class MotoFront {
  public:
-  DenyingProxy(std::string upstream, std::string denied_action)
-      : upstream_(std::move(upstream)), denied_(std::move(denied_action)),
+  using Hook = std::function<std::optional<ferry::testing::ServerReply>(const ferry::testing::ServerRequest&)>;
+  MotoFront(std::string upstream, Hook hook)
+      : upstream_(std::move(upstream)), hook_(std::move(hook)),
         server_([this](const ferry::testing::ServerRequest& r) { return Handle(r); }) {
     http::ClientOptions o;
     o.retry.max_retries = 0;
@@ -447,18 +450,10 @@ class DenyingProxy {
     client_ = std::move(*made);
   }
   std::string url() const { return server_.url(); }
-  int denied() const { return denied_count_; }
 
  private:
   ferry::testing::ServerReply Handle(const ferry::testing::ServerRequest& r) {
-    if (r.body.find("Action=" + denied_ + "&") != std::string::npos) {
-      ++denied_count_;
-      ferry::testing::ServerReply deny;
-      deny.status = 403;
-      deny.body = "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to "
-                  "perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>";
-      return deny;
-    }
+    if (auto own = hook_(r)) return *own;
     http::Request fwd;
     fwd.method = r.method;
     fwd.url = upstream_ + r.target;
@@ -479,10 +474,10 @@ class DenyingProxy {
       if (k != "Content-Length" && k != "Transfer-Encoding" && k != "Connection") out.headers[k] = v;
     return out;
   }
-  std::string upstream_, denied_;
+  std::string upstream_;
+  Hook hook_;
   std::unique_ptr<http::HttpClient> client_;
-  std::atomic<int> denied_count_{0};
-  ferry::testing::HttpTestServer server_;
+  ferry::testing::HttpTestServer server_;   // last: its threads use the members above
 };
 
 // An operation the credentials may not call is a warning for that table in
@@ -493,7 +488,16 @@ TEST(AwsMoto, AccessDeniedIsAWarningAndRegionsNotEnabledAreDropped) {
   Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 6 --users 2 --roles 1 --buckets 1 --no-eks", &expect);
   ASSERT_TRUE(moto.error.empty()) << moto.error;
   UseMotoCredentials();
-  DenyingProxy proxy(moto.url, "DescribeVolumes");
+  std::atomic<int> denied{0};
+  MotoFront proxy(moto.url, [&](const ferry::testing::ServerRequest& r) -> std::optional<ferry::testing::ServerReply> {
+    if (r.body.find("Action=DescribeVolumes&") == std::string::npos) return std::nullopt;
+    ++denied;
+    ferry::testing::ServerReply deny;
+    deny.status = 403;
+    deny.body = "<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to "
+                "perform this operation.</Message></Error></Errors><RequestID>x</RequestID></Response>";
+    return deny;
+  });
   // moto lists me-south-1 as not-opted-in (EMULATORS.md).
   auto src = MakeSource(AwsSourcePlugin(),
                         {{"endpoint", proxy.url()}, {"regions", {"us-east-1", "me-south-1"}}, {"max_retries", 1}});
@@ -501,7 +505,7 @@ TEST(AwsMoto, AccessDeniedIsAWarningAndRegionsNotEnabledAreDropped) {
   FakeSink sink;
   Status st = test::testing::SyncAll(**src, sink, {"aws_ec2_instances", "aws_ec2_ebs_volumes", "aws_iam_users"});
   ASSERT_TRUE(st.ok()) << st.ToString();
-  EXPECT_EQ(proxy.denied(), 1);
+  EXPECT_EQ(denied.load(), 1);
   for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << ": " << d.status.ToString();
   EXPECT_EQ(sink.Table("aws_ec2_instances").size(), 6u);
   EXPECT_EQ(sink.Table("aws_ec2_ebs_volumes").size(), 0u);
@@ -543,6 +547,139 @@ TEST(AwsMoto, ThrottlingAndSlowAnswersAreRetried) {
   EXPECT_EQ(sink.Table("aws_ec2_instances").size(), 12u);
   EXPECT_EQ(sink.Table("aws_iam_users").size(), 3u);
   EXPECT_EQ(sink.Table("aws_s3_buckets").size(), expect["tables"]["aws_s3_buckets"].size());
+}
+
+// A fake of CloudTrail's LookupEvents (moto has none; EMULATORS.md), from its
+// documented JSON wire format: StartTime inclusive, newest first, at most
+// MaxResults (50) per page, NextToken.
+class FakeLookupEvents {
+ public:
+  void Add(int64_t epoch_seconds, const std::string& id) {
+    std::lock_guard<std::mutex> l(mu_);
+    events_.push_back({epoch_seconds, id});
+  }
+  std::optional<ferry::testing::ServerReply> Serve(const ferry::testing::ServerRequest& r) {
+    auto target = r.headers.find("X-Amz-Target");
+    if (target == r.headers.end() || !target->second.ends_with(".LookupEvents")) return std::nullopt;
+    json req = json::parse(r.body);
+    std::lock_guard<std::mutex> l(mu_);
+    ++calls_;
+    start_times_.push_back(req.contains("StartTime") ? req["StartTime"].get<double>() : -1);
+    page_sizes_.push_back(req.value("MaxResults", 50));
+    std::vector<std::pair<int64_t, std::string>> match;
+    for (const auto& e : events_)
+      if (!req.contains("StartTime") || e.first >= req["StartTime"].get<double>()) match.push_back(e);
+    std::sort(match.begin(), match.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    size_t from = req.contains("NextToken") ? std::stoul(req["NextToken"].get<std::string>()) : 0;
+    size_t n = std::min<size_t>(req.value("MaxResults", 50), 50);
+    json events = json::array();
+    for (size_t i = from; i < match.size() && i < from + n; ++i) {
+      const auto& [t, id] = match[i];
+      events.push_back({{"EventId", id}, {"EventName", "RunInstances"}, {"ReadOnly", "false"},
+                        {"AccessKeyId", "AKIAFAKE"}, {"EventTime", t}, {"EventSource", "ec2.amazonaws.com"},
+                        {"Username", "alice"},
+                        {"Resources", {{{"ResourceType", "AWS::EC2::Instance"}, {"ResourceName", "i-" + id}}}},
+                        {"CloudTrailEvent", json{{"eventID", id}, {"eventVersion", "1.08"}}.dump()}});
+    }
+    json body = {{"Events", events}};
+    if (from + n < match.size()) body["NextToken"] = std::to_string(from + n);
+    ferry::testing::ServerReply reply;
+    reply.headers["Content-Type"] = "application/x-amz-json-1.1";
+    reply.body = body.dump();
+    return reply;
+  }
+  std::vector<double> start_times() {
+    std::lock_guard<std::mutex> l(mu_);
+    return start_times_;
+  }
+  std::vector<int> page_sizes() {
+    std::lock_guard<std::mutex> l(mu_);
+    return page_sizes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<int64_t, std::string>> events_;
+  std::vector<double> start_times_;
+  std::vector<int> page_sizes_;
+  int calls_ = 0;
+};
+
+// A FakeSink that also records checkpoints, as the engine's sink takes them.
+class CursorSink : public FakeSink {
+ public:
+  Status Checkpoint(const std::string&, const std::string&, StateEntry e) override {
+    std::lock_guard<std::mutex> l(cp_mu_);
+    cursors[e.key] = e.value;
+    return Status::OK();
+  }
+  std::map<std::string, std::string> cursors;
+
+ private:
+  std::mutex cp_mu_;
+};
+
+// aws_cloudtrail_events is incremental: the first sync reads everything and
+// stores the newest event time per account and region; the next reads from
+// it minus 15 minutes (late events), so nothing is lost, and events read
+// twice are the same rows (event_id). The cursor only moves forward.
+TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
+  json expect;
+  Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 1 --users 1 --roles 1 --buckets 1 --no-eks", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  FakeLookupEvents trail;
+  const int64_t t0 = 1790000000;  // 2026-09-21T14:13:20Z
+  for (int i = 0; i < 120; ++i) trail.Add(t0 + 60 * i, "ev-" + std::to_string(i));
+  MotoFront front(moto.url, [&](const ferry::testing::ServerRequest& r) { return trail.Serve(r); });
+  auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", front.url()}, {"regions", {"us-east-1"}}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  auto sync = [&](const StateSnapshot& state, CursorSink& sink) {
+    SyncRequest req;
+    req.tables = {"aws_cloudtrail_events"};
+    req.state = state;
+    req.has_state_backend = true;
+    req.sync_time = SyncClock::now();
+    return (*src)->Sync(req, sink);
+  };
+  auto ids = [](FakeSink& sink) {
+    std::set<std::string> out;
+    for (auto& r : sink.Table("aws_cloudtrail_events")) out.insert(Text(r["event_id"]));
+    return out;
+  };
+  const std::string key = "aws_cloudtrail_events:123456789012:us-east-1";
+
+  CursorSink first;
+  ASSERT_TRUE(sync({}, first).ok());
+  EXPECT_EQ(first.Table("aws_cloudtrail_events").size(), 120u);
+  ASSERT_EQ(first.cursors.count(key), 1u) << ::testing::PrintToString(first.cursors);
+  EXPECT_EQ(first.cursors[key], TimestampText((t0 + 60 * 119) * 1000000, TimestampStyle::kRfc3339Nano));
+  EXPECT_EQ(trail.page_sizes(), (std::vector<int>{50, 50, 50}));   // pages at the API's maximum
+  auto row = first.Table("aws_cloudtrail_events")[0];
+  EXPECT_EQ(json::parse(Text(row["cloud_trail_event"]))["eventVersion"], "1.08");
+  EXPECT_EQ(Text(row["read_only"]), "false");
+
+  for (int i = 120; i < 150; ++i) trail.Add(t0 + 60 * i, "ev-" + std::to_string(i));
+  CursorSink second;
+  ASSERT_TRUE(sync(first.cursors, second).ok());
+  EXPECT_DOUBLE_EQ(trail.start_times().back(), static_cast<double>(t0 + 60 * 119 - 900));
+  std::set<std::string> all = ids(first);
+  for (const auto& id : ids(second)) all.insert(id);
+  EXPECT_EQ(all.size(), 150u);                               // nothing lost
+  EXPECT_EQ(second.Table("aws_cloudtrail_events").size(), 46u);  // the 15 minutes again, then the 30 new
+  EXPECT_EQ(second.cursors[key], TimestampText((t0 + 60 * 149) * 1000000, TimestampStyle::kRfc3339Nano));
+
+  CursorSink third;   // nothing new: the cursor stays
+  ASSERT_TRUE(sync(second.cursors, third).ok());
+  EXPECT_TRUE(third.cursors.empty()) << ::testing::PrintToString(third.cursors);
+  EXPECT_EQ(third.Table("aws_cloudtrail_events").size(), 16u);
+
+  StateSnapshot bad = {{key, "yesterday"}};
+  CursorSink fourth;
+  (void)sync(bad, fourth);
+  ASSERT_EQ(fourth.done.size(), 1u);
+  EXPECT_NE(fourth.done[0].status.message().find("is not an RFC 3339 time"), std::string::npos)
+      << fourth.done[0].status.ToString();
 }
 
 }  // namespace

@@ -184,6 +184,14 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
     }
   }
   FERRY_ASSIGN_OR_RETURN(t->region, Str(j, "region", where, false));
+  if (j.contains("incremental")) {
+    const json& inc = j["incremental"];
+    if (!inc.is_object() || !inc.contains("start_input")) return Status::Invalid(where + ": a bad \"incremental\"");
+    t->incremental = true;
+    FERRY_ASSIGN_OR_RETURN(t->cursor_column, Str(inc, "cursor", where + " incremental"));
+    FERRY_ASSIGN_OR_RETURN(t->start_input, ParseInput(inc["start_input"], where + " incremental"));
+    t->lookback_seconds = inc.value("lookback_seconds", int64_t{0});
+  }
   FERRY_ASSIGN_OR_RETURN(t->ignore_errors, Strings(j, "ignore_errors", where));
   if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
     return Status::Invalid(where + ": no \"columns\" list");

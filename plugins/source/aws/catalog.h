@@ -121,6 +121,13 @@ struct CatalogTable {
   // The region to call in (a template: "{parent.region}" for S3's per-bucket
   // tables); empty: the client's region.
   std::string region;
+  // Incremental tables: the timestamp column that is the cursor, the input
+  // that asks for items from a time on, and how far before the stored cursor
+  // each sync starts again (events that reach the API late).
+  bool incremental = false;
+  std::string cursor_column;
+  Input start_input;
+  int64_t lookback_seconds = 0;
   std::vector<std::string> ignore_errors;   // error codes meaning "no rows here"
   std::vector<CatalogColumn> columns;
   std::vector<std::shared_ptr<CatalogTable>> relations;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ferry/http/client.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::plugins::aws {
 namespace {
@@ -244,11 +245,13 @@ TableSchema SchemaOf(const CatalogTable& table) {
   TableSchema s;
   s.name = table.name;
   s.description = table.description;
+  s.is_incremental = table.incremental;
   for (const auto& c : table.columns) {
     Column col;
     col.name = c.name;
     col.type = TypeOf(c.kind);
     col.primary_key = c.primary_key;
+    col.incremental_key = table.incremental && c.name == table.cursor_column;
     s.columns.push_back(std::move(col));
   }
   return s;
@@ -264,6 +267,32 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
   }
   const Service& svc = *table.service;
   std::vector<std::string> warnings;
+
+  // Incremental tables: items from the stored cursor (minus the lookback) on.
+  Call call = table.call;
+  int64_t cursor_us = INT64_MIN, newest_us = INT64_MIN;
+  size_t cursor_index = 0;
+  if (table.incremental) {
+    for (size_t i = 0; i < table.columns.size(); ++i)
+      if (table.columns[i].name == table.cursor_column) cursor_index = i;
+    const std::string stored = ctx.Cursor(table.name);
+    if (!stored.empty()) {
+      auto t = ParseRfc3339(stored);
+      if (!t.ok())
+        return Status::Invalid(table.name + ": the stored cursor \"" + stored + "\" is not an RFC 3339 time; "
+                               "remove it (ferry state) to read everything again");
+      cursor_us = *t;
+      Input start = table.start_input;
+      start.value = TimestampText(cursor_us - table.lookback_seconds * 1000000, TimestampStyle::kRfc3339Nano);
+      call.inputs.push_back(std::move(start));
+    }
+  }
+  // Writes a row, noting the newest cursor value it holds.
+  auto write = [&](Row row) -> Status {
+    if (table.incremental && cursor_index < row.size() && row[cursor_index].kind() == Value::Kind::kInt)
+      newest_us = std::max(newest_us, row[cursor_index].as_int());
+    return out.Write(std::move(row));
+  };
   auto flush_warnings = [&] {
     for (const auto& w : warnings) ctx.Warning(table.name, w);
     warnings.clear();
@@ -304,7 +333,7 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     if (!table.has_detail) {
       json item = listed;
       FERRY_RETURN_NOT_OK(enrich(item));
-      return out.Write(ItemToRow(table, listed, item, target, &ctx, &warnings));
+      return write(ItemToRow(table, listed, item, target, &ctx, &warnings));
     }
     ApiError err;
     std::vector<json> described;
@@ -325,13 +354,13 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
       // The listed id (SQS's queue URL) for the per-item calls: {item._listed}.
       if (listed.is_string() && d.is_object()) d["_listed"] = listed;
       FERRY_RETURN_NOT_OK(enrich(d));
-      FERRY_RETURN_NOT_OK(out.Write(ItemToRow(table, listed, d, target, &ctx, &warnings)));
+      FERRY_RETURN_NOT_OK(write(ItemToRow(table, listed, d, target, &ctx, &warnings)));
     }
     return Status::OK();
   };
 
   ApiError err;
-  Status s = CallPages(svc, table.call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
+  Status s = CallPages(svc, call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
                        [&](const json& page) -> Status {
                          Status inner = Status::OK();
                          ForEachItem(page, table.call.items, 0, [&](const json& x) {
@@ -341,6 +370,11 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
                          return inner;
                        }, &err);
   flush_warnings();
+  // The cursor only after every page: LookupEvents answers newest first, so
+  // no earlier point covers everything before it. The engine commits it
+  // after the rows it covers are written.
+  if (s.ok() && table.incremental && newest_us > cursor_us)
+    return out.Checkpoint(TimestampText(newest_us, TimestampStyle::kRfc3339Nano));
   if (s.ok()) return s;
   if (err.http_status != 0) {
     if (Listed(table.ignore_errors, err.code)) return Status::OK();

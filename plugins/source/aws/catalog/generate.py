@@ -212,7 +212,7 @@ def wire_entry(protocol, shapes, member, ref, value, where):
     shape = shapes[ref["shape"]]
     t = shape["type"]
     json_type = {"integer": "number", "long": "number", "boolean": "bool", "double": "number",
-                 "float": "number"}.get(t, "string")
+                 "float": "number", "timestamp": "timestamp"}.get(t, "string")
     if protocol in ("query", "ec2"):
         if protocol == "ec2":
             # ec2: the serialised name is queryName, else locationName capitalised, else the member.
@@ -411,7 +411,8 @@ def build_table(models, entry, services, parent=None):
     for key in entry:
         if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
                        "skip", "columns_before", "columns_after", "relations", "description", "scope",
-                       "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region"):
+                       "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region",
+                       "incremental"):
             die(f"{where}: unknown key {key!r}")
     service_name = entry["service"]
     call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,
@@ -471,6 +472,20 @@ def build_table(models, entry, services, parent=None):
     if enrich:
         table["enrich"] = enrich
     table["columns"] = make_columns(shapes, item_shape, entry, where)
+    if entry.get("incremental"):
+        inc = entry["incremental"]
+        model, _ = models.service(service_name)
+        input_shape = model["operations"][entry["operation"]]["input"]["shape"]
+        members = shapes[input_shape]["members"]
+        if inc["start_param"] not in members:
+            die(f"{where}: incremental start_param {inc['start_param']!r} is not an input of {entry['operation']}")
+        start = wire_entry(protocol, shapes, inc["start_param"], members[inc["start_param"]], "", where)[0]
+        start.pop("value", None)
+        cursor = [c for c in table["columns"] if c["name"] == inc["cursor"]]
+        if not cursor or cursor[0]["kind"] != "timestamp":
+            die(f"{where}: incremental cursor {inc['cursor']!r} is not a timestamp column")
+        table["incremental"] = {"cursor": inc["cursor"], "start_input": start,
+                                "lookback_seconds": int(inc.get("lookback_seconds", 0))}
     table["relations"] = [build_table(models, r, services, table) for r in entry.get("relations", [])]
     return table
 
