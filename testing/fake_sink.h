@@ -49,6 +49,12 @@ class FakeSink : public SyncSink {
     std::lock_guard<std::mutex> l(mu_);
     warnings.push_back(table + ": " + message);
   }
+  // Checkpoints as the engine's sink takes them: key -> value, the last one wins.
+  Status Checkpoint(const std::string&, const std::string&, StateEntry e) override {
+    std::lock_guard<std::mutex> l(mu_);
+    cursors[e.key] = e.value;
+    return Status::OK();
+  }
   bool Cancelled() const override { return cancelled.load(); }
 
   // Rows of `table` over all batches.
@@ -86,6 +92,7 @@ class FakeSink : public SyncSink {
   std::vector<Done> done;
   std::vector<std::string> warnings;
   std::vector<std::string> events;  // "insert:t", "delete:t", "done:t" in arrival order
+  std::map<std::string, std::string> cursors;  // Checkpoint: key -> value
 
  private:
   mutable std::mutex mu_;

@@ -192,4 +192,27 @@ DataTypePtr TypeOf(ValueKind kind) {
   return types::Utf8();
 }
 
+const json* JsonAt(const json& doc, const std::vector<std::string>& path) {
+  const json* cur = &doc;
+  for (const auto& step : path) {
+    if (!cur->is_object()) return nullptr;
+    auto it = cur->find(step);
+    if (it == cur->end()) return nullptr;
+    cur = &*it;
+  }
+  return cur;
+}
+
+std::vector<std::string> SplitDots(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    out.emplace_back(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
 }  // namespace ferry::plugins

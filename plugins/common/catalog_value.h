@@ -12,6 +12,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +34,13 @@ Result<ValueKind> KindOf(const std::string& type, const std::string& where);
 DataTypePtr TypeOf(ValueKind kind);
 
 Result<Value> ConvertJson(ValueKind kind, const nlohmann::json& v);
+
+// The value at a path of object keys in `doc`; null when a step is missing
+// or not an object.
+const nlohmann::json* JsonAt(const nlohmann::json& doc, const std::vector<std::string>& path);
+
+// "a.b.c" -> {"a", "b", "c"}: a field path of a catalog or of a placeholder.
+std::vector<std::string> SplitDots(std::string_view s);
 
 // RFC 3339 with 'Z' or a numeric offset ("2024-01-02T03:04:05.123-08:00"),
 // as microseconds since the epoch.

@@ -224,16 +224,7 @@ Result<json> TypedJson(const Input& in, const std::string& value) {
   return json(value);
 }
 
-const json* At(const json& doc, const std::vector<std::string>& path) {
-  const json* cur = &doc;
-  for (const auto& step : path) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(step);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur;
-}
+const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
 // The request of one page: `token` set (non-empty) on pages after the first.
 Result<http::Request> BuildRequest(const Service& svc, const Call& call, const std::string& base_url,

@@ -605,20 +605,6 @@ class FakeLookupEvents {
   int calls_ = 0;
 };
 
-// A FakeSink that also records checkpoints, as the engine's sink takes them.
-class CursorSink : public FakeSink {
- public:
-  Status Checkpoint(const std::string&, const std::string&, StateEntry e) override {
-    std::lock_guard<std::mutex> l(cp_mu_);
-    cursors[e.key] = e.value;
-    return Status::OK();
-  }
-  std::map<std::string, std::string> cursors;
-
- private:
-  std::mutex cp_mu_;
-};
-
 // aws_cloudtrail_events is incremental: the first sync reads everything and
 // stores the newest event time per account and region; the next reads from
 // it minus 15 minutes (late events), so nothing is lost, and events read
@@ -634,7 +620,7 @@ TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
   MotoFront front(moto.url, [&](const ferry::testing::ServerRequest& r) { return trail.Serve(r); });
   auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", front.url()}, {"regions", {"us-east-1"}}});
   ASSERT_TRUE(src.ok()) << src.status().ToString();
-  auto sync = [&](const StateSnapshot& state, CursorSink& sink) {
+  auto sync = [&](const StateSnapshot& state, FakeSink& sink) {
     SyncRequest req;
     req.tables = {"aws_cloudtrail_events"};
     req.state = state;
@@ -649,7 +635,7 @@ TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
   };
   const std::string key = "aws_cloudtrail_events:123456789012:us-east-1";
 
-  CursorSink first;
+  FakeSink first;
   ASSERT_TRUE(sync({}, first).ok());
   EXPECT_EQ(first.Table("aws_cloudtrail_events").size(), 120u);
   ASSERT_EQ(first.cursors.count(key), 1u) << ::testing::PrintToString(first.cursors);
@@ -660,7 +646,7 @@ TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
   EXPECT_EQ(Text(row["read_only"]), "false");
 
   for (int i = 120; i < 150; ++i) trail.Add(t0 + 60 * i, "ev-" + std::to_string(i));
-  CursorSink second;
+  FakeSink second;
   ASSERT_TRUE(sync(first.cursors, second).ok());
   EXPECT_DOUBLE_EQ(trail.start_times().back(), static_cast<double>(t0 + 60 * 119 - 900));
   std::set<std::string> all = ids(first);
@@ -669,13 +655,13 @@ TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
   EXPECT_EQ(second.Table("aws_cloudtrail_events").size(), 46u);  // the 15 minutes again, then the 30 new
   EXPECT_EQ(second.cursors[key], TimestampText((t0 + 60 * 149) * 1000000, TimestampStyle::kRfc3339Nano));
 
-  CursorSink third;   // nothing new: the cursor stays
+  FakeSink third;   // nothing new: the cursor stays
   ASSERT_TRUE(sync(second.cursors, third).ok());
   EXPECT_TRUE(third.cursors.empty()) << ::testing::PrintToString(third.cursors);
   EXPECT_EQ(third.Table("aws_cloudtrail_events").size(), 16u);
 
   StateSnapshot bad = {{key, "yesterday"}};
-  CursorSink fourth;
+  FakeSink fourth;
   (void)sync(bad, fourth);
   ASSERT_EQ(fourth.done.size(), 1u);
   EXPECT_NE(fourth.done[0].status.message().find("is not an RFC 3339 time"), std::string::npos)

@@ -10,16 +10,7 @@ namespace {
 
 using json = nlohmann::json;
 
-const json* At(const json& doc, const std::vector<std::string>& path) {
-  const json* cur = &doc;
-  for (const auto& step : path) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(step);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur;
-}
+const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
 // Names an item in messages: its ARN, id or name, whichever it has.
 std::string ItemName(const json& item) {
@@ -96,19 +87,6 @@ std::string Where(const Target& t) {
 
 Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
 
-// "a.b.c" -> {"a", "b", "c"}.
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return out;
-}
-
 // A placeholder's filter: "|basename" keeps what follows the last '/'
 // (Route 53's "/hostedzone/Z123" -> "Z123").
 Expander WithFilters(Expander inner) {
@@ -133,14 +111,14 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
     if (name == "item" || name.rfind("item.", 0) == 0) {
       if (!item) return Status::Invalid("{" + name + "} outside an item");
       const json* v = item;
-      if (name != "item") v = At(*item, Split(name.substr(5)));
+      if (name != "item") v = At(*item, SplitDots(name.substr(5)));
       if (!v || v->is_null()) return Status::Invalid("the item " + ItemName(*item) + " has no " + name.substr(std::min<size_t>(5, name.size())));
       return v->is_string() ? v->get<std::string>() : v->dump();
     }
     if (name.rfind("parent.", 0) == 0) {
       // {parent.COL} or {parent.COL.Json.Path} (a member of a JSON column).
       if (!ctx || !ctx->parent) return Status::Invalid("{" + name + "} without a parent row");
-      std::vector<std::string> path = Split(name.substr(7));
+      std::vector<std::string> path = SplitDots(name.substr(7));
       const std::string col = path.front();
       path.erase(path.begin());
       const Value& v = ctx->ParentValue(col);

@@ -106,18 +106,6 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const std::strin
 
 }  // namespace
 
-std::vector<std::string> SplitDots(std::string_view s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t dot = s.find('.', start);
-    out.emplace_back(s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return out;
-}
-
 Result<Catalog> ParseCatalog(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Status::Invalid("catalog: not a JSON object");

@@ -87,7 +87,6 @@ Result<Catalog> ParseCatalog(std::string_view json_text);
 // The catalog built into Ferry (catalog/catalog.json, embedded at build time).
 const Catalog& BuiltinCatalog();
 
-// "a.b.c" -> {"a", "b", "c"}: a field path of the catalog or of a placeholder.
-std::vector<std::string> SplitDots(std::string_view s);
+using ::ferry::plugins::SplitDots;
 
 }  // namespace ferry::plugins::gcp

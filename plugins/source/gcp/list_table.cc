@@ -12,17 +12,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// A JSON value at a dotted path; null when a step is missing.
-const json* At(const json& doc, const std::vector<std::string>& path) {
-  const json* cur = &doc;
-  for (const auto& step : path) {
-    if (!cur->is_object()) return nullptr;
-    auto it = cur->find(step);
-    if (it == cur->end()) return nullptr;
-    cur = &*it;
-  }
-  return cur;
-}
+const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
 // Names an item in errors: its selfLink, name or id, whichever it has.
 std::string ItemName(const json& item) {

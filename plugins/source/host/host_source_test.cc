@@ -18,20 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using test::testing::FakeSink;
+using Sink = FakeSink;
 
-// A FakeSink that also records checkpoints, as the engine's sink takes them.
-class Sink : public FakeSink {
- public:
-  Status Checkpoint(const std::string& table, const std::string& client, StateEntry e) override {
-    std::lock_guard<std::mutex> l(cp_mu_);
-    cursors[e.key] = e.value;
-    return Status::OK();
-  }
-  std::map<std::string, std::string> cursors;
-
- private:
-  std::mutex cp_mu_;
-};
 
 class HostSource : public ::testing::Test {
  protected:
