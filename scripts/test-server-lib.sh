@@ -31,6 +31,34 @@ maven_jars() { # name home pom jar...
   echo "$name: $(ls "$lib" | wc -l) jars, $(du -sh "$lib" | cut -f1)"
 }
 
+# Makes VENV anew (python3 -m venv) and installs LOCK into it: a pip lock
+# file with every wheel pinned by sha256, kept in
+# $FERRY_CACHE_DIR/python-wheels (default ~/.cache/ferry): downloaded once,
+# installed offline from there afterwards. On failure pip's output is shown,
+# the venv removed, and the script dies. For the Python emulators (gcplocal,
+# moto, bqemulator).
+pip_venv() { # name venv lock
+  local name=$1 venv=$2 lock=$3 wheels py log
+  wheels=${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/python-wheels
+  py=$(command -v python3) || die "$name: python3 not found (Debian package python3-venv)"
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")" "$wheels"
+  "$py" -m venv "$venv" || die "$name: $py -m venv failed (Debian package python3-venv)"
+  log=$(mktemp)
+  _pip_venv_pip() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input "$@" >"$log" 2>&1; }
+  _pip_venv_install() {
+    _pip_venv_pip install --no-compile --no-deps --no-index --find-links "$wheels" --require-hashes -r "$lock"
+  }
+  if ! _pip_venv_install; then
+    if ! _pip_venv_pip download --no-deps --require-hashes --only-binary :all: -d "$wheels" -r "$lock" ||
+       ! _pip_venv_install; then
+      cat "$log" >&2; rm -f "$log"; rm -rf "$venv"
+      die "$name: pip could not install $lock"
+    fi
+  fi
+  rm -f "$log"
+}
+
 # A CA and a server certificate for 127.0.0.1 and localhost signed by it,
 # made per start: DIR/tls/{ca.pem,ca.key,server.pem,server.key} (PEM, keys
 # unencrypted). For servers with a TLS listener (kafka, neo4j).

@@ -41,9 +41,8 @@ bigquery_stamp() { # what an install is keyed by: the lock and the python
 # The venv, its wheels, and the spatial extension where DuckDB finds it.
 # Idempotent: nothing happens when the stamp matches.
 bigquery_install() {
-  local home venv wheels py pyver log t0 ext
+  local home venv py pyver t0 ext
   home=$(bigquery_home) venv=$(bigquery_home)/venv
-  wheels=${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/python-wheels
   py=$(command -v python3) || die "bigquery: python3 not found (Debian package python3-venv)"
   "$py" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null ||
     die "bigquery: bqemulator needs Python >= 3.11 ($py is $("$py" --version 2>&1))"
@@ -53,19 +52,7 @@ bigquery_install() {
     return 0
   fi
   t0=$SECONDS
-  rm -rf "$venv"
-  mkdir -p "$home" "$wheels"
-  "$py" -m venv "$venv" || die "bigquery: $py -m venv failed (Debian package python3-venv)"
-  log=$(mktemp)
-  bq_pip() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input "$@" >"$log" 2>&1; }
-  bq_pip_install() { bq_pip install --no-compile --no-index --find-links "$wheels" --require-hashes --only-binary :all: -r "$BQEMU_LOCK"; }
-  if ! bq_pip_install; then
-    if ! bq_pip download --require-hashes --only-binary :all: -d "$wheels" -r "$BQEMU_LOCK" || ! bq_pip_install; then
-      cat "$log" >&2; rm -f "$log"; rm -rf "$venv"
-      die "bigquery: pip could not install $BQEMU_LOCK"
-    fi
-  fi
-  rm -f "$log"
+  pip_venv bigquery "$venv" "$BQEMU_LOCK"
   ext=$("$venv/bin/python" -c 'import duckdb_extension_spatial, os; print(os.path.dirname(duckdb_extension_spatial.__file__))')
   ext=$(find "$ext" -name 'spatial.duckdb_extension' | head -1)
   [ -n "$ext" ] || { rm -rf "$venv"; die "bigquery: duckdb-extension-spatial ships no spatial.duckdb_extension"; }

@@ -22,28 +22,15 @@ MOTO_LOCK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testing/moto-requirement
 moto_home() { echo "${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/moto-$MOTO_VERSION"; }
 
 moto_install() {
-  local venv wheels py stamp log
+  local venv py stamp
   venv=$(moto_home)/venv
-  wheels=${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/python-wheels
   py=$(command -v python3) || die "moto: python3 not found (Debian package python3-venv)"
   stamp="lock $(sha256sum <"$MOTO_LOCK" | cut -c1-16) python $("$py" -c 'import sys; print(sys.version.split()[0])')"
   if [ "$(cat "$venv/.ferry-stamp" 2>/dev/null)" = "$stamp" ] && [ -x "$venv/bin/moto_server" ]; then
     echo "moto: $MOTO_VERSION up to date in $venv"
     return 0
   fi
-  rm -rf "$venv"
-  mkdir -p "$(moto_home)" "$wheels"
-  "$py" -m venv "$venv" || die "moto: $py -m venv failed (Debian package python3-venv)"
-  log=$(mktemp)
-  moto_pip() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input "$@" >"$log" 2>&1; }
-  moto_pip_install() { moto_pip install --no-compile --no-deps --no-index --find-links "$wheels" --require-hashes -r "$MOTO_LOCK"; }
-  if ! moto_pip_install; then
-    if ! moto_pip download --no-deps --require-hashes --only-binary :all: -d "$wheels" -r "$MOTO_LOCK" || ! moto_pip_install; then
-      cat "$log" >&2; rm -f "$log"; rm -rf "$venv"
-      die "moto: pip could not install $MOTO_LOCK"
-    fi
-  fi
-  rm -f "$log"
+  pip_venv moto "$venv" "$MOTO_LOCK"
   echo "$stamp" >"$venv/.ferry-stamp"
   echo "moto: installed $MOTO_VERSION in $venv"
 }

@@ -23,28 +23,15 @@ GCPLOCAL_LOCK=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/testing/gcplocal-req
 gcplocal_home() { echo "${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/gcplocal-$GCPLOCAL_VERSION"; }
 
 gcplocal_install() {
-  local venv wheels py stamp log
+  local venv py stamp
   venv=$(gcplocal_home)/venv
-  wheels=${FERRY_CACHE_DIR:-$HOME/.cache/ferry}/python-wheels
   py=$(command -v python3) || die "gcplocal: python3 not found (Debian package python3-venv)"
   stamp="lock $(sha256sum <"$GCPLOCAL_LOCK" | cut -c1-16) python $("$py" -c 'import sys; print(sys.version.split()[0])')"
   if [ "$(cat "$venv/.ferry-stamp" 2>/dev/null)" = "$stamp" ] && [ -x "$venv/bin/gcplocal" ]; then
     echo "gcplocal: $GCPLOCAL_VERSION up to date in $venv"
     return 0
   fi
-  rm -rf "$venv"
-  mkdir -p "$(gcplocal_home)" "$wheels"
-  "$py" -m venv "$venv" || die "gcplocal: $py -m venv failed (Debian package python3-venv)"
-  log=$(mktemp)
-  gl_pip() { "$venv/bin/python" -m pip --disable-pip-version-check --no-input "$@" >"$log" 2>&1; }
-  gl_install() { gl_pip install --no-compile --no-deps --no-index --find-links "$wheels" --require-hashes -r "$GCPLOCAL_LOCK"; }
-  if ! gl_install; then
-    if ! gl_pip download --no-deps --require-hashes --only-binary :all: -d "$wheels" -r "$GCPLOCAL_LOCK" || ! gl_install; then
-      cat "$log" >&2; rm -f "$log"; rm -rf "$venv"
-      die "gcplocal: pip could not install $GCPLOCAL_LOCK"
-    fi
-  fi
-  rm -f "$log"
+  pip_venv gcplocal "$venv" "$GCPLOCAL_LOCK"
   echo "$stamp" >"$venv/.ferry-stamp"
   echo "gcplocal: installed $GCPLOCAL_VERSION in $venv"
 }
