@@ -240,6 +240,46 @@ TEST(AwsDecode, EndpointsFollowTheServiceAndPartition) {
   EXPECT_EQ(PartitionOf("us-gov-west-1"), "aws-us-gov");
 }
 
+// CallPages follows each protocol's paginator: IAM's Marker with
+// IsTruncated (query protocol, XML) against a fake of ListUsers' documented
+// answers; the page size asked is the API's maximum (MaxItems=1000).
+TEST(AwsDecode, QueryPagesFollowMarkerWhileIsTruncated) {
+  std::vector<std::string> bodies;
+  std::mutex mu;
+  ferry::testing::HttpTestServer fake([&](const ferry::testing::ServerRequest& r) {
+    std::lock_guard<std::mutex> l(mu);
+    bodies.push_back(r.body);
+    const bool second = r.body.find("Marker=m2") != std::string::npos;
+    ferry::testing::ServerReply reply;
+    reply.body = std::string("<ListUsersResponse><ListUsersResult><IsTruncated>") + (second ? "false" : "true") +
+                 "</IsTruncated>" + (second ? "" : "<Marker>m2</Marker>") + "<Users><member><UserName>" +
+                 (second ? "u2" : "u1") + "</UserName></member></Users></ListUsersResult></ListUsersResponse>";
+    return reply;
+  });
+  auto made = http::HttpClient::Make({});
+  ASSERT_TRUE(made.ok());
+  std::shared_ptr<http::HttpClient> client = std::move(*made);
+  ApiOptions api;
+  api.http = client.get();
+  api.endpoint = fake.url();
+  Target t{.account_id = "123456789012", .region = "us-east-1"};
+  t.credentials = [] { return Result<http::aws::AwsCredentials>(http::aws::AwsCredentials{"AKID", "secret"}); };
+  const CatalogTable& users = Table("aws_iam_users");
+  std::vector<std::string> names;
+  Status st = CallPages(*users.service, users.call, t, api,
+                        [](const std::string&) -> Result<std::string> { return std::string(); }, nullptr,
+                        [&](const json& page) {
+                          ForEachItem(page, users.call.items, 0, [&](const json& u) { names.push_back(u["UserName"]); });
+                          return Status::OK();
+                        });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(names, (std::vector<std::string>{"u1", "u2"}));
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_NE(bodies[0].find("Action=ListUsers&Version=2010-05-08"), std::string::npos) << bodies[0];
+  EXPECT_NE(bodies[0].find("MaxItems=1000"), std::string::npos) << bodies[0];
+  EXPECT_EQ(bodies[0].find("Marker="), std::string::npos) << bodies[0];
+}
+
 // ---- spec
 
 Result<Spec> Parse(const json& spec) {
