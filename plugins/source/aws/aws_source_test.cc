@@ -378,11 +378,13 @@ Moto SeededMoto(const std::string& seed_args, json* expect) {
 std::string Text(const Value& v) { return v.kind() == Value::Kind::kString ? v.as_string() : std::string(); }
 
 // Tables moto does not implement (EMULATORS.md): ec2 DescribePlacementGroups
-// answers 500, athena ListWorkGroups 404.
+// and cloudtrail LookupEvents answer 500, athena ListWorkGroups 404.
 std::vector<std::string> TablesMotoServes(const ferry::Source& src) {
+  static const std::set<std::string> kNotServed = {"aws_ec2_placement_groups", "aws_athena_work_groups",
+                                                   "aws_cloudtrail_events"};
   std::vector<std::string> out;
   for (const auto& t : src.Tables())
-    if (t->name != "aws_ec2_placement_groups" && t->name != "aws_athena_work_groups") out.push_back(t->name);
+    if (!kNotServed.count(t->name)) out.push_back(t->name);
   return out;
 }
 

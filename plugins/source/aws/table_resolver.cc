@@ -1,6 +1,8 @@
 #include "plugins/source/aws/table_resolver.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "ferry/http/client.h"
 #include "ferry/text_codec.h"
@@ -9,6 +11,9 @@ namespace ferry::plugins::aws {
 namespace {
 
 using json = nlohmann::json;
+
+// Per-item calls (detail, enrich) of one page made at once, per task.
+constexpr size_t kItemCallsInFlight = 8;
 
 const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
@@ -138,6 +143,19 @@ std::string BucketRegion(const json& location) {
   if (!location.is_string() || location.get<std::string>().empty()) return "us-east-1";
   if (location == "EU") return "eu-west-1";
   return location.get<std::string>();
+}
+
+// Calls fn(0..n-1) on up to `width` threads (the caller's included).
+void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) {
+  if (n == 0) return;
+  std::atomic<size_t> next{0};
+  auto run = [&] {
+    for (size_t i = next++; i < n; i = next++) fn(i);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(n, width); ++t) threads.emplace_back(run);
+  run();
+  for (auto& t : threads) t.join();
 }
 
 bool Listed(const std::vector<std::string>& codes, const std::string& code) {
@@ -276,8 +294,16 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     warnings.clear();
   };
 
-  // Adds the answers of the table's per-item calls to `item` (after its detail).
-  auto enrich = [&](json& item) -> Status {
+  // One listed item made ready to write: its detail (the rows), each
+  // enriched with the table's per-item calls. Runs on several threads at
+  // once (below), so it only touches its own Prepared.
+  struct Prepared {
+    Status status;
+    std::vector<json> items;
+    std::vector<std::string> warnings;
+    ApiCallFigures figures;
+  };
+  auto enrich = [&](json& item, Prepared& p) -> Status {
     for (const auto& e : table.enrich) {
       Target et = target;
       if (!e.region.empty()) {
@@ -287,7 +313,7 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
       }
       ApiError err;
       json value;
-      Status s = CallPages(svc, e, et, api, MakeExpander(et, &ctx, &item), ctx.figures,
+      Status s = CallPages(svc, e, et, api, MakeExpander(et, &ctx, &item), &p.figures,
                            [&](const json& page) {
                              ForEachItem(page, e.items, 0, [&](const json& x) { value = x; });
                              return Status::OK();
@@ -295,7 +321,7 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
       if (!s.ok()) {
         if (err.http_status == 0) return s;
         if (!Listed(e.ignore_errors, err.code))
-          warnings.push_back(Where(et) + ", " + ItemName(item) + ": " + e.operation + " skipped: " + s.message());
+          p.warnings.push_back(Where(et) + ", " + ItemName(item) + ": " + e.operation + " skipped: " + s.message());
         continue;
       }
       if (!item.is_object()) continue;
@@ -305,47 +331,62 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     }
     return Status::OK();
   };
-
-  // One listed item: its detail, its enrichments, then its row(s).
-  auto handle = [&](const json& listed) -> Status {
+  auto prepare = [&](const json& listed) -> Prepared {
+    Prepared p;
     if (!table.has_detail) {
-      json item = listed;
-      FERRY_RETURN_NOT_OK(enrich(item));
-      return write(ItemToRow(table, listed, item, target, &ctx, &warnings));
+      p.items.push_back(listed);
+    } else {
+      ApiError err;
+      Status s = CallPages(svc, table.detail, target, api, MakeExpander(target, &ctx, &listed), &p.figures,
+                           [&](const json& page) {
+                             ForEachItem(page, table.detail.items, 0, [&](const json& x) { p.items.push_back(x); });
+                             return Status::OK();
+                           }, &err);
+      if (!s.ok()) {
+        // Gone since it was listed, or not readable: that item only.
+        if (err.http_status == 0) p.status = s;
+        else if (!Listed(table.ignore_errors, err.code))
+          p.warnings.push_back(Where(target) + ", " + ItemName(listed) + ": " + table.detail.operation +
+                               " skipped: " + s.message());
+        p.items.clear();
+        return p;
+      }
     }
-    ApiError err;
-    std::vector<json> described;
-    Status s = CallPages(svc, table.detail, target, api, MakeExpander(target, &ctx, &listed), ctx.figures,
-                         [&](const json& page) {
-                           ForEachItem(page, table.detail.items, 0, [&](const json& x) { described.push_back(x); });
-                           return Status::OK();
-                         }, &err);
-    if (!s.ok()) {
-      if (err.http_status == 0) return s;
-      // Gone since it was listed, or not readable: that item only.
-      if (!Listed(table.ignore_errors, err.code))
-        warnings.push_back(Where(target) + ", " + ItemName(listed) + ": " + table.detail.operation +
-                           " skipped: " + s.message());
-      return Status::OK();
-    }
-    for (auto& d : described) {
+    for (auto& d : p.items) {
       // The listed id (SQS's queue URL) for the per-item calls: {item._listed}.
-      if (listed.is_string() && d.is_object()) d["_listed"] = listed;
-      FERRY_RETURN_NOT_OK(enrich(d));
-      FERRY_RETURN_NOT_OK(write(ItemToRow(table, listed, d, target, &ctx, &warnings)));
+      if (table.has_detail && listed.is_string() && d.is_object()) d["_listed"] = listed;
+      p.status = enrich(d, p);
+      if (!p.status.ok()) return p;
     }
-    return Status::OK();
+    return p;
   };
+  const bool per_item_calls = table.has_detail || !table.enrich.empty();
 
   ApiError err;
   Status s = CallPages(svc, call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
                        [&](const json& page) -> Status {
-                         Status inner = Status::OK();
-                         ForEachItem(page, table.call.items, 0, [&](const json& x) {
-                           if (inner.ok()) inner = handle(x);
-                         });
+                         std::vector<const json*> listed;
+                         ForEachItem(page, table.call.items, 0, [&](const json& x) { listed.push_back(&x); });
+                         std::vector<Prepared> ready(listed.size());
+                         if (per_item_calls) {
+                           // The items' own calls, kItemCallsInFlight at a time: with 50 ms
+                           // per request, a page of 100 IAM users is 5 s one by one.
+                           ParallelFor(listed.size(), kItemCallsInFlight,
+                                       [&](size_t i) { ready[i] = prepare(*listed[i]); });
+                         } else {
+                           for (size_t i = 0; i < listed.size(); ++i) ready[i].items.push_back(*listed[i]);
+                         }
+                         // Rows in the order listed, relations resolved by each Write.
+                         for (size_t i = 0; i < listed.size(); ++i) {
+                           Prepared& p = ready[i];
+                           if (ctx.figures) *ctx.figures += p.figures;
+                           for (auto& w : p.warnings) warnings.push_back(std::move(w));
+                           FERRY_RETURN_NOT_OK(p.status);
+                           for (const auto& item : p.items)
+                             FERRY_RETURN_NOT_OK(write(ItemToRow(table, *listed[i], item, target, &ctx, &warnings)));
+                         }
                          flush_warnings();
-                         return inner;
+                         return Status::OK();
                        }, &err);
   flush_warnings();
   // The cursor only after every page: LookupEvents answers newest first, so
