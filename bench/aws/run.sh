@@ -98,6 +98,8 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
   echo "  registry: cloudquery"
   echo "  version: \"v22.19.2\""
   echo "  tables: [\"*\"]"
+  # moto 5.2.6 has no ec2 DescribePlacementGroups (404, an HTML page): that table would fail.
+  echo "  skip_tables: [aws_ec2_placement_groups]"
   echo "  destinations: [\"null\"]"
   echo "  spec:"
   echo "    endpoint: $PROXY"
