@@ -377,14 +377,25 @@ Moto SeededMoto(const std::string& seed_args, json* expect) {
 
 std::string Text(const Value& v) { return v.kind() == Value::Kind::kString ? v.as_string() : std::string(); }
 
-// Tables moto does not implement (EMULATORS.md): ec2 DescribePlacementGroups
-// and cloudtrail LookupEvents answer 500, athena ListWorkGroups 404.
+// Tables whose list call moto 5.2.6 does not implement (500 "not
+// implemented" or 404; EMULATORS.md), or answers with an error of its own
+// (DescribeOptionGroups: a KeyError in moto).
+const std::set<std::string>& NotServedByMoto() {
+  static const std::set<std::string> kNotServed = {
+      "aws_ec2_placement_groups", "aws_ec2_byoip_cidrs", "aws_ec2_capacity_reservations",
+      "aws_ec2_reserved_instances", "aws_ec2_transit_gateway_multicast_domains", "aws_ec2_vpc_endpoint_connections",
+      "aws_ec2_instance_connect_endpoints", "aws_rds_certificates", "aws_rds_option_groups",
+      "aws_rds_reserved_instances", "aws_cloudfront_cache_policies", "aws_cloudfront_origin_access_identities",
+      "aws_cloudfront_origin_request_policies", "aws_cloudfront_response_headers_policies",
+      "aws_elasticache_parameter_groups", "aws_config_conformance_packs", "aws_ssm_instances", "aws_ssm_associations",
+      "aws_eks_cluster_addons", "aws_xray_groups", "aws_athena_work_groups", "aws_cloudtrail_events"};
+  return kNotServed;
+}
+
 std::vector<std::string> TablesMotoServes(const ferry::Source& src) {
-  static const std::set<std::string> kNotServed = {"aws_ec2_placement_groups", "aws_athena_work_groups",
-                                                   "aws_cloudtrail_events"};
   std::vector<std::string> out;
   for (const auto& t : src.Tables())
-    if (!kNotServed.count(t->name)) out.push_back(t->name);
+    if (!NotServedByMoto().count(t->name)) out.push_back(t->name);
   return out;
 }
 
@@ -405,7 +416,10 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   Status st = test::testing::SyncAll(**src, sink, TablesMotoServes(**src));
   ASSERT_TRUE(st.ok()) << st.ToString();
   for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << " " << d.client << ": " << d.status.ToString();
-  for (const auto& w : sink.warnings) ADD_FAILURE() << "warning: " << w;
+  // Per-item calls moto lacks are warnings for that item (Lambda's
+  // GetRuntimeManagementConfig); any other warning is a defect.
+  for (const auto& w : sink.warnings)
+    if (w.find("GetRuntimeManagementConfig") == std::string::npos) ADD_FAILURE() << "warning: " << w;
 
   std::set<std::string> accounts;
   for (const auto& a : expect["accounts"]) accounts.insert(a["id"].get<std::string>());
