@@ -195,7 +195,11 @@ echo
 echo "Requests of the last full sync by service and operation (top 15):"
 echo
 echo '```'
-awk -F'\t' '{ n[$1 " " $3]++ } END { for (k in n) printf "%6d %s\n", n[k], k }' "$WORK/requests.full$RUNS.tsv" | sort -rn | head -15
+# sort is not piped into head: with pipefail, head closing the pipe early
+# (SIGPIPE to sort) would end the script here without a word.
+awk -F'\t' '{ n[$1 " " $3]++ } END { for (k in n) printf "%6d %s\n", n[k], k }' "$WORK/requests.full$RUNS.tsv" \
+  | sort -rn >"$WORK/by-operation.txt"
+sed -n 1,15p "$WORK/by-operation.txt"
 echo '```'
 echo
 
