@@ -192,6 +192,16 @@ DataTypePtr TypeOf(ValueKind kind) {
   return types::Utf8();
 }
 
+Result<std::string> CatalogString(const json& j, const char* key, const std::string& where, bool required) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) {
+    if (required) return Status::Invalid(where + ": no \"" + key + "\"");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::Invalid(where + ": \"" + key + "\" is not a string");
+  return it->get<std::string>();
+}
+
 const json* JsonAt(const json& doc, const std::vector<std::string>& path) {
   const json* cur = &doc;
   for (const auto& step : path) {

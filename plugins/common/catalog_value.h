@@ -35,6 +35,11 @@ DataTypePtr TypeOf(ValueKind kind);
 
 Result<Value> ConvertJson(ValueKind kind, const nlohmann::json& v);
 
+// The string at `key` of a catalog object: "" when absent (or null) and not
+// required; errors name `where` and the key.
+Result<std::string> CatalogString(const nlohmann::json& j, const char* key, const std::string& where,
+                                  bool required = true);
+
 // The value at a path of object keys in `doc`; null when a step is missing
 // or not an object.
 const nlohmann::json* JsonAt(const nlohmann::json& doc, const std::vector<std::string>& path);

@@ -12,13 +12,7 @@ namespace {
 using json = nlohmann::json;
 
 Result<std::string> Str(const json& j, const char* key, const std::string& where, bool required = true) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    if (required) return Status::Invalid(where + ": no \"" + key + "\"");
-    return std::string();
-  }
-  if (!it->is_string()) return Status::Invalid(where + ": \"" + key + "\" is not a string");
-  return it->get<std::string>();
+  return CatalogString(j, key, where, required);
 }
 
 Result<std::vector<std::string>> Strings(const json& j, const char* key, const std::string& where) {
