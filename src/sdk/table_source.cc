@@ -2,13 +2,21 @@
 //
 // Every selected top-level table is multiplexed over its clients; each
 // (table, client) pair is one task on a fixed pool of `concurrency` threads.
-// A task owns one BatchBuilder per table of its subtree, resolves the table,
-// and for every row resolves the selected child tables depth-first with that
-// row as parent. Batches flush by rows and bytes into the SyncSink (which
-// applies back-pressure); TableDone is reported per (table, client) with the
-// first error seen, and a failing task never stops the others.
+// A task owns one BatchBuilder per table of its subtree and resolves the
+// table. Every row it writes queues one job per selected child table with
+// that row as parent; the same threads run those jobs before they take new
+// tasks (deepest work first keeps memory bounded), a thread waiting for its
+// own children helps with deeper jobs, and when the queue is full the writer
+// resolves the child itself. So a table with a slow relation per row (IAM
+// users -> access keys, policies, ...) keeps up to `concurrency` calls in
+// flight instead of one. A resolution ends only when its children's have.
+// Batches flush by rows and bytes into the SyncSink (which applies
+// back-pressure); TableDone is reported per (table, client) with the first
+// error seen, and a failing task never stops the others. Parent rows keep
+// the resolver's order; child rows of different parents may interleave.
 #include "ferry/sdk/table_source.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -49,6 +57,74 @@ TableSchemaPtr FullSchema(const TableSchema& own, const std::string& parent) {
   for (const auto& c : own.columns) s->columns.push_back(c);
   return s;
 }
+
+// Outstanding child jobs of one resolution and, through `up`, of every
+// resolution above it: a job counts in its spawner's scope and all its
+// ancestors', so a resolution (or a checkpoint) can wait for its subtree.
+struct PendingScope {
+  PendingScope* up = nullptr;
+  int64_t n = 0;  // guarded by JobQueue::mu
+};
+
+// The child-table jobs of one Sync, run by its worker threads.
+class JobQueue {
+ public:
+  struct Job {
+    int depth;                   // depth of the child table the job resolves
+    PendingScope* scope;         // the spawning resolution's scope
+    std::function<void()> run;
+  };
+
+  explicit JobQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Queues `job` and counts it in its scopes; false when the queue is full
+  // (the caller then runs it itself).
+  bool TryPush(Job&& job) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (jobs_.size() >= capacity_) return false;
+    for (PendingScope* p = job.scope; p; p = p->up) ++p->n;
+    jobs_.push_back(std::move(job));
+    cv.notify_all();  // a waiter may only take deeper jobs: wake every thread
+    return true;
+  }
+
+  // Runs one queued job deeper than `min_depth`; false if there is none.
+  // Caller holds `lock` (on mu); it is released while the job runs.
+  bool RunOneLocked(std::unique_lock<std::mutex>& lock, int min_depth) {
+    // Deepest first: finishing started subtrees bounds the rows held.
+    auto best = jobs_.end();
+    for (auto it = jobs_.begin(); it != jobs_.end(); ++it)
+      if (it->depth > min_depth && (best == jobs_.end() || it->depth > best->depth)) best = it;
+    if (best == jobs_.end()) return false;
+    Job job = std::move(*best);
+    jobs_.erase(best);
+    lock.unlock();
+    job.run();
+    lock.lock();
+    for (PendingScope* p = job.scope; p; p = p->up) --p->n;
+    cv.notify_all();
+    return true;
+  }
+
+  // Waits until `scope` has no outstanding job, helping with deeper jobs
+  // meanwhile (only deeper ones, so nesting is bounded by kMaxDepth).
+  void Drain(PendingScope& scope, int depth) {
+    std::unique_lock<std::mutex> lock(mu);
+    while (scope.n > 0) {
+      if (RunOneLocked(lock, depth)) continue;
+      cv.wait(lock);
+    }
+  }
+
+  bool HasJobsLocked() const { return !jobs_.empty(); }
+
+  std::mutex mu;
+  std::condition_variable cv;
+
+ private:
+  size_t capacity_;
+  std::deque<Job> jobs_;
+};
 
 }  // namespace
 
@@ -98,14 +174,16 @@ class TaskRunner {
   using Node = TableSource::Node;
 
   TaskRunner(const TableSourceOptions& opts, const std::set<std::string>& selected, bool deterministic,
-             SyncSink& sink, std::atomic<bool>& cancelled, const StateSnapshot* state)
+             SyncSink& sink, std::atomic<bool>& cancelled, const StateSnapshot* state, JobQueue& jobs)
       : opts_(opts), selected_(selected), deterministic_(deterministic), sink_(sink), cancelled_(cancelled),
-        state_(state) {}
+        state_(state), jobs_(jobs) {}
 
   void Run(Node& root, const Client& client) {
     client_id_ = &client.id;
-    Resolve(root, client, nullptr, nullptr, "");
+    // Returns when the root's resolution and every child job it spawned end.
+    Resolve(root, client, nullptr, nullptr, "", nullptr);
     // Flush and report every table of the subtree that was selected.
+    std::lock_guard<std::mutex> lock(mu_);
     std::function<void(Node&)> finish = [&](Node& n) {
       if (!selected_.count(n.def.schema.name)) return;
       State& st = StateFor(n);
@@ -129,9 +207,13 @@ class TaskRunner {
 
   class Writer : public RowWriter {
    public:
-    Writer(TaskRunner& r, Node& n, State& st, const Client& client, const std::string& parent_id)
-        : r_(r), n_(n), st_(st), client_(client), parent_id_(parent_id) {}
+    Writer(TaskRunner& r, Node& n, State& st, const Client& client, const std::string& parent_id,
+           PendingScope& scope)
+        : r_(r), n_(n), st_(st), client_(client), parent_id_(parent_id), scope_(scope) {}
 
+    // Several resolutions of one table may write at once (one per parent
+    // row): every append to the task's builders holds the task's mutex, from
+    // a row's first Column() to its EndRow() on the fast path.
     Status Write(Row row) override {
       if (r_.cancelled_.load(std::memory_order_relaxed) || r_.sink_.Cancelled())
         return Status::Cancelled("sync cancelled");
@@ -153,21 +235,33 @@ class TaskRunner {
         }
       }
       std::string id = ComputeId([&](int i) { return row[i]; });
-      BatchBuilder& b = *st_.builder;
-      b.column(0).AppendBytes(id);
-      if (parent_id_.empty()) b.column(1).AppendNull();
-      else b.column(1).AppendBytes(parent_id_);
-      for (size_t i = 0; i < row.size(); ++i) b.column(i + 2).AppendChecked(row[i]);
-      FERRY_RETURN_NOT_OK(RowDone());
-      // Relations of this row, depth-first.
-      for (auto& child : n_.children)
-        r_.Resolve(*child, client_, &row, n_.own.get(), id);
+      {
+        std::lock_guard<std::mutex> lock(r_.mu_);
+        BatchBuilder& b = *st_.builder;
+        b.column(0).AppendBytes(id);
+        if (parent_id_.empty()) b.column(1).AppendNull();
+        else b.column(1).AppendBytes(parent_id_);
+        for (size_t i = 0; i < row.size(); ++i) b.column(i + 2).AppendChecked(row[i]);
+        FERRY_RETURN_NOT_OK(RowDone());
+      }
+      // Relations of this row: one job per selected child table.
+      std::shared_ptr<const Row> parent;
+      for (auto& child : n_.children) {
+        if (!r_.selected_.count(child->def.schema.name)) continue;
+        if (!parent) parent = std::make_shared<const Row>(std::move(row));
+        r_.Spawn(*child, client_, parent, n_.own.get(), id, scope_);
+      }
       return Status::OK();
     }
 
-    ArrayBuilder& Column(size_t own_index) override { return st_.builder->column(own_index + 2); }
+    ArrayBuilder& Column(size_t own_index) override {
+      if (!row_lock_.owns_lock()) row_lock_ = std::unique_lock<std::mutex>(r_.mu_);
+      return st_.builder->column(own_index + 2);
+    }
 
     Status EndRow() override {
+      if (!row_lock_.owns_lock()) row_lock_ = std::unique_lock<std::mutex>(r_.mu_);
+      std::unique_lock<std::mutex> lock = std::move(row_lock_);
       if (r_.cancelled_.load(std::memory_order_relaxed) || r_.sink_.Cancelled())
         return Status::Cancelled("sync cancelled");
       BatchBuilder& b = *st_.builder;
@@ -179,7 +273,10 @@ class TaskRunner {
     }
 
     Status Checkpoint(const std::string& value) override {
-      // Flush this table and its relations so the rows precede the checkpoint.
+      // The relations of the rows written so far first, then flush this table
+      // and its relations so the rows precede the checkpoint.
+      r_.jobs_.Drain(scope_, n_.depth);
+      std::lock_guard<std::mutex> lock(r_.mu_);
       std::function<Status(Node&)> flush = [&](Node& n) -> Status {
         if (!r_.selected_.count(n.def.schema.name)) return Status::OK();
         FERRY_RETURN_NOT_OK(r_.Flush(r_.StateFor(n)));
@@ -213,6 +310,7 @@ class TaskRunner {
       return Status::OK();
     }
     void RecordError(const Status& s) {
+      std::lock_guard<std::mutex> lock(r_.mu_);
       if (st_.status.ok()) st_.status = s;
     }
 
@@ -221,6 +319,8 @@ class TaskRunner {
     State& st_;
     const Client& client_;
     const std::string& parent_id_;
+    PendingScope& scope_;
+    std::unique_lock<std::mutex> row_lock_;  // held from a row's first Column() to its EndRow()
   };
 
   State& StateFor(Node& n) {
@@ -237,29 +337,56 @@ class TaskRunner {
     return sink_.InsertFor(*client_id_, st.builder->Finish());
   }
 
+  // Resolves table `n` for one parent row (none at the root), then waits
+  // for the child jobs its rows spawned. `up` is the spawning resolution's
+  // scope (null at the root).
   void Resolve(Node& n, const Client& client, const Row* parent, const TableSchema* parent_schema,
-               const std::string& parent_id) {
+               const std::string& parent_id, PendingScope* up) {
     if (!selected_.count(n.def.schema.name)) return;
-    State& st = StateFor(n);
-    if (n.depth >= kMaxDepth) {
-      if (st.status.ok()) st.status = Status::Invalid("table " + n.def.schema.name + ": max depth exceeded");
-      return;
+    State* stp;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stp = &StateFor(n);
+      Status early;
+      if (n.depth >= kMaxDepth) early = Status::Invalid("table " + n.def.schema.name + ": max depth exceeded");
+      else if (!n.def.resolve) early = Status::Internal("table " + n.def.schema.name + " has no resolver");
+      if (!early.ok()) {
+        if (stp->status.ok()) stp->status = early;
+        return;
+      }
     }
-    if (!n.def.resolve) {
-      if (st.status.ok()) st.status = Status::Internal("table " + n.def.schema.name + " has no resolver");
-      return;
-    }
-    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_, state_, &st.figures};
-    Writer w(*this, n, st, client, parent_id);
+    State& st = *stp;
+    // This resolution's own call figures, added to the table's at the end:
+    // resolutions of one table may run at once.
+    ApiCallFigures figures;
+    ResolveContext ctx{client, parent, parent_schema, sink_, cancelled_, state_, &figures};
+    PendingScope scope{up};
     Status s;
-    try {
-      s = n.def.resolve(ctx, w);
-    } catch (const std::exception& e) {
-      s = Status::Internal("table " + n.def.schema.name + ": resolver threw: " + e.what());
-    } catch (...) {
-      s = Status::Internal("table " + n.def.schema.name + ": resolver threw (not a std::exception)");
+    {
+      Writer w(*this, n, st, client, parent_id, scope);
+      try {
+        s = n.def.resolve(ctx, w);
+      } catch (const std::exception& e) {
+        s = Status::Internal("table " + n.def.schema.name + ": resolver threw: " + e.what());
+      } catch (...) {
+        s = Status::Internal("table " + n.def.schema.name + ": resolver threw (not a std::exception)");
+      }
     }
+    jobs_.Drain(scope, n.depth);
+    std::lock_guard<std::mutex> lock(mu_);
+    st.figures += figures;
     if (!s.ok() && st.status.ok()) st.status = s;
+  }
+
+  // Resolves child table `n` for `parent`: queued for any free thread, or
+  // run here when the queue is full.
+  void Spawn(Node& n, const Client& client, std::shared_ptr<const Row> parent, const TableSchema* parent_schema,
+             const std::string& parent_id, PendingScope& up) {
+    auto run = [this, &n, &client, parent, parent_schema, parent_id, &up] {
+      if (cancelled_.load(std::memory_order_relaxed)) return;
+      Resolve(n, client, parent.get(), parent_schema, parent_id, &up);
+    };
+    if (!jobs_.TryPush(JobQueue::Job{n.depth, &up, run})) run();
   }
 
   const TableSourceOptions& opts_;
@@ -268,7 +395,9 @@ class TaskRunner {
   SyncSink& sink_;
   std::atomic<bool>& cancelled_;
   const StateSnapshot* state_;
+  JobQueue& jobs_;
   const std::string* client_id_ = nullptr;
+  std::mutex mu_;  // states_ and everything in them
   std::map<Node*, State> states_;
 };
 
@@ -280,7 +409,7 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
     Node* node;
     Client client;
   };
-  std::deque<Task> tasks;
+  std::deque<Task> tasks;  // guarded by the job queue's mutex once threads run
   struct Planned {
     Node* root;
     std::vector<Client> clients;
@@ -340,24 +469,47 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
     for (auto& c : p.clients) tasks.push_back(Task{p.root, std::move(c)});
   }
 
-  std::mutex mu;
+  // Whether any selected table has a selected relation: then threads beyond
+  // one per task have child jobs to run.
+  bool relations = false;
+  std::function<void(const Node&)> any_relation = [&](const Node& n) {
+    for (const auto& c : n.children)
+      if (selected.count(c->def.schema.name)) relations = true;
+    for (const auto& c : n.children) any_relation(*c);
+  };
+  for (const auto& p : planned) any_relation(*p.root);
+
+  const int64_t per_task = relations ? 1 + kRelationJobsPerTask : 1;
+  const int n = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(sched_.concurrency, static_cast<int64_t>(tasks.size()) * per_task)));
+  JobQueue jobs(static_cast<size_t>(4 * n));
   std::atomic<bool> cancelled{false};
+  int running = 0;  // tasks being run; guarded by jobs.mu
   auto worker = [&]() {
+    std::unique_lock<std::mutex> lock(jobs.mu);
     for (;;) {
-      Task t;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (tasks.empty()) return;
-        t = std::move(tasks.front());
+      // Child jobs before new tasks: started subtrees finish first.
+      if (jobs.RunOneLocked(lock, -1)) continue;
+      if (!tasks.empty()) {
+        Task t = std::move(tasks.front());
         tasks.pop_front();
+        ++running;
+        lock.unlock();
+        if (sink.Cancelled()) cancelled = true;
+        {
+          TaskRunner runner(sched_, selected, request.deterministic_cq_id, sink, cancelled,
+                            request.has_state_backend ? &request.state : nullptr, jobs);
+          runner.Run(*t.node, t.client);
+        }
+        lock.lock();
+        --running;
+        jobs.cv.notify_all();
+        continue;
       }
-      if (sink.Cancelled()) cancelled = true;
-      TaskRunner runner(sched_, selected, request.deterministic_cq_id, sink, cancelled,
-                        request.has_state_backend ? &request.state : nullptr);
-      runner.Run(*t.node, t.client);
+      if (running == 0 && !jobs.HasJobsLocked()) return;
+      jobs.cv.wait(lock);
     }
   };
-  int n = std::max(1, std::min<int>(sched_.concurrency, static_cast<int>(tasks.size())));
   std::vector<std::thread> threads;
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& th : threads) th.join();

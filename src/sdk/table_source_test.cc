@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "ferry/uuid.h"
 #include "sdk/cq_id.h"
@@ -200,6 +203,155 @@ TEST(TableSourceTest, DeterministicIdsAreStableAcrossRuns) {
   auto a = ids(), b = ids();
   EXPECT_EQ(a.size(), 5u);
   EXPECT_EQ(a, b);
+}
+
+// A parent table of `parents` rows with a child (and grandchild) that each
+// resolve one row per parent; the child resolver can wait until `meet` of its
+// resolutions are in flight at once, and counts the most there ever were.
+class SlowChildSource : public TableSource {
+ public:
+  struct Gauge {
+    std::mutex mu;
+    std::condition_variable cv;
+    int in_flight = 0;
+    int most = 0;
+    void Enter() {
+      std::lock_guard<std::mutex> l(mu);
+      most = std::max(most, ++in_flight);
+      cv.notify_all();
+    }
+    void Leave() {
+      std::lock_guard<std::mutex> l(mu);
+      --in_flight;
+    }
+    // Waits (at most 20 s) until `n` resolutions are in flight together.
+    bool Meet(int n) {
+      std::unique_lock<std::mutex> l(mu);
+      return cv.wait_for(l, std::chrono::seconds(20), [&] { return most >= n; });
+    }
+  };
+
+  SlowChildSource(int concurrency, int parents, int meet, bool checkpoint, std::shared_ptr<Gauge> gauge)
+      : gauge_(std::move(gauge)) {
+    TableDef parent;
+    parent.schema.name = "parent";
+    parent.schema.columns = {{.name = "id", .type = types::Int64(), .primary_key = true}};
+    parent.resolve = [parents, checkpoint](const ResolveContext&, RowWriter& w) -> Status {
+      for (int i = 0; i < parents; ++i) {
+        FERRY_RETURN_NOT_OK(w.Write({Value::Int(i)}));
+        if (checkpoint && i % 10 == 9) FERRY_RETURN_NOT_OK(w.Checkpoint(std::to_string(i)));
+      }
+      return Status::OK();
+    };
+    TableDef child;
+    child.schema.name = "child";
+    child.schema.columns = {{.name = "parent_id", .type = types::Int64(), .primary_key = true}};
+    child.resolve = [g = gauge_, meet](const ResolveContext& ctx, RowWriter& w) -> Status {
+      g->Enter();
+      bool met = meet <= 1 || g->Meet(meet);
+      if (meet <= 1) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      Status s = met ? w.Write({ctx.ParentValue("id")})
+                     : Status::IOError("only " + std::to_string(g->most) + " child resolutions ever ran at once");
+      g->Leave();
+      return s;
+    };
+    TableDef grandchild;
+    grandchild.schema.name = "grandchild";
+    grandchild.schema.columns = {{.name = "parent_id", .type = types::Int64(), .primary_key = true}};
+    grandchild.resolve = [](const ResolveContext& ctx, RowWriter& w) -> Status {
+      return w.Write({ctx.ParentValue("parent_id")});
+    };
+    child.relations.push_back(std::move(grandchild));
+    parent.relations.push_back(std::move(child));
+    std::vector<TableDef> defs;
+    defs.push_back(std::move(parent));
+    SetTables(std::move(defs));
+    SetSchedulerOptions({.concurrency = concurrency, .batch_rows = 7, .batch_bytes = 1 << 20});
+  }
+  Status Init(const Options&, const SourceInit&) override { return Status::OK(); }
+
+ private:
+  std::shared_ptr<Gauge> gauge_;
+};
+
+std::set<int64_t> Ints(CollectingSink& sink, const std::string& table, int column) {
+  std::set<int64_t> out;
+  for (auto& b : sink.batches[table])
+    for (int64_t i = 0; i < b->num_rows(); ++i) out.insert(b->column(column)->Value<int64_t>(i));
+  return out;
+}
+
+// Issue #20: one task's child tables resolve for several parent rows at once
+// (IAM users' eight relations were 668 calls one after another).
+TEST(TableSourceTest, RelationsOfDifferentParentRowsResolveAtOnce) {
+  auto gauge = std::make_shared<SlowChildSource::Gauge>();
+  SlowChildSource s(/*concurrency=*/16, /*parents=*/40, /*meet=*/4, false, gauge);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child", "grandchild"}, false, {}}, sink).ok());
+  for (auto& [k, st] : sink.done) EXPECT_TRUE(st.ok()) << k << ": " << st.ToString();
+  EXPECT_GE(gauge->most, 4);
+  std::set<int64_t> all;
+  for (int64_t i = 0; i < 40; ++i) all.insert(i);
+  EXPECT_EQ(Ints(sink, "parent", 2), all);
+  EXPECT_EQ(Ints(sink, "child", 2), all);
+  EXPECT_EQ(Ints(sink, "grandchild", 2), all);
+  EXPECT_EQ(sink.done_rows["grandchild"], 40);
+}
+
+// `concurrency` still bounds everything: never more child resolutions at once
+// than threads, however many parent rows are waiting.
+TEST(TableSourceTest, ConcurrencyBoundsRelationResolutions) {
+  auto gauge = std::make_shared<SlowChildSource::Gauge>();
+  SlowChildSource s(/*concurrency=*/3, /*parents=*/60, /*meet=*/1, false, gauge);
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child", "grandchild"}, false, {}}, sink).ok());
+  EXPECT_LE(gauge->most, 3);
+  EXPECT_GE(gauge->most, 1);
+  EXPECT_EQ(sink.Rows("child"), 60);
+  EXPECT_EQ(sink.Rows("grandchild"), 60);
+}
+
+// A checkpoint covers the relations of every row written before it: their
+// rows reach the sink before the checkpoint does.
+class OrderSink : public CollectingSink {
+ public:
+  Status Insert(BatchPtr batch) override {
+    {
+      std::lock_guard<std::mutex> l(order_mu);
+      for (int64_t i = 0; i < batch->num_rows(); ++i)
+        events.push_back(batch->schema()->name + ":" + std::to_string(batch->column(2)->Value<int64_t>(i)));
+    }
+    return CollectingSink::Insert(std::move(batch));
+  }
+  Status Checkpoint(const std::string& table, const std::string&, StateEntry entry) override {
+    std::lock_guard<std::mutex> l(order_mu);
+    events.push_back("checkpoint:" + entry.value);
+    return Status::OK();
+  }
+  std::mutex order_mu;
+  std::vector<std::string> events;
+};
+
+TEST(TableSourceTest, ACheckpointFollowsTheRelationsOfTheRowsItCovers) {
+  auto gauge = std::make_shared<SlowChildSource::Gauge>();
+  SlowChildSource s(/*concurrency=*/8, /*parents=*/50, /*meet=*/1, /*checkpoint=*/true, gauge);
+  OrderSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child", "grandchild"}, false, {}}, sink).ok());
+  std::set<std::string> seen;
+  int checkpoints = 0;
+  for (const auto& e : sink.events) {
+    if (e.rfind("checkpoint:", 0) == 0) {
+      ++checkpoints;
+      int covered = std::stoi(e.substr(11));
+      for (int i = 0; i <= covered; ++i)
+        for (const char* t : {"parent", "child", "grandchild"})
+          EXPECT_TRUE(seen.count(std::string(t) + ":" + std::to_string(i))) << e << " before " << t << " " << i;
+    } else {
+      seen.insert(e);
+    }
+  }
+  EXPECT_EQ(checkpoints, 5);
+  EXPECT_EQ(seen.size(), 150u);
 }
 
 TEST(CqIdTest, MatchesTheSdkFormula) {

@@ -5,9 +5,10 @@
 // optional multiplexer that fans a table out over clients, child relations).
 // TableSource adds _cq_id / _cq_parent_id, runs every selected (table, client)
 // as a task on a pool of `concurrency` threads, resolves relations per parent
-// row (depth-first, at most kMaxDepth levels), builds batches that flush by
-// rows and bytes, and reports TableDone per (table, client). A failing task
-// records its error and the rest of the sync goes on.
+// row (as jobs on the same threads, several parents at once, at most
+// kMaxDepth levels), builds batches that flush by rows and bytes, and reports
+// TableDone per (table, client). A failing task records its error and the
+// rest of the sync goes on.
 #pragma once
 
 #include <atomic>
@@ -22,6 +23,10 @@
 namespace ferry::sdk {
 
 inline constexpr int kMaxDepth = 4;
+// With relations selected, the pool has up to this many threads per task
+// beyond the task's own (still at most `concurrency` in all), so one task's
+// child tables resolve for several parent rows at once.
+inline constexpr int kRelationJobsPerTask = 8;
 
 // A client: one account/region/file/... a table is multiplexed over.
 struct Client {
@@ -56,7 +61,10 @@ struct ResolveContext {
 class RowWriter {
  public:
   virtual ~RowWriter() = default;
-  // Appends a row of the table's own columns; resolves child relations for it.
+  // Appends a row of the table's own columns; its child relations are resolved
+  // (on other threads, or on this one when the pool is busy) before the
+  // task ends. Resolutions of a child table for different parent rows may run
+  // at once: a resolver must not share unguarded state between its calls.
   virtual Status Write(Row row) = 0;
   // Fast path for tables without relations: append to own column i, then EndRow().
   virtual ArrayBuilder& Column(size_t own_index) = 0;
