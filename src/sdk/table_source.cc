@@ -249,7 +249,8 @@ class TaskRunner {
       for (auto& child : n_.children) {
         if (!r_.selected_.count(child->def.schema.name)) continue;
         if (!parent) parent = std::make_shared<const Row>(std::move(row));
-        r_.Spawn(*child, client_, parent, n_.own.get(), id, scope_);
+        if (n_.def.relations_inline) r_.Resolve(*child, client_, parent.get(), n_.own.get(), id, &scope_);
+        else r_.Spawn(*child, client_, parent, n_.own.get(), id, scope_);
       }
       return Status::OK();
     }

@@ -354,6 +354,48 @@ TEST(TableSourceTest, ACheckpointFollowsTheRelationsOfTheRowsItCovers) {
   EXPECT_EQ(seen.size(), 150u);
 }
 
+// relations_inline: each row's relations resolve on the writing thread before
+// Write returns, so a resolver may report what its relations found.
+TEST(TableSourceTest, InlineRelationsResolveBeforeWriteReturns) {
+  class InlineSource : public TableSource {
+   public:
+    InlineSource() {
+      auto seen = std::make_shared<int>(0);  // no lock: one thread by contract
+      TableDef parent;
+      parent.schema.name = "parent";
+      parent.schema.columns = {{.name = "id", .type = types::Int64(), .primary_key = true}};
+      parent.resolve = [seen](const ResolveContext&, RowWriter& w) -> Status {
+        for (int i = 0; i < 30; ++i) {
+          FERRY_RETURN_NOT_OK(w.Write({Value::Int(i)}));
+          if (*seen != i + 1) return Status::Invalid("after row " + std::to_string(i) + " the relation ran " +
+                                                     std::to_string(*seen) + " times");
+        }
+        return Status::OK();
+      };
+      parent.relations_inline = true;
+      TableDef child;
+      child.schema.name = "child";
+      child.schema.columns = {{.name = "parent_id", .type = types::Int64(), .primary_key = true}};
+      child.resolve = [seen](const ResolveContext& ctx, RowWriter& w) -> Status {
+        ++*seen;
+        return w.Write({ctx.ParentValue("id")});
+      };
+      parent.relations.push_back(std::move(child));
+      std::vector<TableDef> defs;
+      defs.push_back(std::move(parent));
+      SetTables(std::move(defs));
+      SetSchedulerOptions({.concurrency = 8, .batch_rows = 7, .batch_bytes = 1 << 20});
+    }
+    Status Init(const Options&, const SourceInit&) override { return Status::OK(); }
+  };
+  InlineSource s;
+  CollectingSink sink;
+  ASSERT_TRUE(s.Sync(SyncRequest{{"parent", "child"}, false, {}}, sink).ok());
+  ASSERT_EQ(sink.done.size(), 2u);
+  for (auto& [k, st] : sink.done) EXPECT_TRUE(st.ok()) << k << ": " << st.ToString();
+  EXPECT_EQ(sink.Rows("child"), 30);
+}
+
 TEST(CqIdTest, MatchesTheSdkFormula) {
   // UUIDv5(zero namespace, SHA-256("id" || "1")), as CloudQuery computes it.
   TableSchema own;

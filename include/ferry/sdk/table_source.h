@@ -83,6 +83,11 @@ struct TableDef {
   Resolver resolve;
   Multiplexer multiplex;              // null: one client with id ""/the source name
   std::vector<TableDef> relations;
+  // The relations of each row resolve on the writing thread before Write
+  // returns, in row order, instead of as jobs on other threads: for a
+  // resolver that shares per-client state with its relations, or reports
+  // what they found when it returns.
+  bool relations_inline = false;
   // Relative cost of one (table, client) pair of this top-level table, for
   // splitting a sharded sync evenly (ferry/shard.h); 1 unless known heavier.
   double shard_weight = 1;

@@ -13,7 +13,8 @@ namespace {
 constexpr const char* kExited = "processes skipped because they exited while being read";
 
 // Per-sync state of the process table's one client, shared by its resolver
-// and the open-files relation (both run on the same task thread, in turn).
+// and the open-files relation (both run on the same task thread, in turn:
+// the table's relations_inline).
 struct ProcessScan {
   Accounts accounts = Accounts::Load();
   std::optional<int64_t> boot_us = BootTimeMicros();
@@ -243,6 +244,9 @@ sdk::TableDef ProcessesTable(SpecPtr spec) {
   };
   t.resolve = ResolveProcesses;
   t.relations.push_back(OpenFilesTable(spec));
+  // The relation fills the scan's open-file skips, which the parent reports
+  // when it returns: one row's open files at a time, on the parent's thread.
+  t.relations_inline = true;
   return t;
 }
 
