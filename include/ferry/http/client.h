@@ -109,6 +109,11 @@ struct ClientOptions {
   double burst = 10;
   // Throttling never slows a host below this rate (requests per second).
   double min_rate_per_second = 0.5;
+  // Requests in flight at once over the whole client, all hosts and threads
+  // (0: no bound): a source's `concurrency`, however many threads call Do.
+  // A request waits for a slot before each attempt and holds it only while
+  // the attempt is on the wire; the wait counts as rate wait in the figures.
+  int64_t max_in_flight = 0;
   std::function<Verdict(const Response&)> classify = DefaultClassifier;
   // Checked between attempts and while waiting: a cancelled sync stops
   // retrying at once.

@@ -309,6 +309,9 @@ Status AwsSource::Init(const Options& options, const SourceInit& init) {
   o.rate_per_second = static_cast<double>(spec_.rate_per_second);
   o.retry.max_retries = static_cast<int>(spec_.max_retries);
   o.retry.max_backoff = std::chrono::seconds(spec_.max_backoff_s);
+  // `concurrency` bounds the requests in flight across the sync (threads and
+  // per-item calls included), as CloudQuery's concurrency bounds its resolvers.
+  o.max_in_flight = spec_.concurrency;
   FERRY_ASSIGN_OR_RETURN(auto client, http::HttpClient::Make(std::move(o)));
   http_ = std::move(client);
   api_.http = http_.get();

@@ -103,8 +103,8 @@ void Declare(OptionBinder<Spec>& b) {
                                 .description = "Regions to sync; empty or `[\"*\"]`: every region enabled for the "
                                                "account (ec2:DescribeRegions). Regions not enabled are dropped"});
   b.Int(&Spec::concurrency, {.name = "concurrency", .default_value = 50000,
-                             .description = "Upper bound on (table, account, region) tasks at once (Ferry caps "
-                                            "the worker threads at 64)",
+                             .description = "Upper bound on requests in flight across the sync (tables, "
+                                            "relations and per-item calls; Ferry caps the worker threads at 64)",
                              .min = 1});
   b.Int(&Spec::initialization_concurrency,
         {.name = "initialization_concurrency", .default_value = 4,

@@ -56,6 +56,9 @@ Status GcpSource::Init(const Options& options, const SourceInit& init) {
   o.rate_per_second = static_cast<double>(spec_.rate_per_second);
   if (spec_.backoff_retries > 0) o.retry.max_retries = static_cast<int>(spec_.backoff_retries);
   o.retry.max_backoff = std::chrono::seconds(std::max<int64_t>(spec_.backoff_delay_s, 1));
+  // `concurrency` bounds the requests in flight across the sync (threads and
+  // per-item calls included), as CloudQuery's concurrency bounds its resolvers.
+  o.max_in_flight = spec_.concurrency;
   FERRY_ASSIGN_OR_RETURN(auto client, http::HttpClient::Make(std::move(o)));
   http_ = std::move(client);
 

@@ -85,8 +85,8 @@ void Declare(OptionBinder<Spec>& b) {
                                                 "rateLimitExceeded); 0: Ferry's default of 10",
                                  .min = 0});
   b.Int(&Spec::concurrency, {.name = "concurrency", .default_value = 50000,
-                             .description = "Upper bound on (table, project) pairs resolved at once (Ferry "
-                                            "caps the worker threads at 64; requests stay bounded by it)",
+                             .description = "Upper bound on requests in flight across the sync (Ferry caps "
+                                            "the worker threads at 64)",
                              .min = 1});
   b.Int(&Spec::discovery_concurrency,
         {.name = "discovery_concurrency", .default_value = 100,

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -251,6 +252,31 @@ struct HttpClient::Impl {
   std::atomic<int64_t> requests{0}, retries{0}, throttled{0}, failures{0}, bytes{0}, rate_wait_ms{0},
       retry_wait_ms{0};
 
+  // options.max_in_flight's slots.
+  std::mutex slots_mu;
+  std::condition_variable slots_cv;
+  int64_t in_flight = 0;
+
+  // Takes a slot (false: cancelled while waiting).
+  bool TakeSlot() {
+    if (options.max_in_flight <= 0) return true;
+    std::unique_lock lock(slots_mu);
+    while (in_flight >= options.max_in_flight) {
+      if (options.cancel && options.cancel->load()) return false;
+      slots_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    ++in_flight;
+    return true;
+  }
+  void GiveSlot() {
+    if (options.max_in_flight <= 0) return;
+    {
+      std::lock_guard lock(slots_mu);
+      --in_flight;
+    }
+    slots_cv.notify_one();
+  }
+
   ~Impl() {
     for (CURL* h : pool) curl_easy_cleanup(h);
   }
@@ -368,9 +394,17 @@ Result<Response> HttpClient::Do(const Request& request) {
       count(s.rate_wait_ms, &ApiCallFigures::rate_wait_ms, wait.count());
       if (!SleepUnlessCancelled(wait, s.options.cancel)) return Status::Cancelled(where + ": cancelled");
     }
+    const auto slot_wait_start = std::chrono::steady_clock::now();
+    if (!s.TakeSlot()) return Status::Cancelled(where + ": cancelled");
+    if (s.options.max_in_flight > 0) {
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                  slot_wait_start);
+      if (waited.count() > 0) count(s.rate_wait_ms, &ApiCallFigures::rate_wait_ms, waited.count());
+    }
     count(s.requests, &ApiCallFigures::requests);
     if (attempt > 0) count(s.retries, &ApiCallFigures::retries);
     Attempt a = s.Once(request, url);
+    s.GiveSlot();
     if (figures) figures->bytes_received += static_cast<int64_t>(a.response.body.size());
     std::optional<std::chrono::milliseconds> hint;
     bool retry = false;

@@ -4,6 +4,8 @@
 #include "ferry/http/client.h"
 
 #include <cstdlib>
+#include <thread>
+#include <mutex>
 
 #include <gtest/gtest.h>
 
@@ -176,6 +178,46 @@ TEST(HttpClient, RateLimitPerHost) {
   // 5 from the burst, 15 at 10/s.
   EXPECT_GE(Seconds(t0), 1.4);
   EXPECT_GT(c->Snapshot().rate_wait.count(), 1000);
+}
+
+// max_in_flight bounds the requests on the wire over all threads (a source's
+// `concurrency`); without it the same load has more at once.
+TEST(HttpClient, MaxInFlightBoundsConcurrentRequestsAcrossThreads) {
+  std::mutex mu;
+  int now = 0, most = 0;
+  HttpTestServer server([&](const ServerRequest&) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      most = std::max(most, ++now);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    {
+      std::lock_guard<std::mutex> l(mu);
+      --now;
+    }
+    return ServerReply{.body = "x"};
+  });
+  auto load = [&](int64_t bound) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      most = 0;
+    }
+    ClientOptions o;
+    o.max_in_flight = bound;
+    auto c = Client(o);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 12; ++t)
+      threads.emplace_back([&] {
+        for (int i = 0; i < 3; ++i) EXPECT_TRUE(c->Do({.url = server.url() + "/b"}).ok());
+      });
+    for (auto& th : threads) th.join();
+    std::lock_guard<std::mutex> l(mu);
+    return most;
+  };
+  EXPECT_GT(load(0), 3) << "the server answers requests at once";
+  const int bounded = load(3);
+  EXPECT_LE(bounded, 3);
+  EXPECT_GE(bounded, 2);
 }
 
 TEST(HttpClient, ThrottlingHalvesTheRateAndSuccessRecoversIt) {
