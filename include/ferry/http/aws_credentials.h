@@ -21,8 +21,10 @@
 //      role_arn with source_profile (chained; a cycle is an error) or
 //      credential_source (Environment, Ec2InstanceMetadata, EcsContainer) or
 //      web_identity_token_file; external_id, role_session_name,
-//      duration_seconds. A profile with SSO settings only is an error
-//      (not supported), not a fall-through;
+//      duration_seconds; IAM Identity Center (sso_session with an
+//      [sso-session] section, or the legacy sso_start_url/sso_region), with
+//      sso_account_id and sso_role_name, from the token `aws sso login`
+//      cached (SsoRoleCredentials);
 //   4. ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
 //      (at http://169.254.170.2) or AWS_CONTAINER_CREDENTIALS_FULL_URI (http
 //      only to a loopback or the ECS/EKS link-local hosts), with
@@ -123,6 +125,33 @@ std::shared_ptr<AwsCredentialProvider> AssumeRole(std::shared_ptr<AwsCredentialP
 // fetch (the file is rotated by the platform); the request is not signed.
 std::shared_ptr<AwsCredentialProvider> AssumeRoleWithWebIdentity(std::string token_file, AssumeRoleParams params);
 
+// IAM Identity Center (SSO): the access token `aws sso login` cached in
+// cache_dir/<SHA-1 hex of the sso-session name, or of the start URL for a
+// legacy profile>.json ({accessToken, expiresAt}), read at each fetch,
+// traded for the role's credentials at the SSO portal (GetRoleCredentials:
+// GET /federation/credentials?account_id=&role_name= with the token in
+// x-amz-sso_bearer_token; JSON {roleCredentials: {accessKeyId,
+// secretAccessKey, sessionToken, expiration (epoch milliseconds)}}).
+// An expired or missing token is an error that says to run `aws sso login`:
+// Ferry does not refresh it (the CLI's refresh rewrites the cache, and a
+// second writer would race it).
+struct SsoParams {
+  std::string profile;      // names the profile in messages
+  std::string session;      // sso-session name; empty for a legacy profile
+  std::string start_url;
+  std::string region;       // sso_region
+  std::string account_id;   // sso_account_id
+  std::string role_name;    // sso_role_name
+  std::string cache_dir;    // ~/.aws/sso/cache
+  // Empty: https://portal.sso.<region>.amazonaws.com.
+  std::string endpoint;
+  std::shared_ptr<HttpClient> http;   // required
+  Clock clock = nullptr;              // tests
+};
+std::shared_ptr<AwsCredentialProvider> SsoRoleCredentials(SsoParams params);
+// The token cache file of a session name (or a legacy profile's start URL).
+std::string SsoCacheFile(const std::string& cache_dir, const std::string& session_or_start_url);
+
 struct AwsCredentialOptions {
   // CloudQuery's local_profile; empty: AWS_PROFILE, else "default".
   std::string profile;
@@ -137,6 +166,8 @@ struct AwsCredentialOptions {
   std::string imds_endpoint;
   // Default: http://169.254.170.2 (the base of AWS_CONTAINER_CREDENTIALS_RELATIVE_URI).
   std::string ecs_endpoint;
+  // Default: https://portal.sso.<sso_region>.amazonaws.com (SSO profiles).
+  std::string sso_endpoint;
   Clock clock = nullptr;               // tests
   std::string what = "aws";            // names the integration in messages
 };

@@ -416,9 +416,7 @@ class ProfileResolver {
           },
           ctx_.options.clock));
     }
-    if (!get("sso_start_url").empty() || !get("sso_session").empty())
-      return Status::Unsupported(where + ": IAM Identity Center (SSO) profiles are not supported; use "
-                                 "credential_process or keys, or `aws configure export-credentials`");
+    if (!get("sso_start_url").empty() || !get("sso_session").empty()) return SsoFromProfile(name, where, get);
     *why = where + " has no credentials (no keys, role_arn or credential_process)";
     return std::optional<std::shared_ptr<AwsCredentialProvider>>();
   }
@@ -430,6 +428,46 @@ class ProfileResolver {
     AwsCredentials c{.access_key_id = id->second, .secret_access_key = secret->second, .source = where};
     if (auto t = s.find("aws_session_token"); t != s.end()) c.session_token = t->second;
     return StaticCredentials(std::move(c));
+  }
+
+  template <typename Get>
+  Result<std::optional<std::shared_ptr<AwsCredentialProvider>>> SsoFromProfile(const std::string& name,
+                                                                               const std::string& where, Get get) {
+    SsoParams p;
+    p.profile = name;
+    p.session = get("sso_session");
+    p.start_url = get("sso_start_url");
+    p.region = get("sso_region");
+    if (!p.session.empty()) {
+      // The session's section holds the start URL and region (the profile's,
+      // when it repeats them, must agree, as the SDKs require).
+      auto it = files_.config.find("sso-session " + p.session);
+      if (it == files_.config.end())
+        return Status::Invalid(where + ": sso_session " + p.session + " has no [sso-session " + p.session +
+                               "] section in " + files_.config_path);
+      auto val = [&](const char* k) {
+        auto v = it->second.find(k);
+        return v == it->second.end() ? std::string() : v->second;
+      };
+      for (auto [key, mine] : {std::pair{"sso_start_url", &p.start_url}, std::pair{"sso_region", &p.region}}) {
+        std::string theirs = val(key);
+        if (!mine->empty() && !theirs.empty() && *mine != theirs)
+          return Status::Invalid(where + ": " + key + " differs from the one of [sso-session " + p.session + "]");
+        if (mine->empty()) *mine = theirs;
+      }
+    }
+    p.account_id = get("sso_account_id");
+    p.role_name = get("sso_role_name");
+    for (auto [key, v] : {std::pair{"sso_start_url", &p.start_url}, std::pair{"sso_region", &p.region},
+                          std::pair{"sso_account_id", &p.account_id}, std::pair{"sso_role_name", &p.role_name}})
+      if (v->empty())
+        return Status::Invalid(where + ": an IAM Identity Center (SSO) profile needs " + key +
+                               (p.session.empty() ? "" : " (in the profile or its [sso-session " + p.session + "])"));
+    p.cache_dir = ctx_.Env("HOME").value_or("") + "/.aws/sso/cache";
+    p.endpoint = ctx_.options.sso_endpoint;
+    p.clock = ctx_.options.clock;
+    FERRY_ASSIGN_OR_RETURN(p.http, ctx_.Sts());
+    return std::optional(SsoRoleCredentials(std::move(p)));
   }
 
   template <typename Get>

@@ -534,6 +534,124 @@ TEST(AwsCredentials, FakeStsProfileWithInstanceMetadataSourceAndWebIdentity) {
   EXPECT_NE(p.status().message().find("credential_source \"Somewhere\" is none of"), std::string::npos);
 }
 
+// A FAKE of the SSO Portal API's GetRoleCredentials (its documented wire
+// format): GET /federation/credentials?account_id=&role_name= with the token
+// in x-amz-sso_bearer_token; 401 UnauthorizedException for another token.
+class FakeSsoPortal {
+ public:
+  explicit FakeSsoPortal(std::string token)
+      : token_(std::move(token)), server_([this](const ServerRequest& r) { return Answer(r); }) {}
+  std::string url() const { return server_.url(); }
+  std::vector<ServerRequest> requests() {
+    std::lock_guard<std::mutex> l(mu_);
+    return requests_;
+  }
+  int64_t expiration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              (std::chrono::system_clock::now() + 1h).time_since_epoch())
+                              .count();
+
+ private:
+  ServerReply Answer(const ServerRequest& r) {
+    std::lock_guard<std::mutex> l(mu_);
+    requests_.push_back(r);
+    ServerReply out;
+    out.headers["Content-Type"] = "application/json";
+    if (r.method != "GET" || r.target.rfind("/federation/credentials?", 0) != 0) {
+      out.status = 404;
+      return out;
+    }
+    auto it = r.headers.find("x-amz-sso_bearer_token");
+    if (it == r.headers.end() || it->second != token_) {
+      out.status = 401;
+      out.headers["x-amzn-ErrorType"] = "UnauthorizedException";
+      out.body = R"({"message":"Session token not found or invalid"})";
+      return out;
+    }
+    out.body = R"({"roleCredentials":{"accessKeyId":"ASIASSO","secretAccessKey":"sso-secret-0123456789",)"
+               R"("sessionToken":"sso-session-token-0123456789","expiration":)" +
+               std::to_string(expiration_ms) + "}}";
+    return out;
+  }
+  std::string token_;
+  std::mutex mu_;
+  std::vector<ServerRequest> requests_;
+  HttpTestServer server_;
+};
+
+TEST(AwsCredentials, FakeSsoPortalSessionAndLegacyProfiles) {
+  TempDir dir;
+  FakeSsoPortal portal("sso-access-token-0123456789");
+  dir.Write(".aws/config",
+            "[profile dev]\nsso_session = my-sso\nsso_account_id = 111122223333\nsso_role_name = ReadOnly\n"
+            "[sso-session my-sso]\nsso_start_url = https://d-90670ca891.awsapps.com/start\nsso_region = eu-west-1\n"
+            "[profile legacy]\nsso_start_url = https://d-90670ca891.awsapps.com/start\nsso_region = us-east-1\n"
+            "sso_account_id = 444455556666\nsso_role_name = Admin\n"
+            "[profile norole]\nsso_session = my-sso\nsso_account_id = 111122223333\n"
+            "[profile nosession]\nsso_session = absent\nsso_account_id = 1\nsso_role_name = R\n");
+  const std::string future = "2099-01-01T00:00:00Z";
+  // Cache files named by the SHA-1 of the session name and of the start URL
+  // (hex digests computed with sha1sum).
+  const std::string by_session = ".aws/sso/cache/0ad374308c5a4e22f723adf10145eafad7c4031c.json";
+  const std::string by_url = ".aws/sso/cache/440b9063ae86fbadcfd28aafa71a9d5b13341467.json";
+  EXPECT_EQ(SsoCacheFile(dir.path() + "/.aws/sso/cache", "my-sso"), dir.File(by_session));
+  Env env = Clean(dir);
+  AwsCredentialOptions o{.profile = "dev", .getenv = Lookup(env), .sso_endpoint = portal.url()};
+
+  // No token cached yet: say how to log in.
+  auto none = DefaultCredentials(o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("aws sso login --sso-session my-sso"), std::string::npos)
+      << none.status().message();
+
+  dir.Write(by_session, R"({"startUrl":"https://d-90670ca891.awsapps.com/start","region":"eu-west-1",)"
+                        R"("accessToken":"sso-access-token-0123456789","expiresAt":")" + future + R"("})");
+  auto dev = DefaultCredentials(o);
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  auto c = (*dev)->Get();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->access_key_id, "ASIASSO");
+  EXPECT_EQ(c->session_token, "sso-session-token-0123456789");
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(c->expires->time_since_epoch()).count(),
+            portal.expiration_ms);
+  auto reqs = portal.requests();
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_EQ(reqs.back().target, "/federation/credentials?account_id=111122223333&role_name=ReadOnly");
+  EXPECT_EQ(Redact("t sso-access-token-0123456789"), "t ***");
+  EXPECT_EQ(Redact("s sso-secret-0123456789"), "s ***");
+
+  // A legacy profile: the cache file is named by the start URL; the AWS CLI
+  // v1's "UTC" suffix is read.
+  dir.Write(by_url, R"({"accessToken":"sso-access-token-0123456789","expiresAt":"2099-01-01T00:00:00UTC"})");
+  o.profile = "legacy";
+  auto legacy = DefaultCredentials(o);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+  EXPECT_EQ(portal.requests().back().target, "/federation/credentials?account_id=444455556666&role_name=Admin");
+
+  // An expired token, a token the portal refuses, and incomplete profiles:
+  // errors naming the profile and what to do, never the token.
+  dir.Write(by_session, R"({"accessToken":"sso-access-token-0123456789","expiresAt":"2020-01-01T00:00:00Z"})");
+  o.profile = "dev";
+  auto expired = DefaultCredentials(o);
+  ASSERT_FALSE(expired.ok());
+  EXPECT_NE(expired.status().message().find("expired at 2020-01-01T00:00:00Z"), std::string::npos)
+      << expired.status().message();
+  dir.Write(by_session, R"({"accessToken":"revoked-token-0123456789","expiresAt":")" + future + R"("})");
+  auto refused = DefaultCredentials(o);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("UnauthorizedException"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("aws sso login"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("revoked-token-0123456789"), std::string::npos);
+  o.profile = "norole";
+  auto norole = DefaultCredentials(o);
+  ASSERT_FALSE(norole.ok());
+  EXPECT_NE(norole.status().message().find("needs sso_role_name"), std::string::npos) << norole.status().message();
+  o.profile = "nosession";
+  auto nosession = DefaultCredentials(o);
+  ASSERT_FALSE(nosession.ok());
+  EXPECT_NE(nosession.status().message().find("no [sso-session absent] section"), std::string::npos)
+      << nosession.status().message();
+}
+
 TEST(AwsCredentials, SecretsAreRegisteredForRedaction) {
   TempDir dir;
   dir.Write(".aws/credentials",

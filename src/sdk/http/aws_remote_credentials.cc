@@ -20,10 +20,21 @@
 //     X-aws-ec2-metadata-token on GET /latest/meta-data/iam/security-credentials/
 //     (the role name) and .../ROLE (JSON {Code: "Success", AccessKeyId,
 //     SecretAccessKey, Token, Expiration}).
+//   - IAM Identity Center: the AWS CLI's token cache (~/.aws/sso/cache/
+//     <sha1 hex>.json with accessToken and expiresAt, named by the SHA-1 of
+//     the sso-session name or of a legacy profile's sso_start_url: AWS SDKs
+//     and Tools Reference Guide, "SSO token provider"), and the SSO Portal
+//     API's GetRoleCredentials (GET /federation/credentials, query
+//     account_id and role_name, header x-amz-sso_bearer_token; answer
+//     {"roleCredentials": {accessKeyId, secretAccessKey, sessionToken,
+//     expiration in epoch milliseconds}}; 401 UnauthorizedException when the
+//     token is no longer valid).
 #include "aws_remote_credentials.h"
 
 #include <fstream>
 #include <sstream>
+
+#include <openssl/sha.h>
 
 #include <nlohmann/json.hpp>
 #include <pugixml.hpp>
@@ -239,6 +250,88 @@ std::shared_ptr<AwsCredentialProvider> AssumeRoleWithWebIdentity(std::string tok
     r.headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8";
     r.idempotent = true;
     return CallSts(*params.http, std::move(r), "AssumeRoleWithWebIdentity", params.role_arn, endpoint);
+  };
+  return std::make_shared<RefreshingCredentials>(description, fetch, params.clock);
+}
+
+std::string SsoCacheFile(const std::string& cache_dir, const std::string& session_or_start_url) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(session_or_start_url.data()), session_or_start_url.size(), digest);
+  static const char* kHex = "0123456789abcdef";
+  std::string name;
+  for (unsigned char b : digest) {
+    name += kHex[b >> 4];
+    name += kHex[b & 15];
+  }
+  return cache_dir + "/" + name + ".json";
+}
+
+std::shared_ptr<AwsCredentialProvider> SsoRoleCredentials(SsoParams params) {
+  const std::string login = params.session.empty() ? "aws sso login --profile " + params.profile
+                                                   : "aws sso login --sso-session " + params.session;
+  const std::string cache = SsoCacheFile(params.cache_dir, params.session.empty() ? params.start_url : params.session);
+  const std::string endpoint =
+      params.endpoint.empty() ? "https://portal.sso." + params.region + ".amazonaws.com" : params.endpoint;
+  std::string description = "IAM Identity Center role " + params.role_name + " in account " + params.account_id +
+                            " (profile " + params.profile + ")";
+  auto fetch = [params, login, cache, endpoint, description]() -> Result<AwsCredentials> {
+    if (!params.http) return Status::Invalid(description + ": no HTTP client");
+    bool ok = false;
+    std::string text = internal::ReadWhole(cache, &ok);
+    if (!ok)
+      return Status::NotFound(description + ": no cached SSO token in " + cache + "; run `" + login + "`");
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    auto str = [&](const char* k) {
+      auto it = j.is_object() ? j.find(k) : j.end();
+      return j.is_object() && it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    std::string token = str("accessToken"), expires_at = str("expiresAt");
+    RegisterSecret(token);
+    if (token.empty() || expires_at.empty())
+      return Status::Invalid(description + ": the SSO token cache " + cache +
+                             " has no accessToken or expiresAt; run `" + login + "`");
+    // The AWS CLI v1 wrote "2026-12-06T12:00:00UTC".
+    if (expires_at.size() > 3 && expires_at.compare(expires_at.size() - 3, 3, "UTC") == 0)
+      expires_at = expires_at.substr(0, expires_at.size() - 3) + "Z";
+    FERRY_ASSIGN_OR_RETURN(auto expires, internal::ParseExpiry(expires_at, "SSO token cache " + cache));
+    if (expires <= Now(params.clock))
+      return Status::Invalid(description + ": the SSO token in " + cache + " expired at " + str("expiresAt") +
+                             "; run `" + login + "`");
+    Request r{.method = "GET", .url = endpoint + "/federation/credentials?account_id=" +
+                                      PercentEncode(params.account_id) + "&role_name=" +
+                                      PercentEncode(params.role_name)};
+    r.headers["x-amz-sso_bearer_token"] = token;
+    r.idempotent = true;
+    std::string where = "sso:GetRoleCredentials at " + UrlForMessages(endpoint) + " for " + description;
+    auto response = params.http->Do(r);
+    if (!response.ok()) return response.status().WithContext(where);
+    if (response->status != 200) {
+      AwsError e = ParseAwsError(*response);
+      std::string hint = response->status == 401 || response->status == 403 ? "; run `" + login + "`" : "";
+      return Status::IOError(where + " failed: " + Redact(e.ToString()) + hint);
+    }
+    nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+    const nlohmann::json* rc = answer.is_object() && answer.contains("roleCredentials") ? &answer["roleCredentials"]
+                                                                                          : nullptr;
+    if (!rc || !rc->is_object()) return Status::IOError(where + " answered HTTP 200 without roleCredentials");
+    auto field = [&](const char* k) {
+      auto it = rc->find(k);
+      return it != rc->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    AwsCredentials c;
+    c.access_key_id = field("accessKeyId");
+    c.secret_access_key = field("secretAccessKey");
+    c.session_token = field("sessionToken");
+    RegisterSecret(c.secret_access_key);
+    RegisterSecret(c.session_token);
+    if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
+      return Status::IOError(where + " answered without accessKeyId, secretAccessKey or sessionToken");
+    auto exp = rc->find("expiration");
+    if (exp == rc->end() || !exp->is_number_integer())
+      return Status::IOError(where + " answered without an expiration (epoch milliseconds)");
+    c.expires = std::chrono::system_clock::time_point(std::chrono::milliseconds(exp->get<int64_t>()));
+    c.source = description;
+    return c;
   };
   return std::make_shared<RefreshingCredentials>(description, fetch, params.clock);
 }
