@@ -241,16 +241,8 @@ Result<AwsCredentials> ParseCredentialProcessOutput(const std::string& text, con
   if (!j.is_object()) return Status::IOError(where + " printed something that is not a JSON object");
   if (!j.contains("Version") || j["Version"] != 1)
     return Status::IOError(where + " printed JSON without \"Version\": 1 (the only version defined)");
-  auto str = [&](const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  AwsCredentials c;
-  c.access_key_id = str("AccessKeyId");
-  c.secret_access_key = str("SecretAccessKey");
-  c.session_token = str("SessionToken");
-  RegisterSecret(c.secret_access_key);
-  RegisterSecret(c.session_token);
+  auto str = [&](const char* k) { return internal::JsonString(j, k); };
+  AwsCredentials c = internal::CredentialsFromJson(j, "AccessKeyId", "SecretAccessKey", "SessionToken");
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     return Status::IOError(where + " printed no AccessKeyId or SecretAccessKey");
   if (std::string e = str("Expiration"); !e.empty()) {

@@ -52,24 +52,32 @@ Result<std::chrono::system_clock::time_point> ParseExpiry(const std::string& tex
   return std::chrono::system_clock::time_point(std::chrono::microseconds(*micros));
 }
 
+std::string JsonString(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+AwsCredentials CredentialsFromJson(const nlohmann::json& j, const char* id, const char* secret, const char* token) {
+  AwsCredentials c;
+  c.access_key_id = JsonString(j, id);
+  c.secret_access_key = JsonString(j, secret);
+  c.session_token = JsonString(j, token);
+  RegisterSecret(c.secret_access_key);
+  RegisterSecret(c.session_token);
+  return c;
+}
+
 namespace {
 
 // {AccessKeyId, SecretAccessKey, Token, Expiration} (ECS and EC2 metadata).
 Result<AwsCredentials> ParseMetadataJson(const std::string& body, const std::string& where) {
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
   if (!j.is_object()) return Status::IOError(where + " answered something that is not a JSON object");
-  auto str = [&](const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  auto str = [&](const char* k) { return JsonString(j, k); };
   if (std::string code = str("Code"); !code.empty() && code != "Success")
     return Status::IOError(where + " answered Code \"" + code + "\": " + str("Message"));
-  AwsCredentials c;
-  c.access_key_id = str("AccessKeyId");
-  c.secret_access_key = str("SecretAccessKey");
-  c.session_token = str("Token");
-  RegisterSecret(c.secret_access_key);
-  RegisterSecret(c.session_token);
+  AwsCredentials c = CredentialsFromJson(j, "AccessKeyId", "SecretAccessKey", "Token");
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     return Status::IOError(where + " answered without AccessKeyId or SecretAccessKey");
   if (std::string e = str("Expiration"); !e.empty()) {
@@ -281,10 +289,7 @@ std::shared_ptr<AwsCredentialProvider> SsoRoleCredentials(SsoParams params) {
     if (!ok)
       return Status::NotFound(description + ": no cached SSO token in " + cache + "; run `" + login + "`");
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    auto str = [&](const char* k) {
-      auto it = j.is_object() ? j.find(k) : j.end();
-      return j.is_object() && it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    auto str = [&](const char* k) { return internal::JsonString(j, k); };
     std::string token = str("accessToken"), expires_at = str("expiresAt");
     RegisterSecret(token);
     if (token.empty() || expires_at.empty())
@@ -314,16 +319,7 @@ std::shared_ptr<AwsCredentialProvider> SsoRoleCredentials(SsoParams params) {
     const nlohmann::json* rc = answer.is_object() && answer.contains("roleCredentials") ? &answer["roleCredentials"]
                                                                                           : nullptr;
     if (!rc || !rc->is_object()) return Status::IOError(where + " answered HTTP 200 without roleCredentials");
-    auto field = [&](const char* k) {
-      auto it = rc->find(k);
-      return it != rc->end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
-    AwsCredentials c;
-    c.access_key_id = field("accessKeyId");
-    c.secret_access_key = field("secretAccessKey");
-    c.session_token = field("sessionToken");
-    RegisterSecret(c.secret_access_key);
-    RegisterSecret(c.session_token);
+    AwsCredentials c = internal::CredentialsFromJson(*rc, "accessKeyId", "secretAccessKey", "sessionToken");
     if (c.access_key_id.empty() || c.secret_access_key.empty() || c.session_token.empty())
       return Status::IOError(where + " answered without accessKeyId, secretAccessKey or sessionToken");
     auto exp = rc->find("expiration");

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "ferry/http/aws_credentials.h"
 
 namespace ferry::http::aws::internal {
@@ -24,6 +26,15 @@ Result<AwsCredentials> FetchContainerCredentials(HttpClient& http, const Contain
 // NotFound when no session token is given (not EC2) or the instance has
 // no role.
 Result<AwsCredentials> FetchInstanceCredentials(HttpClient& http, const std::string& endpoint);
+
+// The string at `key` of a JSON object ("" when absent or not a string).
+std::string JsonString(const nlohmann::json& j, const char* key);
+
+// The keys, secret and token of a JSON answer, named as its API names them
+// (credential_process: AccessKeyId, SecretAccessKey, SessionToken; ECS and
+// EC2 metadata: ..., Token; SSO: accessKeyId, secretAccessKey,
+// sessionToken). The secret and token are registered for redaction at once.
+AwsCredentials CredentialsFromJson(const nlohmann::json& j, const char* id, const char* secret, const char* token);
 
 // The time of an ISO 8601 expiry ("2026-12-06T12:00:00Z", with or without a
 // fraction).
