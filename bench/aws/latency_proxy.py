@@ -3,12 +3,14 @@
 forwards the request to UPSTREAM (moto) and relays the answer. It counts what it forwarded and,
 with --log, writes one line per request: service (from the SigV4 credential scope), region,
 operation (X-Amz-Target, the query's or form's Action, else METHOD and the path's first
-segments) and the answer's status and size.
+segments), the answer's status and size, and the milliseconds the upstream took to answer
+(connect to last byte, the added latency not included).
 
     python3 bench/aws/latency_proxy.py --upstream http://127.0.0.1:PORT --latency-ms 50 \
         --port-file /tmp/port [--log /tmp/requests.tsv]
 
-GET /_latency_proxy/stats (not forwarded, not delayed) answers {"count": N, "bytes": B}.
+GET /_latency_proxy/stats (not forwarded, not delayed) answers {"count": N, "bytes": B,
+"upstream_s": S}: S the seconds the upstream spent answering, summed over the requests.
 Client connections are kept alive (HTTP/1.1), as AWS's endpoints do; every forwarded request
 opens its own connection upstream (moto closes each one). Loopback only: the upstream must be
 an http://127.0.0.1 or http://localhost URL. Standard library only.
@@ -35,6 +37,7 @@ class Stats:
         self.lock = threading.Lock()
         self.count = 0
         self.bytes = 0
+        self.upstream_s = 0.0
         self.log = None
 
 
@@ -85,13 +88,15 @@ def make_handler(host, port, delay, stats):
         def _handle(self):
             if self.path == "/_latency_proxy/stats":
                 with stats.lock:
-                    body = json.dumps({"count": stats.count, "bytes": stats.bytes}).encode()
+                    body = json.dumps({"count": stats.count, "bytes": stats.bytes,
+                                       "upstream_s": round(stats.upstream_s, 3)}).encode()
                 self._reply(200, [("Content-Type", "application/json")], body)
                 return
             body = self._body()
             if delay > 0:
                 time.sleep(delay)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
+            t0 = time.monotonic()
             conn = http.client.HTTPConnection(host, port, timeout=300)
             try:
                 conn.request(self.command, self.path, body=body if body or self.command in ("POST", "PUT") else None,
@@ -103,14 +108,16 @@ def make_handler(host, port, delay, stats):
                 status, rheaders, data = 502, [("Content-Type", "text/plain")], f"latency proxy: {e}".encode()
             finally:
                 conn.close()
+            upstream = time.monotonic() - t0
             self._reply(status, rheaders, data)
             with stats.lock:
                 stats.count += 1
                 stats.bytes += len(data)
+                stats.upstream_s += upstream
                 if stats.log:
                     m = SCOPE.search(self.headers.get("Authorization", ""))
                     svc, region = (m.group(2), m.group(1)) if m else ("-", "-")
-                    stats.log.write(f"{svc}\t{region}\t{self._operation(body)}\t{status}\t{len(data)}\n")
+                    stats.log.write(f"{svc}\t{region}\t{self._operation(body)}\t{status}\t{len(data)}\t{upstream * 1000:.1f}\n")
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
 

@@ -28,7 +28,9 @@
 # per reservation, so moto's DescribeInstances pages hold 1000 as AWS's do)
 # until the organization has N, and the same sync runs once: rows, requests,
 # wall, peak RSS.
-# Env: FERRY_BUILD_DIR (default: build), FERRY_BENCH_KEEP=1 keeps the work dir.
+# Env: FERRY_BUILD_DIR (default: build), FERRY_BENCH_KEEP=1 keeps the work dir,
+# FERRY_BENCH_MALLOC_ARENA_MAX=N sets glibc's MALLOC_ARENA_MAX for ferry only,
+# FERRY_BENCH_PYSPY=/path/to/py-spy profiles moto during the first sync (WORK/moto-profile.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
@@ -125,7 +127,25 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
 CLK=$(getconf CLK_TCK)
 cpu_of() { awk -v hz="$CLK" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 
+# sample_ferry TIME_PID OUT: every 0.2 s while /usr/bin/time runs, ferry's (its child's) VmRSS, RssAnon,
+# RssFile (kB) and thread count from /proc/PID/status, one TSV line each: time, rss, anon, file, threads.
+sample_ferry() {
+  local tp=$1 out=$2 fp=""
+  : >"$out"
+  while kill -0 "$tp" 2>/dev/null; do
+    [ -n "$fp" ] || fp=$(pgrep -P "$tp" | head -1 || true)
+    [ -n "$fp" ] && awk -v t="$(date +%s.%N)" '{ v[$1] = $2 } END { if (v["VmRSS:"] != "")
+          printf "%s\t%s\t%s\t%s\t%s\n", t, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["Threads:"] }' \
+        "/proc/$fp/status" >>"$out" 2>/dev/null
+    sleep 0.2
+  done
+  return 0
+}
+pypid=""
+
 # sync NAME: one ferry sync through the proxy; sets REQ API WALL CPU RSS ROWS INST CHAIN MOTO_CPU PROXY_CPU
+# PEAK_THREADS SAMPLED_RSS (MB); with FERRY_BENCH_PYSPY=/path/to/py-spy, moto is profiled during full1
+# (collapsed stacks in WORK/moto-profile.txt; keep WORK with FERRY_BENCH_KEEP=1).
 sync_once() {
   local name=$1 r0 m0 p0 t0 t1 u s m
   r0=$(proxy_count); m0=$(cpu_of "$FERRY_MOTO_PID"); p0=$(cpu_of "$PROXY_PID")
@@ -135,9 +155,21 @@ sync_once() {
       -u AWS_CONTAINER_CREDENTIALS_FULL_URI -u AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
       AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true \
       AWS_CONFIG_FILE="$WORK/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/no-aws-credentials" \
-      /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$FERRY" sync "$WORK/spec.yml" --no-progress >"$WORK/out" 2>&1 ||
-    { cat "$WORK/out" >&2; echo "bench/aws: $name: ferry sync failed" >&2; exit 1; }
+      ${FERRY_BENCH_MALLOC_ARENA_MAX:+MALLOC_ARENA_MAX=$FERRY_BENCH_MALLOC_ARENA_MAX} \
+      /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$FERRY" sync "$WORK/spec.yml" --no-progress >"$WORK/out" 2>&1 &
+  tpid=$!
+  sample_ferry "$tpid" "$WORK/samples.$name.tsv" &
+  spid=$!
+  if [ -n "${FERRY_BENCH_PYSPY:-}" ] && [ "$name" = full1 ]; then
+    "$FERRY_BENCH_PYSPY" record --pid "$FERRY_MOTO_PID" --rate 100 --nonblocking --format raw \
+      -o "$WORK/moto-profile.txt" >"$WORK/pyspy.log" 2>&1 &
+    pypid=$!
+  fi
+  wait "$tpid" || { cat "$WORK/out" >&2; echo "bench/aws: $name: ferry sync failed" >&2; exit 1; }
   t1=$(date +%s.%N)
+  wait "$spid" || true
+  if [ -n "$pypid" ]; then kill -INT "$pypid" 2>/dev/null || true; wait "$pypid" || true; pypid=""; fi
+  read -r PEAK_THREADS SAMPLED_RSS <<<"$(awk -F'\t' '$5 > t { t = $5 } $2 > r { r = $2 } END { printf "%d %d", t, r / 1024 }' "$WORK/samples.$name.tsv")"
   cp "$WORK/out" "$WORK/out.$name"
   cp "$WORK/requests.tsv" "$WORK/requests.$name.tsv"
   REQ=$(( $(proxy_count) - r0 ))
@@ -180,31 +212,32 @@ PY
 
 echo "moto $(cat "$WORK/moto.log" | grep -o 'moto: [0-9.]*' | head -1 | cut -d' ' -f2), seeded in ${seed_s} s: $ACCOUNTS accounts x regions $REGIONS, $INSTANCES instances, $USERS users, $BUCKETS buckets ($(tail -1 "$WORK/seed.log"))"
 echo
-echo "| run | rows | requests (proxy) | of which per-table (summary) | wall s | floor: requests x ${LATENCY} ms / $THREADS | wall / floor | longest task: requests x ${LATENCY} ms | ferry CPU s | ferry peak RSS MB | moto CPU s | proxy CPU s |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| run | rows | requests (proxy) | of which per-table (summary) | wall s | floor: requests x ${LATENCY} ms / $THREADS | wall / floor | longest task: requests x ${LATENCY} ms | ferry CPU s | ferry peak RSS MB | ferry threads (peak) | moto CPU s | proxy CPU s |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for run in $(seq 1 "$RUNS"); do
   sync_once "full$run"
   read -r chain_n chain_t <<<"$CHAIN"
   awk -v run="$run" -v rows="$ROWS" -v r="$REQ" -v api="$API" -v w="$WALL" -v lat="$LATENCY" -v c="$THREADS" \
-      -v cn="$chain_n" -v ct="$chain_t" -v cpu="$CPU" -v rss="$RSS" -v mc="$MOTO_CPU" -v pc="$PROXY_CPU" \
-      'BEGIN { f = r * lat / 1000 / c; printf "| %d | %d | %d | %d | %.2f | %.2f | %s | %.2f (%s, %d) | %s | %d | %s | %s |\n",
-               run, rows, r, api, w, f, (f > 0 ? sprintf("%.1f", w / f) : "n/a"), cn * lat / 1000, ct, cn, cpu, rss, mc, pc }'
+      -v cn="$chain_n" -v ct="$chain_t" -v cpu="$CPU" -v rss="$RSS" -v th="$PEAK_THREADS" -v mc="$MOTO_CPU" -v pc="$PROXY_CPU" \
+      'BEGIN { f = r * lat / 1000 / c; printf "| %d | %d | %d | %d | %.2f | %.2f | %s | %.2f (%s, %d) | %s | %d | %d | %s | %s |\n",
+               run, rows, r, api, w, f, (f > 0 ? sprintf("%.1f", w / f) : "n/a"), cn * lat / 1000, ct, cn, cpu, rss, th, mc, pc }'
 done
 # Requests per service and operation of the last run, busiest first.
 echo
-echo "Requests of the last full sync by service and operation (top 15):"
+echo "Requests of the last full sync by service and operation, the most upstream (moto) time first (top 15):"
+echo "requests, moto's seconds answering them (summed; concurrent requests overlap), mean ms per request."
 echo
 echo '```'
 # sort is not piped into head: with pipefail, head closing the pipe early
 # (SIGPIPE to sort) would end the script here without a word.
-awk -F'\t' '{ n[$1 " " $3]++ } END { for (k in n) printf "%6d %s\n", n[k], k }' "$WORK/requests.full$RUNS.tsv" \
-  | sort -rn >"$WORK/by-operation.txt"
+awk -F'\t' '{ n[$1 " " $3]++; ms[$1 " " $3] += $6 } END { for (k in n) printf "%6d %8.1f s %7.1f ms  %s\n", n[k], ms[k] / 1000, ms[k] / n[k], k }' \
+  "$WORK/requests.full$RUNS.tsv" | sort -k2,2 -rn >"$WORK/by-operation.txt"
 sed -n 1,15p "$WORK/by-operation.txt"
 echo '```'
 echo
 
-echo "| instances | rows | requests (proxy) | wall s | ferry CPU s | ferry peak RSS MB | moto CPU s | seconds to add the instances |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| instances | rows | requests (proxy) | wall s | ferry CPU s | ferry peak RSS MB | ferry threads (peak) | moto CPU s | seconds to add the instances |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 have=$INSTANCES
 for n in $SIZES; do
   add_s=0
@@ -215,6 +248,6 @@ for n in $SIZES; do
   fi
   sync_once "size$n"
   [ "$INST" = "$have" ] || { echo "bench/aws: size $n: aws_ec2_instances synced $INST rows, moto holds $have" >&2; exit 1; }
-  echo "| $INST | $ROWS | $REQ | $WALL | $CPU | $RSS | $MOTO_CPU | $add_s |"
+  echo "| $INST | $ROWS | $REQ | $WALL | $CPU | $RSS | $PEAK_THREADS | $MOTO_CPU | $add_s |"
 done
 [ "$SMOKE" = 0 ] || echo "bench/aws smoke: ok ($WORK)"
