@@ -1,6 +1,9 @@
 #include <CLI/CLI.hpp>
+#include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <thread>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,10 +31,22 @@ std::vector<std::string> PluginBinaryArgs(int argc, char** argv) {
   }
   return args;
 }
+
+// glibc gives each thread that contends on malloc its own arena, up to 8 per
+// core; a source's 64 worker threads then keep freed memory in many arenas
+// and RSS doubles (bench/aws: peak 337 MB, 173 MB with 2 arenas; docs/
+// benchmarks.md). One arena per core bounds that; MALLOC_ARENA_MAX, when
+// set, is glibc's to honour and wins.
+void BoundMallocArenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  mallopt(M_ARENA_MAX, std::max(2, cores));
+}
 }  // namespace
 
 int main(int raw_argc, char** raw_argv) {
   using namespace ferry;
+  BoundMallocArenas();
   std::vector<std::string> arg_strings = PluginBinaryArgs(raw_argc, raw_argv);
   std::vector<char*> arg_ptrs;
   for (auto& a : arg_strings) arg_ptrs.push_back(a.data());
