@@ -365,6 +365,33 @@ class Seeder:
                                     Environment={"Variables": {"STAGE": "test"}})
             self.add("aws_lambda_functions", {**common, "function_name": f["FunctionName"], "arn": f["FunctionArn"],
                                               "role": role_arn, "tags": t})
+            if i == 0:   # one function URL per account x region
+                u = lam.create_function_url_config(FunctionName=f["FunctionName"], AuthType="AWS_IAM")
+                self.add("aws_lambda_function_url_configs", {**common, "function_arn": f["FunctionArn"],
+                                                             "function_url": u["FunctionUrl"], "auth_type": "AWS_IAM",
+                                                             "tags": {}})
+        for i in range(n):
+            v = lam.publish_layer_version(LayerName=f"ferry-layer-{i}", Content={"ZipFile": code},
+                                          CompatibleRuntimes=["python3.12"])
+            self.add("aws_lambda_layer_versions", {**common, "arn": v["LayerVersionArn"], "layer_arn": v["LayerArn"],
+                                                   "version": v["Version"], "tags": {}})
+        # AWS Config: the recorder and delivery channel (one of each per account x region, as AWS allows)
+        cfg = self.client("config", acct, region)
+        cfg.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": role_arn,
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}})
+        self.add("aws_config_configuration_recorders", {
+            **common, "name": "default", "arn": f"arn:aws:config:{region}:{acct}:config-recorder/default",
+            "role_arn": role_arn, "tags": {}})
+        cfg_bucket = f"ferry-config-{acct}-{region}"
+        s3 = self.client("s3", acct, region)
+        s3.create_bucket(Bucket=cfg_bucket, **({} if region == "us-east-1" else
+                                               {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+        self.add("aws_s3_buckets", {**common, "name": cfg_bucket, "arn": f"arn:aws:s3:::{cfg_bucket}", "tags": {},
+                                    "purpose": "config"})
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": cfg_bucket})
+        self.add("aws_config_delivery_channels", {**common, "name": "default", "s3_bucket_name": cfg_bucket,
+                                                  "tags": {}})
         ddb = self.client("dynamodb", acct, region)
         for i in range(n):
             t = self.tags("table", i)
