@@ -570,7 +570,8 @@ const std::set<std::string>& NotServedByMoto() {
       "aws_xray_encryption_configs", "aws_xray_sampling_rules", "aws_savingsplans_plans",
       "aws_signer_signing_profiles", "aws_cloudwatchlogs_log_group_data_protection_policies",
       // GetEbsEncryptionByDefault is served, GetEbsDefaultKmsKeyId is not (a warning per region).
-      "aws_ec2_regional_configs", "aws_codecommit_repositories"};
+      "aws_ec2_regional_configs", "aws_codecommit_repositories", "aws_apigateway_client_certificates",
+      "aws_route53resolver_firewall_rule_groups"};
   return kNotServed;
 }
 
