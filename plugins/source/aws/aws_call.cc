@@ -318,7 +318,10 @@ Result<http::Request> BuildRequest(const Service& svc, const Call& call, const s
       if (uri.find('{') != std::string::npos)
         return Status::Invalid(call.operation + ": URI " + call.request_uri + " has a label without a value");
       req.url = base_url + uri + (query.empty() ? "" : "?" + query);
-      if (has_body) {
+      // A POST or PUT of rest-json carries a JSON body even when no member goes
+      // there ("{}", as AWS's SDKs send): without one, the HTTP client's
+      // default form content type is sent, which moto answers with 404.
+      if (has_body || (svc.protocol == Protocol::kRestJson && (req.method == "POST" || req.method == "PUT"))) {
         req.body = body.dump();
         req.headers["Content-Type"] = "application/json";
       }
