@@ -449,6 +449,39 @@ TEST(AwsDecode, PagesWithSeveralTokensStopOnARepeatedTupleOrWhenNotTruncated) {
   EXPECT_EQ(got.size(), 1u);
 }
 
+// A rest-json POST with no member in the body still sends "{}" as JSON, as
+// AWS's SDKs do (AWS Batch's DescribeJobQueues); without it the HTTP
+// client's default form content type goes out and moto answers 404.
+TEST(AwsDecode, RestJsonPostsWithoutBodyMembersSendAnEmptyJsonObject) {
+  std::mutex mu;
+  std::vector<ferry::testing::ServerRequest> seen;
+  ferry::testing::HttpTestServer server([&](const ferry::testing::ServerRequest& r) {
+    std::lock_guard<std::mutex> l(mu);
+    seen.push_back(r);
+    ferry::testing::ServerReply reply;
+    reply.body = seen.size() == 1 ? R"({"jobQueues": [{"jobQueueName": "q1"}], "nextToken": "t2"})"
+                                  : R"({"jobQueues": [{"jobQueueName": "q2"}]})";
+    return reply;
+  });
+  FakeClient c(server.url());
+  const CatalogTable& t = Table("aws_batch_job_queues");
+  std::vector<std::string> names;
+  Status st = CallPages(*t.service, t.call, c.target, c.api,
+                        [](const std::string&) -> Result<std::string> { return std::string(); }, nullptr,
+                        [&](const json& page) {
+                          ForEachItem(page, t.call.items, 0, [&](const json& q) { names.push_back(q["jobQueueName"]); });
+                          return Status::OK();
+                        });
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(names, (std::vector<std::string>{"q1", "q2"}));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].target, "/v1/describejobqueues");
+  EXPECT_EQ(seen[0].body, "{}");
+  EXPECT_EQ(seen[0].headers["Content-Type"], "application/json");
+  EXPECT_EQ(json::parse(seen[1].body), (json{{"nextToken", "t2"}}));
+}
+
 // ---- spec
 
 Result<Spec> Parse(const json& spec) {
