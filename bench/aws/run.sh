@@ -109,6 +109,16 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
   echo "    aws_cloudfront_origin_request_policies, aws_cloudfront_response_headers_policies,"
   echo "    aws_elasticache_parameter_groups, aws_config_conformance_packs, aws_ssm_instances, aws_ssm_associations,"
   echo "    aws_eks_cluster_addons, aws_xray_groups, aws_athena_work_groups, aws_cloudtrail_events,"
+  echo "    aws_route53_traffic_policies, aws_route53_traffic_policy_versions,"
+  echo "    aws_route53_hosted_zone_traffic_policy_instances, aws_route53_hosted_zone_query_logging_configs,"
+  echo "    aws_rds_engine_versions, aws_accessanalyzer_analyzers, aws_backup_protected_resources,"
+  echo "    aws_dynamodb_global_tables, aws_ec2_ebs_volume_statuses, aws_lambda_function_concurrency_configs,"
+  echo "    aws_backup_plan_selections, aws_backup_vault_recovery_points, aws_elasticache_reserved_cache_nodes,"
+  echo "    aws_elasticache_user_groups, aws_redshift_event_subscriptions, aws_ecr_pull_through_cache_rules,"
+  echo "    aws_xray_encryption_configs, aws_xray_sampling_rules, aws_savingsplans_plans,"
+  echo "    aws_signer_signing_profiles, aws_cloudwatchlogs_log_group_data_protection_policies,"
+  echo "    aws_ec2_regional_configs, aws_codecommit_repositories, aws_apigateway_client_certificates,"
+  echo "    aws_route53resolver_firewall_rule_groups,"
   # moto ignores DescribeInstanceTypes' MaxResults: 9 unpaged 5.9 MB answers of 1,395 types each,
   # which AWS pages by 100; they measured moto's XML rendering, not the sync (section.md).
   echo "    aws_ec2_instance_types]"

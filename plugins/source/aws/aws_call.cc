@@ -226,23 +226,25 @@ Result<json> TypedJson(const Input& in, const std::string& value) {
 
 const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
-// The request of one page: `token` set (non-empty) on pages after the first.
+// The request of one page: on pages after the first, tokens[i] (when not
+// empty) is sent as the paginator's i-th input token.
 Result<http::Request> BuildRequest(const Service& svc, const Call& call, const std::string& base_url,
-                                   const Expander& expand, const std::string& token) {
+                                   const Expander& expand, const std::vector<std::string>& tokens) {
   http::Request req;
   req.method = call.http_method;
   std::vector<const Input*> inputs;
   for (const auto& in : call.inputs) inputs.push_back(&in);
-  Input token_in;
-  if (!token.empty()) {
-    token_in = call.token_input;
-    token_in.value = token;
-    token_in.json_type = "string";
-    inputs.push_back(&token_in);
+  std::vector<Input> token_ins;
+  token_ins.reserve(tokens.size());   // no reallocation: `inputs` points into it
+  for (size_t i = 0; i < tokens.size() && i < call.token_inputs.size(); ++i) {
+    if (tokens[i].empty()) continue;
+    Input& t = token_ins.emplace_back(call.token_inputs[i]);
+    t.value = tokens[i];   // sent as the model's type says (json: a string or a number)
+    inputs.push_back(&t);
   }
-  // Values: placeholders expanded, except the token (AWS's own text).
+  // Values: placeholders expanded, except tokens (AWS's own text).
   auto value_of = [&](const Input* in) -> Result<std::string> {
-    if (in == &token_in) return in->value;
+    if (!token_ins.empty() && in >= token_ins.data() && in < token_ins.data() + token_ins.size()) return in->value;
     return ExpandText(in->value, expand);
   };
   switch (svc.protocol) {
@@ -316,7 +318,10 @@ Result<http::Request> BuildRequest(const Service& svc, const Call& call, const s
       if (uri.find('{') != std::string::npos)
         return Status::Invalid(call.operation + ": URI " + call.request_uri + " has a label without a value");
       req.url = base_url + uri + (query.empty() ? "" : "?" + query);
-      if (has_body) {
+      // A POST or PUT of rest-json carries a JSON body even when no member goes
+      // there ("{}", as AWS's SDKs send): without one, the HTTP client's
+      // default form content type is sent, which moto answers with 404.
+      if (has_body || (svc.protocol == Protocol::kRestJson && (req.method == "POST" || req.method == "PUT"))) {
         req.body = body.dump();
         req.headers["Content-Type"] = "application/json";
       }
@@ -466,11 +471,11 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
   const std::string base = EndpointOf(service, target.region, target.partition, options, &signing_region);
   const std::string where = service.name + " " + call.operation + " (account " + target.account_id +
                             (target.region.empty() ? "" : ", region " + target.region) + ")";
-  std::string token;
-  std::set<std::string> seen_tokens;
+  std::vector<std::string> tokens;   // the next page's tokens; none on the first
+  std::set<std::vector<std::string>> seen_tokens;
   while (true) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("sync cancelled");
-    FERRY_ASSIGN_OR_RETURN(http::Request req, BuildRequest(service, call, base, expand, token));
+    FERRY_ASSIGN_OR_RETURN(http::Request req, BuildRequest(service, call, base, expand, tokens));
     req.figures = figures;
     if (!target.credentials) return Status::Invalid(where + ": no credentials");
     FERRY_ASSIGN_OR_RETURN(http::aws::AwsCredentials creds, target.credentials());
@@ -494,11 +499,23 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
       const json* more = At(*decoded, call.more_results);
       if (!more || !more->is_boolean() || !more->get<bool>()) return Status::OK();
     }
-    const json* next = At(*decoded, call.output_token);
-    if (!next || !next->is_string() || next->get<std::string>().empty()) return Status::OK();
-    token = next->get<std::string>();
-    if (!seen_tokens.insert(token).second)
-      return Status::IOError(where + ": the API returned the same page token twice; stopped to avoid a loop");
+    // Every token of the answer goes into the next request (a token absent
+    // from it is not sent); no token at all is the last page.
+    tokens.assign(call.output_tokens.size(), std::string());
+    bool any = false;
+    for (size_t i = 0; i < call.output_tokens.size(); ++i) {
+      const json* next = At(*decoded, call.output_tokens[i]);
+      if (!next || next->is_null()) continue;
+      if (!next->is_string() && !next->is_number())
+        return Status::IOError(where + ": the page token " + call.output_tokens[i].back() + " is not text or a number");
+      tokens[i] = next->is_string() ? next->get<std::string>() : next->dump();
+      any |= !tokens[i].empty();
+    }
+    if (!any) return Status::OK();
+    if (!seen_tokens.insert(tokens).second)
+      return Status::IOError(where + ": the API returned the same page token" +
+                             (tokens.size() > 1 ? std::string("s") : std::string()) +
+                             " twice; stopped to avoid a loop");
   }
 }
 

@@ -136,12 +136,29 @@ Result<Call> ParseCall(const json& j, const Service& service, const std::string&
   }
   if (j.contains("paginator")) {
     const json& p = j["paginator"];
-    if (!p.is_object() || !p.contains("input_token")) return Status::Invalid(where + ": a bad \"paginator\"");
+    const std::string pw = where + " paginator";
+    if (!p.is_object() || !p.contains("input_tokens") || !p["input_tokens"].is_array() ||
+        !p.contains("output_tokens") || !p["output_tokens"].is_array())
+      return Status::Invalid(pw + ": \"input_tokens\" and \"output_tokens\" must be lists");
     c.paginated = true;
-    FERRY_ASSIGN_OR_RETURN(c.token_input, ParseInput(p["input_token"], where + " paginator"));
-    FERRY_ASSIGN_OR_RETURN(c.output_token, Strings(p, "output_token", where + " paginator"));
-    FERRY_ASSIGN_OR_RETURN(c.more_results, Strings(p, "more_results", where + " paginator"));
-    if (c.output_token.empty()) return Status::Invalid(where + ": the paginator has no output_token");
+    for (const auto& in : p["input_tokens"]) {
+      FERRY_ASSIGN_OR_RETURN(auto token, ParseInput(in, pw));
+      c.token_inputs.push_back(std::move(token));
+    }
+    for (const auto& path : p["output_tokens"]) {
+      if (!path.is_array() || path.empty()) return Status::Invalid(pw + ": an output token is not a member path");
+      std::vector<std::string> steps;
+      for (const auto& s : path) {
+        if (!s.is_string()) return Status::Invalid(pw + ": an output token's path holds a non-string");
+        steps.push_back(s.get<std::string>());
+      }
+      c.output_tokens.push_back(std::move(steps));
+    }
+    FERRY_ASSIGN_OR_RETURN(c.more_results, Strings(p, "more_results", pw));
+    if (c.output_tokens.empty()) return Status::Invalid(pw + ": no output token");
+    if (c.output_tokens.size() != c.token_inputs.size())
+      return Status::Invalid(pw + ": " + std::to_string(c.token_inputs.size()) + " input tokens but " +
+                             std::to_string(c.output_tokens.size()) + " output tokens");
   }
   FERRY_ASSIGN_OR_RETURN(c.as, Str(j, "as", where, false));
   FERRY_ASSIGN_OR_RETURN(c.region, Str(j, "region", where, false));

@@ -79,9 +79,13 @@ struct Call {
   std::string output_shape;
   std::string result_wrapper;    // query protocol: <OpResult>
   std::vector<std::string> items;  // path to the items: member names, "[]" for a list, "{}" for a map's values
+  // Pagination: the answer's tokens (output_tokens[i], a path) go into the
+  // next request as token_inputs[i]. Most APIs have one token; Route 53's
+  // ListResourceRecordSets has three (name, type, identifier). Pages end
+  // when more_results (if the API has it) is false or no token is present.
   bool paginated = false;
-  Input token_input;             // where the next page's token goes
-  std::vector<std::string> output_token;  // path of the token in the answer
+  std::vector<Input> token_inputs;
+  std::vector<std::vector<std::string>> output_tokens;
   std::vector<std::string> more_results;  // path of the "more pages" flag, if the API has one
   // enrich steps: the key the answer is stored under in the item, the region
   // to call in (a template; empty: the client's), and error codes that mean

@@ -303,16 +303,35 @@ def build_call(models, service_name, op_name, entry, params, where, paginate=Tru
     if op.get("output", {}).get("resultWrapper"):
         call["result_wrapper"] = op["output"]["resultWrapper"]
     pag = paginators.get(op_name) if paginate else None
+    if paginate and entry.get("paginator"):
+        # Operations that page although botocore has no paginator for them
+        # (Route 53's ListTrafficPolicies): the same keys as botocore's.
+        if pag:
+            die(f"{where}: botocore has a paginator for {op_name}; remove the table's own")
+        pag = entry["paginator"]
+        for k in pag:
+            if k not in ("input_token", "output_token", "more_results", "limit_key"):
+                die(f"{where}: paginator: unknown key {k!r}")
     if pag:
-        if isinstance(pag["input_token"], list) or isinstance(pag["output_token"], list):
-            die(f"{where}: {op_name} pages with several tokens; not supported yet")
-        if not re.fullmatch(r"[A-Za-z0-9_.]+", pag["output_token"]):
-            die(f"{where}: {op_name}'s output token {pag['output_token']!r} is an expression; not supported")
+        # A paginator may have several tokens (Route 53's ListResourceRecordSets
+        # pages by name, type and identifier): every one of the answer's goes
+        # into the next request.
+        in_tokens = pag["input_token"] if isinstance(pag["input_token"], list) else [pag["input_token"]]
+        out_tokens = pag["output_token"] if isinstance(pag["output_token"], list) else [pag["output_token"]]
+        if len(in_tokens) != len(out_tokens):
+            die(f"{where}: {op_name} has {len(in_tokens)} input tokens and {len(out_tokens)} output tokens")
+        for t in out_tokens:
+            if not re.fullmatch(r"[A-Za-z0-9_.]+", t):
+                die(f"{where}: {op_name}'s output token {t!r} is an expression; not supported")
         members = shapes[input_shape]["members"]
-        token_ref = members[pag["input_token"]]
-        token_wire = wire_entry(protocol, shapes, pag["input_token"], token_ref, "", where)[0]
-        token_wire.pop("value", None)
-        p = {"input_token": token_wire, "output_token": pag["output_token"].split(".")}
+        token_wires = []
+        for t in in_tokens:
+            if t not in members:
+                die(f"{where}: {op_name} has no input token {t!r}")
+            wire = wire_entry(protocol, shapes, t, members[t], "", where)[0]
+            wire.pop("value", None)
+            token_wires.append(wire)
+        p = {"input_tokens": token_wires, "output_tokens": [t.split(".") for t in out_tokens]}
         if pag.get("more_results"):
             p["more_results"] = pag["more_results"].split(".")
         limit = entry.get("page_size")
@@ -412,7 +431,7 @@ def build_table(models, entry, services, parent=None):
         if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
                        "skip", "columns_before", "columns_after", "relations", "description", "scope",
                        "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region",
-                       "incremental"):
+                       "incremental", "paginator"):
             die(f"{where}: unknown key {key!r}")
     service_name = entry["service"]
     call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,

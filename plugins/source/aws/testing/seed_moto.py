@@ -365,6 +365,33 @@ class Seeder:
                                     Environment={"Variables": {"STAGE": "test"}})
             self.add("aws_lambda_functions", {**common, "function_name": f["FunctionName"], "arn": f["FunctionArn"],
                                               "role": role_arn, "tags": t})
+            if i == 0:   # one function URL per account x region
+                u = lam.create_function_url_config(FunctionName=f["FunctionName"], AuthType="AWS_IAM")
+                self.add("aws_lambda_function_url_configs", {**common, "function_arn": f["FunctionArn"],
+                                                             "function_url": u["FunctionUrl"], "auth_type": "AWS_IAM",
+                                                             "tags": {}})
+        for i in range(n):
+            v = lam.publish_layer_version(LayerName=f"ferry-layer-{i}", Content={"ZipFile": code},
+                                          CompatibleRuntimes=["python3.12"])
+            self.add("aws_lambda_layer_versions", {**common, "arn": v["LayerVersionArn"], "layer_arn": v["LayerArn"],
+                                                   "version": v["Version"], "tags": {}})
+        # AWS Config: the recorder and delivery channel (one of each per account x region, as AWS allows)
+        cfg = self.client("config", acct, region)
+        cfg.put_configuration_recorder(ConfigurationRecorder={
+            "name": "default", "roleARN": role_arn,
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": False}})
+        self.add("aws_config_configuration_recorders", {
+            **common, "name": "default", "arn": f"arn:aws:config:{region}:{acct}:config-recorder/default",
+            "role_arn": role_arn, "tags": {}})
+        cfg_bucket = f"ferry-config-{acct}-{region}"
+        s3 = self.client("s3", acct, region)
+        s3.create_bucket(Bucket=cfg_bucket, **({} if region == "us-east-1" else
+                                               {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+        self.add("aws_s3_buckets", {**common, "name": cfg_bucket, "arn": f"arn:aws:s3:::{cfg_bucket}", "tags": {},
+                                    "purpose": "config"})
+        cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": cfg_bucket})
+        self.add("aws_config_delivery_channels", {**common, "name": "default", "s3_bucket_name": cfg_bucket,
+                                                  "tags": {}})
         ddb = self.client("dynamodb", acct, region)
         for i in range(n):
             t = self.tags("table", i)
@@ -497,6 +524,14 @@ class Seeder:
             r53.change_tags_for_resource(ResourceType="hostedzone", ResourceId=zid, AddTags=self.kv(t))
             self.add("aws_route53_hosted_zones", {"account_id": acct, "region": None, "id": zid, "name": name,
                                                   "arn": f"arn:aws:route53:::hostedzone/{zid}", "tags": t})
+            if i == 0 and self.args.record_sets > 0:
+                self.seed_record_sets(r53, acct, zid, name, self.args.record_sets)
+        if self.args.record_sets > 0:
+            ds = r53.create_reusable_delegation_set(CallerReference=f"{self.run}-{acct}-ds")["DelegationSet"]
+            dsid = ds["Id"].split("/")[-1]
+            self.add("aws_route53_delegation_sets", {"account_id": acct, "region": None, "id": ds["Id"],
+                                                     "arn": f"arn:aws:route53:::delegationset/{dsid}",
+                                                     "name_servers": ds["NameServers"], "tags": {}})
         # one multi-region trail per account, logging into a bucket of that account
         s3 = self.client("s3", acct, self.home)
         bucket = f"ferry-trail-{acct}"
@@ -511,6 +546,30 @@ class Seeder:
         ct.start_logging(Name="ferry-trail")
         self.add("aws_cloudtrail_trails", {"account_id": acct, "region": self.home, "name": tr["Name"],
                                            "arn": tr["TrailARN"], "is_multi_region_trail": True, "tags": t})
+
+    def seed_record_sets(self, r53, acct, zid, zone_name, n):
+        """n A records (r0000.<zone>, ...) and a weighted pair (same name and type, two set
+        identifiers) in one zone, so ListResourceRecordSets (300 a page at most) pages by its
+        tokens; then every record set of the zone, as boto3 pages them, the ones moto made
+        itself (NS, SOA) with "seeded": false."""
+        zone_arn = f"arn:aws:route53:::hostedzone/{zid}"
+        changes = [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": f"r{k:04d}.{zone_name}", "Type": "A", "TTL": 60 + k,
+            "ResourceRecords": [{"Value": f"10.{k // 65536 % 256}.{k // 256 % 256}.{k % 256}"}]}} for k in range(n)]
+        changes += [{"Action": "CREATE", "ResourceRecordSet": {
+            "Name": f"weighted.{zone_name}", "Type": "CNAME", "SetIdentifier": f"w{k}", "Weight": 10 * (k + 1),
+            "TTL": 300, "ResourceRecords": [{"Value": f"target{k}.example.net"}]}} for k in range(2)]
+        for at in range(0, len(changes), 1000):   # at most 1,000 changes a batch
+            r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": changes[at:at + 1000]})
+        mine = {(c["ResourceRecordSet"]["Name"], c["ResourceRecordSet"]["Type"],
+                 c["ResourceRecordSet"].get("SetIdentifier")) for c in changes}
+        for page in r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zid):
+            for rr in page["ResourceRecordSets"]:
+                key = (rr["Name"], rr["Type"], rr.get("SetIdentifier"))
+                row = {"account_id": acct, "region": None, "hosted_zone_arn": zone_arn, "name": rr["Name"],
+                       "type": rr["Type"], "set_identifier": rr.get("SetIdentifier"), "ttl": rr.get("TTL"),
+                       "weight": rr.get("Weight"), "seeded": key in mine}
+                self.add("aws_route53_hosted_zone_resource_record_sets", row)
 
     # ---- by-products moto makes without being asked (default VPCs, root volumes, ...)
 
@@ -635,6 +694,9 @@ def main():
     p.add_argument("--per-region", type=int, default=1,
                    help="of every other resource kind per account x region (per account: Route53 zones) (default 1)")
     p.add_argument("--no-eks", dest="eks", action="store_false", help="skip EKS clusters")
+    p.add_argument("--record-sets", type=int, default=0,
+                   help="Route 53 A records in each account's first zone (with a weighted pair), and a "
+                        "reusable delegation set per account; 0: none (default 0)")
     p.add_argument("--jobs", type=int, default=4, help="concurrent API callers (default 4)")
     p.add_argument("--run-id", default="ferry", help="value of the ferry-seed tag (default ferry)")
     p.add_argument("--random-seed", type=int, default=1, help="for the RunInstances batch sizes (default 1)")
