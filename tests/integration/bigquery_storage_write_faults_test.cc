@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -35,6 +36,7 @@ using ferry::testing::TempDir;
 using nlohmann::json;
 using Method = StorageWriteFaultProxy::Method;
 using Fault = StorageWriteFaultProxy::Fault;
+using Pair = std::pair<int64_t, int64_t>;
 
 struct Bq {
   std::string rest, grpc, project;
@@ -143,8 +145,8 @@ TEST(BigQueryStorageWriteFaults, TransientCodesAreRetriedAndEveryRowLandsOnce) {
   // The two appends whose answers were lost were sent again at their
   // offsets, and the emulator answered that it had them.
   EXPECT_EQ(proxy.append_errors(grpc::StatusCode::ALREADY_EXISTS), 2);
-  EXPECT_EQ(Count(bq, ds, "test_some_table"), std::make_pair<int64_t, int64_t>(1200, 1200));
-  EXPECT_EQ(Count(bq, ds, "test_paid_table"), std::make_pair<int64_t, int64_t>(1200, 1200));
+  EXPECT_EQ(Count(bq, ds, "test_some_table"), Pair(1200, 1200));
+  EXPECT_EQ(Count(bq, ds, "test_paid_table"), Pair(1200, 1200));
   // The engine's figures: the destination was busy, every retry then succeeded.
   EXPECT_NE(out.find("(7 retries); every retried call then succeeded"), std::string::npos) << out;
 }
@@ -167,8 +169,8 @@ TEST(BigQueryStorageWriteFaults, FinalizeFailuresAtTheEndDoNotFailACompleteSync)
   const std::string out = r.out + r.err;
   EXPECT_EQ(r.exit_code, 0) << out;
   EXPECT_EQ(proxy.faults_served(), 2);
-  EXPECT_EQ(Count(bq, ds, "test_some_table"), std::make_pair<int64_t, int64_t>(100, 100));
-  EXPECT_EQ(Count(bq, ds, "test_paid_table"), std::make_pair<int64_t, int64_t>(100, 100));
+  EXPECT_EQ(Count(bq, ds, "test_some_table"), Pair(100, 100));
+  EXPECT_EQ(Count(bq, ds, "test_paid_table"), Pair(100, 100));
 }
 
 TEST(BigQueryStorageWriteFaults, APermanentCodeFailsItsTableOnly) {
@@ -191,7 +193,7 @@ TEST(BigQueryStorageWriteFaults, APermanentCodeFailsItsTableOnly) {
   EXPECT_NE(out.find("AppendRows to table test_paid_table at offset 0: gRPC PERMISSION_DENIED"), std::string::npos)
       << out;
   EXPECT_EQ(out.find("retries"), std::string::npos) << "a permanent code is not retried: " << out;
-  EXPECT_EQ(Count(bq, ds, "test_some_table"), std::make_pair<int64_t, int64_t>(100, 100)) << "the other table is whole";
+  EXPECT_EQ(Count(bq, ds, "test_some_table"), Pair(100, 100)) << "the other table is whole";
   EXPECT_EQ(Count(bq, ds, "test_paid_table").first, 0);
 }
 
@@ -261,16 +263,16 @@ spec:
                   json{{"useLegacySql", false},
                        {"query", "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', CAST(id AS "
                                  "STRING))) FROM `" + bq.project + "." + ds + ".test_incremental_table`"}});
-    if (!q.is_object() || !q.contains("rows")) return std::make_pair<int64_t, int64_t>(-1, -1);
+    if (!q.is_object() || !q.contains("rows")) return Pair(-1, -1);
     const json& f = q["rows"][0]["f"];
-    return std::make_pair<int64_t, int64_t>(std::stoll(f[0]["v"].get<std::string>()),
+    return Pair(std::stoll(f[0]["v"].get<std::string>()),
                                             std::stoll(f[1]["v"].get<std::string>()));
   };
-  EXPECT_EQ(count(), std::make_pair<int64_t, int64_t>(6000, 6000));
+  EXPECT_EQ(count(), Pair(6000, 6000));
   // The cursors were stored: a second sync fetches nothing new.
   auto again = ferry::testing::RunFerry({"sync", path, "--no-progress"}, dir.path());
   ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
-  EXPECT_EQ(count(), std::make_pair<int64_t, int64_t>(6000, 6000));
+  EXPECT_EQ(count(), Pair(6000, 6000));
 }
 
 }  // namespace
