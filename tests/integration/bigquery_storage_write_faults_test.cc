@@ -17,7 +17,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <iostream>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -201,7 +200,6 @@ TEST(BigQueryStorageWriteFaults, APermanentCodeFailsItsTableOnly) {
   EXPECT_EQ(out.find("retries"), std::string::npos) << "a permanent code is not retried: " << out;
   EXPECT_EQ(Count(bq, ds, "test_some_table"), Pair(100, 100)) << "the other table is whole";
   EXPECT_EQ(Count(bq, ds, "test_paid_table").first, 0);
-  std::cout << out;
 }
 
 // Exactly-once incremental syncs (README "Exactly-once incremental syncs"):
