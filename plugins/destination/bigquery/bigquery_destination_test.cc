@@ -3,7 +3,10 @@
 // (scripts/test-servers.sh start bigquery; EMULATOR.md says what it proves).
 #include "plugins/destination/bigquery/bigquery_destination.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -382,7 +385,10 @@ TEST(BigQueryFaults, ThrottlingIsRetriedAndAnUnknownOutcomeIsSaidPlainly) {
 // ALREADY_EXISTS: the rows are there once. INVALID_ARGUMENT and
 // PERMISSION_DENIED are permanent, name the table and are not retried.
 TEST(BigQueryStorageWriteFaults, TransientCodesRetriedALostAppendNotDoubledPermanentCodesNot) {
-  const std::string dataset = ferry::testing::NamespaceDatabase("bq-grpc-faults");
+  // A dataset of this run's own: the test counts every row of its tables.
+  const std::string dataset = ferry::testing::NamespaceDatabase(
+      "bq-grpc-faults-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   ASSERT_TRUE(EnsureDataset(dataset).ok());
   ferry::testing::StorageWriteFaultProxy proxy(Emulator().Get("FERRY_BQ_GRPC"));
   ASSERT_NE(proxy.target(), "127.0.0.1:0");
