@@ -315,10 +315,15 @@ Status BigQueryDestination::Close() {
   for (const auto& [key, st] : streams_)
     if (key.second.empty()) finished_streams_.emplace_back(key.first, st.name);
   streams_.clear();
+  // These are COMMITTED streams: each row was visible in its table as soon as
+  // its append was acknowledged, and finalizing only closes the stream to
+  // further appends. So a transient failure here (UNAVAILABLE, a lost
+  // answer...), which the engine does not retry at Close, does not fail a
+  // sync whose rows are all in; a permanent one still says what went wrong.
   for (const auto& [table, name] : finished_streams_) {
     if (!storage_ || name.empty()) continue;
     auto r = storage_->Finalize(name, table);
-    if (!r.ok() && first.ok()) first = r.status();
+    if (!r.ok() && !r.status().IsRetryable() && first.ok()) first = r.status();
   }
   finished_streams_.clear();
   return first;

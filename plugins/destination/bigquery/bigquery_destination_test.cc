@@ -3,6 +3,10 @@
 // (scripts/test-servers.sh start bigquery; EMULATOR.md says what it proves).
 #include "plugins/destination/bigquery/bigquery_destination.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 
@@ -21,6 +25,7 @@
 #include "engine/retrying.h"
 #include "testing/destination_conformance.h"
 #include "testing/http_test_server.h"
+#include "testing/storage_write_fault_proxy.h"
 #include "testing/test_servers.h"
 
 namespace ferry::plugins::bigquery {
@@ -369,6 +374,96 @@ TEST(BigQueryFaults, ThrottlingIsRetriedAndAnUnknownOutcomeIsSaidPlainly) {
   auto after = (*d)->ReadTable(*t);
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->size(), 40u) << "the cut request's rows are in: a retry would have doubled them";
+  ASSERT_TRUE((*d)->Close().ok());
+}
+
+// The same on the Storage Write API, through the gRPC fault proxy
+// (testing/storage_write_fault_proxy.h) in front of the emulator's gRPC
+// port: UNAVAILABLE, RESOURCE_EXHAUSTED and DEADLINE_EXCEEDED are Transient
+// and retried by the engine's CallWithRetry; an append the emulator did
+// whose answer was lost is retried at the same offset and answered
+// ALREADY_EXISTS: the rows are there once. INVALID_ARGUMENT and
+// PERMISSION_DENIED are permanent, name the table and are not retried.
+TEST(BigQueryStorageWriteFaults, TransientCodesRetriedALostAppendNotDoubledPermanentCodesNot) {
+  // A dataset of this run's own: the test counts every row of its tables.
+  const std::string dataset = ferry::testing::NamespaceDatabase(
+      "bq-grpc-faults-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  ASSERT_TRUE(EnsureDataset(dataset).ok());
+  ferry::testing::StorageWriteFaultProxy proxy(Emulator().Get("FERRY_BQ_GRPC"));
+  ASSERT_NE(proxy.target(), "127.0.0.1:0");
+  json spec = EmulatorSpec(dataset, "storage_write");
+  spec["storage_write_endpoint"] = proxy.target();
+  auto d = OpenEmulator(spec);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto t = ferry::testing::TableWithMeta("bq_grpc_faults", {ferry::testing::Col("n", types::Int64())});
+  auto other = ferry::testing::TableWithMeta("bq_grpc_other", {ferry::testing::Col("n", types::Int64())});
+  FERRY_ASSERT_OK((*d)->Migrate({t, other}, {}));
+  auto rows_from = [](int first) {
+    std::vector<Row> rows;
+    for (int i = first; i < first + 20; ++i) rows.push_back(ferry::testing::MetaRow(1, "src", i, {Value::Int(i)}));
+    return rows;
+  };
+  RetryPolicy policy;
+  policy.initial_backoff = std::chrono::milliseconds(10);
+  policy.max_backoff = std::chrono::milliseconds(50);
+  using Proxy = ferry::testing::StorageWriteFaultProxy;
+  auto write = [&](const TableSchemaPtr& table, uint64_t id, int first, engine::RetryReport* report) {
+    auto batch = ferry::testing::MakeBatch(table, rows_from(first));
+    EXPECT_TRUE(batch.ok());
+    WriteRequest req{table, {*batch}, nullptr, {}};
+    req.request_id = id;
+    return engine::CallWithRetry(policy, nullptr, [&](int attempt) {
+      req.attempt = attempt;
+      return (*d)->Write(req);
+    }, report);
+  };
+  auto values = [&](const TableSchemaPtr& table) {
+    std::vector<int64_t> got;
+    auto rows = (*d)->ReadTable(*table);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok())
+      for (const Row& r : *rows) got.push_back(r.back().as_int());
+    std::sort(got.begin(), got.end());
+    return got;
+  };
+
+  proxy.Inject({.method = Proxy::Method::kCreateWriteStream, .code = grpc::StatusCode::UNAVAILABLE});
+  proxy.Inject({.method = Proxy::Method::kAppendRows, .code = grpc::StatusCode::RESOURCE_EXHAUSTED});
+  proxy.Inject({.method = Proxy::Method::kAppendRows, .code = grpc::StatusCode::UNAVAILABLE, .after_forward = true});
+  proxy.Inject({.method = Proxy::Method::kAppendRows, .code = grpc::StatusCode::DEADLINE_EXCEEDED});
+  engine::RetryReport report;
+  Status st = write(t, 1, 0, &report);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(report.retries, 4);
+  EXPECT_EQ(proxy.faults_served(), 4);
+  EXPECT_EQ(proxy.append_errors(grpc::StatusCode::ALREADY_EXISTS), 1) << "the retry found the lost append's rows";
+  // A lost answer on the next request, then a request after it: offsets
+  // carry on from where the rows really are.
+  proxy.Inject({.method = Proxy::Method::kAppendRows, .code = grpc::StatusCode::UNAVAILABLE, .after_forward = true});
+  ASSERT_TRUE(write(t, 2, 20, &report).ok());
+  EXPECT_EQ(report.retries, 1);
+  ASSERT_TRUE(write(t, 3, 40, &report).ok());
+  EXPECT_EQ(report.retries, 0);
+  std::vector<int64_t> want(60);
+  for (int i = 0; i < 60; ++i) want[i] = i;
+  EXPECT_EQ(values(t), want) << "every row once, none twice";
+
+  // Permanent: not retried, the error names the table; the other table's
+  // writes are not affected.
+  for (grpc::StatusCode code : {grpc::StatusCode::INVALID_ARGUMENT, grpc::StatusCode::PERMISSION_DENIED}) {
+    proxy.Inject({.method = Proxy::Method::kAppendRows, .code = code, .table = "bq_grpc_faults"});
+    Status refused = write(t, 4, 60, &report);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_FALSE(refused.IsRetryable()) << refused.ToString();
+    EXPECT_EQ(report.retries, 0);
+    EXPECT_NE(refused.message().find("AppendRows to table bq_grpc_faults at offset 60: gRPC "), std::string::npos)
+        << refused.message();
+  }
+  EXPECT_EQ(proxy.faults_pending(), 0);
+  ASSERT_TRUE(write(other, 5, 0, &report).ok());
+  EXPECT_EQ(values(other).size(), 20u);
+  EXPECT_EQ(values(t), want) << "the refused appends stored nothing";
   ASSERT_TRUE((*d)->Close().ok());
 }
 
