@@ -256,12 +256,10 @@ DestinationPlugin ClickHousePlugin() {
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = false;
   p.capabilities.snapshot_views = true;
-  // One INSERT at a time. The destination can run two (see
-  // clickhouse_destination.h), but with two in flight, two lost answers
-  // resolved at once were seen to resend an INSERT that had been written
-  // (ClickHouseInFlight.LostAnswers..., under ctest -j2): the lost-insert
-  // resolver is not safe beside a second INSERT yet. 2 again once it is.
-  p.capabilities.concurrent_writes = 1;
+  // Two INSERTs in flight (clickhouse_destination.h). The lost-insert
+  // resolver is safe beside the second one: it reads an INSERT's absence from
+  // system.query_log only once a later check query is logged (client.h).
+  p.capabilities.concurrent_writes = 2;
   // Ramp-up: a sync of one batch would otherwise make every row before the
   // first INSERT starts, and leave the server idle meanwhile.
   p.batching = {
