@@ -158,8 +158,8 @@ class ClickHouseInFlight : public ::testing::Test {
     w.settings.write_mode = mode;
     w.retry.max_retries = 5;
     w.retry.initial_backoff = 1ms;
-    // The destination takes two Writes at once (ClickHousePlugin declares
-    // 2); set here explicitly so the overlap is exercised whatever it declares.
+    // The destination can take two Writes at once; set here explicitly so
+    // the overlap is exercised whatever ClickHousePlugin declares.
     w.writes_in_flight = in_flight_;
     w.source_name = "src";
     w.sync_time_us = kT1;
@@ -248,10 +248,10 @@ TEST_F(ClickHouseInFlight, ErrorOfTheFirstOfTwoInFlightFailsItsTableOnly) {
 }
 
 TEST_F(ClickHouseInFlight, LostAnswersAndRequestsLoseNoAcknowledgedBatch) {
-  // With the plugin's setting (two in flight): two answers lost at once once
-  // resent a written INSERT (its QueryFinish was not yet in system.query_log
-  // after SYSTEM FLUSH LOGS, see client.h); they lose and repeat nothing.
-  in_flight_ = ClickHousePlugin().capabilities.concurrent_writes;
+  // Two in flight: two answers lost at once once resent a written INSERT
+  // (its QueryFinish was not yet in system.query_log after SYSTEM FLUSH
+  // LOGS, see client.h); they lose and repeat nothing.
+  in_flight_ = 2;
   auto a = Items("alpha", false), b = Items("beta", false);
   FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open({a, b}));
   gate_->first_waits_for_second = in_flight_ > 1;
@@ -278,10 +278,10 @@ TEST_F(ClickHouseInFlight, LostAnswersAndRequestsLoseNoAcknowledgedBatch) {
 // The native protocol: the proxy drops the server's answers on whichever of
 // the two connections speaks next, several times during the sync.
 TEST_F(ClickHouseInFlight, NativeConnectionsLosingAnswersLoseNoAcknowledgedBatch) {
-  // With the plugin's setting (two in flight): two answers lost at once once
-  // resent a written INSERT (its QueryFinish was not yet in system.query_log
-  // after SYSTEM FLUSH LOGS, see client.h); they lose and repeat nothing.
-  in_flight_ = ClickHousePlugin().capabilities.concurrent_writes;
+  // Two in flight: two answers lost at once once resent a written INSERT
+  // (its QueryFinish was not yet in system.query_log after SYSTEM FLUSH
+  // LOGS, see client.h); they lose and repeat nothing.
+  in_flight_ = 2;
   ferry::testing::TcpFaultProxy proxy("127.0.0.1", testing::TestServer().tcp_port);
   const std::string url = "clickhouse://127.0.0.1:" + std::to_string(proxy.port()) + "/" + db_;
   auto a = Items("alpha", false), b = Items("beta", false);
