@@ -190,49 +190,81 @@ Client::Fate Client::ResolveInsert(const std::string& qid, std::string* why) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  // 2. its entries must be in system.query_log
-  bool flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
-  bool probed_log = false;
+  // 2. A barrier in the query log. The server queues a query's last log
+  // entry (QueryFinish, or an exception) before the query leaves
+  // system.processes, and writes its log queue to system.query_log in
+  // order. So once a query started after step 1 (the barrier) shows in
+  // system.query_log, every entry of the INSERT is there too. Without it,
+  // an empty answer can only mean "not flushed yet": SYSTEM FLUSH LOGS
+  // (18.x) writes only the entries the server's log thread already took
+  // from its queue, and another flush (the other connection's resolver, the
+  // periodic one) can hold that thread back; an INSERT that ran and whose
+  // entries were still queued read as "never ran" and was resent.
+  const std::string barrier = qid + "-logged-" + std::to_string(next_query_++);
   for (;;) {
-    auto r = Query("SELECT toUInt8(type) FROM system.query_log WHERE event_date >= yesterday() AND query_id = " + id +
-                       " FORMAT TSV",
+    WireRequest probe;  // (18.16 ignores log_queries in a SETTINGS clause: it must be a request setting)
+    probe.sql = "SELECT 1 FORMAT TSV";
+    probe.query_id = barrier;
+    probe.settings = {{"log_queries", "1"}};
+    auto r = wire_->Execute(probe);
+    bool retry = false, unknown = false;
+    const Status st = Classify(r, "check query", &retry, &unknown);
+    if (st.ok()) break;
+    if ((!retry && !unknown) || Clock::now() > deadline) {
+      *why = "the server does not answer a check query (" + st.message() + ")";
+      return Fate::kUnknown;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  // 3. Flush the log and read both; wait (bounded) until the barrier shows.
+  const auto no_table_deadline = Clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    const bool flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
+    auto r = Query("SELECT query_id = " + id + ", toUInt8(type) FROM system.query_log WHERE event_date >= "
+                   "yesterday() AND query_id IN (" + id + ", " + QuoteString(barrier) + ") FORMAT TSV",
                    "read query log");
-    // A server creates system.query_log at the first flush that has entries:
-    // on a fresh server the lost INSERT may be the only query ever logged, so
-    // a missing table proves nothing yet. Log one query and flush; if the
-    // table then exists, the query log is on and can answer.
-    if (!r.ok() && r.status().message().find("doesn't exist") != std::string::npos && !probed_log) {
-      probed_log = true;
-      // (18.16 ignores log_queries in a SETTINGS clause: it must be a request setting.)
-      WireRequest probe;
-      probe.sql = "SELECT 1 FORMAT TSV";
-      probe.settings = {{"log_queries", "1"}};
-      (void)wire_->Execute(probe);
-      flushed = Query("SYSTEM FLUSH LOGS", "flush logs").ok();
-      continue;
-    }
-    if (!r.ok() && r.status().IsRetryable() && Clock::now() < deadline) {  // the server is still restarting
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      continue;
-    }
-    if (!r.ok()) {
-      *why = "system.query_log cannot tell (" + r.status().message() + "); enable query_log on the server";
-      return Fate::kUnknown;
-    }
-    const std::string& t = *r;
-    if (t.find('2') != std::string::npos) return Fate::kWritten;               // QueryFinish
-    if (t.find('3') != std::string::npos || t.find('4') != std::string::npos)  // exceptions
-      return Fate::kNotWritten;
-    if (flushed) {
-      if (t.find('1') == std::string::npos) return Fate::kNotWritten;  // it never started
-      *why = "the query log shows that it started but not how it ended";
-      return Fate::kUnknown;
+    if (r.ok()) {
+      bool started = false, barrier_logged = false;
+      for (size_t at = 0; at < r->size();) {
+        size_t nl = r->find('\n', at);
+        if (nl == std::string::npos) nl = r->size();
+        const std::string line = r->substr(at, nl - at);
+        at = nl + 1;
+        if (line.size() < 3) continue;
+        if (line[0] == '0') {
+          barrier_logged = true;
+          continue;
+        }
+        const char type = line[2];
+        if (type == '2') return Fate::kWritten;  // QueryFinish
+        if (type == '3' || type == '4') return Fate::kNotWritten;  // ExceptionBeforeStart / WhileProcessing
+        if (type == '1') started = true;
+      }
+      if (barrier_logged) {
+        if (!started) return Fate::kNotWritten;  // it never started
+        *why = "the query log shows that it started but not how it ended";
+        return Fate::kUnknown;
+      }
+    } else {
+      const bool no_table = r.status().message().find("doesn't exist") != std::string::npos;
+      // A server creates system.query_log at its first flush that has
+      // entries, so a missing table proves nothing for a few flushes; after
+      // that the query log is off.
+      if (no_table && Clock::now() > no_table_deadline) {
+        *why = "system.query_log cannot tell (" + r.status().message() + "); enable query_log on the server";
+        return Fate::kUnknown;
+      }
+      if (!no_table && !r.status().IsRetryable()) {
+        *why = "system.query_log cannot tell (" + r.status().message() + ")";
+        return Fate::kUnknown;
+      }
     }
     if (Clock::now() > deadline) {
-      *why = "its entry did not reach system.query_log (SYSTEM FLUSH LOGS is not allowed)";
+      *why = std::string("system.query_log did not show the check query ") + barrier + " within resolve_timeout" +
+             (flushed ? "" : " (SYSTEM FLUSH LOGS is not allowed: the log is written every flush_interval)");
       return Fate::kUnknown;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
 

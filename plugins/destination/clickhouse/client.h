@@ -26,12 +26,21 @@
 //     insert_deduplication_token (`request` names the logical insert) and
 //     the server drops it if the first one landed;
 //   - otherwise every attempt runs with its own query_id and log_queries=1;
-//     Ferry waits until that query no longer runs, flushes the query log and
-//     reads its fate from system.query_log: QueryFinish = written (OK), an
-//     exception or no trace = not written (Transient, to be resent). When
-//     the log cannot tell (no query_log on the server), the insert fails
-//     permanently with a message saying the rows may or may not be there:
-//     never a silent duplicate.
+//     Ferry waits until that query no longer runs (system.processes), then
+//     runs a logged check query, flushes the query log and reads both from
+//     system.query_log, again until the check query shows (resolve_timeout):
+//     the server logs a query's end before it leaves system.processes and
+//     writes its log in order, so only then is the INSERT's absence proof.
+//     QueryFinish = written (OK); an exception, or no trace once the check
+//     query shows = not written (Transient, to be resent). SYSTEM FLUSH LOGS
+//     alone proves nothing: it writes only what the log thread already took
+//     from its queue, and a concurrent flush (another connection's resolver)
+//     can hold that thread back. When the log cannot tell (no query_log, a
+//     start without an end, the check query not logged in time), the insert
+//     fails permanently with a message saying the rows may or may not be
+//     there: never a silent duplicate. Not covered: a request the server has
+//     not yet begun to read when the check runs (held in its accept queue)
+//     and begins later; the query log cannot see it.
 //
 // Thread-safety: one instance per thread (it owns the wire). Several clients
 // (connections) of one destination share ClientOptions::request_namespace.
