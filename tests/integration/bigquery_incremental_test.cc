@@ -5,17 +5,13 @@
 // transaction and committed after (again at the next start if a crash came
 // between). After `kill -9` at random points and a resume, the table holds
 // exactly the rows of an uninterrupted run: none lost, none twice.
-#include <unistd.h>
-
 #include <chrono>
 #include <iostream>
-#include <map>
 #include <random>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include "ferry/http/client.h"
+#include "testing/bigquery_emulator.h"
 #include "testing/cli_runner.h"
 #include "testing/conformance_util.h"
 #include "testing/test_servers.h"
@@ -24,83 +20,11 @@ namespace ferry {
 namespace {
 
 using ferry::testing::TempDir;
-using nlohmann::json;
 
-// Where the emulator listens.
-struct Bq {
-  std::string rest, grpc, project;
-};
+using Bq = ferry::testing::BigQueryEmulator;
+using PrivateEmulator = ferry::testing::PrivateBigQueryEmulator;
 
-Bq Shared() {
-  const auto& s = ferry::testing::SharedTestServer("bigquery");
-  EXPECT_EQ(s.error, "");
-  return {s.Get("FERRY_BQ_REST"), s.Get("FERRY_BQ_GRPC"), s.Get("FERRY_BQ_PROJECT")};
-}
-
-// An emulator of the test's own (scripts/test-servers.sh with a state dir of
-// its own), for the kill -9 runs: bqemulator 1.4.0 keeps a worker thread
-// for each client killed in the middle of an AppendRows call and stops
-// answering AppendRows once its few workers are all taken (EMULATOR.md), so
-// each run of a few kills gets a fresh one and the shared server is spared.
-class PrivateEmulator {
- public:
-  PrivateEmulator() {
-    std::string out;
-    const int rc = ferry::testing::RunShell("FERRY_TEST_SERVERS_DIR=" + dir_.path() + " bash " +
-                                                ferry::testing::TestServersScript() + " start bigquery",
-                                            &out);
-    EXPECT_EQ(rc, 0) << out;
-    std::map<std::string, std::string> env;
-    size_t at = 0;
-    while (at < out.size()) {
-      size_t nl = out.find('\n', at);
-      if (nl == std::string::npos) nl = out.size();
-      const std::string line = out.substr(at, nl - at);
-      const size_t eq = line.find('=');
-      if (eq != std::string::npos) env[line.substr(0, eq)] = line.substr(eq + 1);
-      at = nl + 1;
-    }
-    bq_ = {env["FERRY_BQ_REST"], env["FERRY_BQ_GRPC"], env["FERRY_BQ_PROJECT"]};
-  }
-  ~PrivateEmulator() {
-    std::string out;
-    ferry::testing::RunShell("FERRY_TEST_SERVERS_DIR=" + dir_.path() + " bash " +
-                                 ferry::testing::TestServersScript() + " stop bigquery",
-                             &out);
-  }
-  const Bq& bq() const { return bq_; }
-
- private:
-  TempDir dir_;
-  Bq bq_;
-};
-
-// A REST call to the emulator with Ferry's HTTP client, none of the
-// destination's code.
-json Rest(const Bq& bq, const std::string& method, const std::string& path, const json& body) {
-  auto client = http::HttpClient::Make(http::ClientOptions{});
-  EXPECT_TRUE(client.ok());
-  http::Request req;
-  req.method = method;
-  req.url = bq.rest + "/bigquery/v2/projects/" + bq.project + path;
-  req.headers["Content-Type"] = "application/json";
-  if (!body.is_null()) req.body = body.dump();
-  auto r = (*client)->Do(req);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (!r.ok()) return json();
-  return json::parse(r->body, nullptr, false);
-}
-
-// A dataset of this process's own: the emulator is shared between test
-// processes and runs.
-std::string Dataset(const std::string& name) {
-  return ferry::testing::NamespaceDatabase(name + "_" + std::to_string(::getpid()) + "_" +
-                                           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-}
-
-void MakeDataset(const Bq& bq, const std::string& dataset) {
-  Rest(bq, "POST", "/datasets", json{{"datasetReference", {{"projectId", bq.project}, {"datasetId", dataset}}}});
-}
+Bq Shared() { return ferry::testing::SharedBigQueryEmulator(); }
 
 std::string Render(const Bq& bq, const std::string& dataset, const std::string& api = "storage_write") {
   return R"(kind: source
@@ -150,20 +74,11 @@ std::ostream& operator<<(std::ostream& os, const Contents& c) {
 
 Contents ReadBq(const Bq& bq, const std::string& dataset) {
   const std::string table = "`" + bq.project + "." + dataset + ".test_incremental_table`";
-  json r = Rest(bq, "POST", "/queries",
-                json{{"useLegacySql", false},
-                     {"query", "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', CAST(id AS "
-                               "STRING))), SUM(id * 7 + client_id * 13 + LENGTH(payload)) FROM " + table}});
+  const auto v = ferry::testing::BigQueryQueryInts(
+      bq, "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', CAST(id AS STRING))), "
+          "SUM(id * 7 + client_id * 13 + LENGTH(payload)) FROM " + table);
   Contents c;
-  if (!r.is_object() || !r.contains("rows")) {
-    ADD_FAILURE() << r.dump();
-    return c;
-  }
-  const json& f = r["rows"][0]["f"];
-  auto num = [](const json& v) { return v.is_string() ? std::stoll(v.get<std::string>()) : 0LL; };
-  c.rows = num(f[0]["v"]);
-  c.distinct = num(f[1]["v"]);
-  c.checksum = num(f[2]["v"]);
+  if (v.size() == 3) c = {v[0], v[1], v[2]};
   return c;
 }
 
@@ -176,8 +91,7 @@ std::chrono::microseconds TimedSync(const TempDir& dir, const std::string& spec)
 
 TEST(BigQueryIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
   const Bq shared = Shared();
-  const std::string ref_ds = Dataset("bqinc_ref");
-  MakeDataset(shared, ref_ds);
+  const std::string ref_ds = ferry::testing::MakeBigQueryDataset(shared, "bqinc_ref");
   TempDir ref;
   const auto full = TimedSync(ref, ref.Write("spec.yml", Render(shared, ref_ds)));
   const Contents expected = ReadBq(shared, ref_ds);
@@ -194,8 +108,7 @@ TEST(BigQueryIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
     PrivateEmulator emulator;
     const Bq& bq = emulator.bq();
     ASSERT_FALSE(bq.rest.empty());
-    const std::string ds = Dataset("bqinc_crash_" + std::to_string(run));
-    MakeDataset(bq, ds);
+    const std::string ds = ferry::testing::MakeBigQueryDataset(bq, "bqinc_crash_" + std::to_string(run));
     TempDir dir;
     const std::string spec = dir.Write("spec.yml", Render(bq, ds));
     for (int k = 0; k < kills_per_run; ++k) {
@@ -219,8 +132,7 @@ TEST(BigQueryIncremental, KillNineAnywhereThenResumeIsExactlyOnce) {
 // nothing, but a kill between rows and cursor would replay.
 TEST(BigQueryIncremental, CloudQuerySpecWithAnEmulatorEndpointUsesInsertAll) {
   const Bq bq = Shared();
-  const std::string ds = Dataset("bqinc_insertall");
-  MakeDataset(bq, ds);
+  const std::string ds = ferry::testing::MakeBigQueryDataset(bq, "bqinc_insertall");
   TempDir dir;
   const std::string spec = dir.Write("spec.yml", Render(bq, ds, ""));
   TimedSync(dir, spec);

@@ -14,15 +14,11 @@
 //     BatchCommitWriteStreams leave every row once and the cursor right.
 // The rows are counted with jobs.query over REST (Ferry's HTTP client, none
 // of the destination's code).
-#include <unistd.h>
-
-#include <chrono>
 #include <utility>
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
-#include "ferry/http/client.h"
+#include "testing/bigquery_emulator.h"
 #include "testing/cli_runner.h"
 #include "testing/conformance_util.h"
 #include "testing/storage_write_fault_proxy.h"
@@ -33,57 +29,22 @@ namespace {
 
 using ferry::testing::StorageWriteFaultProxy;
 using ferry::testing::TempDir;
-using nlohmann::json;
 using Method = StorageWriteFaultProxy::Method;
 using Fault = StorageWriteFaultProxy::Fault;
 using Pair = std::pair<int64_t, int64_t>;
 
-struct Bq {
-  std::string rest, grpc, project;
-};
+using Bq = ferry::testing::BigQueryEmulator;
 
-Bq Shared() {
-  const auto& s = ferry::testing::SharedTestServer("bigquery");   // held by this process alone (OneProcessAtATime)
-  EXPECT_EQ(s.error, "");
-  return {s.Get("FERRY_BQ_REST"), s.Get("FERRY_BQ_GRPC"), s.Get("FERRY_BQ_PROJECT")};
-}
+Bq Shared() { return ferry::testing::SharedBigQueryEmulator(); }  // held by this process alone (OneProcessAtATime)
 
-json Rest(const Bq& bq, const std::string& method, const std::string& path, const json& body) {
-  auto client = http::HttpClient::Make(http::ClientOptions{});
-  EXPECT_TRUE(client.ok());
-  http::Request req;
-  req.method = method;
-  req.url = bq.rest + "/bigquery/v2/projects/" + bq.project + path;
-  req.headers["Content-Type"] = "application/json";
-  if (!body.is_null()) req.body = body.dump();
-  auto r = (*client)->Do(req);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
-  if (!r.ok()) return json();
-  return json::parse(r->body, nullptr, false);
-}
+std::string MakeDataset(const Bq& bq, const std::string& name) { return ferry::testing::MakeBigQueryDataset(bq, name); }
 
-// A dataset of this run's own (the emulator is shared between runs).
-std::string MakeDataset(const Bq& bq, const std::string& name) {
-  const std::string ds = ferry::testing::NamespaceDatabase(
-      name + "_" + std::to_string(::getpid()) + "_" +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  Rest(bq, "POST", "/datasets", json{{"datasetReference", {{"projectId", bq.project}, {"datasetId", ds}}}});
-  return ds;
-}
-
-// Rows and distinct (client_id, resource_id) pairs of `table`.
-std::pair<int64_t, int64_t> Count(const Bq& bq, const std::string& ds, const std::string& table) {
-  json r = Rest(bq, "POST", "/queries",
-                json{{"useLegacySql", false},
-                     {"query", "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', "
-                               "CAST(resource_id AS STRING))) FROM `" + bq.project + "." + ds + "." + table + "`"}});
-  if (!r.is_object() || !r.contains("rows")) {
-    ADD_FAILURE() << r.dump();
-    return {-1, -1};
-  }
-  const json& f = r["rows"][0]["f"];
-  auto num = [](const json& v) { return v.is_string() ? std::stoll(v.get<std::string>()) : -1LL; };
-  return {num(f[0]["v"]), num(f[1]["v"])};
+// Rows and distinct pairs of `key` columns of `table`.
+Pair Count(const Bq& bq, const std::string& ds, const std::string& table, const std::string& id = "resource_id") {
+  const auto v = ferry::testing::BigQueryQueryInts(
+      bq, "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', CAST(" + id +
+              " AS STRING))) FROM `" + bq.project + "." + ds + "." + table + "`");
+  return v.size() == 2 ? Pair(v[0], v[1]) : Pair(-1, -1);
 }
 
 // Two tables (test_some_table, test_paid_table), `rows` rows per client and
@@ -263,16 +224,7 @@ spec:
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(proxy.faults_pending(), 0);
   EXPECT_EQ(proxy.append_errors(grpc::StatusCode::ALREADY_EXISTS), 1);
-  auto count = [&] {
-    json q = Rest(bq, "POST", "/queries",
-                  json{{"useLegacySql", false},
-                       {"query", "SELECT COUNT(*), COUNT(DISTINCT CONCAT(CAST(client_id AS STRING), ':', CAST(id AS "
-                                 "STRING))) FROM `" + bq.project + "." + ds + ".test_incremental_table`"}});
-    if (!q.is_object() || !q.contains("rows")) return Pair(-1, -1);
-    const json& f = q["rows"][0]["f"];
-    return Pair(std::stoll(f[0]["v"].get<std::string>()),
-                                            std::stoll(f[1]["v"].get<std::string>()));
-  };
+  auto count = [&] { return Count(bq, ds, "test_incremental_table", "id"); };
   EXPECT_EQ(count(), Pair(6000, 6000));
   // The cursors were stored: a second sync fetches nothing new.
   auto again = ferry::testing::RunFerry({"sync", path, "--no-progress"}, dir.path());
