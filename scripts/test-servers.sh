@@ -32,6 +32,15 @@
 # server is not installed (run scripts/install-test-servers.sh).
 set -euo pipefail
 
+# Close what the caller left open above stderr (e.g. the lock file of
+# `flock FILE cmd`): a server started below would inherit it and hold that
+# lock for as long as it runs. 255 is bash's own copy of this script.
+for _fd in /proc/$$/fd/*; do
+  _fd=${_fd##*/}
+  if [ "$_fd" -gt 2 ] && [ "$_fd" -ne 255 ]; then eval "exec $_fd>&-"; fi
+done
+unset _fd
+
 ROOT=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-test-servers}
 
 log() { echo "[test-servers] $*" >&2; }
