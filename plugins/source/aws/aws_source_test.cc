@@ -4,6 +4,7 @@
 // seeded through AWS's API by boto3 (testing/seed_moto.py).
 #include "plugins/source/aws/aws_source.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -1075,6 +1076,90 @@ TEST(AwsMoto, CloudTrailEventsResumeFromTheCursorOfEachAccountAndRegion) {
   ASSERT_EQ(fourth.done.size(), 1u);
   EXPECT_NE(fourth.done[0].status.message().find("is not an RFC 3339 time"), std::string::npos)
       << fourth.done[0].status.ToString();
+}
+
+// WAF Classic (not in moto 5.2.6) from a fake of its documented JSON wire
+// format in front of moto: once per account whatever the regions, signed
+// for us-east-1 (its one global endpoint), rule groups listed over two
+// pages, each read with GetRuleGroup, its tags by the ARN AWS gives it, and
+// the ids of every rule ListActivatedRulesInRuleGroup answers (collected).
+TEST(AwsMoto, WafClassicIsReadOncePerAccountSignedForUsEast1) {
+  json expect;
+  Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 1 --users 1 --roles 1 --buckets 1 --no-eks", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  std::mutex mu;
+  std::vector<std::string> ops, scopes, tagged_arns;
+  MotoFront front(moto.url, [&](const ferry::testing::ServerRequest& r) -> std::optional<ferry::testing::ServerReply> {
+    auto target = r.headers.find("X-Amz-Target");
+    if (target == r.headers.end() || target->second.rfind("AWSWAF_20150824.", 0) != 0) return std::nullopt;
+    const std::string op = target->second.substr(16);
+    const json in = json::parse(r.body, nullptr, false);
+    std::lock_guard<std::mutex> l(mu);
+    ops.push_back(op);
+    auto auth = r.headers.find("Authorization");
+    scopes.push_back(auth == r.headers.end() ? "" : auth->second.substr(0, auth->second.find(',')));
+    ferry::testing::ServerReply reply;
+    reply.headers["Content-Type"] = "application/x-amz-json-1.1";
+    json out;
+    if (op == "ListRuleGroups") {
+      const bool second = in.contains("NextMarker");
+      if (second && in["NextMarker"] != "m2") reply.status = 400;
+      out = json::object();
+      out["RuleGroups"] = json::array({json{{"RuleGroupId", second ? "rg-2" : "rg-1"}, {"Name", second ? "g2" : "g1"}}});
+      if (!second) out["NextMarker"] = "m2";
+    } else if (op == "GetRuleGroup") {
+      const std::string id = in.value("RuleGroupId", "");
+      out = {{"RuleGroup", {{"RuleGroupId", id}, {"Name", id == "rg-1" ? "g1" : "g2"}, {"MetricName", id + "m"}}}};
+    } else if (op == "ListTagsForResource") {
+      tagged_arns.push_back(in.value("ResourceARN", ""));
+      out = {{"TagInfoForResource", {{"ResourceARN", in.value("ResourceARN", "")},
+                                     {"TagList", json::array({json{{"Key", "team"}, {"Value", "edge"}}})}}}};
+    } else if (op == "ListActivatedRulesInRuleGroup") {
+      out = {{"ActivatedRules", in.value("RuleGroupId", "") == "rg-1"
+                                    ? json::array({json{{"Priority", 1}, {"RuleId", "r-1"}},
+                                                   json{{"Priority", 2}, {"RuleId", "r-2"}}})
+                                    : json::array()}};
+    } else {
+      reply.status = 400;
+      out = {{"__type", "WAFInvalidOperationException"}, {"message", "unexpected " + op}};
+    }
+    reply.body = out.dump();
+    return reply;
+  });
+  auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", front.url()}, {"regions", {"us-east-1", "eu-west-1"}}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  Status st = test::testing::SyncAll(**src, sink, {"aws_waf_rule_groups"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  for (const auto& d : sink.done) EXPECT_TRUE(d.status.ok()) << d.table << " " << d.client << ": " << d.status.ToString();
+  for (const auto& w : sink.warnings) ADD_FAILURE() << "warning: " << w;
+  auto rows = sink.Table("aws_waf_rule_groups");
+  ASSERT_EQ(rows.size(), 2u);
+  std::map<std::string, std::map<std::string, Value>> by_id;
+  for (auto& r : rows) by_id[Text(r["rule_group_id"])] = r;
+  ASSERT_EQ(by_id.count("rg-1"), 1u);
+  ASSERT_EQ(by_id.count("rg-2"), 1u);
+  auto& g1 = by_id["rg-1"];
+  EXPECT_EQ(Text(g1["arn"]), "arn:aws:waf::123456789012:rulegroup/rg-1");
+  EXPECT_EQ(Text(g1["account_id"]), "123456789012");
+  EXPECT_EQ(Text(g1["metric_name"]), "rg-1m");
+  EXPECT_EQ(json::parse(Text(g1["tags"])), (json{{"team", "edge"}}));
+  ASSERT_EQ(g1["rule_ids"].kind(), Value::Kind::kList);
+  std::vector<std::string> ids;
+  for (const auto& v : g1["rule_ids"].items()) ids.push_back(v.as_string());
+  EXPECT_EQ(ids, (std::vector<std::string>{"r-1", "r-2"}));
+  EXPECT_TRUE(by_id["rg-2"]["rule_ids"].kind() == Value::Kind::kList && by_id["rg-2"]["rule_ids"].items().empty());
+  std::lock_guard<std::mutex> l(mu);
+  // Once for the account (two regions configured): two pages, then per group
+  // GetRuleGroup, tags and activated rules.
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "ListRuleGroups"), 2);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "GetRuleGroup"), 2);
+  EXPECT_EQ(ops.size(), 8u) << ::testing::PrintToString(ops);
+  for (const auto& sc : scopes) EXPECT_NE(sc.find("/us-east-1/waf/aws4_request"), std::string::npos) << sc;
+  std::sort(tagged_arns.begin(), tagged_arns.end());
+  EXPECT_EQ(tagged_arns, (std::vector<std::string>{"arn:aws:waf::123456789012:rulegroup/rg-1",
+                                                   "arn:aws:waf::123456789012:rulegroup/rg-2"}));
 }
 
 // Route 53 against moto: a zone of 654 record sets is three pages of
