@@ -1,5 +1,6 @@
 #include "plugins/source/aws/aws_call.h"
 
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -464,13 +465,31 @@ void ForEachItem(const json& doc, const std::vector<std::string>& path, size_t a
   if (it != doc.end()) ForEachItem(*it, path, at + 1, fn);
 }
 
+Result<std::string> CallBaseUrl(const Service& service, const Call& call, const Target& target,
+                                const ApiOptions& options, const Expander& expand, std::string* signing_region) {
+  std::string base = EndpointOf(service, target.region, target.partition, options, signing_region);
+  if (call.host_prefix.empty() || !options.endpoint.empty()) return base;
+  // S3 Control: {account}.s3-control.{region}.amazonaws.com. A custom
+  // endpoint (an emulator, a VPC endpoint) is used as given: the account also
+  // goes in the x-amz-account-id header, which S3 Control and moto read.
+  FERRY_ASSIGN_OR_RETURN(std::string prefix, ExpandText(call.host_prefix, expand));
+  bool valid = prefix.size() > 1 && prefix.back() == '.' && prefix.front() != '.';
+  for (char c : prefix) valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+  if (!valid) return Status::Invalid("\"" + prefix + "\" is not a host name prefix");
+  auto scheme = base.find("://");
+  base.insert(scheme == std::string::npos ? 0 : scheme + 3, prefix);
+  return base;
+}
+
 Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                  const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
                  ApiError* error) {
   std::string signing_region;
-  const std::string base = EndpointOf(service, target.region, target.partition, options, &signing_region);
   const std::string where = service.name + " " + call.operation + " (account " + target.account_id +
                             (target.region.empty() ? "" : ", region " + target.region) + ")";
+  auto base_url = CallBaseUrl(service, call, target, options, expand, &signing_region);
+  if (!base_url.ok()) return Status::Invalid(where + ": " + base_url.status().message());
+  const std::string base = *std::move(base_url);
   std::vector<std::string> tokens;   // the next page's tokens; none on the first
   std::set<std::vector<std::string>> seen_tokens;
   while (true) {
@@ -482,7 +501,7 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
     http::aws::SigningParams sp;
     sp.region = signing_region;
     sp.service = service.signing_name;
-    sp.s3 = service.name == "s3";
+    sp.s3 = service.name == "s3" || service.name == "s3control";   // botocore signs both with s3v4
     FERRY_RETURN_NOT_OK(http::aws::SignV4(req, creds, sp));
     FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
     if (resp.status < 200 || resp.status >= 300) {

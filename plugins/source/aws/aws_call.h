@@ -56,6 +56,12 @@ std::string PartitionOf(const std::string& region);
 using Expander = std::function<Result<std::string>(const std::string& name)>;
 Result<std::string> ExpandText(const std::string& text, const Expander& expand);
 
+// The URL `call` goes to: EndpointOf, with the call's host prefix (S3
+// Control's "{account}.") expanded in front of the host, except on a custom
+// endpoint. An expanded prefix that is not host name text is an error.
+Result<std::string> CallBaseUrl(const Service& service, const Call& call, const Target& target,
+                                const ApiOptions& options, const Expander& expand, std::string* signing_region);
+
 // An answer AWS gave with an error status.
 struct ApiError {
   int http_status = 0;

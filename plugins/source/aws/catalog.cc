@@ -126,6 +126,7 @@ Result<Call> ParseCall(const json& j, const Service& service, const std::string&
   if (!c.output_shape.empty() && !service.Find(c.output_shape))
     return Status::Invalid(where + ": output shape " + c.output_shape + " is not in service " + service.name);
   FERRY_ASSIGN_OR_RETURN(c.result_wrapper, Str(j, "result_wrapper", where, false));
+  FERRY_ASSIGN_OR_RETURN(c.host_prefix, Str(j, "host_prefix", where, false));
   FERRY_ASSIGN_OR_RETURN(c.items, Strings(j, "items", where));
   if (j.contains("input")) {
     if (!j["input"].is_array()) return Status::Invalid(where + ": \"input\" is not a list");
@@ -163,6 +164,7 @@ Result<Call> ParseCall(const json& j, const Service& service, const std::string&
   FERRY_ASSIGN_OR_RETURN(c.as, Str(j, "as", where, false));
   FERRY_ASSIGN_OR_RETURN(c.region, Str(j, "region", where, false));
   FERRY_ASSIGN_OR_RETURN(c.ignore_errors, Strings(j, "ignore_errors", where));
+  c.collect = j.value("collect", false);
   return c;
 }
 

@@ -78,6 +78,10 @@ struct Call {
   std::vector<Input> inputs;
   std::string output_shape;
   std::string result_wrapper;    // query protocol: <OpResult>
+  // The model's hostPrefix with its labels as templates: S3 Control's
+  // "{account}." makes the host {account}.s3-control.{region}.amazonaws.com.
+  // Not applied to a custom endpoint (ApiOptions::endpoint).
+  std::string host_prefix;
   std::vector<std::string> items;  // path to the items: member names, "[]" for a list, "{}" for a map's values
   // Pagination: the answer's tokens (output_tokens[i], a path) go into the
   // next request as token_inputs[i]. Most APIs have one token; Route 53's
@@ -93,6 +97,8 @@ struct Call {
   std::string as;
   std::string region;
   std::vector<std::string> ignore_errors;
+  // enrich: every item `items` reaches, as a list (else the last one).
+  bool collect = false;
 };
 
 enum class ColumnSource { kField, kAccount, kRegion, kPartition, kParent, kItem, kTemplate };

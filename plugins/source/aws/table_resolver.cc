@@ -312,10 +312,13 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
         et.region = *r;
       }
       ApiError err;
-      json value;
+      json value = e.collect ? json::array() : json();
       Status s = CallPages(svc, e, et, api, MakeExpander(et, &ctx, &item), &p.figures,
                            [&](const json& page) {
-                             ForEachItem(page, e.items, 0, [&](const json& x) { value = x; });
+                             ForEachItem(page, e.items, 0, [&](const json& x) {
+                               if (e.collect) value.push_back(x);
+                               else value = x;
+                             });
                              return Status::OK();
                            }, &err);
       if (!s.ok()) {

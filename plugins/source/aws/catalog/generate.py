@@ -220,6 +220,10 @@ def wire_entry(protocol, shapes, member, ref, value, where):
                                             if ref.get("locationName") else member)
         else:
             base = ref.get("locationName", member)
+        if t == "structure" or (t == "list" and shapes[shape["member"]["shape"]]["type"] in ("structure", "list")):
+            # RDS's Filters=[{Name: engine, Values: [docdb]}] as
+            # Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=docdb.
+            return query_form(protocol, shapes, ref["shape"], base, value, f"{where}: parameter {member}")
         if t == "list":
             if not isinstance(value, list):
                 die(f"{where}: parameter {member} is a list")
@@ -229,8 +233,8 @@ def wire_entry(protocol, shapes, member, ref, value, where):
                 key = f"{base}.{i}" if protocol == "ec2" or shape.get("flattened") else f"{base}.{item}.{i}"
                 entries.append({"location": "form", "name": key, "value": scalar_text(v)})
             return entries
-        if t in ("structure", "map"):
-            die(f"{where}: parameter {member}: structures are not supported as fixed query parameters")
+        if t == "map":
+            die(f"{where}: parameter {member}: maps are not supported as fixed query parameters")
         return [{"location": "form", "name": base, "value": scalar_text(value)}]
     if protocol == "json":
         if t in ("structure", "map", "list"):
@@ -251,6 +255,51 @@ def wire_entry(protocol, shapes, member, ref, value, where):
         return [{"location": "json", "name": ref.get("locationName", member), "value": scalar_text(value),
                  "type": json_type}]
     die(f"{where}: parameter {member}: an XML body parameter is not supported")
+
+
+def query_form(protocol, shapes, shape_name, prefix, value, where):
+    """A structured value as query/ec2 form entries, keyed as AWS's SDKs
+    serialise it: structure members by their (query) names, lists numbered
+    from 1 (query: under the member's locationName, "member" by default,
+    unless flattened; ec2: always flattened). Strings may hold placeholders
+    ({parent.col}), expanded per request like every input value."""
+    shape = shapes[shape_name]
+    t = shape["type"]
+    if t == "structure":
+        if not isinstance(value, dict):
+            die(f"{where}: {prefix} is a structure: give a mapping")
+        out = []
+        members = shape["members"]
+        for m, v in value.items():
+            if m not in members:
+                die(f"{where}: {prefix} has no member {m!r} (it has {sorted(members)})")
+            ref = members[m]
+            if protocol == "ec2":
+                key = ref.get("queryName") or (ref["locationName"][0].upper() + ref["locationName"][1:]
+                                               if ref.get("locationName") else m)
+            else:
+                key = ref.get("locationName", m)
+            out += query_form(protocol, shapes, ref["shape"], f"{prefix}.{key}", v, where)
+        return out
+    if t == "list":
+        if not isinstance(value, list):
+            die(f"{where}: {prefix} is a list")
+        if protocol == "ec2":
+            list_prefix = prefix
+        elif shape.get("flattened"):
+            name = shape["member"].get("locationName")
+            list_prefix = ".".join(prefix.split(".")[:-1] + [name]) if name else prefix
+        else:
+            list_prefix = f"{prefix}.{shape['member'].get('locationName', 'member')}"
+        out = []
+        for i, v in enumerate(value, 1):
+            out += query_form(protocol, shapes, shape["member"]["shape"], f"{list_prefix}.{i}", v, where)
+        return out
+    if t == "map":
+        die(f"{where}: {prefix}: maps are not supported as fixed query parameters")
+    if isinstance(value, (dict, list)):
+        die(f"{where}: {prefix} is a {t}, not a structure or list")
+    return [{"location": "form", "name": prefix, "value": scalar_text(value)}]
 
 
 def parse_items_path(text):
@@ -284,6 +333,24 @@ def shape_at(shapes, root, path, where):
     return name
 
 
+def same_as_botocore(models, service_name, op_name, protocol, params, inputs, where):
+    """The form keys of a query/ec2 call's fixed parameters must be the ones
+    botocore's own serializer writes for them (structures and lists of
+    structures such as RDS's Filters are serialised here, not by botocore)."""
+    try:
+        from botocore import serialize
+        from botocore.model import ServiceModel
+    except ImportError:
+        return   # --models without botocore: nothing to compare with
+    model, _ = models.service(service_name)
+    op = ServiceModel(model, service_name).operation_model(op_name)
+    body = serialize.create_serializer(protocol, include_validation=False).serialize_to_request(params, op)["body"]
+    theirs = {k: str(v) for k, v in body.items() if k not in ("Action", "Version")}
+    mine = {e["name"]: e["value"] for e in inputs}
+    if mine != theirs:
+        die(f"{where}: the parameters serialise as {mine}, botocore writes {theirs}")
+
+
 def build_call(models, service_name, op_name, entry, params, where, paginate=True):
     model, paginators = models.service(service_name)
     shapes = model["shapes"]
@@ -300,6 +367,18 @@ def build_call(models, service_name, op_name, entry, params, where, paginate=Tru
         "input": wire_inputs(protocol, shapes, input_shape, params, where),
         "output_shape": output_shape or "",
     }
+    if protocol in ("query", "ec2") and params:
+        same_as_botocore(models, service_name, op_name, protocol, params, call["input"], where)
+    if op.get("endpoint", {}).get("hostPrefix"):
+        # S3 Control's "{AccountId}.": the host starts with an input's value
+        # ({account}), as AWS's SDKs build it; the input is still sent where
+        # the model puts it too (x-amz-account-id).
+        prefix = op["endpoint"]["hostPrefix"]
+        for label in re.findall(r"\{([^}]+)\}", prefix):
+            if label not in params:
+                die(f"{where}: {op_name}'s host prefix {prefix!r} needs the parameter {label}")
+            prefix = prefix.replace("{" + label + "}", str(params[label]))
+        call["host_prefix"] = prefix
     if op.get("output", {}).get("resultWrapper"):
         call["result_wrapper"] = op["output"]["resultWrapper"]
     pag = paginators.get(op_name) if paginate else None
@@ -360,7 +439,30 @@ def service_entry(models, service_name, protocol):
         d["json_version"] = meta["jsonVersion"]
     if meta.get("globalEndpoint"):
         d["global_endpoint"] = meta["globalEndpoint"]
+    elif service_name in GLOBAL_FROM_ENDPOINTS:
+        d["global_endpoint"] = partition_endpoint(models, meta["endpointPrefix"], service_name)
     return d
+
+
+# Services whose model has no globalEndpoint although AWS serves them at one
+# host for the partition (botocore's endpoints.json: not regionalized, a
+# partition endpoint): WAF Classic is waf.amazonaws.com, signed for us-east-1.
+# (Organizations is such a service too, organizations.us-east-1.amazonaws.com;
+# the catalog still calls it in the account's default region.)
+GLOBAL_FROM_ENDPOINTS = {"waf"}
+
+
+def partition_endpoint(models, prefix, service_name):
+    import botocore.loaders
+    data = botocore.loaders.Loader(extra_search_paths=[models.dir]).load_data("endpoints")
+    aws = [p for p in data["partitions"] if p["partition"] == "aws"][0]
+    svc = aws["services"].get(prefix, {})
+    if svc.get("isRegionalized") is not False or not svc.get("partitionEndpoint"):
+        die(f"{service_name}: botocore's endpoints.json has no partition endpoint for {prefix}")
+    ep = svc["endpoints"][svc["partitionEndpoint"]]
+    if ep.get("credentialScope", {}).get("region", "us-east-1") != "us-east-1":
+        die(f"{service_name}: its partition endpoint is not signed for us-east-1")
+    return ep["hostname"]
 
 
 def make_columns(shapes, item_shape, entry, where):
@@ -484,6 +586,12 @@ def build_table(models, entry, services, parent=None):
             ecall["region"] = e["region"]
         if e.get("ignore_errors"):
             ecall["ignore_errors"] = e["ignore_errors"]
+        if e.get("collect"):
+            # every item the path reaches, as a list (WAF's activated rules' ids)
+            ecall["collect"] = True
+        for k in e:
+            if k not in ("operation", "params", "items", "as", "region", "ignore_errors", "collect"):
+                die(f"{ewhere}: unknown key {k!r}")
         if eout:
             collect_shapes(shapes, eout, svc["shapes"])
             shape_at(shapes, eout, ecall["items"], ewhere)

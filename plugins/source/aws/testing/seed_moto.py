@@ -43,6 +43,7 @@ import random
 import sys
 import threading
 import time
+import urllib.parse
 import zipfile
 
 import boto3
@@ -475,6 +476,24 @@ class Seeder:
                                       Tags=self.kv(t))["DBCluster"]
             self.add("aws_rds_clusters", {**common, "db_cluster_identifier": d["DBClusterIdentifier"],
                                           "arn": d["DBClusterArn"], "tags": t})
+        # Neptune: RDS's API with engine neptune. RDS's own tables list them too
+        # (as AWS's do); the aws_neptune_* tables list only them (Filters
+        # engine=neptune), the aws_docdb_* ones none (moto cannot create docdb).
+        neptune = self.client("neptune", acct, region)
+        for i in range(min(n, 1)):
+            t = self.tags("neptune", i)
+            c = neptune.create_db_cluster(DBClusterIdentifier=f"ferry-neptune-{i}", Engine="neptune",
+                                          Tags=self.kv(t))["DBCluster"]
+            row = {**common, "db_cluster_identifier": c["DBClusterIdentifier"], "arn": c["DBClusterArn"], "tags": t}
+            self.add("aws_neptune_clusters", row)
+            self.add("aws_rds_clusters", row)
+            t = self.tags("neptune-db", i)
+            d = neptune.create_db_instance(DBInstanceIdentifier=f"ferry-neptune-db-{i}", Engine="neptune",
+                                           DBInstanceClass="db.r5.large", DBClusterIdentifier=c["DBClusterIdentifier"],
+                                           Tags=self.kv(t))["DBInstance"]
+            row = {**common, "db_instance_identifier": d["DBInstanceIdentifier"], "arn": d["DBInstanceArn"], "tags": t}
+            self.add("aws_neptune_instances", row)
+            self.add("aws_rds_instances", row)
         cfn = self.client("cloudformation", acct, region)
         for i in range(min(n, 1)):
             t = self.tags("stack", i)
@@ -539,6 +558,7 @@ class Seeder:
         s3.create_bucket(Bucket=bucket, **kw)
         self.add("aws_s3_buckets", {"account_id": acct, "region": self.home, "name": bucket,
                                     "arn": f"arn:aws:s3:::{bucket}", "tags": {}, "purpose": "cloudtrail"})
+        self.seed_s3_control(acct, bucket)
         ct = self.client("cloudtrail", acct, self.home)
         t = self.tags("trail", 0)
         tr = ct.create_trail(Name="ferry-trail", S3BucketName=bucket, IsMultiRegionTrail=True,
@@ -546,6 +566,33 @@ class Seeder:
         ct.start_logging(Name="ferry-trail")
         self.add("aws_cloudtrail_trails", {"account_id": acct, "region": self.home, "name": tr["Name"],
                                            "arn": tr["TrailARN"], "is_multi_region_trail": True, "tags": t})
+
+    def seed_s3_control(self, acct, bucket):
+        """An access point on the account's trail bucket; the account's public
+        access block in the management account only (the members have none:
+        GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration).
+        boto3 puts the account id in front of the host even with a custom
+        endpoint ({AccountId}.127.0.0.1), so the prefix is taken off again;
+        moto reads the account from x-amz-account-id. moto keeps access points
+        per account, not per region: ListAccessPoints shows them in every region
+        (ARN region us-east-1)."""
+        s3c = self.client("s3control", acct, self.home)
+        host = urllib.parse.urlsplit(self.endpoint).netloc
+
+        def strip_account(request, **_):
+            request.url = request.url.replace(f"//{acct}.{host}", f"//{host}", 1)
+        s3c.meta.events.register("before-send.s3-control", strip_account)
+        ap = s3c.create_access_point(AccountId=acct, Name=f"ferry-ap-{acct}", Bucket=bucket)
+        self.add("aws_s3_access_points", {"account_id": acct, "region": None, "name": f"ferry-ap-{acct}",
+                                          "arn": ap["AccessPointArn"], "bucket": bucket})
+        if acct == self.accounts[0]["id"]:
+            cfg = {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
+                   "RestrictPublicBuckets": False}
+            s3c.put_public_access_block(AccountId=acct, PublicAccessBlockConfiguration=cfg)
+            self.add("aws_s3_accounts", {"account_id": acct, "region": None, **{
+                k: cfg[v] for k, v in (("block_public_acls", "BlockPublicAcls"), ("ignore_public_acls", "IgnorePublicAcls"),
+                                       ("block_public_policy", "BlockPublicPolicy"),
+                                       ("restrict_public_buckets", "RestrictPublicBuckets"))}})
 
     def seed_record_sets(self, r53, acct, zid, zone_name, n):
         """n A records (r0000.<zone>, ...) and a weighted pair (same name and type, two set
