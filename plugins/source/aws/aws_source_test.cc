@@ -111,8 +111,6 @@ TEST(AwsCatalog, ColumnsTypesAndKeysMatchCloudQuerys) {
 
 // ---- decoding each protocol's answers into member-named JSON
 
-const NamedCall& Call(const std::string& name) { return BuiltinCatalog().Named(name); }
-
 const CatalogTable& Table(const std::string& name) {
   const CatalogTable* found = nullptr;
   Walk(BuiltinCatalog().tables, [&](const CatalogTable& t) {
@@ -775,7 +773,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
         continue;
       }
       auto& row = it->second;
-      if (e["region"].is_string() && row.count("region")) EXPECT_EQ(Text(row["region"]), e["region"].get<std::string>()) << id;
+      if (e["region"].is_string() && row.count("region")) {
+        EXPECT_EQ(Text(row["region"]), e["region"].get<std::string>()) << id;
+      }
       if (e.contains("tags") && row.count("tags")) {
         EXPECT_EQ(json::parse(Text(row["tags"])), e["tags"]) << id;
       }
@@ -783,8 +783,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
     EXPECT_GT(seeded, 0);
     // Tables whose every row moto holds was seeded: nothing more, nothing less.
     if (table != "aws_ec2_vpcs" && table != "aws_ec2_ebs_volumes" && table != "aws_iam_roles" &&
-        table != "aws_kms_keys" && table != "aws_cloudformation_stacks")
+        table != "aws_kms_keys" && table != "aws_cloudformation_stacks") {
       EXPECT_EQ(got.size(), expect["tables"][table].size());
+    }
   }
   // Relations: each user's access keys under it; S3 per-bucket tables in the bucket's region.
   for (const auto& e : expect["tables"]["aws_iam_users"]) {
