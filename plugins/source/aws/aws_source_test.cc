@@ -566,6 +566,16 @@ TEST(AwsDecode, S3ControlCallsTheAccountsHostAndWafClassicItsGlobalEndpoint) {
   EXPECT_EQ(*url, "https://waf.amazonaws.com");
   EXPECT_EQ(signing, "us-east-1");
   EXPECT_EQ(waf.scope, TableScope::kAccount);
+  // Organizations has one endpoint (botocore's endpoints.json), whatever the
+  // account's default region; every table of it is read once per account.
+  for (const char* name : {"aws_organizations_accounts", "aws_organizations_delegated_administrators"}) {
+    const CatalogTable& org = Table(name);
+    url = CallBaseUrl(*org.service, org.call, target, o, expand, &signing);
+    ASSERT_TRUE(url.ok());
+    EXPECT_EQ(*url, "https://organizations.us-east-1.amazonaws.com") << name;
+    EXPECT_EQ(signing, "us-east-1") << name;
+    EXPECT_EQ(org.scope, TableScope::kAccount) << name;
+  }
 }
 
 // ---- spec

@@ -446,10 +446,9 @@ def service_entry(models, service_name, protocol):
 
 # Services whose model has no globalEndpoint although AWS serves them at one
 # host for the partition (botocore's endpoints.json: not regionalized, a
-# partition endpoint): WAF Classic is waf.amazonaws.com, signed for us-east-1.
-# (Organizations is such a service too, organizations.us-east-1.amazonaws.com;
-# the catalog still calls it in the account's default region.)
-GLOBAL_FROM_ENDPOINTS = {"waf"}
+# partition endpoint): WAF Classic is waf.amazonaws.com and Organizations is
+# organizations.us-east-1.amazonaws.com, both signed for us-east-1.
+GLOBAL_FROM_ENDPOINTS = {"waf", "organizations"}
 
 
 def partition_endpoint(models, prefix, service_name):
