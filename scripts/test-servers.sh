@@ -104,6 +104,46 @@ with_lock() { # name cmd...: serialise start/stop of one server across processes
   "$@"
 }
 
+# `start`: a recorded server whose process is alive is in use by other test
+# processes; when it does not answer PREFIX_running at once (a loaded machine:
+# its health check has a short timeout) it is waited for, not stopped, wiped
+# and started afresh under them. Only a server that has not answered for
+# FERRY_TEST_SERVERS_WAIT seconds (default 120) is restarted, with a message.
+recorded_alive() { # dir: DIR/pid names a live process that started before the file was written (not a reused pid)
+  local pid btime ticks
+  pid=$(cat "$1/pid" 2>/dev/null) && alive "$pid" || return 1
+  btime=$(awk '/^btime/ {print $2}' /proc/stat)
+  ticks=$(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $20}')  # field 22, starttime
+  [ $((btime + ticks / $(getconf CLK_TCK))) -le $(($(stat -c %Y "$1/pid") + 1)) ]
+}
+start_server() { # name
+  local n=$1 p=${SERVER_PREFIX[$1]} d=$ROOT/$1 pid t0
+  if recorded_alive "$d"; then
+    pid=$(cat "$d/pid")
+    t0=$SECONDS
+    while alive "$pid"; do
+      if "${p}_running" "$d"; then "${p}_env" "$d"; return 0; fi
+      [ $((SECONDS - t0)) -lt "${FERRY_TEST_SERVERS_WAIT:-120}" ] || break
+      log "$n (pid $pid) is alive but did not answer; waiting for it ($((SECONDS - t0)) s)"
+      sleep 2
+    done
+    if alive "$pid"; then log "$n (pid $pid) did not answer for $((SECONDS - t0)) s: restarting it"
+    else log "$n (pid $pid) ended while waiting for it: starting it again"; fi
+  fi
+  "${p}_start" "$d"
+}
+
+# Servers outlive this script: they must not inherit a lock the caller holds
+# (`flock /tmp/ferry-build.lock build/ferry_tests ...` starts a server that
+# would keep the build lock after the tests ended, and every later build
+# would wait for it). Closes inherited descriptors of *.lock files (bash's
+# own script descriptor, 255, is not one).
+for fd in /proc/$$/fd/*; do
+  n=${fd##*/}
+  case "$n" in 0|1|2|255) continue ;; esac
+  case "$(readlink "$fd" 2>/dev/null)" in *.lock) eval "exec $n>&-" ;; esac
+done
+
 cmd=${1:-}
 name=${2:-}
 PAUSE=${3:-0}
@@ -112,7 +152,8 @@ case "$cmd" in
   start|restart)
     [ -n "$name" ] || die "usage: $0 $cmd NAME (one of: ${SERVER_NAMES[*]})"
     known "$name"
-    with_lock "$name" "${SERVER_PREFIX[$name]}_$cmd" "$ROOT/$name"
+    if [ "$cmd" = start ]; then with_lock "$name" start_server "$name"
+    else with_lock "$name" "${SERVER_PREFIX[$name]}_$cmd" "$ROOT/$name"; fi
     ;;
   stop)
     [ -n "$name" ] || die "usage: $0 stop NAME|all (NAME one of: ${SERVER_NAMES[*]})"

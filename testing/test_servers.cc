@@ -5,9 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <random>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +23,15 @@ namespace {
 class ServersEnvironment : public ::testing::Environment {
  public:
   void TearDown() override {
+    std::vector<std::function<void()>> cleanups;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      cleanups.swap(drops);
+    }
+    const char* keep_dbs = std::getenv("FERRY_TEST_KEEP_DATABASES");
+    if (!(keep_dbs && *keep_dbs) && ::testing::UnitTest::GetInstance()->Passed()) {
+      for (auto& drop : cleanups) drop();
+    }
     std::lock_guard<std::mutex> lock(mu);
     const char* keep = std::getenv("FERRY_TEST_SERVERS_KEEP");
     for (auto& [kind, fd] : users) {
@@ -36,6 +49,7 @@ class ServersEnvironment : public ::testing::Environment {
   std::mutex mu;
   std::map<std::string, int> users;
   std::map<std::string, TestServerInfo> started;
+  std::vector<std::function<void()>> drops;  // DropAtExit
 };
 
 ServersEnvironment* Env() {
@@ -124,12 +138,45 @@ const TestServerInfo& SharedTestServer(const std::string& kind) {
   return env->started.emplace(kind, Start(kind)).first->second;
 }
 
-std::string NamespaceDatabase(const std::string& ns) {
+std::string NamespaceDatabasePrefix(const std::string& ns) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
   for (char c : ns) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "ferry_test_%016llx", static_cast<unsigned long long>(h));
+  std::snprintf(buf, sizeof(buf), "ferry_test_%016llx_", static_cast<unsigned long long>(h));
   return buf;
+}
+
+std::string NamespaceDatabase(const std::string& ns) {
+  // <pid>_<random>: the pid tells a later run whether the process still
+  // runs (IsLeftoverDatabase); the random part keeps two processes apart
+  // that see the same pid (other pid namespaces sharing a server).
+  static const std::string suffix = [] {
+    std::random_device rd;
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%d_%08x", static_cast<int>(::getpid()), static_cast<unsigned>(rd()));
+    return std::string(buf);
+  }();
+  return NamespaceDatabasePrefix(ns) + suffix;
+}
+
+bool IsLeftoverDatabase(const std::string& ns, const std::string& name) {
+  const std::string prefix = NamespaceDatabasePrefix(ns);
+  if (name == prefix.substr(0, prefix.size() - 1)) return true;  // before the process suffix
+  if (name.compare(0, prefix.size(), prefix) != 0 || name == NamespaceDatabase(ns)) return false;
+  const std::string rest = name.substr(prefix.size());
+  const size_t us = rest.find('_');
+  if (us == 0 || us == std::string::npos || us > 9) return false;
+  for (size_t i = 0; i < us; ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return false;
+  }
+  const pid_t pid = static_cast<pid_t>(std::atol(rest.substr(0, us).c_str()));
+  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+void DropAtExit(std::function<void()> drop) {
+  ServersEnvironment* env = Env();
+  std::lock_guard<std::mutex> lock(env->mu);
+  env->drops.push_back(std::move(drop));
 }
 
 }  // namespace ferry::testing

@@ -14,6 +14,7 @@
 // says how to install it, and the tests FAIL (they never skip).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -38,8 +39,28 @@ std::string TestServersScript();
 // Runs a shell command; returns its exit code and appends its stdout to *out.
 int RunShell(const std::string& cmd, std::string* out);
 
-// ferry_test_<hash of ns>: one database per test namespace, so test cases
-// running in parallel processes never share tables.
+// ferry_test_<hash of ns>_<pid>_<random>: one database per test namespace
+// and process, so test cases running in parallel processes never share
+// tables, also two processes running the same test against one server.
+// Lowercase letters, digits and '_' only (valid unquoted in PostgreSQL,
+// ClickHouse, BigQuery), at most 46 characters. The same name for the same
+// `ns` for the life of the process.
 std::string NamespaceDatabase(const std::string& ns);
+
+// "ferry_test_<hash of ns>_": the start every process's NamespaceDatabase(ns)
+// shares.
+std::string NamespaceDatabasePrefix(const std::string& ns);
+
+// Whether `name`, a database of `ns` (NamespaceDatabase(ns) of some
+// process), is a leftover: of an earlier scheme without the process suffix,
+// or of a process that no longer runs. Never true for this process's own or
+// another running process's database.
+bool IsLeftoverDatabase(const std::string& ns, const std::string& name);
+
+// Runs `drop` at the end of the test program (before the servers may be
+// stopped), when every test passed; when one failed the databases
+// stay for inspection and the next run of the same test drops them
+// (IsLeftoverDatabase). FERRY_TEST_KEEP_DATABASES=1 keeps them always.
+void DropAtExit(std::function<void()> drop);
 
 }  // namespace ferry::testing

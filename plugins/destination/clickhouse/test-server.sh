@@ -27,7 +27,9 @@ ch_bin() {
   echo ""
 }
 
-ch_ping() { curl -sf -m 2 "http://127.0.0.1:$1/ping" >/dev/null 2>&1; }
+# 10 s: a loaded 2-core machine can take seconds to answer (test-servers.sh
+# start waits for a live server that does not answer; it never wipes it).
+ch_ping() { curl -sf -m 10 "http://127.0.0.1:$1/ping" >/dev/null 2>&1; }
 
 ch_running() { # dir: recorded, alive, answering
   local d=$1

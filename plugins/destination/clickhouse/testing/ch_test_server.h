@@ -1,8 +1,10 @@
 // Test-only: the ClickHouse server the integration tests write to, started
 // and shared as testing/test_servers.h describes.
 //
-// FreshDatabase(ns) creates database ferry_test_<hash of ns> (dropping a
-// leftover of an earlier run) once per process and returns a connection
+// FreshDatabase(ns) creates database NamespaceDatabase(ns),
+// ferry_test_<hash of ns>_<pid>_<random> (dropping leftovers of ended
+// processes' runs of the same namespace) once per process, dropped at the end
+// of a test program that passed (testing/test_servers.h), and returns a connection
 // string for it (HTTP; NativeUrl() names the same database over the native
 // protocol). Admin() is a client on database `default`.
 #pragma once
@@ -96,8 +98,25 @@ inline Result<std::string> FreshDatabase(const std::string& ns) {
     if (created.count(db)) return s.Url(db);
     created.insert(db);
   }
+  // Leftovers of this namespace from processes that ended (a failed or
+  // killed run), and a database of the same name (a reused pid).
+  const std::string prefix = ferry::testing::NamespaceDatabasePrefix(ns);  // ends in '_'
+  FERRY_ASSIGN_OR_RETURN(std::string names,
+                         Admin("SELECT name FROM system.databases WHERE startsWith(name, " +
+                               QuoteString(prefix.substr(0, prefix.size() - 1)) + ") FORMAT TSV"));
+  size_t pos = 0;
+  while (pos < names.size()) {
+    size_t end = names.find('\n', pos);
+    if (end == std::string::npos) end = names.size();
+    const std::string name = names.substr(pos, end - pos);
+    pos = end + 1;
+    if (ferry::testing::IsLeftoverDatabase(ns, name)) {
+      FERRY_RETURN_NOT_OK(Admin("DROP DATABASE IF EXISTS " + QuoteIdent(name)).status());
+    }
+  }
   FERRY_RETURN_NOT_OK(Admin("DROP DATABASE IF EXISTS " + QuoteIdent(db)).status());
   FERRY_RETURN_NOT_OK(Admin("CREATE DATABASE " + QuoteIdent(db)).status());
+  ferry::testing::DropAtExit([db] { (void)Admin("DROP DATABASE IF EXISTS " + QuoteIdent(db)); });
   return s.Url(db);
 }
 

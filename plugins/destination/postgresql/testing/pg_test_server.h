@@ -1,15 +1,17 @@
 // Test-only: the PostgreSQL server the integration tests write to, started
 // and shared as testing/test_servers.h describes.
 //
-// FreshDatabase(ns) creates database ferry_test_<hash of ns> (dropping a
-// leftover of an earlier run) once per process and returns a libpq
+// FreshDatabase(ns) creates database NamespaceDatabase(ns),
+// ferry_test_<hash of ns>_<pid>_<random> (dropping leftovers of ended
+// processes' runs of the same namespace) once per process, dropped at the end
+// of a test program that passed (testing/test_servers.h), and returns a libpq
 // connection string for it.
 #pragma once
-
 
 #include <cstdlib>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -94,8 +96,21 @@ inline Result<std::string> FreshDatabase(const std::string& ns) {
   const std::string db = DatabaseName(ns);
   std::lock_guard<std::mutex> lock(mu);
   if (!created.count(db)) {
+    // Leftovers of this namespace from processes that ended (a failed or
+    // killed run). Names are [a-z0-9_] (NamespaceDatabase): safe unquoted.
+    const std::string prefix = ferry::testing::NamespaceDatabasePrefix(ns);  // ends in '_'
+    FERRY_ASSIGN_OR_RETURN(std::string names,
+                           AdminQuery("postgres", "SELECT string_agg(datname, ' ') FROM pg_database WHERE "
+                                                  "starts_with(datname, '" + prefix.substr(0, prefix.size() - 1) + "')"));
+    std::istringstream in(names);
+    for (std::string name; in >> name;) {
+      if (ferry::testing::IsLeftoverDatabase(ns, name)) {
+        FERRY_RETURN_NOT_OK(AdminExec("postgres", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"));
+      }
+    }
     FERRY_RETURN_NOT_OK(AdminExec("postgres", "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"));
     FERRY_RETURN_NOT_OK(AdminExec("postgres", "CREATE DATABASE " + db));
+    ferry::testing::DropAtExit([db] { (void)AdminExec("postgres", "DROP DATABASE IF EXISTS " + db + " WITH (FORCE)"); });
     created.insert(db);
   }
   return s.ConnString(db);
