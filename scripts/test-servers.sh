@@ -133,17 +133,6 @@ start_server() { # name
   "${p}_start" "$d"
 }
 
-# Servers outlive this script: they must not inherit a lock the caller holds
-# (`flock /tmp/ferry-build.lock build/ferry_tests ...` starts a server that
-# would keep the build lock after the tests ended, and every later build
-# would wait for it). Closes inherited descriptors of *.lock files (bash's
-# own script descriptor, 255, is not one).
-for fd in /proc/$$/fd/*; do
-  n=${fd##*/}
-  case "$n" in 0|1|2|255) continue ;; esac
-  case "$(readlink "$fd" 2>/dev/null)" in *.lock) eval "exec $n>&-" ;; esac
-done
-
 cmd=${1:-}
 name=${2:-}
 PAUSE=${3:-0}
