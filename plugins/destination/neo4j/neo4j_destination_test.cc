@@ -62,7 +62,9 @@ TEST(Neo4jSpec, CloudQuerysKeysAndUriForms) {
                           "bolt://h/db", "bolt://u:p@h", "bolt://h?x=1", "bolt+unix:///tmp/s"}) {
     auto r = ParseBoltUri(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().message();
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status().message();
+    }
   }
   auto missing = ParseSpec(Options(nlohmann::json{{"username", "neo4j"}}));
   ASSERT_FALSE(missing.ok());

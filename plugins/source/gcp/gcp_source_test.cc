@@ -685,9 +685,10 @@ TEST(GcpLocal, WhatIsSeededThroughTheApiIsWhatFerrySyncs) {
   for (const auto& k : keys) {
     EXPECT_EQ(k.count("private_key_data"), 0u);
     for (const auto& [col, v] : k)
-      if (!v.is_null() && v.kind() == Value::Kind::kString)
+      if (!v.is_null() && v.kind() == Value::Kind::kString) {
         EXPECT_EQ(v.as_string().find("REDACTED_FOR_LOCAL_EMULATION"), std::string::npos)
             << col << ": the private key gcplocal's list returns is never stored";
+      }
   }
   got.clear();
   for (const auto& r : sink.Table("gcp_compute_networks")) got.insert(r.at("name").as_string());
