@@ -118,7 +118,8 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
   echo "    aws_xray_encryption_configs, aws_xray_sampling_rules, aws_savingsplans_plans,"
   echo "    aws_signer_signing_profiles, aws_cloudwatchlogs_log_group_data_protection_policies,"
   echo "    aws_ec2_regional_configs, aws_codecommit_repositories, aws_apigateway_client_certificates,"
-  echo "    aws_route53resolver_firewall_rule_groups,"
+  echo "    aws_route53resolver_firewall_rule_groups, aws_docdb_certificates, aws_waf_web_acls, aws_waf_rules,"
+  echo "    aws_waf_rule_groups, aws_waf_subscribed_rule_groups,"
   # moto ignores DescribeInstanceTypes' MaxResults: 9 unpaged 5.9 MB answers of 1,395 types each,
   # which AWS pages by 100; they measured moto's XML rendering, not the sync (section.md).
   echo "    aws_ec2_instance_types]"
