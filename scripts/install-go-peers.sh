@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the Go test peers pinned in tests/peers/go/versions.env (CloudQuery's own CLI) from
-# the Go module proxy into tests/peers/go/bin/. Called by scripts/install-test-peers.sh.
+# Builds the Go test peers pinned in tests/peers/go/versions.env from the Go module proxy into
+# tests/peers/go/bin/: CloudQuery's own CLI, and tests/peers/go/sdk-peer (plugins made of
+# CloudQuery's Go plugin SDK: its MemDB, and a source of the SDK's test table). Called by scripts/install-test-peers.sh.
 # Test-only: nothing here is a dependency of Ferry itself. Idempotent: when every binary is
 # there and bin/.stamp records the same pins, Go version and script, it does nothing.
 #
@@ -26,13 +27,15 @@ die() { echo "install-go-peers: $*" >&2; exit 1; }
 go_pick
 gover=$("$GO" env GOVERSION)
 
-names=() summary=()
+read -r sdk_mod sdk_ver <<<"$GO_SDK"
+names=(ferry-go-sdk-peer) summary=("sdk-peer ($sdk_mod $sdk_ver)")
 while read -r name mod ver _; do
   [ -n "$name" ] || continue
   names+=("$name")
   summary+=("$name $ver")
 done <<<"$GO_PEERS"
-stamp=$(printf '%s\n%s\nscript %s\n' "$GO_PEERS" "$gover" "$(cat "$0" "$root/scripts/go-lib.sh" | sha256sum | cut -c1-16)")
+stamp=$(printf '%s\n%s\n%s\nscript %s\n' "$GO_PEERS" "$GO_SDK" "$gover" \
+  "$(cat "$0" "$root/scripts/go-lib.sh" "$dir/sdk-peer/main.go" | sha256sum | cut -c1-16)")
 up_to_date=1
 for name in "${names[@]}"; do [ -x "$bin/$name" ] || up_to_date=0; done
 if [ "$up_to_date" = 1 ] && [ "$(cat "$bin/.stamp" 2>/dev/null)" = "$stamp" ]; then
@@ -61,5 +64,27 @@ while read -r name mod ver cgo pkg; do
   mv -f "$bin/$name.new" "$bin/$name"
   CQ_TELEMETRY_LEVEL=none "$bin/$name" --version >/dev/null || die "$bin/$name --version failed"
 done <<<"$GO_PEERS"
+
+# The SDK peer: sdk-peer/main.go added as a command to a copy of the SDK module (a module's
+# internal packages can only be imported from inside it), built with the SDK's own go.mod and
+# go.sum, replace directives included. -trimpath keeps the build cache valid across copies.
+src=$(go_mod_dir "$sdk_mod@$sdk_ver")
+[ -n "$src" ] && [ -f "$src/go.mod" ] || die "no source for $sdk_mod@$sdk_ver"
+work=$(mktemp -d)
+trap 'rm -f "$log"; chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+cp -R "$src/." "$work/"
+chmod -R u+w "$work"
+mkdir -p "$work/cmd/ferry-go-sdk-peer"
+cp "$dir/sdk-peer/main.go" "$work/cmd/ferry-go-sdk-peer/main.go"
+if ! (cd "$work" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
+    "$GO" build -trimpath -ldflags "-s -w -X main.Version=${sdk_ver#v}" -o "$bin/ferry-go-sdk-peer.new" ./cmd/ferry-go-sdk-peer) >"$log" 2>&1; then
+  grep -v '^go: downloading ' "$log" >&2
+  die "building the SDK peer ($sdk_mod@$sdk_ver) failed"
+fi
+mv -f "$bin/ferry-go-sdk-peer.new" "$bin/ferry-go-sdk-peer"
+ln -sfn ferry-go-sdk-peer "$bin/cq-go-memdb"
+ln -sfn ferry-go-sdk-peer "$bin/cq-go-testdata"
+"$bin/cq-go-memdb" --help >/dev/null || die "$bin/cq-go-memdb --help failed"
+
 echo "$stamp" >"$bin/.stamp"
 say "built $(IFS=,; echo "${summary[*]}" | sed 's/,/, /g') with $gover in $((SECONDS - start)) s"

@@ -1,6 +1,7 @@
 #include "testing/plugin_util.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "rpc/net.h"
@@ -86,6 +88,66 @@ bool WrapperRunning(const std::string& wrapper) {
   std::string pid_s, comm, state;
   if (!(stat >> pid_s >> comm >> state)) return false;
   return state != "Z";
+}
+
+ServedSdkPlugin::ServedSdkPlugin(const std::string& dir, const std::string& binary, const std::vector<std::string>& env,
+                                 const std::string& log_name) {
+  for (int attempt = 0; attempt < 3 && !ok_; ++attempt) Start(dir, binary, env, log_name);
+}
+
+ServedSdkPlugin::~ServedSdkPlugin() {
+  if (pid_ > 0) {
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string ServedSdkPlugin::Log() const {
+  std::ifstream in(log_, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void ServedSdkPlugin::Start(const std::string& dir, const std::string& binary, const std::vector<std::string>& env,
+                            const std::string& log_name) {
+  if (pid_ > 0) {  // an earlier attempt that never listened
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  port_ = FreePort();
+  log_ = dir + "/" + log_name + "-" + std::to_string(port_) + ".log";
+  // Everything the child needs is made before fork.
+  std::vector<std::string> args = {"/usr/bin/env"};
+  args.insert(args.end(), env.begin(), env.end());
+  args.insert(args.end(), {binary, "serve", "--address", address(), "--log-format", "json"});
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(fd);
+  if (pid_ < 0) return;
+  setpgid(pid_, pid_);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < end) {
+    if (CanConnectTcp(port_)) {
+      ok_ = true;
+      return;
+    }
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace ferry::testing

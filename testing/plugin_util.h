@@ -33,6 +33,34 @@ class ServedFerry {
   bool ok_ = false;
 };
 
+// A plugin built with one of CloudQuery's SDKs, served by the SDK's own command
+// line: `/usr/bin/env <env...> <binary> serve --address 127.0.0.1:<free port>
+// --log-format json`, its output in `dir/<log_name>-<port>.log`, in its own
+// process group, ready when constructed (ok() false if it never listened; a
+// port taken between FreePort and the bind is retried), SIGKILLed at
+// destruction.
+class ServedSdkPlugin {
+ public:
+  ServedSdkPlugin(const std::string& dir, const std::string& binary, const std::vector<std::string>& env,
+                  const std::string& log_name);
+  ~ServedSdkPlugin();
+  ServedSdkPlugin(const ServedSdkPlugin&) = delete;
+  ServedSdkPlugin& operator=(const ServedSdkPlugin&) = delete;
+  bool ok() const { return ok_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // What it logged so far.
+  std::string Log() const;
+
+ private:
+  void Start(const std::string& dir, const std::string& binary, const std::vector<std::string>& env,
+             const std::string& log_name);
+
+  int pid_ = -1;
+  int port_ = -1;
+  bool ok_ = false;
+  std::string log_;
+};
+
 // Writes an executable wrapper `dir/name` that CloudQuery-style starts
 // (`<path> serve --network unix --address ... --log-format json ...`) turn
 // into `ferry plugin serve <kind> <plugin> --network unix ...`: Ferry's own

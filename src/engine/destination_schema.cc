@@ -6,6 +6,19 @@
 
 namespace ferry::engine {
 
+namespace {
+
+// A source column that the meta columns replace: a source that already has
+// _cq_sync_time or _cq_source_name (another CloudQuery destination's table read
+// back, or CloudQuery's MemDB) gets this sync's values, so delete-stale and
+// the destination's columns stay right. CloudQuery's CLI keeps the source's
+// values there (outside its cloud) and then deletes those rows as stale.
+bool ReplacedByMeta(const std::string& name, bool with_group) {
+  return name == meta::kSyncTime || name == meta::kSourceName || (with_group && name == meta::kSyncGroupId);
+}
+
+}  // namespace
+
 TableSchemaPtr DestinationSchema(const TableSchema& src, const DestinationSettings& s) {
   auto out = std::make_shared<TableSchema>(src);
   out->source_primary_key = src.PrimaryKeys();
@@ -20,6 +33,7 @@ TableSchemaPtr DestinationSchema(const TableSchema& src, const DestinationSettin
     out->columns.push_back(group);
   }
   for (Column c : src.columns) {
+    if (ReplacedByMeta(c.name, !s.sync_group_id.empty())) continue;
     if (s.write_mode == WriteMode::kAppend) {
       c.primary_key = false;
       c.unique = false;
@@ -61,7 +75,11 @@ BatchPtr MetaColumns::Apply(const BatchPtr& batch, const TableSchemaPtr& schema)
     cols.push_back(name_->Slice(0, n));
     if (!group_id_.empty()) cols.push_back(group_->Slice(0, n));
   }
-  for (const auto& c : batch->columns()) cols.push_back(c);
+  const auto& src = batch->schema()->columns;
+  for (size_t i = 0; i < batch->columns().size(); ++i) {
+    if (i < src.size() && ReplacedByMeta(src[i].name, !group_id_.empty())) continue;
+    cols.push_back(batch->column(i));
+  }
   return std::make_shared<Batch>(schema, std::move(cols), n);
 }
 

@@ -3,6 +3,8 @@
 // the write mode applied to the key flags (docs/semantics.md, "Write modes"):
 //   append      -> primary_key and unique stripped (plain inserts);
 //   cq-id-only  -> _cq_id is the only primary key.
+// A source column named like a meta column the engine adds is replaced by it
+// (this sync's values), not duplicated.
 // MetaColumns builds the constant meta arrays once per sync and hands out
 // zero-copy slices of them, so adding them costs no per-row work.
 #pragma once

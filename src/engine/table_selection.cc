@@ -46,7 +46,7 @@ Result<std::vector<TableSchemaPtr>> SelectTables(const std::vector<TableSchemaPt
         std::string msg = "source \"" + source_name + "\": " + key + " pattern \"" + p +
                           "\" matches no table";
         std::string near = NearestName(p, names);
-        if (!near.empty()) msg += "; did you mean \"" + near + "\"?";
+        msg += near.empty() ? "." : "; did you mean \"" + near + "\"?";
         msg += " Run `ferry tables` to list the tables of this source.";
         return Status::Invalid(msg);
       }

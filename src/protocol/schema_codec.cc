@@ -268,7 +268,11 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
     case fb::Type_NONE: return bad("field has no type");
     default:
       return unsupported(std::string("Arrow type ") + ArrowTypeName(type_id) + " (type id " +
-                         std::to_string(type_id) + ") is not supported");
+                         std::to_string(type_id) +
+                         ") is not supported: Ferry carries booleans, integers, floats, strings and "
+                         "binaries (large too), timestamps (any unit, kept in microseconds), dates, "
+                         "fixed-size binaries, lists, structs and CloudQuery's uuid, json, inet and mac "
+                         "(docs/protocol.md, \"Types\"); leave the table out with skip_tables");
   }
 
   // CloudQuery's extension types; unknown extensions read as their storage.
@@ -313,7 +317,16 @@ Result<DecodedSchema> ParseSchema(const fb::Schema& schema) {
       const std::string name = Str(f->name());
       if (!names.insert(name).second)
         return Status::Invalid("arrow ipc: duplicate column name \"" + name + "\"");
-      FERRY_ASSIGN_OR_RETURN(ParsedField p, ParseField(*f, name, 1));
+      auto parsed = ParseField(*f, name, 1);
+      if (!parsed.ok()) {
+        if (!out.has_table_name) return parsed.status();
+        // "arrow ipc: field x: ..." becomes "arrow ipc: table t: field x: ...".
+        std::string msg = parsed.status().message();
+        const std::string prefix = "arrow ipc: ";
+        if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+        return Status(parsed.status().code(), prefix + "table " + table->name + ": " + msg);
+      }
+      ParsedField p = std::move(*parsed);
       const auto* fmd = f->custom_metadata();
       Column c;
       c.name = name;

@@ -81,65 +81,11 @@ std::string Hex(const std::string& bytes) {
 // CloudQuery's docs serve a plugin for `registry: grpc`; killed at scope exit.
 // `keep_on_close`: FERRY_MEMDB_KEEP_ON_CLOSE=1 (memdb_plugin.py), so rows a
 // sync wrote can be read back after the sync closed the plugin.
-class MemDb {
+class MemDb : public ServedSdkPlugin {
  public:
-  MemDb(const TempDir& dir, bool keep_on_close) {
-    // A free port can be taken between FreePort and the bind: try again.
-    for (int attempt = 0; attempt < 3 && !ok_; ++attempt) Start(dir, keep_on_close);
-  }
-  ~MemDb() {
-    if (pid_ > 0) {
-      kill(-pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  MemDb(const MemDb&) = delete;
-  MemDb& operator=(const MemDb&) = delete;
-  bool ok() const { return ok_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string Log() const { return ReadFile(log_); }
-
- private:
-  void Start(const TempDir& dir, bool keep) {
-    port_ = FreePort();
-    log_ = dir.File("memdb-" + std::to_string(port_) + ".log");
-    // Everything the child needs is made before fork.
-    std::vector<std::string> args = {"/usr/bin/env", keep ? "FERRY_MEMDB_KEEP_ON_CLOSE=1" : "FERRY_MEMDB_KEEP_ON_CLOSE=",
-                                     kMemDb.string(), "serve", "--address", address(), "--log-format", "json"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(fd);
-    if (pid_ < 0) return;
-    setpgid(pid_, pid_);
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < end) {
-      if (CanConnectTcp(port_)) {
-        ok_ = true;
-        return;
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-
-  int pid_ = -1;
-  int port_ = -1;
-  bool ok_ = false;
-  std::string log_;
+  MemDb(const TempDir& dir, bool keep_on_close)
+      : ServedSdkPlugin(dir.path(), kMemDb.string(),
+                        {keep_on_close ? "FERRY_MEMDB_KEEP_ON_CLOSE=1" : "FERRY_MEMDB_KEEP_ON_CLOSE="}, "memdb") {}
 };
 
 #define START_MEMDB(var, dir, keep) \
