@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -159,18 +160,28 @@ std::string NamespaceDatabase(const std::string& ns) {
   return NamespaceDatabasePrefix(ns) + suffix;
 }
 
+bool IsEndedProcessDatabase(const std::string& name) {
+  // ferry_test_<16 hex>_<pid>_<8 hex> (NamespaceDatabase), of any namespace.
+  static const std::string kStart = "ferry_test_";
+  if (name.compare(0, kStart.size(), kStart) != 0) return false;
+  const std::string rest = name.substr(kStart.size());
+  if (rest.size() < 16 + 1 + 1 + 1 + 8 || rest[16] != '_') return false;
+  for (size_t i = 0; i < 16; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(rest[i]))) return false;
+  const std::string tail = rest.substr(17);  // <pid>_<8 hex>
+  const size_t us = tail.find('_');
+  if (us == 0 || us == std::string::npos || us > 9 || tail.size() != us + 1 + 8) return false;
+  for (size_t i = 0; i < us; ++i)
+    if (tail[i] < '0' || tail[i] > '9') return false;
+  const pid_t pid = static_cast<pid_t>(std::atol(tail.substr(0, us).c_str()));
+  return pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+}
+
 bool IsLeftoverDatabase(const std::string& ns, const std::string& name) {
   const std::string prefix = NamespaceDatabasePrefix(ns);
   if (name == prefix.substr(0, prefix.size() - 1)) return true;  // before the process suffix
-  if (name.compare(0, prefix.size(), prefix) != 0 || name == NamespaceDatabase(ns)) return false;
-  const std::string rest = name.substr(prefix.size());
-  const size_t us = rest.find('_');
-  if (us == 0 || us == std::string::npos || us > 9) return false;
-  for (size_t i = 0; i < us; ++i) {
-    if (rest[i] < '0' || rest[i] > '9') return false;
-  }
-  const pid_t pid = static_cast<pid_t>(std::atol(rest.substr(0, us).c_str()));
-  return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+  if (name == NamespaceDatabase(ns)) return false;
+  return IsEndedProcessDatabase(name);
 }
 
 void DropAtExit(std::function<void()> drop) {

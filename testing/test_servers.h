@@ -51,16 +51,21 @@ std::string NamespaceDatabase(const std::string& ns);
 // shares.
 std::string NamespaceDatabasePrefix(const std::string& ns);
 
-// Whether `name`, a database of `ns` (NamespaceDatabase(ns) of some
-// process), is a leftover: of an earlier scheme without the process suffix,
-// or of a process that no longer runs. Never true for this process's own or
+// Whether `name` is the NamespaceDatabase of any namespace of a process that
+// no longer runs (a failed or killed test program).
+bool IsEndedProcessDatabase(const std::string& name);
+
+// Whether `name` is a leftover that FreshDatabase(ns) drops: `ns`'s database
+// of an earlier scheme without the process suffix, or any namespace's of an
+// ended process (IsEndedProcessDatabase), so killed runs cannot pile up
+// databases on a shared server. Never true for this process's own or
 // another running process's database.
 bool IsLeftoverDatabase(const std::string& ns, const std::string& name);
 
 // Runs `drop` at the end of the test program (before the servers may be
 // stopped), when every test passed; when one failed the databases
-// stay for inspection and the next run of the same test drops them
-// (IsLeftoverDatabase). FERRY_TEST_KEEP_DATABASES=1 keeps them always.
+// stay for inspection until the next test program that makes a database on
+// that server drops them (IsLeftoverDatabase). FERRY_TEST_KEEP_DATABASES=1 keeps them always.
 void DropAtExit(std::function<void()> drop);
 
 }  // namespace ferry::testing

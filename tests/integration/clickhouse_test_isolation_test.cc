@@ -50,19 +50,27 @@ TEST(ClickHouseTestIsolation, LeftoversAreThoseOfEndedProcessesOnly) {
   EXPECT_TRUE(ferry::testing::IsLeftoverDatabase(ns, prefix + std::to_string(EndedPid()) + "_0badcafe"));
   EXPECT_FALSE(ferry::testing::IsLeftoverDatabase(ns, prefix + std::to_string(getppid()) + "_0badcafe"))
       << "a running process's";
-  EXPECT_FALSE(ferry::testing::IsLeftoverDatabase("iso_other", prefix + std::to_string(EndedPid()) + "_0badcafe"))
-      << "another namespace's";
+  // Another namespace's of an ended process too: killed runs of tests that
+  // never run again must not pile up on a shared server.
+  EXPECT_TRUE(ferry::testing::IsLeftoverDatabase("iso_other", prefix + std::to_string(EndedPid()) + "_0badcafe"));
+  EXPECT_FALSE(ferry::testing::IsLeftoverDatabase("iso_other", prefix + std::to_string(getppid()) + "_0badcafe"));
   EXPECT_FALSE(ferry::testing::IsLeftoverDatabase(ns, prefix + "x_0badcafe"));
+  EXPECT_FALSE(ferry::testing::IsLeftoverDatabase(ns, prefix + std::to_string(EndedPid()) + "_0badcafe_x"))
+      << "not a name NamespaceDatabase makes";
+  EXPECT_FALSE(ferry::testing::IsLeftoverDatabase(ns, "user_db_" + std::to_string(EndedPid()) + "_0badcafe"));
 }
 
-// Against the server: FreshDatabase drops a leftover of an ended process of
-// the same namespace, keeps a running process's, and creates this process's own.
+// Against the server: FreshDatabase drops leftovers of ended processes (of
+// its namespace and of another), keeps a running process's, and creates this
+// process's own.
 TEST(ClickHouseTestIsolation, FreshDatabaseDropsEndedProcessesLeftoversOnly) {
   const std::string ns = "iso_fresh";
   const std::string prefix = ferry::testing::NamespaceDatabasePrefix(ns);
   const std::string ended = prefix + std::to_string(EndedPid()) + "_0badcafe";
   const std::string running = prefix + std::to_string(getppid()) + "_0badcafe";
-  for (const std::string& db : {ended, running}) {
+  const std::string other_ns = ferry::testing::NamespaceDatabasePrefix("iso_fresh_other") +
+                               std::to_string(EndedPid()) + "_0badcafe";
+  for (const std::string& db : {ended, running, other_ns}) {
     FERRY_ASSERT_OK(testing::Admin("CREATE DATABASE IF NOT EXISTS " + QuoteIdent(db)).status());
   }
   auto url = testing::FreshDatabase(ns);
@@ -73,6 +81,7 @@ TEST(ClickHouseTestIsolation, FreshDatabaseDropsEndedProcessesLeftoversOnly) {
     return r.ok() && Trim(*r) == "1";
   };
   EXPECT_FALSE(exists(ended)) << ended;
+  EXPECT_FALSE(exists(other_ns)) << other_ns;
   EXPECT_TRUE(exists(running)) << running;
   EXPECT_TRUE(exists(testing::DatabaseName(ns)));
   FERRY_ASSERT_OK(testing::Admin("DROP DATABASE IF EXISTS " + QuoteIdent(running)).status());

@@ -98,12 +98,10 @@ inline Result<std::string> FreshDatabase(const std::string& ns) {
     if (created.count(db)) return s.Url(db);
     created.insert(db);
   }
-  // Leftovers of this namespace from processes that ended (a failed or
-  // killed run), and a database of the same name (a reused pid).
-  const std::string prefix = ferry::testing::NamespaceDatabasePrefix(ns);  // ends in '_'
+  // Leftovers of processes that ended (a failed or killed run, any
+  // namespace), and a database of the same name (a reused pid).
   FERRY_ASSIGN_OR_RETURN(std::string names,
-                         Admin("SELECT name FROM system.databases WHERE startsWith(name, " +
-                               QuoteString(prefix.substr(0, prefix.size() - 1)) + ") FORMAT TSV"));
+                         Admin("SELECT name FROM system.databases WHERE startsWith(name, 'ferry_test_') FORMAT TSV"));
   size_t pos = 0;
   while (pos < names.size()) {
     size_t end = names.find('\n', pos);

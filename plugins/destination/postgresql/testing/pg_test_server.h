@@ -96,12 +96,11 @@ inline Result<std::string> FreshDatabase(const std::string& ns) {
   const std::string db = DatabaseName(ns);
   std::lock_guard<std::mutex> lock(mu);
   if (!created.count(db)) {
-    // Leftovers of this namespace from processes that ended (a failed or
-    // killed run). Names are [a-z0-9_] (NamespaceDatabase): safe unquoted.
-    const std::string prefix = ferry::testing::NamespaceDatabasePrefix(ns);  // ends in '_'
+    // Leftovers of processes that ended (a failed or killed run, any
+    // namespace). Names are [a-z0-9_] (NamespaceDatabase): safe unquoted.
     FERRY_ASSIGN_OR_RETURN(std::string names,
                            AdminQuery("postgres", "SELECT string_agg(datname, ' ') FROM pg_database WHERE "
-                                                  "starts_with(datname, '" + prefix.substr(0, prefix.size() - 1) + "')"));
+                                                  "starts_with(datname, 'ferry_test_')"));
     std::istringstream in(names);
     for (std::string name; in >> name;) {
       if (ferry::testing::IsLeftoverDatabase(ns, name)) {
