@@ -167,6 +167,49 @@ TEST(CloudQueryGoSdk, ArrowTypesFerryDoesNotCarryFailTheSyncNamingTableAndColumn
   EXPECT_TRUE(!fs::exists(db) || TableNames(db).empty()) << "nothing may be written";
 }
 
+// The Go SDK does not send a Sync message over 100 MiB: it logs "Message
+// exceeds max size" at error level and goes on without those rows. Ferry
+// fails the table on that log line, so overwrite-delete-stale keeps the rows
+// of the previous sync. CloudQuery's CLI (v6.41.1) counts it as a source error
+// but not as the table's, ends with exit code 0 and deletes the table's rows
+// as stale: the difference this test pins down.
+TEST(CloudQueryGoSdk, AMessageTheSdkDropsFailsTheTableAndKeepsItsRows) {
+  REQUIRE_GO_PEERS();
+  TempDir dir;
+  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-sqlite"));
+  auto spec = [&](const std::string& dest, const std::string& db, int pad) {
+    return "kind: source\nspec:\n  name: gotd\n" + Local(kTestdata) +
+           "  version: v1.0.0\n  tables: [\"*\"]\n  destinations: [sqlite]\n"
+           "  spec: {num_rows: 3, batch_rows: 1, pad_bytes: " + std::to_string(pad) + ", skip: " + kFerryTypes + "}\n" +
+           SqliteDestination(dest, db, "overwrite-delete-stale");
+  };
+  const int kOver100MiB = 110'000'000;
+  for (bool cq : {false, true}) {
+    SCOPED_TRACE(cq ? "CloudQuery's CLI" : "Ferry");
+    const std::string db = dir.File(cq ? "cq.sqlite" : "ferry.sqlite");
+    const std::string dest = cq ? Local(dir.File("ferry-destination-sqlite")) : kBuiltinSqlite;
+    auto run = [&](const std::string& name, int pad) {
+      const std::string file = dir.Write(name, spec(dest, db, pad));
+      return cq ? RunCq(dir, file) : RunFerry({"sync", file, "--no-progress"}, dir.path());
+    };
+    CommandResult r = run(cq ? "cq1.yml" : "ferry1.yml", 1000);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    ASSERT_EQ(SqliteCount(db, "test_testdata_table"), 3);
+    r = run(cq ? "cq2.yml" : "ferry2.yml", kOver100MiB);
+    const std::string all = r.out + r.err;
+    EXPECT_NE(all.find("Message exceeds max size"), std::string::npos) << all.substr(0, 4000);
+    if (cq) {
+      EXPECT_EQ(r.exit_code, 0) << all.substr(0, 4000);
+      EXPECT_NE(all.find("\"errors_per_table\":{\"test_testdata_table\":0}"), std::string::npos) << all.substr(0, 4000);
+      EXPECT_EQ(SqliteCount(db, "test_testdata_table"), 0) << "CloudQuery's CLI deleted the rows as stale";
+    } else {
+      EXPECT_EQ(r.exit_code, 1) << all.substr(0, 4000);
+      EXPECT_NE(all.find("test_testdata_table            0        1"), std::string::npos) << r.out;
+      EXPECT_EQ(SqliteCount(db, "test_testdata_table"), 3) << "the failed table's rows of the last sync stay";
+    }
+  }
+}
+
 // --- MemDB as a destination ---------------------------------------------------
 
 std::string TestSourceTo(const std::string& dest_registry_and_path, const std::string& write_mode,

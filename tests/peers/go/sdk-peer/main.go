@@ -71,6 +71,9 @@ type testdataSpec struct {
 	Seed      uint64   `json:"seed"`       // the generator's seed (0)
 	NullRows  bool     `json:"null_rows"`  // every nullable column null
 	Skip      []string `json:"skip"`       // groups of schema.TestSourceOptions to leave out (["maps"])
+	// PadBytes > 0 adds a binary column `pad` holding that many bytes in the first row of every
+	// batch (null in the others): a way to make one Sync message as big as a test needs.
+	PadBytes int `json:"pad_bytes"`
 }
 
 type testdataClient struct {
@@ -113,6 +116,9 @@ func newTestdataClient(_ context.Context, _ zerolog.Logger, raw []byte, _ plugin
 	}
 	t := schema.TestTable(spec.Table, opts)
 	t.Columns = append(t.Columns, schema.Column{Name: "client_id", Type: arrow.PrimitiveTypes.Int64})
+	if spec.PadBytes > 0 {
+		t.Columns = append(t.Columns, schema.Column{Name: "pad", Type: arrow.BinaryTypes.Binary})
+	}
 	schema.AddCqIDs(t)
 	return &testdataClient{spec: spec, table: t}, nil
 }
@@ -125,7 +131,8 @@ func (c *testdataClient) Tables(_ context.Context, o plugin.TableOptions) (schem
 
 // withIDs replaces the generator's _cq_id (drawn from 100,000 values, so it repeats) by a random
 // UUID per row, as the SDK's scheduler gives, and sets _cq_parent_id null: the table has no parent.
-func withIDs(rec arrow.RecordBatch) arrow.RecordBatch {
+// With pad > 0 the `pad` column holds pad bytes in row 0.
+func withIDs(rec arrow.RecordBatch, pad int) arrow.RecordBatch {
 	cols := rec.Columns()
 	out := make([]arrow.Array, len(cols))
 	for i, f := range rec.Schema().Fields() {
@@ -138,6 +145,14 @@ func withIDs(rec arrow.RecordBatch) arrow.RecordBatch {
 				} else {
 					b.AppendNull()
 				}
+			}
+			out[i] = b.NewArray()
+			b.Release()
+		case "pad":
+			b := array.NewBinaryBuilder(memory.DefaultAllocator, arrow.BinaryTypes.Binary)
+			b.Append(make([]byte, pad))
+			for r := int64(1); r < rec.NumRows(); r++ {
+				b.AppendNull()
 			}
 			out[i] = b.NewArray()
 			b.Release()
@@ -165,7 +180,7 @@ func (c *testdataClient) Sync(ctx context.Context, o plugin.SyncOptions, res cha
 		rec := gen.Generate(c.table, schema.GenTestDataOptions{
 			MaxRows: n, StableTime: stable, SyncTime: stable, NullRows: c.spec.NullRows,
 		})
-		res <- &message.SyncInsert{Record: withIDs(rec)}
+		res <- &message.SyncInsert{Record: withIDs(rec, c.spec.PadBytes)}
 		done += n
 	}
 	return nil
