@@ -74,6 +74,9 @@ type testdataSpec struct {
 	// PadBytes > 0 adds a binary column `pad` holding that many bytes in the first row of every
 	// batch (null in the others): a way to make one Sync message as big as a test needs.
 	PadBytes int `json:"pad_bytes"`
+	// Repeat sends the first batch the generator makes again and again (with new _cq_id values)
+	// until num_rows: the generator makes ~1,000 rows a second, too slow to load a destination.
+	Repeat bool `json:"repeat"`
 }
 
 type testdataClient struct {
@@ -172,14 +175,24 @@ func (c *testdataClient) Sync(ctx context.Context, o plugin.SyncOptions, res cha
 	gen := schema.NewTestDataGenerator(c.spec.Seed)
 	// Fixed times so that two syncs of the same spec give the same values.
 	stable := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	var first arrow.RecordBatch
 	for done := 0; done < c.spec.NumRows; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		n := min(c.spec.BatchRows, c.spec.NumRows-done)
-		rec := gen.Generate(c.table, schema.GenTestDataOptions{
-			MaxRows: n, StableTime: stable, SyncTime: stable, NullRows: c.spec.NullRows,
-		})
+		var rec arrow.RecordBatch
+		switch {
+		case c.spec.Repeat && first != nil:
+			rec = first.NewSlice(0, int64(n))
+		default:
+			rec = gen.Generate(c.table, schema.GenTestDataOptions{
+				MaxRows: n, StableTime: stable, SyncTime: stable, NullRows: c.spec.NullRows,
+			})
+			if c.spec.Repeat {
+				first = rec
+			}
+		}
 		res <- &message.SyncInsert{Record: withIDs(rec, c.spec.PadBytes)}
 		done += n
 	}
