@@ -85,4 +85,14 @@ std::vector<int64_t> BigQueryQueryInts(const BigQueryEmulator& bq, const std::st
   return out;
 }
 
+std::string BigQueryDestinationYaml(const BigQueryEmulator& bq, const std::string& dataset, const std::string& api,
+                                    const std::string& extra, const std::string& grpc) {
+  std::string y = "kind: destination\nspec:\n  name: bigquery\n  path: cloudquery/bigquery\n  version: v4.0.0\n"
+                  "  write_mode: append\n  spec:\n    project_id: " + bq.project + "\n    dataset_id: " + dataset +
+                  "\n    endpoint: \"" + bq.rest + "\"\n";
+  if (!api.empty())
+    y += "    storage_write_endpoint: \"" + (grpc.empty() ? bq.grpc : grpc) + "\"\n    write_api: " + api + "\n";
+  return y + extra;
+}
+
 }  // namespace ferry::testing

@@ -41,6 +41,14 @@ class PrivateBigQueryEmulator {
   BigQueryEmulator bq_;
 };
 
+// CloudQuery's bigquery destination document (`kind: destination`, name
+// `bigquery`, write_mode append) writing into `dataset` of emulator `bq`:
+// project_id, dataset_id and endpoint; with `api` not empty also write_api and
+// storage_write_endpoint (`grpc`, or bq.grpc when empty); then `extra`, spec
+// lines as written ("    batch_size: 3000\n").
+std::string BigQueryDestinationYaml(const BigQueryEmulator& bq, const std::string& dataset, const std::string& api,
+                                    const std::string& extra = "", const std::string& grpc = "");
+
 // A REST call under /bigquery/v2/projects/<project><path>; the parsed answer,
 // or null JSON (and a test failure) when the request failed.
 nlohmann::json BigQueryRest(const BigQueryEmulator& bq, const std::string& method, const std::string& path,

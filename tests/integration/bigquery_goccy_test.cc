@@ -66,15 +66,7 @@ spec:
   destinations: [bigquery]
   spec: {num_clients: 2, num_rows: 3}
 ---
-kind: destination
-spec:
-  name: bigquery
-  path: cloudquery/bigquery
-  version: v4.0.0
-  write_mode: append
-  spec:
-    project_id: )" + bq.project + "\n    dataset_id: " + dataset + "\n    endpoint: \"" + bq.rest +
-         "\"\n    storage_write_endpoint: \"" + bq.grpc + "\"\n    write_api: " + api + "\n";
+)" + BigQueryDestinationYaml(bq, dataset, api);
 }
 
 std::vector<std::string> Fields(const BigQueryEmulator& bq, const std::string& dataset, const std::string& table) {

@@ -23,6 +23,7 @@ using ferry::testing::TempDir;
 
 using Bq = ferry::testing::BigQueryEmulator;
 using PrivateEmulator = ferry::testing::PrivateBigQueryEmulator;
+using ferry::testing::BigQueryDestinationYaml;
 
 Bq Shared() { return ferry::testing::SharedBigQueryEmulator(); }
 
@@ -39,20 +40,7 @@ spec:
     connection: "@@plugins.sqlite.connection"
   spec: {num_clients: 2, incremental_rows: 20000, checkpoint_every: 997}
 ---
-kind: destination
-spec:
-  name: bigquery
-  path: cloudquery/bigquery
-  version: v4.0.0
-  write_mode: append
-  spec:
-    project_id: )" + bq.project + R"(
-    dataset_id: )" + dataset + R"(
-    endpoint: ")" + bq.rest + R"("
-)" + (api.empty() ? std::string()
-                  : "    storage_write_endpoint: \"" + bq.grpc + "\"\n    write_api: " + api + "\n") +
-         R"(    batch_size: 3000
----
+)" + BigQueryDestinationYaml(bq, dataset, api, "    batch_size: 3000\n") + R"(---
 kind: destination
 spec:
   name: sqlite

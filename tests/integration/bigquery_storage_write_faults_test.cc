@@ -27,6 +27,7 @@
 namespace ferry {
 namespace {
 
+using ferry::testing::BigQueryDestinationYaml;
 using ferry::testing::StorageWriteFaultProxy;
 using ferry::testing::TempDir;
 using Method = StorageWriteFaultProxy::Method;
@@ -60,22 +61,10 @@ spec:
   destinations: [bigquery]
   spec: {num_clients: 2, num_rows: )" + std::to_string(rows) + R"(, num_sub_rows: 0}
 ---
-kind: destination
-spec:
-  name: bigquery
-  path: cloudquery/bigquery
-  version: v4.0.0
-  write_mode: append
-  spec:
-    project_id: )" + bq.project + R"(
-    dataset_id: )" + ds + R"(
-    endpoint: ")" + bq.rest + R"("
-    storage_write_endpoint: ")" + grpc_target + R"("
-    write_api: storage_write
-    batch_size: )" + std::to_string(batch) + R"(
-    retry_initial_backoff: 20ms
-    retry_max_backoff: 200ms
-)";
+)" + BigQueryDestinationYaml(bq, ds, "storage_write",
+                                   "    batch_size: " + std::to_string(batch) +
+                                       "\n    retry_initial_backoff: 20ms\n    retry_max_backoff: 200ms\n",
+                                   grpc_target);
 }
 
 TEST(BigQueryStorageWriteFaults, TransientCodesAreRetriedAndEveryRowLandsOnce) {
