@@ -197,8 +197,6 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
   const auto* kids = f.children();
   const size_t nkids = kids ? kids->size() : 0;
   const int type_id = static_cast<int>(f.type_type());
-  if (type_id != fb::Type_List && type_id != fb::Type_Struct_ && nkids != 0)
-    return bad(std::string("type ") + ArrowTypeName(type_id) + " cannot have child fields");
 
   DataTypePtr type;
   switch (f.type_type()) {
@@ -351,6 +349,11 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
                          "and CloudQuery's uuid, json, inet and mac (docs/protocol.md, \"Types\"); "
                          "leave the table out with skip_tables");
   }
+
+  // Checked after the type: a type Ferry does not carry (map has children)
+  // is reported as that, not as a malformed field.
+  if (type_id != fb::Type_List && type_id != fb::Type_Struct_ && nkids != 0)
+    return bad(std::string("type ") + ArrowTypeName(type_id) + " cannot have child fields");
 
   // CloudQuery's extension types; unknown extensions read as their storage.
   if (const auto* ext = Lookup(f.custom_metadata(), kExtName)) {

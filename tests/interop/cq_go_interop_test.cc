@@ -140,6 +140,19 @@ TEST(CloudQueryGoSdk, TestTableOfTheSdkSyncsAsUnderCloudQuerysCli) {
     const std::string lists = "SELECT count(*) FROM test_testdata_table WHERE int64_list LIKE '[%,null,%]' AND "
                               "timestamp_ns_list LIKE '[\"2024-01-02 03:04:05.000000\",null,%'";
     EXPECT_EQ(SqliteQuery(ferry_db, lists), std::vector<std::string>{null_rows ? "0" : "40"});
+    // Times, durations, intervals and decimals in Ferry's text forms, as the
+    // generator makes them: the stable time 03:04:05 in every unit, one
+    // month, {n days, n ms} and {n months, n days, n ns}, random counts, and
+    // decimals with their 10 fraction digits.
+    const std::string kept =
+        "SELECT count(*) FROM test_testdata_table WHERE time32_s = '03:04:05' AND time32_ms = '03:04:05.000' AND "
+        "time64_us = '03:04:05.000000' AND time64_ns = '03:04:05.000000000' AND duration_s GLOB '[0-9]*s' AND "
+        "duration_ms GLOB '[0-9]*ms' AND duration_us GLOB '[0-9]*us' AND duration_ns GLOB '[0-9]*ns' AND "
+        "interval_month = '1 month' AND interval_day_time GLOB '[0-9]* day* [0-9]*ms' AND "
+        "interval_month_day_nano GLOB '[0-9]* month* [0-9]* day* [0-9]*ns' AND "
+        "decimal128 GLOB '[0-9]*.[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' AND "
+        "json_extract(struct, '$.time64_ns') = '03:04:05.000000000' AND duration_ns_list GLOB '[[]\"[0-9]*ns\",null,*'";
+    EXPECT_EQ(SqliteQuery(ferry_db, kept), std::vector<std::string>{null_rows ? "0" : "40"});
     EXPECT_EQ(SqliteQuery(ferry_db, "SELECT count(*) FROM test_testdata_table WHERE int8 IS NULL AND "
                                     "struct IS NULL AND large_string IS NULL"),
               std::vector<std::string>{null_rows ? "40" : "0"});
