@@ -303,6 +303,40 @@ TEST(CloudQueryGoSdk, MemDbDestinationAppendsEveryRowOfEverySync) {
             std::vector<std::string>{"6"});
 }
 
+// The SDK's test table, times, durations, intervals and decimal128 included,
+// through Ferry into MemDB (arrow-go decoding Ferry's encoding of every type)
+// and back out of MemDB (arrow-go encoding, Ferry decoding) lands in SQLite as
+// it does when Ferry writes the source's rows there directly.
+TEST(CloudQueryGoSdk, TestTableThroughMemDbKeepsEveryArrowType) {
+  REQUIRE_GO_PEERS();
+  TempDir dir;
+  START_GO_MEMDB(memdb, dir);
+  for (bool null_rows : {false, true}) {
+    SCOPED_TRACE(null_rows ? "null rows" : "values");
+    const std::string n = null_rows ? "nulls" : "values";
+    const std::string to_memdb = "---\nkind: destination\nspec:\n  name: sqlite\n" + Grpc(memdb) +
+                                 "  version: v1.0.0\n  write_mode: overwrite-delete-stale\n";
+    CommandResult r = RunFerry(
+        {"sync", dir.Write("memdb_" + n + ".yml", TestdataSource(Local(kTestdata), kFerryTypes, null_rows) + to_memdb),
+         "--no-progress"},
+        dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << memdb.Log();
+    const std::string back = SyncBack(dir, memdb, "back_" + n);
+    const std::string direct = dir.File("direct_" + n + ".sqlite");
+    r = RunFerry({"sync",
+                  dir.Write("direct_" + n + ".yml", TestdataSource(Local(kTestdata), kFerryTypes, null_rows) +
+                                                        SqliteDestination(kBuiltinSqlite, direct)),
+                  "--no-progress"},
+                 dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto want = Rows(direct, "test_testdata_table", false);
+    ASSERT_EQ(want.size(), 40u);
+    EXPECT_EQ(Rows(back, "test_testdata_table", false), want);
+    EXPECT_EQ(SqliteQuery(back, "SELECT count(*) FROM pragma_table_info('test_testdata_table')"),
+              SqliteQuery(direct, "SELECT count(*) FROM pragma_table_info('test_testdata_table')"));
+  }
+}
+
 // MemDB as the state backend of Ferry's incremental test source: the cursors
 // go in as upserts on the state table's key and come back through MemDB's
 // Read, so a second sync fetches nothing and a third only what is new.
