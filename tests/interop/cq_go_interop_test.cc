@@ -5,8 +5,9 @@
 //    table CloudQuery tests its destinations with) and rows from the SDK's
 //    test-data generator: Ferry syncs what it declares and sends intact, row
 //    for row the same as CloudQuery's CLI passing the same source to Ferry's
-//    destination; the Arrow types Ferry does not carry fail the sync with the
-//    table and column named, before any data moves;
+//    destination (times, durations, intervals and decimal128 included, also
+//    through MemDB and back); the Arrow types Ferry does not carry (maps)
+//    fail the sync with the table and column named, before any data moves;
 //  - cq-go-memdb, the SDK's own MemDB plugin, as a destination of Ferry's test
 //    source: overwrite (upserts by primary key), delete-stale and append as
 //    Ferry asks for them, checked by syncing MemDB back (MemDB as a source);
