@@ -22,6 +22,7 @@
 #include "ferry/snapshot_views.h"
 #include "engine/table_selection.h"
 #include "ferry/retry.h"
+#include "ferry/type_families.h"
 #include "ferry/uuid.h"
 
 #include <csignal>
@@ -132,43 +133,27 @@ Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSp
   return s;
 }
 
-// The first type in `t` (itself, or at any depth of its lists and structs)
-// whose family is not in `stored`, or nullptr.
-const DataType* FirstUnstorable(const DataType& t, const std::set<TypeFamily>& stored) {
-  const TypeFamily f = FamilyOf(t.id);
-  if (f != TypeFamily::kNone && !stored.count(f)) return &t;
-  for (const Field& c : t.children)
-    if (const DataType* u = FirstUnstorable(*c.type, stored)) return u;
-  return nullptr;
-}
-
 // Refuses a table with a column of a type family the destination does not
 // store, naming the table, the column and where to send it instead.
 Status CheckTypeFamilies(const Registry& registry, const std::string& who, const std::string& name,
                          const DestinationCapabilities& caps, const TableSchema& table) {
-  for (const Column& c : table.columns) {
-    const DataType* bad = FirstUnstorable(*c.type, caps.type_families);
-    if (!bad) continue;
-    const TypeFamily family = FamilyOf(bad->id);
-    std::string stored;
-    for (TypeFamily f : caps.type_families) stored += (stored.empty() ? "" : ", ") + std::string(TypeFamilyName(f));
-    stored = stored.empty() ? "none of Arrow's time, duration, interval and decimal types"
-                            : "of those only " + stored;
-    // The null destination stores nothing, so it takes every type; it is no
-    // place to send rows to keep.
-    std::string able;
-    for (const auto& n : registry.DestinationNames())
-      if (const DestinationPlugin* p = registry.FindDestination(n);
-          p && n != "null" && p->capabilities.type_families.count(family))
-        able += (able.empty() ? "" : ", ") + n;
-    std::string type = c.type->ToString();
-    if (bad != c.type.get()) type += ", holding " + bad->ToString();
-    return Status::Unsupported(who + " (" + name + ") cannot store column \"" + c.name + "\" (" + type +
-                               ") of table \"" + table.name + "\" yet: it stores " + stored +
-                               "; skip the table (skip_tables) or send it to " +
-                               (able.empty() ? std::string("another destination") : able));
-  }
-  return Status::OK();
+  const Column* bad = nullptr;
+  for (const Column& c : table.columns)
+    if (FirstUnstoredType(*c.type, caps.type_families)) {
+      bad = &c;
+      break;
+    }
+  if (!bad) return Status::OK();
+  const TypeFamily family = FamilyOf(FirstUnstoredType(*bad->type, caps.type_families)->id);
+  // The null destination stores nothing, so it takes every type; it is no
+  // place to send rows to keep.
+  std::string able;
+  for (const auto& n : registry.DestinationNames())
+    if (const DestinationPlugin* p = registry.FindDestination(n);
+        p && n != "null" && p->capabilities.type_families.count(family))
+      able += (able.empty() ? "" : ", ") + n;
+  return ferry::CheckTypeFamilies(who + " (" + name + ")", caps.type_families, table,
+                                  able.empty() ? std::string("another destination") : able);
 }
 
 Result<DestinationSetup> SetUpDestination(const Registry& registry, const config::Config& config,

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/destination/postgresql/testing/pg_test_server.h"
 #include "testing/cli_runner.h"
 #include "testing/peers.h"
 #include "testing/plugin_util.h"
@@ -179,6 +180,41 @@ TEST(CloudQueryGoSdk, ArrowTypesFerryDoesNotCarryFailTheSyncNamingTableAndColumn
       << all;
   EXPECT_NE(all.find("leave the table out with skip_tables"), std::string::npos) << all;
   EXPECT_TRUE(!fs::exists(db) || TableNames(db).empty()) << "nothing may be written";
+}
+
+// A built-in destination that does not store times, durations, intervals or
+// decimals (PostgreSQL) refuses the SDK's test table before any data moves:
+// in Ferry's own sync (the engine), and served as a plugin to CloudQuery's
+// CLI (its migrate_table), naming the destination, column, type and table.
+TEST(CloudQueryGoSdk, PostgresqlRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
+  REQUIRE_GO_PEERS();
+  auto conn = plugins::postgresql::testing::FreshDatabase("go_sdk_types");
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  const std::string db = plugins::postgresql::testing::DatabaseName("go_sdk_types");
+  TempDir dir;
+  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-postgresql"));
+  auto spec = [&](const std::string& where) {
+    std::string src = TestdataSource(Local(kTestdata), kFerryTypes, false);
+    src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [pg]");
+    return src + "---\nkind: destination\nspec:\n  name: pg\n" + where +
+           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + *conn + "\"\n";
+  };
+  const std::string column = "cannot store column \"duration_s\" (duration[s]) of table \"test_testdata_table\" yet";
+  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/postgresql\n")), "--no-progress"},
+                             dir.path());
+  EXPECT_NE(f.exit_code, 0) << f.out << f.err;
+  const std::string all = f.out + f.err;
+  EXPECT_NE(all.find("destination \"pg\" (postgresql) " + column), std::string::npos) << all;
+  EXPECT_NE(all.find("skip the table (skip_tables) or send it to sqlite"), std::string::npos) << all;
+
+  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-postgresql")))));
+  EXPECT_NE(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("destination \"postgresql\" " + column), std::string::npos) << c.out;
+
+  auto tables = plugins::postgresql::testing::AdminQuery(
+      db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'test_testdata_table'");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(*tables, "0");
 }
 
 // The Go SDK does not send a Sync message over 100 MiB: it logs "Message
