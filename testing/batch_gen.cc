@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "ferry/builder.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::testing {
 
@@ -233,6 +234,20 @@ Value RandomValue(const DataType& type, std::mt19937_64& rng, double null_rate, 
     case TypeId::kDate32: return I(static_cast<int64_t>(rng() % 100000) - 30000);
     case TypeId::kFixedSizeBinary: return S(bytes(static_cast<size_t>(type.byte_width)));
     case TypeId::kUuid: return S(UuidBytes(rng()));
+    case TypeId::kTime32: case TypeId::kTime64:
+      return I(static_cast<int64_t>(rng() % static_cast<uint64_t>(86400 * TimeUnitsPerSecond(type.unit))));
+    case TypeId::kDuration: return I(static_cast<int64_t>(rng()));
+    case TypeId::kIntervalMonth: return I(static_cast<int32_t>(rng()));
+    case TypeId::kIntervalDayTime: return S(IntervalDayTimeBytes(static_cast<int32_t>(rng()), static_cast<int32_t>(rng())));
+    case TypeId::kIntervalMonthDayNano:
+      return S(IntervalMonthDayNanoBytes(static_cast<int32_t>(rng()), static_cast<int32_t>(rng()),
+                                         static_cast<int64_t>(rng())));
+    case TypeId::kDecimal128: {  // within the precision
+      unsigned __int128 limit = 1;
+      for (int i = 0; i < type.precision; ++i) limit *= 10;
+      const auto v = static_cast<__int128>(((static_cast<unsigned __int128>(rng()) << 64) | rng()) % limit);
+      return S(Decimal128Bytes(rng() & 1 ? -v : v));
+    }
     case TypeId::kList: {
       std::vector<Value> items(rng() % 4);
       for (auto& v : items) v = RandomValue(*type.children[0].type, rng, null_rate, type.children[0].nullable);

@@ -50,6 +50,11 @@ struct DestinationCapabilities {
   // the next (src/engine/destination_writer.h says how rows, errors, cursors
   // and retries stay exact). Each Write is still durable when it returns.
   int concurrent_writes = 1;
+  // Which families of Arrow types beyond the common ones (time32/64,
+  // duration, intervals, decimal128: ferry/types.h FamilyOf) it stores. The
+  // engine refuses, before any data moves, to send it a table with a column
+  // of another family, at any depth of lists and structs.
+  std::set<TypeFamily> type_families;
 };
 
 struct DestinationInit {

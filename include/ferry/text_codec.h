@@ -7,6 +7,8 @@
 #include <string_view>
 
 #include "ferry/status.h"
+#include "ferry/types.h"
+#include "ferry/value.h"
 
 namespace ferry {
 
@@ -77,5 +79,40 @@ enum class JsonNul {
 // Appends `utf8` as a JSON string literal: quotes, '"' and '\' escaped,
 // control characters as \n, \t, ... or \u00XX. Bytes >= 0x80 pass as they are.
 void AppendJsonString(std::string_view utf8, std::string* out, JsonNul nul = JsonNul::kEscape);
+
+// ---- Text of the Arrow types Ferry carries as they are ----
+//
+// One canonical text per value of time32, time64, duration, the three
+// intervals and decimal128 (FamilyOf(id) != kNone), for destinations that
+// store them as text (SQLite) and for the JSON of nested cells:
+//   time32/time64    "HH:MM:SS" plus '.' and the unit's digits (none for s, 3
+//                    for ms, 6 for us, 9 for ns): "03:04:05.123456789"; a
+//                    value outside one day keeps counting hours ("25:00:00")
+//                    and a negative one starts with '-'
+//   duration         the count of its unit and the unit: "12s", "-1500ms",
+//                    "7us", "9ns"
+//   month_interval   "1 month", "14 months", "-2 months" ("month" for +-1)
+//   day_time_interval        "2 days 300ms" (every part, zeros too: "0 days 0ms")
+//   month_day_nano_interval  "1 month 2 days 3ns"
+//   decimal128(p, s) the exact value with s fraction digits: "-12.3400000000"
+//                    for s = 10; s = 0: "-12"; s < 0: the digits followed by
+//                    -s zeros
+// Parsing takes exactly that text back (time and decimal also accept fewer
+// fraction digits) and rejects what does not fit the type.
+
+// The raw little-endian bytes of one value (FixedWidthOf(type) bytes, as
+// ArrayData::FixedValue gives them) as text; `type` must be of a family
+// above.
+void AppendArrowScalarText(const DataType& type, std::string_view raw, std::string* out);
+// The same for a Value (kInt for time, duration and month interval; the raw
+// bytes as kString for day_time, month_day_nano and decimal128).
+std::string ArrowScalarText(const DataType& type, const Value& v);
+// The inverse: the Value those types take.
+Result<Value> ParseArrowScalarText(const DataType& type, std::string_view text);
+
+// Raw bytes of the multi-part values (what their Values hold).
+std::string IntervalDayTimeBytes(int32_t days, int32_t millis);
+std::string IntervalMonthDayNanoBytes(int32_t months, int32_t days, int64_t nanos);
+std::string Decimal128Bytes(__int128 unscaled);
 
 }  // namespace ferry

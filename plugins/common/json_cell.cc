@@ -212,6 +212,10 @@ Result<Value> FromJson(const Json& j, const DataType& type) {
     }
     case TypeId::kJson:
       return Value::String(j.dump());
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      if (!j.is_string()) return bad();
+      return ParseArrowScalarText(type, j.get_ref<const Json::string_t&>());
     case TypeId::kList: {
       if (!j.is_array()) return bad();
       std::vector<Value> items;
@@ -290,6 +294,13 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
       } else {
         AppendString(text, style, out);
       }
+      return;
+    }
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: {
+      std::string text;
+      AppendArrowScalarText(*a.type, a.FixedValue(i), &text);
+      AppendPlainString(text, out);
       return;
     }
     case TypeId::kList: {

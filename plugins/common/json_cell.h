@@ -16,6 +16,9 @@
 //   timestamp         TimestampText in the style's form; date 'YYYY-MM-DD'
 //   uuid              canonical lowercase text
 //   json              the document itself when it is valid JSON, else a string
+//   time32/64, duration, intervals, decimal128   strings of their
+//                     AppendArrowScalarText form ("03:04:05.123", "12s",
+//                     "1 month 2 days 3ns", "-12.3400000000")
 // Pure functions, thread-safe.
 #pragma once
 

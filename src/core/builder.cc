@@ -309,8 +309,10 @@ Value ArrayBuilder::PeekLast() const {
       switch (type_->id) {
         case TypeId::kInt8: return Value::Int(*reinterpret_cast<const int8_t*>(p));
         case TypeId::kInt16: return Value::Int(*reinterpret_cast<const int16_t*>(p));
-        case TypeId::kInt32: case TypeId::kDate32: return Value::Int(*reinterpret_cast<const int32_t*>(p));
-        case TypeId::kInt64: case TypeId::kTimestamp: return Value::Int(*reinterpret_cast<const int64_t*>(p));
+        case TypeId::kInt32: case TypeId::kDate32: case TypeId::kTime32: case TypeId::kIntervalMonth:
+          return Value::Int(*reinterpret_cast<const int32_t*>(p));
+        case TypeId::kInt64: case TypeId::kTimestamp: case TypeId::kTime64: case TypeId::kDuration:
+          return Value::Int(*reinterpret_cast<const int64_t*>(p));
         case TypeId::kUInt8: return Value::UInt(*p);
         case TypeId::kUInt16: return Value::UInt(*reinterpret_cast<const uint16_t*>(p));
         case TypeId::kUInt32: return Value::UInt(*reinterpret_cast<const uint32_t*>(p));
@@ -374,8 +376,10 @@ Value GetValue(const ArrayData& a, int64_t i) {
     case TypeId::kBool: return Value::Bool(a.BoolValue(i));
     case TypeId::kInt8: return Value::Int(a.Value<int8_t>(i));
     case TypeId::kInt16: return Value::Int(a.Value<int16_t>(i));
-    case TypeId::kInt32: case TypeId::kDate32: return Value::Int(a.Value<int32_t>(i));
-    case TypeId::kInt64: case TypeId::kTimestamp: return Value::Int(a.Value<int64_t>(i));
+    case TypeId::kInt32: case TypeId::kDate32: case TypeId::kTime32: case TypeId::kIntervalMonth:
+      return Value::Int(a.Value<int32_t>(i));
+    case TypeId::kInt64: case TypeId::kTimestamp: case TypeId::kTime64: case TypeId::kDuration:
+      return Value::Int(a.Value<int64_t>(i));
     case TypeId::kUInt8: return Value::UInt(a.Value<uint8_t>(i));
     case TypeId::kUInt16: return Value::UInt(a.Value<uint16_t>(i));
     case TypeId::kUInt32: return Value::UInt(a.Value<uint32_t>(i));
@@ -384,7 +388,8 @@ Value GetValue(const ArrayData& a, int64_t i) {
     case TypeId::kFloat64: return Value::Double(a.Value<double>(i));
     case TypeId::kUtf8: case TypeId::kBinary: case TypeId::kJson: case TypeId::kInet: case TypeId::kMac:
       return Value::String(std::string(a.StringValue(i)));
-    case TypeId::kFixedSizeBinary: case TypeId::kUuid:
+    case TypeId::kFixedSizeBinary: case TypeId::kUuid: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
       return Value::String(std::string(a.FixedValue(i)));
     case TypeId::kList: {
       auto [b, e] = a.ListRange(i);

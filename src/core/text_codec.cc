@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace ferry {
 namespace {
@@ -352,6 +353,327 @@ Result<std::string> ParseMacText(std::string_view t) {
     out.push_back(static_cast<char>(hi << 4 | lo));
   }
   return out;
+}
+
+// ---- Text of time, duration, interval and decimal128 values ----
+
+namespace {
+
+int FractionDigits(TimeUnit u) {
+  switch (u) {
+    case TimeUnit::kSecond: return 0;
+    case TimeUnit::kMilli: return 3;
+    case TimeUnit::kMicro: return 6;
+    case TimeUnit::kNano: return 9;
+  }
+  return 0;
+}
+
+template <typename T>
+T Load(std::string_view raw, size_t at) {
+  T v;
+  std::memcpy(&v, raw.data() + at, sizeof(T));
+  return v;
+}
+
+void AppendUnsigned128(unsigned __int128 u, std::string* out) {
+  char digits[48];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
+    u /= 10;
+  } while (u != 0);
+  while (n > 0) out->push_back(digits[--n]);
+}
+
+void AppendInt64(int64_t v, std::string* out) {
+  const uint64_t m = v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  if (v < 0) out->push_back('-');
+  AppendUnsigned128(m, out);
+}
+
+void AppendTimeOfDay(int64_t count, TimeUnit unit, std::string* out) {
+  // Magnitude in unsigned arithmetic: INT64_MIN has none in int64.
+  uint64_t m = count < 0 ? 0 - static_cast<uint64_t>(count) : static_cast<uint64_t>(count);
+  if (count < 0) out->push_back('-');
+  const uint64_t per_second = static_cast<uint64_t>(TimeUnitsPerSecond(unit));
+  const uint64_t frac = m % per_second, secs = m / per_second;
+  const uint64_t hours = secs / 3600;
+  char buf[8];
+  if (hours < 10) out->push_back('0');
+  AppendUnsigned128(hours, out);
+  out->push_back(':');
+  Put2(buf, static_cast<int>(secs / 60 % 60));
+  out->append(buf, 2);
+  out->push_back(':');
+  Put2(buf, static_cast<int>(secs % 60));
+  out->append(buf, 2);
+  const int digits = FractionDigits(unit);
+  if (digits > 0) {
+    out->push_back('.');
+    std::string f;
+    AppendUnsigned128(frac, &f);
+    out->append(static_cast<size_t>(digits) - f.size(), '0');
+    out->append(f);
+  }
+}
+
+void AppendCount(int64_t v, const char* one, const char* many, std::string* out) {
+  AppendInt64(v, out);
+  out->push_back(' ');
+  out->append(v == 1 || v == -1 ? one : many);
+}
+
+void AppendDecimal(__int128 v, int32_t scale, std::string* out) {
+  unsigned __int128 m = v < 0 ? 0 - static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  if (v < 0) out->push_back('-');
+  std::string d;
+  AppendUnsigned128(m, &d);
+  if (scale <= 0) {
+    out->append(d);
+    if (m != 0) out->append(static_cast<size_t>(-static_cast<int64_t>(scale)), '0');
+    return;
+  }
+  const size_t sc = static_cast<size_t>(scale);
+  if (d.size() <= sc) d.insert(0, sc + 1 - d.size(), '0');
+  out->append(d, 0, d.size() - sc);
+  out->push_back('.');
+  out->append(d, d.size() - sc, sc);
+}
+
+// ---- parsing helpers ----
+
+// An optionally signed decimal integer at s[*pos] into *out (|value| <= limit).
+bool SignedDigits(std::string_view s, size_t* pos, unsigned __int128 limit, bool* neg, unsigned __int128* out) {
+  *neg = *pos < s.size() && s[*pos] == '-';
+  if (*neg) ++*pos;
+  const size_t start = *pos;
+  unsigned __int128 v = 0;
+  while (*pos < s.size() && s[*pos] >= '0' && s[*pos] <= '9') {
+    v = v * 10 + static_cast<unsigned>(s[*pos] - '0');
+    if (v > limit) return false;
+    ++*pos;
+  }
+  *out = v;
+  return *pos > start;
+}
+
+bool Int64At(std::string_view s, size_t* pos, int64_t* out) {
+  bool neg;
+  unsigned __int128 m;
+  if (!SignedDigits(s, pos, static_cast<unsigned __int128>(INT64_MAX) + 1, &neg, &m)) return false;
+  if (!neg && m > static_cast<unsigned __int128>(INT64_MAX)) return false;
+  *out = neg ? static_cast<int64_t>(0 - static_cast<uint64_t>(m)) : static_cast<int64_t>(m);
+  return true;
+}
+
+bool Int32At(std::string_view s, size_t* pos, int32_t* out) {
+  int64_t v;
+  if (!Int64At(s, pos, &v) || v < INT32_MIN || v > INT32_MAX) return false;
+  *out = static_cast<int32_t>(v);
+  return true;
+}
+
+bool Word(std::string_view s, size_t* pos, std::string_view w) {
+  if (s.substr(*pos, w.size()) != w) return false;
+  *pos += w.size();
+  return true;
+}
+
+// "<n> month" / "<n> months" (either accepted), and the same for days.
+bool CountAt(std::string_view s, size_t* pos, const char* one, const char* many, int32_t* out) {
+  if (!Int32At(s, pos, out) || !Expect(s, pos, ' ')) return false;
+  return Word(s, pos, many) || Word(s, pos, one);
+}
+
+bool ParseTimeOfDay(std::string_view s, TimeUnit unit, int64_t* out) {
+  size_t pos = 0;
+  const bool neg = Word(s, &pos, "-");
+  const size_t start = pos;
+  uint64_t hours = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    hours = hours * 10 + static_cast<uint64_t>(s[pos] - '0');
+    if (hours > (1ULL << 40)) return false;
+    ++pos;
+  }
+  if (pos - start < 2) return false;
+  int64_t mm, ss;
+  if (!Expect(s, &pos, ':') || !Digits(s, &pos, 2, &mm) || !Expect(s, &pos, ':') || !Digits(s, &pos, 2, &ss) ||
+      mm > 59 || ss > 59)
+    return false;
+  const int digits = FractionDigits(unit);
+  int64_t frac = 0;
+  if (pos < s.size()) {
+    if (digits == 0 || !Expect(s, &pos, '.')) return false;
+    const size_t fstart = pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9' && pos - fstart < static_cast<size_t>(digits))
+      frac = frac * 10 + (s[pos++] - '0');
+    const size_t n = pos - fstart;
+    if (n == 0 || pos != s.size()) return false;
+    for (size_t k = n; k < static_cast<size_t>(digits); ++k) frac *= 10;
+  }
+  const __int128 v = (static_cast<__int128>(hours) * 3600 + mm * 60 + ss) * TimeUnitsPerSecond(unit) + frac;
+  const __int128 r = neg ? -v : v;
+  if (r < INT64_MIN || r > INT64_MAX) return false;
+  *out = static_cast<int64_t>(r);
+  return true;
+}
+
+bool ParseDecimal(std::string_view s, int32_t precision, int32_t scale, __int128* out) {
+  size_t pos = 0;
+  const bool neg = Word(s, &pos, "-");
+  std::string digits;
+  size_t int_digits = 0, frac_digits = 0;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+    digits.push_back(s[pos++]);
+    ++int_digits;
+  }
+  if (int_digits == 0) return false;
+  if (pos < s.size()) {
+    if (scale <= 0 || !Expect(s, &pos, '.')) return false;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      digits.push_back(s[pos++]);
+      ++frac_digits;
+    }
+    if (frac_digits == 0 || frac_digits > static_cast<size_t>(scale) || pos != s.size()) return false;
+  }
+  if (scale > 0) {
+    digits.append(static_cast<size_t>(scale) - frac_digits, '0');
+  } else if (scale < 0) {
+    // The text is the value; the unscaled integer drops -scale zeros.
+    const size_t z = static_cast<size_t>(-static_cast<int64_t>(scale));
+    const bool zero = digits.find_first_not_of('0') == std::string::npos;
+    if (!zero) {
+      if (digits.size() <= z || digits.find_first_not_of('0', digits.size() - z) != std::string::npos) return false;
+      digits.resize(digits.size() - z);
+    }
+  }
+  const size_t first = digits.find_first_not_of('0');
+  const std::string_view sig = first == std::string::npos ? std::string_view() : std::string_view(digits).substr(first);
+  if (sig.size() > static_cast<size_t>(precision) || sig.size() > 38) return false;
+  __int128 v = 0;
+  for (char c : sig) v = v * 10 + (c - '0');
+  *out = neg ? -v : v;
+  return true;
+}
+
+}  // namespace
+
+std::string IntervalDayTimeBytes(int32_t days, int32_t millis) {
+  std::string b(8, '\0');
+  std::memcpy(b.data(), &days, 4);
+  std::memcpy(b.data() + 4, &millis, 4);
+  return b;
+}
+
+std::string IntervalMonthDayNanoBytes(int32_t months, int32_t days, int64_t nanos) {
+  std::string b(16, '\0');
+  std::memcpy(b.data(), &months, 4);
+  std::memcpy(b.data() + 4, &days, 4);
+  std::memcpy(b.data() + 8, &nanos, 8);
+  return b;
+}
+
+std::string Decimal128Bytes(__int128 unscaled) {
+  std::string b(16, '\0');
+  std::memcpy(b.data(), &unscaled, 16);  // little-endian host (Ferry reads little-endian streams only)
+  return b;
+}
+
+void AppendArrowScalarText(const DataType& type, std::string_view raw, std::string* out) {
+  switch (type.id) {
+    case TypeId::kTime32: AppendTimeOfDay(Load<int32_t>(raw, 0), type.unit, out); return;
+    case TypeId::kTime64: AppendTimeOfDay(Load<int64_t>(raw, 0), type.unit, out); return;
+    case TypeId::kDuration:
+      AppendInt64(Load<int64_t>(raw, 0), out);
+      out->append(TimeUnitName(type.unit));
+      return;
+    case TypeId::kIntervalMonth: AppendCount(Load<int32_t>(raw, 0), "month", "months", out); return;
+    case TypeId::kIntervalDayTime:
+      AppendCount(Load<int32_t>(raw, 0), "day", "days", out);
+      out->push_back(' ');
+      AppendInt64(Load<int32_t>(raw, 4), out);
+      out->append("ms");
+      return;
+    case TypeId::kIntervalMonthDayNano:
+      AppendCount(Load<int32_t>(raw, 0), "month", "months", out);
+      out->push_back(' ');
+      AppendCount(Load<int32_t>(raw, 4), "day", "days", out);
+      out->push_back(' ');
+      AppendInt64(Load<int64_t>(raw, 8), out);
+      out->append("ns");
+      return;
+    case TypeId::kDecimal128: AppendDecimal(Load<__int128>(raw, 0), type.scale, out); return;
+    default: out->append("<no text form for " + type.ToString() + ">"); return;
+  }
+}
+
+std::string ArrowScalarText(const DataType& type, const Value& v) {
+  std::string out;
+  switch (type.id) {
+    case TypeId::kTime32: case TypeId::kIntervalMonth: {
+      const int32_t x = static_cast<int32_t>(v.as_int());
+      AppendArrowScalarText(type, std::string_view(reinterpret_cast<const char*>(&x), 4), &out);
+      break;
+    }
+    case TypeId::kTime64: case TypeId::kDuration: {
+      const int64_t x = v.as_int();
+      AppendArrowScalarText(type, std::string_view(reinterpret_cast<const char*>(&x), 8), &out);
+      break;
+    }
+    default:
+      if (static_cast<int32_t>(v.as_string().size()) != FixedWidthOf(type)) return "<bad " + type.ToString() + " value>";
+      AppendArrowScalarText(type, v.as_string(), &out);
+  }
+  return out;
+}
+
+Result<Value> ParseArrowScalarText(const DataType& type, std::string_view s) {
+  auto bad = [&]() {
+    return Status::Invalid("not a " + type.ToString() + " value: \"" + std::string(s.substr(0, 64)) + "\"");
+  };
+  size_t pos = 0;
+  switch (type.id) {
+    case TypeId::kTime32: case TypeId::kTime64: {
+      int64_t v;
+      if (!ParseTimeOfDay(s, type.unit, &v)) return bad();
+      if (type.id == TypeId::kTime32 && (v < INT32_MIN || v > INT32_MAX)) return bad();
+      return Value::Int(v);
+    }
+    case TypeId::kDuration: {
+      int64_t v;
+      if (!Int64At(s, &pos, &v) || s.substr(pos) != TimeUnitName(type.unit)) return bad();
+      return Value::Int(v);
+    }
+    case TypeId::kIntervalMonth: {
+      int32_t m;
+      if (!CountAt(s, &pos, "month", "months", &m) || pos != s.size()) return bad();
+      return Value::Int(m);
+    }
+    case TypeId::kIntervalDayTime: {
+      int32_t d, ms;
+      if (!CountAt(s, &pos, "day", "days", &d) || !Expect(s, &pos, ' ') || !Int32At(s, &pos, &ms) ||
+          s.substr(pos) != "ms")
+        return bad();
+      return Value::String(IntervalDayTimeBytes(d, ms));
+    }
+    case TypeId::kIntervalMonthDayNano: {
+      int32_t m, d;
+      int64_t ns;
+      if (!CountAt(s, &pos, "month", "months", &m) || !Expect(s, &pos, ' ') ||
+          !CountAt(s, &pos, "day", "days", &d) || !Expect(s, &pos, ' ') || !Int64At(s, &pos, &ns) ||
+          s.substr(pos) != "ns")
+        return bad();
+      return Value::String(IntervalMonthDayNanoBytes(m, d, ns));
+    }
+    case TypeId::kDecimal128: {
+      __int128 v;
+      if (!ParseDecimal(s, type.precision, type.scale, &v)) return bad();
+      return Value::String(Decimal128Bytes(v));
+    }
+    default:
+      return Status::Invalid("type " + type.ToString() + " has no Arrow scalar text form");
+  }
 }
 
 }  // namespace ferry

@@ -125,3 +125,103 @@ TEST(TextCodec, MacTextAsGoPrintsIt) {
   EXPECT_FALSE(ParseMacText("").ok());
 }
 }  // namespace ferry
+
+// ---- Text of time, duration, interval and decimal128 values ----
+
+namespace ferry {
+namespace {
+
+std::string Text(const DataTypePtr& t, const Value& v) { return ArrowScalarText(*t, v); }
+
+// Text form, and back to the same value.
+void ExpectText(const DataTypePtr& t, const Value& v, const std::string& want) {
+  EXPECT_EQ(Text(t, v), want) << t->ToString();
+  auto back = ParseArrowScalarText(*t, want);
+  ASSERT_TRUE(back.ok()) << want << ": " << back.status().ToString();
+  EXPECT_TRUE(*back == v) << t->ToString() << " " << want;
+}
+
+__int128 Pow10(int n) {
+  __int128 v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+TEST(ArrowTypesText, TimesOfDayWithTheUnitsDigits) {
+  ExpectText(types::Time32(TimeUnit::kSecond), Value::Int(3 * 3600 + 4 * 60 + 5), "03:04:05");
+  ExpectText(types::Time32(TimeUnit::kMilli), Value::Int(86399999), "23:59:59.999");
+  ExpectText(types::Time64(TimeUnit::kMicro), Value::Int(1), "00:00:00.000001");
+  ExpectText(types::Time64(TimeUnit::kNano), Value::Int(11045123456789), "03:04:05.123456789");
+  ExpectText(types::Time64(TimeUnit::kNano), Value::Int(0), "00:00:00.000000000");
+  // Outside one day: hours keep counting, a sign before.
+  ExpectText(types::Time32(TimeUnit::kSecond), Value::Int(90000), "25:00:00");
+  ExpectText(types::Time32(TimeUnit::kMilli), Value::Int(-1500), "-00:00:01.500");
+  ExpectText(types::Time64(TimeUnit::kNano), Value::Int(INT64_MIN), "-2562047:47:16.854775808");
+  ExpectText(types::Time64(TimeUnit::kNano), Value::Int(INT64_MAX), "2562047:47:16.854775807");
+  // Fewer fraction digits read as written.
+  auto v = ParseArrowScalarText(*types::Time64(TimeUnit::kNano), "03:04:05.12");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->as_int(), 11045120000000);
+  for (const char* bad : {"3:04:05", "03:60:00", "03:04:5", "03:04:05.", "03:04:05.1234567891", "03:04:05Z", "",
+                          "2562047:47:16.854775808"})
+    EXPECT_FALSE(ParseArrowScalarText(*types::Time64(TimeUnit::kNano), bad).ok()) << bad;
+  EXPECT_FALSE(ParseArrowScalarText(*types::Time32(TimeUnit::kSecond), "03:04:05.1").ok());
+  EXPECT_FALSE(ParseArrowScalarText(*types::Time32(TimeUnit::kMilli), "597:00:00.000").ok());  // > int32
+}
+
+TEST(ArrowTypesText, DurationsAreACountAndTheirUnit) {
+  ExpectText(types::Duration(TimeUnit::kSecond), Value::Int(12), "12s");
+  ExpectText(types::Duration(TimeUnit::kMilli), Value::Int(-1500), "-1500ms");
+  ExpectText(types::Duration(TimeUnit::kMicro), Value::Int(7), "7us");
+  ExpectText(types::Duration(TimeUnit::kNano), Value::Int(INT64_MIN), "-9223372036854775808ns");
+  ExpectText(types::Duration(TimeUnit::kNano), Value::Int(INT64_MAX), "9223372036854775807ns");
+  for (const char* bad : {"12", "12ms", "12 ns", "ns", "9223372036854775808ns", "1.5ns"})
+    EXPECT_FALSE(ParseArrowScalarText(*types::Duration(TimeUnit::kNano), bad).ok()) << bad;
+}
+
+TEST(ArrowTypesText, IntervalsNameEveryPart) {
+  ExpectText(types::IntervalMonth(), Value::Int(1), "1 month");
+  ExpectText(types::IntervalMonth(), Value::Int(14), "14 months");
+  ExpectText(types::IntervalMonth(), Value::Int(-1), "-1 month");
+  ExpectText(types::IntervalMonth(), Value::Int(0), "0 months");
+  ExpectText(types::IntervalDayTime(), Value::String(IntervalDayTimeBytes(2, 300)), "2 days 300ms");
+  ExpectText(types::IntervalDayTime(), Value::String(IntervalDayTimeBytes(1, -1)), "1 day -1ms");
+  ExpectText(types::IntervalDayTime(), Value::String(IntervalDayTimeBytes(INT32_MIN, INT32_MAX)),
+             "-2147483648 days 2147483647ms");
+  ExpectText(types::IntervalMonthDayNano(), Value::String(IntervalMonthDayNanoBytes(1, 2, 3)), "1 month 2 days 3ns");
+  ExpectText(types::IntervalMonthDayNano(), Value::String(IntervalMonthDayNanoBytes(0, 0, INT64_MIN)),
+             "0 months 0 days -9223372036854775808ns");
+  for (const char* bad : {"1", "1 month 2 days", "2 days", "1 months 2 days 3ns x", "2147483648 months 0 days 0ns"})
+    EXPECT_FALSE(ParseArrowScalarText(*types::IntervalMonthDayNano(), bad).ok()) << bad;
+  EXPECT_FALSE(ParseArrowScalarText(*types::IntervalDayTime(), "2 days 2147483648ms").ok());
+  EXPECT_FALSE(ParseArrowScalarText(*types::IntervalMonth(), "1 month ").ok());
+}
+
+TEST(ArrowTypesText, DecimalsAreExactWithScaleFractionDigits) {
+  const auto d = types::Decimal128(19, 10);
+  ExpectText(d, Value::String(Decimal128Bytes(-123400000000)), "-12.3400000000");
+  ExpectText(d, Value::String(Decimal128Bytes(5)), "0.0000000005");
+  ExpectText(d, Value::String(Decimal128Bytes(-5)), "-0.0000000005");
+  ExpectText(d, Value::String(Decimal128Bytes(0)), "0.0000000000");
+  ExpectText(d, Value::String(Decimal128Bytes(Pow10(19) - 1)), "999999999.9999999999");
+  ExpectText(types::Decimal128(5, 0), Value::String(Decimal128Bytes(-12)), "-12");
+  ExpectText(types::Decimal128(5, -3), Value::String(Decimal128Bytes(42)), "42000");
+  ExpectText(types::Decimal128(5, -3), Value::String(Decimal128Bytes(0)), "0");
+  // The extremes of 38 digits, and of int128 itself (a value Arrow can hold
+  // though it exceeds precision 38).
+  ExpectText(types::Decimal128(38, 2), Value::String(Decimal128Bytes(-(Pow10(38) - 1))),
+             "-999999999999999999999999999999999999.99");
+  const __int128 min128 = static_cast<__int128>(static_cast<unsigned __int128>(1) << 127);
+  EXPECT_EQ(Text(types::Decimal128(38, 0), Value::String(Decimal128Bytes(min128))),
+            "-170141183460469231731687303715884105728");
+  // Fewer fraction digits read as written; more digits than the precision do not fit.
+  auto v = ParseArrowScalarText(*d, "1.5");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(*v == Value::String(Decimal128Bytes(15000000000)));
+  for (const char* bad : {"1000000000.0", "1.00000000001", "1e3", "", "-", ".5", "1.", "+1", "1,5"})
+    EXPECT_FALSE(ParseArrowScalarText(*d, bad).ok()) << bad;
+  EXPECT_FALSE(ParseArrowScalarText(*types::Decimal128(5, -3), "42001").ok());
+}
+
+}  // namespace
+}  // namespace ferry

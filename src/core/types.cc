@@ -1,5 +1,6 @@
 #include "ferry/types.h"
 
+#include <array>
 #include <mutex>
 
 namespace ferry {
@@ -17,7 +18,8 @@ Layout LayoutOf(TypeId id) {
     case TypeId::kBool: return Layout::kBitmap;
     case TypeId::kUtf8: case TypeId::kBinary: case TypeId::kJson:
     case TypeId::kInet: case TypeId::kMac: return Layout::kVarBinary;
-    case TypeId::kFixedSizeBinary: case TypeId::kUuid: return Layout::kFixedBinary;
+    case TypeId::kFixedSizeBinary: case TypeId::kUuid: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: return Layout::kFixedBinary;
     case TypeId::kList: return Layout::kList;
     case TypeId::kStruct: return Layout::kStruct;
     default: return Layout::kFixedWidth;
@@ -28,9 +30,11 @@ int32_t FixedWidthOf(const DataType& type) {
   switch (type.id) {
     case TypeId::kInt8: case TypeId::kUInt8: return 1;
     case TypeId::kInt16: case TypeId::kUInt16: return 2;
-    case TypeId::kInt32: case TypeId::kUInt32: case TypeId::kFloat32: case TypeId::kDate32: return 4;
-    case TypeId::kInt64: case TypeId::kUInt64: case TypeId::kFloat64: case TypeId::kTimestamp: return 8;
-    case TypeId::kUuid: return 16;
+    case TypeId::kInt32: case TypeId::kUInt32: case TypeId::kFloat32: case TypeId::kDate32:
+    case TypeId::kTime32: case TypeId::kIntervalMonth: return 4;
+    case TypeId::kInt64: case TypeId::kUInt64: case TypeId::kFloat64: case TypeId::kTimestamp:
+    case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalDayTime: return 8;
+    case TypeId::kUuid: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: return 16;
     case TypeId::kFixedSizeBinary: return type.byte_width;
     default: return 0;
   }
@@ -54,6 +58,48 @@ const char* ExtensionName(TypeId id) {
     case TypeId::kMac: return "mac";
     default: return "";
   }
+}
+
+const char* TimeUnitName(TimeUnit unit) {
+  switch (unit) {
+    case TimeUnit::kSecond: return "s";
+    case TimeUnit::kMilli: return "ms";
+    case TimeUnit::kMicro: return "us";
+    case TimeUnit::kNano: return "ns";
+  }
+  return "?";
+}
+
+int64_t TimeUnitsPerSecond(TimeUnit unit) {
+  switch (unit) {
+    case TimeUnit::kSecond: return 1;
+    case TimeUnit::kMilli: return 1000;
+    case TimeUnit::kMicro: return 1000000;
+    case TimeUnit::kNano: return 1000000000;
+  }
+  return 1;
+}
+
+TypeFamily FamilyOf(TypeId id) {
+  switch (id) {
+    case TypeId::kTime32: case TypeId::kTime64: return TypeFamily::kTime;
+    case TypeId::kDuration: return TypeFamily::kDuration;
+    case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano:
+      return TypeFamily::kInterval;
+    case TypeId::kDecimal128: return TypeFamily::kDecimal;
+    default: return TypeFamily::kNone;
+  }
+}
+
+const char* TypeFamilyName(TypeFamily f) {
+  switch (f) {
+    case TypeFamily::kNone: return "none";
+    case TypeFamily::kTime: return "time";
+    case TypeFamily::kDuration: return "duration";
+    case TypeFamily::kInterval: return "interval";
+    case TypeFamily::kDecimal: return "decimal";
+  }
+  return "?";
 }
 
 std::string DataType::ToString() const {
@@ -90,12 +136,22 @@ std::string DataType::ToString() const {
     case TypeId::kJson: return "json";
     case TypeId::kInet: return "inet";
     case TypeId::kMac: return "mac";
+    case TypeId::kTime32: return std::string("time32[") + TimeUnitName(unit) + "]";
+    case TypeId::kTime64: return std::string("time64[") + TimeUnitName(unit) + "]";
+    case TypeId::kDuration: return std::string("duration[") + TimeUnitName(unit) + "]";
+    case TypeId::kIntervalMonth: return "month_interval";
+    case TypeId::kIntervalDayTime: return "day_time_interval";
+    case TypeId::kIntervalMonthDayNano: return "month_day_nano_interval";
+    case TypeId::kDecimal128:
+      return "decimal(" + std::to_string(precision) + ", " + std::to_string(scale) + ")";
   }
   return "unknown";
 }
 
 bool DataType::Equals(const DataType& o) const {
-  if (id != o.id || byte_width != o.byte_width || children.size() != o.children.size()) return false;
+  if (id != o.id || byte_width != o.byte_width || unit != o.unit || precision != o.precision ||
+      scale != o.scale || children.size() != o.children.size())
+    return false;
   for (size_t i = 0; i < children.size(); ++i) {
     if (children[i].name != o.children[i].name || children[i].nullable != o.children[i].nullable ||
         !children[i].type->Equals(*o.children[i].type))
@@ -129,7 +185,41 @@ FERRY_SINGLETON(Uuid, TypeId::kUuid)
 FERRY_SINGLETON(Json, TypeId::kJson)
 FERRY_SINGLETON(Inet, TypeId::kInet)
 FERRY_SINGLETON(Mac, TypeId::kMac)
+FERRY_SINGLETON(IntervalMonth, TypeId::kIntervalMonth)
+FERRY_SINGLETON(IntervalDayTime, TypeId::kIntervalDayTime)
+FERRY_SINGLETON(IntervalMonthDayNano, TypeId::kIntervalMonthDayNano)
 #undef FERRY_SINGLETON
+
+namespace {
+DataTypePtr WithUnit(TypeId id, TimeUnit unit) {
+  static const auto make = [](TypeId i) {
+    std::array<DataTypePtr, 4> a;
+    for (int u = 0; u < 4; ++u) {
+      auto t = std::make_shared<DataType>();
+      t->id = i;
+      t->unit = static_cast<TimeUnit>(u);
+      a[u] = t;
+    }
+    return a;
+  };
+  static const std::array<DataTypePtr, 4> t32 = make(TypeId::kTime32);
+  static const std::array<DataTypePtr, 4> t64 = make(TypeId::kTime64);
+  static const std::array<DataTypePtr, 4> dur = make(TypeId::kDuration);
+  const auto& a = id == TypeId::kTime32 ? t32 : id == TypeId::kTime64 ? t64 : dur;
+  return a[static_cast<size_t>(unit) & 3];
+}
+}  // namespace
+
+DataTypePtr Time32(TimeUnit unit) { return WithUnit(TypeId::kTime32, unit); }
+DataTypePtr Time64(TimeUnit unit) { return WithUnit(TypeId::kTime64, unit); }
+DataTypePtr Duration(TimeUnit unit) { return WithUnit(TypeId::kDuration, unit); }
+DataTypePtr Decimal128(int32_t precision, int32_t scale) {
+  auto t = std::make_shared<DataType>();
+  t->id = TypeId::kDecimal128;
+  t->precision = precision;
+  t->scale = scale;
+  return t;
+}
 
 DataTypePtr FixedSizeBinary(int32_t byte_width) {
   auto t = std::make_shared<DataType>();

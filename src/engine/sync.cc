@@ -22,6 +22,7 @@
 #include "ferry/snapshot_views.h"
 #include "engine/table_selection.h"
 #include "ferry/retry.h"
+#include "ferry/type_families.h"
 #include "ferry/uuid.h"
 
 #include <csignal>
@@ -132,6 +133,29 @@ Result<SourceSetup> SetUpSource(const Registry& registry, const config::SourceSp
   return s;
 }
 
+// Refuses a table with a column of a type family the destination does not
+// store, naming the table, the column and where to send it instead.
+Status CheckTypeFamilies(const Registry& registry, const std::string& who, const std::string& name,
+                         const DestinationCapabilities& caps, const TableSchema& table) {
+  const Column* bad = nullptr;
+  for (const Column& c : table.columns)
+    if (FirstUnstoredType(*c.type, caps.type_families)) {
+      bad = &c;
+      break;
+    }
+  if (!bad) return Status::OK();
+  const TypeFamily family = FamilyOf(FirstUnstoredType(*bad->type, caps.type_families)->id);
+  // The null destination stores nothing, so it takes every type; it is no
+  // place to send rows to keep.
+  std::string able;
+  for (const auto& n : registry.DestinationNames())
+    if (const DestinationPlugin* p = registry.FindDestination(n);
+        p && n != "null" && p->capabilities.type_families.count(family))
+      able += (able.empty() ? "" : ", ") + n;
+  return ferry::CheckTypeFamilies(who + " (" + name + ")", caps.type_families, table,
+                                  able.empty() ? std::string("another destination") : able);
+}
+
 Result<DestinationSetup> SetUpDestination(const Registry& registry, const config::Config& config,
                                           const config::SourceSpec& source, const std::string& dest_name,
                                           const std::vector<TableSchemaPtr>& tables, const std::string& sync_id,
@@ -191,6 +215,7 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   }
 
   for (const auto& t : tables) {
+    FERRY_RETURN_NOT_OK(CheckTypeFamilies(registry, who, name, caps, *t));
     auto ds = DestinationSchema(*t, d.settings);
     d.schemas[t->name] = ds;
     d.schema_list.push_back(ds);

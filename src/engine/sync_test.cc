@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "config/loader.h"
+#include "ferry/builder.h"
 #include "plugins/source/test/test_source.h"
 
 namespace ferry::engine {
@@ -88,6 +89,104 @@ TEST(SyncTest, UnsupportedWriteModeIsRefusedBeforeAnyDataMoves) {
   EXPECT_TRUE(r2->ok());
   EXPECT_EQ(calls.migrate, 1);
   EXPECT_GE(calls.write, 1);
+}
+
+// A source of one table, "arrow_table", whose column "spans" holds Arrow
+// durations inside a list of structs (as a plugin may send them).
+SourcePlugin ArrowTypesSource() {
+  class Src : public Source {
+   public:
+    Status Init(const Options&, const SourceInit&) override { return Status::OK(); }
+    std::vector<TableSchemaPtr> Tables() const override { return {Schema()}; }
+    Status Sync(const SyncRequest&, SyncSink& sink) override {
+      BatchBuilder b(Schema());
+      for (int i = 0; i < 2; ++i) {
+        FERRY_RETURN_NOT_OK(b.AppendRow(
+            {Value::String(std::string(15, 'a') + static_cast<char>('0' + i)), Value::Null(), Value::Int(i),
+             Value::List({Value::List({Value::Int(1500 * i)})})}));
+      }
+      sink.TablePlanned("arrow_table", {"c"});
+      FERRY_RETURN_NOT_OK(sink.InsertFor("c", b.Finish()));
+      sink.TableDone("arrow_table", "c", Status::OK(), 2);
+      return Status::OK();
+    }
+    static TableSchemaPtr Schema() {
+      static const TableSchemaPtr t = [] {
+        auto s = std::make_shared<TableSchema>();
+        s->name = "arrow_table";
+        Column id{meta::kId, types::Uuid()};
+        id.unique = true;
+        id.not_null = true;
+        Column n{"n", types::Int64()};
+        n.primary_key = true;
+        s->columns = {id, Column{meta::kParentId, types::Uuid()}, n,
+                      Column{"spans", types::List(types::Struct({{"d", types::Duration(TimeUnit::kMilli), true}}))}};
+        return s;
+      }();
+      return t;
+    }
+  };
+  SourcePlugin p;
+  p.name = "arrowtypes";
+  p.description = "test double";
+  p.create = [] { return std::make_unique<Src>(); };
+  return p;
+}
+
+const char* kArrowTypesSpec = R"(kind: source
+spec:
+  name: a
+  path: arrowtypes
+  version: v1.0.0
+  tables: ["*"]
+  destinations: [d]
+---
+kind: destination
+spec:
+  name: d
+  path: appendonly
+  version: v1.0.0
+  write_mode: append
+)";
+
+// A destination that does not declare a type family refuses, before Migrate,
+// a table with a column of it at any depth, naming destination, column, type
+// and table; one that declares it takes the rows.
+TEST(SyncTest, ColumnOfATypeFamilyTheDestinationDoesNotStoreIsRefusedBeforeAnyDataMoves) {
+  Calls calls;
+  Registry reg;
+  ASSERT_TRUE(reg.AddSource(ArrowTypesSource()).ok());
+  ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls)).ok());
+  Calls stores_calls;
+  DestinationPlugin stores = AppendOnly(&stores_calls);
+  stores.name = "storesdurations";
+  stores.capabilities.type_families = {TypeFamily::kDuration};
+  ASSERT_TRUE(reg.AddDestination(stores).ok());
+  auto cfg = config::LoadConfigFromString(kArrowTypesSpec, "spec.yml");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  const std::string& m = r.status().message();
+  for (const char* part :
+       {"destination \"d\" (appendonly) cannot store column \"spans\" (list<item: struct<d: duration[ms]>, "
+        "nullable>, holding duration[ms]) of table \"arrow_table\" yet",
+        "it stores none of Arrow's time, duration, interval and decimal types",
+        "skip the table (skip_tables) or send it to storesdurations"})
+    EXPECT_NE(m.find(part), std::string::npos) << m;
+  EXPECT_EQ(calls.migrate, 0);
+  EXPECT_EQ(calls.write, 0);
+
+  std::string spec = kArrowTypesSpec;
+  spec.replace(spec.find("path: appendonly"), 16, "path: storesdurations");
+  auto cfg2 = config::LoadConfigFromString(spec, "spec.yml");
+  ASSERT_TRUE(cfg2.ok()) << cfg2.status().ToString();
+  auto r2 = SyncSource(reg, *cfg2, cfg2->sources[0], SyncOptions{});
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_TRUE(r2->ok());
+  EXPECT_EQ(stores_calls.migrate, 1);
+  ASSERT_EQ(stores_calls.write_rows.size(), 1u);
+  EXPECT_EQ(stores_calls.write_rows[0], 2);
 }
 
 // BatchingDefaults::ramp_up: the first writes of a stream are a quarter and a

@@ -90,14 +90,17 @@ TEST(ArrowIpcReject, UnsupportedTypesNameFieldAndType) {
   const Case cases[] = {
       // large_utf8, large_binary and float16 are converted (CqJsInterop.JsSourceExtraArrowTypes...).
       {F("big", static_cast<fb::Type>(21), empty), "large_list"},
-      {F("big", static_cast<fb::Type>(7), empty), "decimal"},
+      {F("big", fb::Type_Decimal, [](FBB& b) { return fb::CreateDecimal(b, 40, 10, 256).Union(); }),
+       "decimal256(40, 10)"},
       {F("big", static_cast<fb::Type>(1), empty), "null"},
       {F("big", static_cast<fb::Type>(17), empty), "map"},
+      // With its child, as arrow-go writes it: still named as a map.
+      {F("big", static_cast<fb::Type>(17), empty, {Int32("entries")}), "Arrow type map (type id 17) is not supported"},
       {F("big", static_cast<fb::Type>(24), empty), "utf8_view"},
       {F("big", static_cast<fb::Type>(200), empty), "unknown"},
       {F("big", fb::Type_Utf8, [](FBB& b) { return fb::CreateUtf8(b).Union(); }, {}, true), "dictionary"},
       {F("outer", fb::Type_Struct_, [](FBB& b) { return fb::CreateStruct_(b).Union(); },
-         {F("big", static_cast<fb::Type>(18), empty)}), "duration"},
+         {F("big", static_cast<fb::Type>(17), empty)}), "map"},
   };
   for (const Case& c : cases) {
     auto r = DecodeRecordStream(Stream(SchemaMessage({Int32("ok"), c.field})));
@@ -127,6 +130,23 @@ TEST(ArrowIpcReject, MalformedFields) {
                 return flatbuffers::Offset<void>();
               })}))),
               StatusCode::kInvalidArgument, {"no type"});
+  // Time's bit width follows its unit; decimal128's precision is 1..38.
+  ExpectError(DecodeRecordStream(Stream(SchemaMessage({F("x", fb::Type_Time, [](FBB& b) {
+                return fb::CreateTime(b, fb::TimeUnit_NANOSECOND, 32).Union();
+              })}))),
+              StatusCode::kInvalidArgument, {"x", "bit width 64"});
+  ExpectError(DecodeRecordStream(Stream(SchemaMessage({F("x", fb::Type_Time, [](FBB& b) {
+                return fb::CreateTime(b, fb::TimeUnit_SECOND, 64).Union();
+              })}))),
+              StatusCode::kInvalidArgument, {"x", "bit width 32"});
+  ExpectError(DecodeRecordStream(Stream(SchemaMessage({F("x", fb::Type_Decimal, [](FBB& b) {
+                return fb::CreateDecimal(b, 39, 2, 128).Union();
+              })}))),
+              StatusCode::kInvalidArgument, {"x", "precision 39"});
+  ExpectError(DecodeRecordStream(Stream(SchemaMessage({F("x", fb::Type_Interval, [](FBB& b) {
+                return fb::CreateInterval(b, static_cast<fb::IntervalUnit>(3)).Union();
+              })}))),
+              StatusCode::kInvalidArgument, {"x", "interval unit 3"});
 }
 
 TEST(ArrowIpcReject, NestingLimit) {

@@ -12,6 +12,7 @@
 #include "ferry/batch.h"
 #include "ferry/builder.h"
 #include "ferry/schema.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::protocol::testutil {
 
@@ -49,6 +50,34 @@ inline TableSchemaPtr AllTypesSchema() {
   return s;
 }
 
+// One column of each Arrow type Ferry carries as it is (time, duration,
+// interval, decimal128), alone and nested; not in AllTypesSchema, which the
+// JS peer and the corpus tests also read.
+inline TableSchemaPtr CarriedArrowTypesSchema() {
+  auto s = std::make_shared<TableSchema>();
+  s->name = "arrow_types";
+  const std::vector<std::pair<std::string, DataTypePtr>> cols = {
+      {"time32_s", types::Time32(TimeUnit::kSecond)},   {"time32_ms", types::Time32(TimeUnit::kMilli)},
+      {"time64_us", types::Time64(TimeUnit::kMicro)},   {"time64_ns", types::Time64(TimeUnit::kNano)},
+      {"duration_s", types::Duration(TimeUnit::kSecond)}, {"duration_ms", types::Duration(TimeUnit::kMilli)},
+      {"duration_us", types::Duration(TimeUnit::kMicro)}, {"duration_ns", types::Duration(TimeUnit::kNano)},
+      {"interval_month", types::IntervalMonth()},        {"interval_day_time", types::IntervalDayTime()},
+      {"interval_month_day_nano", types::IntervalMonthDayNano()},
+      {"decimal128", types::Decimal128(19, 10)},         {"decimal_neg_scale", types::Decimal128(38, -2)},
+      {"duration_list", types::List(types::Duration(TimeUnit::kNano))},
+      {"struct", types::Struct({{"t", types::Time64(TimeUnit::kNano), true},
+                                {"i", types::IntervalMonthDayNano(), true},
+                                {"d", types::Decimal128(19, 10), true}})},
+  };
+  for (const auto& [name, type] : cols) {
+    Column c;
+    c.name = name;
+    c.type = type;
+    s->columns.push_back(c);
+  }
+  return s;
+}
+
 // A deterministic value of `type` for (row, col); null about one time in four.
 inline Value MakeValue(const DataType& type, int64_t row, int64_t col, bool nullable = true) {
   if (nullable && (row * 7 + col * 3) % 4 == 0) return Value::Null();
@@ -78,6 +107,21 @@ inline Value MakeValue(const DataType& type, int64_t row, int64_t col, bool null
     case TypeId::kJson: return Value::String("{\"k\":" + std::to_string(k) + "}");
     case TypeId::kInet: return Value::String("10.0." + std::to_string(k % 256) + ".0/24");
     case TypeId::kMac: return Value::String(std::string("\x00\x1a\x2b\x3c\x4d", 5) + static_cast<char>(k));
+    case TypeId::kTime32:
+      return Value::Int(type.unit == TimeUnit::kSecond ? k * 1237 % 86400 : k * 1234567 % 86400000);
+    case TypeId::kTime64:
+      return Value::Int(type.unit == TimeUnit::kMicro ? k * 1234567891 % 86400000000
+                                                      : k * 123456789123 % 86400000000000);
+    case TypeId::kDuration: return Value::Int(k * 1000000007 - 99999);
+    case TypeId::kIntervalMonth: return Value::Int(static_cast<int32_t>(k * 7 - 40));
+    case TypeId::kIntervalDayTime:
+      return Value::String(IntervalDayTimeBytes(static_cast<int32_t>(k - 30), static_cast<int32_t>(k * 86399 - 5)));
+    case TypeId::kIntervalMonthDayNano:
+      return Value::String(IntervalMonthDayNanoBytes(static_cast<int32_t>(k - 3), static_cast<int32_t>(k * 3 - 50),
+                                                     k * 1000000000007 - 3));
+    case TypeId::kDecimal128:
+      return Value::String(Decimal128Bytes((static_cast<__int128>(k * 123456789 - 1000000) * 1000000007 + k) *
+                                           (k % 3 == 0 ? -1 : 1)));
     case TypeId::kList: {
       std::vector<Value> items;
       for (int64_t i = 0; i < k % 4; ++i)

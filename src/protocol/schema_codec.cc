@@ -42,6 +42,16 @@ Offset<flatbuffers::Vector<Offset<fb::KeyValue>>> BuildMetadata(FlatBufferBuilde
   return fbb.CreateVector(out);
 }
 
+fb::TimeUnit WireUnit(TimeUnit u) {
+  switch (u) {
+    case TimeUnit::kSecond: return fb::TimeUnit_SECOND;
+    case TimeUnit::kMilli: return fb::TimeUnit_MILLISECOND;
+    case TimeUnit::kMicro: return fb::TimeUnit_MICROSECOND;
+    case TimeUnit::kNano: return fb::TimeUnit_NANOSECOND;
+  }
+  return fb::TimeUnit_SECOND;
+}
+
 // The Arrow storage type of `t` (the union type id and its table).
 std::pair<fb::Type, Offset<void>> BuildType(FlatBufferBuilder& fbb, const DataType& t) {
   switch (t.id) {
@@ -71,6 +81,19 @@ std::pair<fb::Type, Offset<void>> BuildType(FlatBufferBuilder& fbb, const DataTy
     case TypeId::kUuid: return {fb::Type_FixedSizeBinary, fb::CreateFixedSizeBinary(fbb, 16).Union()};
     case TypeId::kList: return {fb::Type_List, fb::CreateList(fbb).Union()};
     case TypeId::kStruct: return {fb::Type_Struct_, fb::CreateStruct_(fbb).Union()};
+    case TypeId::kTime32:
+      return {fb::Type_Time, fb::CreateTime(fbb, WireUnit(t.unit), 32).Union()};
+    case TypeId::kTime64:
+      return {fb::Type_Time, fb::CreateTime(fbb, WireUnit(t.unit), 64).Union()};
+    case TypeId::kDuration: return {fb::Type_Duration, fb::CreateDuration(fbb, WireUnit(t.unit)).Union()};
+    case TypeId::kIntervalMonth:
+      return {fb::Type_Interval, fb::CreateInterval(fbb, fb::IntervalUnit_YEAR_MONTH).Union()};
+    case TypeId::kIntervalDayTime:
+      return {fb::Type_Interval, fb::CreateInterval(fbb, fb::IntervalUnit_DAY_TIME).Union()};
+    case TypeId::kIntervalMonthDayNano:
+      return {fb::Type_Interval, fb::CreateInterval(fbb, fb::IntervalUnit_MONTH_DAY_NANO).Union()};
+    case TypeId::kDecimal128:
+      return {fb::Type_Decimal, fb::CreateDecimal(fbb, t.precision, t.scale, 128).Union()};
   }
   return {fb::Type_NONE, 0};
 }
@@ -174,8 +197,6 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
   const auto* kids = f.children();
   const size_t nkids = kids ? kids->size() : 0;
   const int type_id = static_cast<int>(f.type_type());
-  if (type_id != fb::Type_List && type_id != fb::Type_Struct_ && nkids != 0)
-    return bad(std::string("type ") + ArrowTypeName(type_id) + " cannot have child fields");
 
   DataTypePtr type;
   switch (f.type_type()) {
@@ -231,6 +252,59 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
       }
       break;
     }
+    case fb::Type_Time: {
+      const fb::Time* t = f.type_as_Time();
+      if (!t) return bad("time type without parameters");
+      const int bits = t->bit_width();
+      switch (t->unit()) {
+        case fb::TimeUnit_SECOND: case fb::TimeUnit_MILLISECOND:
+          if (bits != 32) return bad("time in s or ms needs bit width 32, got " + std::to_string(bits));
+          type = types::Time32(t->unit() == fb::TimeUnit_SECOND ? TimeUnit::kSecond : TimeUnit::kMilli);
+          break;
+        case fb::TimeUnit_MICROSECOND: case fb::TimeUnit_NANOSECOND:
+          if (bits != 64) return bad("time in us or ns needs bit width 64, got " + std::to_string(bits));
+          type = types::Time64(t->unit() == fb::TimeUnit_MICROSECOND ? TimeUnit::kMicro : TimeUnit::kNano);
+          break;
+        default: return bad("invalid time unit");
+      }
+      break;
+    }
+    case fb::Type_Duration: {
+      const fb::Duration* t = f.type_as_Duration();
+      if (!t) return bad("duration type without parameters");
+      switch (t->unit()) {
+        case fb::TimeUnit_SECOND: type = types::Duration(TimeUnit::kSecond); break;
+        case fb::TimeUnit_MILLISECOND: type = types::Duration(TimeUnit::kMilli); break;
+        case fb::TimeUnit_MICROSECOND: type = types::Duration(TimeUnit::kMicro); break;
+        case fb::TimeUnit_NANOSECOND: type = types::Duration(TimeUnit::kNano); break;
+        default: return bad("invalid duration unit");
+      }
+      break;
+    }
+    case fb::Type_Interval: {
+      const fb::Interval* t = f.type_as_Interval();
+      if (!t) return bad("interval type without parameters");
+      switch (t->unit()) {
+        case fb::IntervalUnit_YEAR_MONTH: type = types::IntervalMonth(); break;
+        case fb::IntervalUnit_DAY_TIME: type = types::IntervalDayTime(); break;
+        case fb::IntervalUnit_MONTH_DAY_NANO: type = types::IntervalMonthDayNano(); break;
+        default: return bad("invalid interval unit " + std::to_string(static_cast<int>(t->unit())));
+      }
+      break;
+    }
+    case fb::Type_Decimal: {
+      const fb::Decimal* t = f.type_as_Decimal();
+      if (!t) return bad("decimal type without parameters");
+      if (t->bit_width() != 128)
+        return unsupported("decimal" + std::to_string(t->bit_width()) + "(" + std::to_string(t->precision()) +
+                           ", " + std::to_string(t->scale()) +
+                           ") is not supported: Ferry carries decimal128 only; leave the table out "
+                           "with skip_tables");
+      if (t->precision() < 1 || t->precision() > 38)
+        return bad("decimal128 precision " + std::to_string(t->precision()) + " is not in 1..38");
+      type = types::Decimal128(t->precision(), t->scale());
+      break;
+    }
     case fb::Type_FixedSizeBinary: {
       const fb::FixedSizeBinary* t = f.type_as_FixedSizeBinary();
       if (!t || t->byte_width() <= 0) return bad("fixed_size_binary needs a positive byte width");
@@ -271,9 +345,15 @@ Result<ParsedField> ParseField(const fb::Field& f, const std::string& path, int 
                          std::to_string(type_id) +
                          ") is not supported: Ferry carries booleans, integers, floats, strings and "
                          "binaries (large too), timestamps (any unit, kept in microseconds), dates, "
-                         "fixed-size binaries, lists, structs and CloudQuery's uuid, json, inet and mac "
-                         "(docs/protocol.md, \"Types\"); leave the table out with skip_tables");
+                         "times, durations, intervals, decimal128, fixed-size binaries, lists, structs "
+                         "and CloudQuery's uuid, json, inet and mac (docs/protocol.md, \"Types\"); "
+                         "leave the table out with skip_tables");
   }
+
+  // Checked after the type: a type Ferry does not carry (map has children)
+  // is reported as that, not as a malformed field.
+  if (type_id != fb::Type_List && type_id != fb::Type_Struct_ && nkids != 0)
+    return bad(std::string("type ") + ArrowTypeName(type_id) + " cannot have child fields");
 
   // CloudQuery's extension types; unknown extensions read as their storage.
   if (const auto* ext = Lookup(f.custom_metadata(), kExtName)) {

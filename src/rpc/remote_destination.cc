@@ -22,6 +22,8 @@ DestinationCapabilities RemoteDestinationCapabilities() {
   c.forced_migration = true;
   c.delete_record = true;
   c.state_backend = true;
+  // Ferry re-encodes every type it carries to the plugin as it came.
+  c.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval, TypeFamily::kDecimal};
   return c;
 }
 

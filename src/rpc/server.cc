@@ -14,6 +14,7 @@
 #include "engine/log.h"
 #include "engine/summary.h"
 #include "engine/table_selection.h"
+#include "ferry/type_families.h"
 #include "protocol/arrow_ipc.h"
 #include "rpc/channel.h"
 #include "rpc/messages.h"
@@ -300,7 +301,7 @@ class PluginService final : public pb::Plugin::Service {
                                source_plugin_ ? "Write called on a source plugin" : "Write before Init");
       dest = dest_.get();
     }
-    WriteStream w(dest, tables_);
+    WriteStream w(dest, tables_, dest_plugin_);
     pb::Write::Request msg;
     Status st;
     auto same_destination = [&] {
@@ -373,12 +374,22 @@ class PluginService final : public pb::Plugin::Service {
   // One Write stream: inserts gathered per table, written in batches.
   class WriteStream {
    public:
-    WriteStream(Destination* dest, std::map<std::string, TableSchemaPtr>& tables) : dest_(dest), tables_(tables) {}
+    WriteStream(Destination* dest, std::map<std::string, TableSchemaPtr>& tables, const DestinationPlugin* plugin)
+        : dest_(dest), tables_(tables), plugin_(plugin) {}
+
+    // A served destination refuses, like the engine, tables with columns of a
+    // type family it does not store, before they reach it.
+    Status CheckTypes(const TableSchema& t) const {
+      if (!plugin_) return Status::OK();
+      return CheckTypeFamilies("destination \"" + plugin_->name + "\"", plugin_->capabilities.type_families, t,
+                               "a destination that stores it (sqlite)");
+    }
 
     Status Handle(const pb::Write::Request& msg) {
       switch (msg.message_case()) {
         case pb::Write::Request::kMigrateTable: {
           FERRY_ASSIGN_OR_RETURN(TableSchemaPtr t, protocol::DecodeSchemaStream(msg.migrate_table().table()));
+          FERRY_RETURN_NOT_OK(CheckTypes(*t).WithContext("migrate_table " + t->name));
           FERRY_RETURN_NOT_OK(Flush(t->name));
           MigrateOptions mo{msg.migrate_table().migrate_force() ? MigrateMode::kForced : MigrateMode::kSafe};
           FERRY_RETURN_NOT_OK(dest_->Migrate({t}, mo).WithContext("migrate_table " + t->name));
@@ -396,6 +407,7 @@ class PluginService final : public pb::Plugin::Service {
             // record's own schema describes the existing table.
             FERRY_ASSIGN_OR_RETURN(BatchPtr b, protocol::DecodeRecordStream(msg.insert().record()));
             if (b->schema()->name.empty()) return Status::Invalid("insert: record has no cq:table_name");
+            FERRY_RETURN_NOT_OK(CheckTypes(*b->schema()).WithContext("insert"));
             tables_[b->schema()->name] = b->schema();
             batch = b;
           }
@@ -453,6 +465,7 @@ class PluginService final : public pb::Plugin::Service {
     };
     Destination* dest_;
     std::map<std::string, TableSchemaPtr>& tables_;
+    const DestinationPlugin* plugin_;
     std::map<std::string, Pending> pending_;
   };
 

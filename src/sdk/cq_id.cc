@@ -7,6 +7,7 @@
 #include <ctime>
 #include <memory>
 
+#include "ferry/text_codec.h"
 #include "ferry/uuid.h"
 
 namespace ferry::sdk {
@@ -32,6 +33,11 @@ std::string ScalarString(const DataType& type, const Value& v) {
       strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
       return buf;
     }
+    // Arrow's time, duration, interval and decimal128 types: Ferry's canonical
+    // text (ferry/text_codec.h), stable and distinct for distinct values.
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      return ArrowScalarText(type, v);
     default: break;
   }
   switch (v.kind()) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "ferry/text_codec.h"
 #include "ferry/uuid.h"
 #include "sdk/cq_id.h"
 
@@ -410,6 +411,10 @@ TEST(CqIdTest, MatchesTheSdkFormula) {
   EXPECT_EQ(ScalarString(*types::Float64(), Value::Double(100)), "100");
   EXPECT_EQ(ScalarString(*types::Timestamp(), Value::Int(1700000000123456)), "2023-11-14T22:13:20Z");
   EXPECT_EQ(ScalarString(*types::Int64(), Value::Null()), "(null)");
+  EXPECT_EQ(ScalarString(*types::Duration(TimeUnit::kMilli), Value::Int(1500)), "1500ms");
+  EXPECT_EQ(ScalarString(*types::Decimal128(19, 10), Value::String(Decimal128Bytes(-123400000000))), "-12.3400000000");
+  EXPECT_EQ(ScalarString(*types::IntervalMonthDayNano(), Value::String(IntervalMonthDayNanoBytes(1, 2, 3))),
+            "1 month 2 days 3ns");
 }
 
 }  // namespace

@@ -5,8 +5,9 @@
 //    table CloudQuery tests its destinations with) and rows from the SDK's
 //    test-data generator: Ferry syncs what it declares and sends intact, row
 //    for row the same as CloudQuery's CLI passing the same source to Ferry's
-//    destination; the Arrow types Ferry does not carry fail the sync with the
-//    table and column named, before any data moves;
+//    destination (times, durations, intervals and decimal128 included, also
+//    through MemDB and back); the Arrow types Ferry does not carry (maps)
+//    fail the sync with the table and column named, before any data moves;
 //  - cq-go-memdb, the SDK's own MemDB plugin, as a destination of Ferry's test
 //    source: overwrite (upserts by primary key), delete-stale and append as
 //    Ferry asks for them, checked by syncing MemDB back (MemDB as a source);
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/destination/postgresql/testing/pg_test_server.h"
 #include "testing/cli_runner.h"
 #include "testing/peers.h"
 #include "testing/plugin_util.h"
@@ -45,9 +47,9 @@ std::string GoPeersMissing() {
 #define REQUIRE_GO_PEERS() FERRY_REQUIRE_PEER(GoPeersMissing())
 
 // The groups of schema.TestTable whose Arrow types Ferry does not carry
-// (docs/protocol.md, "Types"); maps are left out as CloudQuery's test source
-// leaves them out.
-const char* kFerryTypes = "[maps, durations, intervals, times, decimals]";
+// (docs/protocol.md, "Types"): maps, which CloudQuery's test source leaves
+// out too.
+const char* kFerryTypes = "[maps]";
 
 std::string TestdataSource(const std::string& registry_and_path, const std::string& skip, bool null_rows) {
   return "kind: source\nspec:\n  name: gotd\n" + registry_and_path +
@@ -125,10 +127,11 @@ TEST(CloudQueryGoSdk, TestTableOfTheSdkSyncsAsUnderCloudQuerysCli) {
     ASSERT_EQ(TableNames(cq_db), TableNames(ferry_db));
     const auto cols = Columns(ferry_db, "test_testdata_table");
     EXPECT_EQ(Columns(cq_db, "test_testdata_table"), cols);
-    // Ferry's two, the SDK's _cq_id and _cq_parent_id, 53 of schema.TestTable
-    // (18 primitive and extension, 2 dates, 2 large, 4 timestamps, a struct of
-    // those 26 and a list of each but json) and client_id.
-    EXPECT_EQ(cols.size(), 58u);
+    // Ferry's two, the SDK's _cq_id and _cq_parent_id, 77 of schema.TestTable
+    // (18 primitive and extension, 2 dates, 4 durations, 3 intervals, 2 large,
+    // 4 times, 4 timestamps, a decimal, a struct of those 38 and a list of each
+    // but json) and client_id.
+    EXPECT_EQ(cols.size(), 82u);
     EXPECT_EQ(Rows(cq_db, "test_testdata_table"), Rows(ferry_db, "test_testdata_table"));
 
     // Independent of the comparison: the generator's ids (it counts on from its
@@ -139,32 +142,79 @@ TEST(CloudQueryGoSdk, TestTableOfTheSdkSyncsAsUnderCloudQuerysCli) {
     const std::string lists = "SELECT count(*) FROM test_testdata_table WHERE int64_list LIKE '[%,null,%]' AND "
                               "timestamp_ns_list LIKE '[\"2024-01-02 03:04:05.000000\",null,%'";
     EXPECT_EQ(SqliteQuery(ferry_db, lists), std::vector<std::string>{null_rows ? "0" : "40"});
+    // Times, durations, intervals and decimals in Ferry's text forms, as the
+    // generator makes them: the stable time 03:04:05 in every unit, one
+    // month, {n days, n ms} and {n months, n days, n ns}, random counts, and
+    // decimals with their 10 fraction digits.
+    const std::string kept =
+        "SELECT count(*) FROM test_testdata_table WHERE time32_s = '03:04:05' AND time32_ms = '03:04:05.000' AND "
+        "time64_us = '03:04:05.000000' AND time64_ns = '03:04:05.000000000' AND duration_s GLOB '[0-9]*s' AND "
+        "duration_ms GLOB '[0-9]*ms' AND duration_us GLOB '[0-9]*us' AND duration_ns GLOB '[0-9]*ns' AND "
+        "interval_month = '1 month' AND interval_day_time GLOB '[0-9]* day* [0-9]*ms' AND "
+        "interval_month_day_nano GLOB '[0-9]* month* [0-9]* day* [0-9]*ns' AND "
+        "decimal128 GLOB '[0-9]*.[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]' AND "
+        "json_extract(struct, '$.time64_ns') = '03:04:05.000000000' AND duration_ns_list GLOB '[[]\"[0-9]*ns\",null,*'";
+    EXPECT_EQ(SqliteQuery(ferry_db, kept), std::vector<std::string>{null_rows ? "0" : "40"});
     EXPECT_EQ(SqliteQuery(ferry_db, "SELECT count(*) FROM test_testdata_table WHERE int8 IS NULL AND "
                                     "struct IS NULL AND large_string IS NULL"),
               std::vector<std::string>{null_rows ? "40" : "0"});
   }
 }
 
-// The SDK's test table with every type CloudQuery's test source sends:
-// durations, intervals, times and decimals are Arrow types Ferry does not
-// carry. GetTables fails the sync before any data moves, naming the table, the
-// column and the way out.
+// The SDK's test table with maps too (which CloudQuery's test source leaves
+// out): maps are an Arrow type Ferry does not carry. GetTables fails the sync
+// before any data moves, naming the table, the column and the way out.
 TEST(CloudQueryGoSdk, ArrowTypesFerryDoesNotCarryFailTheSyncNamingTableAndColumn) {
   REQUIRE_GO_PEERS();
   TempDir dir;
   const std::string db = dir.File("out.sqlite");
   CommandResult r = RunFerry(
-      {"sync", dir.Write("spec.yml", TestdataSource(Local(kTestdata), "[maps]", false) + SqliteDestination(kBuiltinSqlite, db)),
+      {"sync", dir.Write("spec.yml", TestdataSource(Local(kTestdata), "[]", false) + SqliteDestination(kBuiltinSqlite, db)),
        "--no-progress"},
       dir.path());
   EXPECT_NE(r.exit_code, 0) << r.out << r.err;
   const std::string all = r.out + r.err;
-  EXPECT_NE(all.find("GetTables: table 0: arrow ipc: table test_testdata_table: field duration_s: Arrow type duration "
-                     "(type id 18) is not supported"),
+  EXPECT_NE(all.find("GetTables: table 0: arrow ipc: table test_testdata_table: field string_id_map: Arrow type map "
+                     "(type id 17) is not supported"),
             std::string::npos)
       << all;
   EXPECT_NE(all.find("leave the table out with skip_tables"), std::string::npos) << all;
   EXPECT_TRUE(!fs::exists(db) || TableNames(db).empty()) << "nothing may be written";
+}
+
+// A built-in destination that does not store times, durations, intervals or
+// decimals (PostgreSQL) refuses the SDK's test table before any data moves:
+// in Ferry's own sync (the engine), and served as a plugin to CloudQuery's
+// CLI (its migrate_table), naming the destination, column, type and table.
+TEST(CloudQueryGoSdk, PostgresqlRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
+  REQUIRE_GO_PEERS();
+  auto conn = plugins::postgresql::testing::FreshDatabase("go_sdk_types");
+  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+  const std::string db = plugins::postgresql::testing::DatabaseName("go_sdk_types");
+  TempDir dir;
+  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-postgresql"));
+  auto spec = [&](const std::string& where) {
+    std::string src = TestdataSource(Local(kTestdata), kFerryTypes, false);
+    src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [pg]");
+    return src + "---\nkind: destination\nspec:\n  name: pg\n" + where +
+           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + *conn + "\"\n";
+  };
+  const std::string column = "cannot store column \"duration_s\" (duration[s]) of table \"test_testdata_table\" yet";
+  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/postgresql\n")), "--no-progress"},
+                             dir.path());
+  EXPECT_NE(f.exit_code, 0) << f.out << f.err;
+  const std::string all = f.out + f.err;
+  EXPECT_NE(all.find("destination \"pg\" (postgresql) " + column), std::string::npos) << all;
+  EXPECT_NE(all.find("skip the table (skip_tables) or send it to sqlite"), std::string::npos) << all;
+
+  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-postgresql")))));
+  EXPECT_NE(c.exit_code, 0) << c.out;
+  EXPECT_NE(c.out.find("destination \"postgresql\" " + column), std::string::npos) << c.out;
+
+  auto tables = plugins::postgresql::testing::AdminQuery(
+      db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'test_testdata_table'");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(*tables, "0");
 }
 
 // The Go SDK does not send a Sync message over 100 MiB: it logs "Message
@@ -288,6 +338,40 @@ TEST(CloudQueryGoSdk, MemDbDestinationAppendsEveryRowOfEverySync) {
   EXPECT_EQ(SqliteCount(back, "test_some_table"), 12);
   EXPECT_EQ(SqliteQuery(back, "SELECT count(*) FROM (SELECT DISTINCT client_id, resource_id FROM test_some_table)"),
             std::vector<std::string>{"6"});
+}
+
+// The SDK's test table, times, durations, intervals and decimal128 included,
+// through Ferry into MemDB (arrow-go decoding Ferry's encoding of every type)
+// and back out of MemDB (arrow-go encoding, Ferry decoding) lands in SQLite as
+// it does when Ferry writes the source's rows there directly.
+TEST(CloudQueryGoSdk, TestTableThroughMemDbKeepsEveryArrowType) {
+  REQUIRE_GO_PEERS();
+  TempDir dir;
+  START_GO_MEMDB(memdb, dir);
+  for (bool null_rows : {false, true}) {
+    SCOPED_TRACE(null_rows ? "null rows" : "values");
+    const std::string n = null_rows ? "nulls" : "values";
+    const std::string to_memdb = "---\nkind: destination\nspec:\n  name: sqlite\n" + Grpc(memdb) +
+                                 "  version: v1.0.0\n  write_mode: overwrite-delete-stale\n";
+    CommandResult r = RunFerry(
+        {"sync", dir.Write("memdb_" + n + ".yml", TestdataSource(Local(kTestdata), kFerryTypes, null_rows) + to_memdb),
+         "--no-progress"},
+        dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err << memdb.Log();
+    const std::string back = SyncBack(dir, memdb, "back_" + n);
+    const std::string direct = dir.File("direct_" + n + ".sqlite");
+    r = RunFerry({"sync",
+                  dir.Write("direct_" + n + ".yml", TestdataSource(Local(kTestdata), kFerryTypes, null_rows) +
+                                                        SqliteDestination(kBuiltinSqlite, direct)),
+                  "--no-progress"},
+                 dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto want = Rows(direct, "test_testdata_table", false);
+    ASSERT_EQ(want.size(), 40u);
+    EXPECT_EQ(Rows(back, "test_testdata_table", false), want);
+    EXPECT_EQ(SqliteQuery(back, "SELECT count(*) FROM pragma_table_info('test_testdata_table')"),
+              SqliteQuery(direct, "SELECT count(*) FROM pragma_table_info('test_testdata_table')"));
+  }
 }
 
 // MemDB as the state backend of Ferry's incremental test source: the cursors

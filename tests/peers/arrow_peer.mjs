@@ -7,7 +7,8 @@
 //
 // JSON values: null; numbers; 64-bit integers and timestamps as decimal
 // strings (raw stored value, no unit conversion); dates as days; binary as hex;
-// lists as arrays; structs as arrays of field values.
+// time, duration, interval and decimal values as the hex of their raw
+// little-endian bytes; lists as arrays; structs as arrays of field values.
 import * as A from 'apache-arrow';
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -19,6 +20,14 @@ function int64At(values, i) {  // Int32Array of (low, high) pairs, or BigInt64Ar
   return ((BigInt(values[2 * i + 1]) << 32n) + BigInt(values[2 * i] >>> 0)).toString();
 }
 
+// Bytes of one value of the fixed-width types printed raw.
+function rawWidth(t) {
+  if (t.typeId === A.Type.Time) return t.bitWidth / 8;
+  if (t.typeId === A.Type.Duration) return 8;
+  if (t.typeId === A.Type.Decimal) return t.bitWidth / 8;
+  return t.unit === A.IntervalUnit.YEAR_MONTH ? 4 : t.unit === A.IntervalUnit.DAY_TIME ? 8 : 16;
+}
+
 function cell(vec, i) {
   if (!vec.isValid(i)) return null;
   const t = vec.type;
@@ -27,6 +36,13 @@ function cell(vec, i) {
     case A.Type.Date:
       if (t.typeId === A.Type.Date && t.unit === A.DateUnit.DAY) return vec.data[0].values[i];
       return int64At(vec.data[0].values, i);
+    case A.Type.Time:
+    case A.Type.Duration:
+    case A.Type.Interval:
+    case A.Type.Decimal: {  // the value's raw little-endian bytes
+      const w = rawWidth(t), v = vec.data[0].values;
+      return hex(new Uint8Array(v.buffer, v.byteOffset + i * w, w));
+    }
     case A.Type.List: {
       const items = vec.get(i);
       return Array.from({ length: items.length }, (_, k) => cell(items, k));
@@ -71,6 +87,13 @@ const nulls = (values) => {
   return { nullBitmap: bm, nullCount: values.filter((v) => v === null).length, length: values.length };
 };
 const int64Data = (type, values) => A.makeData({ type, ...nulls(values), data: pairs(values) });
+// Decimal128 columns from BigInts, as four little-endian 32-bit words each.
+function words128(values) {
+  const out = new Uint32Array(values.length * 4);
+  values.forEach((v, i) => { const b = BigInt.asUintN(128, v);
+                             for (let k = 0; k < 4; ++k) out[4 * i + k] = Number((b >> BigInt(32 * k)) & 0xffffffffn); });
+  return out;
+}
 const ext = (name) => new Map([['ARROW:extension:name', name], ['ARROW:extension:metadata', `${name}-serialized`]]);
 const bytes = (...xs) => Uint8Array.from(xs);
 
@@ -91,6 +114,12 @@ function write(file) {
     ['fsb', new A.FixedSizeBinary(2), A.vectorFromArray([bytes(1, 2), null, bytes(3, 4)], new A.FixedSizeBinary(2)).data[0]],
     ['id', new A.FixedSizeBinary(16), A.vectorFromArray([new Uint8Array(16).fill(0xab), null, new Uint8Array(16)], new A.FixedSizeBinary(16)).data[0], ext('uuid')],
     ['doc', new A.Binary(), A.vectorFromArray([new TextEncoder().encode('{"a":1}'), null, bytes()], new A.Binary()).data[0], ext('json')],
+    ['t32ms', new A.TimeMillisecond(), A.makeData({ type: new A.TimeMillisecond(), ...nulls([3723004, null, 0]), data: Int32Array.from([3723004, 0, 0]) })],
+    ['t64ns', new A.TimeNanosecond(), int64Data(new A.TimeNanosecond(), [11045123456789n, null, 0n])],
+    ['dur_us', new A.DurationMicrosecond(), int64Data(new A.DurationMicrosecond(), [-7n, null, 1500n])],
+    ['ym', new A.Interval(A.IntervalUnit.YEAR_MONTH), A.makeData({ type: new A.Interval(A.IntervalUnit.YEAR_MONTH), ...nulls([14, null, -1]), data: Int32Array.from([14, 0, -1]) })],
+    ['dt', new A.Interval(A.IntervalUnit.DAY_TIME), A.makeData({ type: new A.Interval(A.IntervalUnit.DAY_TIME), ...nulls([1, null, 1]), data: Int32Array.from([2, 300, 0, 0, 1, -1]) })],
+    ['dec', new A.Decimal(10, 19, 128), A.makeData({ type: new A.Decimal(10, 19, 128), ...nulls([1, null, 1]), data: words128([-123400000000n, 0n, 5n]) })],
     ['tags', new A.List(new A.Field('item', new A.Int32(), true)), A.vectorFromArray([[1, 2], null, []], new A.List(new A.Field('item', new A.Int32(), true))).data[0]],
     ['obj', new A.Struct([new A.Field('a', new A.Utf8(), true), new A.Field('b', new A.Int64(), true)]),
       A.vectorFromArray([{ a: 'x', b: 1n }, null, { a: null, b: 3n }],

@@ -145,6 +145,11 @@ void PutValue(int number, const ArrayData& a, int64_t i, std::string* out) {
     }
     case TypeId::kStruct: PutMessage(number, a, i, out); return;
     case TypeId::kJson: return;  // StoredAsJson above
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
 }
 

@@ -107,6 +107,11 @@ Result<Value> DecodeScalar(const DataType& t, const std::string& s, const std::s
       return Value::Int(d);
     }
     case TypeId::kList: case TypeId::kStruct: break;
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   return Status::Invalid(where + ": unexpected scalar for " + t.ToString());
 }

@@ -96,6 +96,11 @@ std::string ClickHouseType(const DataType& type, bool nullable, const ServerFeat
       }
       return out + ")";
     }
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   return nullable ? "Nullable(" + t + ")" : t;
 }

@@ -135,6 +135,11 @@ void PackCell(const ArrayData& a, int64_t row, bool utc, bolt::Packer& p) {
       for (int64_t i = begin; i < end; ++i) PackCell(*a.children[0], i, utc, p);
       return;
     }
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   p.Null();  // unreachable: every type is handled above
 }
@@ -201,6 +206,11 @@ Result<Value> DecodeCell(const DataType& type, const PackValue& v) {
       }
       return Value::List(std::move(items));
     }
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   return Mismatch(type, v);
 }

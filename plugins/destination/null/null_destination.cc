@@ -84,6 +84,9 @@ DestinationPlugin NullPlugin() {
   p.capabilities.write_modes = {WriteMode::kAppend, WriteMode::kOverwrite, WriteMode::kOverwriteDeleteStale};
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
+  // Stores nothing, so any type.
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                   TypeFamily::kDecimal};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;
 }

@@ -167,6 +167,11 @@ bool EncodeValue(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* 
       out->Append(json.data(), json.size());
       return true;
     }
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   *why = "unsupported type " + a.type->ToString();
   return false;

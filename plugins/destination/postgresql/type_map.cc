@@ -22,6 +22,11 @@ const char* ScalarType(TypeId id) {
     case TypeId::kInet: return "inet";
     case TypeId::kMac: return "macaddr";
     case TypeId::kList: case TypeId::kStruct: return "jsonb";
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   return "text";
 }
@@ -58,6 +63,11 @@ uint32_t ScalarOid(const DataType& type) {
     case TypeId::kInet: return oid::kInet;
     case TypeId::kMac: return oid::kMacaddr;
     case TypeId::kJson: case TypeId::kList: case TypeId::kStruct: return oid::kJsonb;
+    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
+    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      break;
   }
   return oid::kText;
 }

@@ -36,6 +36,10 @@ ColumnBinder::ColumnBinder(const DataType& type) {
     case TypeId::kDate32: fn_ = &BindDate; break;
     case TypeId::kUuid: fn_ = &BindUuid; break;
     case TypeId::kList: case TypeId::kStruct: fn_ = &BindJsonText; break;
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      fn_ = &BindArrowText;
+      break;
   }
 }
 
@@ -109,6 +113,12 @@ int ColumnBinder::BindUuid(ColumnBinder& b, sqlite3_stmt* s, int idx, const Arra
 int ColumnBinder::BindJsonText(ColumnBinder& b, sqlite3_stmt* s, int idx, const ArrayData& a, int64_t row) {
   b.json_.clear();
   AppendJsonCell(a, row, JsonCellStyle{}, &b.json_);   // TEXT holds any JSON
+  return sqlite3_bind_text(s, idx, b.json_.data(), static_cast<int>(b.json_.size()), SQLITE_STATIC);
+}
+
+int ColumnBinder::BindArrowText(ColumnBinder& b, sqlite3_stmt* s, int idx, const ArrayData& a, int64_t row) {
+  b.json_.clear();
+  AppendArrowScalarText(*a.type, a.FixedValue(row), &b.json_);  // "03:04:05.123", "12s", "-12.3400000000"
   return sqlite3_bind_text(s, idx, b.json_.data(), static_cast<int>(b.json_.size()), SQLITE_STATIC);
 }
 

@@ -44,6 +44,7 @@ class ColumnBinder {
   static int BindDate(ColumnBinder&, sqlite3_stmt*, int, const ArrayData&, int64_t);
   static int BindUuid(ColumnBinder&, sqlite3_stmt*, int, const ArrayData&, int64_t);
   static int BindJsonText(ColumnBinder&, sqlite3_stmt*, int, const ArrayData&, int64_t);
+  static int BindArrowText(ColumnBinder&, sqlite3_stmt*, int, const ArrayData&, int64_t);
 
   Fn fn_;
   // Scratch for formatted values. The timestamp text is cached: every row of

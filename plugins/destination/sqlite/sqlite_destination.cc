@@ -186,6 +186,9 @@ DestinationPlugin SqlitePlugin() {
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
   p.capabilities.snapshot_views = true;
+  // As canonical text (AppendArrowScalarText; README "Types").
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                   TypeFamily::kDecimal};
   p.batching = {.rows = 10000, .bytes = 10485760, .timeout = "20s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;

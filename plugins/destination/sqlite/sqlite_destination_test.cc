@@ -8,6 +8,7 @@
 
 #include "ferry/options.h"
 #include "ferry/state.h"
+#include "ferry/text_codec.h"
 #include "plugins/destination/sqlite/table_reader.h"
 #include "testing/batch_gen.h"
 #include "testing/cli_runner.h"
@@ -142,6 +143,66 @@ TEST_F(SqliteDestinationTest, DeclaredTypes) {
       "c_list_utf8 TEXT 0", "c_list_int64 TEXT 0", "c_list_uint64 TEXT 0", "c_list_binary TEXT 0",
       "c_list_timestamp TEXT 0", "c_list_list TEXT 0", "c_list_struct TEXT 0", "c_struct TEXT 0"};
   EXPECT_EQ(decl, want);
+}
+
+// Arrow's time, duration, interval and decimal128 types, which CloudQuery's
+// sqlite stores as TEXT: the canonical text of AppendArrowScalarText, also
+// inside lists and structs, read back to the same values.
+TEST_F(SqliteDestinationTest, TimesDurationsIntervalsAndDecimalsAsText) {
+  auto t = TableWithMeta(
+      "arrow_types",
+      {Col("id", types::Int64()), Col("t32s", types::Time32(TimeUnit::kSecond)),
+       Col("t32ms", types::Time32(TimeUnit::kMilli)), Col("t64us", types::Time64(TimeUnit::kMicro)),
+       Col("t64ns", types::Time64(TimeUnit::kNano)), Col("ds", types::Duration(TimeUnit::kSecond)),
+       Col("dms", types::Duration(TimeUnit::kMilli)), Col("dus", types::Duration(TimeUnit::kMicro)),
+       Col("dns", types::Duration(TimeUnit::kNano)), Col("im", types::IntervalMonth()),
+       Col("idt", types::IntervalDayTime()), Col("imdn", types::IntervalMonthDayNano()),
+       Col("dec", types::Decimal128(19, 10)), Col("dec_list", types::List(types::Decimal128(19, 10))),
+       Col("st", types::Struct({{"d", types::Duration(TimeUnit::kNano), true},
+                                {"t", types::Time32(TimeUnit::kSecond), true},
+                                {"i", types::IntervalMonthDayNano(), true}}))});
+  auto dec = [](__int128 v) { return Value::String(Decimal128Bytes(v)); };
+  std::vector<Row> rows = {
+      MetaRow(kT1, "src", 1,
+              {Value::Int(1), Value::Int(11045), Value::Int(11045123), Value::Int(11045123456),
+               Value::Int(11045123456789), Value::Int(12), Value::Int(1500), Value::Int(7), Value::Int(-9),
+               Value::Int(1), Value::String(IntervalDayTimeBytes(2, 300)),
+               Value::String(IntervalMonthDayNanoBytes(1, 2, 3)), dec(-123400000000),
+               Value::List({dec(5), Value::Null()}),
+               Value::List({Value::Int(9), Value::Int(86399), Value::String(IntervalMonthDayNanoBytes(-1, 0, 0))})}),
+      MetaRow(kT1, "src", 2,
+              {Value::Int(2), Value::Null(), Value::Null(), Value::Null(), Value::Null(), Value::Null(),
+               Value::Null(), Value::Null(), Value::Null(), Value::Null(), Value::Null(), Value::Null(),
+               Value::Null(), Value::Null(), Value::Null()}),
+  };
+  FERRY_ASSERT_OK(Migrate({t}));
+  FERRY_ASSERT_OK(Write(t, rows));
+  auto decl = Query("SELECT type FROM pragma_table_info('arrow_types') WHERE name = 'imdn'");
+  EXPECT_EQ(decl, std::vector<std::string>{"TEXT"});
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"t32s", "03:04:05"},
+      {"t32ms", "03:04:05.123"},
+      {"t64us", "03:04:05.123456"},
+      {"t64ns", "03:04:05.123456789"},
+      {"ds", "12s"},
+      {"dms", "1500ms"},
+      {"dus", "7us"},
+      {"dns", "-9ns"},
+      {"im", "1 month"},
+      {"idt", "2 days 300ms"},
+      {"imdn", "1 month 2 days 3ns"},
+      {"dec", "-12.3400000000"},
+      {"dec_list", "[\"0.0000000005\",null]"},
+      {"st", "{\"d\":\"9ns\",\"t\":\"23:59:59\",\"i\":\"-1 month 0 days 0ns\"}"},
+  };
+  for (const auto& [col, text] : want) {
+    EXPECT_EQ(Query("SELECT typeof(" + col + ") || ' ' || " + col + " FROM arrow_types WHERE id = 1"),
+              std::vector<std::string>{"text " + text})
+        << col;
+  }
+  auto back = Read(*t);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_TRUE(SameRows(rows, *back));
 }
 
 TEST_F(SqliteDestinationTest, StoredTextFormats) {

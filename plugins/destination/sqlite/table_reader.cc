@@ -107,6 +107,10 @@ Result<Value> ReadCell(sqlite3_stmt* s, int col, const DataType& type) {
       if (storage != SQLITE_TEXT) return Unexpected(storage, type);
       return ParseJsonCell(type, TextOf(s, col));
     }
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      if (storage != SQLITE_TEXT) return Unexpected(storage, type);
+      return ParseArrowScalarText(type, TextOf(s, col));
   }
   return Unexpected(storage, type);
 }

@@ -17,6 +17,11 @@ const char* DeclaredType(const DataType& type) {
     case TypeId::kUtf8: case TypeId::kUuid: case TypeId::kJson: case TypeId::kInet:
     case TypeId::kList: case TypeId::kStruct:
       return "TEXT";
+    // CloudQuery's sqlite declares TEXT for every type it has no rule for;
+    // Ferry writes AppendArrowScalarText's canonical text there.
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      return "TEXT";
   }
   return "TEXT";
 }

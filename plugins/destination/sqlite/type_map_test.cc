@@ -27,6 +27,14 @@ TEST(TypeMap, DeclaredTypes) {
   EXPECT_STREQ(DeclaredType(*types::Inet()), "TEXT");
   EXPECT_STREQ(DeclaredType(*types::List(types::Int64())), "TEXT");
   EXPECT_STREQ(DeclaredType(*types::Struct({{"a", types::Int64()}})), "TEXT");
+  // As CloudQuery declares every type it has no rule for.
+  EXPECT_STREQ(DeclaredType(*types::Time32(TimeUnit::kSecond)), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::Time64(TimeUnit::kNano)), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::Duration(TimeUnit::kMilli)), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::IntervalMonth()), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::IntervalDayTime()), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::IntervalMonthDayNano()), "TEXT");
+  EXPECT_STREQ(DeclaredType(*types::Decimal128(19, 10)), "TEXT");
 }
 
 TEST(TypeMap, TimestampText) {
