@@ -111,6 +111,31 @@ TEST(AwsCatalog, ColumnsTypesAndKeysMatchCloudQuerys) {
 
 // ---- decoding each protocol's answers into member-named JSON
 
+// A fake AWS endpoint that keeps every request it receives and answers each
+// with the body `answer` gives for it (and its index among the requests).
+class RecordingServer {
+ public:
+  using Answer = std::function<std::string(const ferry::testing::ServerRequest&, size_t)>;
+  explicit RecordingServer(Answer answer)
+      : server_([this, answer = std::move(answer)](const ferry::testing::ServerRequest& r) {
+          std::lock_guard<std::mutex> l(mu_);
+          seen_.push_back(r);
+          ferry::testing::ServerReply reply;
+          reply.body = answer(r, seen_.size() - 1);
+          return reply;
+        }) {}
+  std::string url() const { return server_.url(); }
+  std::vector<ferry::testing::ServerRequest> seen() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return seen_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ferry::testing::ServerRequest> seen_;  // guarded by mu_
+  ferry::testing::HttpTestServer server_;            // last: its thread uses the two above
+};
+
 const CatalogTable& Table(const std::string& name) {
   const CatalogTable* found = nullptr;
   Walk(BuiltinCatalog().tables, [&](const CatalogTable& t) {
@@ -246,17 +271,11 @@ TEST(AwsDecode, EndpointsFollowTheServiceAndPartition) {
 // IsTruncated (query protocol, XML) against a fake of ListUsers' documented
 // answers; the page size asked is the API's maximum (MaxItems=1000).
 TEST(AwsDecode, QueryPagesFollowMarkerWhileIsTruncated) {
-  std::vector<std::string> bodies;
-  std::mutex mu;
-  ferry::testing::HttpTestServer fake([&](const ferry::testing::ServerRequest& r) {
-    std::lock_guard<std::mutex> l(mu);
-    bodies.push_back(r.body);
+  RecordingServer fake([](const ferry::testing::ServerRequest& r, size_t) {
     const bool second = r.body.find("Marker=m2") != std::string::npos;
-    ferry::testing::ServerReply reply;
-    reply.body = std::string("<ListUsersResponse><ListUsersResult><IsTruncated>") + (second ? "false" : "true") +
-                 "</IsTruncated>" + (second ? "" : "<Marker>m2</Marker>") + "<Users><member><UserName>" +
-                 (second ? "u2" : "u1") + "</UserName></member></Users></ListUsersResult></ListUsersResponse>";
-    return reply;
+    return std::string("<ListUsersResponse><ListUsersResult><IsTruncated>") + (second ? "false" : "true") +
+           "</IsTruncated>" + (second ? "" : "<Marker>m2</Marker>") + "<Users><member><UserName>" +
+           (second ? "u2" : "u1") + "</UserName></member></Users></ListUsersResult></ListUsersResponse>";
   });
   auto made = http::HttpClient::Make({});
   ASSERT_TRUE(made.ok());
@@ -276,6 +295,8 @@ TEST(AwsDecode, QueryPagesFollowMarkerWhileIsTruncated) {
                         });
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(names, (std::vector<std::string>{"u1", "u2"}));
+  std::vector<std::string> bodies;
+  for (const auto& r : fake.seen()) bodies.push_back(r.body);
   ASSERT_EQ(bodies.size(), 2u);
   EXPECT_NE(bodies[0].find("Action=ListUsers&Version=2010-05-08"), std::string::npos) << bodies[0];
   EXPECT_NE(bodies[0].find("MaxItems=1000"), std::string::npos) << bodies[0];
@@ -452,15 +473,9 @@ TEST(AwsDecode, PagesWithSeveralTokensStopOnARepeatedTupleOrWhenNotTruncated) {
 // AWS's SDKs do (AWS Batch's DescribeJobQueues); without it the HTTP
 // client's default form content type goes out and moto answers 404.
 TEST(AwsDecode, RestJsonPostsWithoutBodyMembersSendAnEmptyJsonObject) {
-  std::mutex mu;
-  std::vector<ferry::testing::ServerRequest> seen;
-  ferry::testing::HttpTestServer server([&](const ferry::testing::ServerRequest& r) {
-    std::lock_guard<std::mutex> l(mu);
-    seen.push_back(r);
-    ferry::testing::ServerReply reply;
-    reply.body = seen.size() == 1 ? R"({"jobQueues": [{"jobQueueName": "q1"}], "nextToken": "t2"})"
-                                  : R"({"jobQueues": [{"jobQueueName": "q2"}]})";
-    return reply;
+  RecordingServer server([](const ferry::testing::ServerRequest&, size_t i) -> std::string {
+    return i == 0 ? R"({"jobQueues": [{"jobQueueName": "q1"}], "nextToken": "t2"})"
+                  : R"({"jobQueues": [{"jobQueueName": "q2"}]})";
   });
   FakeClient c(server.url());
   const CatalogTable& t = Table("aws_batch_job_queues");
@@ -473,6 +488,7 @@ TEST(AwsDecode, RestJsonPostsWithoutBodyMembersSendAnEmptyJsonObject) {
                         });
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(names, (std::vector<std::string>{"q1", "q2"}));
+  auto seen = server.seen();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_EQ(seen[0].method, "POST");
   EXPECT_EQ(seen[0].target, "/v1/describejobqueues");
@@ -485,20 +501,14 @@ TEST(AwsDecode, RestJsonPostsWithoutBodyMembersSendAnEmptyJsonObject) {
 // form keys are those AWS's SDKs write (generate.py also compares them with
 // botocore's serializer), and placeholders in it are expanded per parent row.
 TEST(AwsDecode, QueryStructuresAreSentAsAwsSdksSerialiseThem) {
-  std::mutex mu;
-  std::vector<ferry::testing::ServerRequest> seen;
-  ferry::testing::HttpTestServer server([&](const ferry::testing::ServerRequest& r) {
-    std::lock_guard<std::mutex> l(mu);
-    seen.push_back(r);
-    ferry::testing::ServerReply reply;
+  RecordingServer server([](const ferry::testing::ServerRequest& r, size_t) -> std::string {
     const bool instances = r.body.find("Action=DescribeDBInstances") != std::string::npos;
-    reply.body = instances ? R"(<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances>
+    return instances ? R"(<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances>
         <DBInstance><DBInstanceIdentifier>i-1</DBInstanceIdentifier><Engine>docdb</Engine></DBInstance>
         </DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>)"
-                           : R"(<DescribeDBClustersResponse><DescribeDBClustersResult><DBClusters>
+                     : R"(<DescribeDBClustersResponse><DescribeDBClustersResult><DBClusters>
         <DBCluster><DBClusterIdentifier>n-1</DBClusterIdentifier><Engine>neptune</Engine></DBCluster>
         </DBClusters></DescribeDBClustersResult></DescribeDBClustersResponse>)";
-    return reply;
   });
   FakeClient c(server.url());
   auto expand = [](const std::string& name) -> Result<std::string> {
@@ -519,6 +529,7 @@ TEST(AwsDecode, QueryStructuresAreSentAsAwsSdksSerialiseThem) {
   st = collect(Table("aws_docdb_instances"));
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(ids, (std::vector<std::string>{"n-1", "i-1"}));
+  auto seen = server.seen();
   ASSERT_EQ(seen.size(), 2u);
   EXPECT_NE(seen[0].body.find("Action=DescribeDBClusters&Version=2014-10-31"), std::string::npos) << seen[0].body;
   EXPECT_NE(seen[0].body.find("&Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=neptune"),
