@@ -108,6 +108,11 @@ struct ConformanceTarget {
   // any depth are left out of the type cases, which say so.
   std::function<bool(const DataType&)> server_cannot_store;
 
+  // The finest time-of-day the destination keeps, in units per second
+  // (0: every unit exactly). time32/time64 values of a finer unit read back
+  // truncated to it, at any depth (PostgreSQL's time: 1000000, microseconds).
+  int64_t time_units_kept_per_second = 0;
+
   // Rows of the large-batch case.
   int64_t large_batch_rows = 100000;
 

@@ -26,7 +26,8 @@
 # measures row generation, taken off Ferry's CPU in the last ratio.
 # Prints best-of-R wall and CPU for both, the ratios, the load average, and a
 # markdown row for docs/benchmarks.md.
-# Env: FERRY_BUILD_DIR (default: build, Release), FERRY_BENCH_DIR (default a temp dir).
+# Env: FERRY_BUILD_DIR (default: build, Release), FERRY_BENCH_DIR (default a temp dir),
+# FERRY_SYNC_ARGS (more `ferry sync` flags for both syncs, e.g. --memory-budget 64MiB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=5000000 REPEAT=3 BATCH="" SMOKE=0 NATIVE=0 WORKLOAD=synthetic
@@ -45,6 +46,7 @@ TABLE=test_${WORKLOAD}_table
 BUILD_DIR=${FERRY_BUILD_DIR:-build}
 FERRY=$BUILD_DIR/ferry
 [ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
+SYNC_ARGS=${FERRY_SYNC_ARGS:-}
 WORK=${FERRY_BENCH_DIR:-$(mktemp -d /tmp/ferry-ch-bench.XXXXXX)}
 mkdir -p "$WORK"
 export FERRY_TEST_SERVERS_DIR=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-bench-servers}
@@ -135,11 +137,11 @@ timed() {
 }
 best_ferry="" best_raw="" best_fcpu="" best_rcpu="" best_gen="" dumped=0 rss_max=0
 for i in $(seq 1 "$REPEAT"); do
-  timed gen "$FERRY" --log-level warn sync "$WORK/gen.yml" --no-progress
+  timed gen "$FERRY" --log-level warn sync "$WORK/gen.yml" --no-progress $SYNC_ARGS
   gcpu=$CPU best_gen=$(min "$best_gen" "$CPU")
   q "DROP TABLE IF EXISTS $DB.$TABLE"
   settle
-  timed ferry "$FERRY" --log-level warn sync "$WORK/bench.yml" --no-progress
+  timed ferry "$FERRY" --log-level warn sync "$WORK/bench.yml" --no-progress $SYNC_ARGS
   s=$SECS fcpu=$CPU rss=$RSS_KB
   best_ferry=$(min "$best_ferry" "$s"); best_fcpu=$(min "$best_fcpu" "$fcpu")
   [ "$rss" -gt "$rss_max" ] && rss_max=$rss

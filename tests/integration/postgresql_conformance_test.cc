@@ -35,6 +35,7 @@ ferry::testing::ConformanceTarget PostgresTarget() {
   t.keeps_negative_zero = true;
   t.nul = ferry::testing::ConformanceTarget::NulPolicy::kStripped;  // text cannot hold U+0000
   t.json_normalized = true;                                        // jsonb re-formats documents
+  t.time_units_kept_per_second = 1000000;                          // time: microseconds
   return t;
 }
 

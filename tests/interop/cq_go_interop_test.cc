@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "plugins/destination/clickhouse/testing/ch_test_server.h"
 #include "plugins/destination/postgresql/testing/pg_test_server.h"
 #include "testing/cli_runner.h"
 #include "testing/peers.h"
@@ -182,39 +183,95 @@ TEST(CloudQueryGoSdk, ArrowTypesFerryDoesNotCarryFailTheSyncNamingTableAndColumn
   EXPECT_TRUE(!fs::exists(db) || TableNames(db).empty()) << "nothing may be written";
 }
 
-// A built-in destination that does not store times, durations, intervals or
-// decimals (PostgreSQL) refuses the SDK's test table before any data moves:
-// in Ferry's own sync (the engine), and served as a plugin to CloudQuery's
-// CLI (its migrate_table), naming the destination, column, type and table.
-TEST(CloudQueryGoSdk, PostgresqlRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
+// PostgreSQL stores the SDK's test table (times as time, decimal128 as
+// numeric(19,10), durations and intervals as text) the same whether Ferry
+// runs the source or CloudQuery's CLI runs it and hands the rows to Ferry's
+// destination served as its plugin: the same column types, the same rows.
+TEST(CloudQueryGoSdk, PostgresqlStoresTheSdksTestTableAsUnderCloudQuerysCli) {
   REQUIRE_GO_PEERS();
-  auto conn = plugins::postgresql::testing::FreshDatabase("go_sdk_types");
-  ASSERT_TRUE(conn.ok()) << conn.status().ToString();
-  const std::string db = plugins::postgresql::testing::DatabaseName("go_sdk_types");
   TempDir dir;
   fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-postgresql"));
-  auto spec = [&](const std::string& where) {
+  auto spec = [&](const std::string& where, const std::string& conn) {
     std::string src = TestdataSource(Local(kTestdata), kFerryTypes, false);
     src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [pg]");
     return src + "---\nkind: destination\nspec:\n  name: pg\n" + where +
-           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + *conn + "\"\n";
+           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + conn + "\"\n";
+  };
+  const std::string ferry_db = plugins::postgresql::testing::DatabaseName("go_sdk_pg_ferry");
+  const std::string cq_db = plugins::postgresql::testing::DatabaseName("go_sdk_pg_cq");
+  {
+    auto conn = plugins::postgresql::testing::FreshDatabase("go_sdk_pg_ferry");
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    CommandResult f = RunFerry(
+        {"sync", dir.Write("ferry.yml", spec("  path: cloudquery/postgresql\n", *conn)), "--no-progress"}, dir.path());
+    ASSERT_EQ(f.exit_code, 0) << f.out << f.err;
+  }
+  {
+    auto conn = plugins::postgresql::testing::FreshDatabase("go_sdk_pg_cq");
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-postgresql")), *conn)));
+    ASSERT_EQ(c.exit_code, 0) << c.out;
+  }
+  auto query = [](const std::string& db, const std::string& sql) {
+    auto r = plugins::postgresql::testing::AdminQuery(db, sql);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : std::string();
+  };
+  const std::string columns =
+      "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute "
+      "WHERE attrelid = 'test_testdata_table'::regclass AND attnum > 0 AND NOT attisdropped";
+  const std::string rows =
+      "SELECT string_agg(r, E'\\n' ORDER BY r) FROM (SELECT (to_jsonb(t) - '_cq_id' - '_cq_parent_id' - "
+      "'_cq_sync_time')::text AS r FROM test_testdata_table t) x";
+  const std::string cols = query(ferry_db, columns);
+  EXPECT_EQ(query(cq_db, columns), cols);
+  EXPECT_EQ(query(cq_db, rows), query(ferry_db, rows));
+  for (const char* c : {"time32_s time without time zone", "time64_ns time without time zone", "duration_ms text",
+                        "interval_month_day_nano text", "decimal128 numeric(19,10)", "time32_ms_list time without time zone[]",
+                        "decimal128_list numeric(19,10)[]"})
+    EXPECT_NE(cols.find(c), std::string::npos) << c << " in " << cols;
+  // Independent of the comparison: the generator's values as PostgreSQL reads them.
+  EXPECT_EQ(query(ferry_db,
+                  "SELECT count(*) FROM test_testdata_table WHERE time32_s = '03:04:05' AND time64_ns = '03:04:05' "
+                  "AND duration_s ~ '^[0-9]+s$' AND interval_month = '1 month' AND "
+                  "interval_day_time ~ '^[0-9]+ days? [0-9]+ms$' AND scale(decimal128) = 10 AND "
+                  "time32_ms_list[1] = '03:04:05' AND struct->>'time64_ns' = '03:04:05.000000000'"),
+            "40");
+}
+
+// A built-in destination that does not store times, durations, intervals or
+// decimals (ClickHouse) refuses the SDK's test table before any data moves:
+// in Ferry's own sync (the engine), and served as a plugin to CloudQuery's
+// CLI (its migrate_table), naming the destination, column, type and table.
+TEST(CloudQueryGoSdk, ClickhouseRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
+  REQUIRE_GO_PEERS();
+  auto url = plugins::clickhouse::testing::FreshDatabase("go_sdk_types");
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  const std::string db = plugins::clickhouse::testing::DatabaseName("go_sdk_types");
+  TempDir dir;
+  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-clickhouse"));
+  auto spec = [&](const std::string& where) {
+    std::string src = TestdataSource(Local(kTestdata), kFerryTypes, false);
+    src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [ch]");
+    return src + "---\nkind: destination\nspec:\n  name: ch\n" + where +
+           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + *url + "\"\n";
   };
   const std::string column = "cannot store column \"duration_s\" (duration[s]) of table \"test_testdata_table\" yet";
-  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/postgresql\n")), "--no-progress"},
+  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/clickhouse\n")), "--no-progress"},
                              dir.path());
   EXPECT_NE(f.exit_code, 0) << f.out << f.err;
   const std::string all = f.out + f.err;
-  EXPECT_NE(all.find("destination \"pg\" (postgresql) " + column), std::string::npos) << all;
-  EXPECT_NE(all.find("skip the table (skip_tables) or send it to sqlite"), std::string::npos) << all;
+  EXPECT_NE(all.find("destination \"ch\" (clickhouse) " + column), std::string::npos) << all;
+  EXPECT_NE(all.find("skip the table (skip_tables) or send it to "), std::string::npos) << all;
 
-  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-postgresql")))));
+  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-clickhouse")))));
   EXPECT_NE(c.exit_code, 0) << c.out;
-  EXPECT_NE(c.out.find("destination \"postgresql\" " + column), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("destination \"clickhouse\" " + column), std::string::npos) << c.out;
 
-  auto tables = plugins::postgresql::testing::AdminQuery(
-      db, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'test_testdata_table'");
+  auto tables = plugins::clickhouse::testing::Admin("SELECT count() FROM system.tables WHERE database = '" + db +
+                                                    "' AND name = 'test_testdata_table' FORMAT TSV");
   ASSERT_TRUE(tables.ok()) << tables.status().ToString();
-  EXPECT_EQ(*tables, "0");
+  EXPECT_EQ(*tables, "0\n");
 }
 
 // The Go SDK does not send a Sync message over 100 MiB: it logs "Message

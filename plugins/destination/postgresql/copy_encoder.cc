@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "ferry/text_codec.h"
 #include "plugins/destination/postgresql/type_map.h"
 
 namespace ferry::plugins::postgresql {
@@ -53,6 +54,22 @@ void EncodeText(std::string_view s, CopyBuffer* out) {
 
 bool EncodeField(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* why);
 
+// PostgreSQL's time: int64 microseconds since midnight, 00:00:00 to 24:00:00.
+// time64[ns] keeps whole microseconds (rounded toward midnight), as timestamps do.
+bool EncodeTime(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* why) {
+  const int64_t v = a.type->id == TypeId::kTime32 ? a.Value<int32_t>(row) : a.Value<int64_t>(row);
+  const int64_t per_second = TimeUnitsPerSecond(a.type->unit);
+  if (v < 0 || v > 86400 * per_second) {
+    std::string text;
+    AppendArrowScalarText(*a.type, a.FixedValue(row), &text);
+    *why = "time " + text + " is outside 00:00:00-24:00:00, the range of PostgreSQL's time";
+    return false;
+  }
+  const int64_t micros = per_second >= 1000000 ? v / (per_second / 1000000) : v * (1000000 / per_second);
+  out->PutU64(static_cast<uint64_t>(micros));
+  return true;
+}
+
 bool EncodeArray(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* why) {
   const ArrayData& items = *a.children[0];
   const auto [begin, end] = a.ListRange(row);
@@ -84,6 +101,41 @@ bool EncodeField(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* 
 }
 
 }  // namespace
+
+void AppendDecimalNumeric(__int128 unscaled, int32_t scale, CopyBuffer* out) {
+  const bool negative = unscaled < 0;
+  unsigned __int128 m = negative ? -static_cast<unsigned __int128>(unscaled) : static_cast<unsigned __int128>(unscaled);
+  std::string digits;  // decimal digits of |unscaled|, most significant first
+  do {
+    digits.push_back(static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  } while (m > 0);
+  std::reverse(digits.begin(), digits.end());
+  const size_t frac = scale > 0 ? static_cast<size_t>(scale) : 0;
+  if (scale < 0) digits.append(static_cast<size_t>(-static_cast<int64_t>(scale)), '0');  // value = unscaled * 10^-scale
+  if (digits.size() <= frac) digits.insert(0, frac + 1 - digits.size(), '0');
+  // Base-10000 digits: the integer part padded on the left, the fraction on
+  // the right, so the decimal point falls between two of them.
+  std::string int_part = digits.substr(0, digits.size() - frac), frac_part = digits.substr(digits.size() - frac);
+  int_part.insert(0, (4 - int_part.size() % 4) % 4, '0');
+  frac_part.append((4 - frac_part.size() % 4) % 4, '0');
+  std::vector<uint16_t> groups;
+  auto take = [&](const std::string& s) {
+    for (size_t i = 0; i < s.size(); i += 4) groups.push_back(static_cast<uint16_t>(std::stoi(s.substr(i, 4))));
+  };
+  take(int_part);
+  take(frac_part);
+  int weight = static_cast<int>(int_part.size() / 4) - 1;
+  size_t first = 0, last = groups.size();
+  while (first < last && groups[first] == 0) ++first, --weight;
+  while (last > first && groups[last - 1] == 0) --last;
+  if (first == last) weight = 0;
+  out->PutU16(static_cast<uint16_t>(last - first));
+  out->PutU16(static_cast<uint16_t>(static_cast<int16_t>(weight)));
+  out->PutU16(negative && first < last ? 0x4000 : 0);
+  out->PutU16(static_cast<uint16_t>(frac));  // dscale
+  for (size_t i = first; i < last; ++i) out->PutU16(groups[i]);
+}
 
 void AppendNumeric(uint64_t v, CopyBuffer* out) {
   uint16_t digits[5];  // uint64 has at most 20 decimal digits
@@ -167,11 +219,20 @@ bool EncodeValue(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* 
       out->Append(json.data(), json.size());
       return true;
     }
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kTime32: case TypeId::kTime64: return EncodeTime(a, row, out, why);
+    case TypeId::kDecimal128: {
+      __int128 v;
+      std::memcpy(&v, a.FixedValue(row).data(), 16);
+      AppendDecimalNumeric(v, a.type->scale, out);
+      return true;
+    }
+    case TypeId::kDuration: case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano: {
+      std::string text;  // "12s", "14 months", "2 days 300ms": text_codec.h
+      AppendArrowScalarText(*a.type, a.FixedValue(row), &text);
+      out->Append(text.data(), text.size());
+      return true;
+    }
   }
   *why = "unsupported type " + a.type->ToString();
   return false;

@@ -96,5 +96,7 @@ bool EncodeValue(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* 
 
 // Numeric binary form of `v` (exposed for tests).
 void AppendNumeric(uint64_t v, CopyBuffer* out);
+// Binary numeric of a decimal128 (unscaled value, scale): exact, dscale = max(scale, 0).
+void AppendDecimalNumeric(__int128 unscaled, int32_t scale, CopyBuffer* out);
 
 }  // namespace ferry::plugins::postgresql

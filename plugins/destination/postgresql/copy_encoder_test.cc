@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "ferry/builder.h"
+#include "ferry/text_codec.h"
 #include "plugins/destination/postgresql/connection.h"
 #include "plugins/destination/postgresql/postgresql_destination.h"
 #include "plugins/destination/postgresql/postgresql_spec.h"
@@ -64,6 +65,58 @@ TEST(PostgresCopyEncoder, NumericForUint64) {
     ASSERT_TRUE(back.ok()) << back.status().ToString();
     EXPECT_EQ(back->as_uint(), v);
   }
+}
+
+std::string DecimalHex(__int128 v, int32_t scale) {
+  CopyBuffer buf;
+  AppendDecimalNumeric(v, scale, &buf);
+  return Hex(std::string(buf.data(), buf.size()));
+}
+
+TEST(PostgresCopyEncoder, NumericForDecimal128) {
+  // ndigits, weight, sign, dscale, digits: what numeric_send gives for the same literal.
+  EXPECT_EQ(DecimalHex(1234, 2), "0002" "0000" "0000" "0002" "000c" "0d48") << "12.34";
+  EXPECT_EQ(DecimalHex(-5, 4), "0001" "ffff" "4000" "0004" "0005") << "-0.0005";
+  EXPECT_EQ(DecimalHex(12, -3), "0002" "0001" "0000" "0000" "0001" "07d0") << "12 x 10^3";
+  EXPECT_EQ(DecimalHex(0, 10), "0000" "0000" "0000" "000a") << "0.0000000000";
+  EXPECT_EQ(DecimalHex(-100000000, 0), "0001" "0002" "4000" "0000" "0001") << "trailing zero digits implied";
+  for (const auto& [p, sc] : std::vector<std::pair<int, int>>{{38, 10}, {38, 0}, {38, 38}, {5, 2}, {10, -2}}) {
+    const auto t = types::Decimal128(p, sc);
+    __int128 limit = 1;
+    for (int i = 0; i < p; ++i) limit *= 10;
+    for (__int128 v : {__int128{0}, __int128{1}, __int128{-1}, limit - 1, -(limit - 1), limit / 7, -(limit / 3)}) {
+      auto back = DecodeBinary(*t, Encode(t, Value::String(Decimal128Bytes(v))));
+      ASSERT_TRUE(back.ok()) << t->ToString() << ": " << back.status().ToString();
+      EXPECT_EQ(back->as_string(), Decimal128Bytes(v)) << t->ToString();
+    }
+  }
+}
+
+TEST(PostgresCopyEncoder, TimeIsMicrosecondsSinceMidnight) {
+  EXPECT_EQ(Hex(Encode(types::Time32(TimeUnit::kSecond), Value::Int(1))), "00000000000f4240");
+  EXPECT_EQ(Hex(Encode(types::Time64(TimeUnit::kNano), Value::Int(1999))), "0000000000000001") << "whole microseconds";
+  auto back = DecodeBinary(*types::Time32(TimeUnit::kMilli), Encode(types::Time32(TimeUnit::kMilli), Value::Int(86399999)));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->as_int(), 86399999);
+  for (int64_t bad : {int64_t{-1}, int64_t{86400000001}}) {
+    ArrayBuilder b(types::Time64(TimeUnit::kMicro));
+    ASSERT_TRUE(b.Append(Value::Int(bad)).ok());
+    CopyBuffer buf;
+    std::string why;
+    EXPECT_FALSE(EncodeValue(*b.Finish(), 0, &buf, &why)) << bad;
+    EXPECT_NE(why.find("outside 00:00:00-24:00:00"), std::string::npos) << why;
+  }
+}
+
+TEST(PostgresCopyEncoder, DurationsAndIntervalsAreTheirText) {
+  EXPECT_EQ(Encode(types::Duration(TimeUnit::kMilli), Value::Int(-1500)), "-1500ms") << "Arrow's (and CloudQuery's) form";
+  EXPECT_EQ(Encode(types::IntervalMonth(), Value::Int(14)), "14 months");
+  EXPECT_EQ(Encode(types::IntervalDayTime(), Value::String(IntervalDayTimeBytes(2, 300))), "2 days 300ms");
+  const auto mdn = Value::String(IntervalMonthDayNanoBytes(1, 2, 3));
+  EXPECT_EQ(Encode(types::IntervalMonthDayNano(), mdn), "1 month 2 days 3ns");
+  auto back = DecodeBinary(*types::IntervalMonthDayNano(), "1 month 2 days 3ns");
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->as_string(), mdn.as_string());
 }
 
 TEST(PostgresCopyEncoder, InetAndMac) {
@@ -192,6 +245,15 @@ TEST(PostgresTypeMap, CloudQueryColumnTypes) {
   EXPECT_EQ(ColumnType(*types::List(types::List(types::Int64()))), "jsonb");
   EXPECT_EQ(ColumnType(*types::Struct({{"a", types::Int64()}})), "jsonb");
   EXPECT_EQ(ColumnType(*types::Mac()), "macaddr");
+  EXPECT_EQ(ColumnType(*types::Time32(TimeUnit::kSecond)), "time without time zone");
+  EXPECT_EQ(ColumnType(*types::Decimal128(38, 10)), "numeric(38,10)");
+  EXPECT_EQ(ColumnType(*types::Decimal128(10, -2)), "numeric") << "PostgreSQL before 15 takes 0 <= scale <= precision";
+  EXPECT_EQ(ColumnType(*types::List(types::Decimal128(20, 4))), "numeric(20,4)[]");
+  EXPECT_EQ(ColumnType(*types::Duration(TimeUnit::kNano)), "text");
+  EXPECT_EQ(ColumnType(*types::IntervalMonthDayNano()), "text");
+  EXPECT_EQ(TypeOid(*types::List(types::Time64(TimeUnit::kMicro))), 1183u);
+  EXPECT_EQ(TypeOfColumnType("numeric(20,4)")->ToString(), types::Decimal128(20, 4)->ToString());
+  EXPECT_EQ(TypeOfColumnType("numeric(20,0)")->ToString(), types::UInt64()->ToString());
   EXPECT_EQ(TypeOid(*types::List(types::Timestamp())), 1115u);
   EXPECT_EQ(TypeOfColumnType("timestamp without time zone[]")->ToString(), types::List(types::Timestamp())->ToString());
 }

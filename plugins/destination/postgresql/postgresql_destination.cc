@@ -285,6 +285,9 @@ DestinationPlugin PostgresqlPlugin() {
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
   p.capabilities.snapshot_views = true;
+  // time as time, decimal128 as numeric(p,s), durations and intervals as text (type_map.h).
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                  TypeFamily::kDecimal};
   p.batching = {.rows = 10000, .bytes = 100000000, .timeout = "60s", .unit = "written in one transaction"};
   p.create = [] { return std::make_unique<Destination>(); };
   return p;

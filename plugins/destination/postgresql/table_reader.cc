@@ -2,8 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
+#include "ferry/text_codec.h"
 #include "plugins/destination/postgresql/type_map.h"
 
 namespace ferry::plugins::postgresql {
@@ -49,6 +52,41 @@ Result<Value> DecodeNumeric(Reader& r) {
   for (int i = 0; i <= weight; ++i) v = v * 10000 + (i < ndigits ? r.U(2) : 0);
   if (v > UINT64_MAX) return Status::Invalid("numeric out of uint64 range");
   return Value::UInt(static_cast<uint64_t>(v));
+}
+
+// A numeric as decimal text, then the decimal128 of `type` (its scale).
+Result<Value> DecodeDecimal(const DataType& type, Reader& r) {
+  if (!r.Has(8)) return Status::Invalid("truncated numeric");
+  const int ndigits = static_cast<int16_t>(r.U(2));
+  const int weight = static_cast<int16_t>(r.U(2));
+  const uint16_t sign = static_cast<uint16_t>(r.U(2));
+  const int dscale = static_cast<int16_t>(r.U(2));
+  if (sign == 0xC000 || !r.Has(2 * static_cast<size_t>(ndigits))) return Status::Invalid("numeric is NaN or truncated");
+  std::vector<int> groups;
+  for (int i = 0; i < ndigits; ++i) groups.push_back(static_cast<int>(r.U(2)));
+  auto group = [&](int power) {  // the base-10000 digit of 10000^power
+    const int i = weight - power;
+    return i >= 0 && i < ndigits ? groups[static_cast<size_t>(i)] : 0;
+  };
+  std::string text = sign == 0x4000 ? "-" : "";
+  std::string int_digits;
+  for (int p = std::max(weight, 0); p >= 0; --p) {
+    char buf[5];
+    std::snprintf(buf, sizeof(buf), "%04d", group(p));
+    int_digits += buf;
+  }
+  const size_t nz = int_digits.find_first_not_of('0');
+  text += nz == std::string::npos ? "0" : int_digits.substr(nz);
+  if (type.scale > 0) {
+    std::string frac;
+    for (int p = -1; static_cast<int>(frac.size()) < std::max(dscale, type.scale); --p) {
+      char buf[5];
+      std::snprintf(buf, sizeof(buf), "%04d", group(p));
+      frac += buf;
+    }
+    text += "." + frac.substr(0, static_cast<size_t>(type.scale));
+  }
+  return ParseArrowScalarText(type, text);
 }
 
 Result<Value> DecodeArray(const DataType& type, Reader& r) {
@@ -129,11 +167,16 @@ Result<Value> DecodeBinary(const DataType& type, std::string_view bytes) {
       FERRY_RETURN_NOT_OK(need(1));
       r.U(1);  // jsonb version
       return ParseJsonCell(type, r.Rest());
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kTime32: case TypeId::kTime64: {  // microseconds since midnight, in the column's unit
+      FERRY_RETURN_NOT_OK(need(8));
+      const int64_t us = static_cast<int64_t>(r.U(8));
+      const int64_t per_second = TimeUnitsPerSecond(type.unit);
+      return Value::Int(per_second >= 1000000 ? us * (per_second / 1000000) : us / (1000000 / per_second));
+    }
+    case TypeId::kDecimal128: return DecodeDecimal(type, r);
+    case TypeId::kDuration: case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano:
+      return ParseArrowScalarText(type, r.Rest());
   }
   return Status::Internal("unhandled type " + type.ToString());
 }

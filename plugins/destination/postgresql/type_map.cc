@@ -1,5 +1,7 @@
 #include "plugins/destination/postgresql/type_map.h"
 
+#include <cstdio>
+
 namespace ferry::plugins::postgresql {
 
 namespace {
@@ -22,13 +24,24 @@ const char* ScalarType(TypeId id) {
     case TypeId::kInet: return "inet";
     case TypeId::kMac: return "macaddr";
     case TypeId::kList: case TypeId::kStruct: return "jsonb";
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kTime32: case TypeId::kTime64: return "time without time zone";
+    case TypeId::kDecimal128: return "numeric";  // with (p,s): ColumnType
+    case TypeId::kDuration: case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano:
+      return "text";
   }
   return "text";
+}
+
+// numeric(p,s) as format_type() prints it; PostgreSQL before 15 takes
+// 0 <= s <= p only, so other scales get an unconstrained numeric.
+std::string DecimalType(const DataType& type) {
+  if (type.precision < 1 || type.precision > 1000 || type.scale < 0 || type.scale > type.precision) return "numeric";
+  return "numeric(" + std::to_string(type.precision) + "," + std::to_string(type.scale) + ")";
+}
+
+std::string ScalarColumnType(const DataType& type) {
+  return type.id == TypeId::kDecimal128 ? DecimalType(type) : std::string(ScalarType(type.id));
 }
 
 }  // namespace
@@ -42,8 +55,8 @@ bool StoredAsJson(const DataType& type) {
 
 std::string ColumnType(const DataType& type) {
   if (StoredAsJson(type)) return "jsonb";
-  if (type.id == TypeId::kList) return std::string(ScalarType(type.children[0].type->id)) + "[]";
-  return ScalarType(type.id);
+  if (type.id == TypeId::kList) return ScalarColumnType(*type.children[0].type) + "[]";
+  return ScalarColumnType(type);
 }
 
 uint32_t ScalarOid(const DataType& type) {
@@ -63,11 +76,11 @@ uint32_t ScalarOid(const DataType& type) {
     case TypeId::kInet: return oid::kInet;
     case TypeId::kMac: return oid::kMacaddr;
     case TypeId::kJson: case TypeId::kList: case TypeId::kStruct: return oid::kJsonb;
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kTime32: case TypeId::kTime64: return oid::kTime;
+    case TypeId::kDecimal128: return oid::kNumeric;
+    case TypeId::kDuration: case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime:
+    case TypeId::kIntervalMonthDayNano:
+      return oid::kText;
   }
   return oid::kText;
 }
@@ -86,6 +99,7 @@ uint32_t ArrayOid(uint32_t elem) {
     case oid::kInet: return 1041;
     case oid::kTimestamp: return 1115;
     case oid::kDate: return 1182;
+    case oid::kTime: return 1183;
     case oid::kNumeric: return 1231;
     case oid::kUuid: return 2951;
     case oid::kJsonb: return 3807;
@@ -106,7 +120,13 @@ DataTypePtr TypeOfColumnType(const std::string& t) {
   if (t == "smallint") return types::Int16();
   if (t == "integer") return types::Int32();
   if (t == "bigint") return types::Int64();
+  if (t == "numeric(20,0)") return types::UInt64();
+  if (t.rfind("numeric(", 0) == 0) {
+    int p = 0, s = 0;
+    if (std::sscanf(t.c_str(), "numeric(%d,%d)", &p, &s) == 2 && p >= 1 && p <= 38) return types::Decimal128(p, s);
+  }
   if (t.rfind("numeric", 0) == 0) return types::UInt64();
+  if (t == "time without time zone") return types::Time64(TimeUnit::kMicro);
   if (t == "real") return types::Float32();
   if (t == "double precision") return types::Float64();
   if (t == "bytea") return types::Binary();

@@ -21,6 +21,16 @@
 //   list<T> of a scalar T above     T[]             (one-dimensional)
 //   struct, list<list>, list<struct> jsonb          (CloudQuery writes text; the encoding is
 //                                                    plugins/common/json_cell.h in JsonbStyle())
+//   time32[s|ms], time64[us|ns]     time without time zone (microseconds since midnight,
+//                                                    as CloudQuery; time64[ns] keeps whole
+//                                                    microseconds, like timestamps; a value
+//                                                    outside 00:00-24:00 is an error)
+//   decimal128(p, s)                numeric(p,s)    (as CloudQuery; plain numeric when s < 0
+//                                                    or s > p; binary numeric, exact)
+//   duration[unit]                  text            (as CloudQuery: "12s", Arrow's form)
+//   month, day_time and month_day_nano intervals
+//                                   text            (as CloudQuery's column type; the text is
+//                                                    Ferry's canonical form, text_codec.h)
 // All functions are pure and thread-safe.
 #pragma once
 
@@ -35,7 +45,7 @@ namespace ferry::plugins::postgresql {
 namespace oid {
 inline constexpr uint32_t kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25,
                           kFloat4 = 700, kFloat8 = 701, kMacaddr = 829, kInet = 869, kDate = 1082,
-                          kTimestamp = 1114, kNumeric = 1700, kUuid = 2950, kJsonb = 3802;
+                          kTime = 1083, kTimestamp = 1114, kNumeric = 1700, kUuid = 2950, kJsonb = 3802;
 }  // namespace oid
 
 // True when the type is stored as one jsonb document (plugins/common/json_cell.h).
