@@ -100,6 +100,20 @@ bool TimestampOutside(const DataType& t, const Value& v, int64_t lo, int64_t hi)
   return false;
 }
 
+// Cell by cell, rows matched by the first data column (the id), so a failure
+// names the row, the column and its type.
+void ExpectSameCells(const TableSchema& t, const std::vector<Row>& want, const std::vector<Row>& got) {
+  std::map<int64_t, const Row*> by_id;
+  for (const Row& w : want) by_id[w[kMetaColumns].as_int()] = &w;
+  for (const Row& g : got) {
+    const int64_t id = g[kMetaColumns].as_int();
+    ASSERT_TRUE(by_id.count(id)) << "row " << id << " was not written";
+    for (size_t c = 0; c < g.size(); ++c)
+      EXPECT_EQ(DebugString(g[c]), DebugString((*by_id[id])[c]))
+          << "row " << id << " column " << t.columns[c].name << " (" << t.columns[c].type->ToString() << ")";
+  }
+}
+
 }  // namespace
 
 TableSchemaPtr DestinationConformance::TypesTable(const std::string& name, std::vector<size_t>* kept) const {
@@ -145,15 +159,7 @@ TEST_P(DestinationConformance, EveryTypeRoundTrips) {
   ASSERT_EQ(got.size(), rows.size());
   const auto want = AsStored(*t, rows);
   EXPECT_TRUE(SameRows(want, got));
-  // Per cell, so a failure names the column.
-  std::map<int64_t, const Row*> by_id;
-  for (const Row& w : want) by_id[w[kMetaColumns].as_int()] = &w;
-  for (const Row& g : got) {
-    const int64_t id = g[kMetaColumns].as_int();
-    ASSERT_TRUE(by_id.count(id)) << "row " << id << " was not written";
-    for (size_t c = 0; c < g.size(); ++c)
-      EXPECT_EQ(DebugString(g[c]), DebugString((*by_id[id])[c])) << "row " << id << " column " << t->columns[c].name;
-  }
+  ExpectSameCells(*t, want, got);
 }
 
 TEST_P(DestinationConformance, RandomRowsOfEveryTypeRoundTrip) {
@@ -267,16 +273,7 @@ TEST_P(DestinationConformance, ArrowTimeDurationIntervalAndDecimalRoundTrip) {
   const auto want = AsStored(*c.table, c.rows);
   const auto got = AsStored(*c.table, read);
   ASSERT_EQ(got.size(), want.size());
-  std::map<int64_t, const Row*> by_id;
-  for (const Row& w : want) by_id[w[kMetaColumns].as_int()] = &w;
-  for (const Row& g : got) {
-    const int64_t id = g[kMetaColumns].as_int();
-    ASSERT_TRUE(by_id.count(id)) << "row " << id << " was not written";
-    for (size_t col = 0; col < g.size(); ++col)
-      EXPECT_EQ(DebugString(g[col]), DebugString((*by_id[id])[col]))
-          << "row " << id << " column " << c.table->columns[col].name << " (" << c.table->columns[col].type->ToString()
-          << ")";
-  }
+  ExpectSameCells(*c.table, want, got);
 }
 
 TEST_P(DestinationConformance, LargeBatch) {

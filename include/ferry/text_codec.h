@@ -110,6 +110,24 @@ std::string ArrowScalarText(const DataType& type, const Value& v);
 // The inverse: the Value those types take.
 Result<Value> ParseArrowScalarText(const DataType& type, std::string_view text);
 
+// ---- arrow-go's text of the same types (what CloudQuery's destinations write) ----
+//
+// arrow-go's ValueStr, which CloudQuery's Kafka CSV, Neo4j and PostgreSQL
+// text columns hold, and its JSON values (GetOneForMarshal) for Kafka JSON:
+//   time32/time64    as above within one day (Go formats the time of day);
+//                    outside a day as above too (Go would wrap around)
+//   duration         as above: "12s"
+//   month_interval   ValueStr the count alone, "14"; JSON {"months":14}
+//   day_time         {"days":2,"milliseconds":300}
+//   month_day_nano   {"months":1,"days":2,"nanoseconds":3}
+//   decimal128(p,s)  Go's big.Float Text('g', p) of the exact value: "12.34",
+//                    "-0.5", "1e-10", "9.9e+04" (trailing zeros dropped; an
+//                    exponent when it is below -4 or at least p)
+// `json` picks the JSON value (strings quoted, objects as they are) over ValueStr.
+void AppendArrowGoText(const DataType& type, std::string_view raw, bool json, std::string* out);
+// Reads ValueStr or JSON text of those (and the canonical text above) back.
+Result<Value> ParseArrowGoText(const DataType& type, std::string_view text);
+
 // Raw bytes of the multi-part values (what their Values hold).
 std::string IntervalDayTimeBytes(int32_t days, int32_t millis);
 std::string IntervalMonthDayNanoBytes(int32_t months, int32_t days, int64_t nanos);

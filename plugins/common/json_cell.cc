@@ -214,8 +214,10 @@ Result<Value> FromJson(const Json& j, const DataType& type) {
       return Value::String(j.dump());
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
     case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+      // Canonical text, or arrow-go's (JSON objects for intervals).
+      if (j.is_object()) return ParseArrowGoText(type, j.dump());
       if (!j.is_string()) return bad();
-      return ParseArrowScalarText(type, j.get_ref<const Json::string_t&>());
+      return ParseArrowGoText(type, j.get_ref<const Json::string_t&>());
     case TypeId::kList: {
       if (!j.is_array()) return bad();
       std::vector<Value> items;
@@ -298,6 +300,10 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
     }
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
     case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: {
+      if (style.arrow_go_values) {
+        AppendArrowGoText(*a.type, a.FixedValue(i), /*json=*/true, out);
+        return;
+      }
       std::string text;
       AppendArrowScalarText(*a.type, a.FixedValue(i), &text);
       AppendPlainString(text, out);

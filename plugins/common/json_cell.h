@@ -45,15 +45,19 @@ struct JsonCellStyle {
   // in name order rather than declaration order.
   bool mac_as_text = false;
   bool sort_struct_fields = false;
+  // Times, durations, intervals and decimals as arrow-go's JSON values
+  // (text_codec.h AppendArrowGoText): interval objects, 'g' decimals.
+  bool arrow_go_values = false;
 };
 
 // The style of CloudQuery's JSON files (filetypes): RFC3339Nano timestamps,
-// MAC text, sorted struct fields.
+// MAC text, sorted struct fields, arrow-go's times, durations, intervals and decimals.
 inline JsonCellStyle CloudQueryFileStyle() {
   JsonCellStyle s;
   s.timestamp = TimestampStyle::kRfc3339Nano;
   s.mac_as_text = true;
   s.sort_struct_fields = true;
+  s.arrow_go_values = true;
   return s;
 }
 

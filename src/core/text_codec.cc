@@ -1,8 +1,11 @@
 #include "ferry/text_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace ferry {
 namespace {
@@ -626,6 +629,188 @@ std::string ArrowScalarText(const DataType& type, const Value& v) {
       AppendArrowScalarText(type, v.as_string(), &out);
   }
   return out;
+}
+
+namespace {
+
+// Go's big.Float Text('g', precision) of unscaled x 10^-scale. arrow-go
+// divides in 128-bit binary floating point first; rounded to at most 38
+// digits that gives the exact decimal value, which is what is written here.
+void AppendGoDecimal(__int128 v, int32_t precision, int32_t scale, std::string* out) {
+  if (v == 0) {
+    out->push_back('0');
+    return;
+  }
+  unsigned __int128 m = v < 0 ? 0 - static_cast<unsigned __int128>(v) : static_cast<unsigned __int128>(v);
+  if (v < 0) out->push_back('-');
+  std::string d;
+  AppendUnsigned128(m, &d);
+  const int exp = static_cast<int>(d.size()) - scale;  // value = 0.d x 10^exp
+  while (d.size() > 1 && d.back() == '0') d.pop_back();
+  const int n = static_cast<int>(d.size());
+  int prec = precision, eprec = precision;
+  if (eprec > n && n >= exp) eprec = n;
+  const int e = exp - 1;
+  if (e < -4 || e >= eprec) {  // %e
+    if (prec > n) prec = n;
+    out->push_back(d[0]);
+    if (prec - 1 > 0) {
+      out->push_back('.');
+      for (int i = 1; i < prec; ++i) out->push_back(i < n ? d[static_cast<size_t>(i)] : '0');
+    }
+    out->push_back('e');
+    out->push_back(e < 0 ? '-' : '+');
+    const int x = e < 0 ? -e : e;
+    if (x < 10) out->push_back('0');
+    out->append(std::to_string(x));
+    return;
+  }
+  if (prec > exp) prec = n;  // %f
+  const int frac = std::max(prec - exp, 0);
+  if (exp > 0) {
+    for (int i = 0; i < exp; ++i) out->push_back(i < n ? d[static_cast<size_t>(i)] : '0');
+  } else {
+    out->push_back('0');
+  }
+  if (frac > 0) {
+    out->push_back('.');
+    for (int i = 0; i < frac; ++i) {
+      const int j = exp + i;
+      out->push_back(j >= 0 && j < n ? d[static_cast<size_t>(j)] : '0');
+    }
+  }
+}
+
+// [-]digits[.digits][e[+-]digits] as unscaled x 10^-scale, within precision.
+bool ParseGoDecimal(std::string_view s, int32_t precision, int32_t scale, __int128* out) {
+  size_t pos = 0;
+  const bool neg = Word(s, &pos, "-");
+  std::string digits;
+  int64_t exp10 = 0;  // value = digits x 10^exp10
+  bool any = false;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') digits.push_back(s[pos++]), any = true;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') digits.push_back(s[pos++]), --exp10, any = true;
+  }
+  if (!any) return false;
+  if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+    ++pos;
+    if (pos < s.size() && s[pos] == '+') ++pos;
+    int64_t x;
+    if (!Int64At(s, &pos, &x) || x < -1000 || x > 1000) return false;
+    exp10 += x;
+  }
+  if (pos != s.size()) return false;
+  exp10 += scale;  // unscaled = digits x 10^exp10
+  if (exp10 < 0) {
+    const size_t cut = static_cast<size_t>(-exp10);
+    if (digits.size() < cut) digits.insert(0, cut - digits.size(), '0');
+    if (digits.find_first_not_of('0', digits.size() - cut) != std::string::npos) return false;
+    digits.resize(digits.size() - cut);
+  } else {
+    digits.append(static_cast<size_t>(exp10), '0');
+  }
+  const size_t first = digits.find_first_not_of('0');
+  const std::string_view sig = first == std::string::npos ? std::string_view() : std::string_view(digits).substr(first);
+  if (sig.size() > static_cast<size_t>(precision) || sig.size() > 38) return false;
+  __int128 v = 0;
+  for (char c : sig) v = v * 10 + (c - '0');
+  *out = neg ? -v : v;
+  return true;
+}
+
+// A JSON object of integers with exactly `keys` (in any order, each once),
+// compact as Go writes it: {"k1":N,"k2":N}.
+bool ParseGoObject(std::string_view s, const std::vector<std::string_view>& keys, std::vector<int64_t>* vals) {
+  size_t pos = 0;
+  vals->assign(keys.size(), 0);
+  std::vector<bool> seen(keys.size(), false);
+  if (!Expect(s, &pos, '{')) return false;
+  for (size_t n = 0; n < keys.size(); ++n) {
+    if (n && !Expect(s, &pos, ',')) return false;
+    if (!Expect(s, &pos, '"')) return false;
+    const size_t end = s.find('"', pos);
+    if (end == std::string_view::npos) return false;
+    const std::string_view key = s.substr(pos, end - pos);
+    pos = end + 1;
+    size_t k = 0;
+    while (k < keys.size() && keys[k] != key) ++k;
+    if (k == keys.size() || seen[k] || !Expect(s, &pos, ':')) return false;
+    seen[k] = true;
+    if (!Int64At(s, &pos, &(*vals)[k])) return false;
+  }
+  return Expect(s, &pos, '}') && pos == s.size();
+}
+
+}  // namespace
+
+void AppendArrowGoText(const DataType& type, std::string_view raw, bool json, std::string* out) {
+  const bool quoted = json && (type.id == TypeId::kTime32 || type.id == TypeId::kTime64 ||
+                               type.id == TypeId::kDuration || type.id == TypeId::kDecimal128);
+  if (quoted) out->push_back('"');
+  switch (type.id) {
+    case TypeId::kIntervalMonth:
+      if (json) out->append("{\"months\":");
+      AppendInt64(Load<int32_t>(raw, 0), out);
+      if (json) out->push_back('}');
+      break;
+    case TypeId::kIntervalDayTime:
+      out->append("{\"days\":");
+      AppendInt64(Load<int32_t>(raw, 0), out);
+      out->append(",\"milliseconds\":");
+      AppendInt64(Load<int32_t>(raw, 4), out);
+      out->push_back('}');
+      break;
+    case TypeId::kIntervalMonthDayNano:
+      out->append("{\"months\":");
+      AppendInt64(Load<int32_t>(raw, 0), out);
+      out->append(",\"days\":");
+      AppendInt64(Load<int32_t>(raw, 4), out);
+      out->append(",\"nanoseconds\":");
+      AppendInt64(Load<int64_t>(raw, 8), out);
+      out->push_back('}');
+      break;
+    case TypeId::kDecimal128: AppendGoDecimal(Load<__int128>(raw, 0), type.precision, type.scale, out); break;
+    default: AppendArrowScalarText(type, raw, out); break;  // time, duration: the same text
+  }
+  if (quoted) out->push_back('"');
+}
+
+Result<Value> ParseArrowGoText(const DataType& type, std::string_view s) {
+  auto bad = [&]() {
+    return Status::Invalid("not a " + type.ToString() + " value: \"" + std::string(s.substr(0, 64)) + "\"");
+  };
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  std::vector<int64_t> v;
+  switch (type.id) {
+    case TypeId::kIntervalMonth: {
+      size_t pos = 0;
+      int32_t m;
+      if (Int32At(s, &pos, &m) && pos == s.size()) return Value::Int(m);
+      if (ParseGoObject(s, {"months"}, &v) && v[0] >= INT32_MIN && v[0] <= INT32_MAX) return Value::Int(v[0]);
+      break;
+    }
+    case TypeId::kIntervalDayTime:
+      if (ParseGoObject(s, {"days", "milliseconds"}, &v) && v[0] >= INT32_MIN && v[0] <= INT32_MAX &&
+          v[1] >= INT32_MIN && v[1] <= INT32_MAX)
+        return Value::String(IntervalDayTimeBytes(static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1])));
+      break;
+    case TypeId::kIntervalMonthDayNano:
+      if (ParseGoObject(s, {"months", "days", "nanoseconds"}, &v) && v[0] >= INT32_MIN && v[0] <= INT32_MAX &&
+          v[1] >= INT32_MIN && v[1] <= INT32_MAX)
+        return Value::String(IntervalMonthDayNanoBytes(static_cast<int32_t>(v[0]), static_cast<int32_t>(v[1]), v[2]));
+      break;
+    case TypeId::kDecimal128: {
+      __int128 d;
+      if (ParseGoDecimal(s, type.precision, type.scale, &d)) return Value::String(Decimal128Bytes(d));
+      break;
+    }
+    default: break;
+  }
+  auto canonical = ParseArrowScalarText(type, s);
+  if (canonical.ok()) return canonical;
+  return bad();
 }
 
 Result<Value> ParseArrowScalarText(const DataType& type, std::string_view s) {

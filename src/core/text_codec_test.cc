@@ -223,5 +223,86 @@ TEST(ArrowTypesText, DecimalsAreExactWithScaleFractionDigits) {
   EXPECT_FALSE(ParseArrowScalarText(*types::Decimal128(5, -3), "42001").ok());
 }
 
+// arrow-go's ValueStr and JSON values, as arrow-go v18.7.0 prints them (a Go
+// program over arrow/array builders printed ValueStr and json.Marshal of
+// GetOneForMarshal for these values; the strings below are its output).
+TEST(ArrowTypesText, ArrowGoTextAsArrowGoPrintsIt) {
+  struct Case {
+    DataTypePtr type;
+    Value value;
+    const char* value_str;
+    const char* json;
+  };
+  auto dec = [](const char* digits) {
+    __int128 v = 0;
+    bool neg = *digits == '-';
+    for (const char* p = digits + (neg ? 1 : 0); *p; ++p) v = v * 10 + (*p - '0');
+    return Value::String(Decimal128Bytes(neg ? -v : v));
+  };
+  const std::vector<Case> cases = {
+      {types::Decimal128(38, 10), dec("0"), "0", "\"0\""},
+      {types::Decimal128(38, 10), dec("1"), "1e-10", "\"1e-10\""},
+      {types::Decimal128(38, 10), dec("-1"), "-1e-10", "\"-1e-10\""},
+      {types::Decimal128(38, 10), dec("1234"), "1.234e-07", "\"1.234e-07\""},
+      {types::Decimal128(38, 10), dec("99999999999999999999999999999999999999"),
+       "9999999999999999999999999999.9999999999", "\"9999999999999999999999999999.9999999999\""},
+      {types::Decimal128(38, 10), dec("1000000000"), "0.1", "\"0.1\""},
+      {types::Decimal128(38, 10), dec("-5000000000"), "-0.5", "\"-0.5\""},
+      {types::Decimal128(19, 10), dec("123400000000"), "12.34", "\"12.34\""},
+      {types::Decimal128(19, 10), dec("-10000000000"), "-1", "\"-1\""},
+      {types::Decimal128(5, 0), dec("99999"), "99999", "\"99999\""},
+      {types::Decimal128(5, 0), dec("100"), "100", "\"100\""},
+      {types::Decimal128(5, 2), dec("10000"), "100", "\"100\""},
+      {types::Decimal128(5, 2), dec("1"), "0.01", "\"0.01\""},
+      {types::Decimal128(2, -3), dec("99"), "9.9e+04", "\"9.9e+04\""},
+      {types::Decimal128(2, -3), dec("1"), "1e+03", "\"1e+03\""},
+      {types::Decimal128(38, 0), dec("10000000000000000000000000000000000000"),
+       "10000000000000000000000000000000000000", "\"10000000000000000000000000000000000000\""},
+      {types::IntervalMonth(), Value::Int(14), "14", "{\"months\":14}"},
+      {types::IntervalMonth(), Value::Int(-1), "-1", "{\"months\":-1}"},
+      {types::IntervalDayTime(), Value::String(IntervalDayTimeBytes(2, 300)), "{\"days\":2,\"milliseconds\":300}",
+       "{\"days\":2,\"milliseconds\":300}"},
+      {types::IntervalMonthDayNano(), Value::String(IntervalMonthDayNanoBytes(1, 2, 3)),
+       "{\"months\":1,\"days\":2,\"nanoseconds\":3}", "{\"months\":1,\"days\":2,\"nanoseconds\":3}"},
+      {types::Duration(TimeUnit::kMilli), Value::Int(-1500), "-1500ms", "\"-1500ms\""},
+      {types::Time32(TimeUnit::kMilli), Value::Int(11045123), "03:04:05.123", "\"03:04:05.123\""},
+      {types::Time64(TimeUnit::kNano), Value::Int(11045123456789), "03:04:05.123456789", "\"03:04:05.123456789\""},
+  };
+  for (const auto& c : cases) {
+    std::string raw;
+    if (c.value.kind() == Value::Kind::kInt) {
+      const int64_t v = c.value.as_int();
+      raw.assign(reinterpret_cast<const char*>(&v), static_cast<size_t>(FixedWidthOf(*c.type)));
+    } else {
+      raw = c.value.as_string();
+    }
+    std::string value_str, json;
+    AppendArrowGoText(*c.type, raw, /*json=*/false, &value_str);
+    AppendArrowGoText(*c.type, raw, /*json=*/true, &json);
+    EXPECT_EQ(value_str, c.value_str) << c.type->ToString();
+    EXPECT_EQ(json, c.json) << c.type->ToString();
+    for (const std::string& text : {value_str, json}) {
+      auto back = ParseArrowGoText(*c.type, text);
+      ASSERT_TRUE(back.ok()) << c.type->ToString() << " " << text << ": " << back.status().ToString();
+      EXPECT_EQ(back->kind(), c.value.kind());
+      if (c.value.kind() == Value::Kind::kInt) EXPECT_EQ(back->as_int(), c.value.as_int()) << text;
+      else EXPECT_EQ(back->as_string(), c.value.as_string()) << text;
+    }
+  }
+  // Values that do not fit the type, and Ferry's canonical text, which is read too.
+  EXPECT_FALSE(ParseArrowGoText(*types::Decimal128(5, 2), "1e-3").ok()) << "a third fraction digit";
+  EXPECT_FALSE(ParseArrowGoText(*types::Decimal128(5, 2), "1e+3").ok()) << "six digits";
+  auto reordered = ParseArrowGoText(*types::IntervalDayTime(), "{\"milliseconds\":1,\"days\":2}");
+  ASSERT_TRUE(reordered.ok()) << "JSON keys in any order (a reader that sorts them)";
+  EXPECT_EQ(reordered->as_string(), IntervalDayTimeBytes(2, 1));
+  EXPECT_FALSE(ParseArrowGoText(*types::IntervalDayTime(), "{\"days\":2}").ok());
+  EXPECT_FALSE(ParseArrowGoText(*types::IntervalDayTime(), "{\"days\":2,\"days\":1}").ok());
+  EXPECT_FALSE(ParseArrowGoText(*types::IntervalDayTime(), "{\"days\":2,\"millis\":1}").ok());
+  EXPECT_FALSE(ParseArrowGoText(*types::IntervalMonth(), "{\"months\":3000000000}").ok());
+  auto canonical = ParseArrowGoText(*types::IntervalMonth(), "14 months");
+  ASSERT_TRUE(canonical.ok());
+  EXPECT_EQ(canonical->as_int(), 14);
+}
+
 }  // namespace
 }  // namespace ferry

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "plugins/destination/clickhouse/testing/ch_test_server.h"
 #include "plugins/destination/postgresql/testing/pg_test_server.h"
+#include "testing/bigquery_emulator.h"
 #include "testing/cli_runner.h"
 #include "testing/peers.h"
 #include "testing/plugin_util.h"
@@ -240,38 +240,38 @@ TEST(CloudQueryGoSdk, PostgresqlStoresTheSdksTestTableAsUnderCloudQuerysCli) {
 }
 
 // A built-in destination that does not store times, durations, intervals or
-// decimals (ClickHouse) refuses the SDK's test table before any data moves:
+// decimals (BigQuery) refuses the SDK's test table before any data moves:
 // in Ferry's own sync (the engine), and served as a plugin to CloudQuery's
 // CLI (its migrate_table), naming the destination, column, type and table.
-TEST(CloudQueryGoSdk, ClickhouseRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
+TEST(CloudQueryGoSdk, BigqueryRefusesArrowTypesItDoesNotStoreBeforeAnyTable) {
   REQUIRE_GO_PEERS();
-  auto url = plugins::clickhouse::testing::FreshDatabase("go_sdk_types");
-  ASSERT_TRUE(url.ok()) << url.status().ToString();
-  const std::string db = plugins::clickhouse::testing::DatabaseName("go_sdk_types");
+  const BigQueryEmulator bq = SharedBigQueryEmulator();
+  const std::string dataset = MakeBigQueryDataset(bq, "go_sdk_types");
   TempDir dir;
-  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-clickhouse"));
+  fs::create_symlink(FERRY_BINARY, dir.File("ferry-destination-bigquery"));
   auto spec = [&](const std::string& where) {
     std::string src = TestdataSource(Local(kTestdata), kFerryTypes, false);
-    src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [ch]");
-    return src + "---\nkind: destination\nspec:\n  name: ch\n" + where +
-           "  version: v1.0.0\n  write_mode: append\n  spec:\n    connection_string: \"" + *url + "\"\n";
+    src.replace(src.find("destinations: [sqlite]"), 22, "destinations: [bigquery]");
+    std::string dest = BigQueryDestinationYaml(bq, dataset, "");
+    dest.replace(dest.find("  path: cloudquery/bigquery\n"), 28, where);
+    return src + "---\n" + dest;
   };
   const std::string column = "cannot store column \"duration_s\" (duration[s]) of table \"test_testdata_table\" yet";
-  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/clickhouse\n")), "--no-progress"},
+  CommandResult f = RunFerry({"sync", dir.Write("ferry.yml", spec("  path: cloudquery/bigquery\n")), "--no-progress"},
                              dir.path());
   EXPECT_NE(f.exit_code, 0) << f.out << f.err;
   const std::string all = f.out + f.err;
-  EXPECT_NE(all.find("destination \"ch\" (clickhouse) " + column), std::string::npos) << all;
-  EXPECT_NE(all.find("skip the table (skip_tables) or send it to "), std::string::npos) << all;
+  EXPECT_NE(all.find("destination \"bigquery\" (bigquery) " + column), std::string::npos) << all;
+  EXPECT_NE(all.find("skip the table (skip_tables) or send it to clickhouse, kafka, neo4j, postgresql, sqlite"),
+            std::string::npos)
+      << all;
 
-  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-clickhouse")))));
+  CommandResult c = RunCq(dir, dir.Write("cq.yml", spec(Local(dir.File("ferry-destination-bigquery")))));
   EXPECT_NE(c.exit_code, 0) << c.out;
-  EXPECT_NE(c.out.find("destination \"clickhouse\" " + column), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("destination \"bigquery\" " + column), std::string::npos) << c.out;
 
-  auto tables = plugins::clickhouse::testing::Admin("SELECT count() FROM system.tables WHERE database = '" + db +
-                                                    "' AND name = 'test_testdata_table' FORMAT TSV");
-  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
-  EXPECT_EQ(*tables, "0\n");
+  const nlohmann::json tables = BigQueryRest(bq, "GET", "/datasets/" + dataset + "/tables", nullptr);
+  EXPECT_FALSE(tables.contains("tables") && !tables["tables"].empty()) << tables.dump();
 }
 
 // The Go SDK does not send a Sync message over 100 MiB: it logs "Message

@@ -262,6 +262,9 @@ DestinationPlugin ClickHousePlugin() {
   // logged (client.h), and the ClickHouse tests pass repeatedly with 2 under
   // load (README, "Two INSERTs in flight").
   p.capabilities.concurrent_writes = 2;
+  // decimal128 as Decimal(p, s), times, durations and intervals as String (type_map.h).
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                  TypeFamily::kDecimal};
   // Ramp-up: a sync of one batch would otherwise make every row before the
   // first INSERT starts, and leave the server idle meanwhile.
   p.batching = {

@@ -218,6 +218,20 @@ Status DecodeColumn(const TypeNode& t, uint64_t n, Reader& r, std::vector<Value>
     }
     return Status::OK();
   }
+  if (k == "Decimal") {  // Decimal(P, S): Int32, Int64 or Int128 by P; the unscaled value as decimal128 bytes
+    int p = 0;
+    const std::string lit = t.literals.empty() ? "" : t.literals[0];
+    auto [e, ec] = std::from_chars(lit.data(), lit.data() + lit.size(), p);
+    if (lit.empty() || ec != std::errc() || p < 1 || p > 38) return Status::Invalid("column type Decimal(" + lit + ") has no valid precision");
+    const size_t w = p <= 9 ? 4 : p <= 18 ? 8 : 16;
+    for (uint64_t i = 0; i < n; ++i) {
+      FERRY_ASSIGN_OR_RETURN(std::string_view b, r.Bytes(w));
+      std::string v(16, (b[w - 1] & 0x80) ? '\xff' : '\0');  // sign-extended, little-endian
+      std::memcpy(v.data(), b.data(), w);
+      out->push_back(Value::String(std::move(v)));
+    }
+    return Status::OK();
+  }
   if (k == "FixedString" || k == "UUID") {
     size_t w = 16;
     if (k == "FixedString") {

@@ -1,6 +1,7 @@
 #include "plugins/destination/clickhouse/native_encoder.h"
 
 #include "ferry/builder.h"
+#include "ferry/text_codec.h"
 
 namespace ferry::plugins::clickhouse {
 
@@ -44,6 +45,26 @@ void AddSpan(std::vector<Span>& spans, const ArrayData* a, int64_t begin, int64_
 }
 
 void EncodeScalarValues(const DataType& type, const std::vector<Span>& spans, ByteBuffer* out) {
+  if (StoredAsText(type)) {  // String of the canonical text
+    std::string text;
+    for (const auto& s : spans)
+      for (int64_t i = s.begin; i < s.end; ++i) {
+        text.clear();
+        if (!s.masked && !s.a->IsNull(i)) AppendArrowScalarText(type, s.a->FixedValue(i), &text);
+        out->String(text);
+      }
+    return;
+  }
+  if (const int w = DecimalWidth(type); w > 0 && w < 16) {  // Decimal32/64: the low bytes (within the precision)
+    for (const auto& s : spans) {
+      if (s.masked) {
+        out->AppendZeros(static_cast<size_t>(s.size() * w));
+        continue;
+      }
+      for (int64_t i = s.begin; i < s.end; ++i) out->Append(s.a->FixedValue(i).data(), static_cast<size_t>(w));
+    }
+    return;
+  }
   const Layout layout = LayoutOf(type.id);
   switch (layout) {
     case Layout::kFixedWidth: {

@@ -96,11 +96,13 @@ Result<std::string> Literal(const DataType& type, const Value& v, const ServerFe
     case TypeId::kList:
     case TypeId::kStruct:
       break;
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: {
+      const std::string text = ArrowScalarText(type, v);
+      if (StoredAsText(type)) return QuoteString(text);
+      return "CAST(" + QuoteString(text) + " AS Decimal(" + std::to_string(type.precision) + ", " +
+             std::to_string(type.scale) + "))";
+    }
   }
   return Status::Unsupported("no literal for type " + type.ToString());
 }

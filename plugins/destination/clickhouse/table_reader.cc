@@ -3,7 +3,9 @@
 #include <charconv>
 #include <map>
 
+#include "ferry/text_codec.h"
 #include "plugins/destination/clickhouse/sql.h"
+#include "plugins/destination/clickhouse/type_map.h"
 
 namespace ferry::plugins::clickhouse {
 
@@ -27,6 +29,10 @@ Value ToFerry(Value v, const DataType& type) {
       return Value::List(std::move(fields));
     }
     default:
+      if (StoredAsText(type) && v.kind() == Value::Kind::kString) {  // canonical text -> the type's Value
+        auto parsed = ParseArrowScalarText(type, v.as_string());
+        if (parsed.ok()) return parsed.MoveValue();
+      }
       return v;
   }
 }

@@ -20,6 +20,23 @@ std::string TupleFieldName(const std::string& name) { return IsPlainIdentifier(n
 
 bool IsComposite(TypeId id) { return id == TypeId::kList || id == TypeId::kStruct; }
 
+int DecimalWidth(const DataType& type) {
+  if (type.id != TypeId::kDecimal128 || type.precision < 1 || type.precision > 38 || type.scale < 0 ||
+      type.scale > type.precision)
+    return 0;
+  return type.precision <= 9 ? 4 : type.precision <= 18 ? 8 : 16;
+}
+
+bool StoredAsText(const DataType& type) {
+  switch (type.id) {
+    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano:
+      return true;
+    case TypeId::kDecimal128: return DecimalWidth(type) == 0;
+    default: return false;
+  }
+}
+
 bool ColumnNullable(const Column& c, bool keyed_table) {
   // In a table with a primary key _cq_sync_time is the ReplacingMergeTree
   // version, which cannot be Nullable; the engine sets it on every row.
@@ -96,10 +113,13 @@ std::string ClickHouseType(const DataType& type, bool nullable, const ServerFeat
       }
       return out + ")";
     }
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
+    case TypeId::kDecimal128:
+      t = DecimalWidth(type) ? "Decimal(" + std::to_string(type.precision) + ", " + std::to_string(type.scale) + ")"
+                             : "String";
+      break;
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano:
+      t = "String";
       break;
   }
   return nullable ? "Nullable(" + t + ")" : t;

@@ -18,6 +18,11 @@
 //   list<T>         Array(T')                    Array(T'); a top-level list<struct> is stored
 //                                                flattened as `c.1 Array(F1)`, `c.2 Array(F2)`, ...
 //   struct          Tuple(a A', b B')            Tuple(A', B')
+//   decimal128(p,s) Decimal(p, s)                same (String for s < 0 or s > p, which
+//                                                ClickHouse's Decimal cannot hold)
+//   time32/time64,  String: Ferry's canonical text (ferry/text_codec.h: "03:04:05.123",
+//   duration,       "12s", "14 months", "2 days 300ms", "1 month 2 days 3ns")
+//   intervals
 //
 // ClickHouse has no Nullable(Array) or Nullable(Tuple): a null list or struct
 // is written as [] or a tuple of defaults, and its path is recorded in the
@@ -48,6 +53,11 @@ bool ColumnNullable(const Column& c, bool keyed_table);
 // The ClickHouse type of a value of `type` (Nullable-wrapped when `nullable`
 // and the type is a scalar).
 std::string ClickHouseType(const DataType& type, bool nullable, const ServerFeatures& f);
+
+// True for the types stored as String of their canonical text (above).
+bool StoredAsText(const DataType& type);
+// Bytes of a Decimal(p, s) value in Native data (4, 8 or 16; 0: not a Decimal column).
+int DecimalWidth(const DataType& type);
 
 // True when a value of the column can hold a null list or struct somewhere
 // (the column needs `_ferry_nulls`).

@@ -278,6 +278,9 @@ DestinationPlugin KafkaPlugin() {
   p.capabilities.forced_migration = false;
   p.capabilities.delete_record = false;
   p.capabilities.state_backend = true;
+  // As CloudQuery's messages: arrow-go's JSON values and ValueStr text (message_codec.h).
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                  TypeFamily::kDecimal};
   p.capabilities.state_backend_note = "same transaction as the rows with `transactional_id`; else right after them";
   p.create = [] { return std::make_unique<KafkaDestination>(); };
   return p;

@@ -85,11 +85,11 @@ void CsvCell(const ArrayData& a, int64_t i, char delimiter, std::string* out, st
       AppendJsonCell(a, i, kStyle, scratch);
       AppendCsvField(*scratch, delimiter, out);
       return;
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
     case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+      AppendArrowGoText(*a.type, a.FixedValue(i), /*json=*/false, scratch);  // arrow-go's ValueStr
+      AppendCsvField(*scratch, delimiter, out);
+      return;
   }
 }
 

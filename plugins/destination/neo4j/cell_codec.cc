@@ -135,11 +135,14 @@ void PackCell(const ArrayData& a, int64_t row, bool utc, bolt::Packer& p) {
       for (int64_t i = begin; i < end; ++i) PackCell(*a.children[0], i, utc, p);
       return;
     }
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
+    // As CloudQuery's destination: arrow-go's ValueStr as a string property.
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128: {
+      std::string text;
+      AppendArrowGoText(*a.type, a.FixedValue(row), /*json=*/false, &text);
+      p.String(text);
+      return;
+    }
   }
   p.Null();  // unreachable: every type is handled above
 }
@@ -206,11 +209,10 @@ Result<Value> DecodeCell(const DataType& type, const PackValue& v) {
       }
       return Value::List(std::move(items));
     }
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
     case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
     case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+      if (v.kind() != Kind::kString) return Mismatch(type, v);
+      return ParseArrowGoText(type, v.as_string());
   }
   return Mismatch(type, v);
 }

@@ -511,6 +511,9 @@ DestinationPlugin Neo4jPlugin() {
   p.capabilities.forced_migration = true;
   p.capabilities.delete_record = true;
   p.capabilities.state_backend = true;
+  // As CloudQuery's destination: arrow-go's ValueStr as string properties (cell_codec.h).
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                  TypeFamily::kDecimal};
   p.capabilities.state_backend_note =
       "cursors are nodes labelled by the state table, merged on key, written in the transaction of the rows they cover";
   p.create = [] { return std::make_unique<Neo4jDestination>(); };
