@@ -17,7 +17,8 @@
 #    the rows Ferry wrote (read back and serialized before the clock starts)
 #    to a fresh table over one COMMITTED stream, requests of at most 9 MB.
 # Runs alternate (ferry, raw, ...); best of R. Prints a markdown row.
-# Env: FERRY_BUILD_DIR (default: build).
+# Env: FERRY_BUILD_DIR (default: build); BATCH_SIZE / BATCH_BYTES set the
+# destination's batch_size / batch_size_bytes (default: CloudQuery's 10000 / 5 MiB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=1000000 WORKLOAD=synthetic REPEAT=1 SMOKE=0 APIS="storage_write insert_all"
@@ -78,6 +79,8 @@ spec:
     storage_write_endpoint: "$FERRY_BQ_GRPC"
     write_api: $2
 YML
+  [ -z "${BATCH_SIZE:-}" ] || printf '    batch_size: %s\n' "$BATCH_SIZE"
+  [ -z "${BATCH_BYTES:-}" ] || printf '    batch_size_bytes: %s\n' "$BATCH_BYTES"
 }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { print $* }"; }

@@ -90,7 +90,9 @@ static std::string JoinFiles(const std::vector<std::string>& files) {
 }
 
 int RunSync(const Registry& registry, const SyncFlags& flags) {
-  auto budget = ParseByteSize(flags.memory_budget);
+  Result<int64_t> budget = flags.memory_budget == "auto" ? Result<int64_t>(0) : ParseByteSize(flags.memory_budget);
+  if (budget.ok() && flags.memory_budget != "auto" && *budget <= 0)
+    budget = Status::Invalid("\"" + flags.memory_budget + "\" is no budget: give a size above 0 (64MiB) or auto");
   if (!budget.ok()) return ReportFatal("--memory-budget", budget.status());
   Result<Shard> shard = flags.shard.empty() ? ShardFromEnvironment() : ParseShard(flags.shard, "--shard");
   if (!shard.ok()) return ReportFatal("", shard.status());

@@ -19,7 +19,7 @@ struct SyncFlags {
   bool no_migrate = false;
   std::string summary_location;
   bool summary_ferry_fields = false;   // Ferry's fields after CloudQuery's in the summary lines
-  std::string memory_budget = "256MiB";
+  std::string memory_budget = "auto";
   std::string invocation_id;
   bool no_progress = false;
   std::string tables_metrics_location;   // per-table text table, "" for none

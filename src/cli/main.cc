@@ -103,7 +103,8 @@ int main(int raw_argc, char** raw_argv) {
   sync_cmd->add_flag("--summary-ferry-fields", sync.summary_ferry_fields,
                      "Add Ferry's fields (errors, warnings, peak_memory_bytes) to the --summary-location lines");
   sync_cmd->add_option("--memory-budget", sync.memory_budget,
-                       "Bytes of row data in flight at once (back-pressure above it)")
+                       "Bytes of row data in flight at once (back-pressure above it); auto: two full batches of the "
+                       "destination that needs most, 64-256 MiB")
       ->capture_default_str();
   sync_cmd->add_option("--invocation-id", sync.invocation_id, "Sync id (default: random UUID)");
   sync_cmd->add_flag("--no-progress", sync.no_progress, "Never print the live progress line");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
@@ -720,6 +721,20 @@ bool ParseGoDecimal(std::string_view s, int32_t precision, int32_t scale, __int1
   return true;
 }
 
+// {"k1":N,"k2":N}: a Go struct of integers as encoding/json writes it.
+void AppendGoObject(std::initializer_list<std::pair<const char*, int64_t>> fields, std::string* out) {
+  char sep = '{';
+  for (const auto& [key, value] : fields) {
+    out->push_back(sep);
+    sep = ',';
+    out->push_back('"');
+    out->append(key);
+    out->append("\":");
+    AppendInt64(value, out);
+  }
+  out->push_back('}');
+}
+
 // A JSON object of integers with exactly `keys` (in any order, each once),
 // compact as Go writes it: {"k1":N,"k2":N}.
 bool ParseGoObject(std::string_view s, const std::vector<std::string_view>& keys, std::vector<int64_t>* vals) {
@@ -751,25 +766,15 @@ void AppendArrowGoText(const DataType& type, std::string_view raw, bool json, st
   if (quoted) out->push_back('"');
   switch (type.id) {
     case TypeId::kIntervalMonth:
-      if (json) out->append("{\"months\":");
-      AppendInt64(Load<int32_t>(raw, 0), out);
-      if (json) out->push_back('}');
+      if (json) AppendGoObject({{"months", Load<int32_t>(raw, 0)}}, out);
+      else AppendInt64(Load<int32_t>(raw, 0), out);
       break;
     case TypeId::kIntervalDayTime:
-      out->append("{\"days\":");
-      AppendInt64(Load<int32_t>(raw, 0), out);
-      out->append(",\"milliseconds\":");
-      AppendInt64(Load<int32_t>(raw, 4), out);
-      out->push_back('}');
+      AppendGoObject({{"days", Load<int32_t>(raw, 0)}, {"milliseconds", Load<int32_t>(raw, 4)}}, out);
       break;
     case TypeId::kIntervalMonthDayNano:
-      out->append("{\"months\":");
-      AppendInt64(Load<int32_t>(raw, 0), out);
-      out->append(",\"days\":");
-      AppendInt64(Load<int32_t>(raw, 4), out);
-      out->append(",\"nanoseconds\":");
-      AppendInt64(Load<int64_t>(raw, 8), out);
-      out->push_back('}');
+      AppendGoObject({{"months", Load<int32_t>(raw, 0)}, {"days", Load<int32_t>(raw, 4)},
+                      {"nanoseconds", Load<int64_t>(raw, 8)}}, out);
       break;
     case TypeId::kDecimal128: AppendGoDecimal(Load<__int128>(raw, 0), type.precision, type.scale, out); break;
     default: AppendArrowScalarText(type, raw, out); break;  // time, duration: the same text

@@ -265,6 +265,24 @@ void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
   }
 }
 
+}  // namespace
+
+int64_t AutoMemoryBudget(const std::vector<int64_t>& destination_needs) {
+  int64_t need = 0;
+  for (int64_t n : destination_needs) need = std::max(need, n);
+  return std::clamp<int64_t>(need, kMinAutoMemoryBudget, kMaxAutoMemoryBudget);
+}
+
+namespace {
+
+// What one destination needs buffered to write full batches: the batch being
+// filled and the writes in flight, batch_size_bytes each.
+int64_t BudgetNeed(const DestinationSetup& d) {
+  WriterOptions w;
+  ApplyBatchOptions(d, w);
+  return w.batch_size_bytes * (std::max(1, d.plugin->capabilities.concurrent_writes) + 1);
+}
+
 std::string CancelReason(const SyncOptions& opts) {
   if (!opts.cancel || !opts.cancel->load()) return "";
   const int sig = opts.cancel_signal ? opts.cancel_signal->load() : 0;
@@ -801,7 +819,15 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     }
   }
 
-  MemoryBudget budget(options.memory_budget_bytes);
+  int64_t budget_bytes = options.memory_budget_bytes;
+  if (budget_bytes <= 0) {
+    std::vector<int64_t> needs;
+    for (const auto& d : dests) needs.push_back(BudgetNeed(d));
+    budget_bytes = AutoMemoryBudget(needs);
+    log::Debug("memory budget " + std::to_string(budget_bytes >> 20) + " MiB (automatic: two full batches of " +
+                "the destination that needs most, within 64-256 MiB; --memory-budget sets it)");
+  }
+  MemoryBudget budget(budget_bytes);
   MetaColumns meta(ToMicros(sync_time), source.name, summary.sync_group_id);
   std::vector<std::unique_ptr<DestinationWriter>> writers;
   std::unique_ptr<DestinationWriter> state_writer;   // for a backend that gets no data

@@ -35,7 +35,8 @@ struct SyncProgress {
 struct SyncOptions {
   bool no_migrate = false;
   std::string invocation_id;
-  int64_t memory_budget_bytes = 256ll << 20;
+  // Bytes of row data in flight (MemoryBudget); 0: automatic, AutoMemoryBudget.
+  int64_t memory_budget_bytes = 0;
   const std::atomic<bool>* cancel = nullptr;   // set by Ctrl-C / SIGTERM
   const std::atomic<int>* cancel_signal = nullptr;   // which signal set it (for the summary)
   SyncProgress* progress = nullptr;
@@ -43,6 +44,15 @@ struct SyncOptions {
   Shard shard;
   std::string shard_run;
 };
+
+// The memory budget when --memory-budget is not given: the largest need of
+// the sync's destinations (batch_size_bytes x (writes in flight + 1): full
+// batches are never cut short by memory pressure), at least 64 MiB and at
+// most 256 MiB. ClickHouse's 128 MiB batches get 256 MiB; SQLite's 10 MiB
+// ones 64 MiB (bench/clickhouse/section.md, "The memory budget as a lever").
+inline constexpr int64_t kMinAutoMemoryBudget = 64ll << 20;
+inline constexpr int64_t kMaxAutoMemoryBudget = 256ll << 20;
+int64_t AutoMemoryBudget(const std::vector<int64_t>& destination_needs);
 
 // Runs one source. A returned error means nothing was synced (setup or
 // migration failed); errors during the sync are in the summary instead.

@@ -230,3 +230,19 @@ spec:
 
 }  // namespace
 }  // namespace ferry::engine
+
+namespace ferry::engine {
+namespace {
+
+// The default budget: room for full batches of the destination that needs
+// most (batch_size_bytes x (writes in flight + 1)), within 64-256 MiB.
+TEST(SyncTest, AutomaticMemoryBudgetFollowsTheBiggestBatches) {
+  constexpr int64_t MiB = 1 << 20;
+  EXPECT_EQ(AutoMemoryBudget({}), 64 * MiB);
+  EXPECT_EQ(AutoMemoryBudget({10 * MiB * 2, 5 * MiB * 2}), 64 * MiB) << "SQLite, BigQuery: the floor";
+  EXPECT_EQ(AutoMemoryBudget({100000000LL * 2, 10 * MiB * 2}), 200000000LL) << "PostgreSQL's 100 MB batches";
+  EXPECT_EQ(AutoMemoryBudget({128 * MiB * 3}), 256 * MiB) << "ClickHouse, two INSERTs in flight: the ceiling";
+}
+
+}  // namespace
+}  // namespace ferry::engine
