@@ -605,7 +605,7 @@ class Seeder:
         """Glue: a connection with a password (which HidePassword keeps out of the rows), a database
         with a table, a job with a run, a trigger, a workflow, a security configuration, a registry, a
         development endpoint. Cloud Map: an HTTP namespace with a service and an instance. Direct
-        Connect: a connection and a LAG."""
+        Connect: a connection and a LAG. DMS: a replication instance. Scheduler: a schedule group."""
         common = {"account_id": acct, "region": region}
         g = self.client("glue", acct, region)
         arn = f"arn:aws:glue:{region}:{acct}"
@@ -655,6 +655,18 @@ class Seeder:
         self.add("aws_directconnect_connections", {**common, "connection_id": c["connectionId"]})
         lag = dx.create_lag(numberOfConnections=1, location="EqDC2", connectionsBandwidth="1Gbps", lagName="ferry-lag")
         self.add("aws_directconnect_lags", {**common, "lag_id": lag["lagId"]})
+        # A DMS replication instance and an EventBridge Scheduler group, both tagged; moto has a
+        # "default" schedule group in every region, listed too.
+        t = self.tags("dms", 0)
+        ri = self.client("dms", acct, region).create_replication_instance(
+            ReplicationInstanceIdentifier="ferry-dms", ReplicationInstanceClass="dms.t3.micro",
+            Tags=self.kv(t))["ReplicationInstance"]
+        self.add("aws_dms_replication_instances", {**common, "arn": ri["ReplicationInstanceArn"], "tags": t})
+        t = self.tags("schedule-group", 0)
+        sg = self.client("scheduler", acct, region).create_schedule_group(Name="ferry-group", Tags=self.kv(t))
+        self.add("aws_scheduler_schedule_groups", {**common, "arn": sg["ScheduleGroupArn"], "tags": t})
+        self.add("aws_scheduler_schedule_groups", {**common, "arn": f"arn:aws:scheduler:{region}:{acct}:schedule-group/default",
+                                                   "tags": {}, "seeded": False})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
