@@ -655,6 +655,8 @@ class Seeder:
         self.add("aws_directconnect_connections", {**common, "connection_id": c["connectionId"]})
         lag = dx.create_lag(numberOfConnections=1, location="EqDC2", connectionsBandwidth="1Gbps", lagName="ferry-lag")
         self.add("aws_directconnect_lags", {**common, "lag_id": lag["lagId"]})
+        for lc in lag.get("connections", []):   # a LAG's connections are connections too, as in AWS
+            self.add("aws_directconnect_connections", {**common, "connection_id": lc["connectionId"]})
         # A DMS replication instance and an EventBridge Scheduler group, both tagged; moto has a
         # "default" schedule group in every region, listed too.
         t = self.tags("dms", 0)
