@@ -737,7 +737,15 @@ const std::set<std::string>& NotServedByMoto() {
       "aws_glue_ml_transform_task_runs",
       // moto 5.2.6: MSK ListConfigurations 404 and ListNodes 500; App Runner's listings 500.
       "aws_kafka_configurations", "aws_kafka_nodes", "aws_apprunner_vpc_connectors",
-      "aws_apprunner_auto_scaling_configurations", "aws_apprunner_connections"};
+      "aws_apprunner_auto_scaling_configurations", "aws_apprunner_connections",
+      // moto 5.2.6: Route 53 Resolver's ListFirewallConfigs, ListFirewallDomainLists and
+      // ListFirewallRuleGroupAssociations 500; ElastiCache's DescribeCacheEngineVersions,
+      // DescribeGlobalReplicationGroups, DescribeUpdateActions and DescribeReservedCacheNodesOfferings
+      // answer an empty body (not XML); EventBridge's ListEndpoints and ListEventSources 500.
+      "aws_route53resolver_firewall_configs", "aws_route53resolver_firewall_domain_lists",
+      "aws_route53resolver_firewall_rule_group_associations", "aws_elasticache_engine_versions",
+      "aws_elasticache_global_replication_groups", "aws_elasticache_update_actions",
+      "aws_elasticache_reserved_cache_nodes_offerings", "aws_eventbridge_endpoints", "aws_eventbridge_event_sources"};
   return kNotServed;
 }
 
@@ -808,7 +816,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_glue_dev_endpoints", "arn"}, {"aws_servicediscovery_namespaces", "arn"},
       {"aws_servicediscovery_services", "arn"}, {"aws_servicediscovery_instances", "id"},
       {"aws_directconnect_connections", "connection_id"}, {"aws_directconnect_lags", "lag_id"},
-      {"aws_dms_replication_instances", "arn"}, {"aws_scheduler_schedule_groups", "arn"}};
+      {"aws_dms_replication_instances", "arn"}, {"aws_scheduler_schedule_groups", "arn"},
+      {"aws_wafv2_ipsets", "arn"}, {"aws_wafv2_regex_pattern_sets", "arn"},
+      {"aws_route53resolver_resolver_rules", "arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -884,6 +894,12 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   for (auto& r : sink.Table("aws_glue_connections")) {
     EXPECT_NE(Text(r["connection_properties"]).find("JDBC_CONNECTION_URL"), std::string::npos);
     EXPECT_EQ(Text(r["connection_properties"]).find("PASSWORD"), std::string::npos);
+  }
+  // A WAFv2 IP set's addresses come from GetIPSet (the listing has none).
+  for (auto& r : sink.Table("aws_wafv2_ipsets")) {
+    ASSERT_EQ(r["addresses"].kind(), Value::Kind::kList);
+    ASSERT_EQ(r["addresses"].items().size(), 1u);
+    EXPECT_EQ(Text(r["addresses"].items()[0]), "10.0.0.0/24");
   }
   // Each KMS key seeded has its "default" key policy (GetKeyPolicy of each name ListKeyPolicies lists).
   std::map<std::string, json> key_policies;

@@ -605,7 +605,8 @@ class Seeder:
         """Glue: a connection with a password (which HidePassword keeps out of the rows), a database
         with a table, a job with a run, a trigger, a workflow, a security configuration, a registry, a
         development endpoint. Cloud Map: an HTTP namespace with a service and an instance. Direct
-        Connect: a connection and a LAG. DMS: a replication instance. Scheduler: a schedule group."""
+        Connect: a connection and a LAG. DMS: a replication instance. Scheduler: a schedule group.
+        WAFv2: an IP set and a regex pattern set. Route 53 Resolver: a rule."""
         common = {"account_id": acct, "region": region}
         g = self.client("glue", acct, region)
         arn = f"arn:aws:glue:{region}:{acct}"
@@ -669,6 +670,20 @@ class Seeder:
         self.add("aws_scheduler_schedule_groups", {**common, "arn": sg["ScheduleGroupArn"], "tags": t})
         self.add("aws_scheduler_schedule_groups", {**common, "arn": f"arn:aws:scheduler:{region}:{acct}:schedule-group/default",
                                                    "tags": {}, "seeded": False})
+        # WAFv2 (regional): an IP set and a regex pattern set, tagged; a Route 53 Resolver rule.
+        waf = self.client("wafv2", acct, region)
+        t = self.tags("ipset", 0)
+        ips = waf.create_ip_set(Name="ferry-ipset", Scope="REGIONAL", IPAddressVersion="IPV4",
+                                Addresses=["10.0.0.0/24"], Tags=self.kv(t))["Summary"]
+        self.add("aws_wafv2_ipsets", {**common, "arn": ips["ARN"], "addresses": ["10.0.0.0/24"], "tags": t})
+        t = self.tags("regex", 0)
+        rx = waf.create_regex_pattern_set(Name="ferry-regex", Scope="REGIONAL", RegularExpressionList=[
+            {"RegexString": "^/ferry/"}], Tags=self.kv(t))["Summary"]
+        self.add("aws_wafv2_regex_pattern_sets", {**common, "arn": rx["ARN"], "tags": t})
+        rule = self.client("route53resolver", acct, region).create_resolver_rule(
+            CreatorRequestId=f"{self.run}-rule", Name="ferry-rule", RuleType="SYSTEM",
+            DomainName=f"{region}.ferry.example")["ResolverRule"]
+        self.add("aws_route53resolver_resolver_rules", {**common, "arn": rule["Arn"]})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
