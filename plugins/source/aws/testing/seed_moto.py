@@ -524,6 +524,167 @@ class Seeder:
             self.add("aws_elbv2_target_groups", {**common, "name": tg["TargetGroupName"], "arn": tg["TargetGroupArn"],
                                                  "load_balancer_arns": [lb["LoadBalancerArn"]], "tags": tt})
 
+    def seed_api_gateways(self, acct, region):
+        """One REST API (a resource with a method, an authorizer, a model, a request validator, a
+        deployment and its stage, a gateway response), a usage plan with a key, a custom domain with a
+        base path mapping; one HTTP API (an integration with a response, a route, a stage) and a v2
+        domain with an API mapping. Rows are keyed by the ARNs API Gateway's documentation gives."""
+        common = {"account_id": acct, "region": region}
+        ag = self.client("apigateway", acct, region)
+        base = f"arn:aws:apigateway:{region}::"
+        t = self.tags("restapi", 0)
+        api = ag.create_rest_api(name="ferry-rest-api", tags=t)["id"]
+        rest = f"{base}/restapis/{api}"
+        self.add("aws_apigateway_rest_apis", {**common, "id": api, "arn": rest, "tags": t})
+        root = ag.get_resources(restApiId=api)["items"][0]["id"]
+        res = ag.create_resource(restApiId=api, parentId=root, pathPart="items")["id"]
+        ag.put_method(restApiId=api, resourceId=res, httpMethod="GET", authorizationType="NONE")
+        ag.put_integration(restApiId=api, resourceId=res, httpMethod="GET", type="MOCK")
+        for rid in (root, res):
+            self.add("aws_apigateway_rest_api_resources", {**common, "rest_api_arn": rest,
+                                                           "arn": f"{rest}/resources/{rid}"})
+        au = ag.create_authorizer(restApiId=api, name="ferry-authorizer", type="TOKEN",
+                                  authorizerUri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+                                                f"arn:aws:lambda:{region}:{acct}:function:ferry-fn-0/invocations",
+                                  identitySource="method.request.header.Authorization")["id"]
+        self.add("aws_apigateway_rest_api_authorizers", {**common, "rest_api_arn": rest,
+                                                         "arn": f"{rest}/authorizers/{au}"})
+        ag.create_model(restApiId=api, name="Item", contentType="application/json",
+                        schema=json.dumps({"type": "object"}))
+        self.add("aws_apigateway_rest_api_models", {**common, "rest_api_arn": rest, "arn": f"{rest}/models/Item"})
+        rv = ag.create_request_validator(restApiId=api, name="ferry-validator", validateRequestBody=True)["id"]
+        self.add("aws_apigateway_rest_api_request_validators", {**common, "rest_api_arn": rest,
+                                                                "arn": f"{rest}/requestvalidators/{rv}"})
+        dep = ag.create_deployment(restApiId=api, stageName="prod")["id"]
+        self.add("aws_apigateway_rest_api_deployments", {**common, "rest_api_arn": rest,
+                                                         "arn": f"{rest}/deployments/{dep}"})
+        self.add("aws_apigateway_rest_api_stages", {**common, "rest_api_arn": rest, "arn": f"{rest}/stages/prod",
+                                                    "deployment_id": dep})
+        ag.put_gateway_response(restApiId=api, responseType="DEFAULT_4XX", statusCode="400")
+        self.add("aws_apigateway_rest_api_gateway_responses", {**common, "rest_api_arn": rest,
+                                                               "arn": f"{rest}/gatewayresponses/DEFAULT_4XX"})
+        plan = ag.create_usage_plan(name="ferry-plan", apiStages=[{"apiId": api, "stage": "prod"}])["id"]
+        self.add("aws_apigateway_usage_plans", {**common, "id": plan, "arn": f"{base}/usageplans/{plan}"})
+        key = ag.create_api_key(name="ferry-key", enabled=True)["id"]
+        ag.create_usage_plan_key(usagePlanId=plan, keyId=key, keyType="API_KEY")
+        self.add("aws_apigateway_usage_plan_keys", {**common, "usage_plan_arn": f"{base}/usageplans/{plan}",
+                                                    "arn": f"{base}/usageplans/{plan}/keys/{key}"})
+        domain = f"api-{region}.{acct}.ferry.example"
+        ag.create_domain_name(domainName=domain, regionalCertificateArn=f"arn:aws:acm:{region}:{acct}:certificate/ferry",
+                              endpointConfiguration={"types": ["REGIONAL"]})
+        ag.create_base_path_mapping(domainName=domain, restApiId=api, basePath="v1", stage="prod")
+        self.add("aws_apigateway_domain_name_base_path_mappings", {
+            **common, "domain_name_arn": f"{base}/domainnames/{domain}",
+            "arn": f"{base}/domainnames/{domain}/basepathmappings/v1", "rest_api_id": api})
+        # API Gateway v2
+        v2 = self.client("apigatewayv2", acct, region)
+        t = self.tags("httpapi", 0)
+        h = v2.create_api(Name="ferry-http-api", ProtocolType="HTTP", Tags=t)["ApiId"]
+        hp = f"{base}/apis/{h}"
+        self.add("aws_apigatewayv2_apis", {**common, "id": h, "arn": hp, "tags": t})
+        integ = v2.create_integration(ApiId=h, IntegrationType="HTTP_PROXY", IntegrationUri="https://example.com",
+                                      IntegrationMethod="GET", PayloadFormatVersion="1.0")["IntegrationId"]
+        self.add("aws_apigatewayv2_api_integrations", {**common, "api_arn": hp, "arn": f"{hp}/integrations/{integ}"})
+        ir = v2.create_integration_response(ApiId=h, IntegrationId=integ,
+                                            IntegrationResponseKey="/200/")["IntegrationResponseId"]
+        self.add("aws_apigatewayv2_api_integration_responses", {
+            **common, "api_integration_arn": f"{hp}/integrations/{integ}",
+            "arn": f"{hp}/integrations/{integ}/integrationresponses/{ir}"})
+        route = v2.create_route(ApiId=h, RouteKey="GET /items", Target=f"integrations/{integ}")["RouteId"]
+        self.add("aws_apigatewayv2_api_routes", {**common, "api_arn": hp, "arn": f"{hp}/routes/{route}"})
+        v2.create_stage(ApiId=h, StageName="prod")
+        self.add("aws_apigatewayv2_api_stages", {**common, "api_arn": hp, "arn": f"{hp}/stages/prod"})
+        d2 = f"http-{region}.{acct}.ferry.example"
+        v2.create_domain_name(DomainName=d2)
+        mapping = v2.create_api_mapping(DomainName=d2, ApiId=h, Stage="prod")["ApiMappingId"]
+        self.add("aws_apigatewayv2_domain_name_rest_api_mappings", {
+            **common, "domain_name_arn": f"{base}/domainnames/{d2}",
+            "arn": f"{base}/domainnames/{d2}/apimappings/{mapping}", "api_id": h})
+
+    def seed_glue_and_cloud_map(self, acct, region):
+        """Glue: a connection with a password (which HidePassword keeps out of the rows), a database
+        with a table, a job with a run, a trigger, a workflow, a security configuration, a registry, a
+        development endpoint. Cloud Map: an HTTP namespace with a service and an instance. Direct
+        Connect: a connection and a LAG. DMS: a replication instance. Scheduler: a schedule group.
+        WAFv2: an IP set and a regex pattern set. Route 53 Resolver: a rule."""
+        common = {"account_id": acct, "region": region}
+        g = self.client("glue", acct, region)
+        arn = f"arn:aws:glue:{region}:{acct}"
+        t = self.tags("connection", 0)
+        g.create_connection(ConnectionInput={
+            "Name": "ferry-connection", "ConnectionType": "JDBC",
+            "ConnectionProperties": {"JDBC_CONNECTION_URL": "jdbc:mysql://db.example:3306/app", "USERNAME": "app",
+                                     "PASSWORD": "ferry-connection-password"}}, Tags=t)
+        self.add("aws_glue_connections", {**common, "name": "ferry-connection", "arn": f"{arn}:connection/ferry-connection"})
+        g.create_database(DatabaseInput={"Name": "ferry_db"})
+        self.add("aws_glue_databases", {**common, "name": "ferry_db", "arn": f"{arn}:database/ferry_db"})
+        g.create_table(DatabaseName="ferry_db", TableInput={"Name": "ferry_table"})
+        self.add("aws_glue_database_tables", {**common, "name": "ferry_table",
+                                              "database_arn": f"{arn}:database/ferry_db"})
+        t = self.tags("job", 0)
+        g.create_job(Name="ferry-job", Role="ferry-service-role", Tags=t,
+                     Command={"Name": "glueetl", "ScriptLocation": "s3://ferry-scripts/job.py"})
+        self.add("aws_glue_jobs", {**common, "name": "ferry-job", "arn": f"{arn}:job/ferry-job", "tags": t})
+        run = g.start_job_run(JobName="ferry-job")["JobRunId"]
+        self.add("aws_glue_job_runs", {**common, "id": run, "job_arn": f"{arn}:job/ferry-job"})
+        t = self.tags("trigger", 0)
+        g.create_trigger(Name="ferry-trigger", Type="ON_DEMAND", Actions=[{"JobName": "ferry-job"}], Tags=t)
+        self.add("aws_glue_triggers", {**common, "name": "ferry-trigger", "arn": f"{arn}:trigger/ferry-trigger",
+                                       "tags": t})
+        t = self.tags("workflow", 0)
+        g.create_workflow(Name="ferry-workflow", Tags=t)
+        self.add("aws_glue_workflows", {**common, "name": "ferry-workflow", "arn": f"{arn}:workflow/ferry-workflow",
+                                        "tags": t})
+        g.create_security_configuration(Name="ferry-security",
+                                        EncryptionConfiguration={"S3Encryption": [{"S3EncryptionMode": "DISABLED"}]})
+        self.add("aws_glue_security_configurations", {**common, "name": "ferry-security"})
+        reg = g.create_registry(RegistryName="ferry-registry")["RegistryArn"]
+        self.add("aws_glue_registries", {**common, "arn": reg})
+        g.create_dev_endpoint(EndpointName="ferry-dev", RoleArn=f"arn:aws:iam::{acct}:role/ferry-service-role")
+        self.add("aws_glue_dev_endpoints", {**common, "arn": f"{arn}:devEndpoint/ferry-dev"})
+        sd = self.client("servicediscovery", acct, region)
+        sd.create_http_namespace(Name=f"ferry-{region}.local")
+        ns = sd.list_namespaces()["Namespaces"][0]
+        self.add("aws_servicediscovery_namespaces", {**common, "id": ns["Id"], "arn": ns["Arn"]})
+        svc = sd.create_service(Name="ferry-service", NamespaceId=ns["Id"])["Service"]
+        self.add("aws_servicediscovery_services", {**common, "id": svc["Id"], "arn": svc["Arn"]})
+        sd.register_instance(ServiceId=svc["Id"], InstanceId=f"ferry-{region}-instance",
+                             Attributes={"AWS_INSTANCE_IPV4": "10.0.0.10"})
+        self.add("aws_servicediscovery_instances", {**common, "id": f"ferry-{region}-instance"})
+        dx = self.client("directconnect", acct, region)
+        c = dx.create_connection(location="EqDC2", bandwidth="1Gbps", connectionName="ferry-dx")
+        self.add("aws_directconnect_connections", {**common, "connection_id": c["connectionId"]})
+        lag = dx.create_lag(numberOfConnections=1, location="EqDC2", connectionsBandwidth="1Gbps", lagName="ferry-lag")
+        self.add("aws_directconnect_lags", {**common, "lag_id": lag["lagId"]})
+        for lc in lag.get("connections", []):   # a LAG's connections are connections too, as in AWS
+            self.add("aws_directconnect_connections", {**common, "connection_id": lc["connectionId"]})
+        # A DMS replication instance and an EventBridge Scheduler group, both tagged; moto has a
+        # "default" schedule group in every region, listed too.
+        t = self.tags("dms", 0)
+        ri = self.client("dms", acct, region).create_replication_instance(
+            ReplicationInstanceIdentifier="ferry-dms", ReplicationInstanceClass="dms.t3.micro",
+            Tags=self.kv(t))["ReplicationInstance"]
+        self.add("aws_dms_replication_instances", {**common, "arn": ri["ReplicationInstanceArn"], "tags": t})
+        t = self.tags("schedule-group", 0)
+        sg = self.client("scheduler", acct, region).create_schedule_group(Name="ferry-group", Tags=self.kv(t))
+        self.add("aws_scheduler_schedule_groups", {**common, "arn": sg["ScheduleGroupArn"], "tags": t})
+        self.add("aws_scheduler_schedule_groups", {**common, "arn": f"arn:aws:scheduler:{region}:{acct}:schedule-group/default",
+                                                   "tags": {}, "seeded": False})
+        # WAFv2 (regional): an IP set and a regex pattern set, tagged; a Route 53 Resolver rule.
+        waf = self.client("wafv2", acct, region)
+        t = self.tags("ipset", 0)
+        ips = waf.create_ip_set(Name="ferry-ipset", Scope="REGIONAL", IPAddressVersion="IPV4",
+                                Addresses=["10.0.0.0/24"], Tags=self.kv(t))["Summary"]
+        self.add("aws_wafv2_ipsets", {**common, "arn": ips["ARN"], "addresses": ["10.0.0.0/24"], "tags": t})
+        t = self.tags("regex", 0)
+        rx = waf.create_regex_pattern_set(Name="ferry-regex", Scope="REGIONAL", RegularExpressionList=[
+            {"RegexString": "^/ferry/"}], Tags=self.kv(t))["Summary"]
+        self.add("aws_wafv2_regex_pattern_sets", {**common, "arn": rx["ARN"], "tags": t})
+        rule = self.client("route53resolver", acct, region).create_resolver_rule(
+            CreatorRequestId=f"{self.run}-rule", Name="ferry-rule", RuleType="SYSTEM",
+            DomainName=f"{region}.ferry.example")["ResolverRule"]
+        self.add("aws_route53resolver_resolver_rules", {**common, "arn": rule["Arn"]})
+
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
         for i in range(n):
@@ -717,6 +878,8 @@ class Seeder:
         self.parallel(self.seed_regional, [(acct, region, a.per_region, svc_roles[acct]) for acct, region in cells])
         self.parallel(self.seed_load_balancers, [(acct, region, a.per_region, networks[(acct, region)])
                                                  for acct, region in cells])
+        self.parallel(self.seed_api_gateways, cells)
+        self.parallel(self.seed_glue_and_cloud_map, cells)
         if a.eks:
             self.parallel(self.seed_eks, [(acct, region, a.per_region, networks[(acct, region)], svc_roles[acct])
                                           for acct, region in cells])
