@@ -100,29 +100,12 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
   echo "  registry: cloudquery"
   echo "  version: \"v22.19.2\""
   echo "  tables: [\"*\"]"
-  # The tables whose list call moto 5.2.6 does not serve (plugins/source/aws/EMULATORS.md;
-  # the same list as NotServedByMoto() in plugins/source/aws/aws_source_test.cc).
-  echo "  skip_tables: [aws_ec2_placement_groups, aws_ec2_byoip_cidrs, aws_ec2_capacity_reservations,"
-  echo "    aws_ec2_reserved_instances, aws_ec2_transit_gateway_multicast_domains, aws_ec2_vpc_endpoint_connections,"
-  echo "    aws_ec2_instance_connect_endpoints, aws_rds_certificates, aws_rds_option_groups,"
-  echo "    aws_rds_reserved_instances, aws_cloudfront_cache_policies, aws_cloudfront_origin_access_identities,"
-  echo "    aws_cloudfront_origin_request_policies, aws_cloudfront_response_headers_policies,"
-  echo "    aws_elasticache_parameter_groups, aws_config_conformance_packs, aws_ssm_instances, aws_ssm_associations,"
-  echo "    aws_eks_cluster_addons, aws_xray_groups, aws_athena_work_groups, aws_cloudtrail_events,"
-  echo "    aws_route53_traffic_policies, aws_route53_traffic_policy_versions,"
-  echo "    aws_route53_hosted_zone_traffic_policy_instances, aws_route53_hosted_zone_query_logging_configs,"
-  echo "    aws_rds_engine_versions, aws_accessanalyzer_analyzers, aws_backup_protected_resources,"
-  echo "    aws_dynamodb_global_tables, aws_ec2_ebs_volume_statuses, aws_lambda_function_concurrency_configs,"
-  echo "    aws_backup_plan_selections, aws_backup_vault_recovery_points, aws_elasticache_reserved_cache_nodes,"
-  echo "    aws_elasticache_user_groups, aws_redshift_event_subscriptions, aws_ecr_pull_through_cache_rules,"
-  echo "    aws_xray_encryption_configs, aws_xray_sampling_rules, aws_savingsplans_plans,"
-  echo "    aws_signer_signing_profiles, aws_cloudwatchlogs_log_group_data_protection_policies,"
-  echo "    aws_ec2_regional_configs, aws_codecommit_repositories, aws_apigateway_client_certificates,"
-  echo "    aws_route53resolver_firewall_rule_groups, aws_docdb_certificates, aws_waf_web_acls, aws_waf_rules,"
-  echo "    aws_waf_rule_groups, aws_waf_subscribed_rule_groups,"
+  # The tables whose list call moto 5.2.6 does not serve (plugins/source/aws/testing/
+  # not_served_by_moto.txt, the list the moto tests skip too), and aws_ec2_instance_types:
   # moto ignores DescribeInstanceTypes' MaxResults: 9 unpaged 5.9 MB answers of 1,395 types each,
   # which AWS pages by 100; they measured moto's XML rendering, not the sync (section.md).
-  echo "    aws_ec2_instance_types]"
+  echo "  skip_tables: [$( (sed 's/#.*//' plugins/source/aws/testing/not_served_by_moto.txt; echo aws_ec2_instance_types) |
+    awk 'NF { printf "%s%s", sep, $1; sep = ", " }')]"
   echo "  destinations: [\"null\"]"
   echo "  spec:"
   echo "    endpoint: $PROXY"

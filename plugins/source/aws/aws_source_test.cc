@@ -686,66 +686,21 @@ Moto SeededMoto(const std::string& seed_args, json* expect) {
 
 std::string Text(const Value& v) { return v.kind() == Value::Kind::kString ? v.as_string() : std::string(); }
 
-// Tables whose list call moto 5.2.6 does not implement (500 "not
-// implemented" or 404; EMULATORS.md), or answers with an error of its own
-// (DescribeOptionGroups: a KeyError in moto).
+// Tables whose list call moto 5.2.6 does not serve, with the reasons:
+// testing/not_served_by_moto.txt, the list bench/aws/run.sh skips too.
 const std::set<std::string>& NotServedByMoto() {
-  static const std::set<std::string> kNotServed = {
-      "aws_ec2_placement_groups", "aws_ec2_byoip_cidrs", "aws_ec2_capacity_reservations",
-      "aws_ec2_reserved_instances", "aws_ec2_transit_gateway_multicast_domains", "aws_ec2_vpc_endpoint_connections",
-      "aws_ec2_instance_connect_endpoints", "aws_rds_certificates", "aws_rds_option_groups",
-      "aws_rds_reserved_instances", "aws_cloudfront_cache_policies", "aws_cloudfront_origin_access_identities",
-      "aws_cloudfront_origin_request_policies", "aws_cloudfront_response_headers_policies",
-      "aws_elasticache_parameter_groups", "aws_config_conformance_packs", "aws_ssm_instances", "aws_ssm_associations",
-      "aws_eks_cluster_addons", "aws_xray_groups", "aws_athena_work_groups", "aws_cloudtrail_events",
-      // moto 5.2.6: no traffic policies (404); ListQueryLoggingConfigs compares the zone id
-      // with "/hostedzone/ID", so the plain id AWS takes is always NoSuchHostedZone.
-      "aws_route53_traffic_policies", "aws_route53_traffic_policy_versions",
-      "aws_route53_hosted_zone_traffic_policy_instances", "aws_route53_hosted_zone_query_logging_configs",
-      // moto 5.2.6 answers 500 or 404 (not implemented).
-      "aws_rds_engine_versions", "aws_accessanalyzer_analyzers", "aws_backup_protected_resources",
-      "aws_dynamodb_global_tables", "aws_ec2_ebs_volume_statuses", "aws_lambda_function_concurrency_configs",
-      "aws_backup_plan_selections", "aws_backup_vault_recovery_points", "aws_elasticache_reserved_cache_nodes",
-      "aws_elasticache_user_groups", "aws_redshift_event_subscriptions", "aws_ecr_pull_through_cache_rules",
-      "aws_xray_encryption_configs", "aws_xray_sampling_rules", "aws_savingsplans_plans",
-      "aws_signer_signing_profiles", "aws_cloudwatchlogs_log_group_data_protection_policies",
-      // GetEbsEncryptionByDefault is served, GetEbsDefaultKmsKeyId is not (a warning per region).
-      "aws_ec2_regional_configs", "aws_codecommit_repositories", "aws_apigateway_client_certificates",
-      "aws_route53resolver_firewall_rule_groups",
-      // DescribeCertificates: 500 (not implemented), as for aws_rds_certificates.
-      "aws_docdb_certificates",
-      // moto 5.2.6 has no WAF Classic.
-      "aws_waf_web_acls", "aws_waf_rules", "aws_waf_rule_groups", "aws_waf_subscribed_rule_groups",
-      // moto 5.2.6 has no Lightsail (500 for every call).
-      "aws_lightsail_alarms", "aws_lightsail_buckets", "aws_lightsail_bucket_access_keys",
-      "aws_lightsail_container_services", "aws_lightsail_container_service_deployments",
-      "aws_lightsail_container_service_images", "aws_lightsail_databases", "aws_lightsail_database_events",
-      "aws_lightsail_database_parameters", "aws_lightsail_database_snapshots", "aws_lightsail_disks",
-      "aws_lightsail_instance_snapshots", "aws_lightsail_load_balancers",
-      "aws_lightsail_load_balancer_tls_certificates", "aws_lightsail_static_ips",
-      // moto 5.2.6: API Gateway's documentation parts and versions 404; API Gateway v2's
-      // GetAuthorizers, GetModels and GetRouteResponses 500, GetDeployments 404.
-      "aws_apigateway_rest_api_documentation_parts", "aws_apigateway_rest_api_documentation_versions",
-      "aws_apigatewayv2_api_authorizers", "aws_apigatewayv2_api_models", "aws_apigatewayv2_api_route_responses",
-      "aws_apigatewayv2_api_deployments",
-      // moto 5.2.6: Direct Connect serves connections and LAGs only (500 for the rest); AppConfig's
-      // ListApplications 500, ListDeploymentStrategies and ListEnvironments 404; Glue's GetMLTaskRuns 500.
-      "aws_directconnect_virtual_interfaces", "aws_directconnect_virtual_gateways", "aws_directconnect_locations",
-      "aws_directconnect_gateways", "aws_directconnect_gateway_associations",
-      "aws_directconnect_gateway_attachments", "aws_appconfig_applications", "aws_appconfig_environments",
-      "aws_appconfig_configuration_profiles", "aws_appconfig_deployment_strategies",
-      "aws_glue_ml_transform_task_runs",
-      // moto 5.2.6: MSK ListConfigurations 404 and ListNodes 500; App Runner's listings 500.
-      "aws_kafka_configurations", "aws_kafka_nodes", "aws_apprunner_vpc_connectors",
-      "aws_apprunner_auto_scaling_configurations", "aws_apprunner_connections",
-      // moto 5.2.6: Route 53 Resolver's ListFirewallConfigs, ListFirewallDomainLists and
-      // ListFirewallRuleGroupAssociations 500; ElastiCache's DescribeCacheEngineVersions,
-      // DescribeGlobalReplicationGroups, DescribeUpdateActions and DescribeReservedCacheNodesOfferings
-      // answer an empty body (not XML); EventBridge's ListEndpoints and ListEventSources 500.
-      "aws_route53resolver_firewall_configs", "aws_route53resolver_firewall_domain_lists",
-      "aws_route53resolver_firewall_rule_group_associations", "aws_elasticache_engine_versions",
-      "aws_elasticache_global_replication_groups", "aws_elasticache_update_actions",
-      "aws_elasticache_reserved_cache_nodes_offerings", "aws_eventbridge_endpoints", "aws_eventbridge_event_sources"};
+  static const std::set<std::string> kNotServed = [] {
+    std::set<std::string> names;
+    std::ifstream in(std::string(FERRY_SOURCE_DIR) + "/plugins/source/aws/testing/not_served_by_moto.txt");
+    EXPECT_TRUE(in.good()) << "plugins/source/aws/testing/not_served_by_moto.txt is missing";
+    for (std::string line; std::getline(in, line);) {
+      line = line.substr(0, line.find('#'));
+      line.erase(0, line.find_first_not_of(" \t"));
+      line.erase(line.find_last_not_of(" \t") + 1);
+      if (!line.empty()) names.insert(line);
+    }
+    return names;
+  }();
   return kNotServed;
 }
 
