@@ -523,6 +523,18 @@ bool ParseTimeOfDay(std::string_view s, TimeUnit unit, int64_t* out) {
   return true;
 }
 
+// The decimal digits of an unscaled value (leading zeros allowed) as an
+// int128, when its significant digits fit `precision` (at most 38).
+bool UnscaledFromDigits(const std::string& digits, int32_t precision, bool neg, __int128* out) {
+  const size_t first = digits.find_first_not_of('0');
+  const std::string_view sig = first == std::string::npos ? std::string_view() : std::string_view(digits).substr(first);
+  if (sig.size() > static_cast<size_t>(precision) || sig.size() > 38) return false;
+  __int128 v = 0;
+  for (char c : sig) v = v * 10 + (c - '0');
+  *out = neg ? -v : v;
+  return true;
+}
+
 bool ParseDecimal(std::string_view s, int32_t precision, int32_t scale, __int128* out) {
   size_t pos = 0;
   const bool neg = Word(s, &pos, "-");
@@ -552,13 +564,7 @@ bool ParseDecimal(std::string_view s, int32_t precision, int32_t scale, __int128
       digits.resize(digits.size() - z);
     }
   }
-  const size_t first = digits.find_first_not_of('0');
-  const std::string_view sig = first == std::string::npos ? std::string_view() : std::string_view(digits).substr(first);
-  if (sig.size() > static_cast<size_t>(precision) || sig.size() > 38) return false;
-  __int128 v = 0;
-  for (char c : sig) v = v * 10 + (c - '0');
-  *out = neg ? -v : v;
-  return true;
+  return UnscaledFromDigits(digits, precision, neg, out);
 }
 
 }  // namespace
@@ -712,13 +718,7 @@ bool ParseGoDecimal(std::string_view s, int32_t precision, int32_t scale, __int1
   } else {
     digits.append(static_cast<size_t>(exp10), '0');
   }
-  const size_t first = digits.find_first_not_of('0');
-  const std::string_view sig = first == std::string::npos ? std::string_view() : std::string_view(digits).substr(first);
-  if (sig.size() > static_cast<size_t>(precision) || sig.size() > 38) return false;
-  __int128 v = 0;
-  for (char c : sig) v = v * 10 + (c - '0');
-  *out = neg ? -v : v;
-  return true;
+  return UnscaledFromDigits(digits, precision, neg, out);
 }
 
 // {"k1":N,"k2":N}: a Go struct of integers as encoding/json writes it.
