@@ -21,8 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "ferry/text_codec.h"
+#include "plugins/destination/bigquery/bigquery_destination.h"
+#include "plugins/destination/bigquery/bigquery_spec.h"
+#include "testing/batch_gen.h"
 #include "testing/bigquery_emulator.h"
 #include "testing/cli_runner.h"
+#include "testing/conformance_util.h"
+#include "testing/row_compare.h"
 #include "testing/test_servers.h"
 
 namespace ferry::testing {
@@ -30,6 +36,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using conformance::kT1;
 
 std::string GoccyMissing() {
   const char* cache = std::getenv("FERRY_CACHE_DIR");
@@ -135,6 +142,70 @@ TEST(BigQueryGoccy, TestSourceSyncsThroughBothWriteApis) {
     EXPECT_EQ(Row(bq, "SELECT count(DISTINCT resource_id), count(DISTINCT client_id), count(DISTINCT _cq_id) FROM `" +
                           dataset + ".test_some_table`"),
               (std::vector<std::string>{"3", "2", "6"}));
+  }
+}
+
+// Arrow's decimal128 as BIGNUMERIC (which bqemulator cannot create), with
+// times, durations and intervals, through both write paths: the columns goccy
+// reports and the values its own queries give back.
+TEST(BigQueryGoccy, DecimalsAsBignumericTimesDurationsAndIntervals) {
+  REQUIRE_GOCCY();
+  const BigQueryEmulator bq = Goccy();
+  ASSERT_FALSE(bq.rest.empty());
+  auto t = TableWithMeta("families", {Col("id", types::Int64()), Col("dec", types::Decimal128(38, 10)),
+                                      Col("dec_neg", types::Decimal128(10, -2)), Col("t_ms", types::Time32(TimeUnit::kMilli)),
+                                      Col("t_ns", types::Time64(TimeUnit::kNano)), Col("d_s", types::Duration(TimeUnit::kSecond)),
+                                      Col("i_mdn", types::IntervalMonthDayNano()),
+                                      Col("l_dec", types::List(types::Decimal128(20, 4)))});
+  __int128 nines38 = 0;
+  for (int i = 0; i < 38; ++i) nines38 = nines38 * 10 + 9;
+  const std::vector<ferry::Row> rows = {MetaRow(kT1, "src", 1,
+                                         {Value::Int(1), Value::String(Decimal128Bytes(-nines38)),
+                                          Value::String(Decimal128Bytes(12)), Value::Int(45296789),
+                                          Value::Int(86399999999999), Value::Int(-90061),
+                                          Value::String(IntervalMonthDayNanoBytes(1, -2, 3)),
+                                          Value::List({Value::String(Decimal128Bytes(-1)), Value::Null(),
+                                                       Value::String(Decimal128Bytes(123456789))})})};
+  for (const char* api : {"storage_write", "insert_all"}) {
+    SCOPED_TRACE(api);
+    const std::string dataset = MakeBigQueryDataset(bq, std::string("goccy_families_") + api);
+    nlohmann::json spec = {{"project_id", bq.project}, {"dataset_id", dataset}, {"endpoint", bq.rest},
+                           {"write_api", api}};
+    if (std::string(api) == "storage_write") spec["storage_write_endpoint"] = bq.grpc;
+    FERRY_ASSERT_OK_AND_ASSIGN(Options o, ValidateOptions(plugins::bigquery::SpecOptions(), spec, "bigquery", nullptr));
+    plugins::bigquery::BigQueryDestination d;
+    FERRY_ASSERT_OK(d.Init(o, DestinationInit{"bigquery", "test"}));
+    FERRY_ASSERT_OK(d.Migrate({t}, {}));
+    FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr batch, MakeBatch(t, rows));
+    WriteRequest req;
+    req.table = t;
+    req.batches = {batch};
+    FERRY_ASSERT_OK(d.Write(req));
+    FERRY_ASSERT_OK(d.Close());
+
+    const auto fields = Fields(bq, dataset, "families");
+    for (const char* want : {"dec BIGNUMERIC NULLABLE", "dec_neg BIGNUMERIC NULLABLE", "t_ms TIME NULLABLE",
+                             "t_ns TIME NULLABLE", "d_s INTEGER NULLABLE", "i_mdn RECORD NULLABLE",
+                             "l_dec BIGNUMERIC REPEATED"})
+      EXPECT_NE(std::find(fields.begin(), fields.end(), want), fields.end()) << want;
+    EXPECT_EQ(Row(bq, "SELECT CAST(dec AS STRING), CAST(dec_neg AS STRING), CAST(t_ms AS STRING), "
+                      "CAST(t_ns AS STRING), d_s, i_mdn.months, i_mdn.days, i_mdn.nanoseconds, "
+                      "ARRAY_TO_STRING(ARRAY(SELECT CAST(x AS STRING) FROM UNNEST(l_dec) x), ',') FROM `" +
+                      dataset + ".families`"),
+              (std::vector<std::string>{"-9999999999999999999999999999.9999999999", "1200", "12:34:56.789",
+                                        "23:59:59.999999", "-90061", "1", "-2", "3", "-0.0001,12345.6789"}));
+    // The destination's own reader (tabledata.list) takes BIGNUMERIC's text
+    // back to the exact decimal128 of each column's scale.
+    plugins::bigquery::BigQueryDestination reader;
+    FERRY_ASSERT_OK(reader.Init(o, DestinationInit{"bigquery", "test"}));
+    FERRY_ASSERT_OK_AND_ASSIGN(auto got, reader.ReadTable(*t));
+    ASSERT_EQ(got.size(), 1u);
+    const size_t first = t->columns.size() - 7;   // dec
+    EXPECT_EQ(DebugString(got[0][first]), DebugString(rows[0][first]));
+    EXPECT_EQ(DebugString(got[0][first + 1]), DebugString(rows[0][first + 1]));
+    EXPECT_EQ(DebugString(got[0][first + 6]),
+              DebugString(Value::List({Value::String(Decimal128Bytes(-1)), Value::String(Decimal128Bytes(123456789))})));
+    FERRY_ASSERT_OK(reader.Close());
   }
 }
 

@@ -388,6 +388,9 @@ DestinationPlugin BigQueryPlugin() {
   // With write_api: storage_write (the default): rows of incremental tables
   // go to PENDING streams, committed after their cursor (exactly-once).
   p.capabilities.prepared_writes = true;
+  // As CloudQuery's: TIME, INTEGER, RECORDs of INTEGERs and BIGNUMERIC (type_map.h).
+  p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
+                                  TypeFamily::kDecimal};
   p.create = [] { return std::make_unique<BigQueryDestination>(); };
   return p;
 }

@@ -19,11 +19,14 @@ FieldDescriptorProto::Type ScalarProtoType(const DataType& t) {
     case TypeId::kBool: return FieldDescriptorProto::TYPE_BOOL;
     case TypeId::kInt8: case TypeId::kInt16: case TypeId::kInt32: case TypeId::kInt64:
     case TypeId::kUInt8: case TypeId::kUInt16: case TypeId::kUInt32: case TypeId::kTimestamp:
+    case TypeId::kDuration:
       return FieldDescriptorProto::TYPE_INT64;
     case TypeId::kDate32: return FieldDescriptorProto::TYPE_INT32;
     case TypeId::kFloat32: case TypeId::kFloat64: return FieldDescriptorProto::TYPE_DOUBLE;
     case TypeId::kBinary: case TypeId::kFixedSizeBinary: return FieldDescriptorProto::TYPE_BYTES;
-    default: return FieldDescriptorProto::TYPE_STRING;   // utf8, uuid, inet, mac, json, NUMERIC, JSON documents
+    // utf8, uuid, inet, mac, json, JSON documents; NUMERIC, BIGNUMERIC and TIME
+    // as their text (the Storage Write API takes a string for each).
+    default: return FieldDescriptorProto::TYPE_STRING;
   }
 }
 
@@ -44,6 +47,21 @@ void AddField(DescriptorProto* msg, const std::string& name, int number, const D
     nested->set_name("record_" + std::to_string(number));
     for (size_t i = 0; i < t->children.size(); ++i)
       AddField(nested, t->children[i].name, static_cast<int>(i) + 1, *t->children[i].type);
+    f->set_type(FieldDescriptorProto::TYPE_MESSAGE);
+    f->set_type_name(nested->name());
+    return;
+  }
+  if (!IntervalFields(t->id).empty()) {
+    DescriptorProto* nested = msg->add_nested_type();
+    nested->set_name("record_" + std::to_string(number));
+    const auto& names = IntervalFields(t->id);
+    for (size_t i = 0; i < names.size(); ++i) {
+      FieldDescriptorProto* x = nested->add_field();
+      x->set_name(names[i]);
+      x->set_number(static_cast<int>(i) + 1);
+      x->set_label(FieldDescriptorProto::LABEL_OPTIONAL);
+      x->set_type(FieldDescriptorProto::TYPE_INT64);
+    }
     f->set_type(FieldDescriptorProto::TYPE_MESSAGE);
     f->set_type_name(nested->name());
     return;
@@ -145,11 +163,45 @@ void PutValue(int number, const ArrayData& a, int64_t i, std::string* out) {
     }
     case TypeId::kStruct: PutMessage(number, a, i, out); return;
     case TypeId::kJson: return;  // StoredAsJson above
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kTime32: case TypeId::kTime64: {
+      std::string text;
+      AppendTimeText(a, i, &text);
+      PutBytes(number, text, out);
+      return;
+    }
+    case TypeId::kDuration:
+      PutTag(number, 0, out);
+      PutVarint(static_cast<uint64_t>(a.Value<int64_t>(i)), out);
+      return;
+    case TypeId::kDecimal128: {
+      std::string text;
+      AppendArrowScalarText(t, a.FixedValue(i), &text);
+      PutBytes(number, text, out);
+      return;
+    }
+    case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: {
+      // Every field, zeros too (an absent field would read as NULL).
+      const std::string_view raw = a.FixedValue(i);
+      std::string body;
+      auto put = [&](int field, int64_t v) {
+        PutTag(field, 0, &body);
+        PutVarint(static_cast<uint64_t>(v), &body);
+      };
+      int32_t a32, b32;
+      std::memcpy(&a32, raw.data(), 4);
+      put(1, a32);
+      if (t.id != TypeId::kIntervalMonth) {
+        std::memcpy(&b32, raw.data() + 4, 4);
+        put(2, b32);
+      }
+      if (t.id == TypeId::kIntervalMonthDayNano) {
+        int64_t n;
+        std::memcpy(&n, raw.data() + 8, 8);
+        put(3, n);
+      }
+      PutBytes(number, body, out);
+      return;
+    }
   }
 }
 

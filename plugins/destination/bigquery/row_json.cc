@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include "ferry/text_codec.h"
 #include "plugins/common/json_cell.h"
@@ -91,6 +92,40 @@ void AppendValue(const ArrayData& a, int64_t i, std::string* out) {
         auto r = std::to_chars(buf, buf + sizeof(buf), d);
         out->append(buf, r.ptr);
       }
+      return;
+    }
+    case TypeId::kTime32: case TypeId::kTime64:
+      out->push_back('"');
+      AppendTimeText(a, i, out);
+      out->push_back('"');
+      return;
+    case TypeId::kDuration:
+      out->append(std::to_string(a.Value<int64_t>(i)));
+      return;
+    case TypeId::kDecimal128:
+      out->push_back('"');
+      AppendArrowScalarText(t, a.FixedValue(i), out);
+      out->push_back('"');
+      return;
+    case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: {
+      const std::string_view raw = a.FixedValue(i);
+      const auto& names = IntervalFields(t.id);
+      out->push_back('{');
+      for (size_t f = 0; f < names.size(); ++f) {
+        if (f) out->push_back(',');
+        AppendJsonString(names[f], out);
+        out->push_back(':');
+        int64_t v;
+        if (f == 2) {
+          std::memcpy(&v, raw.data() + 8, 8);
+        } else {
+          int32_t x;
+          std::memcpy(&x, raw.data() + 4 * f, 4);
+          v = x;
+        }
+        out->append(std::to_string(v));
+      }
+      out->push_back('}');
       return;
     }
     case TypeId::kList:

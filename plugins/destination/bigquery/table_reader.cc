@@ -106,12 +106,23 @@ Result<Value> DecodeScalar(const DataType& t, const std::string& s, const std::s
       FERRY_ASSIGN_OR_RETURN(int64_t d, ParseDate(s));
       return Value::Int(d);
     }
+    case TypeId::kTime32: case TypeId::kTime64: {
+      auto v = ParseTimeText(t, s);
+      if (!v.ok()) return Status::Invalid(where + ": not a TIME: " + s);
+      return Value::Int(*v);
+    }
+    case TypeId::kDuration: {
+      FERRY_ASSIGN_OR_RETURN(int64_t v, ToInt(s));
+      return Value::Int(v);
+    }
+    case TypeId::kDecimal128: {   // BIGNUMERIC's text: "12.34", "-0.5", "1E-10"
+      auto v = ParseArrowGoText(t, s);
+      if (!v.ok()) return Status::Invalid(where + ": BIGNUMERIC " + s + " does not fit " + t.ToString());
+      return *v;
+    }
     case TypeId::kList: case TypeId::kStruct: break;
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano:
+      break;   // RECORDs: Decode
   }
   return Status::Invalid(where + ": unexpected scalar for " + t.ToString());
 }
@@ -133,6 +144,21 @@ Result<Value> Decode(const DataType& t, const json& v, const std::string& where)
       items.push_back(std::move(x));
     }
     return Value::List(std::move(items));
+  }
+  if (!IntervalFields(t.id).empty()) {   // RECORD<months, days, ...> of INTEGERs
+    const size_t n = IntervalFields(t.id).size();
+    if (!v.is_object() || !v.contains("f") || v["f"].size() != n)
+      return Status::Invalid(where + ": expected a RECORD of " + std::to_string(n) + " INTEGER fields for " + t.ToString());
+    int64_t parts[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; ++i) {
+      const json cell = v["f"][i].value("v", json());
+      if (!cell.is_string()) return Status::Invalid(where + "." + IntervalFields(t.id)[i] + ": NULL in an interval");
+      FERRY_ASSIGN_OR_RETURN(parts[i], ToInt(cell.get<std::string>()));
+    }
+    const auto i32 = [](int64_t x) { return static_cast<int32_t>(x); };
+    if (t.id == TypeId::kIntervalMonth) return Value::Int(i32(parts[0]));
+    if (t.id == TypeId::kIntervalDayTime) return Value::String(IntervalDayTimeBytes(i32(parts[0]), i32(parts[1])));
+    return Value::String(IntervalMonthDayNanoBytes(i32(parts[0]), i32(parts[1]), parts[2]));
   }
   if (t.id == TypeId::kStruct) {
     if (!v.is_object() || !v.contains("f")) return Status::Invalid(where + ": expected a RECORD {\"f\": [...]}");

@@ -1,5 +1,6 @@
 #include "plugins/destination/bigquery/type_map.h"
 
+#include "ferry/text_codec.h"
 #include "plugins/destination/bigquery/bigquery_api.h"
 
 namespace ferry::plugins::bigquery {
@@ -21,12 +22,12 @@ std::string ScalarType(const DataType& t) {
     case TypeId::kTimestamp: return "TIMESTAMP";
     case TypeId::kDate32: return "DATE";
     case TypeId::kJson: return "JSON";
+    case TypeId::kTime32: case TypeId::kTime64: return "TIME";
+    case TypeId::kDuration: return "INTEGER";        // the count of the column's unit
+    case TypeId::kDecimal128: return "BIGNUMERIC";   // holds every decimal128(p, s) exactly
     case TypeId::kList: case TypeId::kStruct: break;
-    // Arrow's time, duration, interval and decimal128 types: the engine refuses them
-    // for this destination before any data moves (capabilities.type_families).
-    case TypeId::kTime32: case TypeId::kTime64: case TypeId::kDuration: case TypeId::kIntervalMonth:
-    case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: case TypeId::kDecimal128:
-      break;
+    case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano:
+      break;   // RECORDs: IntervalFields
   }
   return "JSON";
 }
@@ -49,6 +50,32 @@ std::string DdlScalar(const DataType& t) {
 
 }  // namespace
 
+const std::vector<std::string>& IntervalFields(TypeId id) {
+  static const std::vector<std::string> month = {"months"}, day_time = {"days", "milliseconds"},
+                                        mdn = {"months", "days", "nanoseconds"}, none;
+  switch (id) {
+    case TypeId::kIntervalMonth: return month;
+    case TypeId::kIntervalDayTime: return day_time;
+    case TypeId::kIntervalMonthDayNano: return mdn;
+    default: return none;
+  }
+}
+
+void AppendTimeText(const ArrayData& a, int64_t i, std::string* out) {
+  const int64_t v = a.type->id == TypeId::kTime32 ? a.Value<int32_t>(i) : a.Value<int64_t>(i);
+  const int64_t per_second = TimeUnitsPerSecond(a.type->unit);
+  const int64_t micros = per_second >= 1000000 ? v / (per_second / 1000000) : v * (1000000 / per_second);
+  static const DataTypePtr kMicros = types::Time64(TimeUnit::kMicro);
+  AppendArrowScalarText(*kMicros, std::string_view(reinterpret_cast<const char*>(&micros), 8), out);
+}
+
+Result<int64_t> ParseTimeText(const DataType& type, std::string_view text) {
+  static const DataTypePtr kMicros = types::Time64(TimeUnit::kMicro);
+  FERRY_ASSIGN_OR_RETURN(Value v, ParseArrowScalarText(*kMicros, text));
+  const int64_t micros = v.as_int(), per_second = TimeUnitsPerSecond(type.unit);
+  return per_second >= 1000000 ? micros * (per_second / 1000000) : micros / (1000000 / per_second);
+}
+
 bool ListIsRepeated(const DataType& list) {
   return list.id == TypeId::kList && list.children[0].type->id != TypeId::kList;
 }
@@ -69,6 +96,12 @@ json FieldSchema(const std::string& name, const DataType& type, const std::strin
     f["type"] = "RECORD";
     json fields = json::array();
     for (const Field& c : t->children) fields.push_back(FieldSchema(c.name, *c.type));
+    f["fields"] = std::move(fields);
+  } else if (!IntervalFields(t->id).empty()) {
+    f["type"] = "RECORD";
+    json fields = json::array();
+    for (const std::string& name : IntervalFields(t->id))
+      fields.push_back({{"name", name}, {"mode", "NULLABLE"}, {"type", "INTEGER"}});
     f["fields"] = std::move(fields);
   } else if (t->id == TypeId::kList || t->id == TypeId::kStruct) {
     f["type"] = "JSON";   // a list of lists, or a struct with no fields
@@ -110,6 +143,11 @@ std::string DdlType(const DataType& type) {
       if (i) s += ", ";
       s += BigQueryApi::QuoteIdentifier(type.children[i].name) + " " + DdlType(*type.children[i].type);
     }
+    return s + ">";
+  }
+  if (!IntervalFields(type.id).empty()) {
+    std::string s = "STRUCT<";
+    for (const std::string& name : IntervalFields(type.id)) s += (s.size() > 7 ? ", " : "") + name + " INT64";
     return s + ">";
   }
   if (type.id == TypeId::kList || type.id == TypeId::kStruct) return "JSON";

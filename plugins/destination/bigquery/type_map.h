@@ -9,6 +9,15 @@
 //   binary, fixed_size_binary   BYTES
 //   timestamp                   TIMESTAMP (microseconds, UTC)
 //   date32                      DATE
+//   time32, time64              TIME (microseconds; time64[ns] keeps whole
+//                               microseconds; 00:00:00 to 23:59:59.999999)
+//   duration                    INTEGER, the count of the column's unit
+//   month_interval              RECORD<months INTEGER>
+//   day_time_interval           RECORD<days INTEGER, milliseconds INTEGER>
+//   month_day_nano_interval     RECORD<months INTEGER, days INTEGER,
+//                               nanoseconds INTEGER>
+//   decimal128(p, s)            BIGNUMERIC (76 digits, 38 after the point:
+//                               every decimal128 exactly)
 //   uuid, inet, mac             STRING (canonical text; mac as 00:1a:2b:3c:4d:5e)
 //   json                        JSON
 //   struct                      RECORD of its fields (JSON when it has none)
@@ -22,12 +31,26 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "ferry/batch.h"
+#include "ferry/status.h"
 #include "ferry/types.h"
 
 namespace ferry::plugins::bigquery {
+
+// The INTEGER fields of the RECORD an interval type is stored as (CloudQuery's
+// names); empty for other types.
+const std::vector<std::string>& IntervalFields(TypeId id);
+
+// A TIME value's text, "HH:MM:SS.ffffff": cell i of a time32/time64 array,
+// to whole microseconds (time64[ns] rounded toward midnight). The value must
+// be within one day (CheckValueRanges).
+void AppendTimeText(const ArrayData& a, int64_t i, std::string* out);
+// The inverse for a column of `type`: "HH:MM:SS[.f...]" as the count of its unit.
+Result<int64_t> ParseTimeText(const DataType& type, std::string_view text);
 
 // Whether a list column is stored as REPEATED (else as one JSON document).
 bool ListIsRepeated(const DataType& list);

@@ -30,6 +30,20 @@ bool Check(const ArrayData& a, const std::string& path, const std::function<int6
     }
     return true;
   }
+  if (t.id == TypeId::kTime32 || t.id == TypeId::kTime64) {
+    const int64_t day = 86400 * TimeUnitsPerSecond(t.unit);
+    for (int64_t i = 0; i < a.length; ++i) {
+      if (a.IsNull(i)) continue;
+      const int64_t v = t.id == TypeId::kTime32 ? a.Value<int32_t>(i) : a.Value<int64_t>(i);
+      if (v >= 0 && v < day) continue;
+      *bad_row = row_of(i);
+      std::string text;
+      AppendArrowScalarText(t, a.FixedValue(i), &text);
+      *bad = "column " + path + ": time " + text + " is outside BigQuery's TIME (00:00:00 to 23:59:59.999999)";
+      return false;
+    }
+    return true;
+  }
   if (t.id == TypeId::kList) {
     const ArrayData& items = *a.children[0];
     const int32_t* offs = a.buffers[1]->as<int32_t>() + a.offset;

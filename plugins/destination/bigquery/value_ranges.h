@@ -1,5 +1,6 @@
 // BigQuery's value ranges that Ferry's types exceed: TIMESTAMP and DATE
-// hold years 0001 to 9999 only. A batch is checked before it is sent, so a
+// hold years 0001 to 9999 only, TIME one day (time32/time64 may hold any
+// count). A batch is checked before it is sent, so a
 // value outside is an error naming the table, batch, row and column (the
 // rows of that Write are not sent) rather than a failed request or, on some
 // servers, a wrapped-around date.

@@ -71,6 +71,8 @@ type testdataSpec struct {
 	Seed      uint64   `json:"seed"`       // the generator's seed (0)
 	NullRows  bool     `json:"null_rows"`  // every nullable column null
 	Skip      []string `json:"skip"`       // groups of schema.TestSourceOptions to leave out (["maps"])
+	// DropColumns leaves out columns by name (bqemulator cannot create one named "binary").
+	DropColumns []string `json:"drop_columns"`
 	// PadBytes > 0 adds a binary column `pad` holding that many bytes in the first row of every
 	// batch (null in the others): a way to make one Sync message as big as a test needs.
 	PadBytes int `json:"pad_bytes"`
@@ -118,6 +120,18 @@ func newTestdataClient(_ context.Context, _ zerolog.Logger, raw []byte, _ plugin
 		return nil, fmt.Errorf("cq-go-testdata spec: %w", err)
 	}
 	t := schema.TestTable(spec.Table, opts)
+	for _, name := range spec.DropColumns {
+		kept := t.Columns[:0]
+		for _, c := range t.Columns {
+			if c.Name != name {
+				kept = append(kept, c)
+			}
+		}
+		if len(kept) == len(t.Columns) {
+			return nil, fmt.Errorf("cq-go-testdata spec: drop_columns: no column %q", name)
+		}
+		t.Columns = kept
+	}
 	t.Columns = append(t.Columns, schema.Column{Name: "client_id", Type: arrow.PrimitiveTypes.Int64})
 	if spec.PadBytes > 0 {
 		t.Columns = append(t.Columns, schema.Column{Name: "pad", Type: arrow.BinaryTypes.Binary})
