@@ -138,7 +138,9 @@ TEST(Neo4jSync, PropertyTypesAsTheDriverReadsThem) {
   EXPECT_TRUE(p["float64"].contains("float")) << p.dump();
   EXPECT_TRUE(p["boolean"].is_boolean()) << p.dump();
   EXPECT_TRUE(p["binary"].contains("bytes")) << p.dump();
-  EXPECT_TRUE(p["fixed_size_binary"].contains("bytes")) << p.dump();
+  EXPECT_TRUE(p["large_binary"].contains("bytes")) << p.dump();
+  EXPECT_EQ(p["time32_s"], "03:04:05") << p.dump();
+  EXPECT_EQ(p["decimal128"], "12345.6789") << p.dump();
   EXPECT_TRUE(p["date32"].contains("Date")) << p.dump();
   EXPECT_TRUE(p["timestamp_us"].contains("DateTime")) << p.dump();
   EXPECT_EQ(p["uuid"].get<std::string>().size(), 36u) << p.dump();

@@ -240,6 +240,54 @@ TEST(CloudQueryGoSdk, PostgresqlStoresTheSdksTestTableAsUnderCloudQuerysCli) {
             "40");
 }
 
+// Ferry's own test source has CloudQuery's test_testdata_table: the SDK's
+// schema.TestTable without maps plus client_id, which CloudQuery's test
+// source syncs. Both into SQLite and PostgreSQL through the same destination:
+// the same column names, in the same order, with the same types and NOT NULLs
+// as each destination reports them. (The values differ: CloudQuery generates
+// them from a seed, Ferry's are fixed.)
+TEST(CloudQueryGoSdk, FerrysTestSourceHasTheSdksTestTable) {
+  REQUIRE_GO_PEERS();
+  TempDir dir;
+  const std::string ferry_src =
+      "kind: source\nspec:\n  name: test\n  path: cloudquery/test\n  version: v4.0.0\n"
+      "  tables: [test_testdata_table]\n  destinations: [sqlite]\n  spec: {num_clients: 2}\n";
+  const std::string sdk_src = TestdataSource(Local(kTestdata), kFerryTypes, false);
+  const std::string ferry_db = dir.File("ferry.sqlite"), sdk_db = dir.File("sdk.sqlite");
+  for (const auto& [src, db] : {std::pair{ferry_src, ferry_db}, std::pair{sdk_src, sdk_db}}) {
+    CommandResult r = RunFerry(
+        {"sync", dir.Write(db == ferry_db ? "ferry.yml" : "sdk.yml", src + SqliteDestination(kBuiltinSqlite, db)),
+         "--no-progress"},
+        dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  const auto sqlite_columns = Columns(sdk_db, "test_testdata_table");
+  EXPECT_EQ(sqlite_columns.size(), 82u) << "4 _cq_ columns, 77 of schema.TestTable without maps, client_id";
+  EXPECT_EQ(Columns(ferry_db, "test_testdata_table"), sqlite_columns);
+
+  auto pg = [&](const std::string& name, const std::string& src) {
+    auto conn = plugins::postgresql::testing::FreshDatabase(name);
+    EXPECT_TRUE(conn.ok()) << conn.status().ToString();
+    if (!conn.ok()) return std::string();
+    std::string spec = src;
+    spec.replace(spec.find("destinations: [sqlite]"), 22, "destinations: [pg]");
+    spec += "---\nkind: destination\nspec:\n  name: pg\n  path: cloudquery/postgresql\n  version: v1.0.0\n"
+            "  write_mode: append\n  spec:\n    connection_string: \"" + *conn + "\"\n";
+    CommandResult r = RunFerry({"sync", dir.Write(name + ".yml", spec), "--no-progress"}, dir.path());
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    auto cols = plugins::postgresql::testing::AdminQuery(
+        plugins::postgresql::testing::DatabaseName(name),
+        "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || CASE WHEN attnotnull THEN ' NOT NULL' "
+        "ELSE '' END, ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'test_testdata_table'::regclass AND "
+        "attnum > 0 AND NOT attisdropped");
+    EXPECT_TRUE(cols.ok()) << cols.status().ToString();
+    return cols.ok() ? *cols : std::string();
+  };
+  const std::string sdk_pg = pg("go_sdk_testdata_cols", sdk_src);
+  EXPECT_NE(sdk_pg.find("id bigint NOT NULL, int8 smallint"), std::string::npos) << sdk_pg;
+  EXPECT_EQ(pg("ferry_testdata_cols", ferry_src), sdk_pg);
+}
+
 // BigQuery stores the SDK's test table (times as TIME, durations as INTEGER,
 // intervals as RECORDs, as CloudQuery's destination) the same whether Ferry
 // runs the source or CloudQuery's CLI runs it and hands the rows to Ferry's

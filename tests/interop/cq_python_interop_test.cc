@@ -320,11 +320,15 @@ std::string PyArrowType(std::string t) {
   if (t == "uuid") return "extension<uuid>[fixed_size_binary[16]]";
   if (t == "json") return "extension<json>[binary]";
   if (t == "inet" || t == "mac") return "binary";
-  t = std::regex_replace(t, std::regex("\\butf8\\b"), "string");
-  t = std::regex_replace(t, std::regex("\\bfloat32\\b"), "float");
-  t = std::regex_replace(t, std::regex("\\bfloat64\\b"), "double");
-  t = std::regex_replace(t, std::regex("\\bdate32\\b"), "date32[day]");
   t = std::regex_replace(t, std::regex(", nullable>"), ">");
+  // Type names, not field names: a type stands first or after ": ". Nested
+  // extension types print as pyarrow's str() of their class.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"utf8", "string"}, {"float32", "float"}, {"float64", "double"}, {"date32", "date32[day]"},
+           {"uuid", "extension<uuid<UUIDType>>"}, {"json", "extension<json<JSONType>>"}, {"inet", "binary"},
+           {"mac", "binary"}})
+    t = std::regex_replace(t, std::regex("(^|: )" + from + "(?=[,>]|$)"), "$1" + to);
+  t = std::regex_replace(t, std::regex("(^|: )decimal\\("), "$1decimal128(");
   return t;
 }
 
@@ -344,7 +348,8 @@ void ExpectTestdataTable(const json& t, const json& declared) {
     got.push_back(f.value("name", "") + " " + f.value("type", ""));
     field[f.value("name", "")] = f;
   }
-  EXPECT_EQ(got, want);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << "column " << i;
   for (const char* ext : {"inet", "mac"}) {
     EXPECT_EQ(field[ext]["metadata"].value("ARROW:extension:name", ""), ext);
     EXPECT_EQ(field[ext]["metadata"].value("ARROW:extension:metadata", ""), std::string(ext) + "-serialized");
@@ -360,14 +365,21 @@ void ExpectTestdataTable(const json& t, const json& declared) {
       {"uuid", "123e4567e89b42d3a456426614174000"},
       {"inet", Hex("192.0.2.0/24")}, {"mac", "02005e100001"},
       {"json", Hex("{\"key\":\"value\",\"list\":[1,2],\"n\":1}")},
-      {"date32", "2024-01-02"}, {"timestamp_us", "2024-01-02T03:04:05.123456+00:00"},
-      {"fixed_size_binary", "deadbeef"},
-      {"struct", {{"id", 1}, {"string", "nested"}, {"boolean", false}}},
-      {"int64_list", {1, 2, 3}}, {"string_list", {"a", "b", "c"}},
+      {"date32", "2024-01-02"}, {"date64", "2024-01-03"}, {"timestamp_us", "2024-01-02T03:04:05.123456+00:00"},
+      {"timestamp_ns", "2024-01-02T03:04:05.654321+00:00"},
+      {"duration_s", "90061000000us"}, {"duration_ms", "1500000us"}, {"duration_us", "-7us"},
+      {"interval_month_day_nano", {1, 2, 3}}, {"large_binary", "cafe"}, {"large_string", "large \xE2\x9C\x93"},
+      {"time32_s", "03:04:05"}, {"time32_ms", "03:04:05.123000"}, {"time64_us", "03:04:05.123456"},
+      {"decimal128", "12345.6789000000"},
+      {"int64_list", {1, 2, 3}}, {"string_list", {"a", "b", "c"}}, {"time32_s_list", {"03:04:05", nullptr}},
       {"client_id", 1}, {"_cq_source_name", "test"}, {"_cq_parent_id", nullptr}};
   for (const auto& [k, v] : want_values.items())
     EXPECT_EQ(row.contains(k) ? row[k] : json("<missing>"), v) << k << " in " << row.dump();
   EXPECT_EQ(row.value("_cq_id", "").size(), 32u) << row.dump();
+  // pyarrow has no Python values for month and day-time intervals (also
+  // inside the struct): the reader names the columns it left out.
+  EXPECT_EQ(t["unreadable"], json({"interval_month", "interval_day_time", "struct", "interval_month_list",
+                                   "interval_day_time_list", "struct_list"}));
 }
 
 TEST(CloudQueryPython, MemDbDestinationGetsEveryTypeOfTheTestSource) {

@@ -132,7 +132,9 @@ TEST(TestSource, TestdataTableHasEveryTypeWithFixedValues) {
   for (const auto& b : sink.batches) schema = b->schema().get();
   ASSERT_TRUE(schema);
   for (const auto& c : schema->columns) ids.insert(c.type->id);
-  EXPECT_EQ(ids.size(), 22u) << "one column of every Ferry type";
+  EXPECT_EQ(ids.size(), 28u) << "a column of every Ferry type but fixed_size_binary";
+  EXPECT_FALSE(ids.count(TypeId::kFixedSizeBinary)) << "CloudQuery's table has none";
+  EXPECT_EQ(schema->columns.size(), 2u + 78u) << "_cq_id, _cq_parent_id, schema.TestTable without maps (77), client_id";
   for (auto& r : sink.Table(kTestdataTable)) {
     Row want = TestdataRow(r["client_id"].as_int());
     for (size_t i = 2; i < schema->columns.size(); ++i)

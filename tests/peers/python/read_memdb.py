@@ -5,10 +5,14 @@ per table: the schema pyarrow decoded and every row. Written for Ferry's interop
 
     read_memdb.py [--summary] ADDRESS TABLE [TABLE...]
 
-With --summary the rows are left out (their count is in "row_count"). Values are made JSON-friendly: bytes as lower-case hex, dates and timestamps in ISO 8601,
-everything else as pyarrow's to_pylist() gives it.
+With --summary the rows are left out (their count is in "row_count"). Columns of a type
+pyarrow cannot convert to Python (month and day-time intervals, also nested) are left out of
+the rows and named in "unreadable". Values are made JSON-friendly: bytes as lower-case hex, dates, times and timestamps in ISO
+8601, durations as "<n>us", decimals as their text, month-day-nano intervals as [months, days,
+nanoseconds], everything else as pyarrow's to_pylist() gives it.
 """
 import datetime
+import decimal
 import json
 import sys
 
@@ -28,13 +32,36 @@ def type_name(t: pa.DataType) -> str:
 def plain(v):
     if isinstance(v, bytes):
         return v.hex()
-    if isinstance(v, (datetime.datetime, datetime.date)):
+    if isinstance(v, (datetime.datetime, datetime.date, datetime.time)):
         return v.isoformat()
+    if isinstance(v, datetime.timedelta):
+        return f"{v // datetime.timedelta(microseconds=1)}us"
+    if isinstance(v, decimal.Decimal):
+        return str(v)
+    if isinstance(v, tuple):  # pyarrow's MonthDayNano
+        return [plain(x) for x in v]
     if isinstance(v, dict):
         return {k: plain(x) for k, x in v.items()}
     if isinstance(v, list):
         return [plain(x) for x in v]
     return v
+
+
+# Arrow type ids pyarrow's Python layer has no array class for (to_pylist fails
+# with KeyError): month_interval (21) and day_time_interval (22).
+UNREADABLE_IDS = (21, 22)
+
+
+def unreadable(t: pa.DataType) -> bool:
+    if isinstance(t, pa.ExtensionType):
+        return unreadable(t.storage_type)
+    if t.id in UNREADABLE_IDS:
+        return True
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return unreadable(t.value_type)
+    if pa.types.is_struct(t):
+        return any(unreadable(t.field(i).type) for i in range(t.num_fields))
+    return False
 
 
 def metadata(md) -> dict:
@@ -64,7 +91,7 @@ def main(argv) -> int:
         stub = plugin_pb2_grpc.PluginStub(channel)
         for table in tables:
             out = {"table": table, "messages": 0, "schema": None, "schema_metadata": None, "rows": [],
-                   "row_count": 0}
+                   "row_count": 0, "unreadable": []}
             for resp in stub.Read(plugin_pb2.Read.Request(table=request_schema(table)), timeout=60):
                 reader = pa.ipc.open_stream(resp.record)
                 if out["schema"] is None:
@@ -79,7 +106,10 @@ def main(argv) -> int:
                 for batch in reader:
                     out["row_count"] += batch.num_rows
                     if not summary:
-                        out["rows"].extend(plain(r) for r in batch.to_pylist())
+                        # Columns pyarrow cannot turn into Python values are left out and named.
+                        keep = [i for i, f in enumerate(batch.schema) if not unreadable(f.type)]
+                        out["unreadable"] = [f.name for f in batch.schema if unreadable(f.type)]
+                        out["rows"].extend(plain(r) for r in batch.select(keep).to_pylist())
             print(json.dumps(out, sort_keys=True))
     return 0
 
