@@ -17,7 +17,8 @@
 #    the rows Ferry wrote (read back and serialized before the clock starts)
 #    to a fresh table over one COMMITTED stream, requests of at most 9 MB.
 # Runs alternate (ferry, raw, ...); best of R. Prints a markdown row.
-# Env: FERRY_BUILD_DIR (default: build); BATCH_SIZE / BATCH_BYTES set the
+# Env: FERRY_BUILD_DIR (default: build); FERRY_SYNC_ARGS (more `ferry sync`
+# flags, e.g. --memory-budget 256MiB); BATCH_SIZE / BATCH_BYTES set the
 # destination's batch_size / batch_size_bytes (default: CloudQuery's 10000 / 5 MiB).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,6 +35,7 @@ while [ $# -gt 0 ]; do
 done
 TABLE=test_${WORKLOAD}_table
 BUILD_DIR=${FERRY_BUILD_DIR:-build}
+SYNC_ARGS=${FERRY_SYNC_ARGS:-}
 FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
 [ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/ferry-bq-bench.XXXXXX)
@@ -104,7 +106,8 @@ for i in $(seq 1 "$REPEAT"); do
     ds="bench_${api}_${i}_$$"
     rest POST /datasets "{\"datasetReference\":{\"projectId\":\"$PROJECT\",\"datasetId\":\"$ds\"}}" >/dev/null
     spec "$ds" "$api" >"$WORK/$api.yml"
-    timed "$api" "$FERRY" --log-level warn sync "$WORK/$api.yml" --no-progress
+    # shellcheck disable=SC2086
+    timed "$api" "$FERRY" --log-level warn sync "$WORK/$api.yml" --no-progress $SYNC_ARGS
     got=$(count "$ds" "$TABLE")
     [ "$got" = "$ROWS" ] || { echo "ferry ($api) wrote $got rows, want $ROWS" >&2; exit 1; }
     best_s[$api]=$(min "${best_s[$api]:-}" "$SECS"); best_cpu[$api]=$(min "${best_cpu[$api]:-}" "$CPU")
