@@ -91,6 +91,7 @@ field() { python3 -c "import json,sys; j=json.loads(sys.argv[1]); print(eval(sys
 
 echo "| rows | destination | orchestrator | best wall s | rows/s | CPU s (all processes) | peak RSS MiB: orchestrator | source plugin | destination plugin |"
 echo "|---|---|---|---|---|---|---|---|---|"
+rm -f "$WORK/plot.dat"
 for n in $ROWS; do
   for dest in null sqlite; do
     declare -A best=() line=()
@@ -107,6 +108,9 @@ for n in $ROWS; do
       j=${line[$who]}
       orch=$([ "$who" = cq ] && echo cloudquery || echo ferry)
       dplug=$([ "$who" = cq ] && field "$j" 'j["peak_rss_mib"].get("ferry-destinati", "?")' || echo "(built in)")
+      orss=$(field "$j" "j['peak_rss_mib'].get('$orch', 0)")
+      drss=$([ "$who" = cq ] && field "$j" 'j["peak_rss_mib"].get("ferry-destinati", 0)' || echo 0)
+      echo "$n $dest $who $(awk "BEGIN{printf \"%d\", $n / ${best[$who]}}") $(awk "BEGIN{print $orss + $drss}")" >>"$WORK/plot.dat"
       printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$dest" \
         "$([ "$who" = cq ] && echo "CloudQuery CLI v6.41.1" || echo Ferry)" "${best[$who]}" \
         "$(awk "BEGIN{printf \"%d\", $n / ${best[$who]}}")" "$(field "$j" 'j["cpu_s"]')" \
@@ -115,3 +119,34 @@ for n in $ROWS; do
     unset best line
   done
 done
+
+# A plot of rows/s and memory against rows (docs/img/cloudquery-vs-ferry.png), when more than
+# one row count ran and gnuplot is there (bench/run.sh installs gnuplot-nox).
+if [ "$SMOKE" = 0 ] && [ "$(echo $ROWS | wc -w)" -gt 1 ]; then
+  if command -v gnuplot >/dev/null; then
+    for key in "cq null" "ferry null" "cq sqlite" "ferry sqlite"; do
+      set -- $key
+      awk -v w="$1" -v d="$2" '$3 == w && $2 == d { print $1, $4, $5 }' "$WORK/plot.dat" >"$WORK/$1-$2.dat"
+    done
+    gnuplot <<GP
+set terminal png size 1000,420
+set output "$ROOT/docs/img/cloudquery-vs-ferry.png"
+set multiplot layout 1,2 title "The same Go SDK source under CloudQuery's CLI v6.41.1 and under Ferry"
+set logscale x; set xlabel "rows"; set key left top; set grid
+set title "rows/s"; set yrange [0:*]
+plot "$WORK/ferry-null.dat" using 1:2 with linespoints title "Ferry -> null", \
+     "$WORK/cq-null.dat" using 1:2 with linespoints title "CLI -> null", \
+     "$WORK/ferry-sqlite.dat" using 1:2 with linespoints title "Ferry -> sqlite", \
+     "$WORK/cq-sqlite.dat" using 1:2 with linespoints title "CLI -> sqlite"
+set title "peak RSS MiB: orchestrator + destination process"
+plot "$WORK/ferry-null.dat" using 1:3 with linespoints title "Ferry -> null", \
+     "$WORK/cq-null.dat" using 1:3 with linespoints title "CLI -> null", \
+     "$WORK/ferry-sqlite.dat" using 1:3 with linespoints title "Ferry -> sqlite", \
+     "$WORK/cq-sqlite.dat" using 1:3 with linespoints title "CLI -> sqlite"
+unset multiplot
+GP
+    echo "plot: docs/img/cloudquery-vs-ferry.png" >&2
+  else
+    echo "plot: no gnuplot (apt-get install gnuplot-nox); not drawn" >&2
+  fi
+fi
