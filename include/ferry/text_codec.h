@@ -2,6 +2,7 @@
 // text, timestamps as text, UUID text, base64 and JSON string literals. Pure functions, thread-safe.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -130,6 +131,21 @@ Result<Value> ParseArrowGoText(const DataType& type, std::string_view text);
 
 // Raw bytes of the multi-part values (what their Values hold).
 std::string IntervalDayTimeBytes(int32_t days, int32_t millis);
+// The parts of an interval's raw bytes, in order: month_interval {months},
+// day_time {days, milliseconds}, month_day_nano {months, days, nanoseconds};
+// the unused ones 0.
+std::array<int64_t, 3> IntervalParts(TypeId id, std::string_view raw);
+
+// A time of day (time32/time64 count of `unit`) in microseconds, finer
+// units truncated toward zero; and back.
+inline int64_t TimeOfDayMicros(int64_t count, TimeUnit unit) {
+  const int64_t per_second = TimeUnitsPerSecond(unit);
+  return per_second >= 1000000 ? count / (per_second / 1000000) : count * (1000000 / per_second);
+}
+inline int64_t TimeOfDayFromMicros(int64_t micros, TimeUnit unit) {
+  const int64_t per_second = TimeUnitsPerSecond(unit);
+  return per_second >= 1000000 ? micros * (per_second / 1000000) : micros / (1000000 / per_second);
+}
 std::string IntervalMonthDayNanoBytes(int32_t months, int32_t days, int64_t nanos);
 std::string Decimal128Bytes(__int128 unscaled);
 

@@ -584,6 +584,15 @@ std::string IntervalMonthDayNanoBytes(int32_t months, int32_t days, int64_t nano
   return b;
 }
 
+std::array<int64_t, 3> IntervalParts(TypeId id, std::string_view raw) {
+  switch (id) {
+    case TypeId::kIntervalMonth: return {Load<int32_t>(raw, 0), 0, 0};
+    case TypeId::kIntervalDayTime: return {Load<int32_t>(raw, 0), Load<int32_t>(raw, 4), 0};
+    case TypeId::kIntervalMonthDayNano: return {Load<int32_t>(raw, 0), Load<int32_t>(raw, 4), Load<int64_t>(raw, 8)};
+    default: return {0, 0, 0};
+  }
+}
+
 std::string Decimal128Bytes(__int128 unscaled) {
   std::string b(16, '\0');
   std::memcpy(b.data(), &unscaled, 16);  // little-endian host (Ferry reads little-endian streams only)

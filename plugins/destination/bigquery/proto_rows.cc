@@ -181,23 +181,11 @@ void PutValue(int number, const ArrayData& a, int64_t i, std::string* out) {
     }
     case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: {
       // Every field, zeros too (an absent field would read as NULL).
-      const std::string_view raw = a.FixedValue(i);
+      const auto parts = IntervalParts(t.id, a.FixedValue(i));
       std::string body;
-      auto put = [&](int field, int64_t v) {
-        PutTag(field, 0, &body);
-        PutVarint(static_cast<uint64_t>(v), &body);
-      };
-      int32_t a32, b32;
-      std::memcpy(&a32, raw.data(), 4);
-      put(1, a32);
-      if (t.id != TypeId::kIntervalMonth) {
-        std::memcpy(&b32, raw.data() + 4, 4);
-        put(2, b32);
-      }
-      if (t.id == TypeId::kIntervalMonthDayNano) {
-        int64_t n;
-        std::memcpy(&n, raw.data() + 8, 8);
-        put(3, n);
+      for (size_t f = 0; f < IntervalFields(t.id).size(); ++f) {
+        PutTag(static_cast<int>(f) + 1, 0, &body);
+        PutVarint(static_cast<uint64_t>(parts[f]), &body);
       }
       PutBytes(number, body, out);
       return;

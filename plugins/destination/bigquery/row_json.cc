@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstring>
 
 #include "ferry/text_codec.h"
 #include "plugins/common/json_cell.h"
@@ -108,22 +107,14 @@ void AppendValue(const ArrayData& a, int64_t i, std::string* out) {
       out->push_back('"');
       return;
     case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime: case TypeId::kIntervalMonthDayNano: {
-      const std::string_view raw = a.FixedValue(i);
+      const auto parts = IntervalParts(t.id, a.FixedValue(i));
       const auto& names = IntervalFields(t.id);
       out->push_back('{');
       for (size_t f = 0; f < names.size(); ++f) {
         if (f) out->push_back(',');
         AppendJsonString(names[f], out);
         out->push_back(':');
-        int64_t v;
-        if (f == 2) {
-          std::memcpy(&v, raw.data() + 8, 8);
-        } else {
-          int32_t x;
-          std::memcpy(&x, raw.data() + 4 * f, 4);
-          v = x;
-        }
-        out->append(std::to_string(v));
+        out->append(std::to_string(parts[f]));
       }
       out->push_back('}');
       return;

@@ -63,8 +63,7 @@ const std::vector<std::string>& IntervalFields(TypeId id) {
 
 void AppendTimeText(const ArrayData& a, int64_t i, std::string* out) {
   const int64_t v = a.type->id == TypeId::kTime32 ? a.Value<int32_t>(i) : a.Value<int64_t>(i);
-  const int64_t per_second = TimeUnitsPerSecond(a.type->unit);
-  const int64_t micros = per_second >= 1000000 ? v / (per_second / 1000000) : v * (1000000 / per_second);
+  const int64_t micros = TimeOfDayMicros(v, a.type->unit);
   static const DataTypePtr kMicros = types::Time64(TimeUnit::kMicro);
   AppendArrowScalarText(*kMicros, std::string_view(reinterpret_cast<const char*>(&micros), 8), out);
 }
@@ -72,8 +71,7 @@ void AppendTimeText(const ArrayData& a, int64_t i, std::string* out) {
 Result<int64_t> ParseTimeText(const DataType& type, std::string_view text) {
   static const DataTypePtr kMicros = types::Time64(TimeUnit::kMicro);
   FERRY_ASSIGN_OR_RETURN(Value v, ParseArrowScalarText(*kMicros, text));
-  const int64_t micros = v.as_int(), per_second = TimeUnitsPerSecond(type.unit);
-  return per_second >= 1000000 ? micros * (per_second / 1000000) : micros / (1000000 / per_second);
+  return TimeOfDayFromMicros(v.as_int(), type.unit);
 }
 
 bool ListIsRepeated(const DataType& list) {

@@ -65,8 +65,7 @@ bool EncodeTime(const ArrayData& a, int64_t row, CopyBuffer* out, std::string* w
     *why = "time " + text + " is outside 00:00:00-24:00:00, the range of PostgreSQL's time";
     return false;
   }
-  const int64_t micros = per_second >= 1000000 ? v / (per_second / 1000000) : v * (1000000 / per_second);
-  out->PutU64(static_cast<uint64_t>(micros));
+  out->PutU64(static_cast<uint64_t>(TimeOfDayMicros(v, a.type->unit)));
   return true;
 }
 

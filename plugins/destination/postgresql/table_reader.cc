@@ -169,9 +169,7 @@ Result<Value> DecodeBinary(const DataType& type, std::string_view bytes) {
       return ParseJsonCell(type, r.Rest());
     case TypeId::kTime32: case TypeId::kTime64: {  // microseconds since midnight, in the column's unit
       FERRY_RETURN_NOT_OK(need(8));
-      const int64_t us = static_cast<int64_t>(r.U(8));
-      const int64_t per_second = TimeUnitsPerSecond(type.unit);
-      return Value::Int(per_second >= 1000000 ? us * (per_second / 1000000) : us / (1000000 / per_second));
+      return Value::Int(TimeOfDayFromMicros(static_cast<int64_t>(r.U(8)), type.unit));
     }
     case TypeId::kDecimal128: return DecodeDecimal(type, r);
     case TypeId::kDuration: case TypeId::kIntervalMonth: case TypeId::kIntervalDayTime:
