@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,8 @@ class KafkaDestination final : public ferry::Destination {
   std::map<std::string, Table> tables_;
   // Delivery counters librdkafka may still report into (a Write that gave
   // up waiting); kept until Close.
-  std::vector<std::unique_ptr<Delivery>> orphans_;
+  std::mutex orphans_mu_;
+  std::vector<std::unique_ptr<Delivery>> orphans_;   // guarded by orphans_mu_
 };
 
 // The topic of `table`.
