@@ -10,7 +10,6 @@
 // key and inserts otherwise.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -51,12 +50,6 @@ struct DestinationCapabilities {
   // the next (src/engine/destination_writer.h says how rows, errors, cursors
   // and retries stay exact). Each Write is still durable when it returns.
   int concurrent_writes = 1;
-  // With concurrent_writes > 1: the order of rows across writes matters to
-  // it (messages of a partition: a consumer, or compaction, keeps the later
-  // of a key). The engine then starts a write only once the one before it
-  // has queued all its rows (WriteRequest::ordered) or ended, so writes
-  // overlap only in waiting for their acknowledgements.
-  bool ordered_writes = false;
   // Which families of Arrow types beyond the common ones (time32/64,
   // duration, intervals, decimal128: ferry/types.h FamilyOf) it stores. The
   // engine refuses, before any data moves, to send it a table with a column
@@ -106,12 +99,6 @@ struct WriteRequest {
   // unknown resolves it when it sees the same id again.
   uint64_t request_id = 0;
   int attempt = 0;
-  // Set by the engine for a destination with capabilities.ordered_writes
-  // whose writes overlap: call it once every row of the request is queued
-  // in its final order (the next write may then start queuing its own).
-  // Safe to call more than once; a write that never calls it lets the next
-  // one start when it ends.
-  std::function<void()> ordered;
 };
 
 struct DeleteStaleRequest {

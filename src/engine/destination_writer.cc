@@ -417,16 +417,8 @@ void DestinationWriter::LaunchWrite(WriteRequest req, const std::string& table, 
     CountWrite(table, rows, Status::IOError("destination \"" + opts_.name + "\" is down: " + down_reason_));
     return;
   }
-  // Ordered writes: the previous write's rows are queued before this one
-  // queues any (a key's later row follows its earlier one).
-  if (opts_.ordered_writes && !in_flight_.empty()) in_flight_.back().queued.wait();
   req.request_id = next_request_id_++;
-  auto queued = std::make_shared<std::promise<void>>();
-  std::shared_future<void> queued_future = queued->get_future().share();
-  auto once = std::make_shared<std::once_flag>();
-  auto signal_queued = [queued, once] { std::call_once(*once, [&] { queued->set_value(); }); };
-  if (opts_.ordered_writes) req.ordered = signal_queued;
-  auto run = [this, signal_queued, req = std::move(req)]() mutable {
+  auto run = [this, req = std::move(req)]() mutable {
     RetryReport report;
     Status st = CallWithRetry(
         opts_.retry, opts_.cancel,
@@ -436,10 +428,9 @@ void DestinationWriter::LaunchWrite(WriteRequest req, const std::string& table, 
         },
         &report);
     req = WriteRequest{};   // the batches go back to the memory budget now, not when collected
-    signal_queued();        // (when the destination did not: it ended)
     return std::make_pair(std::move(st), report);
   };
-  in_flight_.push_back(InFlight{table, rows, std::async(std::launch::async, std::move(run)), queued_future});
+  in_flight_.push_back(InFlight{table, rows, std::async(std::launch::async, std::move(run))});
 }
 
 void DestinationWriter::ReapWrites(size_t keep) {

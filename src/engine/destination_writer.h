@@ -35,10 +35,6 @@
 // snapshot record and the end of the stream. Two writes of one table with a
 // primary key are never in flight together (the later row must win); writes
 // with cursors in the same transaction (kInTransaction) are not overlapped.
-// A destination with ordered_writes (Kafka: the messages of a partition keep
-// their order) gets a write started only once the previous one has queued
-// every row (WriteRequest::ordered) or ended: writes then overlap only in
-// waiting for their acknowledgements, and rows stay in stream order.
 // Push() and down() are thread-safe; everything else runs on the writer thread.
 #pragma once
 
@@ -103,9 +99,6 @@ struct WriterOptions {
   int writer_index = -1;
   // Write calls in flight at once (DestinationCapabilities::concurrent_writes).
   int writes_in_flight = 1;
-  // DestinationCapabilities::ordered_writes: a write starts only once the
-  // previous one has queued its rows (WriteRequest::ordered) or ended.
-  bool ordered_writes = false;
 };
 
 // What one destination did with one table.
@@ -202,7 +195,6 @@ class DestinationWriter {
     std::string table;
     int64_t rows;
     std::future<std::pair<Status, RetryReport>> done;
-    std::shared_future<void> queued;   // ready once its rows are queued in order, or it ended
   };
   bool Overlapping() const;
   // Starts `req` (`rows` rows of `table`) on a thread of its own, once fewer

@@ -4,11 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <chrono>
-#include <mutex>
-#include <thread>
-
 #include "config/loader.h"
 #include "ferry/builder.h"
 #include "plugins/source/test/test_source.h"
@@ -230,90 +225,6 @@ spec:
         ramp ? std::vector<int64_t>{10000, 20000, 40000, 40000, 40000, 40000, 10000}
              : std::vector<int64_t>{40000, 40000, 40000, 40000, 40000};
     EXPECT_EQ(calls.write_rows, want);
-  }
-}
-
-// DestinationCapabilities::ordered_writes: with two writes in flight, a
-// write starts only once the one before it has queued its rows (calls
-// WriteRequest::ordered), so rows are queued in stream order while writes
-// still overlap in waiting for their acknowledgements. The destination queues
-// late in every other write: without the rule the next write would queue
-// first. A destination that never calls `ordered` gets no overlap.
-TEST(SyncTest, OrderedWritesQueueInStreamOrderAndOverlapOnlyInWaiting) {
-  struct Seen {
-    std::mutex mu;
-    std::vector<uint64_t> queued;   // request ids, in the order they queued
-    int active = 0, most_active = 0;
-  };
-  class Dest : public Destination {
-   public:
-    Dest(Seen* s, bool calls_ordered) : s_(s), calls_ordered_(calls_ordered) {}
-    Status Init(const Options&, const DestinationInit&) override { return Status::OK(); }
-    Status Migrate(const std::vector<TableSchemaPtr>&, const MigrateOptions&) override { return Status::OK(); }
-    Status Write(const WriteRequest& r) override {
-      {
-        std::lock_guard<std::mutex> lock(s_->mu);
-        s_->most_active = std::max(s_->most_active, ++s_->active);
-      }
-      if (r.request_id % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      {
-        std::lock_guard<std::mutex> lock(s_->mu);
-        s_->queued.push_back(r.request_id);
-      }
-      if (calls_ordered_ && r.ordered) r.ordered();
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));   // "acknowledgements"
-      std::lock_guard<std::mutex> lock(s_->mu);
-      --s_->active;
-      return Status::OK();
-    }
-    Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
-    Status DeleteRecord(const ferry::DeleteRecord&) override { return Status::OK(); }
-    Status Close() override { return Status::OK(); }
-
-   private:
-    Seen* s_;
-    bool calls_ordered_;
-  };
-  const std::string spec = R"(kind: source
-spec:
-  name: t
-  path: cloudquery/test
-  version: v1.0.0
-  tables: ["test_synthetic_table"]
-  destinations: [d]
-  spec: {num_clients: 1, synthetic_rows: 200000}
----
-kind: destination
-spec:
-  name: d
-  path: ordered
-  version: v1.0.0
-  write_mode: append
-  spec: {batch_size: 20000}
-)";
-  for (bool calls_ordered : {true, false}) {
-    SCOPED_TRACE(calls_ordered ? "calls ordered" : "never calls ordered");
-    Seen seen;
-    DestinationPlugin p;
-    p.name = "ordered";
-    p.description = "test double";
-    p.capabilities.write_modes = {WriteMode::kAppend};
-    p.capabilities.concurrent_writes = 2;
-    p.capabilities.ordered_writes = true;
-    p.create = [&seen, calls_ordered] { return std::make_unique<Dest>(&seen, calls_ordered); };
-    Registry reg;
-    ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
-    ASSERT_TRUE(reg.AddDestination(std::move(p)).ok());
-    auto cfg = config::LoadConfigFromString(spec, "spec.yml");
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE(r->ok());
-    ASSERT_EQ(seen.queued.size(), 10u);
-    EXPECT_TRUE(std::is_sorted(seen.queued.begin(), seen.queued.end()))
-        << "writes queued out of stream order: " << ::testing::PrintToString(seen.queued);
-    if (calls_ordered) EXPECT_EQ(seen.most_active, 2) << "no two writes overlapped in waiting";
-    else EXPECT_EQ(seen.most_active, 1);
   }
 }
 

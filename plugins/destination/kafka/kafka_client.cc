@@ -70,20 +70,18 @@ void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   sink->Add(reason, true);
 }
 
-void OnDelivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
+void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   auto* d = static_cast<Delivery*>(m->_private);
   if (!d) return;
   if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    d->acked.fetch_add(1);
-  } else if (d->failed.fetch_add(1) == 0) {
+    d->acked.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (d->failed.fetch_add(1) == 0) {
     std::lock_guard<std::mutex> lock(d->mu);
     d->first_error = rd_kafka_err2str(m->err);
     d->error_topic = rd_kafka_topic_name(m->rkt);
   }
-  // The last report of a write that Flush waits for: end this thread's
-  // rd_kafka_flush now rather than when the whole queue (the next write's
-  // messages too) is empty or its time slice is over.
-  if (d->sealed.load() && d->acked.load() + d->failed.load() >= d->produced.load()) rd_kafka_yield(rk);
 }
 
 Status SetAll(rd_kafka_conf_t* conf, const std::map<std::string, std::string>& kv) {
@@ -187,9 +185,8 @@ Result<std::unique_ptr<Producer>> Producer::Open(const Spec& spec) {
   // the same key.
   kv["partitioner"] = "murmur2_random";
   kv["linger.ms"] = "5";
-  // A Write waits for all its messages, so the queue holds the writes in
-  // flight (two): bound it (librdkafka's default is 1 GiB); a full queue
-  // makes Produce wait.
+  // A Write waits for all its messages, so the queue holds one Write: bound
+  // it (librdkafka's default is 1 GiB); a full queue makes Produce wait.
   kv["queue.buffering.max.kbytes"] = "65536";
   if (p->transactional_) {
     kv["transactional.id"] = spec.transactional_id;
@@ -310,7 +307,6 @@ Status Producer::CreateTopics(const std::vector<std::string>& names, int partiti
 }
 
 Result<rd_kafka_topic_s*> Producer::Topic(const std::string& topic) {
-  std::lock_guard<std::mutex> lock(topics_mu_);
   auto it = topics_.find(topic);
   if (it != topics_.end()) return it->second;
   rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
@@ -355,9 +351,7 @@ Status Producer::Produce(rd_kafka_topic_s* rkt, const std::string* key, std::str
         RD_KAFKA_V_OPAQUE(d), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       d->produced.fetch_add(1, std::memory_order_relaxed);
-      // Serve delivery reports as we go, unless a thread in Flush does.
-      if (((produced_.fetch_add(1, std::memory_order_relaxed) + 1) & 1023) == 0 && flushing_.load() == 0)
-        rd_kafka_poll(rk_, 0);
+      if ((++produced_ & 1023) == 0) rd_kafka_poll(rk_, 0);   // serve delivery reports as we go
       return Status::OK();
     }
     if (hdrs) rd_kafka_headers_destroy(hdrs);
@@ -379,14 +373,9 @@ Status Producer::Produce(rd_kafka_topic_s* rkt, const std::string* key, std::str
 Status Producer::Flush(Delivery* d) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_ + 10000);
   // rd_kafka_flush (unlike rd_kafka_poll) sends the messages still waiting
-  // out linger.ms at once: the write ends as soon as the broker answers. It
-  // returns when the whole queue is empty, after its slice, or when
-  // OnDelivery yields at `d`'s last report; `d` alone decides.
-  d->sealed.store(true);
-  flushing_.fetch_add(1);
+  // out linger.ms at once: the write ends as soon as the broker answers.
   while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < deadline)
-    rd_kafka_flush(rk_, 10);
-  flushing_.fetch_sub(1);
+    rd_kafka_flush(rk_, 100);
   const int64_t produced = d->produced.load(), failed = d->failed.load(),
                 pending = produced - d->acked.load() - failed;
   if (failed == 0 && pending == 0) return Status::OK();

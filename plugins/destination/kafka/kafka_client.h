@@ -27,7 +27,6 @@ struct Delivery {
   std::atomic<int64_t> produced{0};
   std::atomic<int64_t> acked{0};
   std::atomic<int64_t> failed{0};
-  std::atomic<bool> sealed{false};   // every message is produced: Flush is waiting
   std::mutex mu;
   std::string first_error;   // guarded by mu
   std::string error_topic;   // guarded by mu
@@ -67,9 +66,7 @@ class Producer {
   Status Produce(const std::string& topic, const std::string* key, std::string_view value,
                  const std::vector<Header>& headers, Delivery* d);
   // Waits until every message produced into `d` is acknowledged or failed;
-  // an error when any failed (non-transactional use). Another thread may be
-  // producing the next write meanwhile (KafkaPlugin: two writes in flight):
-  // Flush waits for `d`'s messages only, not for the whole queue.
+  // an error when any failed (non-transactional use).
   Status Flush(Delivery* d);
   // Commits the open transaction (flushing it first). Transient when the
   // transaction was aborted (nothing of it is visible to read_committed
@@ -90,11 +87,9 @@ class Producer {
   rd_kafka_s* rk_ = nullptr;
   bool transactional_ = false;
   bool in_txn_ = false;
-  std::atomic<uint64_t> produced_{0};   // messages since Open (delivery reports are served every 1024)
-  std::atomic<int> flushing_{0};        // threads in Flush (they serve the delivery reports)
+  uint64_t produced_ = 0;   // messages since Open (delivery reports are served every 1024)
   int64_t timeout_ms_ = 300000;
-  std::mutex topics_mu_;
-  std::map<std::string, rd_kafka_topic_s*> topics_;   // guarded by topics_mu_
+  std::map<std::string, rd_kafka_topic_s*> topics_;
   std::shared_ptr<struct LogSink> log_;
 };
 

@@ -184,9 +184,6 @@ Status KafkaDestination::WriteOnce(const WriteRequest& request) {
     // Rows first, then their cursors once every row is acknowledged: a
     // cursor never gets ahead of its rows (at-least-once across a crash).
     if (t) st = ProduceRows(*t, request, d.get());
-    // Every row is queued in order: the next write may queue its own while
-    // this one waits for its acknowledgements (ordered_writes, below).
-    if (request.ordered) request.ordered();
     Status flushed = producer_->Flush(d.get());
     if (st.ok()) st = flushed;
     if (st.ok() && !request.state.empty()) {
@@ -196,10 +193,7 @@ Status KafkaDestination::WriteOnce(const WriteRequest& request) {
     }
   }
   // librdkafka may still hold pointers to `d` (a timed-out flush): keep it.
-  if (d->acked.load() + d->failed.load() < d->produced.load()) {
-    std::lock_guard<std::mutex> lock(orphans_mu_);
-    orphans_.push_back(std::move(d));
-  }
+  if (d->acked.load() + d->failed.load() < d->produced.load()) orphans_.push_back(std::move(d));
   if (!st.ok() && t) return st.WithContext("table " + t->schema->name + " (topic " + TopicName(spec_, t->schema->name) + ")");
   return st;
 }
@@ -284,13 +278,6 @@ DestinationPlugin KafkaPlugin() {
   p.capabilities.forced_migration = false;
   p.capabilities.delete_record = false;
   p.capabilities.state_backend = true;
-  // Two writes in flight: the next write's messages are queued while the
-  // previous one waits for its acknowledgements, and queued only after all of
-  // the previous one's (ordered_writes), so a partition keeps the stream's
-  // order. With a transactional_id a write calls `ordered` only when its
-  // transaction is over: one transaction at a time.
-  p.capabilities.concurrent_writes = 2;
-  p.capabilities.ordered_writes = true;
   // As CloudQuery's messages: arrow-go's JSON values and ValueStr text (message_codec.h).
   p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
                                   TypeFamily::kDecimal};

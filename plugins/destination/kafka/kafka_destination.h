@@ -7,7 +7,6 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,8 +46,7 @@ class KafkaDestination final : public ferry::Destination {
   std::map<std::string, Table> tables_;
   // Delivery counters librdkafka may still report into (a Write that gave
   // up waiting); kept until Close.
-  std::mutex orphans_mu_;
-  std::vector<std::unique_ptr<Delivery>> orphans_;   // guarded by orphans_mu_
+  std::vector<std::unique_ptr<Delivery>> orphans_;
 };
 
 // The topic of `table`.
