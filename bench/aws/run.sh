@@ -5,7 +5,7 @@
 # EC2 inventory grows.
 #
 #   bench/aws/run.sh [--accounts A] [--regions r1,r2] [--latency MS] [--runs R]
-#                    [--sizes "1000 10000 20000"] [--scale "INSTANCES USERS BUCKETS"] [--smoke]
+#                    [--sizes "1000 10000 100000"] [--scale "INSTANCES USERS BUCKETS"] [--smoke]
 #
 # moto (scripts/test-servers.sh start moto, in its own state dir, stopped at
 # the end) is seeded by plugins/source/aws/testing/seed_moto.py: an
@@ -24,17 +24,28 @@
 # the longest task's requests x latency (a top-level table with its relations, for one
 # client: its requests are sequential), ferry's CPU and peak RSS
 # (/usr/bin/time), moto's and the proxy's CPU.
-# Part 2: for each size N, instances are added (bench/aws/add_instances.py, one
-# per reservation, so moto's DescribeInstances pages hold 1000 as AWS's do)
-# until the organization has N, and the same sync runs once: rows, requests,
-# wall, peak RSS.
+# Then one more run of the same sync with moto's answers replayed by the proxy
+# (latency_proxy.py --record: every answer of the runs before, by request; the
+# same LATENCY): moto's own time per request (its one Python process answers
+# ~20 ms a request, so it bounds the runs above) is out, and what is left is
+# the sync's requests, their latency and Ferry's concurrency, which is what
+# the floor describes. Requests not seen before (none, when the sync is
+# deterministic) still go to moto and are counted in the row.
+# Part 2: peak RSS as the EC2 inventory grows. moto cannot serve it (a page of
+# 1,000 of 10,000 instances takes it tens of seconds, and every other request
+# queues behind), so with replay still on, the proxy answers each
+# DescribeInstances with N / (accounts x regions) instances per client, 1,000 a
+# page as AWS pages them, copies of the first instance moto answered with ids
+# of their own (latency_proxy.py, "More instances"); everything else is the
+# recording. For each size N the same sync runs once: rows, requests, wall,
+# peak RSS.
 # Env: FERRY_BUILD_DIR (default: build), FERRY_BENCH_KEEP=1 keeps the work dir,
 # FERRY_BENCH_MALLOC_ARENA_MAX=N sets glibc's MALLOC_ARENA_MAX for ferry only,
 # FERRY_BENCH_PYSPY=/path/to/py-spy profiles moto during the first sync (WORK/moto-profile.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
-ACCOUNTS=3 REGIONS=us-east-1,eu-west-1,us-west-2 LATENCY=50 RUNS=3 SIZES="1000 10000 20000"
+ACCOUNTS=3 REGIONS=us-east-1,eu-west-1,us-west-2 LATENCY=50 RUNS=3 SIZES="1000 10000 100000"
 SCALE="1000 200 100" SMOKE=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,7 +55,7 @@ while [ $# -gt 0 ]; do
     --runs) RUNS=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --scale) SCALE=$2; shift 2 ;;
-    --smoke) ACCOUNTS=2 REGIONS=us-east-1,eu-west-1 LATENCY=5 RUNS=1 SIZES="40 100" SCALE="40 4 2" SMOKE=1; shift ;;
+    --smoke) ACCOUNTS=2 REGIONS=us-east-1,eu-west-1 LATENCY=5 RUNS=1 SIZES="40 2000" SCALE="40 4 2" SMOKE=1; shift ;;
     *) echo "usage: $0 [--accounts A] [--regions r1,r2] [--latency MS] [--runs R] [--sizes \"N ...\"] [--scale \"INSTANCES USERS BUCKETS\"] [--smoke]" >&2; exit 2 ;;
   esac
 done
@@ -82,12 +93,14 @@ seed_t0=$(date +%s.%N)
 seed_s=$(awk -v a="$seed_t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 
 python3 bench/aws/latency_proxy.py --upstream "$FERRY_MOTO_URL" --latency-ms "$LATENCY" \
-  --port-file "$WORK/proxy.port" --log "$WORK/requests.tsv" &
+  --port-file "$WORK/proxy.port" --log "$WORK/requests.tsv" --record &
 PROXY_PID=$!
 for _ in $(seq 1 100); do [ -s "$WORK/proxy.port" ] && break; sleep 0.05; done
 [ -s "$WORK/proxy.port" ] || { echo "bench/aws: the latency proxy did not start" >&2; exit 1; }
 PROXY="http://127.0.0.1:$(cat "$WORK/proxy.port")"
-proxy_count() { curl -sf "$PROXY/_latency_proxy/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])'; }
+# Requests the proxy answered: forwarded to moto plus replayed.
+proxy_count() { curl -sf "$PROXY/_latency_proxy/stats" | python3 -c 'import json,sys; j = json.load(sys.stdin); print(j["count"] + j["replayed"])'; }
+proxy_replayed() { curl -sf "$PROXY/_latency_proxy/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["replayed"])'; }
 
 NACCOUNTS=$ACCOUNTS NREGIONS=$(echo "$REGIONS" | tr ',' '\n' | grep -c .)
 CONCURRENCY=50000                 # the aws source's default
@@ -111,8 +124,14 @@ THREADS=$(( CONCURRENCY < 64 ? CONCURRENCY : 64 ))
   echo "    endpoint: $PROXY"
   echo "    regions: [$(echo "$REGIONS" | sed 's/,/, /g')]"
   echo "    concurrency: $CONCURRENCY"
+  # moto answers a page of 1,000 of 10,000+ instances in tens of seconds while the other
+  # requests queue behind it (one Python process): part 2 measures memory, not moto's speed.
+  echo "    request_timeout: 10m"
   echo "    org:"
   echo "      member_role_name: OrganizationAccountAccessRole"
+  # A fixed session name (the default has the time in it): the same AssumeRole request, so
+  # the replayed run gets the recorded credentials and every request after it matches.
+  echo "      member_role_session_name: ferry-bench"
   echo "---"
   echo "kind: destination"
   echo "spec:"
@@ -219,7 +238,20 @@ for run in $(seq 1 "$RUNS"); do
       'BEGIN { f = r * lat / 1000 / c; printf "| %d | %d | %d | %d | %.2f | %.2f | %s | %.2f (%s, %d) | %s | %d | %d | %s | %s |\n",
                run, rows, r, api, w, f, (f > 0 ? sprintf("%.1f", w / f) : "n/a"), cn * lat / 1000, ct, cn, cpu, rss, th, mc, pc }'
 done
-# Requests per service and operation of the last run, busiest first.
+# The same sync once more, moto's answers replayed (above).
+curl -sf "$PROXY/_latency_proxy/replay?on=1" >/dev/null
+rp0=$(proxy_replayed)
+sync_once replay
+REPLAYED=$(( $(proxy_replayed) - rp0 ))
+# The sync's requests are deterministic (a fixed session name, moto's recorded page tokens):
+# nearly all must come from the recording, or this row measures moto again.
+[ $(( REPLAYED * 10 )) -ge $(( REQ * 9 )) ] ||
+  { echo "bench/aws: replay: only $REPLAYED of $REQ requests matched the recording (WORK/requests.replay.tsv: the others)" >&2; exit 1; }
+awk -v rows="$ROWS" -v r="$REQ" -v api="$API" -v w="$WALL" -v lat="$LATENCY" -v c="$THREADS" -v cpu="$CPU" \
+    -v rss="$RSS" -v th="$PEAK_THREADS" -v mc="$MOTO_CPU" -v pc="$PROXY_CPU" -v hit="$REPLAYED" \
+    'BEGIN { f = r * lat / 1000 / c; printf "| replayed (%d of %d requests from the recording) | %d | %d | %d | %.2f | %.2f | %s | - | %s | %d | %d | %s | %s |\n",
+             hit, r, rows, r, api, w, f, (f > 0 ? sprintf("%.2f", w / f) : "n/a"), cpu, rss, th, mc, pc }'
+# Requests per service and operation of the last live run, busiest first.
 echo
 echo "Requests of the last full sync by service and operation, the most upstream (moto) time first (top 15):"
 echo "requests, moto's seconds answering them (summed; concurrent requests overlap), mean ms per request."
@@ -233,18 +265,17 @@ sed -n 1,15p "$WORK/by-operation.txt"
 echo '```'
 echo
 
-echo "| instances | rows | requests (proxy) | wall s | ferry CPU s | ferry peak RSS MB | ferry threads (peak) | moto CPU s | seconds to add the instances |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-have=$INSTANCES
+echo "| instances | rows | requests (proxy) | wall s | ferry CPU s | ferry peak RSS MB | ferry threads (peak) | XML of the instance pages MB |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+CLIENTS=$(( NACCOUNTS * NREGIONS ))
 for n in $SIZES; do
-  add_s=0
-  if [ "$n" -gt "$have" ]; then
-    add_s=$("$FERRY_MOTO_PYTHON" bench/aws/add_instances.py --endpoint "$FERRY_MOTO_URL" --count $(( n - have )) \
-              --regions "$REGIONS" --per-call 1 --tag "size-$n") || { echo "bench/aws: adding instances failed" >&2; exit 1; }
-    have=$n
-  fi
+  k=$(( (n + CLIENTS - 1) / CLIENTS ))
+  curl -sf "$PROXY/_latency_proxy/instances?per_client=$k" >/dev/null
   sync_once "size$n"
-  [ "$INST" = "$have" ] || { echo "bench/aws: size $n: aws_ec2_instances synced $INST rows, moto holds $have" >&2; exit 1; }
-  echo "| $INST | $ROWS | $REQ | $WALL | $CPU | $RSS | $PEAK_THREADS | $MOTO_CPU | $add_s |"
+  [ "$INST" = $(( k * CLIENTS )) ] || { echo "bench/aws: size $n: aws_ec2_instances synced $INST rows, the proxy answered $(( k * CLIENTS ))" >&2; exit 1; }
+  xml=$(awk -F'\t' '$3 == "DescribeInstances" { b += $5 } END { printf "%.0f", b / 1e6 }' "$WORK/requests.size$n.tsv")
+  echo "| $INST | $ROWS | $REQ | $WALL | $CPU | $RSS | $PEAK_THREADS | $xml |"
 done
+curl -sf "$PROXY/_latency_proxy/instances?per_client=0" >/dev/null
+curl -sf "$PROXY/_latency_proxy/replay?on=0" >/dev/null
 [ "$SMOKE" = 0 ] || echo "bench/aws smoke: ok ($WORK)"
