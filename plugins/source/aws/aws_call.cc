@@ -1,8 +1,12 @@
 #include "plugins/source/aws/aws_call.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <pugixml.hpp>
 
@@ -481,6 +485,72 @@ Result<std::string> CallBaseUrl(const Service& service, const Call& call, const 
   return base;
 }
 
+namespace {
+
+// The slots for big answers (CallPages in aws_call.h): one per core, at least 2.
+class BigAnswerSlots {
+ public:
+  static BigAnswerSlots& Get() {
+    static BigAnswerSlots slots(std::max(2u, std::thread::hardware_concurrency()));
+    return slots;
+  }
+  void Take() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return used_ < max_; });
+    ++used_;
+  }
+  void Give() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --used_;
+    }
+    cv_.notify_one();
+  }
+  int used() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return static_cast<int>(used_);
+  }
+
+ private:
+  explicit BigAnswerSlots(unsigned n) : max_(n) {}
+  std::mutex mu_;
+  std::condition_variable cv_;
+  unsigned used_ = 0;
+  const unsigned max_;
+};
+
+thread_local int t_big_answers = 0;   // big answers this thread holds (or inherited)
+
+// Holds a slot while a big answer is decoded and handed on; none for a small
+// one, nor on a thread that already holds one.
+class BigAnswerSlot {
+ public:
+  explicit BigAnswerSlot(bool big) : big_(big), take_(big && t_big_answers == 0) {
+    if (take_) BigAnswerSlots::Get().Take();
+    if (big_) ++t_big_answers;
+  }
+  ~BigAnswerSlot() {
+    if (big_) --t_big_answers;
+    if (take_) BigAnswerSlots::Get().Give();
+  }
+  BigAnswerSlot(const BigAnswerSlot&) = delete;
+  BigAnswerSlot& operator=(const BigAnswerSlot&) = delete;
+
+ private:
+  const bool big_, take_;
+};
+
+}  // namespace
+
+bool HoldingBigAnswer() { return t_big_answers > 0; }
+BigAnswerInherit::BigAnswerInherit(bool held) : held_(held) {
+  if (held_) ++t_big_answers;
+}
+BigAnswerInherit::~BigAnswerInherit() {
+  if (held_) --t_big_answers;
+}
+int BigAnswersInFlight() { return BigAnswerSlots::Get().used(); }
+
 Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                  const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
                  ApiError* error) {
@@ -510,7 +580,10 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
       return Status::IOError(where + ": HTTP " + std::to_string(resp.status) + " " + e.code +
                              (e.message.empty() ? "" : ": " + e.message));
     }
+    // (Declared before `decoded`, so it is given back after the page is freed.)
+    BigAnswerSlot slot(resp.body.size() >= kBigAnswerBytes);
     auto decoded = DecodeAnswer(service, call, resp);
+    resp = http::Response{};   // the body is not needed once decoded
     if (!decoded.ok()) return Status::IOError(where + ": " + decoded.status().message());
     FERRY_RETURN_NOT_OK(on_page(*decoded));
     if (!call.paginated) return Status::OK();

@@ -71,9 +71,38 @@ struct ApiError {
 // Calls `call` for `target` and hands each page, decoded, to on_page. When
 // AWS answers with an error, *error (if given) holds it and the status says
 // it (operation, service, region, code and message).
+//
+// A big answer (kBigAnswerBytes and more: a page of 1,000 EC2 instances is
+// ~3 MB of XML) costs about 8 times its size from decoding until on_page
+// returns (the DOM, the page as one JSON document, its rows). Decoding is CPU
+// work, so no more big answers than cores (at least 2) are decoded and handed
+// on at once across the process; the others wait with just their bodies.
+// Small answers never wait, and a thread already holding a big answer (a
+// relation resolved inside on_page, or a per-item call on a thread started
+// by it with BigAnswerInherit) does not wait for another, so it cannot wait
+// for itself.
 Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                  const Expander& expand, ApiCallFigures* figures,
                  const std::function<Status(const nlohmann::json& page)>& on_page, ApiError* error = nullptr);
+
+inline constexpr size_t kBigAnswerBytes = 1 << 20;
+
+// Whether this thread holds a big answer (CallPages, above).
+bool HoldingBigAnswer();
+// On a thread started while `held` was HoldingBigAnswer() of its starter:
+// the new thread counts as holding it too, while this lives.
+class BigAnswerInherit {
+ public:
+  explicit BigAnswerInherit(bool held);
+  ~BigAnswerInherit();
+  BigAnswerInherit(const BigAnswerInherit&) = delete;
+  BigAnswerInherit& operator=(const BigAnswerInherit&) = delete;
+
+ private:
+  bool held_;
+};
+// The number of big answers being decoded or handed on right now (tests).
+int BigAnswersInFlight();
 
 // Decoding, exposed for tests: an answer body of `call` as JSON keyed by
 // member names.

@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "ferry/text_codec.h"
 #include "testing/fake_sink.h"
 #include "testing/http_test_server.h"
@@ -432,6 +434,76 @@ TEST(AwsDecode, PagesWithSeveralTokensSendEveryTokenOfTheAnswer) {
                                              {"identifier", "w2"}},
                                             {{"maxitems", "300"}, {"name", "z.example.com."}, {"type", "TXT"}}}));
   for (const auto& p : fake.paths()) EXPECT_EQ(p, "/2013-04-01/hostedzone/Z1/rrset");
+}
+
+// Big answers (kBigAnswerBytes and more) are decoded and handed on no more
+// than max(2, cores) at a time across the process; small ones never take a
+// slot; a call made inside on_page on the same thread, or on a thread started
+// with BigAnswerInherit (per-item calls), does not wait for another slot (it
+// would wait for its own caller).
+TEST(AwsDecode, BigAnswersAreDecodedAFewAtATimeAndNestedCallsDoNotWait) {
+  const CatalogTable& t = Table("aws_route53_hosted_zone_resource_record_sets");
+  auto page = [](size_t bytes) {
+    std::string records;
+    for (int i = 0; records.size() < bytes; ++i)
+      records += "<ResourceRecordSet><Name>r" + std::to_string(i) + ".example.com.</Name><Type>A</Type>"
+                 "</ResourceRecordSet>";
+    return "<ListResourceRecordSetsResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">"
+           "<ResourceRecordSets>" + records + "</ResourceRecordSets><IsTruncated>false</IsTruncated>"
+           "</ListResourceRecordSetsResponse>";
+  };
+  const std::string big = page(kBigAnswerBytes + 1000), small = page(10000);
+  std::atomic<bool> serve_big{true};
+  ferry::testing::HttpTestServer server([&](const ferry::testing::ServerRequest&) {
+    ferry::testing::ServerReply reply;
+    reply.body = serve_big ? big : small;
+    return reply;
+  });
+  FakeClient c(server.url());
+  auto expand = [](const std::string&) -> Result<std::string> { return std::string("Z1"); };
+  std::atomic<int> inside{0}, most{0}, nested_ok{0};   // calls in on_page at once, and the most seen
+  auto call = [&](bool nest) {
+    return CallPages(*t.service, t.call, c.target, c.api, expand, nullptr, [&](const json&) {
+      const int now = ++inside;
+      int m = most.load();
+      while (now > m && !most.compare_exchange_weak(m, now)) {
+      }
+      EXPECT_EQ(HoldingBigAnswer(), serve_big.load());
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      if (nest) {
+        // A relation on this thread, and a per-item call on a thread of its own.
+        Status inner = CallPages(*t.service, t.call, c.target, c.api, expand, nullptr,
+                                 [&](const json&) { return Status::OK(); });
+        const bool held = HoldingBigAnswer();
+        Status other;
+        std::thread([&] {
+          BigAnswerInherit inherit(held);
+          other = CallPages(*t.service, t.call, c.target, c.api, expand, nullptr,
+                            [&](const json&) { return Status::OK(); });
+        }).join();
+        if (inner.ok() && other.ok()) ++nested_ok;
+      }
+      --inside;
+      return Status::OK();
+    });
+  };
+  const int slots = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> threads;
+  std::vector<Status> results(3 * slots);
+  for (size_t i = 0; i < results.size(); ++i) threads.emplace_back([&, i] { results[i] = call(i % 2 == 0); });
+  for (auto& th : threads) th.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(most.load(), slots) << "big answers handed on at once";
+  EXPECT_EQ(nested_ok.load(), static_cast<int>(results.size() + 1) / 2);
+  EXPECT_EQ(BigAnswersInFlight(), 0);
+
+  serve_big = false;   // small answers take no slot: all at once
+  most = 0;
+  threads.clear();
+  for (int i = 0; i < 3 * slots; ++i) threads.emplace_back([&] { EXPECT_TRUE(call(false).ok()); });
+  for (auto& th : threads) th.join();
+  EXPECT_GT(most.load(), slots);
+  EXPECT_EQ(BigAnswersInFlight(), 0);
 }
 
 // The loop guard compares the whole token tuple: answers that differ only in

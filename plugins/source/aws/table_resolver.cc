@@ -146,14 +146,21 @@ std::string BucketRegion(const json& location) {
 }
 
 // Calls fn(0..n-1) on up to `width` threads (the caller's included).
+// The threads count as holding the caller's big answer, if it holds one
+// (CallPages: they must not wait for the slot their caller holds).
 void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
   std::atomic<size_t> next{0};
   auto run = [&] {
     for (size_t i = next++; i < n; i = next++) fn(i);
   };
+  const bool held = HoldingBigAnswer();
   std::vector<std::thread> threads;
-  for (size_t t = 1; t < std::min(n, width); ++t) threads.emplace_back(run);
+  for (size_t t = 1; t < std::min(n, width); ++t)
+    threads.emplace_back([&run, held] {
+      BigAnswerInherit inherit(held);
+      run();
+    });
   run();
   for (auto& t : threads) t.join();
 }
