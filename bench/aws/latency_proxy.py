@@ -118,11 +118,15 @@ def make_handler(host, port, delay, stats):
             q = url.query.split("&")[0].split("=")[0] if url.query else ""
             return f"{self.command} /{'/'.join(segs)}{'?' + q if q else ''}"
 
+        def _credential(self):
+            # The SigV4 credential: access key id, region and service ("" when unsigned).
+            m = CRED.search(self.headers.get("Authorization", ""))
+            return m.group(1) + m.group(2) if m else ""
+
         def _key(self, body):
             # The request without what changes on every signing (signature, date, host:port).
-            m = CRED.search(self.headers.get("Authorization", ""))
             return (self.command, self.path, self.headers.get("X-Amz-Target", ""),
-                    m.group(1) + m.group(2) if m else "", hashlib.sha256(body).hexdigest())
+                    self._credential(), hashlib.sha256(body).hexdigest())
 
         def _handle(self):
             if self.path == "/_latency_proxy/stats":
@@ -151,7 +155,7 @@ def make_handler(host, port, delay, stats):
                 time.sleep(delay)
             key = self._key(body) if stats.record else None
             if stats.replay and stats.per_client > 0 and stats.instance_template and b"Action=DescribeInstances" in body:
-                page = describe_instances_page(stats, body, self._key(b"")[3])
+                page = describe_instances_page(stats, body, self._credential())
                 self._reply(200, [("Content-Type", "text/xml;charset=UTF-8")], page)
                 with stats.lock:
                     stats.replayed += 1

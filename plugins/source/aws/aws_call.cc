@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <condition_variable>
-#include <mutex>
+#include <atomic>
+#include <semaphore>
 #include <set>
 #include <thread>
 
@@ -488,36 +488,11 @@ Result<std::string> CallBaseUrl(const Service& service, const Call& call, const 
 namespace {
 
 // The slots for big answers (CallPages in aws_call.h): one per core, at least 2.
-class BigAnswerSlots {
- public:
-  static BigAnswerSlots& Get() {
-    static BigAnswerSlots slots(std::max(2u, std::thread::hardware_concurrency()));
-    return slots;
-  }
-  void Take() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return used_ < max_; });
-    ++used_;
-  }
-  void Give() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      --used_;
-    }
-    cv_.notify_one();
-  }
-  int used() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return static_cast<int>(used_);
-  }
-
- private:
-  explicit BigAnswerSlots(unsigned n) : max_(n) {}
-  std::mutex mu_;
-  std::condition_variable cv_;
-  unsigned used_ = 0;
-  const unsigned max_;
-};
+std::counting_semaphore<>& BigAnswerSlots() {
+  static std::counting_semaphore<> slots(std::max<std::ptrdiff_t>(2, std::thread::hardware_concurrency()));
+  return slots;
+}
+std::atomic<int> big_answers_in_flight{0};   // slots taken (BigAnswersInFlight, for tests)
 
 thread_local int t_big_answers = 0;   // big answers this thread holds (or inherited)
 
@@ -526,12 +501,18 @@ thread_local int t_big_answers = 0;   // big answers this thread holds (or inher
 class BigAnswerSlot {
  public:
   explicit BigAnswerSlot(bool big) : big_(big), take_(big && t_big_answers == 0) {
-    if (take_) BigAnswerSlots::Get().Take();
+    if (take_) {
+      BigAnswerSlots().acquire();
+      ++big_answers_in_flight;
+    }
     if (big_) ++t_big_answers;
   }
   ~BigAnswerSlot() {
     if (big_) --t_big_answers;
-    if (take_) BigAnswerSlots::Get().Give();
+    if (take_) {
+      --big_answers_in_flight;
+      BigAnswerSlots().release();
+    }
   }
   BigAnswerSlot(const BigAnswerSlot&) = delete;
   BigAnswerSlot& operator=(const BigAnswerSlot&) = delete;
@@ -549,7 +530,7 @@ BigAnswerInherit::BigAnswerInherit(bool held) : held_(held) {
 BigAnswerInherit::~BigAnswerInherit() {
   if (held_) --t_big_answers;
 }
-int BigAnswersInFlight() { return BigAnswerSlots::Get().used(); }
+int BigAnswersInFlight() { return big_answers_in_flight.load(); }
 
 Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                  const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
