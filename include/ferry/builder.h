@@ -25,7 +25,9 @@ class BufferBuilder {
   BufferBuilder(const BufferBuilder&) = delete;
   BufferBuilder& operator=(const BufferBuilder&) = delete;
 
-  void Reserve(int64_t additional);
+  void Reserve(int64_t additional) {
+    if (size_ + additional > capacity_) Grow(size_ + additional);
+  }
   void Append(const void* p, int64_t n) {
     if (n == 0) return;
     Reserve(n);
@@ -39,12 +41,18 @@ class BufferBuilder {
   const uint8_t* data() const { return data_; }
   int64_t size() const { return size_; }
   int64_t capacity() const { return capacity_; }
-  BufferPtr Finish();  // hands the memory to an immutable Buffer; resets
+  // Hands the memory to an immutable Buffer and resets. The next buffer
+  // starts at about this one's size: a source's batches of one table are
+  // alike, and growing each from 64 bytes by doubling copied every byte once
+  // more and touched fresh pages (docs/benchmarks.md, generation).
+  BufferPtr Finish();
 
  private:
+  void Grow(int64_t need);
   uint8_t* data_ = nullptr;
   int64_t size_ = 0;
   int64_t capacity_ = 0;
+  int64_t next_capacity_ = 0;  // the first allocation after Finish()
 };
 
 // Bit-packed builder for validity and bool values. Bits are not stored

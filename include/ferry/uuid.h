@@ -10,6 +10,7 @@
 namespace ferry::uuid {
 
 std::string NewV4();                                        // thread-safe
+void NewV4(char out[16]);                                   // the same, without a string
 std::string V5(std::string_view ns16, std::string_view name);
 std::string ToString(std::string_view bytes16);             // 8-4-4-4-12 lowercase
 Result<std::string> Parse(std::string_view text);           // -> 16 bytes

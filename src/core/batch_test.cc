@@ -91,6 +91,38 @@ TEST(BatchTest, ValidateRejectsBrokenOffsets) {
   EXPECT_NE(why.find("t.s"), std::string::npos) << why;
 }
 
+// A builder reused after Finish() starts its next buffer at about the last
+// one's size (no growth by doubling from 64 bytes), keeps the contents right,
+// and an empty buffer does not take the hint.
+TEST(BufferBuilderTest, TheNextBufferStartsAtAboutTheLastOnesSize) {
+  BufferBuilder b;
+  std::string first(100000, 'a'), second(100500, 'b');
+  b.Append(first.data(), static_cast<int64_t>(first.size()));
+  BufferPtr one = b.Finish();
+  ASSERT_EQ(one->size(), 100000);
+  EXPECT_EQ(b.capacity(), 0);
+  b.Append("x", 1);
+  const int64_t start = b.capacity();
+  EXPECT_GE(start, 100000);
+  EXPECT_LE(start, 100000 + 100000 / 8 + 64);
+  b.Append(second.data() + 1, static_cast<int64_t>(second.size()) - 1);
+  EXPECT_EQ(b.capacity(), start) << "a batch slightly bigger than the last must not grow its buffer";
+  BufferPtr two = b.Finish();
+  ASSERT_EQ(two->size(), 100500);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(two->data()), 1), "x");
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(two->data()) + 1, 100499), second.substr(1));
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(one->data()), 100000), first);
+
+  BufferBuilder empty;
+  empty.Append(first.data(), 50000);
+  empty.Finish();
+  BufferPtr none = empty.Finish();  // nothing appended: a minimal buffer, not 50 KB
+  EXPECT_EQ(none->size(), 0);
+  EXPECT_LT(none->capacity(), 1024);
+  empty.Append("y", 1);
+  EXPECT_GE(empty.capacity(), 50000) << "the hint survives an empty buffer";
+}
+
 TEST(TypesTest, ArrowTypeStrings) {
   EXPECT_EQ(types::Timestamp()->ToString(), "timestamp[us, tz=UTC]");
   EXPECT_EQ(types::List(types::Utf8())->ToString(), "list<item: utf8, nullable>");

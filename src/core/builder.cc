@@ -13,10 +13,9 @@ BufferBuilder::~BufferBuilder() {
   if (data_) FreeAligned(data_);
 }
 
-void BufferBuilder::Reserve(int64_t additional) {
-  int64_t need = size_ + additional;
-  if (need <= capacity_) return;
+void BufferBuilder::Grow(int64_t need) {
   int64_t cap = std::max<int64_t>(64, capacity_ * 2);
+  if (capacity_ == 0 && next_capacity_ > cap) cap = next_capacity_;
   while (cap < need) cap *= 2;
   uint8_t* p = AllocateAligned(cap);
   if (size_ > 0) std::memcpy(p, data_, size_);
@@ -33,7 +32,16 @@ void BufferBuilder::AppendZeros(int64_t n) {
 }
 
 BufferPtr BufferBuilder::Finish() {
-  if (!data_) Reserve(1);
+  if (!data_) {  // an empty buffer: no hint, nothing to size the next one by
+    const int64_t hint = next_capacity_;
+    next_capacity_ = 0;
+    Reserve(1);
+    next_capacity_ = hint;
+  } else {
+    // An eighth more than this one held, so a batch a little bigger than the
+    // last does not double (and copy) its buffer at the very end.
+    next_capacity_ = (size_ + size_ / 8 + 63) & ~int64_t{63};
+  }
   // Zero the padding so buffers are deterministic (IPC writes them out).
   std::memset(data_ + size_, 0, capacity_ - size_);
   auto b = std::make_shared<Buffer>(data_, size_, capacity_);

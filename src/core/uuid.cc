@@ -32,14 +32,18 @@ struct Xoshiro {
 };
 }  // namespace
 
-std::string NewV4() {
+void NewV4(char out[16]) {
   thread_local Xoshiro rng;
   uint64_t a = rng.Next(), b = rng.Next();
-  std::string out(16, '\0');
-  std::memcpy(out.data(), &a, 8);
-  std::memcpy(out.data() + 8, &b, 8);
+  std::memcpy(out, &a, 8);
+  std::memcpy(out + 8, &b, 8);
   out[6] = static_cast<char>((out[6] & 0x0f) | 0x40);
   out[8] = static_cast<char>((out[8] & 0x3f) | 0x80);
+}
+
+std::string NewV4() {
+  std::string out(16, '\0');
+  NewV4(out.data());
   return out;
 }
 

@@ -266,8 +266,13 @@ class TaskRunner {
       if (r_.cancelled_.load(std::memory_order_relaxed) || r_.sink_.Cancelled())
         return Status::Cancelled("sync cancelled");
       BatchBuilder& b = *st_.builder;
-      std::string id = ComputeId([&](int i) { return b.column(i + 2).PeekLast(); });
-      b.column(0).AppendBytes(id);
+      if (st_.plan->random()) {  // the common case, without a string per row
+        char id[16];
+        uuid::NewV4(id);
+        b.column(0).AppendBytes(std::string_view(id, sizeof id));
+      } else {
+        b.column(0).AppendBytes(ComputeId([&](int i) { return b.column(i + 2).PeekLast(); }));
+      }
       if (parent_id_.empty()) b.column(1).AppendNull();
       else b.column(1).AppendBytes(parent_id_);
       return RowDone();
