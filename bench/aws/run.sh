@@ -41,6 +41,7 @@
 # peak RSS.
 # Env: FERRY_BUILD_DIR (default: build), FERRY_BENCH_KEEP=1 keeps the work dir,
 # FERRY_BENCH_MALLOC_ARENA_MAX=N sets glibc's MALLOC_ARENA_MAX for ferry only,
+# FERRY_SYNC_ARGS (more `ferry sync` flags for every sync, e.g. --memory-budget 64MiB),
 # FERRY_BENCH_PYSPY=/path/to/py-spy profiles moto during the first sync (WORK/moto-profile.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -172,7 +173,7 @@ sync_once() {
       AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true \
       AWS_CONFIG_FILE="$WORK/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$WORK/no-aws-credentials" \
       ${FERRY_BENCH_MALLOC_ARENA_MAX:+MALLOC_ARENA_MAX=$FERRY_BENCH_MALLOC_ARENA_MAX} \
-      /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$FERRY" sync "$WORK/spec.yml" --no-progress >"$WORK/out" 2>&1 &
+      /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$FERRY" sync "$WORK/spec.yml" --no-progress ${FERRY_SYNC_ARGS:-} >"$WORK/out" 2>&1 &
   tpid=$!
   sample_ferry "$tpid" "$WORK/samples.$name.tsv" &
   spid=$!

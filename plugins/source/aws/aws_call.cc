@@ -1,5 +1,7 @@
 #include "plugins/source/aws/aws_call.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -37,8 +39,7 @@ json NormalTime(const json& v) {
   return v;
 }
 
-json FromJson(const Service& svc, const std::string& shape_name, const json& v, int depth) {
-  const Shape* shape = svc.Find(shape_name);
+json FromJson(const Service& svc, const Shape* shape, const json& v, int depth) {
   if (!shape || depth > 64 || v.is_null()) return v;
   if (shape->type == "structure") {
     if (!v.is_object()) return v;
@@ -47,20 +48,22 @@ json FromJson(const Service& svc, const std::string& shape_name, const json& v, 
       if (!m.location.empty()) continue;  // headers and status codes are not in the body
       auto it = v.find(WireName(m));
       if (it == v.end()) continue;
-      out[m.name] = FromJson(svc, m.shape, *it, depth + 1);
+      out[m.name] = FromJson(svc, svc.Of(m), *it, depth + 1);
     }
     return out;
   }
   if (shape->type == "list") {
     if (!v.is_array()) return v;
     json out = json::array();
-    for (const auto& e : v) out.push_back(FromJson(svc, shape->member.shape, e, depth + 1));
+    const Shape* item = svc.Of(shape->member);
+    for (const auto& e : v) out.push_back(FromJson(svc, item, e, depth + 1));
     return out;
   }
   if (shape->type == "map") {
     if (!v.is_object()) return v;
     json out = json::object();
-    for (const auto& [k, e] : v.items()) out[k] = FromJson(svc, shape->value.shape, e, depth + 1);
+    const Shape* value = svc.Of(shape->value);
+    for (const auto& [k, e] : v.items()) out[k] = FromJson(svc, value, e, depth + 1);
     return out;
   }
   if (shape->type == "timestamp") return NormalTime(v);
@@ -96,11 +99,11 @@ json Scalar(const Shape& shape, const std::string& text) {
   return text;
 }
 
-json FromXml(const Service& svc, const std::string& shape_name, const pugi::xml_node& node, int depth);
+json FromXml(const Service& svc, const Shape* shape, const pugi::xml_node& node, int depth);
 
 // The elements of one member of a structure node.
 json XmlMember(const Service& svc, const MemberRef& m, const pugi::xml_node& parent, int depth) {
-  const Shape* shape = svc.Find(m.shape);
+  const Shape* shape = svc.Of(m);
   if (!shape) return nullptr;
   const std::string& name = WireName(m);
   if (m.xml_attribute) {
@@ -110,25 +113,26 @@ json XmlMember(const Service& svc, const MemberRef& m, const pugi::xml_node& par
   const bool flattened = m.flattened || shape->flattened;
   if (shape->type == "list" && flattened) {
     json out = json::array();
+    const Shape* item = svc.Of(shape->member);
     for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
-      out.push_back(FromXml(svc, shape->member.shape, c, depth + 1));
+      out.push_back(FromXml(svc, item, c, depth + 1));
     return out.empty() ? json() : out;
   }
   if (shape->type == "map" && flattened) {
     json out = json::object();
     const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
     const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+    const Shape* value = svc.Of(shape->value);
     for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
-      out[c.child(kn.c_str()).text().as_string()] = FromXml(svc, shape->value.shape, c.child(vn.c_str()), depth + 1);
+      out[c.child(kn.c_str()).text().as_string()] = FromXml(svc, value, c.child(vn.c_str()), depth + 1);
     return out.empty() ? json() : out;
   }
   auto c = parent.child(name.c_str());
   if (!c) return nullptr;
-  return FromXml(svc, m.shape, c, depth + 1);
+  return FromXml(svc, shape, c, depth + 1);
 }
 
-json FromXml(const Service& svc, const std::string& shape_name, const pugi::xml_node& node, int depth) {
-  const Shape* shape = svc.Find(shape_name);
+json FromXml(const Service& svc, const Shape* shape, const pugi::xml_node& node, int depth) {
   if (!shape || depth > 64) return node.text().as_string();
   if (shape->type == "structure") {
     json out = json::object();
@@ -141,16 +145,18 @@ json FromXml(const Service& svc, const std::string& shape_name, const pugi::xml_
   }
   if (shape->type == "list") {
     json out = json::array();
+    const Shape* item = svc.Of(shape->member);
     for (auto c = node.first_child(); c; c = c.next_sibling())
-      if (c.type() == pugi::node_element) out.push_back(FromXml(svc, shape->member.shape, c, depth + 1));
+      if (c.type() == pugi::node_element) out.push_back(FromXml(svc, item, c, depth + 1));
     return out;
   }
   if (shape->type == "map") {
     json out = json::object();
     const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
     const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+    const Shape* value = svc.Of(shape->value);
     for (auto e = node.child("entry"); e; e = e.next_sibling("entry"))
-      out[e.child(kn.c_str()).text().as_string()] = FromXml(svc, shape->value.shape, e.child(vn.c_str()), depth + 1);
+      out[e.child(kn.c_str()).text().as_string()] = FromXml(svc, value, e.child(vn.c_str()), depth + 1);
     return out;
   }
   return Scalar(*shape, node.text().as_string());
@@ -399,13 +405,13 @@ Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Resp
         if (ps && ps->type != "structure") return json{{m.name, response.body}};
         json body = json::parse(response.body, nullptr, false);
         if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
-        return json{{m.name, FromJson(svc, m.shape, body, 0)}};
+        return json{{m.name, FromJson(svc, svc.Of(m), body, 0)}};
       }
     }
     if (response.body.empty()) return json::object();
     json body = json::parse(response.body, nullptr, false);
     if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
-    return FromJson(svc, call.output_shape, body, 0);
+    return FromJson(svc, out_shape, body, 0);
   }
   // XML protocols.
   if (svc.protocol == Protocol::kRestXml && !out_shape->payload.empty()) {
@@ -416,7 +422,7 @@ Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Resp
       pugi::xml_document doc;
       if (!doc.load_buffer(response.body.data(), response.body.size()))
         return Status::IOError(call.operation + ": the answer is not XML");
-      return json{{m.name, FromXml(svc, m.shape, doc.document_element(), 0)}};
+      return json{{m.name, FromXml(svc, svc.Of(m), doc.document_element(), 0)}};
     }
   }
   if (response.body.empty()) return json::object();
@@ -444,7 +450,7 @@ Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Resp
     if (!result) return json::object();  // an operation without output members
     root = result;
   }
-  return FromXml(svc, call.output_shape, root, 0);
+  return FromXml(svc, out_shape, root, 0);
 }
 
 void ForEachItem(const json& doc, const std::vector<std::string>& path, size_t at,
@@ -512,6 +518,11 @@ class BigAnswerSlot {
     if (take_) {
       --big_answers_in_flight;
       BigAnswerSlots().release();
+      // A big answer's DOM and JSON are hundreds of thousands of small
+      // blocks freed amid live ones, which glibc keeps (no heap top to
+      // trim): give their pages back now (peak RSS of bench/aws at 100k
+      // instances 325 -> 278 MB, no more CPU; docs/benchmarks.md).
+      malloc_trim(0);
     }
   }
   BigAnswerSlot(const BigAnswerSlot&) = delete;

@@ -95,6 +95,7 @@ Result<std::unique_ptr<Service>> ParseService(const std::string& name, const jso
       s->shapes.emplace(n, std::move(shape));
     }
   }
+  s->ResolveShapes();
   return s;
 }
 
@@ -243,6 +244,14 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
 }
 
 }  // namespace
+
+void Service::ResolveShapes() {
+  for (auto& [name, shape] : shapes) {
+    for (auto& m : shape.members) m.target = Find(m.shape);
+    for (MemberRef* m : {&shape.member, &shape.key, &shape.value})
+      if (!m->shape.empty()) m->target = Find(m->shape);
+  }
+}
 
 const Shape* Service::Find(std::string_view name) const {
   auto it = shapes.find(name);

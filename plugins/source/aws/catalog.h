@@ -37,6 +37,10 @@ struct MemberRef {
   std::string location;        // "header", "headers", "statusCode" (rest protocols); "" in the body
   bool flattened = false;
   bool xml_attribute = false;
+  // The shape itself, set once the service's shapes are loaded
+  // (Service::ResolveShapes): decoding a page looked the name up for every
+  // element of it.
+  const struct Shape* target = nullptr;
 };
 struct Shape {
   std::string type;            // structure, list, map, string, integer, long, boolean, timestamp, blob, double, float
@@ -59,6 +63,15 @@ struct Service {
   std::string global_endpoint;  // "iam.amazonaws.com" for global services; empty when regional
   std::map<std::string, Shape, std::less<>> shapes;
   const Shape* Find(std::string_view name) const;
+  // A member's shape: its resolved target, else found by name.
+  const Shape* Of(const MemberRef& m) const { return m.target ? m.target : Find(m.shape); }
+  // Points every member reference at its shape (the map's nodes do not move;
+  // a Service is not copied once loaded).
+  void ResolveShapes();
+
+  Service() = default;
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 };
 
 // One input parameter on the wire.

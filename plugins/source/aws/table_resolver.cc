@@ -377,15 +377,17 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
                        [&](const json& page) -> Status {
                          std::vector<const json*> listed;
                          ForEachItem(page, table.call.items, 0, [&](const json& x) { listed.push_back(&x); });
-                         std::vector<Prepared> ready(listed.size());
-                         if (per_item_calls) {
-                           // The items' own calls, kItemCallsInFlight at a time: with 50 ms
-                           // per request, a page of 100 IAM users is 5 s one by one.
-                           ParallelFor(listed.size(), kItemCallsInFlight,
-                                       [&](size_t i) { ready[i] = prepare(*listed[i]); });
-                         } else {
-                           for (size_t i = 0; i < listed.size(); ++i) ready[i].items.push_back(*listed[i]);
+                         if (!per_item_calls) {   // the listed items are the rows (no copies)
+                           for (const json* item : listed)
+                             FERRY_RETURN_NOT_OK(write(ItemToRow(table, *item, *item, target, &ctx, &warnings)));
+                           flush_warnings();
+                           return Status::OK();
                          }
+                         // The items' own calls, kItemCallsInFlight at a time: with 50 ms
+                         // per request, a page of 100 IAM users is 5 s one by one.
+                         std::vector<Prepared> ready(listed.size());
+                         ParallelFor(listed.size(), kItemCallsInFlight,
+                                     [&](size_t i) { ready[i] = prepare(*listed[i]); });
                          // Rows in the order listed, relations resolved by each Write.
                          for (size_t i = 0; i < listed.size(); ++i) {
                            Prepared& p = ready[i];
