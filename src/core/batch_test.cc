@@ -113,6 +113,14 @@ TEST(BufferBuilderTest, TheNextBufferStartsAtAboutTheLastOnesSize) {
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(two->data()) + 1, 100499), second.substr(1));
   EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(one->data()), 100000), first);
 
+  // A much smaller batch after a big one does not keep the big capacity
+  // (the memory budget counts capacity).
+  b.Append("tail", 4);
+  BufferPtr small = b.Finish();
+  ASSERT_EQ(small->size(), 4);
+  EXPECT_LT(small->capacity(), 1024);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(small->data()), 4), "tail");
+
   BufferBuilder empty;
   empty.Append(first.data(), 50000);
   empty.Finish();

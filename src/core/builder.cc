@@ -41,6 +41,18 @@ BufferPtr BufferBuilder::Finish() {
     // An eighth more than this one held, so a batch a little bigger than the
     // last does not double (and copy) its buffer at the very end.
     next_capacity_ = (size_ + size_ / 8 + 63) & ~int64_t{63};
+    // A batch much smaller than the one before (a client's last rows) must
+    // not hold, and count against the memory budget, the big one's
+    // capacity: under half used, it moves to a buffer of its size (a copy of
+    // less than half the capacity; growth by doubling never left less).
+    if (size_ * 2 < capacity_ && capacity_ > 4096) {
+      const int64_t fit = std::max<int64_t>(64, (size_ + 63) & ~int64_t{63});
+      uint8_t* p = AllocateAligned(fit);
+      std::memcpy(p, data_, size_);
+      FreeAligned(data_);
+      data_ = p;
+      capacity_ = fit;
+    }
   }
   // Zero the padding so buffers are deterministic (IPC writes them out).
   std::memset(data_ + size_, 0, capacity_ - size_);
