@@ -828,6 +828,8 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_neptune_instances", "arn"},
       // API Gateway and v2: each child under its parent, keyed by the ARN AWS's docs give it.
       {"aws_apigateway_rest_apis", "arn"}, {"aws_apigateway_rest_api_resources", "arn"},
+      {"aws_apigateway_rest_api_resource_methods", "arn"},
+      {"aws_apigateway_rest_api_resource_method_integrations", "arn"},
       {"aws_apigateway_rest_api_authorizers", "arn"}, {"aws_apigateway_rest_api_models", "arn"},
       {"aws_apigateway_rest_api_request_validators", "arn"}, {"aws_apigateway_rest_api_deployments", "arn"},
       {"aws_apigateway_rest_api_stages", "arn"}, {"aws_apigateway_rest_api_gateway_responses", "arn"},
@@ -904,6 +906,8 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   // Children point at their parents (the parent's ARN column) as seeded.
   const std::vector<std::pair<std::string, std::string>> parents = {
       {"aws_apigateway_rest_api_resources", "rest_api_arn"}, {"aws_apigateway_rest_api_stages", "rest_api_arn"},
+      {"aws_apigateway_rest_api_resource_methods", "resource_arn"},
+      {"aws_apigateway_rest_api_resource_method_integrations", "method_arn"},
       {"aws_apigateway_usage_plan_keys", "usage_plan_arn"},
       {"aws_apigateway_domain_name_base_path_mappings", "domain_name_arn"},
       {"aws_apigatewayv2_api_integration_responses", "api_integration_arn"},

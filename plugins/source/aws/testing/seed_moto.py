@@ -525,9 +525,9 @@ class Seeder:
                                                  "load_balancer_arns": [lb["LoadBalancerArn"]], "tags": tt})
 
     def seed_api_gateways(self, acct, region):
-        """One REST API (a resource with a method, an authorizer, a model, a request validator, a
-        deployment and its stage, a gateway response), a usage plan with a key, a custom domain with a
-        base path mapping; one HTTP API (an integration with a response, a route, a stage) and a v2
+        """One REST API (a resource with a method and its integration, an authorizer, a model, a request
+        validator, a deployment and its stage, a gateway response), a usage plan with a key, a custom
+        domain with a base path mapping; one HTTP API (an integration with a response, a route, a stage) and a v2
         domain with an API mapping. Rows are keyed by the ARNs API Gateway's documentation gives."""
         common = {"account_id": acct, "region": region}
         ag = self.client("apigateway", acct, region)
@@ -543,6 +543,11 @@ class Seeder:
         for rid in (root, res):
             self.add("aws_apigateway_rest_api_resources", {**common, "rest_api_arn": rest,
                                                            "arn": f"{rest}/resources/{rid}"})
+        method = f"{rest}/resources/{res}/methods/GET"
+        self.add("aws_apigateway_rest_api_resource_methods", {**common, "rest_api_arn": rest,
+                                                              "resource_arn": f"{rest}/resources/{res}", "arn": method})
+        self.add("aws_apigateway_rest_api_resource_method_integrations", {**common, "method_arn": method,
+                                                                          "arn": f"{method}/integration"})
         au = ag.create_authorizer(restApiId=api, name="ferry-authorizer", type="TOKEN",
                                   authorizerUri=f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
                                                 f"arn:aws:lambda:{region}:{acct}:function:ferry-fn-0/invocations",
