@@ -847,7 +847,10 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_directconnect_connections", "connection_id"}, {"aws_directconnect_lags", "lag_id"},
       {"aws_dms_replication_instances", "arn"}, {"aws_scheduler_schedule_groups", "arn"},
       {"aws_wafv2_ipsets", "arn"}, {"aws_wafv2_regex_pattern_sets", "arn"},
-      {"aws_route53resolver_resolver_rules", "arn"}};
+      {"aws_route53resolver_resolver_rules", "arn"},
+      // SageMaker, Batch, Step Functions.
+      {"aws_sagemaker_models", "arn"}, {"aws_sagemaker_endpoint_configurations", "arn"},
+      {"aws_batch_job_definitions", "arn"}, {"aws_stepfunctions_executions", "arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -912,7 +915,8 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_apigateway_domain_name_base_path_mappings", "domain_name_arn"},
       {"aws_apigatewayv2_api_integration_responses", "api_integration_arn"},
       {"aws_apigatewayv2_api_routes", "api_arn"}, {"aws_apigatewayv2_domain_name_rest_api_mappings", "domain_name_arn"},
-      {"aws_glue_database_tables", "database_arn"}, {"aws_glue_job_runs", "job_arn"}};
+      {"aws_glue_database_tables", "database_arn"}, {"aws_glue_job_runs", "job_arn"},
+      {"aws_stepfunctions_executions", "state_machine_arn"}};
   for (const auto& [table, col] : parents) {
     std::multiset<std::string> seeded, got;
     for (const auto& e : expect["tables"][table]) seeded.insert(e[col].get<std::string>());

@@ -690,6 +690,34 @@ class Seeder:
             DomainName=f"{region}.ferry.example")["ResolverRule"]
         self.add("aws_route53resolver_resolver_rules", {**common, "arn": rule["Arn"]})
 
+    def seed_analytics(self, acct, region):
+        """SageMaker: a model and an endpoint configuration, tagged. Batch: a job definition, tagged.
+        Step Functions: a state machine with an execution. (No EMR cluster: moto starts EC2 instances
+        for its instance groups, which the EC2 checks would count.)"""
+        common = {"account_id": acct, "region": region}
+        role = f"arn:aws:iam::{acct}:role/ferry-service-role"
+        sm = self.client("sagemaker", acct, region)
+        t = self.tags("model", 0)
+        model = sm.create_model(ModelName="ferry-model", ExecutionRoleArn=role, Tags=self.kv(t),
+                                PrimaryContainer={"Image": f"{acct}.dkr.ecr.{region}.amazonaws.com/ferry:1",
+                                                  "ModelDataUrl": "s3://ferry-models/model.tar.gz"})["ModelArn"]
+        self.add("aws_sagemaker_models", {**common, "arn": model, "tags": t})
+        t = self.tags("endpoint-config", 0)
+        ec = sm.create_endpoint_config(EndpointConfigName="ferry-endpoint-config", Tags=self.kv(t), ProductionVariants=[
+            {"VariantName": "main", "ModelName": "ferry-model", "InitialInstanceCount": 1,
+             "InstanceType": "ml.t2.medium"}])["EndpointConfigArn"]
+        self.add("aws_sagemaker_endpoint_configurations", {**common, "arn": ec, "tags": t})
+        t = self.tags("job-definition", 0)
+        jd = self.client("batch", acct, region).register_job_definition(
+            jobDefinitionName="ferry-job-definition", type="container", tags=t,
+            containerProperties={"image": "busybox", "vcpus": 1, "memory": 128, "command": ["true"]})
+        self.add("aws_batch_job_definitions", {**common, "arn": jd["jobDefinitionArn"], "tags": t})
+        sfn = self.client("stepfunctions", acct, region)
+        machine = sfn.create_state_machine(name="ferry-machine", roleArn=role, definition=json.dumps(
+            {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+        ex = sfn.start_execution(stateMachineArn=machine, name="ferry-execution")["executionArn"]
+        self.add("aws_stepfunctions_executions", {**common, "arn": ex, "state_machine_arn": machine})
+
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
         for i in range(n):
@@ -885,6 +913,7 @@ class Seeder:
                                                  for acct, region in cells])
         self.parallel(self.seed_api_gateways, cells)
         self.parallel(self.seed_glue_and_cloud_map, cells)
+        self.parallel(self.seed_analytics, cells)
         if a.eks:
             self.parallel(self.seed_eks, [(acct, region, a.per_region, networks[(acct, region)], svc_roles[acct])
                                           for acct, region in cells])
