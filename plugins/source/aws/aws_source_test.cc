@@ -850,14 +850,21 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_route53resolver_resolver_rules", "arn"},
       // SageMaker, Batch, Step Functions.
       {"aws_sagemaker_models", "arn"}, {"aws_sagemaker_endpoint_configurations", "arn"},
-      {"aws_batch_job_definitions", "arn"}, {"aws_stepfunctions_executions", "arn"}};
+      {"aws_batch_job_definitions", "arn"}, {"aws_stepfunctions_executions", "arn"},
+      // EventBridge Scheduler, AWS Backup, EventBridge, Cognito, IoT, DynamoDB Streams, Shield.
+      {"aws_scheduler_schedules", "arn"}, {"aws_backup_report_plans", "arn"},
+      {"aws_eventbridge_event_bus_rules", "arn"}, {"aws_eventbridge_event_bus_targets", "id"},
+      {"aws_cognito_user_pool_identity_providers", "provider_name"}, {"aws_iot_things", "arn"},
+      {"aws_dynamodbstreams_streams", "arn"}, {"aws_shield_protections", "arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
     // Keyed by id, account and region: key pair names repeat across accounts,
     // delivery channels are "default" in every region.
     const bool per_region_name = table == "aws_ec2_key_pairs" || table == "aws_config_delivery_channels" ||
-                                 table == "aws_glue_database_tables" || table == "aws_glue_security_configurations";
+                                 table == "aws_glue_database_tables" || table == "aws_glue_security_configurations" ||
+                                 table == "aws_eventbridge_event_bus_targets" ||
+                                 table == "aws_cognito_user_pool_identity_providers";
     auto account_of = [](std::map<std::string, Value>& r) {
       return Text(r.count("account_id") ? r["account_id"] : r["request_account_id"]);
     };
@@ -916,7 +923,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_apigatewayv2_api_integration_responses", "api_integration_arn"},
       {"aws_apigatewayv2_api_routes", "api_arn"}, {"aws_apigatewayv2_domain_name_rest_api_mappings", "domain_name_arn"},
       {"aws_glue_database_tables", "database_arn"}, {"aws_glue_job_runs", "job_arn"},
-      {"aws_stepfunctions_executions", "state_machine_arn"}};
+      {"aws_stepfunctions_executions", "state_machine_arn"}, {"aws_eventbridge_event_bus_rules", "event_bus_arn"},
+      {"aws_eventbridge_event_bus_targets", "rule_arn"},
+      {"aws_cognito_user_pool_identity_providers", "user_pool_arn"}};
   for (const auto& [table, col] : parents) {
     std::multiset<std::string> seeded, got;
     for (const auto& e : expect["tables"][table]) seeded.insert(e[col].get<std::string>());
@@ -977,6 +986,11 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
     ASSERT_EQ(s3_accounts[0][col].kind(), Value::Kind::kBool) << col;
     EXPECT_EQ(s3_accounts[0][col].as_bool(), pab[col].get<bool>()) << col;
   }
+  // One EMR block public access configuration per account and region (moto's is empty).
+  std::set<std::string> emr_bpa;
+  for (auto& r : sink.Table("aws_emr_block_public_access_configs"))
+    emr_bpa.insert(Text(r["account_id"]) + " " + Text(r["region"]));
+  EXPECT_EQ(emr_bpa.size(), accounts.size() * 2);
   // Every account answered for itself: the identity table has the three.
   std::set<std::string> idents;
   for (auto& r : sink.Table("aws_sts_caller_identities")) idents.insert(Text(r["account_id"]));

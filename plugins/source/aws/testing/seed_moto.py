@@ -692,7 +692,9 @@ class Seeder:
 
     def seed_analytics(self, acct, region):
         """SageMaker: a model and an endpoint configuration, tagged. Batch: a job definition, tagged.
-        Step Functions: a state machine with an execution. (No EMR cluster: moto starts EC2 instances
+        Step Functions: a state machine with an execution. EventBridge Scheduler: a schedule. AWS
+        Backup: a report plan. EventBridge: a rule with a target. Cognito: a user pool with an identity
+        provider. IoT: a thing. DynamoDB Streams: a stream. (No EMR cluster: moto starts EC2 instances
         for its instance groups, which the EC2 checks would count.)"""
         common = {"account_id": acct, "region": region}
         role = f"arn:aws:iam::{acct}:role/ferry-service-role"
@@ -717,6 +719,38 @@ class Seeder:
             {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
         ex = sfn.start_execution(stateMachineArn=machine, name="ferry-execution")["executionArn"]
         self.add("aws_stepfunctions_executions", {**common, "arn": ex, "state_machine_arn": machine})
+        # EventBridge Scheduler: a schedule in the default group. AWS Backup: a report plan.
+        sch = self.client("scheduler", acct, region).create_schedule(
+            Name="ferry-schedule", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": f"arn:aws:sqs:{region}:{acct}:ferry-target", "RoleArn": role})["ScheduleArn"]
+        self.add("aws_scheduler_schedules", {**common, "arn": sch})
+        plan = self.client("backup", acct, region).create_report_plan(
+            ReportPlanName="ferry_report_plan", ReportDeliveryChannel={"S3BucketName": "ferry-reports"},
+            ReportSetting={"ReportTemplate": "BACKUP_JOB_REPORT"})["ReportPlanArn"]
+        self.add("aws_backup_report_plans", {**common, "arn": plan})
+        # EventBridge: a tagged rule on the default bus with an SQS target. Cognito: a user pool with
+        # a SAML identity provider. IoT: a thing. DynamoDB Streams: a stream on the first seeded table.
+        ev = self.client("events", acct, region)
+        t = self.tags("rule", 0)
+        rule = ev.put_rule(Name="ferry-rule", ScheduleExpression="rate(1 hour)", Tags=self.kv(t))["RuleArn"]
+        bus = f"arn:aws:events:{region}:{acct}:event-bus/default"
+        self.add("aws_eventbridge_event_bus_rules", {**common, "arn": rule, "event_bus_arn": bus, "tags": t})
+        ev.put_targets(Rule="ferry-rule", Targets=[{"Id": "ferry-target", "Arn": f"arn:aws:sqs:{region}:{acct}:ferry-target"}])
+        self.add("aws_eventbridge_event_bus_targets", {**common, "id": "ferry-target", "rule_arn": rule})
+        idp = self.client("cognito-idp", acct, region)
+        pool = idp.create_user_pool(PoolName="ferry-pool")["UserPool"]
+        idp.create_identity_provider(UserPoolId=pool["Id"], ProviderName="ferry-saml", ProviderType="SAML",
+                                     ProviderDetails={"MetadataURL": "https://idp.ferry.example/metadata"})
+        self.add("aws_cognito_user_pool_identity_providers", {**common, "provider_name": "ferry-saml",
+                                                              "user_pool_arn": pool["Arn"]})
+        thing = self.client("iot", acct, region).create_thing(thingName="ferry-thing")["thingArn"]
+        self.add("aws_iot_things", {**common, "arn": thing})
+        ddb = self.client("dynamodb", acct, region)
+        tables = ddb.list_tables()["TableNames"]
+        if tables:
+            d = ddb.update_table(TableName=tables[0], StreamSpecification={
+                "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
+            self.add("aws_dynamodbstreams_streams", {**common, "arn": d["LatestStreamArn"]})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
@@ -739,6 +773,13 @@ class Seeder:
                                                   "arn": f"arn:aws:route53:::hostedzone/{zid}", "tags": t})
             if i == 0 and self.args.record_sets > 0:
                 self.seed_record_sets(r53, acct, zid, name, self.args.record_sets)
+            if i == 0:   # a Shield Advanced protection of the first zone, tagged (Shield is in us-east-1)
+                sh = self.client("shield", acct, "us-east-1")
+                t = self.tags("protection", 0)
+                pid = sh.create_protection(Name="ferry-protection", ResourceArn=f"arn:aws:route53:::hostedzone/{zid}",
+                                           Tags=self.kv(t))["ProtectionId"]
+                parn = sh.describe_protection(ProtectionId=pid)["Protection"]["ProtectionArn"]
+                self.add("aws_shield_protections", {"account_id": acct, "region": None, "arn": parn, "tags": t})
         if self.args.record_sets > 0:
             ds = r53.create_reusable_delegation_set(CallerReference=f"{self.run}-{acct}-ds")["DelegationSet"]
             dsid = ds["Id"].split("/")[-1]
