@@ -855,7 +855,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_scheduler_schedules", "arn"}, {"aws_backup_report_plans", "arn"},
       {"aws_eventbridge_event_bus_rules", "arn"}, {"aws_eventbridge_event_bus_targets", "id"},
       {"aws_cognito_user_pool_identity_providers", "provider_name"}, {"aws_iot_things", "arn"},
-      {"aws_dynamodbstreams_streams", "arn"}, {"aws_shield_protections", "arn"}};
+      {"aws_dynamodbstreams_streams", "arn"}, {"aws_shield_protections", "arn"},
+      // App Mesh.
+      {"aws_appmesh_meshes", "arn"}, {"aws_appmesh_virtual_nodes", "arn"}, {"aws_appmesh_virtual_routers", "arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -925,7 +927,8 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_glue_database_tables", "database_arn"}, {"aws_glue_job_runs", "job_arn"},
       {"aws_stepfunctions_executions", "state_machine_arn"}, {"aws_eventbridge_event_bus_rules", "event_bus_arn"},
       {"aws_eventbridge_event_bus_targets", "rule_arn"},
-      {"aws_cognito_user_pool_identity_providers", "user_pool_arn"}};
+      {"aws_cognito_user_pool_identity_providers", "user_pool_arn"}, {"aws_appmesh_virtual_nodes", "mesh_arn"},
+      {"aws_appmesh_virtual_routers", "mesh_arn"}};
   for (const auto& [table, col] : parents) {
     std::multiset<std::string> seeded, got;
     for (const auto& e : expect["tables"][table]) seeded.insert(e[col].get<std::string>());

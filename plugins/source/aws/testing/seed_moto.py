@@ -751,6 +751,17 @@ class Seeder:
             d = ddb.update_table(TableName=tables[0], StreamSpecification={
                 "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
             self.add("aws_dynamodbstreams_streams", {**common, "arn": d["LatestStreamArn"]})
+        # App Mesh: a tagged mesh with a virtual node and a virtual router.
+        am = self.client("appmesh", acct, region)
+        t = self.tags("mesh", 0)
+        mesh = am.create_mesh(meshName="ferry-mesh", tags=self.kv(t, "key", "value"))["mesh"]["metadata"]["arn"]
+        self.add("aws_appmesh_meshes", {**common, "arn": mesh, "tags": t})
+        node = am.create_virtual_node(meshName="ferry-mesh", virtualNodeName="ferry-node", spec={
+            "listeners": [{"portMapping": {"port": 80, "protocol": "http"}}]})["virtualNode"]["metadata"]["arn"]
+        self.add("aws_appmesh_virtual_nodes", {**common, "arn": node, "mesh_arn": mesh})
+        router = am.create_virtual_router(meshName="ferry-mesh", virtualRouterName="ferry-router", spec={
+            "listeners": [{"portMapping": {"port": 80, "protocol": "http"}}]})["virtualRouter"]["metadata"]["arn"]
+        self.add("aws_appmesh_virtual_routers", {**common, "arn": router, "mesh_arn": mesh})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
