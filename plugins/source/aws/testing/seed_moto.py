@@ -502,6 +502,7 @@ class Seeder:
             s = cfn.create_stack(StackName=f"ferry-stack-{i}", TemplateBody=json.dumps(template), Tags=self.kv(t))
             self.add("aws_cloudformation_stacks", {**common, "stack_name": f"ferry-stack-{i}", "id": s["StackId"],
                                                    "arn": s["StackId"], "tags": t})
+            self.add("aws_cloudformation_stack_templates", {**common, "stack_arn": s["StackId"]})
             # the stack's own resource, made by moto's CloudFormation
             self.add("aws_sns_topics", {**common, "arn": f"arn:aws:sns:{region}:{acct}:ferry-stack-topic-{i}",
                                         "tags": {}, "created_by": "cloudformation"})
