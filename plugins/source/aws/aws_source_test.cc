@@ -58,6 +58,27 @@ TEST(AwsCatalog, HasTheTablesOfTheIssueWithKeysAndServices) {
     EXPECT_TRUE(cat.calls.count(c)) << c;
 }
 
+// A per-item list (an enrich step with collect) is read to its last page
+// where botocore pages the operation: the things of an IoT billing group
+// came from their first page only before.
+TEST(AwsCatalog, CollectedPerItemListsArePaged) {
+  const Catalog& cat = BuiltinCatalog();
+  int paged = 0;
+  Walk(cat.tables, [&](const CatalogTable& t) {
+    for (const Call& e : t.enrich) {
+      if (!e.collect) continue;
+      if (e.paginated) ++paged;
+      if (e.operation == "ListThingsInBillingGroup" || e.operation == "ListThingsInThingGroup" ||
+          e.operation == "ListThingPrincipals") {
+        EXPECT_TRUE(e.paginated) << t.name << " " << e.operation;
+        ASSERT_EQ(e.output_tokens.size(), 1u) << t.name << " " << e.operation;
+        EXPECT_EQ(e.output_tokens[0], std::vector<std::string>{"nextToken"}) << t.name << " " << e.operation;
+      }
+    }
+  });
+  EXPECT_GE(paged, 5);
+}
+
 // CloudQuery's column names, types and keys for the tables both have
 // (testing/cq_aws_tables.json, parsed from CloudQuery's generated table docs
 // of the last commit that had them all). Ferry reads newer service models,

@@ -351,7 +351,10 @@ def same_as_botocore(models, service_name, op_name, protocol, params, inputs, wh
         die(f"{where}: the parameters serialise as {mine}, botocore writes {theirs}")
 
 
-def build_call(models, service_name, op_name, entry, params, where, paginate=True):
+def build_call(models, service_name, op_name, entry, params, where, paginate=True, paging_entry=None):
+    # paging_entry: where a table's own "paginator" and "page_size" are read
+    # (the table entry itself unless given: an enrich call has its own).
+    paging_entry = entry if paging_entry is None else paging_entry
     model, paginators = models.service(service_name)
     shapes = model["shapes"]
     if op_name not in model["operations"]:
@@ -382,12 +385,12 @@ def build_call(models, service_name, op_name, entry, params, where, paginate=Tru
     if op.get("output", {}).get("resultWrapper"):
         call["result_wrapper"] = op["output"]["resultWrapper"]
     pag = paginators.get(op_name) if paginate else None
-    if paginate and entry.get("paginator"):
+    if paginate and paging_entry.get("paginator"):
         # Operations that page although botocore has no paginator for them
         # (Route 53's ListTrafficPolicies): the same keys as botocore's.
         if pag:
             die(f"{where}: botocore has a paginator for {op_name}; remove the table's own")
-        pag = entry["paginator"]
+        pag = paging_entry["paginator"]
         for k in pag:
             if k not in ("input_token", "output_token", "more_results", "limit_key"):
                 die(f"{where}: paginator: unknown key {k!r}")
@@ -413,7 +416,7 @@ def build_call(models, service_name, op_name, entry, params, where, paginate=Tru
         p = {"input_tokens": token_wires, "output_tokens": [t.split(".") for t in out_tokens]}
         if pag.get("more_results"):
             p["more_results"] = pag["more_results"].split(".")
-        limit = entry.get("page_size")
+        limit = paging_entry.get("page_size")
         if pag.get("limit_key") and limit is None:
             limit = shapes[members[pag["limit_key"]]["shape"]].get("max")
         if pag.get("limit_key") and limit is not None and pag["limit_key"] not in params:
@@ -575,8 +578,10 @@ def build_table(models, entry, services, parent=None):
     enrich = []
     for e in entry.get("enrich", []):
         ewhere = f"{where} enrich {e.get('operation')}"
+        # A collected list (collect: true) is read to its last page, as botocore's
+        # paginator for the operation says; a single value comes from one answer.
         ecall, eprotocol, _, eout = build_call(models, service_name, e["operation"], entry, e.get("params", {}),
-                                               ewhere, paginate=False)
+                                               ewhere, paginate=bool(e.get("collect")), paging_entry=e)
         if eprotocol != protocol:
             die(f"{ewhere}: protocol differs")
         ecall["items"] = parse_items_path(e.get("items", ""))
