@@ -49,6 +49,7 @@ class BufferBuilder {
 
  private:
   void Grow(int64_t need);
+  void MoveTo(int64_t capacity);  // a new allocation of `capacity` bytes, the contents copied
   uint8_t* data_ = nullptr;
   int64_t size_ = 0;
   int64_t capacity_ = 0;

@@ -17,6 +17,10 @@ void BufferBuilder::Grow(int64_t need) {
   int64_t cap = std::max<int64_t>(64, capacity_ * 2);
   if (capacity_ == 0 && next_capacity_ > cap) cap = next_capacity_;
   while (cap < need) cap *= 2;
+  MoveTo(cap);
+}
+
+void BufferBuilder::MoveTo(int64_t cap) {
   uint8_t* p = AllocateAligned(cap);
   if (size_ > 0) std::memcpy(p, data_, size_);
   if (data_) FreeAligned(data_);
@@ -32,11 +36,8 @@ void BufferBuilder::AppendZeros(int64_t n) {
 }
 
 BufferPtr BufferBuilder::Finish() {
-  if (!data_) {  // an empty buffer: no hint, nothing to size the next one by
-    const int64_t hint = next_capacity_;
-    next_capacity_ = 0;
-    Reserve(1);
-    next_capacity_ = hint;
+  if (!data_) {  // an empty buffer: the smallest one; the hint stays for the next
+    MoveTo(64);
   } else {
     // An eighth more than this one held, so a batch a little bigger than the
     // last does not double (and copy) its buffer at the very end.
@@ -45,14 +46,7 @@ BufferPtr BufferBuilder::Finish() {
     // not hold, and count against the memory budget, the big one's
     // capacity: under half used, it moves to a buffer of its size (a copy of
     // less than half the capacity; growth by doubling never left less).
-    if (size_ * 2 < capacity_ && capacity_ > 4096) {
-      const int64_t fit = std::max<int64_t>(64, (size_ + 63) & ~int64_t{63});
-      uint8_t* p = AllocateAligned(fit);
-      std::memcpy(p, data_, size_);
-      FreeAligned(data_);
-      data_ = p;
-      capacity_ = fit;
-    }
+    if (size_ * 2 < capacity_ && capacity_ > 4096) MoveTo(std::max<int64_t>(64, (size_ + 63) & ~int64_t{63}));
   }
   // Zero the padding so buffers are deterministic (IPC writes them out).
   std::memset(data_ + size_, 0, capacity_ - size_);
