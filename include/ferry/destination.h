@@ -10,6 +10,7 @@
 // key and inserts otherwise.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -64,6 +65,13 @@ struct DestinationInit {
   // when this sync keeps cursors: rows of incremental tables (and their
   // relations) are held back until Prepare / CommitPrepared.
   bool prepare_incremental = false;
+  // Set by the engine during a sync: true once the sync is being cancelled
+  // (the first SIGINT or SIGTERM). A call blocked waiting on the server (a
+  // broker that stopped answering) checks it and fails with
+  // Status::Cancelled instead of waiting out its own timeout, so a
+  // cancelled sync ends in seconds. What the call reported written before
+  // stays written. May be null.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct MigrateOptions {

@@ -505,7 +505,7 @@ DestinationTableResult DestinationWriter::ResultOf(const std::string& table, con
 void DestinationWriter::DeleteStale() {
   const auto outcome = Outcome();
   for (const auto& [table, schema] : tables_) {
-    TableWriteStats& s = stats_[table];
+    (void)stats_[table];   // every table has its entry in the summary, deleted or not
     const StaleVerdict v = DecideDeleteStale(table, *outcome, ResultOf(table, *schema));
     if (v.kind == StaleVerdict::Kind::kKeepIncremental) continue;
     if (opts_.defer_delete_stale) {

@@ -159,7 +159,8 @@ Status CheckTypeFamilies(const Registry& registry, const std::string& who, const
 Result<DestinationSetup> SetUpDestination(const Registry& registry, const config::Config& config,
                                           const config::SourceSpec& source, const std::string& dest_name,
                                           const std::vector<TableSchemaPtr>& tables, const std::string& sync_id,
-                                          std::chrono::system_clock::time_point sync_time, bool connect = true) {
+                                          std::chrono::system_clock::time_point sync_time, bool connect = true,
+                                          const std::atomic<bool>* cancel = nullptr) {
   DestinationSetup d;
   d.spec = config.FindDestination(dest_name);
   if (!d.spec)
@@ -231,6 +232,7 @@ Result<DestinationSetup> SetUpDestination(const Registry& registry, const config
   FERRY_RETURN_NOT_OK(InitError(CallWithRetry(init_policy, nullptr,
                                               [&](int) {
                                                 DestinationInit init{spec.name, sync_id};
+                                                init.cancel = cancel;
                                                 // Cursors of this source live in a backend: rows of its
                                                 // incremental tables are held until their cursor commits.
                                                 init.prepare_incremental = d.plugin->capabilities.prepared_writes &&
@@ -424,7 +426,8 @@ struct StateSetup {
 
 Result<StateSetup> SetUpState(const Registry& registry, const config::Config& config, const config::SourceSpec& source,
                               std::vector<DestinationSetup>& dests, const std::string& sync_id,
-                              std::chrono::system_clock::time_point sync_time, bool connect = true) {
+                              std::chrono::system_clock::time_point sync_time, bool connect = true,
+                              const std::atomic<bool>* cancel = nullptr) {
   StateSetup st;
   if (!source.backend_options) return st;
   FERRY_ASSIGN_OR_RETURN(std::string name, BackendDestinationName(source));
@@ -437,7 +440,7 @@ Result<StateSetup> SetUpState(const Registry& registry, const config::Config& co
       return Status::Invalid("source \"" + source.name + "\": backend_options.connection names destination \"" + name +
                              "\", which is not defined in the spec files");
     FERRY_ASSIGN_OR_RETURN(DestinationSetup d,
-                           SetUpDestination(registry, config, source, name, {}, sync_id, sync_time, connect));
+                           SetUpDestination(registry, config, source, name, {}, sync_id, sync_time, connect, cancel));
     st.state_only = std::make_unique<DestinationSetup>(std::move(d));
     st.backend = st.state_only.get();
   }
@@ -755,13 +758,13 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   std::vector<DestinationSetup> dests;
   for (const auto& name : source.destinations) {
     FERRY_ASSIGN_OR_RETURN(DestinationSetup d, SetUpDestination(registry, config, source, name, src.selected,
-                                                                summary.sync_id, sync_time));
+                                                                summary.sync_id, sync_time, true, options.cancel));
     summary.destinations.push_back(DestinationSummary{d.spec->name, d.spec->path, d.spec->version,
                                                       WriteModeName(d.settings.write_mode)});
     if (!d.settings.sync_group_id.empty()) summary.sync_group_id = d.settings.sync_group_id;
     dests.push_back(std::move(d));
   }
-  FERRY_ASSIGN_OR_RETURN(StateSetup state, SetUpState(registry, config, source, dests, summary.sync_id, sync_time));
+  FERRY_ASSIGN_OR_RETURN(StateSetup state, SetUpState(registry, config, source, dests, summary.sync_id, sync_time, true, options.cancel));
   auto close_all = [&]() {
     for (auto& d : dests) d.dest->Close().IgnoreError();
     if (state.state_only) state.state_only->dest->Close().IgnoreError();

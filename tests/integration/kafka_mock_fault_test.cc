@@ -89,10 +89,12 @@ nlohmann::json MockSpec(MockCluster& mc, nlohmann::json extra = nlohmann::json::
   return j;
 }
 
-Result<std::unique_ptr<KafkaDestination>> Open(const nlohmann::json& j) {
+Result<std::unique_ptr<KafkaDestination>> Open(const nlohmann::json& j, const std::atomic<bool>* cancel = nullptr) {
   FERRY_ASSIGN_OR_RETURN(Options o, ValidateOptions(SpecOptions(), j, "destination \"kafka\"", nullptr));
   auto d = std::make_unique<KafkaDestination>();
-  FERRY_RETURN_NOT_OK(d->Init(o, DestinationInit{"kafka", "mock-test"}));
+  DestinationInit init{"kafka", "mock-test"};
+  init.cancel = cancel;
+  FERRY_RETURN_NOT_OK(d->Init(o, init));
   return d;
 }
 
@@ -215,6 +217,55 @@ TEST_P(KafkaMockLeaders, LeadersMovingAndABrokerDownAndUpDuringWrites) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, KafkaMockLeaders, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Transactional" : "Idempotent"; });
+
+// A cancelled sync (SIGINT, SIGTERM) whose brokers stopped answering ends in
+// seconds: the write waiting for acknowledgements gives up kCancelGrace after
+// it sees the cancel, where it would wait out message_timeout (60 s here)
+// otherwise. A sync cancelled while its brokers answer still writes the rows
+// it fetched (docs/semantics.md, "Cancelling a sync").
+class KafkaMockCancel : public ::testing::TestWithParam<bool> {};
+
+TEST_P(KafkaMockCancel, ACancelledSyncStopsWaitingForBrokersThatDoNotAnswer) {
+  const bool txn = GetParam();
+  MockCluster mc;
+  ASSERT_EQ(rd_kafka_mock_topic_create(mc.get(), "stuck", 1, 3), RD_KAFKA_RESP_ERR_NO_ERROR);
+  const auto j = txn ? MockSpec(mc, {{"transactional_id", "ferry-mock-cancel"}}) : MockSpec(mc);
+  std::atomic<bool> cancel{false};
+  FERRY_ASSERT_OK_AND_ASSIGN(auto d, Open(j, &cancel));
+  FERRY_ASSERT_OK(d->Migrate({Table("stuck")}, {}));
+  FERRY_ASSERT_OK(WriteRange(d.get(), Table("stuck"), 0, 100));
+  // Cancelled, brokers answering: the rows fetched before the cancel land.
+  cancel = true;
+  FERRY_ASSERT_OK(WriteRange(d.get(), Table("stuck"), 100, 100));
+  for (int b = 1; b <= 3; ++b) rd_kafka_mock_broker_set_down(mc.get(), b);
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = WriteRange(d.get(), Table("stuck"), 200, 1000);
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+  EXPECT_NE(st.message().find("cancelled while 1000 of 1000 messages"), std::string::npos) << st.message();
+  if (txn) {
+    EXPECT_NE(st.message().find("aborted"), std::string::npos) << st.message();
+  }
+  EXPECT_LT(waited, kCancelGrace + std::chrono::seconds(8)) << "message_timeout is 60 s";
+  const auto t1 = std::chrono::steady_clock::now();
+  (void)d->Close();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(15)) << "closing a producer of a cancelled sync";
+  for (int b = 1; b <= 3; ++b) rd_kafka_mock_broker_set_up(mc.get(), b);
+  // The 200 rows written before the brokers went away are there.
+  FERRY_ASSERT_OK_AND_ASSIGN(Options o, ValidateOptions(SpecOptions(), j, "d", nullptr));
+  FERRY_ASSERT_OK_AND_ASSIGN(Spec spec, ParseSpec(o));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto msgs, ReadTopic(spec, "stuck", 60000));
+  std::set<std::string> keys;
+  for (const auto& m : msgs) keys.insert(m.key);
+  EXPECT_GE(keys.size(), 200u);
+  if (txn) {
+    EXPECT_EQ(msgs.size(), 200u) << "the cancelled transaction is not visible to read_committed readers";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, KafkaMockCancel, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Transactional" : "Idempotent"; });
 
 TEST(KafkaMockCluster, APermanentBrokerErrorFailsTheWriteWithTheBrokersWords) {

@@ -357,10 +357,11 @@ Status Producer::Produce(rd_kafka_topic_s* rkt, const std::string* key, std::str
     if (hdrs) rd_kafka_headers_destroy(hdrs);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       if (!deadline) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
-      if (Clock::now() < *deadline) {
+      if (Clock::now() < WaitUntil(*deadline)) {
         rd_kafka_poll(rk_, 50);   // back-pressure: wait for the broker to take some
         continue;
       }
+      if (GraceOver()) return CancelledWhileWaiting(*d, true);
     }
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
       return Status::Invalid(std::string("topic ") + rd_kafka_topic_name(rkt) + ": a message of " + std::to_string(value.size()) +
@@ -374,8 +375,9 @@ Status Producer::Flush(Delivery* d) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_ + 10000);
   // rd_kafka_flush (unlike rd_kafka_poll) sends the messages still waiting
   // out linger.ms at once: the write ends as soon as the broker answers.
-  while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < deadline)
+  while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < WaitUntil(deadline))
     rd_kafka_flush(rk_, 100);
+  if (d->acked.load() + d->failed.load() < d->produced.load() && GraceOver()) return CancelledWhileWaiting(*d);
   const int64_t produced = d->produced.load(), failed = d->failed.load(),
                 pending = produced - d->acked.load() - failed;
   if (failed == 0 && pending == 0) return Status::OK();
@@ -389,19 +391,66 @@ Status Producer::Flush(Delivery* d) {
   return Status::Invalid(msg);
 }
 
+Clock::time_point Producer::WaitUntil(Clock::time_point deadline) {
+  if (!cancel_seen_ && cancel_ && cancel_->load(std::memory_order_relaxed)) {
+    cancel_seen_ = true;
+    grace_end_ = Clock::now() + kCancelGrace;
+  }
+  return cancel_seen_ ? std::min(deadline, grace_end_) : deadline;
+}
+
+Status Producer::CheckNotAbandoned() const {
+  if (!GraceOver()) return Status::OK();
+  return Status::Cancelled("the sync was cancelled and the brokers stopped answering (an earlier write waited " +
+                           std::to_string(kCancelGrace.count()) + " s for them): not sent");
+}
+
+Status Producer::CancelledWhileWaiting(const Delivery& d, bool queue_full) const {
+  const int64_t produced = d.produced.load(), waiting = produced - d.acked.load() - d.failed.load();
+  std::string msg = "the sync was cancelled while ";
+  if (queue_full) {
+    msg += "librdkafka's queue was full (the brokers do not take messages): the write's other rows were not sent";
+    if (produced > 0) msg += ", and " + std::to_string(waiting) + " of the " + std::to_string(produced) + " it queued were not acknowledged";
+  } else {
+    msg += std::to_string(waiting) + " of " + std::to_string(produced) + " messages awaited the broker's acknowledgement";
+  }
+  if (transactional_) msg += "; the transaction is aborted, none of its messages is visible to read_committed consumers";
+  else if (waiting > 0) msg += "; those may still reach the topic";
+  if (!RecentErrors().empty()) msg += " (" + RecentErrors() + ")";
+  return Status::Cancelled(msg);
+}
+
 Status Producer::Commit(Delivery* d) {
+  // The commit flushes the transaction's messages first; wait for them here,
+  // where a cancelled sync can stop waiting (rd_kafka_commit_transaction
+  // itself blocks for its whole timeout).
+  const auto flush_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
+  while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < WaitUntil(flush_deadline))
+    rd_kafka_flush(rk_, 100);
+  if (d->acked.load() + d->failed.load() < d->produced.load() && GraceOver()) {
+    Status st = CancelledWhileWaiting(*d);
+    Abort();
+    return st;
+  }
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
   for (;;) {
-    rd_kafka_error_t* e = rd_kafka_commit_transaction(rk_, static_cast<int>(timeout_ms_));
+    // In steps of at most a second, so a cancel is seen between them.
+    rd_kafka_error_t* e = rd_kafka_commit_transaction(rk_, static_cast<int>(std::min<int64_t>(timeout_ms_, 1000)));
     if (!e) {
       in_txn_ = false;
       if (d->failed.load() == 0) return Status::OK();
       return Status::Internal("a transaction committed with failed deliveries");
     }
     std::string msg = rd_kafka_error_string(e);
-    if (rd_kafka_error_is_retriable(e) && Clock::now() < deadline) {
+    if (rd_kafka_error_is_retriable(e) && Clock::now() < WaitUntil(deadline)) {
       rd_kafka_error_destroy(e);
       continue;   // the commit's outcome is not known yet: ask again
+    }
+    if (rd_kafka_error_is_retriable(e) && GraceOver()) {
+      rd_kafka_error_destroy(e);
+      Abort();
+      return Status::Cancelled("the sync was cancelled while the broker had not answered the commit of a transaction (" +
+                               msg + "); it is aborted, or committed if the broker got the commit first");
     }
     const bool abort = rd_kafka_error_txn_requires_abort(e);
     rd_kafka_error_destroy(e);
@@ -422,7 +471,11 @@ Status Producer::Commit(Delivery* d) {
 
 void Producer::Abort() {
   if (!transactional_ || !in_txn_) return;
-  rd_kafka_error_t* e = rd_kafka_abort_transaction(rk_, static_cast<int>(timeout_ms_));
+  // A cancelled sync does not wait long: a transaction left open is aborted
+  // by the broker after transaction.timeout.ms, or at once by the next
+  // producer with the same transactional_id (init_transactions fences).
+  const int64_t wait = cancel_seen_ ? std::min<int64_t>(timeout_ms_, 5000) : timeout_ms_;
+  rd_kafka_error_t* e = rd_kafka_abort_transaction(rk_, static_cast<int>(wait));
   if (e) rd_kafka_error_destroy(e);   // fatal errors show on the next Begin
   in_txn_ = false;
 }

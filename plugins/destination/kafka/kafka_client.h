@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ struct Header {
   std::string_view value;   // copied by Produce
 };
 
+// How long a cancelled sync still waits for the broker, in all.
+inline constexpr std::chrono::seconds kCancelGrace{10};
+
 class Producer {
  public:
   // Connects (and, with a transactional_id, initialises transactions, which
@@ -48,6 +52,15 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   bool transactional() const { return transactional_; }
+  // The sync's cancel flag (DestinationInit::cancel; may be null). Once it is
+  // set, waits on the broker (acknowledgements, a full queue, a commit) get
+  // kCancelGrace in all: a broker that answers still takes the rows fetched
+  // before the cancel; one that does not ends the sync in seconds with
+  // Status::Cancelled, not after message_timeout.
+  void set_cancel(const std::atomic<bool>* cancel) { cancel_ = cancel; }
+  // Cancelled when the sync was cancelled and an earlier wait ran out of its
+  // grace (the brokers stopped answering): later writes are not sent.
+  Status CheckNotAbandoned() const;
 
   // The topics the cluster has (metadata request).
   Result<std::set<std::string>> Topics();
@@ -66,7 +79,7 @@ class Producer {
   Status Produce(const std::string& topic, const std::string* key, std::string_view value,
                  const std::vector<Header>& headers, Delivery* d);
   // Waits until every message produced into `d` is acknowledged or failed;
-  // an error when any failed (non-transactional use).
+  // an error when any failed, or when the sync was cancelled first.
   Status Flush(Delivery* d);
   // Commits the open transaction (flushing it first). Transient when the
   // transaction was aborted (nothing of it is visible to read_committed
@@ -82,6 +95,14 @@ class Producer {
  private:
   Producer() = default;
   Status FatalError() const;
+  // `deadline`, or earlier once the sync is cancelled: kCancelGrace after the
+  // first wait that saw the cancel.
+  std::chrono::steady_clock::time_point WaitUntil(std::chrono::steady_clock::time_point deadline);
+  // True when the sync was cancelled and its grace is over.
+  bool GraceOver() const { return cancel_seen_ && std::chrono::steady_clock::now() >= grace_end_; }
+  // Status::Cancelled saying how many of `d`'s messages were not acknowledged
+  // (`queue_full`: and that the rest of the write was not queued).
+  Status CancelledWhileWaiting(const Delivery& d, bool queue_full = false) const;
 
   Spec spec_;
   rd_kafka_s* rk_ = nullptr;
@@ -89,6 +110,9 @@ class Producer {
   bool in_txn_ = false;
   uint64_t produced_ = 0;   // messages since Open (delivery reports are served every 1024)
   int64_t timeout_ms_ = 300000;
+  const std::atomic<bool>* cancel_ = nullptr;
+  bool cancel_seen_ = false;
+  std::chrono::steady_clock::time_point grace_end_;
   std::map<std::string, rd_kafka_topic_s*> topics_;
   std::shared_ptr<struct LogSink> log_;
 };

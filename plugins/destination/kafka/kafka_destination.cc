@@ -64,6 +64,7 @@ Status KafkaDestination::Init(const Options& options, const DestinationInit& ini
   name_ = init.name;
   if (!spec_.sasl_password.empty()) RegisterSecret(spec_.sasl_password);
   FERRY_ASSIGN_OR_RETURN(producer_, Producer::Open(spec_));
+  producer_->set_cancel(init.cancel);
   // Reach the cluster now: a wrong address or password is reported before
   // any table is planned.
   FERRY_ASSIGN_OR_RETURN(auto topics, producer_->Topics());
@@ -172,7 +173,11 @@ Status KafkaDestination::WriteOnce(const WriteRequest& request) {
   const Table* t = nullptr;
   if (!request.batches.empty()) t = &tables_.at(request.table->name);
   auto d = std::make_unique<Delivery>();
-  Status st;
+  Status st = producer_->CheckNotAbandoned();
+  if (!st.ok()) {
+    if (t) return st.WithContext("table " + t->schema->name + " (topic " + TopicName(spec_, t->schema->name) + ")");
+    return st;
+  }
   if (producer_->transactional()) {
     // Rows and cursors in one transaction: all visible, or none.
     st = producer_->Begin();
@@ -273,7 +278,7 @@ DestinationPlugin KafkaPlugin() {
                   "idempotent producer, optional transactions, exactly-once cursors as a state backend";
   p.options = SpecOptions();
   p.check = [](const Options& o) { return ParseSpec(o).status(); };
-  p.batching = {.rows = 10000, .bytes = 16 << 20, .timeout = "5s", .unit = "sent"};
+  p.batching = {.rows = 100000, .bytes = 32 << 20, .timeout = "5s", .unit = "sent"};
   p.capabilities.write_modes = {WriteMode::kAppend};
   p.capabilities.forced_migration = false;
   p.capabilities.delete_record = false;
