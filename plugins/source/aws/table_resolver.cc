@@ -363,8 +363,10 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
       }
     }
     for (auto& d : p.items) {
-      // The listed id (SQS's queue URL) for the per-item calls: {item._listed}.
-      if (table.has_detail && listed.is_string() && d.is_object()) d["_listed"] = listed;
+      // What was listed (SQS's queue URL, an SES identity's summary), for the
+      // per-item calls ({item._listed}) and columns (path:_listed.SendingEnabled)
+      // the detail's answer lacks.
+      if (table.has_detail && d.is_object()) d["_listed"] = listed;
       p.status = enrich(d, p);
       if (!p.status.ok()) return p;
     }

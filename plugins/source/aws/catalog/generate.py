@@ -478,11 +478,24 @@ def make_columns(shapes, item_shape, entry, where):
     members = s["members"] if s["type"] == "structure" else {}
     if s["type"] != "structure" and not entry.get("columns_after") and not entry.get("columns_before"):
         die(f"{where}: the items are {s['type']}s, not structures: give their columns")
+    unwrap = entry.get("unwrap", [])
+    for u in unwrap:
+        if u not in members or shapes[members[u]["shape"]]["type"] != "structure":
+            die(f"{where}: unwrap: {u!r} is not a structure member of the items")
+    # Members of the item, with those of its `unwrap` structures in their place
+    # (Network Firewall's DescribeFirewall answers Firewall and FirewallStatus:
+    # one row with the members of both, as CloudQuery's table).
+    flat = []
     for member, ref in members.items():
+        if member in unwrap:
+            flat += [([member, m], m, r) for m, r in shapes[ref["shape"]]["members"].items()]
+        else:
+            flat.append(([member], member, ref))
+    for path, member, ref in flat:
         if member in skip:
             continue
         name = rename.get(member) or snake(member)
-        col = {"name": name, "path": [member]}
+        col = {"name": name, "path": path}
         if member in ("Tags", "TagList", "TagSet", "tags") and is_tags_shape(shapes, ref["shape"]):
             col["name"] = rename.get(member) or "tags"
             col["kind"] = "json"
@@ -535,7 +548,7 @@ def build_table(models, entry, services, parent=None):
         if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
                        "skip", "columns_before", "columns_after", "relations", "description", "scope",
                        "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region",
-                       "incremental", "paginator"):
+                       "incremental", "paginator", "unwrap"):
             die(f"{where}: unknown key {key!r}")
     service_name = entry["service"]
     call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,
@@ -561,8 +574,14 @@ def build_table(models, entry, services, parent=None):
     if entry.get("detail"):
         d = entry["detail"]
         dwhere = where + " detail"
+        # A detail call reads one answer, unless `paginate: true`: then every page
+        # of it, as botocore's paginator for the operation says (SSO's
+        # ListAccountAssignments of each account a permission set is provisioned to).
+        for k in d:
+            if k not in ("operation", "params", "items", "ignore_errors", "paginate"):
+                die(f"{dwhere}: unknown key {k!r}")
         dcall, dprotocol, _, dout = build_call(models, service_name, d["operation"], entry, d.get("params", {}),
-                                               dwhere, paginate=False)
+                                               dwhere, paginate=bool(d.get("paginate")), paging_entry=d)
         if dprotocol != protocol:
             die(f"{dwhere}: protocol differs")
         dcall["items"] = parse_items_path(d.get("items", ""))
@@ -594,7 +613,8 @@ def build_table(models, entry, services, parent=None):
             # every item the path reaches, as a list (WAF's activated rules' ids)
             ecall["collect"] = True
         for k in e:
-            if k not in ("operation", "params", "items", "as", "region", "ignore_errors", "collect"):
+            if k not in ("operation", "params", "items", "as", "region", "ignore_errors", "collect", "paginator",
+                         "page_size"):
                 die(f"{ewhere}: unknown key {k!r}")
         if eout:
             collect_shapes(shapes, eout, svc["shapes"])
