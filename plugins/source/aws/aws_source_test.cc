@@ -880,7 +880,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       // App Mesh.
       {"aws_appmesh_meshes", "arn"}, {"aws_appmesh_virtual_nodes", "arn"}, {"aws_appmesh_virtual_routers", "arn"},
       // CloudFormation stack templates.
-      {"aws_cloudformation_stack_templates", "stack_arn"}};
+      {"aws_cloudformation_stack_templates", "stack_arn"},
+      // SES identities, IAM Identity Center permission sets.
+      {"aws_ses_identities", "arn"}, {"aws_ssoadmin_permission_sets", "permission_set_arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -952,7 +954,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_stepfunctions_executions", "state_machine_arn"}, {"aws_eventbridge_event_bus_rules", "event_bus_arn"},
       {"aws_eventbridge_event_bus_targets", "rule_arn"},
       {"aws_cognito_user_pool_identity_providers", "user_pool_arn"}, {"aws_appmesh_virtual_nodes", "mesh_arn"},
-      {"aws_appmesh_virtual_routers", "mesh_arn"}};
+      {"aws_appmesh_virtual_routers", "mesh_arn"},
+      {"aws_ssoadmin_permission_set_managed_policies", "permission_set_arn"},
+      {"aws_ssoadmin_permission_set_account_assignments", "permission_set_arn"}};
   for (const auto& [table, col] : parents) {
     std::multiset<std::string> seeded, got;
     for (const auto& e : expect["tables"][table]) seeded.insert(e[col].get<std::string>());
@@ -1012,6 +1016,25 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   for (const char* col : {"block_public_acls", "ignore_public_acls", "block_public_policy", "restrict_public_buckets"}) {
     ASSERT_EQ(s3_accounts[0][col].kind(), Value::Kind::kBool) << col;
     EXPECT_EQ(s3_accounts[0][col].as_bool(), pab[col].get<bool>()) << col;
+  }
+  // SES identities: the name and sending flag are the listing's (ListEmailIdentities), the rest
+  // GetEmailIdentity's, one row per identity.
+  std::map<std::string, std::string> ses_names;
+  for (const auto& e : expect["tables"]["aws_ses_identities"])
+    ses_names[e["arn"].get<std::string>()] = e["identity_name"].get<std::string>();
+  auto ses_rows = sink.Table("aws_ses_identities");
+  EXPECT_EQ(ses_rows.size(), ses_names.size());
+  for (auto& r : ses_rows) {
+    SCOPED_TRACE(Text(r["arn"]));
+    EXPECT_EQ(Text(r["identity_name"]), ses_names[Text(r["arn"])]);
+    ASSERT_EQ(r["sending_enabled"].kind(), Value::Kind::kBool);
+    EXPECT_FALSE(Text(r["identity_type"]).empty());
+  }
+  // Account assignments: who has the permission set in which account (ListAccountAssignments
+  // of each account it is provisioned to).
+  for (auto& r : sink.Table("aws_ssoadmin_permission_set_account_assignments")) {
+    EXPECT_EQ(Text(r["principal_id"]), "ferry-user");
+    EXPECT_EQ(Text(r["account_id"]), Text(r["request_account_id"]));
   }
   // One EMR block public access configuration per account and region (moto's is empty).
   std::set<std::string> emr_bpa;

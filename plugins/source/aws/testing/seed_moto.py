@@ -695,7 +695,8 @@ class Seeder:
         """SageMaker: a model and an endpoint configuration, tagged. Batch: a job definition, tagged.
         Step Functions: a state machine with an execution. EventBridge Scheduler: a schedule. AWS
         Backup: a report plan. EventBridge: a rule with a target. Cognito: a user pool with an identity
-        provider. IoT: a thing. DynamoDB Streams: a stream. (No EMR cluster: moto starts EC2 instances
+        provider. IoT: a thing. DynamoDB Streams: a stream. SES: an email identity. IAM Identity Center: a
+        permission set with a managed policy and an account assignment. (No EMR cluster: moto starts EC2 instances
         for its instance groups, which the EC2 checks would count.)"""
         common = {"account_id": acct, "region": region}
         role = f"arn:aws:iam::{acct}:role/ferry-service-role"
@@ -763,6 +764,28 @@ class Seeder:
         router = am.create_virtual_router(meshName="ferry-mesh", virtualRouterName="ferry-router", spec={
             "listeners": [{"portMapping": {"port": 80, "protocol": "http"}}]})["virtualRouter"]["metadata"]["arn"]
         self.add("aws_appmesh_virtual_routers", {**common, "arn": router, "mesh_arn": mesh})
+        # SES: an email identity (its name and sending flag come from the listing, the rest from
+        # GetEmailIdentity). IAM Identity Center: a permission set with an AWS managed policy, assigned
+        # to a user in the account.
+        email = f"ferry-{region}@ferry.example"
+        self.client("sesv2", acct, region).create_email_identity(EmailIdentity=email)
+        self.add("aws_ses_identities", {**common, "arn": f"arn:aws:ses:{region}:{acct}:identity/{email}",
+                                        "identity_name": email})
+        sso = self.client("sso-admin", acct, region)
+        instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+        ps = sso.create_permission_set(Name="ferry-permission-set", InstanceArn=instance)["PermissionSet"]
+        ps_arn = ps["PermissionSetArn"]
+        self.add("aws_ssoadmin_permission_sets", {**common, "permission_set_arn": ps_arn, "instance_arn": instance})
+        sso.attach_managed_policy_to_permission_set(InstanceArn=instance, PermissionSetArn=ps_arn,
+                                                    ManagedPolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+        self.add("aws_ssoadmin_permission_set_managed_policies", {
+            **common, "permission_set_arn": ps_arn, "arn": "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+        sso.create_account_assignment(InstanceArn=instance, TargetId=acct, TargetType="AWS_ACCOUNT",
+                                      PermissionSetArn=ps_arn, PrincipalType="USER", PrincipalId="ferry-user")
+        sso.provision_permission_set(InstanceArn=instance, PermissionSetArn=ps_arn, TargetType="AWS_ACCOUNT",
+                                     TargetId=acct)
+        self.add("aws_ssoadmin_permission_set_account_assignments", {
+            **common, "permission_set_arn": ps_arn, "principal_id": "ferry-user"})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
