@@ -239,7 +239,7 @@ namespace {
 TEST(SyncTest, AutomaticMemoryBudgetFollowsTheBiggestBatches) {
   constexpr int64_t MiB = 1 << 20;
   EXPECT_EQ(AutoMemoryBudget({}), 64 * MiB);
-  EXPECT_EQ(AutoMemoryBudget({10 * MiB * 2, 5 * MiB * 2}), 64 * MiB) << "SQLite, BigQuery: the floor";
+  EXPECT_EQ(AutoMemoryBudget({10 * MiB * 2, 5 * MiB * 2}), 64 * MiB) << "10 MiB and 5 MiB batches: the floor";
   EXPECT_EQ(AutoMemoryBudget({100000000LL * 2, 10 * MiB * 2}), 200000000LL) << "PostgreSQL's 100 MB batches";
   EXPECT_EQ(AutoMemoryBudget({128 * MiB * 3}), 256 * MiB) << "ClickHouse, two INSERTs in flight: the ceiling";
 }
