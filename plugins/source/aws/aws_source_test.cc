@@ -214,6 +214,26 @@ TEST(AwsDecode, Ec2AnswersUseLocationNamesAndItemLists) {
   EXPECT_TRUE(warnings.empty());
 }
 
+// "{item.X|join}" in a template column: a list's items joined with ',', a
+// list the item lacks as empty (CloudQuery's allow_list of Lightsail's port states).
+TEST(AwsDecode, TemplateJoinsListsAndReadsMissingListsAsEmpty) {
+  const CatalogTable& t = Table("aws_lightsail_instance_port_states");
+  Target target{.account_id = "123456789012", .region = "eu-west-1"};
+  auto allow_list = [&](const json& item) {
+    std::vector<std::string> warnings;
+    Row row = ItemToRow(t, item, item, target, nullptr, &warnings);
+    EXPECT_TRUE(warnings.empty());
+    for (size_t i = 0; i < t.columns.size(); ++i)
+      if (t.columns[i].name == "allow_list") return row[i].kind() == Value::Kind::kString ? row[i].as_string() : "NULL";
+    return std::string("no column");
+  };
+  EXPECT_EQ(allow_list(json::parse(R"({"fromPort":22,"toPort":22,"protocol":"tcp","cidrs":["10.0.0.0/8","192.168.0.0/16"],
+      "ipv6Cidrs":["::/0"],"cidrListAliases":["lightsail-connect"]})")),
+            "cidrs=10.0.0.0/8,192.168.0.0/16,ipv6Cidrs=::/0,cidrListAliases=lightsail-connect");
+  EXPECT_EQ(allow_list(json::parse(R"({"fromPort":80,"toPort":80,"protocol":"tcp","cidrs":[]})")),
+            "cidrs=,ipv6Cidrs=,cidrListAliases=");
+}
+
 TEST(AwsDecode, QueryAnswersAreReadInsideTheResultWrapper) {
   const CatalogTable& t = Table("aws_iam_users");
   auto doc = DecodeAnswer(*t.service, t.call, Answer(R"(<ListUsersResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
@@ -882,7 +902,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       // CloudFormation stack templates.
       {"aws_cloudformation_stack_templates", "stack_arn"},
       // SES identities, IAM Identity Center permission sets.
-      {"aws_ses_identities", "arn"}, {"aws_ssoadmin_permission_sets", "permission_set_arn"}};
+      {"aws_ses_identities", "arn"}, {"aws_ssoadmin_permission_sets", "permission_set_arn"},
+      // IoT certificates.
+      {"aws_iot_certificates", "arn"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -1036,6 +1058,19 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
     EXPECT_EQ(Text(r["principal_id"]), "ferry-user");
     EXPECT_EQ(Text(r["account_id"]), Text(r["request_account_id"]));
   }
+  // IoT certificates: DescribeCertificate's answer, with the (empty) list of attached policies.
+  for (auto& r : sink.Table("aws_iot_certificates")) {
+    SCOPED_TRACE(Text(r["arn"]));
+    EXPECT_EQ(Text(r["status"]), "ACTIVE");
+    EXPECT_NE(Text(r["certificate_pem"]).find("BEGIN CERTIFICATE"), std::string::npos);
+    EXPECT_EQ(Text(r["arn"]), Text(r["certificate_arn"]));
+    EXPECT_TRUE(r["policies"].kind() == Value::Kind::kList && r["policies"].items().empty());
+  }
+  // One Glue Data Catalog encryption settings row per account and region.
+  std::set<std::string> glue_enc;
+  for (auto& r : sink.Table("aws_glue_datacatalog_encryption_settings"))
+    glue_enc.insert(Text(r["account_id"]) + " " + Text(r["region"]));
+  EXPECT_EQ(glue_enc.size(), accounts.size() * 2);
   // One EMR block public access configuration per account and region (moto's is empty).
   std::set<std::string> emr_bpa;
   for (auto& r : sink.Table("aws_emr_block_public_access_configs"))

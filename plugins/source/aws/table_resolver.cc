@@ -93,13 +93,30 @@ std::string Where(const Target& t) {
 Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
 
 // A placeholder's filter: "|basename" keeps what follows the last '/'
-// (Route 53's "/hostedzone/Z123" -> "Z123").
+// (Route 53's "/hostedzone/Z123" -> "Z123"); "|join" writes a list's items
+// joined with ',' (a list the item lacks is empty: Lightsail's port states
+// omit empty CIDR lists).
 Expander WithFilters(Expander inner) {
   return [inner = std::move(inner)](const std::string& spec) -> Result<std::string> {
     auto bar = spec.find('|');
     if (bar == std::string::npos) return inner(spec);
-    FERRY_ASSIGN_OR_RETURN(std::string v, inner(spec.substr(0, bar)));
     const std::string filter = spec.substr(bar + 1);
+    auto got = inner(spec.substr(0, bar));
+    if (filter == "join") {
+      if (!got.ok()) {
+        if (got.status().code() == StatusCode::kNotFound) return std::string();
+        return got.status();
+      }
+      json list = json::parse(*got, nullptr, false);
+      if (!list.is_array()) return Status::Invalid("{" + spec + "}: not a list");
+      std::string out;
+      for (const auto& x : list) {
+        if (!out.empty()) out += ',';
+        out += x.is_string() ? x.get<std::string>() : x.dump();
+      }
+      return out;
+    }
+    FERRY_ASSIGN_OR_RETURN(std::string v, std::move(got));
     if (filter == "basename") {
       auto slash = v.rfind('/');
       return slash == std::string::npos ? v : v.substr(slash + 1);
@@ -117,7 +134,8 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
       if (!item) return Status::Invalid("{" + name + "} outside an item");
       const json* v = item;
       if (name != "item") v = At(*item, SplitDots(name.substr(5)));
-      if (!v || v->is_null()) return Status::Invalid("the item " + ItemName(*item) + " has no " + name.substr(std::min<size_t>(5, name.size())));
+      if (!v || v->is_null())
+        return Status::NotFound("the item " + ItemName(*item) + " has no " + name.substr(std::min<size_t>(5, name.size())));
       return v->is_string() ? v->get<std::string>() : v->dump();
     }
     if (name.rfind("parent.", 0) == 0) {

@@ -695,7 +695,7 @@ class Seeder:
         """SageMaker: a model and an endpoint configuration, tagged. Batch: a job definition, tagged.
         Step Functions: a state machine with an execution. EventBridge Scheduler: a schedule. AWS
         Backup: a report plan. EventBridge: a rule with a target. Cognito: a user pool with an identity
-        provider. IoT: a thing. DynamoDB Streams: a stream. SES: an email identity. IAM Identity Center: a
+        provider. IoT: a thing and a certificate. DynamoDB Streams: a stream. SES: an email identity. IAM Identity Center: a
         permission set with a managed policy and an account assignment. (No EMR cluster: moto starts EC2 instances
         for its instance groups, which the EC2 checks would count.)"""
         common = {"account_id": acct, "region": region}
@@ -745,8 +745,13 @@ class Seeder:
                                      ProviderDetails={"MetadataURL": "https://idp.ferry.example/metadata"})
         self.add("aws_cognito_user_pool_identity_providers", {**common, "provider_name": "ferry-saml",
                                                               "user_pool_arn": pool["Arn"]})
-        thing = self.client("iot", acct, region).create_thing(thingName="ferry-thing")["thingArn"]
+        iot = self.client("iot", acct, region)
+        thing = iot.create_thing(thingName="ferry-thing")["thingArn"]
         self.add("aws_iot_things", {**common, "arn": thing})
+        # An IoT certificate (the key pair moto makes stays here). No policy is attached: moto 5.2.6
+        # answers ListTagsForResource of an IoT policy with a 500, which aws_iot_policies would warn of.
+        cert = iot.create_keys_and_certificate(setAsActive=True)
+        self.add("aws_iot_certificates", {**common, "arn": cert["certificateArn"], "id": cert["certificateId"]})
         ddb = self.client("dynamodb", acct, region)
         tables = ddb.list_tables()["TableNames"]
         if tables:
