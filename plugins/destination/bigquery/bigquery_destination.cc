@@ -379,11 +379,12 @@ DestinationPlugin BigQueryPlugin() {
                   "the Storage Write API at explicit offsets (or tabledata.insertAll, as CloudQuery); append only";
   p.options = SpecOptions();
   p.check = [](const Options& o) { return ParseSpec(o).status(); };
-  // Ten times CloudQuery's (batch_size 10000, batch_size_bytes 5 MiB;
+  // Larger than CloudQuery's (batch_size 10000, batch_size_bytes 5 MiB;
   // batch_timeout 10s as its): every write opens an AppendRows call (and,
   // for incremental tables, a stream), a cost per write that 10,000-row
-  // writes paid 100 times per 1M rows (bench/bigquery/section.md). A write
-  // still goes in requests of at most 9 MB.
+  // writes paid 100 times per 1M rows (bench/bigquery/section.md; 32 MiB
+  // writes were slower there, 85 s against 71 s for 1M rows, in one run). A
+  // write still goes in requests of at most 9 MB.
   p.batching = {.rows = 100000, .bytes = 64 << 20, .timeout = "10s",
                 .unit = "sent together (in AppendRows or tabledata.insertAll requests of at most 9 MB)"};
   p.capabilities.write_modes = {WriteMode::kAppend};

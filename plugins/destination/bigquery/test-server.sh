@@ -85,9 +85,11 @@ bigquery_launch() { # dir: start on the recorded ports; 0 once /readyz answers
   local d=$1 home pid
   home=$(bigquery_home)
   touch "$d/server.log"
-  HOME=$home/duckdb-home BQEMU_ENABLE_FORMAT_EXTENSIONS=false setsid "$home/venv/bin/bqemulator" start \
+  # Run in its state dir: DuckDB spills to ./.tmp of its working directory
+  # (gigabytes for a million wide rows), which must not be the caller's.
+  (cd "$d" && HOME=$home/duckdb-home BQEMU_ENABLE_FORMAT_EXTENSIONS=false exec setsid "$home/venv/bin/bqemulator" start \
     --rest-host 127.0.0.1 --rest-port "$(cat "$d/rest_port")" --grpc-host 127.0.0.1 --grpc-port "$(cat "$d/grpc_port")" \
-    --ephemeral --project "$BQEMU_PROJECT" --log-format console --log-level warning \
+    --ephemeral --project "$BQEMU_PROJECT" --log-format console --log-level warning) \
     >>"$d/server.log" 2>&1 </dev/null 9>&- &
   pid=$!
   echo "$pid" >"$d/pid"
