@@ -114,9 +114,10 @@ for i in $(seq 1 "$REPEAT"); do
     best_srv[$api]=$(min "${best_srv[$api]:-}" "$SRV")
     [ "$RSS_KB" -gt "${rss_max[$api]:-0}" ] && rss_max[$api]=$RSS_KB
     echo "run $i: ferry $api ${SECS}s cpu ${CPU}s emulator cpu ${SRV}s peak RSS $((RSS_KB / 1024)) MiB" >&2
-    if [ "$api" = storage_write ]; then
-      # The raw path on the rows Ferry just wrote; its own timing (the read
-      # back and serialization are outside it).
+    if [ "$api" = storage_write ] || [[ " $APIS " != *" storage_write "* ]]; then
+      # The raw path on the rows Ferry just wrote (after the storage_write
+      # run, or after insert_all when that is the only API measured); its
+      # own timing (the read back and serialization are outside it).
       c0=$(server_cpu)
       "$FERRY_BQ_PYTHON" bench/bigquery/raw_append.py "$REST" "$FERRY_BQ_GRPC" "$PROJECT" "$ds" "$TABLE" raw \
         >"$WORK/raw.json" 2>"$WORK/raw.err" || { cat "$WORK/raw.err"; exit 1; }
