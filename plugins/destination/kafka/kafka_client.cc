@@ -375,9 +375,7 @@ Status Producer::Flush(Delivery* d) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_ + 10000);
   // rd_kafka_flush (unlike rd_kafka_poll) sends the messages still waiting
   // out linger.ms at once: the write ends as soon as the broker answers.
-  while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < WaitUntil(deadline))
-    rd_kafka_flush(rk_, 100);
-  if (d->acked.load() + d->failed.load() < d->produced.load() && GraceOver()) return CancelledWhileWaiting(*d);
+  if (!AwaitDeliveries(d, deadline) && GraceOver()) return CancelledWhileWaiting(*d);
   const int64_t produced = d->produced.load(), failed = d->failed.load(),
                 pending = produced - d->acked.load() - failed;
   if (failed == 0 && pending == 0) return Status::OK();
@@ -389,6 +387,11 @@ Status Producer::Flush(Delivery* d) {
   if (!RecentErrors().empty()) msg += ": " + RecentErrors();
   msg += "; the others may be in the topic";
   return Status::Invalid(msg);
+}
+
+bool Producer::AwaitDeliveries(Delivery* d, Clock::time_point deadline) {
+  while (d->waiting() > 0 && Clock::now() < WaitUntil(deadline)) rd_kafka_flush(rk_, 100);
+  return d->waiting() == 0;
 }
 
 Clock::time_point Producer::WaitUntil(Clock::time_point deadline) {
@@ -406,7 +409,7 @@ Status Producer::CheckNotAbandoned() const {
 }
 
 Status Producer::CancelledWhileWaiting(const Delivery& d, bool queue_full) const {
-  const int64_t produced = d.produced.load(), waiting = produced - d.acked.load() - d.failed.load();
+  const int64_t produced = d.produced.load(), waiting = d.waiting();
   std::string msg = "the sync was cancelled while ";
   if (queue_full) {
     msg += "librdkafka's queue was full (the brokers do not take messages): the write's other rows were not sent";
@@ -424,10 +427,7 @@ Status Producer::Commit(Delivery* d) {
   // The commit flushes the transaction's messages first; wait for them here,
   // where a cancelled sync can stop waiting (rd_kafka_commit_transaction
   // itself blocks for its whole timeout).
-  const auto flush_deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
-  while (d->acked.load() + d->failed.load() < d->produced.load() && Clock::now() < WaitUntil(flush_deadline))
-    rd_kafka_flush(rk_, 100);
-  if (d->acked.load() + d->failed.load() < d->produced.load() && GraceOver()) {
+  if (!AwaitDeliveries(d, Clock::now() + std::chrono::milliseconds(timeout_ms_)) && GraceOver()) {
     Status st = CancelledWhileWaiting(*d);
     Abort();
     return st;

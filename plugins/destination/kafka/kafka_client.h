@@ -28,6 +28,8 @@ struct Delivery {
   std::atomic<int64_t> produced{0};
   std::atomic<int64_t> acked{0};
   std::atomic<int64_t> failed{0};
+  // Messages produced with no delivery report yet.
+  int64_t waiting() const { return produced.load() - acked.load() - failed.load(); }
   std::mutex mu;
   std::string first_error;   // guarded by mu
   std::string error_topic;   // guarded by mu
@@ -99,6 +101,9 @@ class Producer {
   // first wait that saw the cancel.
   std::chrono::steady_clock::time_point WaitUntil(std::chrono::steady_clock::time_point deadline);
   // True when the sync was cancelled and its grace is over.
+  // Serves delivery reports (sending what lingers) until none of `d`'s is
+  // missing or WaitUntil(deadline) passes; true when none is missing.
+  bool AwaitDeliveries(Delivery* d, std::chrono::steady_clock::time_point deadline);
   bool GraceOver() const { return cancel_seen_ && std::chrono::steady_clock::now() >= grace_end_; }
   // Status::Cancelled saying how many of `d`'s messages were not acknowledged
   // (`queue_full`: and that the rest of the write was not queued).

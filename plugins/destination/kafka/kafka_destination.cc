@@ -175,10 +175,8 @@ Status KafkaDestination::WriteOnce(const WriteRequest& request) {
   auto d = std::make_unique<Delivery>();
   Status st = producer_->CheckNotAbandoned();
   if (!st.ok()) {
-    if (t) return st.WithContext("table " + t->schema->name + " (topic " + TopicName(spec_, t->schema->name) + ")");
-    return st;
-  }
-  if (producer_->transactional()) {
+    // Not sent: the brokers stopped answering a cancelled sync.
+  } else if (producer_->transactional()) {
     // Rows and cursors in one transaction: all visible, or none.
     st = producer_->Begin();
     if (st.ok() && t) st = ProduceRows(*t, request, d.get());
@@ -198,7 +196,7 @@ Status KafkaDestination::WriteOnce(const WriteRequest& request) {
     }
   }
   // librdkafka may still hold pointers to `d` (a timed-out flush): keep it.
-  if (d->acked.load() + d->failed.load() < d->produced.load()) orphans_.push_back(std::move(d));
+  if (d->waiting() > 0) orphans_.push_back(std::move(d));
   if (!st.ok() && t) return st.WithContext("table " + t->schema->name + " (topic " + TopicName(spec_, t->schema->name) + ")");
   return st;
 }
