@@ -68,6 +68,10 @@ void TcpFaultProxy::Serve(int client) {
   bool losing = false;
   auto deadline = std::chrono::steady_clock::now();
   while (!stopping_) {
+    if (frozen_) {   // read nothing, send nothing, close nothing
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     pollfd p[2] = {{client, POLLIN, 0}, {up, POLLIN, 0}};
     int r = ::poll(p, 2, 50);
     if (losing && std::chrono::steady_clock::now() >= deadline) break;

@@ -3,7 +3,8 @@
 // forwarded, whatever the server answers is dropped, and both connections
 // are closed once the server has answered and then been quiet for `grace`. The server
 // has then done the request (a COMMIT, say) and the client never learns it:
-// the "outcome unknown" case of include/ferry/destination.h. Test-only.
+// the "outcome unknown" case of include/ferry/destination.h. Freeze() makes
+// it a server that answers nothing at all. Test-only.
 #pragma once
 
 #include <atomic>
@@ -30,6 +31,10 @@ class TcpFaultProxy {
   }
   // Times an answer was lost.
   int lost() const { return lost_; }
+  // From now on nothing passes, either way, on any connection (new ones are
+  // accepted and then hang too), and nothing is closed: a server that
+  // stopped answering, as a stopped process or a dead network path.
+  void Freeze() { frozen_ = true; }
 
  private:
   void AcceptLoop();
@@ -41,6 +46,7 @@ class TcpFaultProxy {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> armed_{false};
+  std::atomic<bool> frozen_{false};
   std::atomic<int> lost_{0};
   std::chrono::milliseconds grace_{500};
   std::thread acceptor_;

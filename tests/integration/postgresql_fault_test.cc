@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,6 +20,7 @@
 #include "testing/cli_runner.h"
 #include "testing/conformance_util.h"
 #include "testing/row_compare.h"
+#include "testing/tcp_fault_proxy.h"
 
 namespace ferry::plugins::postgresql {
 namespace {
@@ -277,6 +279,104 @@ TEST(PostgresFaultState, ReadStateWaitsForACursorBeingCommitted) {
   ASSERT_EQ(read->size(), 1u);
   EXPECT_EQ((*read)[0].value, "200") << "read the cursor from before the committing transaction";
   EXPECT_GE(waited, std::chrono::milliseconds(500));
+}
+
+// A cancelled sync (DestinationInit::cancel) ends a call PostgreSQL does not
+// finish: a write waiting for a lock another session holds is cancelled on
+// the server kCancelGrace after the cancel, fails with Cancelled and commits
+// nothing; the server answered, so the destination keeps working for the
+// rows the engine still has to write.
+TEST(PostgresCancel, ACancelledSyncEndsAWriteWaitingForALock) {
+  const std::string ns = "cancel_lock_" + std::to_string(getpid());
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string conninfo, testing::FreshDatabase(ns));
+  std::atomic<bool> cancel{false};
+  FERRY_ASSERT_OK_AND_ASSIGN(Options opts,
+                             ValidateOptions(SpecOptions(), {{"connection_string", conninfo}}, "d", nullptr));
+  // Declared in this order so that a failing assertion releases the lock
+  // (locker) before waiting for the write, and the write ends before d goes.
+  auto d = std::make_unique<Destination>();
+  std::future<Status> write;
+  DestinationInit init{"pg", "cancel-test"};
+  init.cancel = &cancel;
+  FERRY_ASSERT_OK(d->Init(opts, init));
+  auto t = Items("cancel_items", /*pk=*/true);
+  FERRY_ASSERT_OK(d->Migrate({t}, MigrateOptions{}));
+  FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b1, ferry::testing::MakeBatch(t, ItemRows(0, 100)));
+  FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b2, ferry::testing::MakeBatch(t, ItemRows(100, 100)));
+  FERRY_ASSERT_OK(d->Write(WriteRequest{t, {b1}, nullptr, {}}));
+
+  FERRY_ASSERT_OK_AND_ASSIGN(auto locker, Connection::Open(conninfo, 10));
+  FERRY_ASSERT_OK(locker->Exec("BEGIN; LOCK TABLE cancel_items IN ACCESS EXCLUSIVE MODE", "lock"));
+  write = std::async(std::launch::async, [&] { return d->Write(WriteRequest{t, {b2}, nullptr, {}}); });
+  ASSERT_EQ(write.wait_for(std::chrono::milliseconds(1500)), std::future_status::timeout)
+      << "the write should wait for the lock";
+  const auto t0 = std::chrono::steady_clock::now();
+  cancel = true;
+  ASSERT_EQ(write.wait_for(CancelWatch::kCancelGrace + std::chrono::seconds(5)), std::future_status::ready)
+      << "the write should end after the grace";
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  const Status st = write.get();
+  EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+  EXPECT_NE(st.message().find("cancelled it"), std::string::npos) << st.ToString();
+  EXPECT_GE(waited, CancelWatch::kCancelGrace - std::chrono::milliseconds(200)) << "the write gets its grace";
+  FERRY_ASSERT_OK(locker->Exec("ROLLBACK", "unlock"));
+
+  // Nothing of the cancelled write is in the table, and the destination
+  // still writes (the server answered the cancel).
+  FERRY_ASSERT_OK_AND_ASSIGN(auto reader, Connection::Open(conninfo, 10));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto got, ReadTable(*reader, *t));
+  EXPECT_TRUE(ferry::testing::SameRows(ItemRows(0, 100), got));
+  FERRY_ASSERT_OK(d->Write(WriteRequest{t, {b2}, nullptr, {}}));
+  FERRY_ASSERT_OK_AND_ASSIGN(got, ReadTable(*reader, *t));
+  EXPECT_TRUE(ferry::testing::SameRows(ItemRows(0, 200), got));
+}
+
+// A server that answers nothing (not even the cancel request): the call is
+// cut off kShutGrace after the cancel was sent, and later calls fail at once
+// instead of waiting on the server again.
+TEST(PostgresCancel, ACancelledSyncStopsWaitingForAServerThatDoesNotAnswer) {
+  const std::string ns = "cancel_frozen_" + std::to_string(getpid());
+  FERRY_ASSERT_OK_AND_ASSIGN(std::string direct, testing::FreshDatabase(ns));
+  // In this order so that a failing assertion closes the proxy (unblocking
+  // the write) before waiting for the write, and the write ends before d goes.
+  std::unique_ptr<Destination> d;
+  std::future<Status> write;
+  ferry::testing::TcpFaultProxy proxy(testing::TestServer().host, testing::TestServer().port);
+  const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(proxy.port()) + " user=" +
+                               testing::TestServer().user + " dbname=" + testing::DatabaseName(ns);
+  std::atomic<bool> cancel{false};
+  FERRY_ASSERT_OK_AND_ASSIGN(Options opts,
+                             ValidateOptions(SpecOptions(), {{"connection_string", conninfo}}, "d", nullptr));
+  d = std::make_unique<Destination>();
+  DestinationInit init{"pg", "cancel-test"};
+  init.cancel = &cancel;
+  FERRY_ASSERT_OK(d->Init(opts, init));
+  auto t = Items("frozen_items", /*pk=*/false);
+  FERRY_ASSERT_OK(d->Migrate({t}, MigrateOptions{}));
+  FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b1, ferry::testing::MakeBatch(t, ItemRows(0, 100)));
+  FERRY_ASSERT_OK(d->Write(WriteRequest{t, {b1}, nullptr, {}}));
+
+  proxy.Freeze();
+  cancel = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  write = std::async(std::launch::async, [&] { return d->Write(WriteRequest{t, {b1}, nullptr, {}}); });
+  const auto limit = CancelWatch::kCancelGrace + CancelWatch::kShutGrace + std::chrono::seconds(5);
+  ASSERT_EQ(write.wait_for(limit), std::future_status::ready) << "the write should be cut off";
+  const Status st = write.get();
+  EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+  EXPECT_NE(st.message().find("connection was closed"), std::string::npos) << st.ToString();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, CancelWatch::kCancelGrace + CancelWatch::kShutGrace -
+                                                       std::chrono::milliseconds(200));
+
+  const auto t1 = std::chrono::steady_clock::now();
+  const Status again = d->Write(WriteRequest{t, {b1}, nullptr, {}});
+  EXPECT_EQ(again.code(), StatusCode::kCancelled) << again.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(2)) << "a later write fails at once";
+
+  // The first write is there, once; the cut-off one committed nothing.
+  FERRY_ASSERT_OK_AND_ASSIGN(auto reader, Connection::Open(direct, 10));
+  FERRY_ASSERT_OK_AND_ASSIGN(auto got, ReadTable(*reader, *t));
+  EXPECT_TRUE(ferry::testing::SameRows(ItemRows(0, 100), got));
 }
 
 }  // namespace

@@ -18,9 +18,15 @@
 // server's DETAIL when there is one.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +54,69 @@ struct Param {
   bool is_null = false;
 };
 
+// Ends a call blocked on PostgreSQL once the sync is cancelled
+// (DestinationInit::cancel): a lock another session holds, a server that
+// stopped answering. A call still running kCancelGrace after the cancel (or
+// after its own start, for a call begun later) is cancelled with PQcancel,
+// so the server rolls its statement back; if the call still has not
+// returned kShutGrace later, the server does not answer at all: the
+// connection's socket is shut down (the blocked read returns), and every
+// later call fails at once (abandoned()). A call that returns an error after
+// the watch fired reports Status::Cancelled. One thread, only while a cancel
+// flag is given; it checks every 100 ms.
+class CancelWatch {
+ public:
+  static constexpr std::chrono::seconds kCancelGrace{10};
+  static constexpr std::chrono::seconds kShutGrace{5};
+
+  explicit CancelWatch(const std::atomic<bool>* cancel);
+  ~CancelWatch();
+  CancelWatch(const CancelWatch&) = delete;
+  CancelWatch& operator=(const CancelWatch&) = delete;
+
+  // The scope of one blocking call on a connection (socket `fd`; `cancel`
+  // is the connection's PQgetCancel, shared so a PQcancel still running
+  // outlives the connection). `watch` may be null: then nothing is watched.
+  class Call {
+   public:
+    Call(CancelWatch* watch, int fd, std::shared_ptr<PGcancel> cancel);
+    ~Call();
+    Call(const Call&) = delete;
+    Call& operator=(const Call&) = delete;
+    // Set when an earlier call was cut off: this one must not start.
+    Status refusal() const { return refusal_; }
+    // `st` of the call, or Cancelled (naming `context`) when the watch
+    // cancelled it.
+    Status Verdict(Status st, const std::string& context) const;
+
+   private:
+    CancelWatch* watch_;
+    Status refusal_;
+  };
+
+  // True once a call had to be cut off: the server does not answer.
+  bool abandoned() const { return abandoned_.load(); }
+
+ private:
+  void Loop();
+
+  const std::atomic<bool>* cancel_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  // The call in progress (one at a time: a destination is driven by one thread).
+  bool busy_ = false;
+  std::chrono::steady_clock::time_point busy_since_;
+  int fd_ = -1;
+  std::shared_ptr<PGcancel> pg_cancel_;
+  bool fired_ = false, shut_ = false;
+  std::chrono::steady_clock::time_point fired_at_;
+  // When the watch first saw the cancel.
+  std::optional<std::chrono::steady_clock::time_point> cancel_seen_;
+  std::atomic<bool> abandoned_{false};
+  std::thread thread_;
+};
+
 class Connection {
  public:
   // Connects with `conninfo` (URL or key=value; libpq's environment variables
@@ -57,6 +126,10 @@ class Connection {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+
+  // Calls from now on are ended by `watch` (may be null; must outlive them)
+  // once the sync is cancelled.
+  void set_cancel_watch(CancelWatch* watch) { watch_ = watch; }
 
   PGconn* get() const { return conn_; }
   // False once the server or the network dropped the connection.
@@ -85,7 +158,15 @@ class Connection {
 
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
+  // Runs `fn` (one blocking libpq call; returns Status or Result) in the
+  // watch's scope.
+  template <typename Fn>
+  auto Watched(const std::string& context, Fn&& fn) -> decltype(fn());
+  std::shared_ptr<PGcancel> PgCancel();
+
   PGconn* conn_;
+  CancelWatch* watch_ = nullptr;
+  std::shared_ptr<PGcancel> pg_cancel_;   // made on the first watched call
 };
 
 // Quotes an SQL identifier: "a""b" for a"b. Callers pass names already

@@ -42,9 +42,13 @@ Status Destination::EnsureConnected() {
   if (conn_ && conn_->ok()) return Status::OK();
   conn_.reset();
   staging_ready_.clear();
+  if (watch_ && watch_->abandoned())
+    return Status::Cancelled("destination \"" + name_ +
+                             "\": the sync was cancelled and PostgreSQL stopped answering: not reconnecting");
   auto c = Connection::Open(spec_.connection_string, spec_.connect_timeout_s());
   if (!c.ok()) return c.status().WithContext("destination \"" + name_ + "\"");
   conn_ = c.MoveValue();
+  conn_->set_cancel_watch(watch_.get());
   ++connects_;
   return Status::OK();
 }
@@ -64,6 +68,8 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
   FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
   RegisterConnectionSecrets(spec_.connection_string);
   FERRY_RETURN_NOT_OK(Close());
+  watch_.reset();
+  if (init.cancel) watch_ = std::make_unique<CancelWatch>(init.cancel);
   open_ = true;
   Status st = Attempt([] { return Status::OK(); });
   if (!st.ok()) open_ = false;
@@ -144,7 +150,7 @@ Status Destination::Write(const WriteRequest& request) {
       st = begin.status();
       if (st.ok()) xid = PQgetvalue(begin->get(), 0, 0);
     }
-    if (st.ok() || !conn_ || conn_->ok()) break;
+    if (st.ok() || !conn_ || conn_->ok() || st.code() == StatusCode::kCancelled) break;
   }
   if (st.ok()) st = WriteTransaction(request, rows, state, state_batch, fp, xid);
   if (!st.ok() && conn_ && conn_->ok()) conn_->Exec("ROLLBACK", "rollback").IgnoreError();  // st is the error

@@ -23,6 +23,12 @@
 // credentials, permission denied, disk full, bad data) fail with the server's
 // message and SQLSTATE; committed data is never touched by a failed call.
 //
+// Cancel. During a sync (DestinationInit::cancel) a call the server has not
+// answered 10 s after the sync was cancelled is cancelled on the server
+// (PQcancel: a lock wait, a long statement) and fails with Status::Cancelled;
+// a server that does not answer the cancel either gets its connection shut
+// 5 s later, and every later call fails at once (connection.h, CancelWatch).
+//
 // Thread-safety: one instance is driven by one thread (the engine's writer);
 // calls must not overlap. Any number of instances may share a database.
 #pragma once
@@ -101,6 +107,9 @@ class Destination final : public ferry::Destination {
   std::string name_ = "postgresql";
   bool open_ = false;
   int connects_ = 0;
+  // Ends calls blocked on the server once the sync is cancelled (null
+  // outside syncs); outlives conn_.
+  std::unique_ptr<CancelWatch> watch_;
   std::unique_ptr<Connection> conn_;
   std::set<std::string> staging_ready_;                            // on conn_
   std::map<std::string, std::unique_ptr<TableWriter>> writers_;   // by table name
