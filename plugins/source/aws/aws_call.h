@@ -29,6 +29,10 @@ struct Target {
   std::string account_id;
   std::string region;
   std::string partition = "aws";
+  // A table listed once per value (CatalogTable::for_each): the value being
+  // listed for, {each} in templates; null otherwise. Points into the resolver's
+  // list of values, which outlives every use.
+  const nlohmann::json* each = nullptr;
   // The account's credentials (temporary ones refreshed by the provider).
   std::function<Result<http::aws::AwsCredentials>()> credentials;
 };

@@ -709,6 +709,177 @@ Result<Spec> Parse(const json& spec) {
   return ParseSpec(o);
 }
 
+// Rows a resolver writes (tables without the column fast path).
+class CollectRows : public sdk::RowWriter {
+ public:
+  Status Write(Row row) override {
+    rows.push_back(std::move(row));
+    return Status::OK();
+  }
+  ArrayBuilder& Column(size_t) override { std::abort(); }
+  Status EndRow() override { return Status::OK(); }
+  Status Checkpoint(const std::string&) override { return Status::OK(); }
+  std::vector<Row> rows;
+};
+
+// A row's cell by column name, as text ("NULL" when null).
+std::string Cell(const CatalogTable& t, const Row& row, const std::string& column) {
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    if (t.columns[i].name != column) continue;
+    if (row[i].kind() == Value::Kind::kString) return row[i].as_string();
+    if (row[i].kind() == Value::Kind::kInt) return std::to_string(row[i].as_int());
+    return "NULL";
+  }
+  return "no column " + column;
+}
+
+// A parent row of `t` with these columns set (the others null).
+Row RowOf(const CatalogTable& t, const std::map<std::string, Value>& cells) {
+  Row row(t.columns.size());
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    auto it = cells.find(t.columns[i].name);
+    if (it != cells.end()) row[i] = it->second;
+  }
+  return row;
+}
+
+// for_each lists a table once per value, {each} in its parameters and columns
+// (Support's Trusted Advisor checks, once per language); when_parent lists a
+// relation for the matching parent rows only (a check's summary with the
+// English check); a skip code stops the values after one warning.
+TEST(AwsDecode, ForEachListsOncePerValueAndWhenParentPicksTheParentRows) {
+  RecordingServer fake([](const ferry::testing::ServerRequest& r, size_t) {
+    const json body = json::parse(r.body);
+    const std::string op = r.headers.at("X-Amz-Target");
+    if (op.ends_with("DescribeTrustedAdvisorChecks"))
+      return json{{"checks", {{{"id", "c1"}, {"name", "name-" + body["language"].get<std::string>()},
+                               {"category", "security"}, {"description", "d"}, {"metadata", json::array()}}}}}.dump();
+    return json{{"summaries", {{{"checkId", body["checkIds"][0]}, {"status", "ok"}, {"timestamp", "t"},
+                                {"resourcesSummary", json::object()}, {"categorySpecificSummary", json::object()}}}}}
+        .dump();
+  });
+  FakeClient fc(fake.url());
+  auto data = std::make_shared<ClientData>();
+  data->target = fc.target;
+  sdk::Client client{"123456789012", data};
+  FakeSink sink;
+  std::atomic<bool> cancelled{false};
+  const CatalogTable& checks = Table("aws_support_trusted_advisor_checks");
+  ASSERT_EQ(checks.for_each.size(), 11u);
+  CollectRows rows;
+  sdk::ResolveContext ctx{client, nullptr, nullptr, sink, cancelled};
+  Status st = ResolveTable(checks, fc.api, ctx, rows);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(rows.rows.size(), 11u);
+  EXPECT_EQ(Cell(checks, rows.rows[0], "language_code"), "en");
+  EXPECT_EQ(Cell(checks, rows.rows[0], "name"), "name-en");
+  EXPECT_EQ(Cell(checks, rows.rows[0], "region"), "us-east-1");
+  EXPECT_EQ(Cell(checks, rows.rows[10], "language_code"), "zh_TW");
+  EXPECT_EQ(Cell(checks, rows.rows[10], "name"), "name-zh_TW");
+  ASSERT_EQ(fake.seen().size(), 11u);
+
+  const CatalogTable& summaries = Table("aws_support_trusted_advisor_check_summaries");
+  const TableSchema parent_schema = SchemaOf(checks);
+  for (size_t i : {0, 5}) {   // en, ja
+    CollectRows child;
+    sdk::ResolveContext cctx{client, &rows.rows[i], &parent_schema, sink, cancelled};
+    st = ResolveTable(summaries, fc.api, cctx, child);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    if (i == 0) {
+      ASSERT_EQ(child.rows.size(), 1u);
+      EXPECT_EQ(Cell(summaries, child.rows[0], "check_id"), "c1");
+      EXPECT_EQ(Cell(summaries, child.rows[0], "language_code"), "en");
+    } else {
+      EXPECT_TRUE(child.rows.empty());
+    }
+  }
+  ASSERT_EQ(fake.seen().size(), 12u);   // the English check's summary only
+  EXPECT_EQ(json::parse(fake.seen()[11].body)["checkIds"], json::array({"c1"}));
+  EXPECT_TRUE(sink.warnings.empty());
+
+  // Without a Business support plan: one warning, not one per language.
+  ferry::testing::HttpTestServer refusing([](const ferry::testing::ServerRequest&) {
+    ferry::testing::ServerReply reply;
+    reply.status = 400;
+    reply.body = R"({"__type":"SubscriptionRequiredException","message":"AWS Premium Support Subscription is required"})";
+    return reply;
+  });
+  FakeClient fr(refusing.url());
+  auto rdata = std::make_shared<ClientData>();
+  rdata->target = fr.target;
+  sdk::Client rclient{"123456789012", rdata};
+  CollectRows none;
+  sdk::ResolveContext rctx{rclient, nullptr, nullptr, sink, cancelled};
+  st = ResolveTable(checks, fr.api, rctx, none);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(none.rows.empty());
+  ASSERT_EQ(sink.warnings.size(), 1u);
+  EXPECT_NE(sink.warnings[0].find("SubscriptionRequiredException"), std::string::npos) << sink.warnings[0];
+}
+
+// for_each over a parent row's JSON list: a Well-Architected lens review's
+// improvements, once per pillar ({each.PillarId}), with the parent's integer
+// milestone number as text in the request.
+TEST(AwsDecode, ForEachListsOncePerItemOfAParentList) {
+  RecordingServer fake([](const ferry::testing::ServerRequest& r, size_t) {
+    const std::string pillar = r.target.find("PillarId=security") != std::string::npos ? "security" : "reliability";
+    return json{{"ImprovementSummaries", {{{"QuestionId", "q-" + pillar}, {"PillarId", pillar}, {"Risk", "HIGH"}}}}}
+        .dump();
+  });
+  FakeClient fc(fake.url());
+  auto data = std::make_shared<ClientData>();
+  data->target = fc.target;
+  sdk::Client client{"123456789012:us-east-1", data};
+  FakeSink sink;
+  std::atomic<bool> cancelled{false};
+  const CatalogTable& reviews = Table("aws_wellarchitected_lens_reviews");
+  const CatalogTable& improvements = Table("aws_wellarchitected_lens_review_improvements");
+  const TableSchema parent_schema = SchemaOf(reviews);
+  Row parent = RowOf(reviews, {{"workload_arn", Value::String("arn:aws:wellarchitected:us-east-1:1:workload/w1")},
+                               {"workload_id", Value::String("w1")},
+                               {"milestone_number", Value::Int(3)},
+                               {"lens_alias", Value::String("wellarchitected")},
+                               {"pillar_review_summaries",
+                                Value::String(R"([{"PillarId":"security"},{"PillarId":"reliability"}])")}});
+  CollectRows rows;
+  sdk::ResolveContext ctx{client, &parent, &parent_schema, sink, cancelled};
+  Status st = ResolveTable(improvements, fc.api, ctx, rows);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(Cell(improvements, rows.rows[0], "pillar_id"), "security");
+  EXPECT_EQ(Cell(improvements, rows.rows[1], "question_id"), "q-reliability");
+  EXPECT_EQ(Cell(improvements, rows.rows[1], "milestone_number"), "3");
+  EXPECT_EQ(Cell(improvements, rows.rows[1], "lens_alias"), "wellarchitected");
+  auto seen = fake.seen();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].target.substr(0, seen[0].target.find('?')), "/workloads/w1/lensReviews/wellarchitected/improvements");
+  EXPECT_NE(seen[0].target.find("MilestoneNumber=3"), std::string::npos) << seen[0].target;
+  EXPECT_NE(seen[1].target.find("PillarId=reliability"), std::string::npos) << seen[1].target;
+
+  // A parent without the list (NULL): no calls, no rows.
+  Row bare = RowOf(reviews, {{"workload_id", Value::String("w1")}, {"lens_alias", Value::String("x")}});
+  CollectRows none;
+  sdk::ResolveContext bctx{client, &bare, &parent_schema, sink, cancelled};
+  st = ResolveTable(improvements, fc.api, bctx, none);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(none.rows.empty());
+  EXPECT_EQ(fake.seen().size(), 2u);
+}
+
+// "{a,b}": the first of the alternatives the item has (a Route 53 ARC safety
+// rule is an assertion rule or a gating rule); NULL when it has neither.
+TEST(AwsDecode, TemplateAlternativesTakeTheFirstTheItemHas) {
+  const CatalogTable& t = Table("aws_route53recoverycontrolconfig_safety_rules");
+  Target target{.account_id = "123456789012", .region = "us-west-2"};
+  auto arn = [&](const char* item) {
+    json j = json::parse(item);
+    return Cell(t, ItemToRow(t, j, j, target, nullptr, nullptr), "arn");
+  };
+  EXPECT_EQ(arn(R"({"ASSERTION":{"SafetyRuleArn":"arn:a"}})"), "arn:a");
+  EXPECT_EQ(arn(R"({"GATING":{"SafetyRuleArn":"arn:g"}})"), "arn:g");
+  EXPECT_EQ(arn(R"({})"), "NULL");
+}
+
 TEST(AwsSpec, CloudQuerysKeysParse) {
   auto s = Parse(json::parse(R"({
     "accounts": [{"id": "prod", "local_profile": "prod", "role_arn": "arn:aws:iam::111111111111:role/ro",

@@ -207,6 +207,16 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
     t->lookback_seconds = inc.value("lookback_seconds", int64_t{0});
   }
   FERRY_ASSIGN_OR_RETURN(t->ignore_errors, Strings(j, "ignore_errors", where));
+  FERRY_ASSIGN_OR_RETURN(t->for_each, Strings(j, "for_each", where));
+  FERRY_ASSIGN_OR_RETURN(t->for_each_from, Str(j, "for_each_from", where, false));
+  if (j.contains("when_parent")) {
+    const json& w = j["when_parent"];
+    if (!w.is_object() || w.empty()) return Status::Invalid(where + ": \"when_parent\" is not an object of texts");
+    for (const auto& [col, v] : w.items()) {
+      if (!v.is_string()) return Status::Invalid(where + ": when_parent " + col + " is not a text");
+      t->when_parent[col] = v.get<std::string>();
+    }
+  }
   if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
     return Status::Invalid(where + ": no \"columns\" list");
   for (const auto& cj : j["columns"]) {

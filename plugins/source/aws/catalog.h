@@ -152,6 +152,15 @@ struct CatalogTable {
   Input start_input;
   int64_t lookback_seconds = 0;
   std::vector<std::string> ignore_errors;   // error codes meaning "no rows here"
+  // Listed once per value, the value being {each} in the call's parameters and
+  // the columns' templates: fixed values (Support's languages), or the items of
+  // a JSON list in the parent row (for_each_from, "{parent.COL}"; an object
+  // item's members are {each.Member}). Neither: listed once.
+  std::vector<std::string> for_each;
+  std::string for_each_from;
+  // A relation listed only for the parent rows whose columns hold these texts
+  // (a Trusted Advisor check's result once, with the English check's row).
+  std::map<std::string, std::string> when_parent;
   std::vector<CatalogColumn> columns;
   std::vector<std::shared_ptr<CatalogTable>> relations;
 };

@@ -92,11 +92,23 @@ std::string Where(const Target& t) {
 
 Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
 
+// Alternatives: "{item.ASSERTION.SafetyRuleArn,item.GATING.SafetyRuleArn}" is
+// the first of them the item has (a Route 53 ARC safety rule is one of two
+// structures); NotFound when it has none.
 // A placeholder's filter: "|basename" keeps what follows the last '/'
 // (Route 53's "/hostedzone/Z123" -> "Z123"); "|join" writes a list's items
 // joined with ',' (a list the item lacks is empty: Lightsail's port states
 // omit empty CIDR lists).
-Expander WithFilters(Expander inner) {
+Expander WithFilters(Expander plain) {
+  Expander inner = [plain = std::move(plain)](const std::string& names) -> Result<std::string> {
+    size_t start = 0;
+    for (size_t comma = names.find(','); comma != std::string::npos; comma = names.find(',', start)) {
+      auto got = plain(names.substr(start, comma - start));
+      if (got.ok() || got.status().code() != StatusCode::kNotFound) return got;
+      start = comma + 1;
+    }
+    return plain(names.substr(start));
+  };
   return [inner = std::move(inner)](const std::string& spec) -> Result<std::string> {
     auto bar = spec.find('|');
     if (bar == std::string::npos) return inner(spec);
@@ -130,6 +142,14 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
     if (name == "account") return target.account_id;
     if (name == "region") return target.region;
     if (name == "partition") return target.partition;
+    if (name == "each" || name.rfind("each.", 0) == 0) {
+      // The value a for_each table is listed for: a text, or a member of an
+      // object ({each.PillarId} of a lens review's pillar summary).
+      if (!target.each) return Status::Invalid("{" + name + "} in a table without for_each");
+      const json* v = name == "each" ? target.each : At(*target.each, SplitDots(name.substr(5)));
+      if (!v || v->is_null()) return Status::NotFound("the value listed for has no " + name.substr(std::min<size_t>(5, name.size())));
+      return v->is_string() ? v->get<std::string>() : v->dump();
+    }
     if (name == "item" || name.rfind("item.", 0) == 0) {
       if (!item) return Status::Invalid("{" + name + "} outside an item");
       const json* v = item;
@@ -145,6 +165,8 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
       const std::string col = path.front();
       path.erase(path.begin());
       const Value& v = ctx->ParentValue(col);
+      // An integer column as its decimal text (a Well-Architected milestone's number).
+      if (v.kind() == Value::Kind::kInt && path.empty()) return std::to_string(v.as_int());
       if (v.kind() != Value::Kind::kString) return Status::Invalid("the parent row's " + col + " is not set");
       if (path.empty()) return v.as_string();
       json doc = json::parse(v.as_string(), nullptr, false);
@@ -193,7 +215,8 @@ bool IsSkipCode(const std::string& code) {
   static const char* kCodes[] = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
                                  "AuthorizationError", "Unauthorized", "InsufficientPrivilegesException",
                                  "OptInRequired", "SubscriptionRequiredException", "AWSOrganizationsNotInUseException",
-                                 "UnrecognizedClientException", "InvalidClientTokenId", "UnauthorizedException"};
+                                 "UnrecognizedClientException", "InvalidClientTokenId", "UnauthorizedException",
+                                 "OptInRequiredException"};
   for (const char* c : kCodes)
     if (code == c) return true;
   return false;
@@ -278,14 +301,12 @@ TableSchema SchemaOf(const CatalogTable& table) {
   return s;
 }
 
-Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk::ResolveContext& ctx,
-                    sdk::RowWriter& out) {
-  auto data = std::static_pointer_cast<const ClientData>(ctx.client.data);
-  if (!data) return Status::Invalid(table.name + ": no AWS client");
-  Target target = data->target;
-  if (!table.region.empty()) {
-    FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));
-  }
+namespace {
+
+// Lists the table once for `target` (for one for_each value, if the table has
+// them). *skipped: AWS answered a skip code (a warning was given).
+Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::ResolveContext& ctx,
+                   sdk::RowWriter& out, const Target& target, bool* skipped) {
   const Service& svc = *table.service;
   std::vector<std::string> warnings;
 
@@ -431,10 +452,55 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     if (Listed(table.ignore_errors, err.code)) return Status::OK();
     if (IsSkipCode(err.code)) {
       ctx.Warning(table.name, Where(target) + ": skipped, " + s.message());
+      *skipped = true;
       return Status::OK();
     }
   }
   return Status::IOError(table.name + ": " + s.message());
+}
+
+}  // namespace
+
+Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk::ResolveContext& ctx,
+                    sdk::RowWriter& out) {
+  auto data = std::static_pointer_cast<const ClientData>(ctx.client.data);
+  if (!data) return Status::Invalid(table.name + ": no AWS client");
+  // A relation for some parent rows only (when_parent): none for the others.
+  for (const auto& [col, want] : table.when_parent) {
+    if (!ctx.parent) return Status::Invalid(table.name + ": when_parent without a parent row");
+    const Value& v = ctx.ParentValue(col);
+    if (v.kind() != Value::Kind::kString || v.as_string() != want) return Status::OK();
+  }
+  Target target = data->target;
+  if (!table.region.empty()) {
+    FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));
+  }
+  bool skipped = false;
+  if (table.for_each.empty() && table.for_each_from.empty()) return ResolveOnce(table, api, ctx, out, target, &skipped);
+
+  // Once per value: the catalog's, or the items of the parent row's JSON list
+  // ({parent.COL}; none when the parent has no such list).
+  json values = json::array();
+  for (const auto& v : table.for_each) values.push_back(v);
+  if (!table.for_each_from.empty()) {
+    const std::string& from = table.for_each_from;
+    if (!ctx.parent || from.rfind("{parent.", 0) != 0 || from.back() != '}')
+      return Status::Invalid(table.name + ": for_each_from " + from + " is not a parent row's column");
+    const Value& v = ctx.ParentValue(from.substr(8, from.size() - 9));
+    if (v.kind() == Value::Kind::kString) {
+      values = json::parse(v.as_string(), nullptr, false);
+      if (!values.is_array())
+        return Status::Invalid(table.name + ": the parent row's " + from + " is not a list");
+    }
+  }
+  for (const json& v : values) {
+    Target each = target;
+    each.each = &v;
+    // A skip code (not subscribed, denied) is the same for every value: one warning.
+    FERRY_RETURN_NOT_OK(ResolveOnce(table, api, ctx, out, each, &skipped));
+    if (skipped) break;
+  }
+  return Status::OK();
 }
 
 }  // namespace ferry::plugins::aws

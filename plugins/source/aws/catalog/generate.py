@@ -548,7 +548,7 @@ def build_table(models, entry, services, parent=None):
         if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
                        "skip", "columns_before", "columns_after", "relations", "description", "scope",
                        "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region",
-                       "incremental", "paginator", "unwrap"):
+                       "incremental", "paginator", "unwrap", "for_each", "when_parent"):
             die(f"{where}: unknown key {key!r}")
     service_name = entry["service"]
     call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,
@@ -594,6 +594,33 @@ def build_table(models, entry, services, parent=None):
         table["ignore_errors"] = entry["ignore_errors"]
     if entry.get("region"):
         table["region"] = entry["region"]
+    if "for_each" in entry:
+        # The table is listed once per value, {each} in its parameters and
+        # columns: fixed values (Support's languages) or the items of a list
+        # in the parent row ("{parent.pillar_review_summaries}"; {each.PillarId}).
+        fe = entry["for_each"]
+        if isinstance(fe, list) and fe and all(isinstance(v, str) for v in fe):
+            table["for_each"] = fe
+        elif isinstance(fe, str) and re.fullmatch(r"\{parent\.[a-z0-9_]+\}", fe):
+            if parent is None:
+                die(f"{where}: for_each {fe!r} names a parent column, but the table has no parent")
+            if fe[8:-1] not in [c["name"] for c in parent["columns"]]:
+                die(f"{where}: for_each {fe!r}: the parent has no such column")
+            table["for_each_from"] = fe
+        else:
+            die(f"{where}: for_each is a list of texts or \"{{parent.COLUMN}}\"")
+        if entry.get("incremental"):
+            die(f"{where}: for_each and incremental together are not supported")
+    if "when_parent" in entry:
+        # Listed only for parent rows whose columns hold these values (a Trusted
+        # Advisor check's result once, with the English check).
+        wp = entry["when_parent"]
+        if parent is None or not isinstance(wp, dict) or not wp:
+            die(f"{where}: when_parent is a mapping of the parent's columns to values, in a relation")
+        for col, value in wp.items():
+            if col not in [c["name"] for c in parent["columns"]] or not isinstance(value, str):
+                die(f"{where}: when_parent: {col!r} is not a column of the parent, or its value is not a text")
+        table["when_parent"] = wp
     enrich = []
     for e in entry.get("enrich", []):
         ewhere = f"{where} enrich {e.get('operation')}"
