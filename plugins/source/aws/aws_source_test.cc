@@ -1075,7 +1075,11 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       // SES identities, IAM Identity Center permission sets.
       {"aws_ses_identities", "arn"}, {"aws_ssoadmin_permission_sets", "permission_set_arn"},
       // IoT certificates.
-      {"aws_iot_certificates", "arn"}};
+      {"aws_iot_certificates", "arn"},
+      // Resilience Hub, Service Catalog, Support (read from us-east-1 once per account).
+      {"aws_resiliencehub_apps", "arn"}, {"aws_resiliencehub_app_versions", "app_arn"},
+      {"aws_resiliencehub_resiliency_policies", "arn"}, {"aws_servicecatalog_portfolios", "arn"},
+      {"aws_support_cases", "case_id"}};
   for (const auto& [table, key] : checks) {
     SCOPED_TRACE(table);
     ASSERT_TRUE(expect["tables"].contains(table));
@@ -1247,6 +1251,18 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   for (auto& r : sink.Table("aws_emr_block_public_access_configs"))
     emr_bpa.insert(Text(r["account_id"]) + " " + Text(r["region"]));
   EXPECT_EQ(emr_bpa.size(), accounts.size() * 2);
+  // Trusted Advisor checks (moto's list): once per account in each of the 11 languages, from us-east-1,
+  // the same checks in each.
+  std::map<std::string, std::set<std::string>> checks_by_language;
+  for (auto& r : sink.Table("aws_support_trusted_advisor_checks")) {
+    EXPECT_EQ(Text(r["region"]), "us-east-1");
+    checks_by_language[Text(r["account_id"]) + " " + Text(r["language_code"])].insert(Text(r["id"]));
+  }
+  EXPECT_EQ(checks_by_language.size(), accounts.size() * 11);
+  for (const auto& [who, ids] : checks_by_language) {
+    EXPECT_FALSE(ids.empty()) << who;
+    EXPECT_EQ(ids, checks_by_language.begin()->second) << who;
+  }
   // Every account answered for itself: the identity table has the three.
   std::set<std::string> idents;
   for (auto& r : sink.Table("aws_sts_caller_identities")) idents.insert(Text(r["account_id"]));

@@ -696,8 +696,9 @@ class Seeder:
         Step Functions: a state machine with an execution. EventBridge Scheduler: a schedule. AWS
         Backup: a report plan. EventBridge: a rule with a target. Cognito: a user pool with an identity
         provider. IoT: a thing and a certificate. DynamoDB Streams: a stream. SES: an email identity. IAM Identity Center: a
-        permission set with a managed policy and an account assignment. (No EMR cluster: moto starts EC2 instances
-        for its instance groups, which the EC2 checks would count.)"""
+        permission set with a managed policy and an account assignment. Resilience Hub: an app (its draft
+        version) and a resiliency policy, tagged. Service Catalog: a portfolio, tagged. (No EMR cluster: moto
+        starts EC2 instances for its instance groups, which the EC2 checks would count.)"""
         common = {"account_id": acct, "region": region}
         role = f"arn:aws:iam::{acct}:role/ferry-service-role"
         sm = self.client("sagemaker", acct, region)
@@ -791,6 +792,24 @@ class Seeder:
                                      TargetId=acct)
         self.add("aws_ssoadmin_permission_set_account_assignments", {
             **common, "permission_set_arn": ps_arn, "principal_id": "ferry-user"})
+        # Resilience Hub: an app (moto lists its "draft" version; no version is published, as moto 5.2.6
+        # names a published one "draft" too) and a resiliency policy, both tagged.
+        rh = self.client("resiliencehub", acct, region)
+        t = self.tags("resilience-app", 0)
+        app = rh.create_app(name="ferry-app", tags=t)["app"]["appArn"]
+        self.add("aws_resiliencehub_apps", {**common, "arn": app, "tags": t})
+        self.add("aws_resiliencehub_app_versions", {**common, "app_arn": app, "app_version": "draft"})
+        t = self.tags("resiliency-policy", 0)
+        rto = {"rpoInSecs": 3600, "rtoInSecs": 3600}
+        pol = rh.create_resiliency_policy(policyName="ferry-policy", tier="NonCritical", tags=t,
+                                          policy={"Software": rto, "Hardware": rto, "AZ": rto})["policy"]["policyArn"]
+        self.add("aws_resiliencehub_resiliency_policies", {**common, "arn": pol, "tags": t})
+        # Service Catalog: a portfolio, tagged.
+        t = self.tags("portfolio", 0)
+        pf = self.client("servicecatalog", acct, region).create_portfolio(
+            DisplayName="ferry-portfolio", ProviderName="ferry", Tags=self.kv(t),
+            IdempotencyToken=f"{self.run}-{acct}-{region}")["PortfolioDetail"]
+        self.add("aws_servicecatalog_portfolios", {**common, "arn": pf["ARN"], "id": pf["Id"], "tags": t})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
@@ -826,6 +845,11 @@ class Seeder:
             self.add("aws_route53_delegation_sets", {"account_id": acct, "region": None, "id": ds["Id"],
                                                      "arn": f"arn:aws:route53:::delegationset/{dsid}",
                                                      "name_servers": ds["NameServers"], "tags": {}})
+        # an AWS Support case per account (Support's API is in us-east-1 only)
+        case = self.client("support", acct, "us-east-1").create_case(
+            subject="ferry case", communicationBody="ferry", serviceCode="general-info", severityCode="low",
+            categoryCode="using-aws")["caseId"]
+        self.add("aws_support_cases", {"account_id": acct, "region": "us-east-1", "case_id": case})
         # one multi-region trail per account, logging into a bucket of that account
         s3 = self.client("s3", acct, self.home)
         bucket = f"ferry-trail-{acct}"
