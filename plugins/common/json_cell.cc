@@ -248,46 +248,18 @@ Result<Value> FromJson(const Json& j, const DataType& type) {
 
 }  // namespace
 
-void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, std::string* out) {
-  if (a.IsNull(i)) {
-    out->append("null");
-    return;
-  }
+namespace {
+
+// The cell types that need more than a few bytes of stack (nlohmann, a
+// std::string, a vector): kept out of AppendJsonCell, whose frame every cell
+// pays for.
+[[gnu::noinline]] void AppendRareJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style,
+                                          std::string* out) {
   switch (a.type->id) {
-    case TypeId::kBool: out->append(a.BoolValue(i) ? "true" : "false"); return;
-    case TypeId::kInt8: AppendNumber<int64_t>(a.Value<int8_t>(i), out); return;
-    case TypeId::kInt16: AppendNumber<int64_t>(a.Value<int16_t>(i), out); return;
-    case TypeId::kInt32: AppendNumber<int64_t>(a.Value<int32_t>(i), out); return;
-    case TypeId::kInt64: AppendNumber<int64_t>(a.Value<int64_t>(i), out); return;
-    case TypeId::kUInt8: AppendNumber<uint64_t>(a.Value<uint8_t>(i), out); return;
-    case TypeId::kUInt16: AppendNumber<uint64_t>(a.Value<uint16_t>(i), out); return;
-    case TypeId::kUInt32: AppendNumber<uint64_t>(a.Value<uint32_t>(i), out); return;
-    case TypeId::kUInt64: AppendNumber<uint64_t>(a.Value<uint64_t>(i), out); return;
-    case TypeId::kFloat32: AppendFloat(a.Value<float>(i), style, out); return;
-    case TypeId::kFloat64: AppendFloat(a.Value<double>(i), style, out); return;
-    case TypeId::kUtf8: case TypeId::kInet: AppendString(a.StringValue(i), style, out); return;
-    case TypeId::kBinary: AppendBase64String(a.StringValue(i), out); return;
     case TypeId::kMac:
       if (style.mac_as_text) AppendString(MacText(a.StringValue(i)), style, out);
       else AppendBase64String(a.StringValue(i), out);
       return;
-    case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(i), out); return;
-    case TypeId::kTimestamp: {
-      char buf[kMaxTimeText];
-      AppendPlainString(std::string_view(buf, FormatTimestamp(a.Value<int64_t>(i), buf, style.timestamp)), out);
-      return;
-    }
-    case TypeId::kDate32: {
-      char buf[kMaxTimeText];
-      AppendPlainString(std::string_view(buf, FormatDate(a.Value<int32_t>(i), buf)), out);
-      return;
-    }
-    case TypeId::kUuid: {
-      char buf[36];
-      FormatUuid(a.FixedValue(i), buf);
-      AppendPlainString(std::string_view(buf, 36), out);
-      return;
-    }
     case TypeId::kJson: {
       const std::string_view text = a.StringValue(i);
       if (!text.empty() && (SurelyAcceptedJson(text) || nlohmann::json::accept(text))) {
@@ -309,16 +281,6 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
       AppendPlainString(text, out);
       return;
     }
-    case TypeId::kList: {
-      const auto [begin, end] = a.ListRange(i);
-      out->push_back('[');
-      for (int64_t k = begin; k < end; ++k) {
-        if (k != begin) out->push_back(',');
-        AppendJsonCell(*a.children[0], k, style, out);
-      }
-      out->push_back(']');
-      return;
-    }
     case TypeId::kStruct: {
       out->push_back('{');
       std::vector<size_t> order(a.children.size());
@@ -338,8 +300,72 @@ void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, s
       out->push_back('}');
       return;
     }
+    default:
+      out->append("null");
   }
-  out->append("null");
+}
+
+}  // namespace
+
+void AppendJsonCell(const ArrayData& a, int64_t i, const JsonCellStyle& style, std::string* out) {
+  if (a.IsNull(i)) {
+    out->append("null");
+    return;
+  }
+  switch (a.type->id) {
+    case TypeId::kBool: out->append(a.BoolValue(i) ? "true" : "false"); return;
+    case TypeId::kInt8: AppendNumber<int64_t>(a.Value<int8_t>(i), out); return;
+    case TypeId::kInt16: AppendNumber<int64_t>(a.Value<int16_t>(i), out); return;
+    case TypeId::kInt32: AppendNumber<int64_t>(a.Value<int32_t>(i), out); return;
+    case TypeId::kInt64: AppendNumber<int64_t>(a.Value<int64_t>(i), out); return;
+    case TypeId::kUInt8: AppendNumber<uint64_t>(a.Value<uint8_t>(i), out); return;
+    case TypeId::kUInt16: AppendNumber<uint64_t>(a.Value<uint16_t>(i), out); return;
+    case TypeId::kUInt32: AppendNumber<uint64_t>(a.Value<uint32_t>(i), out); return;
+    case TypeId::kUInt64: AppendNumber<uint64_t>(a.Value<uint64_t>(i), out); return;
+    case TypeId::kFloat32: AppendFloat(a.Value<float>(i), style, out); return;
+    case TypeId::kFloat64: AppendFloat(a.Value<double>(i), style, out); return;
+    case TypeId::kUtf8: case TypeId::kInet: AppendString(a.StringValue(i), style, out); return;
+    case TypeId::kBinary: AppendBase64String(a.StringValue(i), out); return;
+    case TypeId::kFixedSizeBinary: AppendBase64String(a.FixedValue(i), out); return;
+    case TypeId::kTimestamp: {
+      // Quoted in the buffer itself: one append.
+      char buf[kMaxTimeText + 2];
+      buf[0] = '"';
+      const size_t n = FormatTimestamp(a.Value<int64_t>(i), buf + 1, style.timestamp);
+      buf[n + 1] = '"';
+      out->append(buf, n + 2);
+      return;
+    }
+    case TypeId::kDate32: {
+      char buf[kMaxTimeText + 2];
+      buf[0] = '"';
+      const size_t n = FormatDate(a.Value<int32_t>(i), buf + 1);
+      buf[n + 1] = '"';
+      out->append(buf, n + 2);
+      return;
+    }
+    case TypeId::kUuid: {
+      char buf[38];
+      buf[0] = '"';
+      FormatUuid(a.FixedValue(i), buf + 1);
+      buf[37] = '"';
+      out->append(buf, 38);
+      return;
+    }
+    case TypeId::kList: {
+      const auto [begin, end] = a.ListRange(i);
+      out->push_back('[');
+      for (int64_t k = begin; k < end; ++k) {
+        if (k != begin) out->push_back(',');
+        AppendJsonCell(*a.children[0], k, style, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    default:
+      AppendRareJsonCell(a, i, style, out);
+      return;
+  }
 }
 
 Result<Value> ParseJsonCell(const DataType& type, std::string_view json) {

@@ -1,6 +1,7 @@
 #include "ferry/text_codec.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
@@ -50,12 +51,26 @@ char* PutYear(char* p, int64_t y) {
 }
 
 char* PutDate(char* p, int64_t days) {
+  // Rows of a batch mostly share their day (a sync time, creation times of
+  // one period): the last day's text is kept per thread.
+  thread_local int64_t cached_days = std::numeric_limits<int64_t>::min();
+  thread_local char cached[32];
+  thread_local size_t cached_len = 0;
+  if (days == cached_days) {
+    std::memcpy(p, cached, cached_len);
+    return p + cached_len;
+  }
   const CivilDate c = CivilFromDays(days);
+  char* const start = p;
   p = PutYear(p, c.year);
   *p++ = '-';
   p = Put2(p, c.month);
   *p++ = '-';
-  return Put2(p, c.day);
+  p = Put2(p, c.day);
+  cached_len = static_cast<size_t>(p - start);
+  std::memcpy(cached, start, cached_len);
+  cached_days = days;
+  return p;
 }
 
 // Reads exactly `n` digits at `s[*pos]`.
@@ -317,15 +332,34 @@ Result<int64_t> ParseDate(std::string_view s) {
   return days;
 }
 
-void FormatUuid(std::string_view b, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  char* p = out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-    const auto c = static_cast<unsigned char>(b[i]);
-    *p++ = kHex[c >> 4];
-    *p++ = kHex[c & 15];
+namespace {
+// The two hex digits of every byte value.
+constexpr auto kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int v = 0; v < 256; ++v) {
+    t[2 * v] = kHex[v >> 4];
+    t[2 * v + 1] = kHex[v & 15];
   }
+  return t;
+}();
+}  // namespace
+
+void FormatUuid(std::string_view b, char* out) {
+  const auto* u = reinterpret_cast<const unsigned char*>(b.data());
+  char* p = out;
+  auto put = [&](int from, int to) {
+    for (int i = from; i < to; ++i, p += 2) std::memcpy(p, &kHexPairs[2 * u[i]], 2);
+  };
+  put(0, 4);
+  *p++ = '-';
+  put(4, 6);
+  *p++ = '-';
+  put(6, 8);
+  *p++ = '-';
+  put(8, 10);
+  *p++ = '-';
+  put(10, 16);
 }
 
 std::string MacText(std::string_view b) {
