@@ -702,12 +702,7 @@ TEST(AwsDecode, S3ControlCallsTheAccountsHostAndWafClassicItsGlobalEndpoint) {
   }
 }
 
-// ---- spec
-
-Result<Spec> Parse(const json& spec) {
-  FERRY_ASSIGN_OR_RETURN(Options o, ValidateOptions(SpecOptions(), spec, "source \"aws\"", nullptr));
-  return ParseSpec(o);
-}
+// ---- for_each, when_parent, placeholder alternatives, first: columns
 
 // Rows a resolver writes (tables without the column fast path).
 class CollectRows : public sdk::RowWriter {
@@ -743,6 +738,13 @@ Row RowOf(const CatalogTable& t, const std::map<std::string, Value>& cells) {
   return row;
 }
 
+// Column `name` of every row written, as text ("NULL" when null).
+std::vector<std::string> Texts(const CatalogTable& t, const CollectRows& w, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& r : w.rows) out.push_back(Cell(t, r, name));
+  return out;
+}
+
 // for_each lists a table once per value, {each} in its parameters and columns
 // (Support's Trusted Advisor checks, once per language); when_parent lists a
 // relation for the matching parent rows only (a check's summary with the
@@ -765,7 +767,7 @@ TEST(AwsDecode, ForEachListsOncePerValueAndWhenParentPicksTheParentRows) {
   FakeSink sink;
   std::atomic<bool> cancelled{false};
   const CatalogTable& checks = Table("aws_support_trusted_advisor_checks");
-  ASSERT_EQ(checks.for_each.size(), 11u);
+  ASSERT_EQ(checks.for_each.values.size(), 11u);
   CollectRows rows;
   sdk::ResolveContext ctx{client, nullptr, nullptr, sink, cancelled};
   Status st = ResolveTable(checks, fc.api, ctx, rows);
@@ -878,6 +880,242 @@ TEST(AwsDecode, TemplateAlternativesTakeTheFirstTheItemHas) {
   EXPECT_EQ(arn(R"({"ASSERTION":{"SafetyRuleArn":"arn:a"}})"), "arn:a");
   EXPECT_EQ(arn(R"({"GATING":{"SafetyRuleArn":"arn:g"}})"), "arn:g");
   EXPECT_EQ(arn(R"({})"), "NULL");
+}
+
+// A for_each table lists once per value: fixed values (RAM's resource owners),
+// the items of another service's call (Identity Store: each IAM Identity
+// Center instance's identity store), or what paths reach in the parent row's
+// JSON column, each value once (the configurations an MQ broker names). A
+// `first:` column is the first of its paths the item has.
+TEST(AwsDecode, ForEachListsOncePerValueAndFirstColumnsFallBack) {
+  std::mutex mu;
+  std::vector<std::string> calls;   // "target or path: body"
+  RecordingServer fake([&](const ferry::testing::ServerRequest& r, size_t) -> std::string {
+    std::string target;
+    for (const auto& [k, v] : r.headers) {
+      std::string lower = k;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      if (lower == "x-amz-target") target = v;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      calls.push_back((target.empty() ? r.method + " " + r.target : target));
+    }
+    json body = json::parse(r.body.empty() ? "{}" : r.body, nullptr, false);
+    if (r.target == "/listresources") {
+      const std::string owner = body.value("resourceOwner", "?");
+      return json{{"resources", {{{"arn", "arn:aws:ec2:us-east-1:1:subnet/" + owner}, {"resourceShareArn", "s"}}}}}.dump();
+    }
+    if (target.ends_with(".ListInstances"))
+      return R"({"Instances":[{"InstanceArn":"i1","IdentityStoreId":"d-1"},{"InstanceArn":"i2","IdentityStoreId":"d-2"}]})";
+    if (target.ends_with(".ListUsers")) {
+      const std::string store = body.value("IdentityStoreId", "?");
+      return json{{"Users", {{{"IdentityStoreId", store}, {"UserId", "u"}, {"UserArn", "arn:" + store + "/u"}}}}}.dump();
+    }
+    if (r.target.rfind("/v1/configurations/", 0) == 0) {
+      const std::string id = r.target.substr(19);
+      return json{{"arn", "arn:aws:mq:us-east-1:1:configuration:" + id}, {"id", id}, {"name", "n-" + id}}.dump();
+    }
+    return "{}";
+  });
+  FakeClient c(fake.url());
+  auto data = std::make_shared<ClientData>();
+  data->target = c.target;
+  sdk::Client client{"123456789012:us-east-1", data};
+  FakeSink sink;
+  std::atomic<bool> cancelled{false};
+  sdk::ResolveContext ctx{.client = client, .sink = sink, .cancelled = cancelled};
+
+  const CatalogTable& resources = Table("aws_ram_resources");
+  CollectRows ram;
+  Status st = ResolveTable(resources, c.api, ctx, ram);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Texts(resources, ram, "arn"), (std::vector<std::string>{"arn:aws:ec2:us-east-1:1:subnet/SELF",
+                                                                    "arn:aws:ec2:us-east-1:1:subnet/OTHER-ACCOUNTS"}));
+
+  const CatalogTable& users = Table("aws_identitystore_users");
+  CollectRows ids;
+  st = ResolveTable(users, c.api, ctx, ids);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Texts(users, ids, "user_arn"), (std::vector<std::string>{"arn:d-1/u", "arn:d-2/u"}));
+  EXPECT_EQ(Texts(users, ids, "arn"), (std::vector<std::string>{"arn:aws:identitystore:::user/u", "arn:aws:identitystore:::user/u"}));
+  EXPECT_EQ(Texts(users, ids, "identity_store_id"), (std::vector<std::string>{"d-1", "d-2"}));
+
+  // A broker whose current configuration is also in its history: read once.
+  const CatalogTable& brokers = Table("aws_mq_brokers");
+  const TableSchema broker_schema = SchemaOf(brokers);
+  Row broker;
+  for (const auto& col : brokers.columns) {
+    if (col.name == "arn") broker.push_back(Value::String("arn:aws:mq:us-east-1:1:broker:b"));
+    else if (col.name == "configurations")
+      broker.push_back(Value::String(R"({"Current":{"Id":"c-1","Revision":2},"History":[{"Id":"c-0","Revision":1},{"Id":"c-1","Revision":1}]})"));
+    else broker.push_back(Value::Null());
+  }
+  sdk::ResolveContext child{.client = client, .parent = &broker, .parent_schema = &broker_schema, .sink = sink,
+                            .cancelled = cancelled};
+  const CatalogTable& configs = *brokers.relations[1];
+  ASSERT_EQ(configs.name, "aws_mq_broker_configurations");
+  CollectRows mq;
+  st = ResolveTable(configs, c.api, child, mq);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(Texts(configs, mq, "id"), (std::vector<std::string>{"c-1", "c-0"}));
+  EXPECT_EQ(Texts(configs, mq, "broker_arn"), (std::vector<std::string>{"arn:aws:mq:us-east-1:1:broker:b",
+                                                                        "arn:aws:mq:us-east-1:1:broker:b"}));
+  EXPECT_TRUE(sink.warnings.empty());
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(calls.size(), 2u + 3u + 2u);
+  }
+
+  // first: a RAM invitation's receiver is its ARN, else its account id.
+  const CatalogTable& inv = Table("aws_ram_resource_share_invitations");
+  Target target{.account_id = "123456789012", .region = "eu-west-1"};
+  auto receiver = [&](const char* item_json) {
+    json item = json::parse(item_json);
+    Row row = ItemToRow(inv, item, item, target, nullptr, nullptr);
+    for (size_t i = 0; i < inv.columns.size(); ++i)
+      if (inv.columns[i].name == "receiver_combined")
+        return row[i].kind() == Value::Kind::kString ? row[i].as_string() : std::string("NULL");
+    return std::string("no column");
+  };
+  EXPECT_EQ(receiver(R"({"receiverArn":"arn:aws:iam::2:role/r","receiverAccountId":"2"})"), "arn:aws:iam::2:role/r");
+  EXPECT_EQ(receiver(R"({"receiverAccountId":"2"})"), "2");
+  EXPECT_EQ(receiver(R"({})"), "NULL");
+}
+
+// The other forms and how errors of a for_each listing are classified: every
+// value of an input's enum in the model (Application Auto Scaling's service
+// namespaces), one at a time; an error of one value that is not ignored fails
+// the table. Values from another call (Identity Store's, each IAM Identity
+// Center instance's identity store): a store named twice is read once, an
+// ignored error skips that value only, a skip code ends the values with one
+// warning, and the values' own call answering a skip code is one warning.
+TEST(AwsDecode, ForEachOverAnEnumOrACallsItemsClassifiesEachValuesErrors) {
+  std::mutex mu;
+  std::vector<std::string> asked;   // "Operation value"
+  std::string mode;                 // guarded by mu
+  ferry::testing::HttpTestServer fake([&](const ferry::testing::ServerRequest& r) {
+    const std::string op = r.headers.at("X-Amz-Target").substr(r.headers.at("X-Amz-Target").find('.') + 1);
+    const json body = json::parse(r.body.empty() ? "{}" : r.body);
+    ferry::testing::ServerReply reply;
+    auto error = [&](const char* code) {
+      reply.status = 400;
+      reply.body = json{{"__type", code}, {"message", std::string(code) + " here"}}.dump();
+    };
+    std::lock_guard<std::mutex> l(mu);
+    if (op == "DescribeScalingPolicies") {
+      const std::string ns = body.value("ServiceNamespace", "?");
+      asked.push_back(op + " " + ns);
+      if (ns == "dynamodb" && mode == "fail") error("ValidationException");
+      else if (ns == "ecs" || ns == "dynamodb")
+        reply.body = json{{"ScalingPolicies", {{{"PolicyARN", "arn:p-" + ns}, {"ServiceNamespace", ns}}}}}.dump();
+      else reply.body = R"({"ScalingPolicies":[]})";
+    } else if (op == "ListInstances") {
+      asked.push_back(op);
+      if (mode == "denied") error("AccessDeniedException");
+      else reply.body = R"({"Instances":[{"IdentityStoreId":"d-1"},{"IdentityStoreId":"d-2"},{"IdentityStoreId":"d-1"}]})";
+    } else if (op == "ListUsers") {
+      const std::string store = body.value("IdentityStoreId", "?");
+      asked.push_back(op + " " + store);
+      if (store == "d-1" && mode == "gone") error("ResourceNotFoundException");
+      else if (store == "d-1" && mode == "store denied") error("AccessDeniedException");
+      else reply.body = json{{"Users", {{{"IdentityStoreId", store}, {"UserId", "u-" + store}}}}}.dump();
+    } else {
+      reply.status = 404;
+    }
+    return reply;
+  });
+  FakeClient c(fake.url());
+  auto data = std::make_shared<ClientData>();
+  data->target = c.target;
+  sdk::Client client{"123456789012:us-east-1", data};
+  std::atomic<bool> cancelled{false};
+  auto run = [&](const CatalogTable& t, const std::string& m, FakeSink& sink, CollectRows& rows) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      mode = m;
+      asked.clear();
+    }
+    sdk::ResolveContext ctx{.client = client, .sink = sink, .cancelled = cancelled};
+    return ResolveTable(t, c.api, ctx, rows);
+  };
+  auto calls = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    return asked;
+  };
+
+  // The enum: every namespace the model has, in its order.
+  const CatalogTable& policies = Table("aws_applicationautoscaling_policies");
+  std::vector<std::string> namespaces;
+  for (const auto& v : policies.for_each.values) namespaces.push_back(v.get<std::string>());
+  ASSERT_GE(namespaces.size(), 10u);
+  EXPECT_NE(std::find(namespaces.begin(), namespaces.end(), "ecs"), namespaces.end());
+  EXPECT_NE(std::find(namespaces.begin(), namespaces.end(), "dynamodb"), namespaces.end());
+  {
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(policies, "", sink, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(calls().size(), namespaces.size());
+    auto arns = Texts(policies, rows, "arn");
+    std::sort(arns.begin(), arns.end());
+    EXPECT_EQ(arns, (std::vector<std::string>{"arn:p-dynamodb", "arn:p-ecs"}));
+    EXPECT_TRUE(sink.warnings.empty());
+  }
+  {
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(policies, "fail", sink, rows);
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("ValidationException"), std::string::npos) << st.ToString();
+  }
+
+  const CatalogTable& users = Table("aws_identitystore_users");
+  ASSERT_NE(users.for_each.service, nullptr);
+  {   // d-1 named twice: read once.
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(users, "", sink, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(calls(), (std::vector<std::string>{"ListInstances", "ListUsers d-1", "ListUsers d-2"}));
+    EXPECT_EQ(Texts(users, rows, "identity_store_id"), (std::vector<std::string>{"d-1", "d-2"}));
+    EXPECT_TRUE(sink.warnings.empty());
+  }
+  {   // An ignored error (ignore_errors: ResourceNotFoundException): that store has no rows.
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(users, "gone", sink, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(Texts(users, rows, "user_id"), (std::vector<std::string>{"u-d-2"}));
+    EXPECT_TRUE(sink.warnings.empty());
+  }
+  {   // A skip code: one warning naming the value, no further values.
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(users, "store denied", sink, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(rows.rows.empty());
+    EXPECT_EQ(calls(), (std::vector<std::string>{"ListInstances", "ListUsers d-1"}));
+    ASSERT_EQ(sink.warnings.size(), 1u);
+    EXPECT_NE(sink.warnings[0].find("(d-1)"), std::string::npos) << sink.warnings[0];
+  }
+  {   // The values' call denied: one warning, nothing listed.
+    FakeSink sink;
+    CollectRows rows;
+    Status st = run(users, "denied", sink, rows);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(rows.rows.empty());
+    EXPECT_EQ(calls(), (std::vector<std::string>{"ListInstances"}));
+    ASSERT_EQ(sink.warnings.size(), 1u);
+    EXPECT_NE(sink.warnings[0].find("AccessDeniedException"), std::string::npos) << sink.warnings[0];
+  }
+}
+
+// ---- spec
+
+Result<Spec> Parse(const json& spec) {
+  FERRY_ASSIGN_OR_RETURN(Options o, ValidateOptions(SpecOptions(), spec, "source \"aws\"", nullptr));
+  return ParseSpec(o);
 }
 
 TEST(AwsSpec, CloudQuerysKeysParse) {
@@ -1074,8 +1312,9 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
       {"aws_cloudformation_stack_templates", "stack_arn"},
       // SES identities, IAM Identity Center permission sets.
       {"aws_ses_identities", "arn"}, {"aws_ssoadmin_permission_sets", "permission_set_arn"},
-      // IoT certificates.
-      {"aws_iot_certificates", "arn"},
+      // IoT certificates; Identity Store users, groups and memberships.
+      {"aws_iot_certificates", "arn"}, {"aws_identitystore_users", "user_id"},
+      {"aws_identitystore_groups", "group_id"}, {"aws_identitystore_group_memberships", "membership_id"},
       // Resilience Hub, Service Catalog, Support (read from us-east-1 once per account).
       {"aws_resiliencehub_apps", "arn"}, {"aws_resiliencehub_app_versions", "app_arn"},
       {"aws_resiliencehub_resiliency_policies", "arn"}, {"aws_servicecatalog_portfolios", "arn"},
@@ -1240,6 +1479,18 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
     EXPECT_NE(Text(r["certificate_pem"]).find("BEGIN CERTIFICATE"), std::string::npos);
     EXPECT_EQ(Text(r["arn"]), Text(r["certificate_arn"]));
     EXPECT_TRUE(r["policies"].kind() == Value::Kind::kList && r["policies"].items().empty());
+  }
+  // Identity Store (for_each over each IAM Identity Center instance's identity store): the
+  // membership's member is the seeded user, the user's name and display name as created.
+  std::map<std::string, std::string> member_of;
+  for (const auto& e : expect["tables"]["aws_identitystore_group_memberships"])
+    member_of[e["membership_id"].get<std::string>()] = e["member_id"].get<std::string>();
+  for (auto& r : sink.Table("aws_identitystore_group_memberships"))
+    EXPECT_EQ(Text(r["member_id"]), member_of[Text(r["membership_id"])]) << Text(r["membership_id"]);
+  for (auto& r : sink.Table("aws_identitystore_users")) {
+    EXPECT_EQ(Text(r["user_name"]), "ferry-user-" + Text(r["request_region"]));
+    EXPECT_EQ(Text(r["display_name"]), "Ferry User");
+    EXPECT_EQ(Text(r["arn"]), "arn:aws:identitystore:::user/" + Text(r["user_id"]));
   }
   // One Glue Data Catalog encryption settings row per account and region.
   std::set<std::string> glue_enc;

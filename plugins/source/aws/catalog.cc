@@ -207,8 +207,38 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
     t->lookback_seconds = inc.value("lookback_seconds", int64_t{0});
   }
   FERRY_ASSIGN_OR_RETURN(t->ignore_errors, Strings(j, "ignore_errors", where));
-  FERRY_ASSIGN_OR_RETURN(t->for_each, Strings(j, "for_each", where));
-  FERRY_ASSIGN_OR_RETURN(t->for_each_from, Str(j, "for_each_from", where, false));
+  if (j.contains("for_each")) {
+    // {"values": [...]}, {"service": S, "call": {...}} or {"parent": COL, "paths": [[...], ...]}.
+    const json& fe = j["for_each"];
+    const std::string fw = where + " for_each";
+    if (!fe.is_object()) return Status::Invalid(fw + ": not an object");
+    t->for_each.set = true;
+    if (fe.contains("values")) {
+      if (!fe["values"].is_array() || fe["values"].empty()) return Status::Invalid(fw + ": \"values\" is not a list of values");
+      for (const auto& v : fe["values"]) t->for_each.values.push_back(v);
+    } else if (fe.contains("call")) {
+      FERRY_ASSIGN_OR_RETURN(std::string fs, Str(fe, "service", fw));
+      auto fit = catalog.services.find(fs);
+      if (fit == catalog.services.end()) return Status::Invalid(fw + ": unknown service \"" + fs + "\"");
+      t->for_each.service = fit->second.get();
+      FERRY_ASSIGN_OR_RETURN(t->for_each.call, ParseCall(fe["call"], *t->for_each.service, fw));
+    } else if (fe.contains("parent")) {
+      FERRY_ASSIGN_OR_RETURN(t->for_each.parent_column, Str(fe, "parent", fw));
+      if (!fe.contains("paths") || !fe["paths"].is_array() || fe["paths"].empty())
+        return Status::Invalid(fw + ": \"parent\" without \"paths\"");
+      for (const auto& p : fe["paths"]) {
+        if (!p.is_array()) return Status::Invalid(fw + ": a path is not a list");
+        std::vector<std::string> steps;
+        for (const auto& st : p) {
+          if (!st.is_string()) return Status::Invalid(fw + ": a path holds a non-string");
+          steps.push_back(st.get<std::string>());
+        }
+        t->for_each.parent_paths.push_back(std::move(steps));
+      }
+    } else {
+      return Status::Invalid(fw + ": none of \"values\", \"call\", \"parent\"");
+    }
+  }
   if (j.contains("when_parent")) {
     const json& w = j["when_parent"];
     if (!w.is_object() || w.empty()) return Status::Invalid(where + ": \"when_parent\" is not an object of texts");
@@ -227,6 +257,18 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
     FERRY_ASSIGN_OR_RETURN(col.kind, ::ferry::plugins::KindOf(kind, cw));
     FERRY_ASSIGN_OR_RETURN(std::string source, Str(cj, "source", cw, false));
     FERRY_ASSIGN_OR_RETURN(col.path, Strings(cj, "path", cw));
+    if (cj.contains("fallback_paths")) {
+      if (!cj["fallback_paths"].is_array()) return Status::Invalid(cw + ": \"fallback_paths\" is not a list");
+      for (const auto& p : cj["fallback_paths"]) {
+        if (!p.is_array() || p.empty()) return Status::Invalid(cw + ": a fallback path is not a member path");
+        std::vector<std::string> steps;
+        for (const auto& st : p) {
+          if (!st.is_string()) return Status::Invalid(cw + ": a fallback path holds a non-string");
+          steps.push_back(st.get<std::string>());
+        }
+        col.fallback_paths.push_back(std::move(steps));
+      }
+    }
     FERRY_ASSIGN_OR_RETURN(col.text, Str(cj, "template", cw, false));
     FERRY_ASSIGN_OR_RETURN(col.transform, Str(cj, "transform", cw, false));
     if (!col.transform.empty() && col.transform != "tags" && col.transform != "opted_in")

@@ -121,6 +121,10 @@ struct CatalogColumn {
   ValueKind kind = ValueKind::kUtf8;
   ColumnSource source = ColumnSource::kField;
   std::vector<std::string> path;   // kField: member path; kParent: the parent column
+  // kField: paths tried in turn when `path` reaches nothing (a RAM invitation's
+  // receiver: its ARN, else its account id; a Glue classifier's name: that of
+  // whichever of its four structures it has).
+  std::vector<std::vector<std::string>> fallback_paths;
   std::string text;                // kTemplate
   // "tags": a [{Key, Value}] list as a {key: value} object ({} when absent);
   // "opted_in": DescribeRegions' OptInStatus as "enabled" (not not-opted-in).
@@ -152,12 +156,25 @@ struct CatalogTable {
   Input start_input;
   int64_t lookback_seconds = 0;
   std::vector<std::string> ignore_errors;   // error codes meaning "no rows here"
-  // Listed once per value, the value being {each} in the call's parameters and
-  // the columns' templates: fixed values (Support's languages), or the items of
-  // a JSON list in the parent row (for_each_from, "{parent.COL}"; an object
-  // item's members are {each.Member}). Neither: listed once.
-  std::vector<std::string> for_each;
-  std::string for_each_from;
+  // A table listed once per value, the value being {each} (an object's
+  // member {each.A.B}) in the inputs of its list, detail and enrich calls and
+  // in its columns' templates. The values come from one of: fixed values
+  // (Support's languages, RAM's resource owners SELF and OTHER-ACCOUNTS,
+  // every value of an input's enum in the model: Application Auto Scaling's
+  // service namespaces); the items of another call, of another service maybe
+  // (each IAM Identity Center instance's identity store id for Identity
+  // Store's tables); or what paths reach in a JSON column of the parent row
+  // (a lens review's pillars: the items of the list; the configurations an
+  // Amazon MQ broker names, current, pending and past). Each value once.
+  struct ForEach {
+    bool set = false;                            // false: listed once
+    std::vector<nlohmann::json> values;          // fixed values
+    const Service* service = nullptr;            // set when the values are a call's items
+    Call call;
+    std::string parent_column;                   // set when they come from the parent row
+    std::vector<std::vector<std::string>> parent_paths;
+  };
+  ForEach for_each;
   // A relation listed only for the parent rows whose columns hold these texts
   // (a Trusted Advisor check's result once, with the English check's row).
   std::map<std::string, std::string> when_parent;

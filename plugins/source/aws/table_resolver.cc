@@ -90,6 +90,9 @@ std::string Where(const Target& t) {
   return "account " + t.account_id + (t.region.empty() ? "" : ", region " + t.region);
 }
 
+// A for_each value in a warning: a text as itself, anything else as JSON.
+std::string EachText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
 Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
 
 // Alternatives: "{item.ASSERTION.SafetyRuleArn,item.GATING.SafetyRuleArn}" is
@@ -251,6 +254,8 @@ Row ItemToRow(const CatalogTable& table, const json& listed, const json& item, c
     }
     json tmp;
     const json* v = c.source == ColumnSource::kItem ? &item : At(item, c.path);
+    // first:A,B: the next path while the item has nothing at this one.
+    for (size_t f = 0; f < c.fallback_paths.size() && (!v || v->is_null()); ++f) v = At(item, c.fallback_paths[f]);
     if (c.source == ColumnSource::kItem && item.is_object()) {
       // Without the keys Ferry added (_listed, _tags, ...).
       tmp = json::object();
@@ -451,7 +456,8 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
   if (err.http_status != 0) {
     if (Listed(table.ignore_errors, err.code)) return Status::OK();
     if (IsSkipCode(err.code)) {
-      ctx.Warning(table.name, Where(target) + ": skipped, " + s.message());
+      ctx.Warning(table.name, Where(target) + (target.each ? " (" + EachText(*target.each) + ")" : std::string()) +
+                                  ": skipped, " + s.message());
       *skipped = true;
       return Status::OK();
     }
@@ -476,24 +482,48 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));
   }
   bool skipped = false;
-  if (table.for_each.empty() && table.for_each_from.empty()) return ResolveOnce(table, api, ctx, out, target, &skipped);
+  if (!table.for_each.set) return ResolveOnce(table, api, ctx, out, target, &skipped);
 
-  // Once per value: the catalog's, or the items of the parent row's JSON list
-  // ({parent.COL}; none when the parent has no such list).
-  json values = json::array();
-  for (const auto& v : table.for_each) values.push_back(v);
-  if (!table.for_each_from.empty()) {
-    const std::string& from = table.for_each_from;
-    if (!ctx.parent || from.rfind("{parent.", 0) != 0 || from.back() != '}')
-      return Status::Invalid(table.name + ": for_each_from " + from + " is not a parent row's column");
-    const Value& v = ctx.ParentValue(from.substr(8, from.size() - 9));
-    if (v.kind() == Value::Kind::kString) {
-      values = json::parse(v.as_string(), nullptr, false);
-      if (!values.is_array())
-        return Status::Invalid(table.name + ": the parent row's " + from + " is not a list");
+  // for_each: the values, each listed once.
+  const CatalogTable::ForEach& fe = table.for_each;
+  std::vector<json> values = fe.values;
+  if (fe.service) {
+    // The items of a call (each IAM Identity Center instance's identity store
+    // id): its AWS errors are the table's.
+    ApiError err;
+    Status s = CallPages(*fe.service, fe.call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
+                         [&](const json& page) {
+                           ForEachItem(page, fe.call.items, 0, [&](const json& x) { values.push_back(x); });
+                           return Status::OK();
+                         }, &err);
+    if (!s.ok()) {
+      if (err.http_status != 0) {
+        if (Listed(table.ignore_errors, err.code)) return Status::OK();
+        if (IsSkipCode(err.code)) {
+          ctx.Warning(table.name, Where(target) + ": skipped, " + s.message());
+          return Status::OK();
+        }
+      }
+      return Status::IOError(table.name + ": " + s.message());
     }
   }
-  for (const json& v : values) {
+  if (!fe.parent_column.empty()) {
+    // What the paths reach in the parent row's JSON column (none when the
+    // column is NULL): a lens review's pillars, an MQ broker's configurations.
+    if (!ctx.parent) return Status::Invalid(table.name + ": for_each over a parent column without a parent row");
+    const Value& v = ctx.ParentValue(fe.parent_column);
+    if (v.kind() == Value::Kind::kString) {
+      json doc = json::parse(v.as_string(), nullptr, false);
+      if (doc.is_discarded())
+        return Status::Invalid(table.name + ": the parent row's " + fe.parent_column + " is not JSON");
+      for (const auto& path : fe.parent_paths) ForEachItem(doc, path, 0, [&](const json& x) { values.push_back(x); });
+    }
+  }
+  // Each value once (a configuration a broker names as current and in its history).
+  std::vector<json> unique;
+  for (auto& v : values)
+    if (std::find(unique.begin(), unique.end(), v) == unique.end()) unique.push_back(std::move(v));
+  for (const json& v : unique) {
     Target each = target;
     each.each = &v;
     // A skip code (not subscribed, denied) is the same for every value: one warning.

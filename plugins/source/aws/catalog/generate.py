@@ -307,7 +307,7 @@ def parse_items_path(text):
     out = []
     for part in text.split("."):
         if part.endswith("[]"):
-            out += [part[:-2], "[]"]
+            out += [part[:-2], "[]"] if part[:-2] else ["[]"]   # "[]": the items of the list itself
         elif part:
             out.append(part)
     return out
@@ -520,7 +520,7 @@ def make_columns(shapes, item_shape, entry, where):
 
 
 def extra_column(extra, where):
-    """{name, from: account|region|partition|arn|parent:COL|item|path:A.B|template:TEXT, type}"""
+    """{name, from: account|region|partition|arn|parent:COL|item|path:A.B|first:A.B,C.D|template:TEXT, type}"""
     src = extra["from"]
     col = {"name": extra["name"], "kind": extra.get("type", "utf8")}
     if src in ("account", "region", "partition"):
@@ -532,6 +532,14 @@ def extra_column(extra, where):
         col["path"] = [src[len("parent:"):]]
     elif src.startswith("path:"):
         col["path"] = src[len("path:"):].split(".")
+    elif src.startswith("first:"):
+        # The first of several paths the item has (a RAM invitation's receiver:
+        # its ARN, else its account id).
+        paths = [p.split(".") for p in src[len("first:"):].split(",")]
+        if len(paths) < 2:
+            die(f"{where}: column {extra['name']}: first: needs two paths or more")
+        col["path"] = paths[0]
+        col["fallback_paths"] = paths[1:]
     elif src.startswith("template:"):
         col["source"] = "template"
         col["template"] = src[len("template:"):]
@@ -540,6 +548,71 @@ def extra_column(extra, where):
     if extra.get("transform"):
         col["transform"] = extra["transform"]
     return col
+
+
+def for_each(models, entry, services, where, parent):
+    """The values a table is listed once for, {each} (an object value's member
+    {each.A.B}) in the inputs of its calls and in its columns' templates. One of:
+
+      for_each: [A, B, ...]                   fixed values (Support's languages, RAM's owners)
+      for_each: {enum: MEMBER}                every value the model allows for the operation's
+                                              input MEMBER (Application Auto Scaling's namespaces)
+      for_each: {operation: OP, service: S,   the items of a call (another service's maybe:
+                 params: {...}, items: PATH}  each IAM Identity Center instance's identity store id)
+      for_each: {parent: COL, paths: [P...]}  what the paths reach in the parent row's JSON column
+                                              COL (an MQ broker's configurations: Current.Id,
+                                              History[].Id); without paths, the items of the list
+                                              COL holds ("[]"); "{parent.COL}" says the same.
+
+    catalog.json has {"values": [...]}, {"service", "call"} or {"parent", "paths"}; the
+    resolver lists each value once (duplicates dropped)."""
+    fe = entry["for_each"]
+    fwhere = where + " for_each"
+    if entry.get("incremental"):
+        die(f"{fwhere}: for_each and incremental together are not supported")
+    if isinstance(fe, list):
+        if not fe or not all(isinstance(v, (str, int, float, bool, dict)) for v in fe):
+            die(f"{fwhere}: a list of values must hold values")
+        return {"values": fe}
+    if isinstance(fe, str):
+        m = re.fullmatch(r"\{parent\.([a-z0-9_]+)\}", fe)
+        if not m:
+            die(f"{fwhere}: a text must be \"{{parent.COLUMN}}\"")
+        fe = {"parent": m.group(1)}
+    if not isinstance(fe, dict):
+        die(f"{fwhere}: a list of values, \"{{parent.COLUMN}}\" or a mapping")
+    for k in fe:
+        if k not in ("enum", "service", "operation", "params", "items", "parent", "paths"):
+            die(f"{fwhere}: unknown key {k!r}")
+    forms = [k for k in ("enum", "operation", "parent") if k in fe]
+    if len(forms) != 1:
+        die(f"{fwhere}: exactly one of enum, operation, parent")
+    if "parent" in fe:
+        if parent is None:
+            die(f"{fwhere}: parent {fe['parent']!r}, but the table has no parent")
+        if fe["parent"] not in [c["name"] for c in parent["columns"]]:
+            die(f"{fwhere}: the parent has no column {fe['parent']!r}")
+        paths = fe.get("paths", ["[]"])
+        if not isinstance(paths, list) or not paths or not all(isinstance(p, str) for p in paths):
+            die(f"{fwhere}: paths must be a list of paths")
+        return {"parent": fe["parent"], "paths": [parse_items_path(p) for p in paths]}
+    if "enum" in fe:
+        model, _ = models.service(entry["service"])
+        shapes = model["shapes"]
+        members = shapes[model["operations"][entry["operation"]]["input"]["shape"]]["members"]
+        if fe["enum"] not in members or "enum" not in shapes[members[fe["enum"]]["shape"]]:
+            die(f"{fwhere}: {fe['enum']!r} is not an enum input of {entry['operation']}")
+        return {"values": shapes[members[fe["enum"]]["shape"]]["enum"]}
+    service_name = fe.get("service", entry["service"])
+    call, protocol, shapes, out = build_call(models, service_name, fe["operation"], fe, fe.get("params", {}), fwhere)
+    svc = services.setdefault(service_name, service_entry(models, service_name, protocol))
+    if svc["protocol"] != protocol:
+        die(f"{fwhere}: service {service_name} already uses protocol {svc['protocol']}")
+    call["items"] = parse_items_path(fe.get("items", ""))
+    if out:
+        collect_shapes(shapes, out, svc["shapes"])
+        shape_at(shapes, out, call["items"], fwhere)
+    return {"service": service_name, "call": call}
 
 
 def build_table(models, entry, services, parent=None):
@@ -578,7 +651,7 @@ def build_table(models, entry, services, parent=None):
         # of it, as botocore's paginator for the operation says (SSO's
         # ListAccountAssignments of each account a permission set is provisioned to).
         for k in d:
-            if k not in ("operation", "params", "items", "ignore_errors", "paginate"):
+            if k not in ("operation", "params", "items", "ignore_errors", "paginate", "paginator", "page_size"):
                 die(f"{dwhere}: unknown key {k!r}")
         dcall, dprotocol, _, dout = build_call(models, service_name, d["operation"], entry, d.get("params", {}),
                                                dwhere, paginate=bool(d.get("paginate")), paging_entry=d)
@@ -592,25 +665,10 @@ def build_table(models, entry, services, parent=None):
         table["detail"] = dcall
     if entry.get("ignore_errors"):
         table["ignore_errors"] = entry["ignore_errors"]
+    if "for_each" in entry:
+        table["for_each"] = for_each(models, entry, services, where, parent)
     if entry.get("region"):
         table["region"] = entry["region"]
-    if "for_each" in entry:
-        # The table is listed once per value, {each} in its parameters and
-        # columns: fixed values (Support's languages) or the items of a list
-        # in the parent row ("{parent.pillar_review_summaries}"; {each.PillarId}).
-        fe = entry["for_each"]
-        if isinstance(fe, list) and fe and all(isinstance(v, str) for v in fe):
-            table["for_each"] = fe
-        elif isinstance(fe, str) and re.fullmatch(r"\{parent\.[a-z0-9_]+\}", fe):
-            if parent is None:
-                die(f"{where}: for_each {fe!r} names a parent column, but the table has no parent")
-            if fe[8:-1] not in [c["name"] for c in parent["columns"]]:
-                die(f"{where}: for_each {fe!r}: the parent has no such column")
-            table["for_each_from"] = fe
-        else:
-            die(f"{where}: for_each is a list of texts or \"{{parent.COLUMN}}\"")
-        if entry.get("incremental"):
-            die(f"{where}: for_each and incremental together are not supported")
     if "when_parent" in entry:
         # Listed only for parent rows whose columns hold these values (a Trusted
         # Advisor check's result once, with the English check).

@@ -810,6 +810,19 @@ class Seeder:
             DisplayName="ferry-portfolio", ProviderName="ferry", Tags=self.kv(t),
             IdempotencyToken=f"{self.run}-{acct}-{region}")["PortfolioDetail"]
         self.add("aws_servicecatalog_portfolios", {**common, "arn": pf["ARN"], "id": pf["Id"], "tags": t})
+        # Identity Store: a user in a group, in the identity store of the instance (moto answers
+        # no UserArn, GroupArn or MembershipArn; the arn columns are AWS's documented form).
+        store = sso.list_instances()["Instances"][0]["IdentityStoreId"]
+        ids = self.client("identitystore", acct, region)
+        user = ids.create_user(IdentityStoreId=store, UserName=f"ferry-user-{region}", DisplayName="Ferry User",
+                               Name={"GivenName": "Ferry", "FamilyName": "User"})["UserId"]
+        group = ids.create_group(IdentityStoreId=store, DisplayName="ferry-group")["GroupId"]
+        membership = ids.create_group_membership(IdentityStoreId=store, GroupId=group,
+                                                 MemberId={"UserId": user})["MembershipId"]
+        self.add("aws_identitystore_users", {**common, "user_id": user, "identity_store_id": store})
+        self.add("aws_identitystore_groups", {**common, "group_id": group, "identity_store_id": store})
+        self.add("aws_identitystore_group_memberships", {**common, "membership_id": membership,
+                                                         "member_id": user})
 
     def seed_eks(self, acct, region, n, networks, role_arn):
         eks = self.client("eks", acct, region)
