@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -80,12 +81,29 @@ Status TcpSocket::IoError(const std::string& what) const {
 }
 
 Status TcpSocket::Wait(bool for_write) {
+  using Clock = std::chrono::steady_clock;
   pollfd p{fd_, static_cast<short>(for_write ? POLLOUT : POLLIN), 0};
+  const auto start = Clock::now();
+  const auto deadline = start + io_timeout_;
   for (;;) {
-    int r = ::poll(&p, 1, static_cast<int>(io_timeout_.count()));
+    auto until = deadline;
+    if (cancel_) {
+      if (!cancel_seen_ && cancel_->load(std::memory_order_relaxed)) cancel_seen_ = Clock::now();
+      if (cancel_seen_) until = std::min(until, std::max(*cancel_seen_, start) + kCancelGrace);
+    }
+    const auto now = Clock::now();
+    if (now >= until) {
+      if (until < deadline)
+        return Status::Cancelled("connection to " + peer_ + ": the sync was cancelled and the server had not answered " +
+                                 std::to_string(kCancelGrace.count()) + " s later");
+      return IoError("no answer within " + std::to_string(io_timeout_.count() / 1000) + " s (io_timeout)");
+    }
+    // Waits in steps of at most 200 ms while a cancel can still come.
+    auto step = std::chrono::duration_cast<std::chrono::milliseconds>(until - now) + std::chrono::milliseconds(1);
+    if (cancel_) step = std::min(step, std::chrono::milliseconds(200));
+    int r = ::poll(&p, 1, static_cast<int>(step.count()));
     if (r > 0) return Status::OK();
-    if (r == 0) return IoError("no answer within " + std::to_string(io_timeout_.count() / 1000) + " s (io_timeout)");
-    if (errno != EINTR) return IoError(std::string("poll: ") + std::strerror(errno));
+    if (r < 0 && errno != EINTR) return IoError(std::string("poll: ") + std::strerror(errno));
   }
 }
 
@@ -93,6 +111,7 @@ Result<std::unique_ptr<TcpSocket>> TcpSocket::Connect(const SocketOptions& o) {
   std::unique_ptr<TcpSocket> s(new TcpSocket());
   s->peer_ = o.host + ":" + std::to_string(o.port);
   s->io_timeout_ = o.io_timeout;
+  s->cancel_ = o.cancel;
   s->tls_hint_ = o.tls_hint;
 
   addrinfo hints{};

@@ -11,8 +11,10 @@
 // Thread-safety: one thread at a time per socket.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +38,12 @@ struct SocketOptions {
   std::string client_key;     // PEM, optional
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds io_timeout{300000};  // one read or write waiting longer fails
+  // The sync's cancel flag (DestinationInit::cancel; may be null). Once it is
+  // set, a read or write waits at most kCancelGrace more (counted from the
+  // cancel, or from the wait's start if later), then fails with
+  // Status::Cancelled: a cancelled sync does not wait out io_timeout on a
+  // server that stopped answering.
+  const std::atomic<bool>* cancel = nullptr;
   // Appended to "the server's certificate is not trusted": which option to
   // set ("set tls_ca_file to the CA that signed it, ...").
   std::string tls_hint = "set the CA certificate that signed it";
@@ -43,6 +51,9 @@ struct SocketOptions {
 
 class TcpSocket {
  public:
+  // How long a read or write still waits once the sync is cancelled.
+  static constexpr std::chrono::seconds kCancelGrace{10};
+
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
@@ -76,6 +87,8 @@ class TcpSocket {
   std::string peer_;
   std::string tls_hint_;
   std::chrono::milliseconds io_timeout_{0};
+  const std::atomic<bool>* cancel_ = nullptr;
+  std::optional<std::chrono::steady_clock::time_point> cancel_seen_;   // when a wait first saw it
 };
 
 }  // namespace ferry::plugins::net

@@ -6,6 +6,10 @@
 // mid-block, and a connection whose answer is lost after the insert ran
 // (testing/tcp_fault_proxy.h): no row lost, none written twice; TLS
 // (secure=true) on the server's tcp_port_secure with the test CA.
+#include <atomic>
+#include <chrono>
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include "engine/retrying.h"
@@ -64,6 +68,49 @@ class ClickHouseNativeServer : public ::testing::Test {
   TableSchemaPtr table_;
   uint64_t request_id_ = 0;
 };
+
+// A cancelled sync (DestinationInit::cancel) stops waiting on a server that
+// stopped answering kCancelGrace after the cancel, over both protocols,
+// instead of waiting out request_timeout (10 minutes by default).
+TEST_F(ClickHouseNativeServer, ACancelledSyncStopsWaitingForAServerThatDoesNotAnswer) {
+  for (const bool native : {true, false}) {
+    SCOPED_TRACE(native ? "native" : "http");
+    std::unique_ptr<Destination> d;   // outlives the write below
+    std::future<Status> write;
+    ferry::testing::TcpFaultProxy proxy("127.0.0.1",
+                                        native ? testing::TestServer().tcp_port : testing::TestServer().http_port);
+    const std::string url = std::string(native ? "clickhouse" : "http") + "://127.0.0.1:" +
+                            std::to_string(proxy.port()) + "/" + db_;
+    std::atomic<bool> cancel{false};
+    FERRY_ASSERT_OK_AND_ASSIGN(Options opts, ValidateOptions(SpecOptions(), {{"connection_string", url}},
+                                                             "destination \"ch\"", nullptr));
+    d = std::make_unique<Destination>();
+    DestinationInit init{"ch", "inv"};
+    init.cancel = &cancel;
+    FERRY_ASSERT_OK(d->Init(opts, init));
+    FERRY_ASSERT_OK(d->Migrate({table_}, MigrateOptions{}));
+    const int64_t before = Count();
+    FERRY_ASSERT_OK(WriteRows(*d, 0, 10));
+    EXPECT_EQ(Count(), before + 10);
+
+    proxy.Freeze();
+    cancel = true;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Row> rows;
+    for (int i = 10; i < 20; ++i) rows.push_back(ItemRow(kT1, "src", i, "late", i));
+    FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr b, ferry::testing::MakeBatch(table_, rows));
+    write = std::async(std::launch::async, [&] {
+      WriteRequest req{table_, {b}, nullptr, {}};
+      req.request_id = 1000 + (native ? 1 : 2);
+      return d->Write(req);
+    });
+    ASSERT_EQ(write.wait_for(kCancelGrace + std::chrono::seconds(10)), std::future_status::ready)
+        << "the write should give up after the grace";
+    const Status st = write.get();
+    EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, kCancelGrace - std::chrono::milliseconds(300));
+  }
+}
 
 TEST_F(ClickHouseNativeServer, HandshakeAndQueries) {
   FERRY_ASSERT_OK_AND_ASSIGN(auto client, testing::NewNativeClient(db_));

@@ -6,9 +6,15 @@
 // loses a committed answer: a second request with another id doubles the rows.
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <future>
+
 #include <gtest/gtest.h>
 
 #include "ferry/builder.h"
+#include "ferry/options.h"
+#include "plugins/common/tcp_socket.h"
 #include "plugins/destination/neo4j/testing/neo4j_test_server.h"
 #include "testing/batch_gen.h"
 #include "testing/conformance_util.h"
@@ -70,6 +76,44 @@ TEST(Neo4jFault, LostCommitOfMergesIsReplayedSafely) { LostCommitIsRetriedWithou
 
 // A FAILURE in the middle of a pipelined transaction: the server ignores
 // the rest, Ferry resets the connection and it is usable at once.
+// A cancelled sync (DestinationInit::cancel) stops waiting on a server that
+// stopped answering kCancelGrace after the cancel, instead of io_timeout.
+TEST(Neo4jFault, ACancelledSyncStopsWaitingForAServerThatDoesNotAnswer) {
+  ASSERT_EQ(nt::Server().error, "");
+  std::unique_ptr<Neo4jDestination> d;   // outlives the write below
+  std::future<Status> write;
+  ferry::testing::TcpFaultProxy proxy("127.0.0.1", nt::Server().Port("FERRY_NEO4J_PORT"));
+  auto spec = nt::ServerSpec("n4_cancel", {{"connection_string", "bolt://127.0.0.1:" + std::to_string(proxy.port())}});
+  std::atomic<bool> cancel{false};
+  FERRY_ASSERT_OK_AND_ASSIGN(Options o, ValidateOptions(SpecOptions(), spec, "destination \"neo4j\"", nullptr));
+  d = std::make_unique<Neo4jDestination>();
+  DestinationInit init{"neo4j", "test-invocation-" + std::to_string(getpid())};
+  init.cancel = &cancel;
+  FERRY_ASSERT_OK(d->Init(o, init));
+  auto t = TableWithMeta("cancelled", {Col("id", types::Int64(), true), Col("name", types::Utf8())});
+  FERRY_ASSERT_OK(d->Migrate({t}, MigrateOptions{}));
+  std::vector<Row> rows;
+  for (int i = 0; i < 10; ++i)
+    rows.push_back(MetaRow(kT1, "src", static_cast<uint64_t>(i), {Value::Int(i), Value::String("n" + std::to_string(i))}));
+  FERRY_ASSERT_OK_AND_ASSIGN(BatchPtr batch, ferry::testing::MakeBatch(t, rows));
+  WriteRequest req;
+  req.table = t;
+  req.batches = {batch};
+  req.request_id = 1;
+  FERRY_ASSERT_OK(d->Write(req));
+
+  proxy.Freeze();
+  cancel = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  req.request_id = 2;
+  write = std::async(std::launch::async, [&] { return d->Write(req); });
+  ASSERT_EQ(write.wait_for(net::TcpSocket::kCancelGrace + std::chrono::seconds(10)), std::future_status::ready)
+      << "the write should give up after the grace";
+  const Status st = write.get();
+  EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, net::TcpSocket::kCancelGrace - std::chrono::milliseconds(300));
+}
+
 TEST(Neo4jFault, ServerErrorRollsBackAndTheConnectionStaysUsable) {
   ASSERT_EQ(nt::Server().error, "");
   FERRY_ASSERT_OK_AND_ASSIGN(auto d, nt::OpenNeo4j(nt::ServerSpec("n4_failure")));

@@ -68,6 +68,7 @@ Status Destination::CheckOpen() const {
 
 Status Destination::Init(const Options& options, const DestinationInit& init) {
   if (!init.name.empty()) name_ = init.name;
+  cancel_ = init.cancel;
   FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
   RegisterSecret(spec_.endpoint.password);
   FERRY_RETURN_NOT_OK(Close());
@@ -87,7 +88,7 @@ Status Destination::Init(const Options& options, const DestinationInit& init) {
 }
 
 Result<std::unique_ptr<Client>> Destination::Connect() {
-  TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert};
+  TransportOptions topts{spec_.connect_timeout_ms, spec_.request_timeout_ms, spec_.ca_cert, cancel_};
   FERRY_ASSIGN_OR_RETURN(auto wire, NewWire(spec_.endpoint, topts, transports_));  // native or HTTP
   ClientOptions copts;
   copts.request_timeout_ms = spec_.request_timeout_ms;

@@ -99,6 +99,7 @@ class Destination final : public ferry::Destination {
   std::vector<std::unique_ptr<Client>> extra_;        // connections for concurrent writes
   std::vector<Client*> extra_idle_;
   std::string request_namespace_;                     // shared by every client (client.h)
+  const std::atomic<bool>* cancel_ = nullptr;         // DestinationInit::cancel, for every connection
   std::map<std::string, TableSchemaPtr> schemas_;
   std::map<std::string, bool> dedup_;  // table -> inserts deduplicate by token
 };

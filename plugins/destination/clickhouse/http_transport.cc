@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <optional>
 
 namespace ferry::plugins::clickhouse {
 
@@ -44,6 +45,27 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
   std::memcpy(buf, r->piece.data().data() + r->pos, k);
   r->pos += k;
   return k;
+}
+
+// Aborts a transfer once the sync has been cancelled for kCancelGrace
+// (counted from the request's start if later).
+struct CancelCheck {
+  const std::atomic<bool>* cancel;
+  std::chrono::steady_clock::time_point start;
+  std::optional<std::chrono::steady_clock::time_point> seen;
+  bool fired = false;
+};
+
+int CheckCancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* c = static_cast<CancelCheck*>(user);
+  if (!c->cancel) return 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (!c->seen && c->cancel->load(std::memory_order_relaxed)) c->seen = now;
+  if (c->seen && now >= std::max(*c->seen, c->start) + kCancelGrace) {
+    c->fired = true;
+    return 1;   // CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
 }
 
 class CurlTransport final : public HttpTransport {
@@ -102,8 +124,17 @@ class CurlTransport final : public HttpTransport {
     for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, list);
 
+    CancelCheck cancel{options_.cancel, std::chrono::steady_clock::now(), std::nullopt};
+    if (options_.cancel) {
+      curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, &CheckCancel);
+      curl_easy_setopt(curl_, CURLOPT_XFERINFODATA, &cancel);
+      curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    }
     const CURLcode rc = curl_easy_perform(curl_);
     curl_slist_free_all(list);
+    if (cancel.fired)
+      return Status::Cancelled("ClickHouse at " + endpoint_.base_url + ": the sync was cancelled and the request had "
+                               "not finished " + std::to_string(kCancelGrace.count()) + " s later: abandoned it");
     if (rc == CURLE_OK) {
       curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &resp.status);
       return resp;

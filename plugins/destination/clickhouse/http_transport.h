@@ -23,6 +23,8 @@
 // Thread-safety: one instance is used by one thread at a time.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,7 +69,14 @@ struct TransportOptions {
   int64_t connect_timeout_ms = 10000;
   int64_t request_timeout_ms = 600000;
   std::string ca_cert;  // PEM text or a file path; empty: the system store
+  // The sync's cancel flag (DestinationInit::cancel; may be null): once set,
+  // a request still running kCancelGrace later (counted from the cancel, or
+  // from the request's start if later) is abandoned with Status::Cancelled.
+  const std::atomic<bool>* cancel = nullptr;
 };
+
+// How long a request still runs once the sync is cancelled (both protocols).
+inline constexpr std::chrono::seconds kCancelGrace{10};
 
 // The libcurl transport; fails only when libcurl cannot be initialised.
 Result<std::unique_ptr<HttpTransport>> NewCurlTransport(const Endpoint& endpoint, const TransportOptions& options);

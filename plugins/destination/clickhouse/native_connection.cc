@@ -97,6 +97,7 @@ Status NativeConnection::Open(WireResponse* refused) {
     so.ca_file = options_.ca_cert;
   so.connect_timeout = std::chrono::milliseconds(options_.connect_timeout_ms);
   so.io_timeout = std::chrono::milliseconds(options_.io_timeout_ms);
+  so.cancel = options_.cancel;
   so.tls_hint = "set ca_cert to the CA that signed it, or skip_verify=true in connection_string to skip the check";
   FERRY_ASSIGN_OR_RETURN(socket_, net::TcpSocket::Connect(so));
   reader_ = std::make_unique<SocketReader>(socket_.get());
@@ -254,7 +255,8 @@ Result<WireResponse> NativeConnection::Execute(const WireRequest& req) {
   bool got_data = false;
   if (req.insert) {
     Status st = ReadAnswer(&out, &blocks, true, &got_data);
-    if (!st.ok()) return Broken(Status::Transient(st.message()));  // no data was sent: nothing inserted
+    // No data was sent: nothing inserted (a cancelled sync's wait stays Cancelled).
+    if (!st.ok()) return Broken(st.code() == StatusCode::kCancelled ? st : Status::Transient(st.message()));
     if (!out.ok) {
       Close();  // see below
       return out;
@@ -264,7 +266,7 @@ Result<WireResponse> NativeConnection::Execute(const WireRequest& req) {
     Status body = SendInsertBody(*req.insert);
     if (!body.ok()) {
       Close();  // the server drops the partial block with the connection
-      if (body.code() == StatusCode::kTransient || body.code() == StatusCode::kIOError)
+      if (body.code() == StatusCode::kTransient || body.code() == StatusCode::kIOError)   // not Cancelled
         return Status::Transient("sending the rows: " + body.message());
       return body;  // the body source's own error
     }
@@ -275,6 +277,7 @@ Result<WireResponse> NativeConnection::Execute(const WireRequest& req) {
     ByteBuffer cancel;
     cancel.Varint(native::client_packet::kCancel);
     (void)Send(cancel);  // best effort: the server stops a query still running
+    if (st.code() == StatusCode::kCancelled) return Broken(st);   // the sync is over: no resolving
     return Broken(Status::IOError(st.message()));
   }
   if (!out.ok) {
@@ -299,6 +302,7 @@ Result<std::unique_ptr<Wire>> NewWire(const Endpoint& endpoint, const TransportO
     no.connect_timeout_ms = endpoint.dial_timeout_ms > 0 ? endpoint.dial_timeout_ms : options.connect_timeout_ms;
     no.io_timeout_ms = endpoint.read_timeout_ms > 0 ? endpoint.read_timeout_ms : options.request_timeout_ms;
     no.ca_cert = options.ca_cert;
+    no.cancel = options.cancel;
     return std::unique_ptr<Wire>(std::make_unique<NativeConnection>(endpoint, no));
   }
   TransportOptions http = options;

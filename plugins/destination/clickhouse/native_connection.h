@@ -40,6 +40,7 @@ struct NativeOptions {
   int64_t connect_timeout_ms = 10000;
   int64_t io_timeout_ms = 600000;  // one read or write waiting longer fails
   std::string ca_cert;             // PEM text or a file path; empty: the system store
+  const std::atomic<bool>* cancel = nullptr;   // TransportOptions::cancel
 };
 
 class NativeConnection final : public Wire {

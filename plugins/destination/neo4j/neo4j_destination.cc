@@ -114,6 +114,7 @@ Status Neo4jDestination::Init(const Options& options, const DestinationInit& ini
   FERRY_ASSIGN_OR_RETURN(spec_, ParseSpec(options));
   RegisterSecret(spec_.password);
   name_ = init.name;
+  cancel_ = init.cancel;
   invocation_ = init.invocation_id;
   FERRY_ASSIGN_OR_RETURN(bolt::Connection * c, Conn());
   (void)c;
@@ -134,6 +135,7 @@ Result<std::unique_ptr<bolt::Connection>> Neo4jDestination::Connect(const std::s
   o.socket.ca_file = spec_.tls_ca_file;
   o.socket.connect_timeout = std::chrono::milliseconds(spec_.connect_timeout_ms);
   o.socket.io_timeout = std::chrono::milliseconds(spec_.io_timeout_ms);
+  o.socket.cancel = cancel_;
   if (!spec_.username.empty()) {
     o.auth.scheme = "basic";
     o.auth.principal = spec_.username;

@@ -75,6 +75,7 @@ class Neo4jDestination final : public ferry::Destination {
 
   Spec spec_;
   std::string name_, invocation_;
+  const std::atomic<bool>* cancel_ = nullptr;   // DestinationInit::cancel, for every socket
   bool closed_ = false;
   std::unique_ptr<bolt::Connection> conn_;
   std::map<std::string, TableSchemaPtr> tables_;
