@@ -45,6 +45,8 @@ struct ApiOptions {
   std::string endpoint;
   std::string signing_region;
   const std::atomic<bool>* cancel = nullptr;
+  // The spec's use_paid_apis: tables billed per request are read only then.
+  bool use_paid_apis = false;
 };
 
 // The URL of `service` for `region` ("https://ec2.eu-west-1.amazonaws.com"),
@@ -56,7 +58,8 @@ std::string EndpointOf(const Service& service, const std::string& region, const 
 std::string PartitionOf(const std::string& region);
 
 // Placeholders of inputs and templates: {item}, {item.A.B}, {parent.COL},
-// {account}, {region}, {partition}.
+// {account}, {region}, {partition}, {today} / {today+N} / {today-N} (the UTC
+// date, N days on or back, as YYYY-MM-DD).
 using Expander = std::function<Result<std::string>(const std::string& name)>;
 Result<std::string> ExpandText(const std::string& text, const Expander& expand);
 

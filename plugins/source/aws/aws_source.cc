@@ -317,6 +317,7 @@ Status AwsSource::Init(const Options& options, const SourceInit& init) {
   api_.http = http_.get();
   api_.endpoint = !spec_.endpoint.empty() ? spec_.endpoint : spec_.custom_endpoint_url;
   api_.signing_region = spec_.custom_endpoint_url.empty() ? "" : spec_.custom_endpoint_signing_region;
+  api_.use_paid_apis = spec_.use_paid_apis;
   return SetUpAccounts();
 }
 

@@ -1111,6 +1111,317 @@ TEST(AwsDecode, ForEachOverAnEnumOrACallsItemsClassifiesEachValuesErrors) {
   }
 }
 
+std::string Text(const Value& v);
+
+// ---- the catalog's generic abilities, run by ResolveTable against fakes
+
+// A fake AWS endpoint answering each request with `answer`'s reply, keeping
+// the requests.
+class FakeAws {
+ public:
+  using Answer = std::function<ferry::testing::ServerReply(const ferry::testing::ServerRequest&)>;
+  explicit FakeAws(Answer answer)
+      : server_([this, answer = std::move(answer)](const ferry::testing::ServerRequest& r) {
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            seen_.push_back(r);
+          }
+          return answer(r);
+        }) {}
+  std::string url() const { return server_.url(); }
+  std::vector<ferry::testing::ServerRequest> seen() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return seen_;
+  }
+  // The requests whose body holds `text`.
+  size_t Count(const std::string& text) const {
+    size_t n = 0;
+    for (const auto& r : seen()) n += r.body.find(text) != std::string::npos;
+    return n;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<ferry::testing::ServerRequest> seen_;
+  ferry::testing::HttpTestServer server_;
+};
+
+ferry::testing::ServerReply Reply(std::string body, int status = 200) {
+  ferry::testing::ServerReply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+struct Resolved {
+  Status status;
+  std::vector<std::map<std::string, Value>> rows;
+  std::vector<std::string> warnings;
+};
+
+// Runs `table` for account 123456789012 in us-east-1 against `url`, under a
+// parent row of `parent_table` with the given text columns.
+Resolved Resolve(const CatalogTable& table, const std::string& url, bool paid = false,
+                 const std::string& parent_table = "", const std::map<std::string, std::string>& parent = {}) {
+  FakeClient fc(url);
+  fc.api.use_paid_apis = paid;
+  auto data = std::make_shared<ClientData>();
+  data->target = fc.target;
+  sdk::Client client{"123456789012:us-east-1", data};
+  FakeSink sink;
+  std::atomic<bool> cancelled{false};
+  TableSchema parent_schema;
+  Row parent_row;
+  if (!parent_table.empty()) {
+    parent_schema = SchemaOf(Table(parent_table));
+    for (const auto& c : parent_schema.columns)
+      parent_row.push_back(parent.count(c.name) ? Value::String(parent.at(c.name)) : Value::Null());
+  }
+  sdk::ResolveContext ctx{client, parent_table.empty() ? nullptr : &parent_row,
+                          parent_table.empty() ? nullptr : &parent_schema, sink, cancelled};
+  CollectRows out;
+  Resolved r;
+  r.status = ResolveTable(table, fc.api, ctx, out);
+  for (const auto& row : out.rows) {
+    std::map<std::string, Value> by;
+    for (size_t i = 0; i < table.columns.size(); ++i) by[table.columns[i].name] = row[i];
+    r.rows.push_back(std::move(by));
+  }
+  r.warnings = sink.warnings;
+  return r;
+}
+
+std::string Iam(const std::string& action, const std::string& result) {
+  return "<" + action + "Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><" + action + "Result>" + result +
+         "</" + action + "Result></" + action + "Response>";
+}
+
+// IAM's last accessed details: GenerateServiceLastAccessedDetails starts a
+// job, GetServiceLastAccessedDetails (one item a poll) is asked until the
+// job is COMPLETED, then read to its last page with the job's id; a FAILED
+// job is an error that says why.
+TEST(AwsDecode, JobsArePolledUntilDoneThenReadWithTheirId) {
+  std::atomic<int> polls{0};
+  std::atomic<bool> fail{false};
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    if (r.body.find("Action=GenerateServiceLastAccessedDetails") != std::string::npos)
+      return Reply(Iam("GenerateServiceLastAccessedDetails", "<JobId>job-7</JobId>"));
+    if (r.body.find("MaxItems=1&") != std::string::npos || r.body.ends_with("MaxItems=1")) {
+      if (fail) return Reply(Iam("GetServiceLastAccessedDetails", "<JobStatus>FAILED</JobStatus><Error><Message>no "
+                                                                   "such entity</Message><Code>x</Code></Error>"));
+      return Reply(Iam("GetServiceLastAccessedDetails", std::string("<JobStatus>") +
+                                                            (++polls < 2 ? "IN_PROGRESS" : "COMPLETED") + "</JobStatus>"));
+    }
+    const bool second = r.body.find("Marker=m2") != std::string::npos;
+    return Reply(Iam("GetServiceLastAccessedDetails",
+                     std::string("<JobStatus>COMPLETED</JobStatus><ServicesLastAccessed><member><ServiceName>") +
+                         (second ? "Amazon S3</ServiceName><ServiceNamespace>s3" : "AWS Lambda</ServiceName><ServiceNamespace>lambda") +
+                         "</ServiceNamespace><TotalAuthenticatedEntities>1</TotalAuthenticatedEntities></member>"
+                         "</ServicesLastAccessed><IsTruncated>" + (second ? "false" : "true</IsTruncated><Marker>m2</Marker><IsTruncated>true") +
+                         "</IsTruncated>"));
+  });
+  const std::string arn = "arn:aws:iam::123456789012:user/alice";
+  Resolved r = Resolve(Table("aws_iam_user_last_accessed_details"), fake.url(), false, "aws_iam_users", {{"arn", arn}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(Text(r.rows[0]["service_namespace"]), "lambda");
+  EXPECT_EQ(Text(r.rows[1]["service_namespace"]), "s3");
+  for (auto& row : r.rows) {
+    EXPECT_EQ(Text(row["job_id"]), "job-7");
+    EXPECT_EQ(Text(row["user_arn"]), arn);
+    EXPECT_EQ(Text(row["account_id"]), "123456789012");
+  }
+  EXPECT_EQ(polls.load(), 2);
+  EXPECT_EQ(fake.Count("Action=GenerateServiceLastAccessedDetails&Version=2010-05-08&Arn=arn%3Aaws%3Aiam%3A%3A123456789012%3Auser%2Falice&Granularity=ACTION_LEVEL"), 1u);
+  EXPECT_EQ(fake.Count("JobId=job-7&MaxItems=1000"), 2u);   // the two pages
+  fail = true;
+  r = Resolve(Table("aws_iam_user_last_accessed_details"), fake.url(), false, "aws_iam_users", {{"arn", arn}});
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("job ended FAILED"), std::string::npos) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("no such entity"), std::string::npos) << r.status.ToString();
+}
+
+// IAM's credential report: GenerateCredentialReport asked again until its
+// State is COMPLETE, then GetCredentialReport's CSV (a base64 blob) is a row
+// per line; "N/A" and "not_supported" in a time column are NULL, the other
+// columns keep the text.
+TEST(AwsDecode, CredentialReportIsWaitedForAndItsCsvLinesAreRows) {
+  std::atomic<int> generated{0};
+  const std::string csv =
+      "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,"
+      "mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,"
+      "access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,"
+      "access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,"
+      "cert_2_last_rotated\n"
+      "<root_account>,arn:aws:iam::123456789012:root,2024-01-02T03:04:05+00:00,not_supported,2024-05-06T07:08:09+00:00,"
+      "not_supported,not_supported,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n"
+      "\"bob, the builder\",arn:aws:iam::123456789012:user/bob,2024-02-03T04:05:06+00:00,false,no_information,N/A,N/A,"
+      "false,true,2024-02-03T04:05:07+00:00,2024-03-01T00:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A\n";
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    if (r.body.find("Action=GenerateCredentialReport") != std::string::npos)
+      return Reply(Iam("GenerateCredentialReport",
+                       std::string("<State>") + (++generated < 3 ? "STARTED" : "COMPLETE") + "</State>"));
+    std::string content;
+    AppendBase64(csv, &content);
+    return Reply(Iam("GetCredentialReport", "<Content>" + content +
+                                                "</Content><ReportFormat>text/csv</ReportFormat>"
+                                                "<GeneratedTime>2024-06-01T00:00:00Z</GeneratedTime>"));
+  });
+  Resolved r = Resolve(Table("aws_iam_credential_reports"), fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_EQ(generated.load(), 3);
+  EXPECT_EQ(fake.Count("Action=GetCredentialReport"), 1u);
+  ASSERT_EQ(r.rows.size(), 2u);
+  auto& root = r.rows[0];
+  EXPECT_EQ(Text(root["arn"]), "arn:aws:iam::123456789012:root");
+  EXPECT_EQ(root["user_creation_time"].as_int(), *ParseRfc3339("2024-01-02T03:04:05Z"));
+  EXPECT_EQ(root["password_last_used"].as_int(), *ParseRfc3339("2024-05-06T07:08:09Z"));
+  EXPECT_EQ(Text(root["password_enabled"]), "not_supported");
+  EXPECT_EQ(root["password_last_changed"].kind(), Value::Kind::kNull);
+  EXPECT_EQ(root["mfa_active"].kind(), Value::Kind::kBool);
+  EXPECT_TRUE(root["mfa_active"].as_bool());
+  auto& bob = r.rows[1];
+  EXPECT_EQ(Text(bob["user"]), "bob, the builder");
+  EXPECT_EQ(bob["password_last_used"].kind(), Value::Kind::kNull);
+  EXPECT_TRUE(bob["access_key1_active"].as_bool());
+  EXPECT_EQ(Text(bob["access_key1_last_used_region"]), "us-east-1");
+  EXPECT_EQ(bob["access_key_1_last_used_date"].as_int(), *ParseRfc3339("2024-03-01T00:00:00Z"));
+  EXPECT_TRUE(r.warnings.empty()) << ::testing::PrintToString(r.warnings);
+}
+
+// for_each: Account's GetAlternateContact once per contact type of the
+// model's enum; a type not set (ResourceNotFoundException, ignored) has no
+// row and the others are still read.
+TEST(AwsDecode, ForEachCallsOncePerValueAndSkipsIgnoredErrors) {
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    json in = json::parse(r.body);
+    const std::string type = in.value("AlternateContactType", "");
+    if (type == "OPERATIONS") {
+      auto reply = Reply(R"({"__type":"ResourceNotFoundException","message":"not set"})", 404);
+      reply.headers["x-amzn-ErrorType"] = "ResourceNotFoundException";
+      return reply;
+    }
+    return Reply(json{{"AlternateContact", {{"AlternateContactType", type}, {"Name", "n-" + type}}}}.dump());
+  });
+  Resolved r = Resolve(Table("aws_account_alternate_contacts"), fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(Text(r.rows[0]["alternate_contact_type"]), "BILLING");
+  EXPECT_EQ(Text(r.rows[1]["alternate_contact_type"]), "SECURITY");
+  EXPECT_EQ(Text(r.rows[1]["name"]), "n-SECURITY");
+  EXPECT_EQ(fake.seen().size(), 3u);
+  EXPECT_TRUE(r.warnings.empty()) << ::testing::PrintToString(r.warnings);
+}
+
+// walk: Organizations' units from the roots down, each parent asked once.
+TEST(AwsDecode, WalksATreeFromItsRoots) {
+  const std::map<std::string, std::vector<std::string>> children = {
+      {"r-1", {"ou-a", "ou-b"}}, {"ou-a", {"ou-c"}}, {"ou-b", {}}, {"ou-c", {}}};
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    const std::string target = r.headers.count("X-Amz-Target") ? r.headers.at("X-Amz-Target") : "";
+    if (target.ends_with("ListRoots")) return Reply(R"({"Roots":[{"Id":"r-1","Arn":"arn:r-1"}]})");
+    json units = json::array();
+    for (const auto& c : children.at(json::parse(r.body)["ParentId"].get<std::string>()))
+      units.push_back({{"Id", c}, {"Arn", "arn:" + c}, {"Name", c}});
+    return Reply(json{{"OrganizationalUnits", units}}.dump());
+  });
+  Resolved r = Resolve(Table("aws_organizations_organizational_units"), fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  std::vector<std::string> ids;
+  for (auto& row : r.rows) ids.push_back(Text(row["id"]));
+  EXPECT_EQ(ids, (std::vector<std::string>{"ou-a", "ou-b", "ou-c"}));
+  EXPECT_EQ(fake.seen().size(), 5u);   // ListRoots, then r-1, ou-a, ou-b, ou-c
+}
+
+// A paid table (Cost Explorer) is skipped with a warning unless
+// use_paid_apis; with it, its time period is today's dates.
+TEST(AwsDecode, PaidTablesNeedUsePaidApisAndDatesAreToday) {
+  FakeAws fake([&](const ferry::testing::ServerRequest&) {
+    return Reply(R"({"ResultsByTime":[{"TimePeriod":{"Start":"2024-01-01","End":"2024-01-02"},"Total":{},"Estimated":true}]})");
+  });
+  const CatalogTable& t = Table("aws_costexplorer_cost_30d");
+  EXPECT_TRUE(SchemaOf(t).is_paid);
+  Resolved r = Resolve(t, fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(r.rows.empty());
+  EXPECT_TRUE(fake.seen().empty());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("use_paid_apis"), std::string::npos) << r.warnings[0];
+  r = Resolve(t, fake.url(), /*paid=*/true);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(Text(r.rows[0]["start_date"]), "2024-01-01");
+  ASSERT_EQ(fake.seen().size(), 1u);
+  auto day = [](int64_t d) {
+    const std::time_t t = std::time(nullptr) + d * 86400;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return std::string(buf);
+  };
+  json in = json::parse(fake.seen()[0].body);
+  EXPECT_EQ(in["TimePeriod"]["Start"], day(-30));
+  EXPECT_EQ(in["TimePeriod"]["End"], day(1));
+  EXPECT_EQ(in["Granularity"], "DAILY");
+}
+
+// merge_pages: every page of GetAccountAuthorizationDetails is one row.
+TEST(AwsDecode, MergedPagesAreOneRow) {
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    const bool second = r.body.find("Marker=m2") != std::string::npos;
+    return Reply(Iam("GetAccountAuthorizationDetails",
+                     std::string("<UserDetailList><member><UserName>") + (second ? "u2" : "u1") +
+                         "</UserName></member></UserDetailList><IsTruncated>" + (second ? "false" : "true") +
+                         "</IsTruncated>" + (second ? "" : "<Marker>m2</Marker>")));
+  });
+  Resolved r = Resolve(Table("aws_iam_account_authorization_details"), fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 1u);
+  json users = json::parse(Text(r.rows[0]["user_detail_list"]));
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[1]["UserName"], "u2");
+  EXPECT_EQ(fake.seen().size(), 2u);
+}
+
+// when_parent with a template: a VPC endpoint service's permissions are asked
+// only of the services the account owns (owner "{account}", not Amazon's or
+// another account's); with {present: true}: an Aurora cluster's backtracks
+// only of the clusters with a backtrack window.
+TEST(AwsDecode, RelationsAreAskedOnlyWhenTheParentRowQualifies) {
+  FakeAws fake([&](const ferry::testing::ServerRequest&) {
+    return Reply(R"(<DescribeVpcEndpointServicePermissionsResponse><allowedPrincipals><item><principal>arn:aws:iam::111122223333:root</principal><servicePermissionId>sp-1</servicePermissionId></item></allowedPrincipals></DescribeVpcEndpointServicePermissionsResponse>)");
+  });
+  const CatalogTable& t = Table("aws_ec2_vpc_endpoint_service_permissions");
+  Resolved r = Resolve(t, fake.url(), false, "aws_ec2_vpc_endpoint_services", {{"owner", "amazon"}, {"service_id", "vpce-svc-1"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(r.rows.empty());
+  EXPECT_TRUE(fake.seen().empty());
+  r = Resolve(t, fake.url(), false, "aws_ec2_vpc_endpoint_services", {{"owner", "123456789012"}, {"service_id", "vpce-svc-1"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(Text(r.rows[0]["service_permission_id"]), "sp-1");
+  EXPECT_EQ(fake.Count("ServiceId=vpce-svc-1"), 1u);
+
+  FakeAws rds([&](const ferry::testing::ServerRequest&) {
+    return Reply("<DescribeDBClusterBacktracksResponse><DescribeDBClusterBacktracksResult><DBClusterBacktracks>"
+                 "<DBClusterBacktrack><BacktrackIdentifier>bt-1</BacktrackIdentifier></DBClusterBacktrack>"
+                 "</DBClusterBacktracks></DescribeDBClusterBacktracksResult></DescribeDBClusterBacktracksResponse>");
+  });
+  const CatalogTable& bt = Table("aws_rds_cluster_backtracks");
+  r = Resolve(bt, rds.url(), false, "aws_rds_clusters", {{"db_cluster_identifier", "c-1"}, {"arn", "arn:c-1"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  EXPECT_TRUE(r.rows.empty());
+  EXPECT_TRUE(rds.seen().empty());
+  r = Resolve(bt, rds.url(), false, "aws_rds_clusters",
+              {{"db_cluster_identifier", "c-1"}, {"arn", "arn:c-1"}, {"backtrack_window", "86400"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(Text(r.rows[0]["backtrack_identifier"]), "bt-1");
+  EXPECT_EQ(Text(r.rows[0]["db_cluster_arn"]), "arn:c-1");
+  EXPECT_EQ(rds.Count("DBClusterIdentifier=c-1"), 1u);
+}
+
 // ---- spec
 
 Result<Spec> Parse(const json& spec) {
@@ -1244,6 +1555,7 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
   auto src = MakeSource(AwsSourcePlugin(), {{"endpoint", moto.url},
                                             {"regions", {"us-east-1", "eu-west-1"}},
                                             {"max_retries", 1},
+                                            {"use_paid_apis", true},
                                             {"org", {{"member_role_name", "OrganizationAccountAccessRole"}}}});
   ASSERT_TRUE(src.ok()) << src.status().ToString();
   FakeSink sink;
@@ -1514,6 +1826,60 @@ TEST(AwsMoto, SyncsTheSeededOrganizationAsCreated) {
     EXPECT_FALSE(ids.empty()) << who;
     EXPECT_EQ(ids, checks_by_language.begin()->second) << who;
   }
+  // Organizations: the seeded units, walked from the root, each under it; the
+  // seeded service control policy with its content (from the management account).
+  const std::string management = expect["organization"]["master_account_id"];
+  std::set<std::string> ous, seeded_ous;
+  for (const auto& e : expect["tables"]["aws_organizations_organizational_units"]) seeded_ous.insert(e["arn"]);
+  for (auto& r : sink.Table("aws_organizations_organizational_units"))
+    if (Text(r["request_account_id"]) == management) ous.insert(Text(r["arn"]));
+  EXPECT_EQ(ous, seeded_ous);
+  int ou_parents = 0;
+  for (auto& r : sink.Table("aws_organizations_organizational_unit_parents")) {
+    if (Text(r["request_account_id"]) != management) continue;
+    ++ou_parents;
+    EXPECT_EQ(Text(r["parent_id"]), expect["organization"]["root_id"].get<std::string>());
+    EXPECT_EQ(Text(r["type"]), "ROOT");
+  }
+  EXPECT_EQ(ou_parents, static_cast<int>(seeded_ous.size()));
+  for (const auto& e : expect["tables"]["aws_organizations_policies"]) {
+    bool found = false;
+    for (auto& r : sink.Table("aws_organizations_policies")) {
+      if (Text(r["arn"]) != e["arn"].get<std::string>() || Text(r["account_id"]) != management) continue;
+      found = true;
+      EXPECT_EQ(Text(r["type"]), "SERVICE_CONTROL_POLICY");
+      EXPECT_EQ(json::parse(Text(r["content"]))["Statement"][0]["Action"], "s3:DeleteBucket");
+    }
+    EXPECT_TRUE(found) << e["arn"];
+  }
+  // Each account's seeded security contact (the other two types are not set: no rows).
+  std::set<std::string> contacts, seeded_contacts;
+  for (const auto& e : expect["tables"]["aws_account_alternate_contacts"])
+    seeded_contacts.insert(e["account_id"].get<std::string>() + " SECURITY " + e["name"].get<std::string>());
+  for (auto& r : sink.Table("aws_account_alternate_contacts"))
+    contacts.insert(Text(r["account_id"]) + " " + Text(r["alternate_contact_type"]) + " " + Text(r["name"]));
+  EXPECT_EQ(contacts, seeded_contacts);
+  // IAM: every seeded user in its account's credential report (a job waited
+  // for, then its CSV) and in its account's one authorization details row.
+  std::map<std::string, std::set<std::string>> report_users, detail_users;
+  for (auto& r : sink.Table("aws_iam_credential_reports")) report_users[Text(r["account_id"])].insert(Text(r["arn"]));
+  std::map<std::string, int> detail_rows;
+  for (auto& r : sink.Table("aws_iam_account_authorization_details")) {
+    ++detail_rows[Text(r["account_id"])];
+    for (const auto& u : json::parse(Text(r["user_detail_list"]))) detail_users[Text(r["account_id"])].insert(u["Arn"]);
+  }
+  EXPECT_EQ(detail_rows.size(), accounts.size());
+  for (const auto& [a, n] : detail_rows) EXPECT_EQ(n, 1) << a;
+  for (const auto& e : expect["tables"]["aws_iam_users"]) {
+    EXPECT_TRUE(report_users[e["account_id"]].count(e["arn"])) << e["arn"];
+    EXPECT_TRUE(detail_users[e["account_id"]].count(e["arn"])) << e["arn"];
+  }
+  // One attributes row per EBS snapshot the account owns.
+  std::set<std::string> snapshots, snapshot_attrs;
+  for (auto& r : sink.Table("aws_ec2_ebs_snapshots")) snapshots.insert(Text(r["arn"]));
+  for (auto& r : sink.Table("aws_ec2_ebs_snapshot_attributes")) snapshot_attrs.insert(Text(r["snapshot_arn"]));
+  EXPECT_FALSE(snapshots.empty());
+  EXPECT_EQ(snapshot_attrs, snapshots);
   // Every account answered for itself: the identity table has the three.
   std::set<std::string> idents;
   for (auto& r : sink.Table("aws_sts_caller_identities")) idents.insert(Text(r["account_id"]));

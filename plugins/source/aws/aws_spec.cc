@@ -135,7 +135,7 @@ void Declare(OptionBinder<Spec>& b) {
             .description = "With custom_endpoint_url: the region requests are signed for"});
   b.Bool(&Spec::use_paid_apis,
          {.name = "use_paid_apis", .default_value = false,
-          .description = "Allow tables whose APIs are billed per request (Ferry has none of them yet)"});
+          .description = "Read the tables whose APIs are billed per request (Cost Explorer's); without it they are skipped with a warning"});
   b.Bool(&Spec::aws_debug, {.name = "aws_debug", .default_value = false,
                             .description = "Accepted for CloudQuery compatibility; Ferry's request figures are "
                                            "in the sync summary"});

@@ -241,12 +241,43 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
   }
   if (j.contains("when_parent")) {
     const json& w = j["when_parent"];
-    if (!w.is_object() || w.empty()) return Status::Invalid(where + ": \"when_parent\" is not an object of texts");
+    if (!w.is_object() || w.empty()) return Status::Invalid(where + ": \"when_parent\" is not an object");
     for (const auto& [col, v] : w.items()) {
-      if (!v.is_string()) return Status::Invalid(where + ": when_parent " + col + " is not a text");
-      t->when_parent[col] = v.get<std::string>();
+      // A text (a template), or {"present": true}.
+      CatalogTable::ParentCondition& c = t->when_parent[col];
+      if (v.is_string()) c.equals = v.get<std::string>();
+      else if (v == json{{"present", true}}) c.present = true;
+      else return Status::Invalid(where + ": when_parent " + col + " is neither a text nor {\"present\": true}");
     }
   }
+  if (j.contains("job")) {
+    const json& jb = j["job"];
+    const std::string jw = where + " job";
+    if (!jb.is_object() || !jb.contains("start")) return Status::Invalid(jw + ": no \"start\" call");
+    t->has_job = true;
+    FERRY_ASSIGN_OR_RETURN(t->job.start, ParseCall(jb["start"], *t->service, jw + " start"));
+    if (jb.contains("poll")) {
+      t->job.has_poll = true;
+      FERRY_ASSIGN_OR_RETURN(t->job.poll, ParseCall(jb["poll"], *t->service, jw + " poll"));
+    }
+    FERRY_ASSIGN_OR_RETURN(t->job.status, Strings(jb, "status", jw));
+    FERRY_ASSIGN_OR_RETURN(t->job.done, Strings(jb, "done", jw));
+    FERRY_ASSIGN_OR_RETURN(t->job.failed, Strings(jb, "failed", jw));
+    t->job.wait_seconds = jb.value("wait_seconds", int64_t{300});
+    if (t->job.status.empty() || t->job.done.empty() || t->job.wait_seconds <= 0)
+      return Status::Invalid(jw + ": needs \"status\", \"done\" and a positive \"wait_seconds\"");
+  }
+  if (j.contains("walk")) {
+    const json& w = j["walk"];
+    if (!w.is_object() || !w.contains("start")) return Status::Invalid(where + ": a bad \"walk\"");
+    t->has_walk = true;
+    FERRY_ASSIGN_OR_RETURN(t->walk_start, ParseCall(w["start"], *t->service, where + " walk"));
+    FERRY_ASSIGN_OR_RETURN(t->walk_id, Strings(w, "id", where + " walk"));
+    if (t->walk_id.empty()) return Status::Invalid(where + ": \"walk\" has no \"id\"");
+  }
+  FERRY_ASSIGN_OR_RETURN(t->csv, Strings(j, "csv", where));
+  t->merge_pages = j.value("merge_pages", false);
+  t->paid = j.value("paid", false);
   if (!j.contains("columns") || !j["columns"].is_array() || j["columns"].empty())
     return Status::Invalid(where + ": no \"columns\" list");
   for (const auto& cj : j["columns"]) {
@@ -273,6 +304,7 @@ Result<std::shared_ptr<CatalogTable>> ParseTable(const json& j, const Catalog& c
     FERRY_ASSIGN_OR_RETURN(col.transform, Str(cj, "transform", cw, false));
     if (!col.transform.empty() && col.transform != "tags" && col.transform != "opted_in")
       return Status::Invalid(cw + ": unknown transform \"" + col.transform + "\"");
+    FERRY_ASSIGN_OR_RETURN(col.null_if, Strings(cj, "null_if", cw));
     col.primary_key = cj.value("primary_key", false);
     if (source.empty()) col.source = ColumnSource::kField;
     else if (source == "account") col.source = ColumnSource::kAccount;

@@ -129,10 +129,28 @@ struct CatalogColumn {
   // "tags": a [{Key, Value}] list as a {key: value} object ({} when absent);
   // "opted_in": DescribeRegions' OptInStatus as "enabled" (not not-opted-in).
   std::string transform;
+  // Texts that mean "no value" in this column (the IAM credential report's
+  // "N/A" and "no_information" in its time columns): NULL, not a warning.
+  std::vector<std::string> null_if;
   bool primary_key = false;
 };
 
 enum class TableScope { kRegion, kAccount };
+
+// A job the table's call reads the result of: `start` is called once (its
+// answer is {job.X} in the table's call, IAM's GenerateServiceLastAccessedDetails
+// answers the JobId), then `poll` (or `start` again, IAM's
+// GenerateCredentialReport) until the text at `status` in its answer is one
+// of `done` (then the table's call is made) or `failed` (an error), for at
+// most `wait_seconds`.
+struct JobSpec {
+  Call start;
+  bool has_poll = false;
+  Call poll;
+  std::vector<std::string> status;
+  std::vector<std::string> done, failed;
+  int64_t wait_seconds = 300;
+};
 
 struct CatalogTable {
   std::string name;
@@ -175,9 +193,34 @@ struct CatalogTable {
     std::vector<std::vector<std::string>> parent_paths;
   };
   ForEach for_each;
-  // A relation listed only for the parent rows whose columns hold these texts
-  // (a Trusted Advisor check's result once, with the English check's row).
-  std::map<std::string, std::string> when_parent;
+  // A relation listed only for the parent rows whose columns meet these
+  // conditions: hold a text (a template: a Trusted Advisor check's result once,
+  // with the English check's row; "{account}": the VPC endpoint services the
+  // account owns), or are not NULL (present: the backtracks of Aurora clusters
+  // with a backtrack window).
+  struct ParentCondition {
+    std::string equals;     // a template, expanded for the table's target
+    bool present = false;   // true: any value but NULL
+  };
+  std::map<std::string, ParentCondition> when_parent;
+  bool has_job = false;
+  JobSpec job;
+  // A tree walked from the items of `walk_start` (Organizations' roots): the
+  // call is made with {walk} set to each one's `walk_id` member, and again for
+  // each item it lists (its organizational units, theirs, ...); an id is
+  // visited once.
+  bool has_walk = false;
+  Call walk_start;
+  std::vector<std::string> walk_id;
+  // The items are the rows of the CSV document (base64 text, a blob) at this
+  // path of each answer, keyed by its header's names (IAM's credential report).
+  std::vector<std::string> csv;
+  // Every page of the call is read into one answer (lists concatenated)
+  // before its items are taken: IAM's GetAccountAuthorizationDetails is one
+  // row per account.
+  bool merge_pages = false;
+  // Billed per request (Cost Explorer): read only with the spec's use_paid_apis.
+  bool paid = false;
   std::vector<CatalogColumn> columns;
   std::vector<std::shared_ptr<CatalogTable>> relations;
 };

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <deque>
+#include <set>
 #include <thread>
 
 #include "ferry/http/client.h"
@@ -95,6 +100,29 @@ std::string EachText(const json& v) { return v.is_string() ? v.get<std::string>(
 
 Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, const json* item);
 
+// {today}, {today+N}, {today-N}: the UTC date N days on or back, YYYY-MM-DD
+// (Cost Explorer's time periods).
+Result<std::string> TodayPlus(const std::string& name) {
+  int64_t days = 0;
+  if (name.size() > 5) {
+    const char sign = name[5];
+    const char* first = name.data() + 6;
+    const char* last = name.data() + name.size();
+    auto [end, ec] = std::from_chars(first, last, days);
+    if ((sign != '+' && sign != '-') || first == last || ec != std::errc() || end != last || days > 36500)
+      return Status::Invalid("unknown placeholder {" + name + "}");
+    if (sign == '-') days = -days;
+  } else if (name != "today") {
+    return Status::Invalid("unknown placeholder {" + name + "}");
+  }
+  const std::time_t t = std::time(nullptr) + days * 86400;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return std::string(buf);
+}
+
 // Alternatives: "{item.ASSERTION.SafetyRuleArn,item.GATING.SafetyRuleArn}" is
 // the first of them the item has (a Route 53 ARC safety rule is one of two
 // structures); NotFound when it has none.
@@ -153,6 +181,7 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
       if (!v || v->is_null()) return Status::NotFound("the value listed for has no " + name.substr(std::min<size_t>(5, name.size())));
       return v->is_string() ? v->get<std::string>() : v->dump();
     }
+    if (name.rfind("today", 0) == 0) return TodayPlus(name);
     if (name == "item" || name.rfind("item.", 0) == 0) {
       if (!item) return Status::Invalid("{" + name + "} outside an item");
       const json* v = item;
@@ -168,7 +197,8 @@ Expander MakeExpander(const Target& target, const sdk::ResolveContext* ctx, cons
       const std::string col = path.front();
       path.erase(path.begin());
       const Value& v = ctx->ParentValue(col);
-      // An integer column as its decimal text (a Well-Architected milestone's number).
+      // An integer column as its decimal text (a Well-Architected milestone's number, a Lambda layer
+      // version's).
       if (v.kind() == Value::Kind::kInt && path.empty()) return std::to_string(v.as_int());
       if (v.kind() != Value::Kind::kString) return Status::Invalid("the parent row's " + col + " is not set");
       if (path.empty()) return v.as_string();
@@ -210,6 +240,131 @@ void ParallelFor(size_t n, size_t width, const std::function<void(size_t)>& fn) 
 
 bool Listed(const std::vector<std::string>& codes, const std::string& code) {
   return std::find(codes.begin(), codes.end(), code) != codes.end();
+}
+
+// The rows of a CSV document (RFC 4180: quoted fields may hold commas, quotes
+// doubled, line breaks) as objects keyed by the header's names.
+Status CsvRows(const std::string& text, std::vector<json>* out) {
+  std::vector<std::vector<std::string>> records;
+  std::vector<std::string> record;
+  std::string field;
+  bool quoted = false, any = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = any = true;
+    } else if (c == ',') {
+      record.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n' || c == '\r') {
+      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      if (any || !field.empty()) {
+        record.push_back(std::move(field));
+        records.push_back(std::move(record));
+      }
+      field.clear();
+      record.clear();
+      any = false;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (quoted) return Status::Invalid("the CSV document ends inside a quoted field");
+  if (any || !field.empty()) {
+    record.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  if (records.empty()) return Status::OK();
+  const std::vector<std::string>& header = records.front();
+  for (size_t r = 1; r < records.size(); ++r) {
+    if (records[r].size() != header.size())
+      return Status::Invalid("CSV line " + std::to_string(r + 1) + " has " + std::to_string(records[r].size()) +
+                             " fields, the header " + std::to_string(header.size()));
+    json row = json::object();
+    for (size_t f = 0; f < header.size(); ++f) row[header[f]] = records[r][f];
+    out->push_back(std::move(row));
+  }
+  return Status::OK();
+}
+
+// Pages of one answer as one: lists concatenated, other members the last page's.
+void MergePage(const json& page, json* merged) {
+  if (!page.is_object()) return;
+  for (const auto& [k, v] : page.items()) {
+    auto it = merged->find(k);
+    if (v.is_array() && it != merged->end() && it->is_array()) {
+      for (const auto& x : v) it->push_back(x);
+    } else {
+      (*merged)[k] = v;
+    }
+  }
+}
+
+// {job.X}: a member of the answer that started the table's job, else `inner`'s.
+Expander WithJob(Expander inner, const json* job) {
+  return [inner = std::move(inner), job](const std::string& name) -> Result<std::string> {
+    if (name.rfind("job.", 0) != 0) return inner(name);
+    const json* v = At(*job, SplitDots(name.substr(4)));
+    if (!v || v->is_null()) return Status::Invalid("the job's answer has no " + name.substr(4));
+    return v->is_string() ? v->get<std::string>() : v->dump();
+  };
+}
+
+// Starts the table's job and polls it until it is done (JobSpec): the
+// answer that started it. Waits 0.5 s before the first poll, twice as long
+// before each next one up to 5 s, for at most job.wait_seconds in all.
+Result<json> RunJob(const JobSpec& job, const Service& svc, const Target& target, const ApiOptions& api,
+                    const Expander& expand, const std::atomic<bool>& cancelled, ApiCallFigures* figures,
+                    ApiError* err) {
+  auto once = [&](const Call& c, const Expander& ex) -> Result<json> {
+    json answer;
+    FERRY_RETURN_NOT_OK(CallPages(svc, c, target, api, ex, figures, [&](const json& page) {
+      answer = page;
+      return Status::OK();
+    }, err));
+    return answer;
+  };
+  auto status_of = [&](const json& answer) {
+    const json* v = At(answer, job.status);
+    return v && v->is_string() ? v->get<std::string>() : std::string();
+  };
+  FERRY_ASSIGN_OR_RETURN(json started, once(job.start, expand));
+  const Expander with_job = WithJob(expand, &started);
+  std::string status = job.has_poll ? std::string() : status_of(started);
+  json last = started;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(job.wait_seconds);
+  auto wait = std::chrono::milliseconds(500);
+  while (!Listed(job.done, status)) {
+    if (Listed(job.failed, status)) {
+      std::string why;
+      if (const json* e = At(last, {"Error"}); e && !e->is_null()) why = ": " + Truncate(e->dump(), 300);
+      return Status::IOError(job.start.operation + "'s job ended " + status + why);
+    }
+    if (std::chrono::steady_clock::now() + wait > deadline)
+      return Status::IOError(job.start.operation + "'s job was not done after " + std::to_string(job.wait_seconds) +
+                             " s (status " + (status.empty() ? "not yet known" : status) + ")");
+    for (auto slept = std::chrono::milliseconds(0); slept < wait; slept += std::chrono::milliseconds(100)) {
+      if (cancelled.load()) return Status::Cancelled("sync cancelled");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    wait = std::min<std::chrono::milliseconds>(wait * 2, std::chrono::seconds(5));
+    FERRY_ASSIGN_OR_RETURN(last, once(job.has_poll ? job.poll : job.start, with_job));
+    status = status_of(last);
+  }
+  return started;
 }
 
 }  // namespace
@@ -263,6 +418,11 @@ Row ItemToRow(const CatalogTable& table, const json& listed, const json& item, c
         if (k.empty() || k[0] != '_') tmp[k] = x;
       v = &tmp;
     }
+    if (v && v->is_string() && !c.null_if.empty() &&
+        std::find(c.null_if.begin(), c.null_if.end(), v->get_ref<const std::string&>()) != c.null_if.end()) {
+      row.push_back(Value::Null());
+      continue;
+    }
     if (c.transform == "tags") {
       tmp = TagsMap(v);
       v = &tmp;
@@ -295,6 +455,7 @@ TableSchema SchemaOf(const CatalogTable& table) {
   s.name = table.name;
   s.description = table.description;
   s.is_incremental = table.incremental;
+  s.is_paid = table.paid;
   for (const auto& c : table.columns) {
     Column col;
     col.name = c.name;
@@ -309,7 +470,9 @@ TableSchema SchemaOf(const CatalogTable& table) {
 namespace {
 
 // Lists the table once for `target` (for one for_each value, if the table has
-// them). *skipped: AWS answered a skip code (a warning was given).
+// them): after its job is done (job), over every node of its tree (walk), its
+// pages one by one or merged into one (merge_pages), the items maybe the lines
+// of a CSV document (csv). *skipped: AWS answered a skip code (a warning was given).
 Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::ResolveContext& ctx,
                    sdk::RowWriter& out, const Target& target, bool* skipped) {
   const Service& svc = *table.service;
@@ -418,34 +581,116 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
   };
   const bool per_item_calls = table.has_detail || !table.enrich.empty();
 
+  json job_answer;
+  std::vector<std::string> walk_next;   // ids the walk visits next
+  // The items of a page: rows, after their per-item calls.
+  auto on_items = [&](const std::vector<const json*>& listed) -> Status {
+    if (!per_item_calls) {   // the listed items are the rows (no copies)
+      for (const json* item : listed)
+        FERRY_RETURN_NOT_OK(write(ItemToRow(table, *item, *item, target, &ctx, &warnings)));
+      flush_warnings();
+      return Status::OK();
+    }
+    // The items' own calls, kItemCallsInFlight at a time: with 50 ms
+    // per request, a page of 100 IAM users is 5 s one by one.
+    std::vector<Prepared> ready(listed.size());
+    ParallelFor(listed.size(), kItemCallsInFlight,
+                [&](size_t i) { ready[i] = prepare(*listed[i]); });
+    // Rows in the order listed, relations resolved by each Write.
+    for (size_t i = 0; i < listed.size(); ++i) {
+      Prepared& p = ready[i];
+      if (ctx.figures) *ctx.figures += p.figures;
+      for (auto& w : p.warnings) warnings.push_back(std::move(w));
+      FERRY_RETURN_NOT_OK(p.status);
+      for (const auto& item : p.items)
+        FERRY_RETURN_NOT_OK(write(ItemToRow(table, *listed[i], item, target, &ctx, &warnings)));
+    }
+    flush_warnings();
+    return Status::OK();
+  };
+  auto on_page = [&](const json& page) -> Status {
+    std::vector<const json*> listed;
+    std::vector<json> owned;   // rows of a CSV document, or items with their job's answer
+    Status parsed;
+    ForEachItem(page, table.call.items, 0, [&](const json& x) {
+      if (table.csv.empty()) {
+        listed.push_back(&x);
+        return;
+      }
+      const json* doc = At(x, table.csv);
+      if (!doc || !doc->is_string() || !parsed.ok()) return;
+      auto text = DecodeBase64(doc->get<std::string>());
+      parsed = text.ok() ? CsvRows(*text, &owned) : text.status();
+    });
+    if (!parsed.ok()) return Status::IOError(table.call.operation + ": " + parsed.message());
+    if (table.has_job) {
+      for (const json* x : listed) owned.push_back(*x);
+      for (auto& o : owned)
+        if (o.is_object()) o["_job"] = job_answer;
+    }
+    if (!table.csv.empty() || table.has_job) {
+      listed.clear();
+      for (const auto& o : owned) listed.push_back(&o);
+    }
+    if (table.has_walk)
+      for (const json* x : listed)
+        if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
+    return on_items(listed);
+  };
+  // The pages of one call: each in turn, or all of them as one answer.
+  auto read = [&](const Call& c, const Expander& expand, ApiError* e) -> Status {
+    if (!table.merge_pages) return CallPages(svc, c, target, api, expand, ctx.figures, on_page, e);
+    json merged = json::object();
+    FERRY_RETURN_NOT_OK(CallPages(svc, c, target, api, expand, ctx.figures, [&](const json& page) {
+      MergePage(page, &merged);
+      return Status::OK();
+    }, e));
+    return on_page(merged);
+  };
+
   ApiError err;
-  Status s = CallPages(svc, call, target, api, MakeExpander(target, &ctx, nullptr), ctx.figures,
-                       [&](const json& page) -> Status {
-                         std::vector<const json*> listed;
-                         ForEachItem(page, table.call.items, 0, [&](const json& x) { listed.push_back(&x); });
-                         if (!per_item_calls) {   // the listed items are the rows (no copies)
-                           for (const json* item : listed)
-                             FERRY_RETURN_NOT_OK(write(ItemToRow(table, *item, *item, target, &ctx, &warnings)));
-                           flush_warnings();
-                           return Status::OK();
-                         }
-                         // The items' own calls, kItemCallsInFlight at a time: with 50 ms
-                         // per request, a page of 100 IAM users is 5 s one by one.
-                         std::vector<Prepared> ready(listed.size());
-                         ParallelFor(listed.size(), kItemCallsInFlight,
-                                     [&](size_t i) { ready[i] = prepare(*listed[i]); });
-                         // Rows in the order listed, relations resolved by each Write.
-                         for (size_t i = 0; i < listed.size(); ++i) {
-                           Prepared& p = ready[i];
-                           if (ctx.figures) *ctx.figures += p.figures;
-                           for (auto& w : p.warnings) warnings.push_back(std::move(w));
-                           FERRY_RETURN_NOT_OK(p.status);
-                           for (const auto& item : p.items)
-                             FERRY_RETURN_NOT_OK(write(ItemToRow(table, *listed[i], item, target, &ctx, &warnings)));
-                         }
-                         flush_warnings();
-                         return Status::OK();
-                       }, &err);
+  Expander expand = MakeExpander(target, &ctx, nullptr);
+  Status s;
+  if (table.has_job) {
+    auto started = RunJob(table.job, svc, target, api, expand, ctx.cancelled, ctx.figures, &err);
+    if (started.ok()) {
+      job_answer = *std::move(started);
+      expand = WithJob(std::move(expand), &job_answer);
+    } else {
+      s = started.status();
+    }
+  }
+  if (s.ok() && table.has_walk) {
+    // A tree: the call for each id the start call lists, then for each item
+    // every call lists, each id once.
+    Status listed = CallPages(svc, table.walk_start, target, api, expand, ctx.figures, [&](const json& page) {
+      ForEachItem(page, table.walk_start.items, 0, [&](const json& x) {
+        if (const json* id = At(x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
+      });
+      return Status::OK();
+    }, &err);
+    std::set<std::string> seen;
+    std::deque<std::string> queue(walk_next.begin(), walk_next.end());
+    walk_next.clear();
+    s = listed;
+    while (s.ok() && !queue.empty()) {
+      const std::string id = queue.front();
+      queue.pop_front();
+      if (!seen.insert(id).second) continue;
+      Expander at = [&expand, &id](const std::string& name) -> Result<std::string> {
+        return name == "walk" ? Result<std::string>(id) : expand(name);
+      };
+      err = ApiError{};
+      s = read(call, at, &err);
+      // A node whose answer is an ignored error (a unit deleted since it was
+      // listed) has no children; the rest of the tree is still walked.
+      if (!s.ok() && err.http_status != 0 && Listed(table.ignore_errors, err.code)) s = Status::OK();
+      queue.insert(queue.end(), walk_next.begin(), walk_next.end());
+      walk_next.clear();
+    }
+  } else if (s.ok()) {
+    s = read(call, expand, &err);
+  }
   flush_warnings();
   // The cursor only after every page: LookupEvents answers newest first, so
   // no earlier point covers everything before it. The engine commits it
@@ -472,14 +717,24 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
   auto data = std::static_pointer_cast<const ClientData>(ctx.client.data);
   if (!data) return Status::Invalid(table.name + ": no AWS client");
   // A relation for some parent rows only (when_parent): none for the others.
-  for (const auto& [col, want] : table.when_parent) {
+  for (const auto& [col, cond] : table.when_parent) {
     if (!ctx.parent) return Status::Invalid(table.name + ": when_parent without a parent row");
     const Value& v = ctx.ParentValue(col);
+    if (v.kind() == Value::Kind::kNull) return Status::OK();
+    if (cond.present) continue;
+    // A template: "{account}" is the account's id (the VPC endpoint services it owns).
+    FERRY_ASSIGN_OR_RETURN(std::string want, ExpandText(cond.equals, MakeExpander(data->target, &ctx, nullptr)));
     if (v.kind() != Value::Kind::kString || v.as_string() != want) return Status::OK();
   }
   Target target = data->target;
   if (!table.region.empty()) {
     FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));
+  }
+  if (table.paid && !api.use_paid_apis) {
+    // Billed per request (Cost Explorer): one warning, no call.
+    ctx.Warning(table.name, Where(target) + ": skipped, its API is billed per request; set use_paid_apis: true "
+                            "to read it");
+    return Status::OK();
   }
   bool skipped = false;
   if (!table.for_each.set) return ResolveOnce(table, api, ctx, out, target, &skipped);

@@ -449,9 +449,10 @@ def service_entry(models, service_name, protocol):
 
 # Services whose model has no globalEndpoint although AWS serves them at one
 # host for the partition (botocore's endpoints.json: not regionalized, a
-# partition endpoint): WAF Classic is waf.amazonaws.com and Organizations is
-# organizations.us-east-1.amazonaws.com, both signed for us-east-1.
-GLOBAL_FROM_ENDPOINTS = {"waf", "organizations"}
+# partition endpoint): WAF Classic is waf.amazonaws.com, Organizations
+# organizations.us-east-1.amazonaws.com, Account Management and Cost Explorer
+# account.us-east-1 and ce.us-east-1, all signed for us-east-1.
+GLOBAL_FROM_ENDPOINTS = {"waf", "organizations", "account", "ce"}
 
 
 def partition_endpoint(models, prefix, service_name):
@@ -475,7 +476,7 @@ def make_columns(shapes, item_shape, entry, where):
     types = entry.get("types", {})
     skip = set(entry.get("skip", []))
     s = shapes[item_shape]
-    members = s["members"] if s["type"] == "structure" else {}
+    members = s["members"] if s["type"] == "structure" and not entry.get("csv") else {}
     if s["type"] != "structure" and not entry.get("columns_after") and not entry.get("columns_before"):
         die(f"{where}: the items are {s['type']}s, not structures: give their columns")
     unwrap = entry.get("unwrap", [])
@@ -547,6 +548,8 @@ def extra_column(extra, where):
         die(f"{where}: column {extra['name']}: unknown source {src!r}")
     if extra.get("transform"):
         col["transform"] = extra["transform"]
+    if extra.get("null_if"):
+        col["null_if"] = extra["null_if"]
     return col
 
 
@@ -621,7 +624,8 @@ def build_table(models, entry, services, parent=None):
         if key not in ("name", "service", "operation", "params", "items", "primary_keys", "rename", "types",
                        "skip", "columns_before", "columns_after", "relations", "description", "scope",
                        "protocol", "page_size", "detail", "ignore_errors", "paginate", "enrich", "region",
-                       "incremental", "paginator", "unwrap", "for_each", "when_parent"):
+                       "incremental", "paginator", "unwrap", "for_each", "when_parent", "job", "csv", "paid",
+                       "merge_pages", "walk"):
             die(f"{where}: unknown key {key!r}")
     service_name = entry["service"]
     call, protocol, shapes, output_shape = build_call(models, service_name, entry["operation"], entry,
@@ -671,14 +675,71 @@ def build_table(models, entry, services, parent=None):
         table["region"] = entry["region"]
     if "when_parent" in entry:
         # Listed only for parent rows whose columns hold these values (a Trusted
-        # Advisor check's result once, with the English check).
+        # Advisor check's result once, with the English check; a template: the
+        # VPC endpoint services whose owner is "{account}"), or, {present: true},
+        # are not NULL (the backtracks of Aurora clusters with a backtrack window).
         wp = entry["when_parent"]
         if parent is None or not isinstance(wp, dict) or not wp:
             die(f"{where}: when_parent is a mapping of the parent's columns to values, in a relation")
         for col, value in wp.items():
-            if col not in [c["name"] for c in parent["columns"]] or not isinstance(value, str):
-                die(f"{where}: when_parent: {col!r} is not a column of the parent, or its value is not a text")
+            if col not in [c["name"] for c in parent["columns"]]:
+                die(f"{where}: when_parent: {col!r} is not a column of the parent")
+            if not isinstance(value, str) and value != {"present": True}:
+                die(f"{where}: when_parent: {col}'s condition is neither a text nor {{present: true}}")
         table["when_parent"] = wp
+    if entry.get("job"):
+        # A job started (and polled) before the call: IAM's service last
+        # accessed details and credential report.
+        jb = entry["job"]
+        jwhere = where + " job"
+        for k in jb:
+            if k not in ("start", "poll", "status", "done", "failed", "wait_seconds"):
+                die(f"{jwhere}: unknown key {k!r}")
+        job = {}
+        for part in ("start", "poll"):
+            if part not in jb:
+                continue
+            c = jb[part]
+            pcall, pprotocol, _, pout = build_call(models, service_name, c["operation"], entry, c.get("params", {}),
+                                                   f"{jwhere} {part}", paginate=False, paging_entry=c)
+            if pout:
+                collect_shapes(shapes, pout, svc["shapes"])
+            job[part] = pcall
+        status_path = jb["status"].split(".")
+        status_op = jb.get("poll", jb["start"])["operation"]
+        model, _ = models.service(service_name)
+        shape_at(shapes, model["operations"][status_op]["output"]["shape"], status_path, jwhere + " status")
+        job["status"] = status_path
+        job["done"] = jb["done"]
+        job["failed"] = jb.get("failed", [])
+        job["wait_seconds"] = int(jb.get("wait_seconds", 300))
+        table["job"] = job
+    if entry.get("walk"):
+        # A tree walked from a start call's items (Organizations' roots): the
+        # table's call is made with {walk} = each start item's and each listed
+        # item's `id` member.
+        w = entry["walk"]
+        wwhere = where + " walk"
+        for k in w:
+            if k not in ("operation", "params", "items", "id"):
+                die(f"{wwhere}: unknown key {k!r}")
+        wcall, _, _, wout = build_call(models, service_name, w["operation"], entry, w.get("params", {}), wwhere,
+                                       paginate=True, paging_entry=w)
+        wcall["items"] = parse_items_path(w["items"])
+        if wout:
+            collect_shapes(shapes, wout, svc["shapes"])
+            shape_at(shapes, shape_at(shapes, wout, wcall["items"], wwhere), [w["id"]], wwhere)
+        shape_at(shapes, item_shape, [w["id"]], wwhere)
+        table["walk"] = {"start": wcall, "id": [w["id"]]}
+    if entry.get("csv"):
+        path = entry["csv"].split(".")
+        if shapes[shape_at(shapes, item_shape, path, where + " csv")]["type"] != "blob":
+            die(f"{where}: csv: {entry['csv']} is not a blob")
+        table["csv"] = path
+    if entry.get("merge_pages"):
+        table["merge_pages"] = True
+    if entry.get("paid"):
+        table["paid"] = True
     enrich = []
     for e in entry.get("enrich", []):
         ewhere = f"{where} enrich {e.get('operation')}"

@@ -164,6 +164,12 @@ class Seeder:
             self.add("aws_organizations_accounts", {"account_id": MANAGEMENT_ACCOUNT, "region": None, "id": a["id"],
                                                     "name": a["name"], "email": a["email"],
                                                     "parent_id": a["parent_id"], "tags": a.get("tags", {})})
+        # A service control policy (its content is read with DescribePolicy).
+        scp = org.create_policy(Name="ferry-scp", Type="SERVICE_CONTROL_POLICY", Description="seeded",
+                                Content=json.dumps({"Version": "2012-10-17", "Statement": [
+                                    {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}))["Policy"]
+        self.add("aws_organizations_policies", {"account_id": MANAGEMENT_ACCOUNT, "region": None,
+                                                "arn": scp["PolicySummary"]["Arn"], "name": "ferry-scp"})
         for u in ous:
             self.add("aws_organizations_organizational_units", {"account_id": MANAGEMENT_ACCOUNT, "region": None,
                                                                 "id": u["Id"], "arn": u["Arn"], "name": u["Name"],
@@ -834,6 +840,13 @@ class Seeder:
                                           "tags": t})
 
     def seed_account_globals(self, acct, n):
+        # The account's security alternate contact (AWS Account Management).
+        self.client("account", acct).put_alternate_contact(
+            AlternateContactType="SECURITY", Name=f"ferry-security-{acct}", Title="security",
+            EmailAddress=f"security@{acct}.example.com", PhoneNumber="+1-555-0100")
+        self.add("aws_account_alternate_contacts", {"account_id": acct, "region": None,
+                                                    "alternate_contact_type": "SECURITY",
+                                                    "name": f"ferry-security-{acct}"})
         r53 = self.client("route53", acct)
         for i in range(n):
             t = self.tags("zone", i)
