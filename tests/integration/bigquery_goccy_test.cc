@@ -136,9 +136,10 @@ TEST(BigQueryGoccy, TestSourceSyncsThroughBothWriteApis) {
                                         "123e4567-e89b-42d3-a456-426614174000", "192.0.2.0/24", "02:00:5e:10:00:01",
                                         "1,2,3", "nested"}));
     // goccy reads a Storage Write DATE (int32 days) as 1970-01-01 (EMULATOR.md).
-    if (std::string(api) == "insert_all")
+    if (std::string(api) == "insert_all") {
       EXPECT_EQ(Row(bq, "SELECT date32 FROM `" + dataset + ".test_testdata_table` LIMIT 1"),
                 std::vector<std::string>{"2024-01-02"});
+    }
     EXPECT_EQ(Row(bq, "SELECT count(DISTINCT resource_id), count(DISTINCT client_id), count(DISTINCT _cq_id) FROM `" +
                           dataset + ".test_some_table`"),
               (std::vector<std::string>{"3", "2", "6"}));
