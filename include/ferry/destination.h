@@ -10,7 +10,9 @@
 // key and inserts otherwise.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -57,6 +59,19 @@ struct DestinationCapabilities {
   // of another family, at any depth of lists and structs.
   std::set<TypeFamily> type_families;
 };
+
+// How long a destination call still waits on its server once the sync is
+// cancelled (DestinationInit::cancel): until kCancelGrace after the cancel,
+// and at least kLateCallGrace from the call's own start. A call begun after
+// the grace gets a moment to finish, not a grace of its own, so a cancelled
+// sync with many writes queued behind a stuck server ends in seconds, not in
+// writes x grace.
+inline constexpr std::chrono::seconds kCancelGrace{10};
+inline constexpr std::chrono::seconds kLateCallGrace{1};
+inline std::chrono::steady_clock::time_point CancelledCallDeadline(std::chrono::steady_clock::time_point cancel_seen,
+                                                                   std::chrono::steady_clock::time_point call_start) {
+  return std::max(cancel_seen + kCancelGrace, call_start + kLateCallGrace);
+}
 
 struct DestinationInit {
   std::string name;

@@ -89,13 +89,13 @@ Status TcpSocket::Wait(bool for_write) {
     auto until = deadline;
     if (cancel_) {
       if (!cancel_seen_ && cancel_->load(std::memory_order_relaxed)) cancel_seen_ = Clock::now();
-      if (cancel_seen_) until = std::min(until, std::max(*cancel_seen_, start) + kCancelGrace);
+      if (cancel_seen_) until = std::min(until, CancelledCallDeadline(*cancel_seen_, start));
     }
     const auto now = Clock::now();
     if (now >= until) {
       if (until < deadline)
         return Status::Cancelled("connection to " + peer_ + ": the sync was cancelled and the server had not answered " +
-                                 std::to_string(kCancelGrace.count()) + " s later");
+                                 "in time (" + std::to_string(kCancelGrace.count()) + " s after the cancel)");
       return IoError("no answer within " + std::to_string(io_timeout_.count() / 1000) + " s (io_timeout)");
     }
     // Waits in steps of at most 200 ms while a cancel can still come.

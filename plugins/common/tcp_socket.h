@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "ferry/destination.h"
 #include "ferry/status.h"
 
 namespace ferry::plugins::net {
@@ -39,10 +40,10 @@ struct SocketOptions {
   std::chrono::milliseconds connect_timeout{15000};
   std::chrono::milliseconds io_timeout{300000};  // one read or write waiting longer fails
   // The sync's cancel flag (DestinationInit::cancel; may be null). Once it is
-  // set, a read or write waits at most kCancelGrace more (counted from the
-  // cancel, or from the wait's start if later), then fails with
-  // Status::Cancelled: a cancelled sync does not wait out io_timeout on a
-  // server that stopped answering.
+  // set, a read or write waits until CancelledCallDeadline (ferry/
+  // destination.h: 10 s after the cancel, at least 1 s after the wait's
+  // start), then fails with Status::Cancelled: a cancelled sync does not wait
+  // out io_timeout on a server that stopped answering.
   const std::atomic<bool>* cancel = nullptr;
   // Appended to "the server's certificate is not trusted": which option to
   // set ("set tls_ca_file to the CA that signed it, ...").
@@ -51,8 +52,6 @@ struct SocketOptions {
 
 class TcpSocket {
  public:
-  // How long a read or write still waits once the sync is cancelled.
-  static constexpr std::chrono::seconds kCancelGrace{10};
 
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;

@@ -107,11 +107,11 @@ TEST(Neo4jFault, ACancelledSyncStopsWaitingForAServerThatDoesNotAnswer) {
   const auto t0 = std::chrono::steady_clock::now();
   req.request_id = 2;
   write = std::async(std::launch::async, [&] { return d->Write(req); });
-  ASSERT_EQ(write.wait_for(net::TcpSocket::kCancelGrace + std::chrono::seconds(10)), std::future_status::ready)
+  ASSERT_EQ(write.wait_for(kCancelGrace + std::chrono::seconds(10)), std::future_status::ready)
       << "the write should give up after the grace";
   const Status st = write.get();
   EXPECT_EQ(st.code(), StatusCode::kCancelled) << st.ToString();
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, net::TcpSocket::kCancelGrace - std::chrono::milliseconds(300));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, kCancelGrace - std::chrono::milliseconds(300));
 }
 
 TEST(Neo4jFault, ServerErrorRollsBackAndTheConnectionStaysUsable) {

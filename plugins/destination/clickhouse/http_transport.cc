@@ -1,5 +1,7 @@
 #include "plugins/destination/clickhouse/http_transport.h"
 
+#include "ferry/destination.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -47,8 +49,7 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
   return k;
 }
 
-// Aborts a transfer once the sync has been cancelled for kCancelGrace
-// (counted from the request's start if later).
+// Aborts a transfer at CancelledCallDeadline once the sync is cancelled.
 struct CancelCheck {
   const std::atomic<bool>* cancel;
   std::chrono::steady_clock::time_point start;
@@ -61,7 +62,7 @@ int CheckCancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   if (!c->cancel) return 0;
   const auto now = std::chrono::steady_clock::now();
   if (!c->seen && c->cancel->load(std::memory_order_relaxed)) c->seen = now;
-  if (c->seen && now >= std::max(*c->seen, c->start) + kCancelGrace) {
+  if (c->seen && now >= CancelledCallDeadline(*c->seen, c->start)) {
     c->fired = true;
     return 1;   // CURLE_ABORTED_BY_CALLBACK
   }
@@ -134,7 +135,8 @@ class CurlTransport final : public HttpTransport {
     curl_slist_free_all(list);
     if (cancel.fired)
       return Status::Cancelled("ClickHouse at " + endpoint_.base_url + ": the sync was cancelled and the request had "
-                               "not finished " + std::to_string(kCancelGrace.count()) + " s later: abandoned it");
+                               "not finished in time (" + std::to_string(kCancelGrace.count()) +
+                               " s after the cancel): abandoned it");
     if (rc == CURLE_OK) {
       curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &resp.status);
       return resp;

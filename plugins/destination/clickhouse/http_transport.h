@@ -70,13 +70,12 @@ struct TransportOptions {
   int64_t request_timeout_ms = 600000;
   std::string ca_cert;  // PEM text or a file path; empty: the system store
   // The sync's cancel flag (DestinationInit::cancel; may be null): once set,
-  // a request still running kCancelGrace later (counted from the cancel, or
-  // from the request's start if later) is abandoned with Status::Cancelled.
+  // a request still running at CancelledCallDeadline (ferry/destination.h:
+  // 10 s after the cancel, at least 1 s after its start) is abandoned with
+  // Status::Cancelled.
   const std::atomic<bool>* cancel = nullptr;
 };
 
-// How long a request still runs once the sync is cancelled (both protocols).
-inline constexpr std::chrono::seconds kCancelGrace{10};
 
 // The libcurl transport; fails only when libcurl cannot be initialised.
 Result<std::unique_ptr<HttpTransport>> NewCurlTransport(const Endpoint& endpoint, const TransportOptions& options);

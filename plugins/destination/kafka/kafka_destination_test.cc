@@ -135,8 +135,11 @@ TEST(KafkaMessages, JsonIsCloudQuerysEncoding) {
   FERRY_ASSERT_OK_AND_ASSIGN(Row back, DecodeJsonRow(*t, v));
   Row want = GoldenRow();
   EXPECT_EQ(back.size(), want.size());
-  for (size_t i = 0; i < want.size(); ++i)
-    if (t->columns[i].name != "float32" && t->columns[i].name != "json") EXPECT_EQ(back[i], want[i]) << t->columns[i].name;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (t->columns[i].name != "float32" && t->columns[i].name != "json") {
+      EXPECT_EQ(back[i], want[i]) << t->columns[i].name;
+    }
+  }
 }
 
 TEST(KafkaMessages, CsvIsCloudQuerysEncoding) {

@@ -83,7 +83,7 @@ void CancelWatch::Loop() {
     const auto now = Clock::now();
     if (!cancel_seen_ && cancel_->load(std::memory_order_relaxed)) cancel_seen_ = now;
     if (!busy_ || !cancel_seen_) continue;
-    if (!fired_ && now >= std::max(*cancel_seen_, busy_since_) + kCancelGrace) {
+    if (!fired_ && now >= CancelledCallDeadline(*cancel_seen_, busy_since_)) {
       fired_ = true;
       fired_at_ = now;
       // PQcancel connects to the server and waits for it to close that
@@ -135,9 +135,8 @@ Status CancelWatch::Call::Verdict(Status st, const std::string& context) const {
     shut = watch_->shut_;
   }
   if (!fired) return st;
-  const auto grace = std::chrono::duration_cast<std::chrono::seconds>(kCancelGrace).count();
-  return Status::Cancelled(context + ": the sync was cancelled and PostgreSQL had not finished this " +
-                           std::to_string(grace) + " s later" +
+  return Status::Cancelled(context + ": the sync was cancelled and PostgreSQL had not finished this in time (" +
+                           std::to_string(kCancelGrace.count()) + " s after the cancel)" +
                            (shut ? "; it did not answer the cancel request either, so the connection was closed"
                                  : ": cancelled it (nothing of it was committed)"));
 }

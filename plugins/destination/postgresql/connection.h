@@ -33,6 +33,7 @@
 
 #include <libpq-fe.h>
 
+#include "ferry/destination.h"
 #include "ferry/status.h"
 
 namespace ferry::plugins::postgresql {
@@ -56,8 +57,9 @@ struct Param {
 
 // Ends a call blocked on PostgreSQL once the sync is cancelled
 // (DestinationInit::cancel): a lock another session holds, a server that
-// stopped answering. A call still running kCancelGrace after the cancel (or
-// after its own start, for a call begun later) is cancelled with PQcancel,
+// stopped answering. A call still running at CancelledCallDeadline
+// (ferry/destination.h: 10 s after the cancel, at least 1 s after its own
+// start) is cancelled with PQcancel,
 // so the server rolls its statement back; if the call still has not
 // returned kShutGrace later, the server does not answer at all: the
 // connection's socket is shut down (the blocked read returns), and every
@@ -66,7 +68,6 @@ struct Param {
 // flag is given; it checks every 100 ms.
 class CancelWatch {
  public:
-  static constexpr std::chrono::seconds kCancelGrace{10};
   static constexpr std::chrono::seconds kShutGrace{5};
 
   explicit CancelWatch(const std::atomic<bool>* cancel);
