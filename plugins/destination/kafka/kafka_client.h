@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/destination.h"
 #include "ferry/status.h"
 #include "plugins/destination/kafka/kafka_spec.h"
 
@@ -40,8 +41,9 @@ struct Header {
   std::string_view value;   // copied by Produce
 };
 
-// How long a cancelled sync still waits for the broker, in all.
-inline constexpr std::chrono::seconds kCancelGrace{10};
+// How long a cancelled sync still waits for the broker, in all: the grace
+// every destination gives (ferry/destination.h).
+using ferry::kCancelGrace;
 
 class Producer {
  public:
