@@ -39,37 +39,6 @@ json NormalTime(const json& v) {
   return v;
 }
 
-json FromJson(const Service& svc, const Shape* shape, const json& v, int depth) {
-  if (!shape || depth > 64 || v.is_null()) return v;
-  if (shape->type == "structure") {
-    if (!v.is_object()) return v;
-    json out = json::object();
-    for (const auto& m : shape->members) {
-      if (!m.location.empty()) continue;  // headers and status codes are not in the body
-      auto it = v.find(WireName(m));
-      if (it == v.end()) continue;
-      out[m.name] = FromJson(svc, svc.Of(m), *it, depth + 1);
-    }
-    return out;
-  }
-  if (shape->type == "list") {
-    if (!v.is_array()) return v;
-    json out = json::array();
-    const Shape* item = svc.Of(shape->member);
-    for (const auto& e : v) out.push_back(FromJson(svc, item, e, depth + 1));
-    return out;
-  }
-  if (shape->type == "map") {
-    if (!v.is_object()) return v;
-    json out = json::object();
-    const Shape* value = svc.Of(shape->value);
-    for (const auto& [k, e] : v.items()) out[k] = FromJson(svc, value, e, depth + 1);
-    return out;
-  }
-  if (shape->type == "timestamp") return NormalTime(v);
-  return v;
-}
-
 json Scalar(const Shape& shape, const std::string& text) {
   const std::string& t = shape.type;
   if (t == "integer" || t == "long") {
@@ -97,69 +66,6 @@ json Scalar(const Shape& shape, const std::string& text) {
   }
   if (t == "timestamp") return NormalTime(text);
   return text;
-}
-
-json FromXml(const Service& svc, const Shape* shape, const pugi::xml_node& node, int depth);
-
-// The elements of one member of a structure node.
-json XmlMember(const Service& svc, const MemberRef& m, const pugi::xml_node& parent, int depth) {
-  const Shape* shape = svc.Of(m);
-  if (!shape) return nullptr;
-  const std::string& name = WireName(m);
-  if (m.xml_attribute) {
-    auto a = parent.attribute(name.c_str());
-    return a ? Scalar(*shape, a.value()) : json();
-  }
-  const bool flattened = m.flattened || shape->flattened;
-  if (shape->type == "list" && flattened) {
-    json out = json::array();
-    const Shape* item = svc.Of(shape->member);
-    for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
-      out.push_back(FromXml(svc, item, c, depth + 1));
-    return out.empty() ? json() : out;
-  }
-  if (shape->type == "map" && flattened) {
-    json out = json::object();
-    const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
-    const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
-    const Shape* value = svc.Of(shape->value);
-    for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
-      out[c.child(kn.c_str()).text().as_string()] = FromXml(svc, value, c.child(vn.c_str()), depth + 1);
-    return out.empty() ? json() : out;
-  }
-  auto c = parent.child(name.c_str());
-  if (!c) return nullptr;
-  return FromXml(svc, shape, c, depth + 1);
-}
-
-json FromXml(const Service& svc, const Shape* shape, const pugi::xml_node& node, int depth) {
-  if (!shape || depth > 64) return node.text().as_string();
-  if (shape->type == "structure") {
-    json out = json::object();
-    for (const auto& m : shape->members) {
-      if (!m.location.empty()) continue;
-      json v = XmlMember(svc, m, node, depth);
-      if (!v.is_null()) out[m.name] = std::move(v);
-    }
-    return out;
-  }
-  if (shape->type == "list") {
-    json out = json::array();
-    const Shape* item = svc.Of(shape->member);
-    for (auto c = node.first_child(); c; c = c.next_sibling())
-      if (c.type() == pugi::node_element) out.push_back(FromXml(svc, item, c, depth + 1));
-    return out;
-  }
-  if (shape->type == "map") {
-    json out = json::object();
-    const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
-    const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
-    const Shape* value = svc.Of(shape->value);
-    for (auto e = node.child("entry"); e; e = e.next_sibling("entry"))
-      out[e.child(kn.c_str()).text().as_string()] = FromXml(svc, value, e.child(vn.c_str()), depth + 1);
-    return out;
-  }
-  return Scalar(*shape, node.text().as_string());
 }
 
 // The first element child of `node` named `name`, ignoring XML namespaces' prefixes.
@@ -350,6 +256,277 @@ ApiError ToApiError(const http::Response& r) {
 
 }  // namespace
 
+// Decodes an answer into JSON keyed by member names, as the output shape
+// says. With an items path (CallPageItems), what is found at the end of the
+// path is not decoded but noted in `items`, and left out of the page.
+struct PageDecoder {
+  static constexpr size_t kOff = SIZE_MAX;   // not on the items path
+
+  const Service& svc;
+  const std::vector<std::string>* path = nullptr;
+  PageItems* items = nullptr;
+
+  // Where the path goes below a step named `step` from position `at`.
+  size_t Next(size_t at, std::string_view step) const {
+    if (at == kOff || !path || at >= path->size() || (*path)[at] != step) return kOff;
+    return at + 1;
+  }
+  static void Bind(PageItems& items, const Service& svc) { items.service_ = &svc; }
+  bool AtItem(size_t at) const { return at != kOff && path && at == path->size(); }
+  size_t Taken() const { return items ? items->size() : 0; }
+
+  json FromJson(const Shape* shape, const json& v, int depth, size_t at) {
+    if (AtItem(at)) {
+      if (!v.is_null()) items->json_.push_back({&v, shape, depth});
+      return json();
+    }
+    if (!shape || depth > 64 || v.is_null()) return v;
+    if (shape->type == "structure") {
+      if (!v.is_object()) return v;
+      json out = json::object();
+      for (const auto& m : shape->members) {
+        if (!m.location.empty()) continue;  // headers and status codes are not in the body
+        auto it = v.find(WireName(m));
+        if (it == v.end()) continue;
+        const size_t taken = Taken();
+        json x = FromJson(svc.Of(m), *it, depth + 1, Next(at, m.name));
+        if (Taken() == taken) out[m.name] = std::move(x);
+      }
+      return out;
+    }
+    if (shape->type == "list") {
+      if (!v.is_array()) return v;
+      json out = json::array();
+      const Shape* item = svc.Of(shape->member);
+      const size_t next = Next(at, "[]");
+      for (const auto& e : v) {
+        const size_t taken = Taken();
+        json x = FromJson(item, e, depth + 1, next);
+        if (Taken() == taken) out.push_back(std::move(x));
+      }
+      return out;
+    }
+    if (shape->type == "map") {
+      if (!v.is_object()) return v;
+      json out = json::object();
+      const Shape* value = svc.Of(shape->value);
+      for (const auto& [k, e] : v.items()) out[k] = FromJson(value, e, depth + 1, kOff);
+      return out;
+    }
+    if (shape->type == "timestamp") return NormalTime(v);
+    return v;
+  }
+
+  // The elements of one member of a structure node (`at`: below the member).
+  json XmlMember(const MemberRef& m, const pugi::xml_node& parent, int depth, size_t at) {
+    const Shape* shape = svc.Of(m);
+    if (!shape) return nullptr;
+    const std::string& name = WireName(m);
+    if (m.xml_attribute) {
+      auto a = parent.attribute(name.c_str());
+      return a ? Scalar(*shape, a.value()) : json();
+    }
+    const bool flattened = m.flattened || shape->flattened;
+    if (shape->type == "list" && flattened) {
+      json out = json::array();
+      const Shape* item = svc.Of(shape->member);
+      const size_t next = Next(at, "[]");
+      for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str())) {
+        const size_t taken = Taken();
+        json x = FromXml(item, c, depth + 1, next);
+        if (Taken() == taken) out.push_back(std::move(x));
+      }
+      return out.empty() ? json() : out;
+    }
+    if (shape->type == "map" && flattened) {
+      json out = json::object();
+      const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
+      const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+      const Shape* value = svc.Of(shape->value);
+      for (auto c = parent.child(name.c_str()); c; c = c.next_sibling(name.c_str()))
+        out[c.child(kn.c_str()).text().as_string()] = FromXml(value, c.child(vn.c_str()), depth + 1, kOff);
+      return out.empty() ? json() : out;
+    }
+    auto c = parent.child(name.c_str());
+    if (!c) return nullptr;
+    return FromXml(shape, c, depth + 1, at);
+  }
+
+  json FromXml(const Shape* shape, const pugi::xml_node& node, int depth, size_t at) {
+    if (AtItem(at)) {
+      items->xml_.push_back({node.internal_object(), shape, depth});
+      return json();
+    }
+    if (!shape || depth > 64) return node.text().as_string();
+    if (shape->type == "structure") {
+      json out = json::object();
+      for (const auto& m : shape->members) {
+        if (!m.location.empty()) continue;
+        json v = XmlMember(m, node, depth, Next(at, m.name));
+        if (!v.is_null()) out[m.name] = std::move(v);   // (a member taken as an item is null here)
+      }
+      return out;
+    }
+    if (shape->type == "list") {
+      json out = json::array();
+      const Shape* item = svc.Of(shape->member);
+      const size_t next = Next(at, "[]");
+      for (auto c = node.first_child(); c; c = c.next_sibling()) {
+        if (c.type() != pugi::node_element) continue;
+        const size_t taken = Taken();
+        json x = FromXml(item, c, depth + 1, next);
+        if (Taken() == taken) out.push_back(std::move(x));
+      }
+      return out;
+    }
+    if (shape->type == "map") {
+      json out = json::object();
+      const std::string kn = shape->key.location_name.empty() ? "key" : shape->key.location_name;
+      const std::string vn = shape->value.location_name.empty() ? "value" : shape->value.location_name;
+      const Shape* value = svc.Of(shape->value);
+      for (auto e = node.child("entry"); e; e = e.next_sibling("entry"))
+        out[e.child(kn.c_str()).text().as_string()] = FromXml(value, e.child(vn.c_str()), depth + 1, kOff);
+      return out;
+    }
+    return Scalar(*shape, node.text().as_string());
+  }
+};
+
+json PageItems::Decode(size_t i) const {
+  PageDecoder d{*service_};
+  if (i < xml_.size()) return d.FromXml(xml_[i].shape, pugi::xml_node(xml_[i].node), xml_[i].depth, PageDecoder::kOff);
+  i -= xml_.size();
+  if (i < json_.size()) return d.FromJson(json_[i].shape, *json_[i].value, json_[i].depth, PageDecoder::kOff);
+  return nullptr;
+}
+
+bool CanDecodeItemsLazily(const std::vector<std::string>& path) {
+  return !path.empty() && std::find(path.begin(), path.end(), "{}") == path.end();
+}
+
+namespace {
+
+// A parsed answer the items of its page point into.
+struct XmlAnswer {
+  std::string body;   // parsed in place: the DOM's text points into it
+  pugi::xml_document doc;
+};
+
+}  // namespace
+
+Result<DecodedPage> DecodePage(const Service& svc, const Call& call, http::Response&& response,
+                               const std::vector<std::string>* items) {
+  DecodedPage out;
+  PageDecoder d{svc};
+  PageDecoder::Bind(out.items, svc);
+  if (items && CanDecodeItemsLazily(*items)) {
+    d.path = items;
+    d.items = &out.items;
+  }
+  if (call.output_shape.empty()) {
+    out.page = json::object();
+    return out;
+  }
+  const Shape* out_shape = svc.Find(call.output_shape);
+  if (!out_shape) return Status::Invalid(call.operation + ": no output shape " + call.output_shape);
+  if (svc.protocol == Protocol::kJson || svc.protocol == Protocol::kRestJson) {
+    const MemberRef* payload = nullptr;
+    if (!out_shape->payload.empty())
+      for (const auto& m : out_shape->members)
+        if (m.name == out_shape->payload) payload = &m;
+    if (payload) {
+      const Shape* ps = svc.Find(payload->shape);
+      if (ps && ps->type != "structure") {   // the body is the member (text or bytes), never an item list
+        out.page = json{{payload->name, std::move(response.body)}};
+        return out;
+      }
+    } else if (response.body.empty()) {
+      out.page = json::object();
+      return out;
+    }
+    auto body = std::make_shared<json>(json::parse(response.body, nullptr, false));
+    if (body->is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
+    response.body = std::string();
+    if (payload) {
+      const size_t at = d.Next(0, payload->name);
+      json v = d.FromJson(svc.Of(*payload), *body, 0, at);
+      out.page = json::object();
+      if (!d.AtItem(at)) out.page[payload->name] = std::move(v);
+    } else {
+      out.page = d.FromJson(out_shape, *body, 0, d.path ? 0 : PageDecoder::kOff);
+    }
+    out.keep = std::move(body);
+    return out;
+  }
+  // XML protocols.
+  if (svc.protocol == Protocol::kRestXml && !out_shape->payload.empty()) {
+    for (const auto& m : out_shape->members) {
+      if (m.name != out_shape->payload) continue;
+      const Shape* ps = svc.Find(m.shape);
+      if (ps && ps->type != "structure") {
+        out.page = json{{m.name, std::move(response.body)}};
+        return out;
+      }
+      auto answer = std::make_shared<XmlAnswer>();
+      answer->body = std::move(response.body);
+      if (!answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size()))
+        return Status::IOError(call.operation + ": the answer is not XML");
+      const size_t at = d.Next(0, m.name);
+      json v = d.FromXml(svc.Of(m), answer->doc.document_element(), 0, at);
+      out.page = json::object();
+      if (!d.AtItem(at)) out.page[m.name] = std::move(v);
+      out.keep = std::move(answer);
+      return out;
+    }
+  }
+  if (response.body.empty()) {
+    out.page = json::object();
+    return out;
+  }
+  auto answer = std::make_shared<XmlAnswer>();
+  answer->body = std::move(response.body);
+  auto parsed = answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size());
+  if (!parsed) return Status::IOError(call.operation + ": the answer is not XML (" + parsed.description() + ")");
+  pugi::xml_node root = answer->doc.document_element();
+  if (svc.protocol == Protocol::kRestXml) {
+    // S3's GetBucketLocation answers the member itself as the root element
+    // (<LocationConstraint>eu-west-1</LocationConstraint>), as botocore
+    // special-cases: a root named like a member of the output is that member.
+    std::string_view root_name = root.name();
+    auto colon = root_name.find(':');
+    if (colon != std::string_view::npos) root_name = root_name.substr(colon + 1);
+    for (const auto& m : out_shape->members) {
+      if (m.location.empty() && WireName(m) == root_name) {
+        const Shape* ms = svc.Find(m.shape);
+        if (ms && ms->type != "structure") {   // a scalar: the page, never an item list
+          out.page = json{{m.name, Scalar(*ms, root.text().as_string())}};
+          return out;
+        }
+      }
+    }
+  }
+  if (svc.protocol == Protocol::kQuery) {
+    const std::string wrapper = call.result_wrapper.empty() ? call.operation + "Result" : call.result_wrapper;
+    pugi::xml_node result = Child(root, wrapper);
+    if (!result) {   // an operation without output members
+      out.page = json::object();
+      return out;
+    }
+    root = result;
+  }
+  out.page = d.FromXml(out_shape, root, 0, d.path ? 0 : PageDecoder::kOff);
+  out.keep = std::move(answer);
+  return out;
+}
+
+Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Response& response) {
+  http::Response copy;
+  copy.status = response.status;
+  copy.body = response.body;
+  FERRY_ASSIGN_OR_RETURN(DecodedPage page, DecodePage(svc, call, std::move(copy), nullptr));
+  return std::move(page.page);
+}
+
 std::string PartitionOf(const std::string& region) {
   if (region.rfind("cn-", 0) == 0) return "aws-cn";
   if (region.rfind("us-gov-", 0) == 0) return "aws-us-gov";
@@ -391,66 +568,6 @@ Result<std::string> ExpandText(const std::string& text, const Expander& expand) 
     i = close + 1;
   }
   return out;
-}
-
-Result<json> DecodeAnswer(const Service& svc, const Call& call, const http::Response& response) {
-  if (call.output_shape.empty()) return json::object();
-  const Shape* out_shape = svc.Find(call.output_shape);
-  if (!out_shape) return Status::Invalid(call.operation + ": no output shape " + call.output_shape);
-  if (svc.protocol == Protocol::kJson || svc.protocol == Protocol::kRestJson) {
-    if (!out_shape->payload.empty()) {
-      for (const auto& m : out_shape->members) {
-        if (m.name != out_shape->payload) continue;
-        const Shape* ps = svc.Find(m.shape);
-        if (ps && ps->type != "structure") return json{{m.name, response.body}};
-        json body = json::parse(response.body, nullptr, false);
-        if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
-        return json{{m.name, FromJson(svc, svc.Of(m), body, 0)}};
-      }
-    }
-    if (response.body.empty()) return json::object();
-    json body = json::parse(response.body, nullptr, false);
-    if (body.is_discarded()) return Status::IOError(call.operation + ": the answer is not JSON");
-    return FromJson(svc, out_shape, body, 0);
-  }
-  // XML protocols.
-  if (svc.protocol == Protocol::kRestXml && !out_shape->payload.empty()) {
-    for (const auto& m : out_shape->members) {
-      if (m.name != out_shape->payload) continue;
-      const Shape* ps = svc.Find(m.shape);
-      if (ps && ps->type != "structure") return json{{m.name, response.body}};
-      pugi::xml_document doc;
-      if (!doc.load_buffer(response.body.data(), response.body.size()))
-        return Status::IOError(call.operation + ": the answer is not XML");
-      return json{{m.name, FromXml(svc, svc.Of(m), doc.document_element(), 0)}};
-    }
-  }
-  if (response.body.empty()) return json::object();
-  pugi::xml_document doc;
-  auto parsed = doc.load_buffer(response.body.data(), response.body.size());
-  if (!parsed) return Status::IOError(call.operation + ": the answer is not XML (" + parsed.description() + ")");
-  pugi::xml_node root = doc.document_element();
-  if (svc.protocol == Protocol::kRestXml) {
-    // S3's GetBucketLocation answers the member itself as the root element
-    // (<LocationConstraint>eu-west-1</LocationConstraint>), as botocore
-    // special-cases: a root named like a member of the output is that member.
-    std::string_view root_name = root.name();
-    auto colon = root_name.find(':');
-    if (colon != std::string_view::npos) root_name = root_name.substr(colon + 1);
-    for (const auto& m : out_shape->members) {
-      if (m.location.empty() && WireName(m) == root_name) {
-        const Shape* ms = svc.Find(m.shape);
-        if (ms && ms->type != "structure") return json{{m.name, Scalar(*ms, root.text().as_string())}};
-      }
-    }
-  }
-  if (svc.protocol == Protocol::kQuery) {
-    const std::string wrapper = call.result_wrapper.empty() ? call.operation + "Result" : call.result_wrapper;
-    pugi::xml_node result = Child(root, wrapper);
-    if (!result) return json::object();  // an operation without output members
-    root = result;
-  }
-  return FromXml(svc, out_shape, root, 0);
 }
 
 void ForEachItem(const json& doc, const std::vector<std::string>& path, size_t at,
@@ -543,9 +660,14 @@ BigAnswerInherit::~BigAnswerInherit() {
 }
 int BigAnswersInFlight() { return big_answers_in_flight.load(); }
 
-Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
-                 const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
-                 ApiError* error) {
+namespace {
+
+// CallPages and CallPageItems: with `items`, the page's items are left
+// undecoded and handed over as PageItems.
+Status CallEachPage(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                    const Expander& expand, ApiCallFigures* figures, const std::vector<std::string>* items,
+                    const std::function<Status(const json& page, const PageItems& items)>& on_page,
+                    ApiError* error) {
   std::string signing_region;
   const std::string where = service.name + " " + call.operation + " (account " + target.account_id +
                             (target.region.empty() ? "" : ", region " + target.region) + ")";
@@ -574,13 +696,14 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
     }
     // (Declared before `decoded`, so it is given back after the page is freed.)
     BigAnswerSlot slot(resp.body.size() >= kBigAnswerBytes);
-    auto decoded = DecodeAnswer(service, call, resp);
-    resp = http::Response{};   // the body is not needed once decoded
+    auto decoded = DecodePage(service, call, std::move(resp), items);
+    resp = http::Response{};
     if (!decoded.ok()) return Status::IOError(where + ": " + decoded.status().message());
-    FERRY_RETURN_NOT_OK(on_page(*decoded));
+    FERRY_RETURN_NOT_OK(on_page(decoded->page, decoded->items));
+    decoded->keep.reset();   // the parsed answer: only the page's tokens are read below
     if (!call.paginated) return Status::OK();
     if (!call.more_results.empty()) {
-      const json* more = At(*decoded, call.more_results);
+      const json* more = At(decoded->page, call.more_results);
       if (!more || !more->is_boolean() || !more->get<bool>()) return Status::OK();
     }
     // Every token of the answer goes into the next request (a token absent
@@ -588,7 +711,7 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
     tokens.assign(call.output_tokens.size(), std::string());
     bool any = false;
     for (size_t i = 0; i < call.output_tokens.size(); ++i) {
-      const json* next = At(*decoded, call.output_tokens[i]);
+      const json* next = At(decoded->page, call.output_tokens[i]);
       if (!next || next->is_null()) continue;
       if (!next->is_string() && !next->is_number())
         return Status::IOError(where + ": the page token " + call.output_tokens[i].back() + " is not text or a number");
@@ -601,6 +724,24 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
                              (tokens.size() > 1 ? std::string("s") : std::string()) +
                              " twice; stopped to avoid a loop");
   }
+}
+
+}  // namespace
+
+Status CallPages(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                 const Expander& expand, ApiCallFigures* figures, const std::function<Status(const json& page)>& on_page,
+                 ApiError* error) {
+  return CallEachPage(service, call, target, options, expand, figures, nullptr,
+                      [&](const json& page, const PageItems&) { return on_page(page); }, error);
+}
+
+Status CallPageItems(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                     const Expander& expand, ApiCallFigures* figures, const std::vector<std::string>& items,
+                     const std::function<Status(const json& page, const PageItems& items)>& on_page,
+                     ApiError* error) {
+  if (!CanDecodeItemsLazily(items))
+    return Status::Invalid(call.operation + ": its items' path cannot be read item by item");
+  return CallEachPage(service, call, target, options, expand, figures, &items, on_page, error);
 }
 
 }  // namespace ferry::plugins::aws

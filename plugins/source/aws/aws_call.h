@@ -22,6 +22,10 @@
 #include "ferry/http/client.h"
 #include "plugins/source/aws/catalog.h"
 
+namespace pugi {
+struct xml_node_struct;
+}
+
 namespace ferry::plugins::aws {
 
 // Where and as whom one (account, region) calls.
@@ -94,6 +98,46 @@ Status CallPages(const Service& service, const Call& call, const Target& target,
 
 inline constexpr size_t kBigAnswerBytes = 1 << 20;
 
+// The items of one page, left undecoded (CallPageItems): each is decoded
+// when asked for, so a page of 1,000 EC2 instances is never one JSON
+// document of 24 MB, only the parsed answer and one item at a time. Lives
+// as long as the answer it points into (the on_page call).
+class PageItems {
+ public:
+  size_t size() const { return xml_.size() + json_.size(); }
+  // The i-th item as DecodeAnswer would have given it (keys are member names).
+  nlohmann::json Decode(size_t i) const;
+
+ private:
+  friend struct PageDecoder;
+  struct XmlItem {
+    pugi::xml_node_struct* node;
+    const Shape* shape;
+    int depth;
+  };
+  struct JsonItem {
+    const nlohmann::json* value;
+    const Shape* shape;
+    int depth;
+  };
+  const Service* service_ = nullptr;
+  std::vector<XmlItem> xml_;     // XML protocols: nodes of the parsed answer
+  std::vector<JsonItem> json_;   // JSON protocols: values of the parsed answer
+};
+
+// Whether the items at `path` can be left undecoded by CallPageItems: a
+// non-empty path of member names and "[]" (a map's "{}" is not: its items
+// would come in the answer's order, not the decoded map's).
+bool CanDecodeItemsLazily(const std::vector<std::string>& path);
+
+// As CallPages, but the items at `items` (CanDecodeItemsLazily) are left out
+// of each decoded page (their lists are empty there) and handed to on_page
+// as PageItems, in the order ForEachItem would give them.
+Status CallPageItems(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
+                     const Expander& expand, ApiCallFigures* figures, const std::vector<std::string>& items,
+                     const std::function<Status(const nlohmann::json& page, const PageItems& items)>& on_page,
+                     ApiError* error = nullptr);
+
 // Whether this thread holds a big answer (CallPages, above).
 bool HoldingBigAnswer();
 // On a thread started while `held` was HoldingBigAnswer() of its starter:
@@ -114,6 +158,17 @@ int BigAnswersInFlight();
 // Decoding, exposed for tests: an answer body of `call` as JSON keyed by
 // member names.
 Result<nlohmann::json> DecodeAnswer(const Service& service, const Call& call, const http::Response& response);
+
+// DecodeAnswer with the items at `items` left undecoded (CallPageItems):
+// the page without them, and the items. Keeps what it points into.
+struct DecodedPage {
+  nlohmann::json page;
+  PageItems items;
+  std::shared_ptr<void> keep;   // the parsed answer the items point into
+};
+// The answer's body is taken (the page's items point into it).
+Result<DecodedPage> DecodePage(const Service& service, const Call& call, http::Response&& response,
+                               const std::vector<std::string>* items);
 
 // The items of a decoded answer at `path` ("[]" iterates a list, "{}" a
 // map's values); an empty path is the answer itself.

@@ -19,6 +19,8 @@ using json = nlohmann::json;
 
 // Per-item calls (detail, enrich) of one page made at once, per task.
 constexpr size_t kItemCallsInFlight = 8;
+// Items decoded at once from a page when each makes calls of its own.
+constexpr size_t kLazyChunk = 64;
 
 const json* At(const json& doc, const std::vector<std::string>& path) { return JsonAt(doc, path); }
 
@@ -637,8 +639,33 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
         if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
     return on_items(listed);
   };
+  // A page's items decoded as they are written: one at a time, or
+  // kLazyChunk at a time when they make calls of their own (made
+  // kItemCallsInFlight at a time). A page is never one JSON document: a page
+  // of 1,000 EC2 instances would be ~24 MB of it (docs/benchmarks.md).
+  const bool lazy = table.csv.empty() && !table.has_job && CanDecodeItemsLazily(table.call.items);
+  auto on_lazy_page = [&](const json&, const PageItems& items) -> Status {
+    const size_t chunk = per_item_calls ? kLazyChunk : 1;
+    std::vector<json> owned;
+    std::vector<const json*> listed;
+    for (size_t i = 0; i < items.size(); i += chunk) {
+      owned.clear();
+      listed.clear();
+      const size_t end = std::min(items.size(), i + chunk);
+      owned.reserve(end - i);
+      for (size_t k = i; k < end; ++k) owned.push_back(items.Decode(k));
+      for (const auto& o : owned) listed.push_back(&o);
+      if (table.has_walk)
+        for (const json* x : listed)
+          if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
+      FERRY_RETURN_NOT_OK(on_items(listed));
+    }
+    return Status::OK();
+  };
   // The pages of one call: each in turn, or all of them as one answer.
   auto read = [&](const Call& c, const Expander& expand, ApiError* e) -> Status {
+    if (!table.merge_pages && lazy)
+      return CallPageItems(svc, c, target, api, expand, ctx.figures, table.call.items, on_lazy_page, e);
     if (!table.merge_pages) return CallPages(svc, c, target, api, expand, ctx.figures, on_page, e);
     json merged = json::object();
     FERRY_RETURN_NOT_OK(CallPages(svc, c, target, api, expand, ctx.figures, [&](const json& page) {
