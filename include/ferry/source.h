@@ -39,6 +39,10 @@ struct SyncRequest {
   // Tables with no pair in this shard are still reported as planned, with no
   // clients, so the engine knows they were not skipped by mistake.
   Shard shard;
+  // The sync's memory budget (bytes; 0: not known). What a source buffers
+  // before handing batches to the sink is not in the budget: a source keeps
+  // it to a share of this (TableSource: half of it over its threads).
+  int64_t memory_budget_bytes = 0;
 };
 
 class Source {

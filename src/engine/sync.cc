@@ -917,6 +917,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
   req.deterministic_cq_id = source.deterministic_cq_id;
   req.sync_time = sync_time;
   req.shard = options.shard;
+  req.memory_budget_bytes = budget_bytes;
   Status sync_st = src.source->Sync(req, sink);
   if (!sync_st.ok()) summary.errors.push_back("source \"" + source.name + "\": " + sync_st.message());
 

@@ -173,10 +173,11 @@ class TaskRunner {
  public:
   using Node = TableSource::Node;
 
-  TaskRunner(const TableSourceOptions& opts, const std::set<std::string>& selected, bool deterministic,
-             SyncSink& sink, std::atomic<bool>& cancelled, const StateSnapshot* state, JobQueue& jobs)
-      : opts_(opts), selected_(selected), deterministic_(deterministic), sink_(sink), cancelled_(cancelled),
-        state_(state), jobs_(jobs) {}
+  TaskRunner(const TableSourceOptions& opts, int64_t batch_bytes, const std::set<std::string>& selected,
+             bool deterministic, SyncSink& sink, std::atomic<bool>& cancelled, const StateSnapshot* state,
+             JobQueue& jobs)
+      : opts_(opts), batch_bytes_(batch_bytes), selected_(selected), deterministic_(deterministic), sink_(sink),
+        cancelled_(cancelled), state_(state), jobs_(jobs) {}
 
   void Run(Node& root, const Client& client) {
     client_id_ = &client.id;
@@ -311,7 +312,7 @@ class TaskRunner {
       b.EndRow();
       ++st_.rows;
       if (b.num_rows() >= r_.opts_.batch_rows ||
-          ((b.num_rows() & 127) == 0 && b.ByteSize() >= r_.opts_.batch_bytes))
+          ((b.num_rows() & 127) == 0 && b.ByteSize() >= r_.batch_bytes_))
         return r_.Flush(st_);
       return Status::OK();
     }
@@ -396,6 +397,7 @@ class TaskRunner {
   }
 
   const TableSourceOptions& opts_;
+  const int64_t batch_bytes_;   // a builder's bytes before it is flushed (BuilderBytes)
   const std::set<std::string>& selected_;
   bool deterministic_;
   SyncSink& sink_;
@@ -408,6 +410,12 @@ class TaskRunner {
 };
 
 std::string TaskRunner::Writer::uuid_random() { return uuid::NewV4(); }
+
+int64_t BuilderBytes(int64_t batch_bytes, int64_t memory_budget_bytes, int threads) {
+  if (memory_budget_bytes <= 0 || threads <= 0) return batch_bytes;
+  const int64_t share = memory_budget_bytes / 2 / threads;
+  return std::min(batch_bytes, std::max(kMinBuilderBytes, share));
+}
 
 Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
   std::set<std::string> selected(request.tables.begin(), request.tables.end());
@@ -488,6 +496,7 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
   const int64_t per_task = relations ? 1 + kRelationJobsPerTask : 1;
   const int n = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>(sched_.concurrency, static_cast<int64_t>(tasks.size()) * per_task)));
+  const int64_t batch_bytes = BuilderBytes(sched_.batch_bytes, request.memory_budget_bytes, n);
   JobQueue jobs(static_cast<size_t>(4 * n));
   std::atomic<bool> cancelled{false};
   int running = 0;  // tasks being run; guarded by jobs.mu
@@ -503,7 +512,7 @@ Status TableSource::Sync(const SyncRequest& request, SyncSink& sink) {
         lock.unlock();
         if (sink.Cancelled()) cancelled = true;
         {
-          TaskRunner runner(sched_, selected, request.deterministic_cq_id, sink, cancelled,
+          TaskRunner runner(sched_, batch_bytes, selected, request.deterministic_cq_id, sink, cancelled,
                             request.has_state_backend ? &request.state : nullptr, jobs);
           runner.Run(*t.node, t.client);
         }

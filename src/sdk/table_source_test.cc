@@ -397,6 +397,49 @@ TEST(TableSourceTest, InlineRelationsResolveBeforeWriteReturns) {
   EXPECT_EQ(sink.Rows("child"), 30);
 }
 
+// Builders are outside the memory budget: together they keep to half of it.
+TEST(TableSourceTest, BuildersFlushAtTheirShareOfTheMemoryBudget) {
+  EXPECT_EQ(BuilderBytes(4 << 20, 0, 8), 4 << 20);                  // budget unknown
+  EXPECT_EQ(BuilderBytes(4 << 20, 256ll << 20, 1), 4 << 20);        // never above batch_bytes
+  EXPECT_EQ(BuilderBytes(4 << 20, 64ll << 20, 64), 512 << 10);      // 64 MiB / 2 / 64 threads
+  EXPECT_EQ(BuilderBytes(4 << 20, 16ll << 20, 64), kMinBuilderBytes);
+
+  class Wide : public TableSource {
+   public:
+    Wide() {
+      TableDef t;
+      t.schema.name = "wide";
+      t.schema.columns = {{.name = "text", .type = types::Utf8()}};
+      t.resolve = [](const ResolveContext&, RowWriter& w) -> Status {
+        const std::string kilobyte(1024, 'x');
+        for (int i = 0; i < 4000; ++i) FERRY_RETURN_NOT_OK(w.Write({Value::String(kilobyte)}));
+        return Status::OK();
+      };
+      std::vector<TableDef> defs;
+      defs.push_back(std::move(t));
+      SetTables(std::move(defs));
+      SetSchedulerOptions({.concurrency = 2, .batch_rows = 1000000, .batch_bytes = 8 << 20});
+    }
+    Status Init(const Options&, const SourceInit&) override { return Status::OK(); }
+  };
+  for (int64_t budget : {int64_t{0}, int64_t{2} << 20}) {
+    SCOPED_TRACE(budget);
+    Wide s;
+    CollectingSink sink;
+    SyncRequest req{.tables = {"wide"}};
+    req.memory_budget_bytes = budget;
+    ASSERT_TRUE(s.Sync(req, sink).ok());
+    EXPECT_EQ(sink.Rows("wide"), 4000);
+    // One task, so one thread: 2 MiB / 2 = 1 MiB a builder (its size checked every 128 rows
+    // of ~1 KiB, and the batch has the id columns too).
+    const int64_t limit = budget == 0 ? 8 << 20 : (1 << 20) + 256 * 1100;
+    size_t batches = sink.batches["wide"].size();
+    for (const auto& b : sink.batches["wide"]) EXPECT_LE(b->ByteSize(), limit);
+    if (budget == 0) EXPECT_EQ(batches, 1u);
+    else EXPECT_GE(batches, 4u);
+  }
+}
+
 TEST(CqIdTest, MatchesTheSdkFormula) {
   // UUIDv5(zero namespace, SHA-256("id" || "1")), as CloudQuery computes it.
   TableSchema own;

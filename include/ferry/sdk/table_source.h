@@ -96,8 +96,16 @@ struct TableDef {
 struct TableSourceOptions {
   int concurrency = 8;                // worker threads for (table, client) tasks
   int64_t batch_rows = 10000;         // source-side batch flush thresholds
-  int64_t batch_bytes = 4 << 20;
+  int64_t batch_bytes = 4 << 20;      // (at most: BuilderBytes)
 };
+
+// The bytes a (table, client) builder holds before it is flushed to the
+// sink. Builders are outside the sync's memory budget (the sink takes bytes
+// from it when a batch arrives), so all of them together are kept to half the
+// budget: each flushes at budget / 2 / threads, at least kMinBuilderBytes,
+// at most batch_bytes. An unknown budget (0) leaves batch_bytes.
+inline constexpr int64_t kMinBuilderBytes = 256 << 10;
+int64_t BuilderBytes(int64_t batch_bytes, int64_t memory_budget_bytes, int threads);
 
 class TableSource : public Source {
  public:
