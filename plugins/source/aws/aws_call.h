@@ -84,8 +84,9 @@ struct ApiError {
 // it (operation, service, region, code and message).
 //
 // A big answer (kBigAnswerBytes and more: a page of 1,000 EC2 instances is
-// ~3 MB of XML) costs about 8 times its size from decoding until on_page
-// returns (the DOM, the page as one JSON document, its rows). Decoding is CPU
+// ~3 MB of XML) costs several times its size from decoding until on_page
+// returns (the DOM, the decoded page, its rows; CallPageItems leaves the
+// items out of the decoded page). Decoding is CPU
 // work, so no more big answers than cores (at least 2) are decoded and handed
 // on at once across the process; the others wait with just their bodies.
 // Small answers never wait, and a thread already holding a big answer (a
