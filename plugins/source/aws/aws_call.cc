@@ -150,7 +150,14 @@ Result<http::Request> BuildRequest(const Service& svc, const Call& call, const s
   http::Request req;
   req.method = call.http_method;
   std::vector<const Input*> inputs;
-  for (const auto& in : call.inputs) inputs.push_back(&in);
+  for (const auto& in : call.inputs) {
+    // An optional input whose placeholder the item has nothing for is not sent.
+    if (in.optional && !in.has_json) {
+      auto v = ExpandText(in.value, expand);
+      if (!v.ok() && v.status().code() == StatusCode::kNotFound) continue;
+    }
+    inputs.push_back(&in);
+  }
   std::vector<Input> token_ins;
   token_ins.reserve(tokens.size());   // no reallocation: `inputs` points into it
   for (size_t i = 0; i < tokens.size() && i < call.token_inputs.size(); ++i) {

@@ -1483,6 +1483,41 @@ TEST(AwsDecode, ForEachCallsOncePerValueAndSkipsIgnoredErrors) {
   EXPECT_TRUE(r.warnings.empty()) << ::testing::PrintToString(r.warnings);
 }
 
+// An optional input (optional_params) is sent only when the item has its
+// field: SageMaker's DescribeApp with the app's user profile or its space.
+TEST(AwsDecode, OptionalInputsAreSentOnlyWhenTheItemHasThem) {
+  FakeAws fake([&](const ferry::testing::ServerRequest& r) {
+    const std::string target = r.headers.count("X-Amz-Target") ? r.headers.at("X-Amz-Target") : "";
+    if (target.ends_with("ListApps"))
+      return Reply(R"({"Apps":[{"DomainId":"d-1","UserProfileName":"alice","AppType":"JupyterServer","AppName":"default"},
+                               {"DomainId":"d-1","SpaceName":"team","AppType":"JupyterLab","AppName":"lab"}]})");
+    if (target.ends_with("ListTags")) return Reply(R"({"Tags":[]})");
+    json in = json::parse(r.body);
+    json out = in;
+    out["AppArn"] = "arn:aws:sagemaker:us-east-1:123456789012:app/" + in["AppName"].get<std::string>();
+    out["Status"] = "InService";
+    return Reply(out.dump());
+  });
+  Resolved r = Resolve(Table("aws_sagemaker_apps"), fake.url());
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(Text(r.rows[0]["user_profile_name"]), "alice");
+  EXPECT_TRUE(r.rows[0]["space_name"].is_null());
+  EXPECT_EQ(Text(r.rows[1]["space_name"]), "team");
+  EXPECT_TRUE(r.rows[1]["user_profile_name"].is_null());
+  std::vector<json> described;
+  for (const auto& req : fake.seen())
+    if (req.headers.count("X-Amz-Target") && req.headers.at("X-Amz-Target").ends_with("DescribeApp"))
+      described.push_back(json::parse(req.body));
+  ASSERT_EQ(described.size(), 2u);
+  // (Items' calls run at once: in any order.)
+  std::sort(described.begin(), described.end(),
+            [](const json& a, const json& b) { return a["AppName"].get<std::string>() < b["AppName"].get<std::string>(); });
+  EXPECT_EQ(described[0], json::parse(R"({"DomainId":"d-1","AppType":"JupyterServer","AppName":"default","UserProfileName":"alice"})"));
+  EXPECT_EQ(described[1], json::parse(R"({"DomainId":"d-1","AppType":"JupyterLab","AppName":"lab","SpaceName":"team"})"));
+  EXPECT_TRUE(r.warnings.empty()) << ::testing::PrintToString(r.warnings);
+}
+
 // walk: Organizations' units from the roots down, each parent asked once.
 TEST(AwsDecode, WalksATreeFromItsRoots) {
   const std::map<std::string, std::vector<std::string>> children = {

@@ -110,6 +110,10 @@ Result<Input> ParseInput(const json& j, const std::string& where) {
     in.json = j["json"];
     in.has_json = true;
   }
+  if (j.contains("optional")) {
+    if (!j["optional"].is_boolean()) return Status::Invalid(where + ": input " + in.name + ": optional is not true or false");
+    in.optional = j["optional"].get<bool>();
+  }
   static const char* kLocations[] = {"form", "json", "uri", "querystring", "header"};
   bool known = false;
   for (const char* l : kLocations) known |= in.location == l;

@@ -82,6 +82,9 @@ struct Input {
   std::string json_type;  // json: number, bool, string
   nlohmann::json json;    // json: a structured value (strings in it are templates)
   bool has_json = false;
+  // Left out of the request when its value names a field the item lacks
+  // (SageMaker's DescribeApp: the app's user profile or its space).
+  bool optional = false;
 };
 
 struct Call {

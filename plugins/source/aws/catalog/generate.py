@@ -191,14 +191,23 @@ def collect_shapes(shapes, root, out):
         out[name] = d
 
 
-def wire_inputs(protocol, shapes, input_shape, params, where):
-    """Input parameters (member -> value) as wire entries for the protocol."""
+def wire_inputs(protocol, shapes, input_shape, params, where, optional=()):
+    """Input parameters (member -> value) as wire entries for the protocol.
+    Members in `optional` are left out of a request when their value's
+    placeholder has nothing to expand (the item lacks the field)."""
     out = []
     members = shapes[input_shape]["members"] if input_shape else {}
+    for member in optional:
+        if member not in params:
+            die(f"{where}: optional_params: {member!r} is not in params")
     for member, value in params.items():
         if member not in members:
             die(f"{where}: the operation has no input parameter {member!r} (it has {sorted(members)})")
-        out.extend(wire_entry(protocol, shapes, member, members[member], value, where))
+        entries = wire_entry(protocol, shapes, member, members[member], value, where)
+        if member in optional:
+            for e in entries:
+                e["optional"] = True
+        out.extend(entries)
     return out
 
 
@@ -351,7 +360,7 @@ def same_as_botocore(models, service_name, op_name, protocol, params, inputs, wh
         die(f"{where}: the parameters serialise as {mine}, botocore writes {theirs}")
 
 
-def build_call(models, service_name, op_name, entry, params, where, paginate=True, paging_entry=None):
+def build_call(models, service_name, op_name, entry, params, where, paginate=True, paging_entry=None, optional=()):
     # paging_entry: where a table's own "paginator" and "page_size" are read
     # (the table entry itself unless given: an enrich call has its own).
     paging_entry = entry if paging_entry is None else paging_entry
@@ -367,7 +376,7 @@ def build_call(models, service_name, op_name, entry, params, where, paginate=Tru
         "operation": op_name,
         "http_method": op["http"]["method"],
         "request_uri": op["http"]["requestUri"],
-        "input": wire_inputs(protocol, shapes, input_shape, params, where),
+        "input": wire_inputs(protocol, shapes, input_shape, params, where, optional),
         "output_shape": output_shape or "",
     }
     if protocol in ("query", "ec2") and params:
@@ -655,10 +664,12 @@ def build_table(models, entry, services, parent=None):
         # of it, as botocore's paginator for the operation says (SSO's
         # ListAccountAssignments of each account a permission set is provisioned to).
         for k in d:
-            if k not in ("operation", "params", "items", "ignore_errors", "paginate", "paginator", "page_size"):
+            if k not in ("operation", "params", "optional_params", "items", "ignore_errors", "paginate", "paginator",
+                         "page_size"):
                 die(f"{dwhere}: unknown key {k!r}")
         dcall, dprotocol, _, dout = build_call(models, service_name, d["operation"], entry, d.get("params", {}),
-                                               dwhere, paginate=bool(d.get("paginate")), paging_entry=d)
+                                               dwhere, paginate=bool(d.get("paginate")), paging_entry=d,
+                                               optional=tuple(d.get("optional_params", ())))
         if dprotocol != protocol:
             die(f"{dwhere}: protocol differs")
         dcall["items"] = parse_items_path(d.get("items", ""))
