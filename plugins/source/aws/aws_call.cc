@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <semaphore>
 #include <set>
 #include <thread>
@@ -671,6 +673,72 @@ namespace {
 
 // CallPages and CallPageItems: with `items`, the page's items are left
 // undecoded and handed over as PageItems.
+Status Sign(http::Request& req, const Service& service, const Target& target, const std::string& signing_region,
+            const std::string& where) {
+  if (!target.credentials) return Status::Invalid(where + ": no credentials");
+  FERRY_ASSIGN_OR_RETURN(http::aws::AwsCredentials creds, target.credentials());
+  http::aws::SigningParams sp;
+  sp.region = signing_region;
+  sp.service = service.signing_name;
+  sp.s3 = service.name == "s3" || service.name == "s3control";   // botocore signs both with s3v4
+  return http::aws::SignV4(req, creds, sp);
+}
+
+// Endpoint discovery: the address the service's discovery operation answers
+// for this account and region, kept for the minutes it says (AWS's SDKs
+// cache it the same way).
+struct Discovered {
+  std::string base;
+  std::chrono::steady_clock::time_point expires;
+};
+std::mutex discovery_mu;
+std::map<std::string, Discovered> discovered;   // guarded by discovery_mu
+
+Result<std::string> DiscoverBase(const Service& service, const Target& target, const ApiOptions& options,
+                                 const std::string& base, const std::string& signing_region, ApiCallFigures* figures,
+                                 const std::string& where, ApiError* error) {
+  const std::string key = service.name + "\n" + target.account_id + "\n" + target.region + "\n" + base;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> l(discovery_mu);
+    auto it = discovered.find(key);
+    if (it != discovered.end() && it->second.expires > now) return it->second.base;
+  }
+  if (service.protocol != Protocol::kJson)
+    return Status::Invalid(where + ": endpoint discovery is done only for JSON protocol services");
+  http::Request req;
+  req.method = "POST";
+  req.url = base + "/";
+  req.body = "{}";
+  req.headers["Content-Type"] = "application/x-amz-json-" + (service.json_version.empty() ? std::string("1.0") : service.json_version);
+  req.headers["X-Amz-Target"] = service.target_prefix + "." + service.discovery_operation;
+  req.idempotent = true;
+  req.figures = figures;
+  FERRY_RETURN_NOT_OK(Sign(req, service, target, signing_region, where));
+  FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
+  if (resp.status < 200 || resp.status >= 300) {
+    ApiError e = ToApiError(resp);
+    if (error) *error = e;
+    return Status::IOError(where + ": endpoint discovery (" + service.discovery_operation + "): HTTP " +
+                           std::to_string(resp.status) + " " + e.code + (e.message.empty() ? "" : ": " + e.message));
+  }
+  json answer = json::parse(resp.body, nullptr, false);
+  const json* endpoints = answer.is_object() ? JsonAt(answer, {"Endpoints"}) : nullptr;
+  const json* first = endpoints && endpoints->is_array() && !endpoints->empty() ? &(*endpoints)[0] : nullptr;
+  const json* address = first ? JsonAt(*first, {"Address"}) : nullptr;
+  if (!address || !address->is_string() || address->get<std::string>().empty())
+    return Status::IOError(where + ": endpoint discovery (" + service.discovery_operation + ") answered no address");
+  std::string url = address->get<std::string>();
+  if (url.find("://") == std::string::npos) url = options.test_discovery_scheme + url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  int64_t minutes = 1;
+  if (const json* m = JsonAt(*first, {"CachePeriodInMinutes"}); m && m->is_number_integer())
+    minutes = std::max<int64_t>(1, m->get<int64_t>());
+  std::lock_guard<std::mutex> l(discovery_mu);
+  discovered[key] = Discovered{url, now + std::chrono::minutes(minutes)};
+  return url;
+}
+
 Status CallEachPage(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                     const Expander& expand, ApiCallFigures* figures, const std::vector<std::string>* items,
                     const std::function<Status(const json& page, const PageItems& items)>& on_page,
@@ -680,20 +748,17 @@ Status CallEachPage(const Service& service, const Call& call, const Target& targ
                             (target.region.empty() ? "" : ", region " + target.region) + ")";
   auto base_url = CallBaseUrl(service, call, target, options, expand, &signing_region);
   if (!base_url.ok()) return Status::Invalid(where + ": " + base_url.status().message());
-  const std::string base = *std::move(base_url);
+  std::string base = *std::move(base_url);
+  if (!service.discovery_operation.empty() && (options.endpoint.empty() || options.test_discovery_on_custom_endpoint)) {
+    FERRY_ASSIGN_OR_RETURN(base, DiscoverBase(service, target, options, base, signing_region, figures, where, error));
+  }
   std::vector<std::string> tokens;   // the next page's tokens; none on the first
   std::set<std::vector<std::string>> seen_tokens;
   while (true) {
     if (options.cancel && options.cancel->load()) return Status::Cancelled("sync cancelled");
     FERRY_ASSIGN_OR_RETURN(http::Request req, BuildRequest(service, call, base, expand, tokens));
     req.figures = figures;
-    if (!target.credentials) return Status::Invalid(where + ": no credentials");
-    FERRY_ASSIGN_OR_RETURN(http::aws::AwsCredentials creds, target.credentials());
-    http::aws::SigningParams sp;
-    sp.region = signing_region;
-    sp.service = service.signing_name;
-    sp.s3 = service.name == "s3" || service.name == "s3control";   // botocore signs both with s3v4
-    FERRY_RETURN_NOT_OK(http::aws::SignV4(req, creds, sp));
+    FERRY_RETURN_NOT_OK(Sign(req, service, target, signing_region, where));
     FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
     if (resp.status < 200 || resp.status >= 300) {
       ApiError e = ToApiError(resp);

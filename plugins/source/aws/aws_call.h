@@ -51,6 +51,11 @@ struct ApiOptions {
   const std::atomic<bool>* cancel = nullptr;
   // The spec's use_paid_apis: tables billed per request are read only then.
   bool use_paid_apis = false;
+  // Endpoint discovery (Service::discovery_operation) is skipped on a custom
+  // endpoint, as AWS's SDKs do. Tests only: discover there too, and reach
+  // the address answered with this scheme.
+  bool test_discovery_on_custom_endpoint = false;
+  std::string test_discovery_scheme = "https://";
 };
 
 // The URL of `service` for `region` ("https://ec2.eu-west-1.amazonaws.com"),

@@ -1518,6 +1518,63 @@ TEST(AwsDecode, OptionalInputsAreSentOnlyWhenTheItemHasThem) {
   EXPECT_TRUE(r.warnings.empty()) << ::testing::PrintToString(r.warnings);
 }
 
+// Endpoint discovery (Timestream): DescribeEndpoints is asked once per
+// account, region and endpoint, signed for the service, and every call goes
+// to the address it answers; on a custom endpoint (moto) it is skipped, as
+// AWS's SDKs do. (The address is reached over http only by this test's
+// setting: AWS's are https.)
+TEST(AwsDecode, EndpointDiscoveryAsksOnceAndCallsTheAnsweredAddress) {
+  auto target_of = [](const ferry::testing::ServerRequest& r) {
+    return r.headers.count("X-Amz-Target") ? r.headers.at("X-Amz-Target") : std::string();
+  };
+  FakeAws cell([&](const ferry::testing::ServerRequest&) {
+    return Reply(R"({"Databases":[{"DatabaseName":"metrics","Arn":"arn:aws:timestream:us-east-1:123456789012:database/metrics"}]})");
+  });
+  std::string address = cell.url().substr(cell.url().find("://") + 3);
+  FakeAws discovery([&](const ferry::testing::ServerRequest& r) {
+    if (target_of(r).ends_with(".DescribeEndpoints"))
+      return Reply(json{{"Endpoints", {{{"Address", address}, {"CachePeriodInMinutes", 1440}}}}}.dump());
+    return Reply(R"({"Databases":[]})");
+  });
+  const CatalogTable& t = Table("aws_timestream_databases");
+  ASSERT_EQ(t.service->discovery_operation, "DescribeEndpoints");
+  auto expand = [](const std::string& name) -> Result<std::string> { return Status::Invalid("no " + name); };
+  auto names = [&](FakeClient& fc, std::vector<std::string>* out) {
+    return CallPages(*t.service, t.call, fc.target, fc.api, expand, nullptr, [&](const json& page) {
+      ForEachItem(page, t.call.items, 0, [&](const json& d) { out->push_back(d["DatabaseName"].get<std::string>()); });
+      return Status::OK();
+    });
+  };
+  FakeClient fc(discovery.url());
+  fc.api.test_discovery_on_custom_endpoint = true;
+  fc.api.test_discovery_scheme = "http://";
+  std::vector<std::string> got;
+  ASSERT_TRUE(names(fc, &got).ok());
+  ASSERT_TRUE(names(fc, &got).ok());
+  EXPECT_EQ(got, (std::vector<std::string>{"metrics", "metrics"}));
+  ASSERT_EQ(discovery.seen().size(), 1u);   // asked once, then cached
+  EXPECT_EQ(target_of(discovery.seen()[0]), "Timestream_20181101.DescribeEndpoints");
+  EXPECT_NE(discovery.seen()[0].headers.at("Authorization").find("/us-east-1/timestream/aws4_request"), std::string::npos);
+  ASSERT_EQ(cell.seen().size(), 2u);
+  EXPECT_EQ(target_of(cell.seen()[0]), "Timestream_20181101.ListDatabases");
+
+  // A custom endpoint as such: no discovery.
+  FakeClient direct(discovery.url());
+  got.clear();
+  ASSERT_TRUE(names(direct, &got).ok());
+  EXPECT_TRUE(got.empty());
+  ASSERT_EQ(discovery.seen().size(), 2u);
+  EXPECT_EQ(target_of(discovery.seen()[1]), "Timestream_20181101.ListDatabases");
+
+  // An answer without an address is an error that says so.
+  FakeAws empty([&](const ferry::testing::ServerRequest&) { return Reply(R"({"Endpoints":[]})"); });
+  FakeClient none(empty.url());
+  none.api.test_discovery_on_custom_endpoint = true;
+  Status st = names(none, &got);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("endpoint discovery (DescribeEndpoints) answered no address"), std::string::npos) << st.message();
+}
+
 // walk: Organizations' units from the roots down, each parent asked once.
 TEST(AwsDecode, WalksATreeFromItsRoots) {
   const std::map<std::string, std::vector<std::string>> children = {

@@ -88,6 +88,7 @@ Result<std::unique_ptr<Service>> ParseService(const std::string& name, const jso
   FERRY_ASSIGN_OR_RETURN(s->target_prefix, Str(j, "target_prefix", where, false));
   FERRY_ASSIGN_OR_RETURN(s->json_version, Str(j, "json_version", where, false));
   FERRY_ASSIGN_OR_RETURN(s->global_endpoint, Str(j, "global_endpoint", where, false));
+  FERRY_ASSIGN_OR_RETURN(s->discovery_operation, Str(j, "discovery_operation", where, false));
   if (j.contains("shapes")) {
     if (!j["shapes"].is_object()) return Status::Invalid(where + ": \"shapes\" is not an object");
     for (const auto& [n, sj] : j["shapes"].items()) {

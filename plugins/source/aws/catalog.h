@@ -61,6 +61,9 @@ struct Service {
   std::string target_prefix;    // json: X-Amz-Target prefix
   std::string json_version;     // json: "1.0" / "1.1"
   std::string global_endpoint;  // "iam.amazonaws.com" for global services; empty when regional
+  // Endpoint discovery (Timestream): the operation ("DescribeEndpoints")
+  // whose answer is the address every other call goes to; empty: none.
+  std::string discovery_operation;
   std::map<std::string, Shape, std::less<>> shapes;
   const Shape* Find(std::string_view name) const;
   // A member's shape: its resolved target, else found by name.

@@ -453,6 +453,12 @@ def service_entry(models, service_name, protocol):
         d["global_endpoint"] = meta["globalEndpoint"]
     elif service_name in GLOBAL_FROM_ENDPOINTS:
         d["global_endpoint"] = partition_endpoint(models, meta["endpointPrefix"], service_name)
+    # Endpoint discovery (Timestream): the operations that require it go to the
+    # address the service's endpoint operation (DescribeEndpoints) answers.
+    ops = model["operations"]
+    discovery = [n for n, op in ops.items() if op.get("endpointoperation")]
+    if discovery and any(op.get("endpointdiscovery", {}).get("required") for op in ops.values()):
+        d["discovery_operation"] = discovery[0]
     return d
 
 
