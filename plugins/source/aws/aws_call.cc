@@ -684,6 +684,22 @@ Status Sign(http::Request& req, const Service& service, const Target& target, co
   return http::aws::SignV4(req, creds, sp);
 }
 
+// Signs and sends `req`; an answer with an error status is *error (if given)
+// and an error naming `what` (the call) with AWS's code and message.
+Result<http::Response> Send(http::Request& req, const Service& service, const Target& target,
+                            const ApiOptions& options, const std::string& signing_region, const std::string& where,
+                            const std::string& what, ApiError* error) {
+  FERRY_RETURN_NOT_OK(Sign(req, service, target, signing_region, where));
+  FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
+  if (resp.status < 200 || resp.status >= 300) {
+    ApiError e = ToApiError(resp);
+    if (error) *error = e;
+    return Status::IOError(what + ": HTTP " + std::to_string(resp.status) + " " + e.code +
+                           (e.message.empty() ? "" : ": " + e.message));
+  }
+  return resp;
+}
+
 // Endpoint discovery: the address the service's discovery operation answers
 // for this account and region, kept for the minutes it says (AWS's SDKs
 // cache it the same way).
@@ -714,14 +730,9 @@ Result<std::string> DiscoverBase(const Service& service, const Target& target, c
   req.headers["X-Amz-Target"] = service.target_prefix + "." + service.discovery_operation;
   req.idempotent = true;
   req.figures = figures;
-  FERRY_RETURN_NOT_OK(Sign(req, service, target, signing_region, where));
-  FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
-  if (resp.status < 200 || resp.status >= 300) {
-    ApiError e = ToApiError(resp);
-    if (error) *error = e;
-    return Status::IOError(where + ": endpoint discovery (" + service.discovery_operation + "): HTTP " +
-                           std::to_string(resp.status) + " " + e.code + (e.message.empty() ? "" : ": " + e.message));
-  }
+  FERRY_ASSIGN_OR_RETURN(http::Response resp,
+                         Send(req, service, target, options, signing_region, where,
+                              where + ": endpoint discovery (" + service.discovery_operation + ")", error));
   json answer = json::parse(resp.body, nullptr, false);
   const json* endpoints = answer.is_object() ? JsonAt(answer, {"Endpoints"}) : nullptr;
   const json* first = endpoints && endpoints->is_array() && !endpoints->empty() ? &(*endpoints)[0] : nullptr;
@@ -758,14 +769,7 @@ Status CallEachPage(const Service& service, const Call& call, const Target& targ
     if (options.cancel && options.cancel->load()) return Status::Cancelled("sync cancelled");
     FERRY_ASSIGN_OR_RETURN(http::Request req, BuildRequest(service, call, base, expand, tokens));
     req.figures = figures;
-    FERRY_RETURN_NOT_OK(Sign(req, service, target, signing_region, where));
-    FERRY_ASSIGN_OR_RETURN(http::Response resp, options.http->Do(req));
-    if (resp.status < 200 || resp.status >= 300) {
-      ApiError e = ToApiError(resp);
-      if (error) *error = e;
-      return Status::IOError(where + ": HTTP " + std::to_string(resp.status) + " " + e.code +
-                             (e.message.empty() ? "" : ": " + e.message));
-    }
+    FERRY_ASSIGN_OR_RETURN(http::Response resp, Send(req, service, target, options, signing_region, where, where, error));
     // (Declared before `decoded`, so it is given back after the page is freed.)
     BigAnswerSlot slot(resp.body.size() >= kBigAnswerBytes);
     auto decoded = DecodePage(service, call, std::move(resp), items);

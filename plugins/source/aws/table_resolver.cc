@@ -610,6 +610,13 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
     flush_warnings();
     return Status::OK();
   };
+  // Listed items: the ids a walk visits next noted, then made rows.
+  auto on_listed = [&](const std::vector<const json*>& listed) -> Status {
+    if (table.has_walk)
+      for (const json* x : listed)
+        if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
+    return on_items(listed);
+  };
   auto on_page = [&](const json& page) -> Status {
     std::vector<const json*> listed;
     std::vector<json> owned;   // rows of a CSV document, or items with their job's answer
@@ -634,10 +641,7 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
       listed.clear();
       for (const auto& o : owned) listed.push_back(&o);
     }
-    if (table.has_walk)
-      for (const json* x : listed)
-        if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
-    return on_items(listed);
+    return on_listed(listed);
   };
   // A page's items decoded as they are written: one at a time, or
   // kLazyChunk at a time when they make calls of their own (made
@@ -655,10 +659,7 @@ Status ResolveOnce(const CatalogTable& table, const ApiOptions& api, const sdk::
       owned.reserve(end - i);
       for (size_t k = i; k < end; ++k) owned.push_back(items.Decode(k));
       for (const auto& o : owned) listed.push_back(&o);
-      if (table.has_walk)
-        for (const json* x : listed)
-          if (const json* id = At(*x, table.walk_id); id && id->is_string()) walk_next.push_back(id->get<std::string>());
-      FERRY_RETURN_NOT_OK(on_items(listed));
+      FERRY_RETURN_NOT_OK(on_listed(listed));
     }
     return Status::OK();
   };
