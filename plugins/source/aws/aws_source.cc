@@ -57,6 +57,25 @@ sdk::TableDef AwsSource::Define(const std::shared_ptr<CatalogTable>& table, bool
 
 std::vector<sdk::Client> AwsSource::ClientsFor(const CatalogTable& table) const {
   std::vector<sdk::Client> clients;
+  // A regional table in a region where AWS does not offer its service has no
+  // endpoint to call (the name does not resolve). As CloudQuery, it is not
+  // called there; unlike CloudQuery, the pair is still a client of the table
+  // that says so: a warning, no rows, and for delete-stale a pair synced
+  // with none. Every such pair of the table gives the same warning, naming
+  // every region of the sync it applies to, so the summary has one line.
+  const bool regional = table.scope == TableScope::kRegion && table.region.empty() && table.service;
+  std::set<std::string> skipped;
+  if (regional)
+    for (const auto& a : accounts_)
+      for (const auto& r : a.regions)
+        if (!table.service->OfferedIn(a.home.partition, r)) skipped.insert(r);
+  std::string not_offered;
+  if (!skipped.empty()) {
+    std::string list;
+    for (const auto& r : skipped) list += (list.empty() ? "" : ", ") + r;
+    not_offered = "not called in " + list + ": AWS does not offer " + table.service->name +
+                  " there (AWS's endpoint list, botocore's endpoints.json); no rows there";
+  }
   for (const auto& a : accounts_) {
     if (table.scope == TableScope::kAccount) {
       auto d = std::make_shared<ClientData>();
@@ -68,6 +87,7 @@ std::vector<sdk::Client> AwsSource::ClientsFor(const CatalogTable& table) const 
       auto d = std::make_shared<ClientData>();
       d->target = a.home;
       d->target.region = r;
+      if (regional && !table.service->OfferedIn(a.home.partition, r)) d->not_offered = not_offered;
       clients.push_back(sdk::Client{a.home.account_id + ":" + r, d});
     }
   }

@@ -2232,6 +2232,65 @@ TEST(AwsMoto, AccessDeniedIsAWarningAndRegionsNotEnabledAreDropped) {
   EXPECT_TRUE(region_warning) << ::testing::PrintToString(sink.warnings);
 }
 
+// A regional service AWS does not offer in a region (its endpoint data:
+// Timestream in 8 of the aws partition's regions, not us-west-1) is not
+// called there: each such pair is a warning naming the regions, synced with
+// no rows; the pairs of the same table in regions that have it, and the other
+// services in that region, are called as before. moto answers every service
+// in every region, so without the rule Timestream would be asked in us-west-1.
+TEST(AwsMoto, ServicesAreNotCalledInRegionsAwsDoesNotOfferThemIn) {
+  const Service& ts = *Table("aws_timestream_databases").service;
+  ASSERT_FALSE(ts.OfferedIn("aws", "us-west-1"));
+  ASSERT_TRUE(ts.OfferedIn("aws", "us-east-1"));
+  ASSERT_TRUE(ts.OfferedIn("aws", "xx-future-1"));   // a region the data does not know: called
+  ASSERT_TRUE(ts.OfferedIn("aws-unknown", "us-west-1"));
+  json expect;
+  Moto moto = SeededMoto("--accounts 1 --regions us-east-1 --instances 2 --users 1 --buckets 1 --no-eks", &expect);
+  ASSERT_TRUE(moto.error.empty()) << moto.error;
+  UseMotoCredentials();
+  std::mutex mu;
+  std::map<std::string, int> scopes;   // "region/service" of each signed request
+  MotoFront proxy(moto.url, [&](const ferry::testing::ServerRequest& r) -> std::optional<ferry::testing::ServerReply> {
+    auto it = r.headers.find("Authorization");
+    if (it != r.headers.end()) {
+      // Credential=AKID/20261207/us-west-1/timestream/aws4_request
+      const std::string& a = it->second;
+      size_t c = a.find("Credential=");
+      size_t end = a.find("/aws4_request", c);
+      if (c != std::string::npos && end != std::string::npos) {
+        std::string scope = a.substr(c, end - c);
+        size_t slash = scope.find('/', scope.find('/') + 1);
+        std::lock_guard<std::mutex> l(mu);
+        ++scopes[scope.substr(slash + 1)];
+      }
+    }
+    return std::nullopt;
+  });
+  auto src = MakeSource(AwsSourcePlugin(),
+                        {{"endpoint", proxy.url()}, {"regions", {"us-east-1", "us-west-1"}}, {"max_retries", 1}});
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  FakeSink sink;
+  Status st = test::testing::SyncAll(**src, sink, {"aws_timestream_databases", "aws_ec2_instances"});
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::set<std::string> clients;
+  for (const auto& d : sink.done) {
+    EXPECT_TRUE(d.status.ok()) << d.table << " " << d.client << ": " << d.status.ToString();
+    clients.insert(d.table + " " + d.client.substr(d.client.find(':') + 1));
+  }
+  // Every pair is reported (delete-stale sees each as synced).
+  EXPECT_EQ(clients, (std::set<std::string>{"aws_ec2_instances us-east-1", "aws_ec2_instances us-west-1",
+                                            "aws_timestream_databases us-east-1", "aws_timestream_databases us-west-1"}));
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_GT(scopes["us-east-1/timestream"], 0) << ::testing::PrintToString(scopes);
+  EXPECT_EQ(scopes["us-west-1/timestream"], 0) << ::testing::PrintToString(scopes);
+  EXPECT_GT(scopes["us-west-1/ec2"], 0) << ::testing::PrintToString(scopes);
+  ASSERT_EQ(sink.warnings.size(), 1u) << ::testing::PrintToString(sink.warnings);
+  const std::string& w = sink.warnings[0];
+  EXPECT_NE(w.find("aws_timestream_databases"), std::string::npos) << w;
+  EXPECT_NE(w.find("not called in us-west-1: AWS does not offer timestream-write there"), std::string::npos) << w;
+  EXPECT_EQ(w.find("us-east-1"), std::string::npos) << w;
+}
+
 // Throttling bursts and slow answers on the way (the fault proxy): retried,
 // and the rows are the same.
 TEST(AwsMoto, ThrottlingAndSlowAnswersAreRetried) {

@@ -1,5 +1,6 @@
 #include "plugins/source/aws/catalog.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -89,6 +90,14 @@ Result<std::unique_ptr<Service>> ParseService(const std::string& name, const jso
   FERRY_ASSIGN_OR_RETURN(s->json_version, Str(j, "json_version", where, false));
   FERRY_ASSIGN_OR_RETURN(s->global_endpoint, Str(j, "global_endpoint", where, false));
   FERRY_ASSIGN_OR_RETURN(s->discovery_operation, Str(j, "discovery_operation", where, false));
+  if (j.contains("not_offered")) {
+    if (!j["not_offered"].is_object()) return Status::Invalid(where + ": \"not_offered\" is not an object");
+    for (const auto& [partition, regions] : j["not_offered"].items()) {
+      FERRY_ASSIGN_OR_RETURN(auto list, Strings(j["not_offered"], partition.c_str(), where + " not_offered"));
+      std::sort(list.begin(), list.end());
+      s->not_offered.emplace(partition, std::move(list));
+    }
+  }
   if (j.contains("shapes")) {
     if (!j["shapes"].is_object()) return Status::Invalid(where + ": \"shapes\" is not an object");
     for (const auto& [n, sj] : j["shapes"].items()) {
@@ -340,6 +349,11 @@ void Service::ResolveShapes() {
     for (MemberRef* m : {&shape.member, &shape.key, &shape.value})
       if (!m->shape.empty()) m->target = Find(m->shape);
   }
+}
+
+bool Service::OfferedIn(std::string_view partition, std::string_view region) const {
+  auto it = not_offered.find(partition);
+  return it == not_offered.end() || !std::binary_search(it->second.begin(), it->second.end(), region);
 }
 
 const Shape* Service::Find(std::string_view name) const {

@@ -64,6 +64,12 @@ struct Service {
   // Endpoint discovery (Timestream): the operation ("DescribeEndpoints")
   // whose answer is the address every other call goes to; empty: none.
   std::string discovery_operation;
+  // A regional service's regions that have no endpoint, per partition
+  // (botocore's endpoints.json: Timestream in 8 of the aws partition's
+  // regions). Its tables are not called there. Regions the data does not
+  // know, and partitions it does not list the service in, are called.
+  std::map<std::string, std::vector<std::string>, std::less<>> not_offered;
+  bool OfferedIn(std::string_view partition, std::string_view region) const;
   std::map<std::string, Shape, std::less<>> shapes;
   const Shape* Find(std::string_view name) const;
   // A member's shape: its resolved target, else found by name.

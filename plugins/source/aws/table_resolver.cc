@@ -754,6 +754,11 @@ Status ResolveTable(const CatalogTable& table, const ApiOptions& api, const sdk:
     FERRY_ASSIGN_OR_RETURN(std::string want, ExpandText(cond.equals, MakeExpander(data->target, &ctx, nullptr)));
     if (v.kind() != Value::Kind::kString || v.as_string() != want) return Status::OK();
   }
+  if (!data->not_offered.empty()) {
+    // No endpoint in this region (AwsSource::ClientsFor): no call, no rows.
+    ctx.Warning(table.name, data->not_offered);
+    return Status::OK();
+  }
   Target target = data->target;
   if (!table.region.empty()) {
     FERRY_ASSIGN_OR_RETURN(target.region, ExpandText(table.region, MakeExpander(data->target, &ctx, nullptr)));

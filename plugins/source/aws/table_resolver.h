@@ -24,6 +24,9 @@ namespace ferry::plugins::aws {
 // The data of one client (sdk::Client::data).
 struct ClientData {
   Target target;
+  // Set when AWS does not offer the table's service in the target's region:
+  // the warning the (table, client) gives instead of calling.
+  std::string not_offered;
 };
 
 // True for the codes CloudQuery's users expect as "not here / not allowed"

@@ -453,6 +453,10 @@ def service_entry(models, service_name, protocol):
         d["global_endpoint"] = meta["globalEndpoint"]
     elif service_name in GLOBAL_FROM_ENDPOINTS:
         d["global_endpoint"] = partition_endpoint(models, meta["endpointPrefix"], service_name)
+    else:
+        missing = regions_not_offered(models, meta["endpointPrefix"])
+        if missing:
+            d["not_offered"] = missing
     # Endpoint discovery (Timestream): the operations that require it go to the
     # address the service's endpoint operation (DescribeEndpoints) answers.
     ops = model["operations"]
@@ -470,10 +474,34 @@ def service_entry(models, service_name, protocol):
 GLOBAL_FROM_ENDPOINTS = {"waf", "organizations", "account", "ce"}
 
 
-def partition_endpoint(models, prefix, service_name):
+def endpoints_data(models):
     import botocore.loaders
-    data = botocore.loaders.Loader(extra_search_paths=[models.dir]).load_data("endpoints")
-    aws = [p for p in data["partitions"] if p["partition"] == "aws"][0]
+    if not hasattr(models, "_endpoints"):
+        models._endpoints = botocore.loaders.Loader(extra_search_paths=[models.dir]).load_data("endpoints")
+    return models._endpoints
+
+
+# A regional service's regions without an endpoint, per partition, as
+# botocore's endpoints.json has them: {partition: [region, ...]}. Only where
+# the partition lists the service at some of its regions and not at others
+# (Timestream in 8 of the aws partition's regions); a service the file does not
+# list for a partition, and regions the file does not know (launched after
+# it), are not in it: those are called.
+def regions_not_offered(models, prefix):
+    out = {}
+    for part in endpoints_data(models)["partitions"]:
+        svc = part["services"].get(prefix)
+        if not svc or svc.get("isRegionalized") is False:
+            continue
+        known = set(part["regions"])
+        offered = known & set(svc.get("endpoints", {}))
+        if offered and offered != known:
+            out[part["partition"]] = sorted(known - offered)
+    return out
+
+
+def partition_endpoint(models, prefix, service_name):
+    aws = [p for p in endpoints_data(models)["partitions"] if p["partition"] == "aws"][0]
     svc = aws["services"].get(prefix, {})
     if svc.get("isRegionalized") is not False or not svc.get("partitionEndpoint"):
         die(f"{service_name}: botocore's endpoints.json has no partition endpoint for {prefix}")
