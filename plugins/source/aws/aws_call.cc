@@ -421,6 +421,13 @@ struct XmlAnswer {
   pugi::xml_document doc;
 };
 
+// An element's text is kept as its value, not as a child text node: AWS's
+// answers are mostly small elements holding text (<instanceId>i-1</instanceId>),
+// and a node is 64 bytes: the DOM of a 2.8 MB page of 1,000 EC2 instances
+// takes 5.7 MB instead of 9.7 (measured with pugixml's allocation hooks).
+// text() reads either form.
+constexpr unsigned kXmlParse = pugi::parse_default | pugi::parse_embed_pcdata;
+
 }  // namespace
 
 Result<DecodedPage> DecodePage(const Service& svc, const Call& call, http::Response&& response,
@@ -478,7 +485,7 @@ Result<DecodedPage> DecodePage(const Service& svc, const Call& call, http::Respo
       }
       auto answer = std::make_shared<XmlAnswer>();
       answer->body = std::move(response.body);
-      if (!answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size()))
+      if (!answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size(), kXmlParse))
         return Status::IOError(call.operation + ": the answer is not XML");
       const size_t at = d.Next(0, m.name);
       json v = d.FromXml(svc.Of(m), answer->doc.document_element(), 0, at);
@@ -494,7 +501,7 @@ Result<DecodedPage> DecodePage(const Service& svc, const Call& call, http::Respo
   }
   auto answer = std::make_shared<XmlAnswer>();
   answer->body = std::move(response.body);
-  auto parsed = answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size());
+  auto parsed = answer->doc.load_buffer_inplace(answer->body.data(), answer->body.size(), kXmlParse);
   if (!parsed) return Status::IOError(call.operation + ": the answer is not XML (" + parsed.description() + ")");
   pugi::xml_node root = answer->doc.document_element();
   if (svc.protocol == Protocol::kRestXml) {
