@@ -134,6 +134,7 @@ timed() {
   SECS=$(calc "$t1 - $t0")
   read -r u sy RSS_KB <"$WORK/time"
   CPU=$(calc "$u + $sy + $c1 - $c0")
+  CLIENT_CPU=$(calc "$u + $sy") SERVER_CPU=$(calc "$c1 - $c0")
 }
 best_ferry="" best_raw="" best_fcpu="" best_rcpu="" best_gen="" dumped=0 rss_max=0
 for i in $(seq 1 "$REPEAT"); do
@@ -142,7 +143,7 @@ for i in $(seq 1 "$REPEAT"); do
   q "DROP TABLE IF EXISTS $DB.$TABLE"
   settle
   timed ferry "$FERRY" --log-level warn sync "$WORK/bench.yml" --no-progress $SYNC_ARGS
-  s=$SECS fcpu=$CPU rss=$RSS_KB
+  s=$SECS fcpu=$CPU rss=$RSS_KB fsplit="client $CLIENT_CPU + server $SERVER_CPU"
   best_ferry=$(min "$best_ferry" "$s"); best_fcpu=$(min "$best_fcpu" "$fcpu")
   [ "$rss" -gt "$rss_max" ] && rss_max=$rss
   rows=$(q "SELECT count() FROM $DB.$TABLE")
@@ -162,11 +163,11 @@ for i in $(seq 1 "$REPEAT"); do
     # runs out of memory on big dumps).
     timed raw curl -sS --fail-with-body -X POST -T "$WORK/rows.native" "$URL/?query=INSERT+INTO+$DB.raw+FORMAT+Native"
   fi
-  r=$SECS rcpu=$CPU
+  r=$SECS rcpu=$CPU rsplit="client $CLIENT_CPU + server $SERVER_CPU"
   best_raw=$(min "$best_raw" "$r"); best_rcpu=$(min "$best_rcpu" "$rcpu")
   copied=$(q "SELECT count() FROM $DB.raw")
   [ "$copied" = "$ROWS" ] || { echo "raw insert wrote $copied rows, want $ROWS" >&2; exit 1; }
-  echo "run $i: ferry ${s}s cpu ${fcpu}s (peak RSS $((rss / 1024)) MiB), raw ${r}s cpu ${rcpu}s, generation cpu ${gcpu}s" >&2
+  echo "run $i: ferry ${s}s cpu ${fcpu}s ($fsplit; peak RSS $((rss / 1024)) MiB), raw ${r}s cpu ${rcpu}s ($rsplit), generation cpu ${gcpu}s" >&2
 done
 
 ferry_rps=$(calc "$ROWS / $best_ferry")

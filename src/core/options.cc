@@ -399,8 +399,8 @@ json OptionsJsonSchema(const OptionTable& table) {
 }
 
 void AddBatchingOptions(OptionTable* table, const BatchingDefaults& d) {
-  const std::string ramp = d.ramp_up ? " (the first two of each table and client: a quarter, then half of it, so "
-                                       "writing starts while the source still produces)"
+  const std::string ramp = d.ramp_up ? " (the first four of each table and client: 1/16, 1/8, a quarter, then half of "
+                                       "it, so writing starts while the source still produces)"
                                      : "";
   table->push_back({.name = "batch_size",
                     .type = OptionType::kInt,

@@ -189,8 +189,8 @@ TEST(SyncTest, ColumnOfATypeFamilyTheDestinationDoesNotStoreIsRefusedBeforeAnyDa
   EXPECT_EQ(stores_calls.write_rows[0], 2);
 }
 
-// BatchingDefaults::ramp_up: the first writes of a stream are a quarter and a
-// half of batch_size, then full batches; without it every write but the last
+// BatchingDefaults::ramp_up: the first writes of a stream are 1/16, 1/8, 1/4
+// and 1/2 of batch_size, then full batches; without it every write but the last
 // is a full batch. (The test source hands over batches of 10,000 rows.)
 TEST(SyncTest, RampUpCutsTheFirstBatchesOfAStream) {
   const std::string spec = R"(kind: source
@@ -200,7 +200,7 @@ spec:
   version: v1.0.0
   tables: ["test_synthetic_table"]
   destinations: [d]
-  spec: {num_clients: 1, synthetic_rows: 200000}
+  spec: {num_clients: 1, synthetic_rows: 400000}
 ---
 kind: destination
 spec:
@@ -208,7 +208,7 @@ spec:
   path: appendonly
   version: v1.0.0
   write_mode: append
-  spec: {batch_size: 40000}
+  spec: {batch_size: 160000, batch_size_bytes: 1GiB}
 )";
   for (bool ramp : {false, true}) {
     SCOPED_TRACE(ramp ? "ramp_up" : "no ramp_up");
@@ -222,8 +222,8 @@ spec:
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     ASSERT_TRUE(r->ok());
     const std::vector<int64_t> want =
-        ramp ? std::vector<int64_t>{10000, 20000, 40000, 40000, 40000, 40000, 10000}
-             : std::vector<int64_t>{40000, 40000, 40000, 40000, 40000};
+        ramp ? std::vector<int64_t>{10000, 20000, 40000, 80000, 160000, 90000}
+             : std::vector<int64_t>{160000, 160000, 80000};
     EXPECT_EQ(calls.write_rows, want);
   }
 }
