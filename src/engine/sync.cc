@@ -261,7 +261,7 @@ MigrateOptions DataMigrateOptions(const DestinationSetup& d) {
 void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
   // 1/16, 1/8, 1/4, 1/2 of the batch, then whole ones: 1M narrow rows go to
   // ClickHouse as INSERTs of 40k, 90k, 170k, 330k and 370k rows, so the
-  // server starts after 40k rows (not ~180k) and the last two INSERTs, made
+  // server starts after 40k rows (not 160k) and the last two INSERTs, made
   // after the source ended, are parsed side by side (bench/clickhouse/
   // section.md, "Ramp-up in four steps").
   w.ramp_up_steps = d.plugin->batching.ramp_up ? 4 : 0;
