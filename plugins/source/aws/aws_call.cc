@@ -678,8 +678,6 @@ int BigAnswersInFlight() { return big_answers_in_flight.load(); }
 
 namespace {
 
-// CallPages and CallPageItems: with `items`, the page's items are left
-// undecoded and handed over as PageItems.
 Status Sign(http::Request& req, const Service& service, const Target& target, const std::string& signing_region,
             const std::string& where) {
   if (!target.credentials) return Status::Invalid(where + ": no credentials");
@@ -757,6 +755,8 @@ Result<std::string> DiscoverBase(const Service& service, const Target& target, c
   return url;
 }
 
+// CallPages and CallPageItems: with `items`, the page's items are left
+// undecoded and handed over as PageItems.
 Status CallEachPage(const Service& service, const Call& call, const Target& target, const ApiOptions& options,
                     const Expander& expand, ApiCallFigures* figures, const std::vector<std::string>* items,
                     const std::function<Status(const json& page, const PageItems& items)>& on_page,

@@ -65,17 +65,7 @@ std::vector<sdk::Client> AwsSource::ClientsFor(const CatalogTable& table) const 
   // every region of the sync it applies to, so the summary has one line.
   const bool regional = table.scope == TableScope::kRegion && table.region.empty() && table.service;
   std::set<std::string> skipped;
-  if (regional)
-    for (const auto& a : accounts_)
-      for (const auto& r : a.regions)
-        if (!table.service->OfferedIn(a.home.partition, r)) skipped.insert(r);
-  std::string not_offered;
-  if (!skipped.empty()) {
-    std::string list;
-    for (const auto& r : skipped) list += (list.empty() ? "" : ", ") + r;
-    not_offered = "not called in " + list + ": AWS does not offer " + table.service->name +
-                  " there (AWS's endpoint list, botocore's endpoints.json); no rows there";
-  }
+  std::vector<ClientData*> unoffered;
   for (const auto& a : accounts_) {
     if (table.scope == TableScope::kAccount) {
       auto d = std::make_shared<ClientData>();
@@ -87,9 +77,19 @@ std::vector<sdk::Client> AwsSource::ClientsFor(const CatalogTable& table) const 
       auto d = std::make_shared<ClientData>();
       d->target = a.home;
       d->target.region = r;
-      if (regional && !table.service->OfferedIn(a.home.partition, r)) d->not_offered = not_offered;
+      if (regional && !table.service->OfferedIn(a.home.partition, r)) {
+        skipped.insert(r);
+        unoffered.push_back(d.get());
+      }
       clients.push_back(sdk::Client{a.home.account_id + ":" + r, d});
     }
+  }
+  if (!unoffered.empty()) {
+    std::string list;
+    for (const auto& r : skipped) list += (list.empty() ? "" : ", ") + r;
+    const std::string not_offered = "not called in " + list + ": AWS does not offer " + table.service->name +
+                                    " there (AWS's endpoint list, botocore's endpoints.json); no rows there";
+    for (ClientData* d : unoffered) d->not_offered = not_offered;
   }
   return clients;
 }
