@@ -4,14 +4,20 @@ venv) appending the rows Ferry wrote to a fresh table over the Storage Write
 API, as Ferry does: one COMMITTED stream, explicit offsets, requests of at
 most 9 MB, then FinalizeWriteStream.
 
-Untimed: read the source table back (tabledata.list) and serialize every row
-as protobuf against a descriptor derived from the table's schema (the same
-field types Ferry uses). Timed: create the stream, append, finalize. Prints
-one JSON line: rows, seconds, cpu_seconds (this process).
+Two steps, so the timed append can run on a fresh emulator (bqemulator keeps
+a copy of a table for every append it takes and slows as they add up):
 
-  python raw_append.py REST GRPC PROJECT DATASET SRC_TABLE DST_TABLE
+  python raw_append.py dump REST PROJECT DATASET SRC_TABLE FILE
+      Untimed: reads the table back (tabledata.list) and serializes every row
+      as protobuf against a descriptor derived from the table's schema (the
+      same field types Ferry uses) into FILE.
+  python raw_append.py append REST GRPC PROJECT DATASET DST_TABLE FILE
+      Creates DST_TABLE with the dumped schema (untimed), then times: create
+      the stream, append, finalize. Prints one JSON line: rows, requests,
+      seconds, cpu_seconds (this process).
 """
 import json
+import pickle
 import resource
 import sys
 import time
@@ -23,7 +29,12 @@ from google.cloud.bigquery_storage_v1.services.big_query_write import BigQueryWr
 from google.cloud.bigquery_storage_v1.services.big_query_write.transports import BigQueryWriteGrpcTransport
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
-REST, GRPC, PROJECT, DATASET, SRC, DST = sys.argv[1:7]
+if len(sys.argv) < 2 or sys.argv[1] not in ("dump", "append"):
+    raise SystemExit(__doc__)
+if sys.argv[1] == "dump":
+    REST, PROJECT, DATASET, SRC, FILE = sys.argv[2:7]
+else:
+    REST, GRPC, PROJECT, DATASET, DST, FILE = sys.argv[2:8]
 MAX_REQUEST = 9 << 20
 
 
@@ -79,12 +90,9 @@ def convert(f, v):
     return v
 
 
-def main():
+def dump():
     table = rest("GET", f"/datasets/{DATASET}/tables/{SRC}")
     fields = table["schema"]["fields"]
-    rest("POST", f"/datasets/{DATASET}/tables",
-         {"tableReference": {"projectId": PROJECT, "datasetId": DATASET, "tableId": DST},
-          "schema": {"fields": fields}})
     d = descriptor(fields)
     fdp = descriptor_pb2.FileDescriptorProto(name="raw_row.proto", package="raw")
     fdp.message_type.add().CopyFrom(d)
@@ -110,6 +118,18 @@ def main():
         token = page.get("pageToken")
         if not token:
             break
+    with open(FILE, "wb") as f:
+        pickle.dump({"fields": fields, "rows": rows}, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def append():
+    with open(FILE, "rb") as f:
+        dumped = pickle.load(f)
+    fields, rows = dumped["fields"], dumped["rows"]
+    rest("POST", f"/datasets/{DATASET}/tables",
+         {"tableReference": {"projectId": PROJECT, "datasetId": DATASET, "tableId": DST},
+          "schema": {"fields": fields}})
+    d = descriptor(fields)
     # Requests of at most 9 MB, as Ferry's.
     chunks, cur, size = [], [], 0
     for r in rows:
@@ -148,4 +168,4 @@ def main():
     print(json.dumps({"rows": len(rows), "requests": len(chunks), "seconds": secs, "cpu_seconds": cpu}))
 
 
-main()
+dump() if sys.argv[1] == "dump" else append()

@@ -4,8 +4,10 @@
 #
 #   bench/bigquery/run.sh [--rows N] [--wide] [--repeat R] [--api storage_write|insert_all] [--smoke]
 #
-# 1. Starts (or reuses) the emulator with scripts/test-servers.sh in its own
-#    state dir (FERRY_TEST_SERVERS_DIR, default /tmp/ferry-bench-servers).
+# 1. Every measured run gets a fresh emulator (scripts/test-servers.sh in a
+#    state dir of its own, stopped after): bqemulator keeps a copy of a
+#    table for every append it takes, so it slows as runs add up and a run
+#    after another measured the one before.
 # 2. `ferry sync` of the test source's test_synthetic_table (or, with
 #    --wide, test_wide_table) into a fresh dataset, once with
 #    write_api: storage_write and once with insert_all, timed end to end
@@ -13,13 +15,14 @@
 #    user+sys CPU and peak RSS from /usr/bin/time, plus the emulator's CPU
 #    during the run (/proc/PID/stat).
 # 3. The raw path: bench/bigquery/raw_append.py (BigQueryWriteClient from
-#    google-cloud-bigquery-storage, in the emulator's venv) appends exactly
-#    the rows Ferry wrote (read back and serialized before the clock starts)
-#    to a fresh table over one COMMITTED stream, requests of at most 9 MB.
+#    google-cloud-bigquery-storage, in the emulator's venv) reads back the
+#    rows Ferry wrote and serializes them (untimed), then, on a fresh
+#    emulator, appends them to a new table over one COMMITTED stream,
+#    requests of at most 9 MB (timed).
 # Runs alternate (ferry, raw, ...); best of R. Prints a markdown row.
 # Env: FERRY_BUILD_DIR (default: build); FERRY_SYNC_ARGS (more `ferry sync`
 # flags, e.g. --memory-budget 256MiB); BATCH_SIZE / BATCH_BYTES set the
-# destination's batch_size / batch_size_bytes (default: CloudQuery's 10000 / 5 MiB).
+# destination's batch_size / batch_size_bytes (default: the destination's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=1000000 WORKLOAD=synthetic REPEAT=1 SMOKE=0 APIS="storage_write insert_all"
@@ -39,19 +42,18 @@ SYNC_ARGS=${FERRY_SYNC_ARGS:-}
 FERRY=$(cd "$BUILD_DIR" && pwd)/ferry
 [ -x "$FERRY" ] || { echo "no $FERRY: build first (scripts/build.sh)" >&2; exit 1; }
 WORK=$(mktemp -d /tmp/ferry-bq-bench.XXXXXX)
-SRV_TMP=""
-if [ "$SMOKE" = 1 ]; then SRV_TMP=$(mktemp -d /tmp/ferry-bq-bench-servers.XXXXXX); export FERRY_TEST_SERVERS_DIR=$SRV_TMP; fi
-export FERRY_TEST_SERVERS_DIR=${FERRY_TEST_SERVERS_DIR:-/tmp/ferry-bench-servers}
-started=0
-if ! bash scripts/test-servers.sh env bigquery >/dev/null 2>&1; then started=1; fi
-eval "$(bash scripts/test-servers.sh start bigquery)"
+# The emulators of this bench only: each is stopped and wiped between runs.
+export FERRY_TEST_SERVERS_DIR=$WORK/servers
 cleanup() {
-  [ "$started" = 1 ] && bash scripts/test-servers.sh stop bigquery >/dev/null 2>&1
+  bash scripts/test-servers.sh stop bigquery >/dev/null 2>&1 || true
   rm -rf "$WORK"
-  [ -z "$SRV_TMP" ] || rm -rf "$SRV_TMP"
 }
 trap cleanup EXIT
-REST=$FERRY_BQ_REST PROJECT=$FERRY_BQ_PROJECT
+fresh_emulator() {
+  bash scripts/test-servers.sh stop bigquery >/dev/null 2>&1 || true
+  eval "$(bash scripts/test-servers.sh start bigquery 2>/dev/null)"
+  REST=$FERRY_BQ_REST PROJECT=$FERRY_BQ_PROJECT
+}
 rest() { curl -sS --fail-with-body -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$REST/bigquery/v2/projects/$PROJECT$2"; }
 count() { # dataset table
   rest POST /queries "{\"useLegacySql\":false,\"query\":\"SELECT COUNT(*) FROM \`$PROJECT.$1.$2\`\"}" |
@@ -103,6 +105,7 @@ timed() {
 declare -A best_s best_cpu best_srv rss_max
 for i in $(seq 1 "$REPEAT"); do
   for api in $APIS; do
+    fresh_emulator
     ds="bench_${api}_${i}_$$"
     rest POST /datasets "{\"datasetReference\":{\"projectId\":\"$PROJECT\",\"datasetId\":\"$ds\"}}" >/dev/null
     spec "$ds" "$api" >"$WORK/$api.yml"
@@ -116,21 +119,25 @@ for i in $(seq 1 "$REPEAT"); do
     echo "run $i: ferry $api ${SECS}s cpu ${CPU}s emulator cpu ${SRV}s peak RSS $((RSS_KB / 1024)) MiB" >&2
     if [ "$api" = storage_write ] || [[ " $APIS " != *" storage_write "* ]]; then
       # The raw path on the rows Ferry just wrote (after the storage_write
-      # run, or after insert_all when that is the only API measured); its
-      # own timing (the read back and serialization are outside it).
+      # run, or after insert_all when that is the only API measured): read
+      # back here, appended on a fresh emulator, only the append timed.
+      "$FERRY_BQ_PYTHON" bench/bigquery/raw_append.py dump "$REST" "$PROJECT" "$ds" "$TABLE" "$WORK/rows.pickle" \
+        2>"$WORK/raw.err" || { cat "$WORK/raw.err"; exit 1; }
+      fresh_emulator
+      rest POST /datasets "{\"datasetReference\":{\"projectId\":\"$PROJECT\",\"datasetId\":\"$ds\"}}" >/dev/null
       c0=$(server_cpu)
-      "$FERRY_BQ_PYTHON" bench/bigquery/raw_append.py "$REST" "$FERRY_BQ_GRPC" "$PROJECT" "$ds" "$TABLE" raw \
+      "$FERRY_BQ_PYTHON" bench/bigquery/raw_append.py append "$REST" "$FERRY_BQ_GRPC" "$PROJECT" "$ds" raw "$WORK/rows.pickle" \
         >"$WORK/raw.json" 2>"$WORK/raw.err" || { cat "$WORK/raw.err"; exit 1; }
       c1=$(server_cpu)
-      read -r rs rc rr <<<"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["seconds"], j["cpu_seconds"], j["rows"])' "$WORK/raw.json")"
+      rm -f "$WORK/rows.pickle"
+      read -r rs rc rr rq <<<"$(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["seconds"], j["cpu_seconds"], j["rows"], j["requests"])' "$WORK/raw.json")"
       [ "$rr" = "$ROWS" ] && [ "$(count "$ds" raw)" = "$ROWS" ] || { echo "raw path wrote a wrong count" >&2; exit 1; }
       best_s[raw]=$(min "${best_s[raw]:-}" "$rs"); best_cpu[raw]=$(min "${best_cpu[raw]:-}" "$rc")
-      echo "run $i: raw ${rs}s cpu ${rc}s (emulator cpu during read-back + append $(calc "$c1 - $c0")s)" >&2
+      echo "run $i: raw ${rs}s cpu ${rc}s in $rq requests (emulator cpu $(calc "$c1 - $c0")s)" >&2
     fi
-    rest DELETE "/datasets/$ds?deleteContents=true" >/dev/null || true
   done
 done
-printf 'emulator: bqemulator (pid %s); load average %s; %s rows of %s, best of %d\n' "$FERRY_BQ_PID" \
+printf 'emulator: bqemulator, a fresh one per run; load average %s; %s rows of %s, best of %d\n' \
   "$(cut -d' ' -f1-3 /proc/loadavg)" "$ROWS" "$TABLE" "$REPEAT"
 for api in $APIS; do
   printf '| %s | %s | %s | %.2f | %.0f | %.2f | %.2f | %.2f | %.2f | %d MiB |\n' "$WORKLOAD" "$ROWS" "$api" \
