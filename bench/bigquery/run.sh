@@ -50,8 +50,10 @@ cleanup() {
 }
 trap cleanup EXIT
 fresh_emulator() {
+  local env
   bash scripts/test-servers.sh stop bigquery >/dev/null 2>&1 || true
-  eval "$(bash scripts/test-servers.sh start bigquery 2>/dev/null)"
+  env=$(bash scripts/test-servers.sh start bigquery 2>"$WORK/start.err") || { cat "$WORK/start.err" >&2; exit 1; }
+  eval "$env"
   REST=$FERRY_BQ_REST PROJECT=$FERRY_BQ_PROJECT
 }
 rest() { curl -sS --fail-with-body -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "$REST/bigquery/v2/projects/$PROJECT$2"; }
