@@ -133,8 +133,8 @@ timed() {
   t1=$(now); c1=$(server_cpu)
   SECS=$(calc "$t1 - $t0")
   read -r u sy RSS_KB <"$WORK/time"
-  CPU=$(calc "$u + $sy + $c1 - $c0")
   CLIENT_CPU=$(calc "$u + $sy") SERVER_CPU=$(calc "$c1 - $c0")
+  CPU=$(calc "$CLIENT_CPU + $SERVER_CPU")
 }
 best_ferry="" best_raw="" best_fcpu="" best_rcpu="" best_gen="" dumped=0 rss_max=0
 for i in $(seq 1 "$REPEAT"); do

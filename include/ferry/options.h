@@ -110,11 +110,12 @@ struct BatchingDefaults {
   int64_t bytes;
   std::string timeout;  // a duration such as "20s"
   std::string unit;
-  // The first writes of each (table, client) stream are cut at 1/16, 1/8, a
-  // quarter and half of batch_size / batch_size_bytes, so a destination whose batch
-  // is large (one ClickHouse part) starts writing while the source is still
-  // producing, instead of after the whole first batch was made.
+  // The first kRampUpSteps writes of each (table, client) stream are cut at
+  // 1/16, 1/8, 1/4 and 1/2 of batch_size / batch_size_bytes, so a destination
+  // whose batch is large (one ClickHouse part) starts writing while the
+  // source is still producing, instead of after the whole first batch was made.
   bool ramp_up = false;
+  static constexpr int kRampUpSteps = 4;
 };
 void AddBatchingOptions(OptionTable* table, const BatchingDefaults& defaults);
 

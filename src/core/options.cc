@@ -399,9 +399,13 @@ json OptionsJsonSchema(const OptionTable& table) {
 }
 
 void AddBatchingOptions(OptionTable* table, const BatchingDefaults& d) {
-  const std::string ramp = d.ramp_up ? " (the first four of each table and client: 1/16, 1/8, a quarter, then half of "
-                                       "it, so writing starts while the source still produces)"
-                                     : "";
+  std::string ramp;
+  if (d.ramp_up) {
+    ramp = " (the first " + std::to_string(BatchingDefaults::kRampUpSteps) + " of each table and client: ";
+    for (int step = BatchingDefaults::kRampUpSteps; step >= 1; --step)
+      ramp += (step == 1 ? "then 1/" : "1/") + std::to_string(1 << step) + (step == 1 ? "" : ", ");
+    ramp += " of it, so writing starts while the source still produces)";
+  }
   table->push_back({.name = "batch_size",
                     .type = OptionType::kInt,
                     .default_value = d.rows,

@@ -70,7 +70,7 @@ struct WriterOptions {
   int64_t batch_timeout_ms = 20000;
   // The first flush of each stream happens at batch_size >> ramp_up_steps
   // (and the bytes likewise), each later one at twice the previous, up to
-  // batch_size (BatchingDefaults::ramp_up: 4 steps).
+  // batch_size (BatchingDefaults::ramp_up: BatchingDefaults::kRampUpSteps).
   int ramp_up_steps = 0;
   DestinationSettings settings;
   std::string source_name;

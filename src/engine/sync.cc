@@ -264,7 +264,7 @@ void ApplyBatchOptions(const DestinationSetup& d, WriterOptions& w) {
   // server starts after 40k rows (not 160k) and the last two INSERTs, made
   // after the source ended, are parsed side by side (bench/clickhouse/
   // section.md, "Ramp-up in four steps").
-  w.ramp_up_steps = d.plugin->batching.ramp_up ? 4 : 0;
+  w.ramp_up_steps = d.plugin->batching.ramp_up ? BatchingDefaults::kRampUpSteps : 0;
   for (const auto& o : d.plugin->options) {
     if (o.name == "batch_size") w.batch_size = d.options.GetInt("batch_size");
     if (o.name == "batch_size_bytes") w.batch_size_bytes = d.options.GetBytes("batch_size_bytes");
