@@ -168,6 +168,10 @@ std::optional<StorageWriteFaultProxy::Fault> StorageWriteFaultProxy::Take(Method
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = script_.begin(); it != script_.end(); ++it) {
     if (it->method != m || (!it->table.empty() && it->table != table)) continue;
+    if (it->pass > 0) {   // this call goes through; the fault waits for a later one
+      --it->pass;
+      return std::nullopt;
+    }
     Fault f = *it;
     script_.erase(it);
     ++served_[m];

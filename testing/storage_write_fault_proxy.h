@@ -47,6 +47,7 @@ class StorageWriteFaultProxy {
     grpc::StatusCode code = grpc::StatusCode::UNAVAILABLE;
     bool after_forward = false;   // forward, drop the emulator's answer, then fail
     std::string table;            // only calls for this table; "" any
+    int pass = 0;                 // matching calls let through before the one that fails
   };
 
   // Listens on a free port of 127.0.0.1; forwards to `upstream` (host:port,

@@ -53,6 +53,12 @@ struct DestinationCapabilities {
   // the next (src/engine/destination_writer.h says how rows, errors, cursors
   // and retries stay exact). Each Write is still durable when it returns.
   int concurrent_writes = 1;
+  // Keeps the part-full last request of a write that said more rows follow
+  // (WriteRequest::more_follow) for the table's next write. The engine then
+  // ends each stream whose last write said so with a write of no rows
+  // (more_follow false), retried as any write, so the kept rows go out
+  // before the sync ends and their errors are their table's.
+  bool packs_writes = false;
   // Which families of Arrow types beyond the common ones (time32/64,
   // duration, intervals, decimal128: ferry/types.h FamilyOf) it stores. The
   // engine refuses, before any data moves, to send it a table with a column
@@ -122,6 +128,14 @@ struct WriteRequest {
   // unknown resolves it when it sees the same id again.
   uint64_t request_id = 0;
   int attempt = 0;
+  // Set by the engine when more rows of this table and client follow soon:
+  // the write is one of several chunks, or its stream filled a batch (cut by
+  // rows or bytes, not by time, memory pressure or the end of the sync). A
+  // destination with capabilities.packs_writes may then keep a part-full
+  // last request for the table's next write; it must also send it in Flush
+  // and Close, and bound what it keeps (bigquery: README, "Requests packed
+  // across writes").
+  bool more_follow = false;
 };
 
 struct DeleteStaleRequest {

@@ -84,6 +84,7 @@ void DestinationWriter::Loop() {
     FlushAll(true);
     ReapWrites(0);
   }
+  EndPackedStreams();
   if (opts_.settings.write_mode == WriteMode::kOverwriteDeleteStale) DeleteStale();
   if (opts_.snapshot_table && !down_) RecordSnapshots();
   if (down_) {
@@ -116,7 +117,7 @@ void DestinationWriter::Handle(WriterMessage& m) {
       p.batches.push_back(std::move(m.batch));
       const int shift = std::max(0, opts_.ramp_up_steps - p.flushes);
       if (p.rows >= (opts_.batch_size >> shift) || p.bytes >= (opts_.batch_size_bytes >> shift))
-        FlushStream(key, false);
+        FlushStream(key, false, /*size_cut=*/true);
       break;
     }
     case WriterMessage::Kind::kCheckpoint:
@@ -145,6 +146,24 @@ void DestinationWriter::Handle(WriterMessage& m) {
   }
 }
 
+void DestinationWriter::EndPackedStreams() {
+  if (!opts_.packs_writes || down_) return;
+  for (auto& [key, p] : pending_) {
+    if (!p.last_follow) continue;
+    p.last_follow = false;
+    auto schema_it = tables_.find(key.first);
+    if (schema_it == tables_.end()) continue;
+    WriteRequest req{schema_it->second, {}, nullptr, {}};
+    req.client = key.second;
+    Status st = WriteWithRetry(req);
+    if (down_) return;   // GoDown said why
+    if (!st.ok()) {
+      write_failed_.insert(key.first);
+      RecordError(key.first, "sending the rows it kept for a next write: " + st.message());
+    }
+  }
+}
+
 void DestinationWriter::FlushDue() {
   auto now = Clock::now();
   std::vector<StreamKey> due;
@@ -168,7 +187,7 @@ void DestinationWriter::FlushTable(const std::string& table) {
   for (const auto& k : keys) FlushStream(k, true);
 }
 
-void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
+void DestinationWriter::FlushStream(const StreamKey& stream, bool force, bool size_cut) {
   const std::string& table = stream.first;
   auto it = pending_.find(stream);
   if (it == pending_.end() || (it->second.batches.empty() && it->second.checkpoints.empty())) return;
@@ -197,6 +216,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
     rest.bytes += p.batches[i]->ByteSize();
     rest.batches.push_back(p.batches[i]);
   }
+  const bool rows_wait = !rest.batches.empty();   // left for the next cursor
   p = std::move(rest);
   // The rows of child tables emitted before a cursor must be durable before
   // the cursor is: flush them first.
@@ -214,6 +234,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
     if (req.batches.empty()) return;
     remaining -= rows;
     const bool last = remaining == 0;
+    req.more_follow = !last || size_cut || rows_wait;
     if (last && all_ok && !cps.empty() && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
       std::map<std::string, StateEntry> latest;
       for (const auto& c : cps) latest[c.entry.key] = c.entry;
@@ -248,6 +269,7 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force) {
     }
   }
   write();
+  if (!batches.empty()) it->second.last_follow = size_cut || rows_wait;
   if (!cps.empty()) {
     if (Overlapping()) {   // the cursor waits for every row before it
       ReapWrites(0);

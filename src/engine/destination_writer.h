@@ -99,6 +99,7 @@ struct WriterOptions {
   int writer_index = -1;
   // Write calls in flight at once (DestinationCapabilities::concurrent_writes).
   int writes_in_flight = 1;
+  bool packs_writes = false;   // DestinationCapabilities::packs_writes
 };
 
 // What one destination did with one table.
@@ -170,6 +171,7 @@ class DestinationWriter {
     int64_t bytes = 0;
     std::chrono::steady_clock::time_point first;
     int flushes = 0;   // flushes of this stream so far (ramp-up)
+    bool last_follow = false;   // its last write said more_follow
   };
   std::map<std::string, std::string> stale_verdicts_;
   void Loop();
@@ -178,10 +180,14 @@ class DestinationWriter {
   // covers exactly the rows of that client. `force` also writes rows no
   // cursor covers yet (memory pressure, end of stream).
   using StreamKey = std::pair<std::string, std::string>;
-  void FlushStream(const StreamKey& stream, bool force);
+  // `size_cut`: the stream filled a batch (WriteRequest::more_follow).
+  void FlushStream(const StreamKey& stream, bool force, bool size_cut = false);
   void FlushTable(const std::string& table);   // every stream of the table, forced
   void FlushAll(bool force);
   void FlushDue();
+  // Ends with a write of no rows each stream whose last write said
+  // more_follow (WriterOptions::packs_writes).
+  void EndPackedStreams();
   // Runs one destination call under the retry policy; takes the
   // destination down when it gave up on a transient failure.
   Status Call(const std::function<Status(int attempt)>& op);

@@ -899,6 +899,7 @@ Result<SyncSummary> SyncSource(const Registry& registry, const config::Config& c
     w.defer_delete_stale = options.shard.sharded();
     ApplyBatchOptions(d, w);
     w.writes_in_flight = std::max(1, d.plugin->capabilities.concurrent_writes);
+    w.packs_writes = d.plugin->capabilities.packs_writes;
     writers.push_back(std::make_unique<DestinationWriter>(d.dest.get(), w, &budget, d.schemas));
     if (static_cast<int>(i) == state.backend_index) backend_writer = writers.back().get();
   }

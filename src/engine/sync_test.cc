@@ -15,6 +15,7 @@ struct Calls {
   int migrate = 0;
   int write = 0;
   std::vector<int64_t> write_rows;   // rows of each Write, in order
+  std::vector<bool> write_follow;    // WriteRequest::more_follow of each
 };
 
 // A destination that supports only `append` and records what it is asked.
@@ -32,6 +33,7 @@ DestinationPlugin AppendOnly(Calls* calls, bool ramp_up = false) {
       int64_t rows = 0;
       for (const auto& b : r.batches) rows += b->num_rows();
       c_->write_rows.push_back(rows);
+      c_->write_follow.push_back(r.more_follow);
       return Status::OK();
     }
     Status DeleteStale(const DeleteStaleRequest&) override { return Status::OK(); }
@@ -225,6 +227,11 @@ spec:
         ramp ? std::vector<int64_t>{10000, 20000, 40000, 80000, 160000, 90000}
              : std::vector<int64_t>{160000, 160000, 80000};
     EXPECT_EQ(calls.write_rows, want);
+    // Writes cut because their stream filled a batch say more rows follow;
+    // the last one, made at the end of the sync, does not.
+    std::vector<bool> follow(want.size(), true);
+    follow.back() = false;
+    EXPECT_EQ(calls.write_follow, follow);
   }
 }
 

@@ -136,6 +136,8 @@ Status BigQueryDestination::Migrate(const std::vector<TableSchemaPtr>& tables, c
           ++it;
           continue;
         }
+        // Its rows kept for the next write were encoded for the old schema.
+        FERRY_RETURN_NOT_OK(SendCarry(it->first.first, it->second));
         if (it->first.second.empty()) finished_streams_.emplace_back(it->first.first, it->second.name);
         it = streams_.erase(it);
       }
@@ -171,7 +173,12 @@ Status BigQueryDestination::Write(const WriteRequest& request) {
 
 Status BigQueryDestination::WriteStorage(const WriteRequest& request, const TableSchemaPtr& table) {
   const bool held = HeldBack(table->name);
-  Stream& st = streams_[{table->name, held ? request.client : std::string()}];
+  const std::pair<std::string, std::string> key{table->name, held ? request.client : std::string()};
+  if (request.batches.empty()) {   // the engine's end of a packed stream (packs_writes)
+    auto it = streams_.find(key);
+    if (it == streams_.end() || it->second.carry.empty()) return Status::OK();
+  }
+  Stream& st = streams_[key];
   if (st.name.empty()) {
     FERRY_ASSIGN_OR_RETURN(st.name, storage_->CreateStream(api_->TablePath(table->name), table->name,
                                                            held ? StorageWriteClient::Type::kPending
@@ -179,22 +186,27 @@ Status BigQueryDestination::WriteStorage(const WriteRequest& request, const Tabl
     st.schema = RowDescriptor(*table);
   }
   if (request.request_id != st.request_id || request.attempt == 0) {
+    DropCarryIfIn(st);
     st.request_id = request.request_id;
-    st.request_start = st.next_offset;
-  } else {
-    // A retry of the same request: append its rows again from where it
-    // started. The parts an earlier attempt appended answer ALREADY_EXISTS
-    // (the same rows at the same offsets), the rest are appended.
-    st.next_offset = st.request_start;
+    st.request_start = st.carry.empty() ? st.next_offset : st.carry_offset;
   }
-  std::vector<std::string> rows;
-  std::vector<std::pair<size_t, int64_t>> origin;   // (batch, row) of each row, for errors
-  int64_t bytes = 0;
+  // A retry of the same request appends its rows again from where it
+  // started (the carry kept from the write before, then its own rows: the
+  // same rows in the same requests). The parts an earlier attempt appended
+  // answer ALREADY_EXISTS (the same rows at the same offsets), the rest are
+  // appended.
+  st.next_offset = st.request_start;
+  // The rows of the next request: the carry first (copied: it stays until
+  // this write succeeds, for a retry), then this write's.
+  std::vector<std::string> rows = st.carry;
+  std::vector<RowOrigin> origin = st.carry_origin;   // for errors
+  int64_t bytes = st.carry_bytes;
+  bool sent_full = false;   // a full request went out
   auto append = [&]() -> Status {
     if (rows.empty()) return Status::OK();
     auto label = [&](int64_t index) {
       if (index < 0 || static_cast<size_t>(index) >= origin.size()) return "row ?" + std::to_string(index);
-      return "batch " + std::to_string(origin[index].first) + " row " + std::to_string(origin[index].second);
+      return origin[index].Label();
     };
     FERRY_ASSIGN_OR_RETURN(auto done, storage_->Append(st.name, st.next_offset, st.schema, rows, table->name, label));
     (void)done;   // kNow or kAlready: either way the rows are in the table
@@ -213,13 +225,76 @@ Status BigQueryDestination::WriteStorage(const WriteRequest& request, const Tabl
         return Status::Invalid(what_ + ": table " + table->name + ": batch " + std::to_string(b) + " row " +
                                std::to_string(r) + " is " + std::to_string(row.size()) +
                                " bytes, more than one AppendRows request may carry (10 MB)");
-      if (bytes + static_cast<int64_t>(row.size()) > kAppendMaxBytes) FERRY_RETURN_NOT_OK(append());
+      if (bytes + static_cast<int64_t>(row.size()) > kAppendMaxBytes) {
+        FERRY_RETURN_NOT_OK(append());
+        sent_full = true;
+      }
       bytes += static_cast<int64_t>(row.size()) + 8;
       rows.push_back(std::move(row));
-      origin.emplace_back(b, r);
+      origin.push_back({b, r, false});
     }
   }
-  return append();
+  // Every full request is in. The part-full last one waits for the table's
+  // next write when one follows, so that a big table goes in full requests
+  // (bench/bigquery/section.md). Only after a full request (writes smaller
+  // than one request, e.g. a small batch_size, go as they come); never rows
+  // a cursor covers; never more than kCarryMaxBytes over every table. The
+  // old carry is dropped only once this write is done: a retry sends it
+  // again, in the same requests.
+  const bool keep = request.more_follow && sent_full && !Incremental(table->name) &&
+                    carry_bytes_ - st.carry_bytes + bytes <= kCarryMaxBytes;
+  if (!keep) {
+    FERRY_RETURN_NOT_OK(append());
+    ClearCarry(st);
+    return Status::OK();
+  }
+  ClearCarry(st);
+  for (auto& o : origin) o.earlier = true;
+  st.carry = std::move(rows);
+  st.carry_origin = std::move(origin);
+  st.carry_bytes = bytes;
+  st.carry_offset = st.next_offset;
+  carry_bytes_ += bytes;
+  return Status::OK();
+}
+
+void BigQueryDestination::ClearCarry(Stream& st) {
+  carry_bytes_ -= st.carry_bytes;
+  st.carry.clear();
+  st.carry_origin.clear();
+  st.carry_bytes = 0;
+}
+
+void BigQueryDestination::DropCarryIfIn(Stream& st) {
+  // A write that failed part way may have appended its first request, which
+  // starts with the carry: then the carry is in the table.
+  if (!st.carry.empty() && st.next_offset > st.carry_offset) ClearCarry(st);
+}
+
+Status BigQueryDestination::SendCarry(const std::string& table, Stream& st) {
+  DropCarryIfIn(st);
+  if (st.carry.empty()) return Status::OK();
+  auto label = [&](int64_t index) {
+    if (index < 0 || static_cast<size_t>(index) >= st.carry_origin.size()) return "row ?" + std::to_string(index);
+    return st.carry_origin[index].Label();
+  };
+  auto done = storage_->Append(st.name, st.carry_offset, st.schema, st.carry, table, label);
+  if (!done.ok())
+    return done.status().WithContext("the last " + std::to_string(st.carry.size()) + " rows written to table " +
+                                     table + " (kept to fill a request with its next write) are not in it");
+  st.next_offset = std::max(st.next_offset, st.carry_offset + static_cast<int64_t>(st.carry.size()));
+  ClearCarry(st);
+  return Status::OK();
+}
+
+Status BigQueryDestination::Flush() {
+  if (closed_ || !storage_) return Status::OK();
+  Status first;
+  for (auto& [key, st] : streams_) {
+    Status sent = SendCarry(key.first, st);
+    if (!sent.ok() && first.ok()) first = sent;
+  }
+  return first;
 }
 
 Status BigQueryDestination::WriteInsertAll(const WriteRequest& request, const TableSchema& table_ref) {
@@ -307,9 +382,11 @@ Status BigQueryDestination::DeleteRecord(const ferry::DeleteRecord& request) {
 
 Status BigQueryDestination::Close() {
   if (closed_) return Status::OK();
+  // Rows kept for a next write that did not come (one attempt: the engine
+  // does not retry Close; a failure names the rows lost).
+  Status first = Flush();
   closed_ = true;
   // Finalize the streams (no more appends; their rows are committed already).
-  Status first;
   // PENDING streams still open hold rows no cursor covers: left
   // uncommitted (BigQuery drops them); the next sync fetches those rows again.
   for (const auto& [key, st] : streams_)
@@ -330,7 +407,10 @@ Status BigQueryDestination::Close() {
 }
 
 bool BigQueryDestination::HeldBack(const std::string& table) const {
-  if (!prepare_incremental_ || !storage_) return false;
+  return prepare_incremental_ && storage_ && Incremental(table);
+}
+
+bool BigQueryDestination::Incremental(const std::string& table) const {
   std::string name = table;
   for (int depth = 0; depth < 64 && !name.empty(); ++depth) {
     auto it = tables_.find(name);
@@ -394,6 +474,9 @@ DestinationPlugin BigQueryPlugin() {
   // With write_api: storage_write (the default): rows of incremental tables
   // go to PENDING streams, committed after their cursor (exactly-once).
   p.capabilities.prepared_writes = true;
+  // A write's part-full last request waits for the table's next write
+  // (README, "Requests packed across writes").
+  p.capabilities.packs_writes = true;
   // As CloudQuery's: TIME, INTEGER, RECORDs of INTEGERs and BIGNUMERIC (type_map.h).
   p.capabilities.type_families = {TypeFamily::kTime, TypeFamily::kDuration, TypeFamily::kInterval,
                                   TypeFamily::kDecimal};

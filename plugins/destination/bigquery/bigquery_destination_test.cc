@@ -562,6 +562,154 @@ TEST(BigQueryStorageWriteFaults, TransientCodesRetriedALostAppendNotDoubledPerma
   ASSERT_TRUE((*d)->Close().ok());
 }
 
+// Requests packed across writes: the part-full last request of a write that
+// sent a full one and that more rows follow (WriteRequest::more_follow)
+// waits for the table's next write, or Flush, or Close. Rows of 1 MiB, so
+// that 8 fill a request. Through the fault proxy: a retry sends the kept
+// rows again in the same request (no duplicate); a write refused before or
+// after the emulator took it neither loses nor doubles them; a write that
+// failed after appending them does not make the next write's rows look
+// appended.
+TEST(BigQueryStorageWriteFaults, APartFullRequestWaitsForTheTablesNextWriteAndIsNeverLostOrDoubled) {
+  const std::string dataset = ferry::testing::NamespaceDatabase(
+      "bq-carry-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  ASSERT_TRUE(EnsureDataset(dataset).ok());
+  ferry::testing::StorageWriteFaultProxy proxy(Emulator().Get("FERRY_BQ_GRPC"));
+  ASSERT_NE(proxy.target(), "127.0.0.1:0");
+  json spec = EmulatorSpec(dataset, "storage_write");
+  spec["storage_write_endpoint"] = proxy.target();
+  auto d = OpenEmulator(spec);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  using ferry::testing::Col;
+  auto big = [](const std::string& name) {
+    return ferry::testing::TableWithMeta(name, {Col("s", types::Utf8()), Col("n", types::Int64())});
+  };
+  auto retried = big("bq_carry_retried"), refused = big("bq_carry_refused"), taken = big("bq_carry_taken"),
+       given_up = big("bq_carry_given_up"), closed = big("bq_carry_closed");
+  auto inc_schema = std::make_shared<TableSchema>(*big("bq_carry_incremental"));
+  inc_schema->is_incremental = true;
+  TableSchemaPtr inc = inc_schema;
+  auto small = ferry::testing::TableWithMeta("bq_carry_small", {Col("n", types::Int64())});
+  FERRY_ASSERT_OK((*d)->Migrate({retried, refused, taken, given_up, closed, inc, small}, {}));
+  const std::string mib(1 << 20, 'x');   // 8 rows of it fill a 9 MB request
+  auto batch_of = [&](const TableSchemaPtr& table, int first, int count) {
+    std::vector<Row> rows;
+    for (int i = first; i < first + count; ++i)
+      rows.push_back(table == small ? ferry::testing::MetaRow(1, "src", i, {Value::Int(i)})
+                                    : ferry::testing::MetaRow(1, "src", i, {Value::String(mib), Value::Int(i)}));
+    auto batch = ferry::testing::MakeBatch(table, rows);
+    EXPECT_TRUE(batch.ok());
+    return *batch;
+  };
+  RetryPolicy policy;
+  policy.initial_backoff = std::chrono::milliseconds(10);
+  policy.max_backoff = std::chrono::milliseconds(50);
+  engine::RetryReport report;
+  uint64_t next_id = 1;
+  // Rows first..first+count-1; with the engine's retry (CallWithRetry)
+  // unless `once`.
+  auto write = [&](const TableSchemaPtr& table, int first, int count, bool follow, bool once = false) {
+    WriteRequest req{table, {batch_of(table, first, count)}, nullptr, {}};
+    req.request_id = next_id++;
+    req.more_follow = follow;
+    if (once) return (*d)->Write(req);
+    return engine::CallWithRetry(policy, nullptr, [&](int attempt) {
+      req.attempt = attempt;
+      return (*d)->Write(req);
+    }, &report);
+  };
+  auto values = [](ferry::plugins::bigquery::BigQueryDestination& dest, const TableSchemaPtr& table) {
+    std::vector<int64_t> got;
+    auto rows = dest.ReadTable(*table);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    if (rows.ok())
+      for (const Row& r : *rows) got.push_back(r.back().as_int());
+    std::sort(got.begin(), got.end());
+    return got;
+  };
+  auto range = [](std::initializer_list<std::pair<int, int>> spans) {
+    std::vector<int64_t> want;
+    for (auto [from, to] : spans)
+      for (int i = from; i < to; ++i) want.push_back(i);
+    return want;
+  };
+  using Proxy = ferry::testing::StorageWriteFaultProxy;
+  const auto appends = [&] { return proxy.forwarded(Proxy::Method::kAppendRows); };
+
+  // 10 rows: a full request of 8 goes, 2 are kept; then sent at the front of
+  // the next write, whose first answer is lost: the retry sends the same
+  // request again (ALREADY_EXISTS), then the rest.
+  int before = appends();
+  FERRY_ASSERT_OK(write(retried, 0, 10, /*follow=*/true));
+  EXPECT_EQ(appends(), before + 1) << "the full request went, the part-full one waits";
+  proxy.Inject({.method = Proxy::Method::kAppendRows, .code = grpc::StatusCode::UNAVAILABLE, .after_forward = true});
+  FERRY_ASSERT_OK(write(retried, 10, 10, /*follow=*/false));
+  EXPECT_EQ(report.retries, 1);
+  EXPECT_EQ(appends(), before + 4) << "8 + 2 kept rows, its retry, then the last 4";
+  EXPECT_EQ(proxy.append_errors(grpc::StatusCode::ALREADY_EXISTS), 1);
+  EXPECT_EQ(values(**d, retried), range({{0, 20}}));
+
+  // The write after kept rows refused before the emulator saw it: Flush
+  // sends the kept rows; the refused write's rows are not there.
+  FERRY_ASSERT_OK(write(refused, 0, 10, true));
+  proxy.Inject({.method = Proxy::Method::kAppendRows,
+                .code = grpc::StatusCode::INVALID_ARGUMENT,
+                .table = "bq_carry_refused"});
+  EXPECT_FALSE(write(refused, 10, 10, false).ok());
+  FERRY_ASSERT_OK((*d)->Flush());
+  EXPECT_EQ(values(**d, refused), range({{0, 10}}));
+
+  // ... refused after the emulator took it (rows 8-15 are in): Flush finds
+  // the kept rows there (ALREADY_EXISTS) and adds nothing.
+  FERRY_ASSERT_OK(write(taken, 0, 10, true));
+  proxy.Inject({.method = Proxy::Method::kAppendRows,
+                .code = grpc::StatusCode::PERMISSION_DENIED,
+                .after_forward = true,
+                .table = "bq_carry_taken"});
+  EXPECT_FALSE(write(taken, 10, 10, false).ok());
+  FERRY_ASSERT_OK((*d)->Flush());
+  EXPECT_EQ(values(**d, taken), range({{0, 16}})) << "every row once, none twice";
+  EXPECT_EQ(proxy.append_errors(grpc::StatusCode::ALREADY_EXISTS), 2);
+
+  // A write whose first request (the 2 kept rows and 6 of its own) went in
+  // and whose second failed, given up: the next write goes after those
+  // rows, not at the kept rows' offset (where the emulator would answer
+  // ALREADY_EXISTS and its rows would be lost).
+  FERRY_ASSERT_OK(write(given_up, 0, 10, true));
+  proxy.Inject({.method = Proxy::Method::kAppendRows,
+                .code = grpc::StatusCode::UNAVAILABLE,
+                .table = "bq_carry_given_up",
+                .pass = 1});
+  Status failed = write(given_up, 10, 15, true, /*once=*/true);
+  EXPECT_TRUE(failed.IsRetryable()) << failed.ToString();
+  FERRY_ASSERT_OK(write(given_up, 100, 2, false));
+  EXPECT_EQ(values(**d, given_up), range({{0, 16}, {100, 102}}));
+
+  // Rows a cursor covers are never kept; writes of less than a request go
+  // as they come.
+  FERRY_ASSERT_OK(write(inc, 0, 10, true));
+  EXPECT_EQ(values(**d, inc), range({{0, 10}}));
+  FERRY_ASSERT_OK(write(small, 0, 20, true));
+  EXPECT_EQ(values(**d, small), range({{0, 20}}));
+
+  // The engine's end of the stream (a write of no rows) and Close send
+  // what is kept.
+  FERRY_ASSERT_OK(write(closed, 0, 10, true));
+  EXPECT_EQ(values(**d, closed), range({{0, 8}}));
+  FERRY_ASSERT_OK(write(closed, 10, 10, true));
+  WriteRequest end{closed, {}, nullptr, {}};
+  end.request_id = next_id++;
+  FERRY_ASSERT_OK((*d)->Write(end));
+  EXPECT_EQ(values(**d, closed), range({{0, 20}}));
+  FERRY_ASSERT_OK(write(closed, 20, 10, true));
+  FERRY_ASSERT_OK((*d)->Close());
+  EXPECT_EQ(proxy.faults_pending(), 0);
+  auto reader = OpenEmulator(EmulatorSpec(dataset, "storage_write"));
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ(values(**reader, closed), range({{0, 30}}));
+}
+
 TEST(BigQueryEmulator, MissingDatasetIsAClearErrorBeforeAnyData) {
   auto d = OpenEmulator(EmulatorSpec("no_such_dataset_here"));
   ASSERT_FALSE(d.ok());
