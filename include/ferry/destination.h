@@ -53,11 +53,13 @@ struct DestinationCapabilities {
   // the next (src/engine/destination_writer.h says how rows, errors, cursors
   // and retries stay exact). Each Write is still durable when it returns.
   int concurrent_writes = 1;
-  // Keeps the part-full last request of a write that said more rows follow
-  // (WriteRequest::more_follow) for the table's next write. The engine then
-  // ends each stream whose last write said so with a write of no rows
-  // (more_follow false), retried as any write, so the kept rows go out
-  // before the sync ends and their errors are their table's.
+  // Keeps the part-full last request of a write that said more rows may
+  // follow (WriteRequest::more_follow) for the table's next write. The
+  // engine ends each stream whose last write said so with a write of no rows
+  // (more_follow false), retried as any write, when no rows of it came for
+  // batch_timeout, before a delete-record of the table and at the end: kept
+  // rows wait no longer than a batch would, and their errors are their
+  // table's.
   bool packs_writes = false;
   // Which families of Arrow types beyond the common ones (time32/64,
   // duration, intervals, decimal128: ferry/types.h FamilyOf) it stores. The
@@ -128,13 +130,12 @@ struct WriteRequest {
   // unknown resolves it when it sees the same id again.
   uint64_t request_id = 0;
   int attempt = 0;
-  // Set by the engine when more rows of this table and client follow soon:
-  // the write is one of several chunks, or its stream filled a batch (cut by
-  // rows or bytes, not by time, memory pressure or the end of the sync). A
-  // destination with capabilities.packs_writes may then keep a part-full
-  // last request for the table's next write; it must also send it in Flush
-  // and Close, and bound what it keeps (bigquery: README, "Requests packed
-  // across writes").
+  // Set by the engine when more rows of this table and client may follow:
+  // false only for the writes made once the sources are done (and before a
+  // delete-record of the table). A destination with
+  // capabilities.packs_writes may then keep a part-full last request for the
+  // table's next write; it must also send it in Flush and Close, and bound
+  // what it keeps (bigquery: README, "Requests packed across writes").
   bool more_follow = false;
 };
 

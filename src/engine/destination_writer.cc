@@ -69,6 +69,7 @@ void DestinationWriter::Loop() {
       if (queue_.empty()) break;
     }
   }
+  ending_ = true;   // no more rows come: the writes from here are the last
   FlushAll(true);
   ReapWrites(0);
   // The final flushes may have completed checkpoints whose commits were queued
@@ -117,7 +118,7 @@ void DestinationWriter::Handle(WriterMessage& m) {
       p.batches.push_back(std::move(m.batch));
       const int shift = std::max(0, opts_.ramp_up_steps - p.flushes);
       if (p.rows >= (opts_.batch_size >> shift) || p.bytes >= (opts_.batch_size_bytes >> shift))
-        FlushStream(key, false, /*size_cut=*/true);
+        FlushStream(key, false);
       break;
     }
     case WriterMessage::Kind::kCheckpoint:
@@ -130,8 +131,9 @@ void DestinationWriter::Handle(WriterMessage& m) {
       }
       break;
     case WriterMessage::Kind::kDeleteRecord: {
-      FlushTable(m.del.table_name);
+      FlushTable(m.del.table_name, /*last=*/true);
       ReapWrites(0);   // the rows before it are in the table before it deletes
+      EndPackedStreams(&m.del.table_name);
       if (down_) {
         write_failed_.insert(m.del.table_name);
         break;
@@ -146,13 +148,17 @@ void DestinationWriter::Handle(WriterMessage& m) {
   }
 }
 
-void DestinationWriter::EndPackedStreams() {
+void DestinationWriter::EndPackedStreams(const std::string* table, bool idle_only) {
   if (!opts_.packs_writes || down_) return;
+  const auto now = Clock::now();
   for (auto& [key, p] : pending_) {
-    if (!p.last_follow) continue;
+    if (!p.last_follow || (table && key.first != *table)) continue;
+    if (idle_only && (!p.batches.empty() || now - p.last_write < std::chrono::milliseconds(opts_.batch_timeout_ms)))
+      continue;
     p.last_follow = false;
     auto schema_it = tables_.find(key.first);
     if (schema_it == tables_.end()) continue;
+    if (Overlapping()) ReapWrites(0);   // after the table's writes in flight
     WriteRequest req{schema_it->second, {}, nullptr, {}};
     req.client = key.second;
     Status st = WriteWithRetry(req);
@@ -171,6 +177,9 @@ void DestinationWriter::FlushDue() {
     if (!p.batches.empty() && now - p.first >= std::chrono::milliseconds(opts_.batch_timeout_ms))
       due.push_back(key);
   for (const auto& k : due) FlushStream(k, false);
+  // Rows a destination kept for a next write that has not come within
+  // batch_timeout go now, as a batch would.
+  EndPackedStreams(nullptr, /*idle_only=*/true);
 }
 
 void DestinationWriter::FlushAll(bool force) {
@@ -180,14 +189,14 @@ void DestinationWriter::FlushAll(bool force) {
   for (const auto& k : keys) FlushStream(k, force);
 }
 
-void DestinationWriter::FlushTable(const std::string& table) {
+void DestinationWriter::FlushTable(const std::string& table, bool last) {
   std::vector<StreamKey> keys;
   for (auto& [key, p] : pending_)
     if (key.first == table && (!p.batches.empty() || !p.checkpoints.empty())) keys.push_back(key);
-  for (const auto& k : keys) FlushStream(k, true);
+  for (const auto& k : keys) FlushStream(k, true, last);
 }
 
-void DestinationWriter::FlushStream(const StreamKey& stream, bool force, bool size_cut) {
+void DestinationWriter::FlushStream(const StreamKey& stream, bool force, bool last) {
   const std::string& table = stream.first;
   auto it = pending_.find(stream);
   if (it == pending_.end() || (it->second.batches.empty() && it->second.checkpoints.empty())) return;
@@ -233,9 +242,9 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force, bool si
   auto write = [&]() {
     if (req.batches.empty()) return;
     remaining -= rows;
-    const bool last = remaining == 0;
-    req.more_follow = !last || size_cut || rows_wait;
-    if (last && all_ok && !cps.empty() && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
+    const bool last_chunk = remaining == 0;
+    req.more_follow = !last_chunk || !(last || ending_) || rows_wait;
+    if (last_chunk && all_ok && !cps.empty() && opts_.state_mode == WriterOptions::StateMode::kInTransaction) {
       std::map<std::string, StateEntry> latest;
       for (const auto& c : cps) latest[c.entry.key] = c.entry;
       req.state_table = opts_.state_table;
@@ -269,7 +278,10 @@ void DestinationWriter::FlushStream(const StreamKey& stream, bool force, bool si
     }
   }
   write();
-  if (!batches.empty()) it->second.last_follow = size_cut || rows_wait;
+  if (!batches.empty()) {
+    it->second.last_follow = !(last || ending_) || rows_wait;
+    it->second.last_write = Clock::now();
+  }
   if (!cps.empty()) {
     if (Overlapping()) {   // the cursor waits for every row before it
       ReapWrites(0);

@@ -172,6 +172,7 @@ class DestinationWriter {
     std::chrono::steady_clock::time_point first;
     int flushes = 0;   // flushes of this stream so far (ramp-up)
     bool last_follow = false;   // its last write said more_follow
+    std::chrono::steady_clock::time_point last_write;
   };
   std::map<std::string, std::string> stale_verdicts_;
   void Loop();
@@ -180,14 +181,18 @@ class DestinationWriter {
   // covers exactly the rows of that client. `force` also writes rows no
   // cursor covers yet (memory pressure, end of stream).
   using StreamKey = std::pair<std::string, std::string>;
-  // `size_cut`: the stream filled a batch (WriteRequest::more_follow).
-  void FlushStream(const StreamKey& stream, bool force, bool size_cut = false);
-  void FlushTable(const std::string& table);   // every stream of the table, forced
+  // `last`: no more rows of the stream come before something that needs
+  // them in the table (a delete-record); with ending_, the write says
+  // WriteRequest::more_follow false.
+  void FlushStream(const StreamKey& stream, bool force, bool last = false);
+  // Every stream of the table, forced.
+  void FlushTable(const std::string& table, bool last = false);
   void FlushAll(bool force);
   void FlushDue();
-  // Ends with a write of no rows each stream whose last write said
-  // more_follow (WriterOptions::packs_writes).
-  void EndPackedStreams();
+  // Ends with a write of no rows each stream (of `table`, or all) whose last
+  // write said more_follow (WriterOptions::packs_writes); `idle_only`: only
+  // those with no rows buffered and no write for batch_timeout.
+  void EndPackedStreams(const std::string* table = nullptr, bool idle_only = false);
   // Runs one destination call under the retry policy; takes the
   // destination down when it gave up on a transient failure.
   Status Call(const std::function<Status(int attempt)>& op);
@@ -247,6 +252,7 @@ class DestinationWriter {
   std::vector<std::string> warnings_;
   std::string down_reason_;
   uint64_t next_request_id_ = 1;
+  bool ending_ = false;   // the writer's final flushes (WriteRequest::more_follow false)
   int retries_ = 0;                               // retries of calls that then succeeded or failed
   int retried_then_failed_ = 0;                   // calls that were retried and still failed
   std::chrono::milliseconds unavailable_{0};      // time spent waiting on transient failures

@@ -19,7 +19,7 @@ struct Calls {
 };
 
 // A destination that supports only `append` and records what it is asked.
-DestinationPlugin AppendOnly(Calls* calls, bool ramp_up = false) {
+DestinationPlugin AppendOnly(Calls* calls, bool ramp_up = false, bool packs_writes = false) {
   class Dest : public Destination {
    public:
     explicit Dest(Calls* c) : c_(c) {}
@@ -48,6 +48,7 @@ DestinationPlugin AppendOnly(Calls* calls, bool ramp_up = false) {
   p.description = "test double";
   p.capabilities.write_modes = {WriteMode::kAppend};
   p.batching.ramp_up = ramp_up;
+  p.capabilities.packs_writes = packs_writes;
   p.create = [calls] { return std::make_unique<Dest>(calls); };
   return p;
 }
@@ -227,10 +228,49 @@ spec:
         ramp ? std::vector<int64_t>{10000, 20000, 40000, 80000, 160000, 90000}
              : std::vector<int64_t>{160000, 160000, 80000};
     EXPECT_EQ(calls.write_rows, want);
-    // Writes cut because their stream filled a batch say more rows follow;
-    // the last one, made at the end of the sync, does not.
+    // Writes made while the source runs say more rows may follow; the last
+    // one, made at the end of the sync, does not.
     std::vector<bool> follow(want.size(), true);
     follow.back() = false;
+    EXPECT_EQ(calls.write_follow, follow);
+  }
+}
+
+// A destination that keeps part of a write for the next one (packs_writes)
+// gets, at the end of the sync, a write of no rows for each stream whose last
+// write said more rows might follow; one that does not, never.
+TEST(SyncTest, AStreamWhoseLastWriteSaidMoreMightFollowIsEndedForADestinationThatPacksWrites) {
+  const std::string spec = R"(kind: source
+spec:
+  name: t
+  path: cloudquery/test
+  version: v1.0.0
+  tables: ["test_synthetic_table"]
+  destinations: [d]
+  spec: {num_clients: 1, synthetic_rows: 400000}
+---
+kind: destination
+spec:
+  name: d
+  path: appendonly
+  version: v1.0.0
+  write_mode: append
+  spec: {batch_size: 200000, batch_size_bytes: 1GiB}
+)";
+  for (bool packs : {false, true}) {
+    SCOPED_TRACE(packs ? "packs_writes" : "no packs_writes");
+    Calls calls;
+    Registry reg;
+    ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
+    ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls, false, packs)).ok());
+    auto cfg = config::LoadConfigFromString(spec, "spec.yml");
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->ok());
+    const std::vector<int64_t> rows = packs ? std::vector<int64_t>{200000, 200000, 0} : std::vector<int64_t>{200000, 200000};
+    const std::vector<bool> follow = packs ? std::vector<bool>{true, true, false} : std::vector<bool>{true, true};
+    EXPECT_EQ(calls.write_rows, rows);
     EXPECT_EQ(calls.write_follow, follow);
   }
 }
