@@ -192,10 +192,9 @@ TEST(SyncTest, ColumnOfATypeFamilyTheDestinationDoesNotStoreIsRefusedBeforeAnyDa
   EXPECT_EQ(stores_calls.write_rows[0], 2);
 }
 
-// BatchingDefaults::ramp_up: the first writes of a stream are 1/16, 1/8, 1/4
-// and 1/2 of batch_size, then full batches; without it every write but the last
-// is a full batch. (The test source hands over batches of 10,000 rows.)
-TEST(SyncTest, RampUpCutsTheFirstBatchesOfAStream) {
+// 400,000 rows of test_synthetic_table, one client, into an `appendonly`
+// destination with `batch_size`: what it was asked.
+Calls SyncSyntheticRows(int64_t batch_size, bool ramp_up, bool packs_writes) {
   const std::string spec = R"(kind: source
 spec:
   name: t
@@ -211,19 +210,28 @@ spec:
   path: appendonly
   version: v1.0.0
   write_mode: append
-  spec: {batch_size: 160000, batch_size_bytes: 1GiB}
+  spec: {batch_size: )" + std::to_string(batch_size) + R"(, batch_size_bytes: 1GiB}
 )";
+  Calls calls;
+  Registry reg;
+  EXPECT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
+  EXPECT_TRUE(reg.AddDestination(AppendOnly(&calls, ramp_up, packs_writes)).ok());
+  auto cfg = config::LoadConfigFromString(spec, "spec.yml");
+  EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+  if (!cfg.ok()) return calls;
+  auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (r.ok()) EXPECT_TRUE(r->ok());
+  return calls;
+}
+
+// BatchingDefaults::ramp_up: the first writes of a stream are 1/16, 1/8, 1/4
+// and 1/2 of batch_size, then full batches; without it every write but the last
+// is a full batch. (The test source hands over batches of 10,000 rows.)
+TEST(SyncTest, RampUpCutsTheFirstBatchesOfAStream) {
   for (bool ramp : {false, true}) {
     SCOPED_TRACE(ramp ? "ramp_up" : "no ramp_up");
-    Calls calls;
-    Registry reg;
-    ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
-    ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls, ramp)).ok());
-    auto cfg = config::LoadConfigFromString(spec, "spec.yml");
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE(r->ok());
+    Calls calls = SyncSyntheticRows(160000, ramp, false);
     const std::vector<int64_t> want =
         ramp ? std::vector<int64_t>{10000, 20000, 40000, 80000, 160000, 90000}
              : std::vector<int64_t>{160000, 160000, 80000};
@@ -240,34 +248,9 @@ spec:
 // gets, at the end of the sync, a write of no rows for each stream whose last
 // write said more rows might follow; one that does not, never.
 TEST(SyncTest, AStreamWhoseLastWriteSaidMoreMightFollowIsEndedForADestinationThatPacksWrites) {
-  const std::string spec = R"(kind: source
-spec:
-  name: t
-  path: cloudquery/test
-  version: v1.0.0
-  tables: ["test_synthetic_table"]
-  destinations: [d]
-  spec: {num_clients: 1, synthetic_rows: 400000}
----
-kind: destination
-spec:
-  name: d
-  path: appendonly
-  version: v1.0.0
-  write_mode: append
-  spec: {batch_size: 200000, batch_size_bytes: 1GiB}
-)";
   for (bool packs : {false, true}) {
     SCOPED_TRACE(packs ? "packs_writes" : "no packs_writes");
-    Calls calls;
-    Registry reg;
-    ASSERT_TRUE(reg.AddSource(plugins::test::TestSourcePlugin()).ok());
-    ASSERT_TRUE(reg.AddDestination(AppendOnly(&calls, false, packs)).ok());
-    auto cfg = config::LoadConfigFromString(spec, "spec.yml");
-    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
-    auto r = SyncSource(reg, *cfg, cfg->sources[0], SyncOptions{});
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ASSERT_TRUE(r->ok());
+    Calls calls = SyncSyntheticRows(200000, false, packs);
     const std::vector<int64_t> rows = packs ? std::vector<int64_t>{200000, 200000, 0} : std::vector<int64_t>{200000, 200000};
     const std::vector<bool> follow = packs ? std::vector<bool>{true, true, false} : std::vector<bool>{true, true};
     EXPECT_EQ(calls.write_rows, rows);

@@ -72,6 +72,25 @@ Result<std::unique_ptr<BigQueryDestination>> OpenEmulator(const json& spec) {
   return d;
 }
 
+// A dataset of this run's own, made on the emulator: for tests that count
+// every row of their tables.
+Result<std::string> OwnDataset(const std::string& prefix) {
+  const std::string dataset = ferry::testing::NamespaceDatabase(
+      prefix + "-" + std::to_string(::getpid()) + "-" +
+      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  FERRY_RETURN_NOT_OK(EnsureDataset(dataset));
+  return dataset;
+}
+
+// The destination on `dataset`, its Storage Write calls through `proxy`.
+Result<std::unique_ptr<BigQueryDestination>> OpenThrough(const ferry::testing::StorageWriteFaultProxy& proxy,
+                                                         const std::string& dataset) {
+  if (proxy.target() == "127.0.0.1:0") return Status::IOError("the fault proxy could not listen");
+  json spec = EmulatorSpec(dataset, "storage_write");
+  spec["storage_write_endpoint"] = proxy.target();
+  return OpenEmulator(spec);
+}
+
 Result<std::unique_ptr<BigQueryDestination>> OpenNamespace(const std::string& ns, const std::string& api) {
   const std::string dataset = ferry::testing::NamespaceDatabase(ns);
   FERRY_RETURN_NOT_OK(EnsureDataset(dataset));
@@ -480,16 +499,10 @@ TEST(BigQueryFaults, ThrottlingIsRetriedAndAnUnknownOutcomeIsSaidPlainly) {
 // ALREADY_EXISTS: the rows are there once. INVALID_ARGUMENT and
 // PERMISSION_DENIED are permanent, name the table and are not retried.
 TEST(BigQueryStorageWriteFaults, TransientCodesRetriedALostAppendNotDoubledPermanentCodesNot) {
-  // A dataset of this run's own: the test counts every row of its tables.
-  const std::string dataset = ferry::testing::NamespaceDatabase(
-      "bq-grpc-faults-" + std::to_string(::getpid()) + "-" +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  ASSERT_TRUE(EnsureDataset(dataset).ok());
+  auto dataset = OwnDataset("bq-grpc-faults");
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
   ferry::testing::StorageWriteFaultProxy proxy(Emulator().Get("FERRY_BQ_GRPC"));
-  ASSERT_NE(proxy.target(), "127.0.0.1:0");
-  json spec = EmulatorSpec(dataset, "storage_write");
-  spec["storage_write_endpoint"] = proxy.target();
-  auto d = OpenEmulator(spec);
+  auto d = OpenThrough(proxy, *dataset);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   auto t = ferry::testing::TableWithMeta("bq_grpc_faults", {ferry::testing::Col("n", types::Int64())});
   auto other = ferry::testing::TableWithMeta("bq_grpc_other", {ferry::testing::Col("n", types::Int64())});
@@ -571,15 +584,10 @@ TEST(BigQueryStorageWriteFaults, TransientCodesRetriedALostAppendNotDoubledPerma
 // failed after appending them does not make the next write's rows look
 // appended.
 TEST(BigQueryStorageWriteFaults, APartFullRequestWaitsForTheTablesNextWriteAndIsNeverLostOrDoubled) {
-  const std::string dataset = ferry::testing::NamespaceDatabase(
-      "bq-carry-" + std::to_string(::getpid()) + "-" +
-      std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  ASSERT_TRUE(EnsureDataset(dataset).ok());
+  auto dataset = OwnDataset("bq-carry");
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
   ferry::testing::StorageWriteFaultProxy proxy(Emulator().Get("FERRY_BQ_GRPC"));
-  ASSERT_NE(proxy.target(), "127.0.0.1:0");
-  json spec = EmulatorSpec(dataset, "storage_write");
-  spec["storage_write_endpoint"] = proxy.target();
-  auto d = OpenEmulator(spec);
+  auto d = OpenThrough(proxy, *dataset);
   ASSERT_TRUE(d.ok()) << d.status().ToString();
   using ferry::testing::Col;
   auto big = [](const std::string& name) {
@@ -705,7 +713,7 @@ TEST(BigQueryStorageWriteFaults, APartFullRequestWaitsForTheTablesNextWriteAndIs
   FERRY_ASSERT_OK(write(closed, 20, 10, true));
   FERRY_ASSERT_OK((*d)->Close());
   EXPECT_EQ(proxy.faults_pending(), 0);
-  auto reader = OpenEmulator(EmulatorSpec(dataset, "storage_write"));
+  auto reader = OpenEmulator(EmulatorSpec(*dataset, "storage_write"));
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
   EXPECT_EQ(values(**reader, closed), range({{0, 30}}));
 }
